@@ -1,0 +1,475 @@
+#include "runcommand.h"
+
+#include "batchfile.h"
+#include "controlserver.h"
+#include "eventjson.h"
+#include "pool.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QThread>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <map>
+#include <unistd.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+int g_signalPipe[2] = { -1, -1 };
+
+void onSignal(int sig)
+{
+    const int saved = errno;
+    const char byte = char(sig);
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &byte, 1);
+    errno = saved;
+}
+
+void writeAll(int fd, const QByteArray &data)
+{
+    qsizetype done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        done += n;
+    }
+}
+
+void fail(const QString &message)
+{
+    writeAll(2, u"shoal: %1\n"_s.arg(message).toLocal8Bit());
+}
+
+QString formatDuration(double seconds)
+{
+    if (seconds < 0)
+        return u"?"_s;
+    const qint64 s = qint64(seconds + 0.5);
+    return s >= 3600 ? u"%1:%2:%3"_s.arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar(u'0')).arg(s % 60, 2, 10, QChar(u'0'))
+                     : u"%1:%2"_s.arg(s / 60).arg(s % 60, 2, 10, QChar(u'0'));
+}
+
+// Parses GNU's --halt: now,fail=N | soon,fail=N | now,fail=P% (and success= is refused).
+bool parseHalt(const QString &text, HaltPolicy *halt, QString *error)
+{
+    const QStringList parts = text.split(u',');
+    if (parts.size() != 2 || (parts[0] != u"now"_s && parts[0] != u"soon"_s) || !parts[1].startsWith(u"fail="_s)) {
+        *error = u"--halt takes now,fail=N, soon,fail=N or now,fail=P%, not '%1'"_s.arg(text);
+        return false;
+    }
+    halt->when = parts[0] == u"now"_s ? HaltPolicy::When::Now : HaltPolicy::When::Soon;
+    QString value = parts[1].mid(5);
+    bool ok = false;
+    if (value.endsWith(u'%')) {
+        value.chop(1);
+        halt->failPercent = value.toDouble(&ok);
+        ok = ok && halt->failPercent > 0 && halt->failPercent <= 100;
+    } else {
+        halt->failCount = value.toInt(&ok);
+        ok = ok && halt->failCount > 0;
+    }
+    if (!ok)
+        *error = u"--halt: '%1' is not a positive count or a percentage"_s.arg(parts[1]);
+    return ok;
+}
+
+// Prints each task's output whole, as it finishes or in input order; draws the progress bar.
+class Reporter : public QObject
+{
+public:
+    Reporter(Pool &pool, bool keepOrder, bool printOutput, bool bar, QFile *events)
+        : m_pool(pool), m_keepOrder(keepOrder), m_printOutput(printOutput), m_bar(bar), m_events(events)
+    {
+        connect(&pool, &Pool::eventsReady, this, &Reporter::onEvents);
+    }
+
+    void finish()
+    {
+        if (m_bar) {
+            drawBar(true);
+            writeAll(2, "\n");
+        }
+    }
+
+private:
+    void onEvents(const QList<Event> &events)
+    {
+        QByteArray jsonLines;
+        for (const Event &e : events) {
+            if (m_events)
+                jsonLines += QJsonDocument(toJson(e)).toJson(QJsonDocument::Compact) + '\n';
+            switch (e.type) {
+            case Event::Type::TaskFinished:
+                if (isTerminal(e.taskState))
+                    onTaskDone(e);
+                break;
+            case Event::Type::Message:
+                clearBar();
+                fail(e.text);
+                break;
+            case Event::Type::Stats:
+            case Event::Type::BatchFinished:
+            case Event::Type::PoolPaused:
+            case Event::Type::PoolResumed:
+            case Event::Type::PoolResized:
+                m_stats = e.stats;
+                break;
+            default:
+                break;
+            }
+        }
+        if (m_events && !jsonLines.isEmpty()) {
+            m_events->write(jsonLines);
+            m_events->flush();
+        }
+        if (m_bar)
+            drawBar(false);
+    }
+
+    void onTaskDone(const Event &e)
+    {
+        if (!m_printOutput)
+            return;
+        const bool ran = e.attempt > 0;
+        if (!m_keepOrder) {
+            if (ran)
+                print(e.stdoutData, e.stderrData);
+            return;
+        }
+        m_held.emplace(e.task, ran ? std::pair { e.stdoutData, e.stderrData } : std::pair<QByteArray, QByteArray> {});
+        while (!m_held.empty() && m_held.begin()->first == m_nextInOrder) {
+            print(m_held.begin()->second.first, m_held.begin()->second.second);
+            m_held.erase(m_held.begin());
+            ++m_nextInOrder;
+        }
+    }
+
+    void print(const QByteArray &out, const QByteArray &err)
+    {
+        if (out.isEmpty() && err.isEmpty())
+            return;
+        clearBar();
+        writeAll(1, out);
+        writeAll(2, err);
+    }
+
+    void clearBar()
+    {
+        if (m_bar && m_barDrawn) {
+            writeAll(2, "\r\033[K");
+            m_barDrawn = false;
+        }
+    }
+
+    void drawBar(bool force)
+    {
+        const qint64 t = m_pool.stats().timeMs;
+        if (!force && m_barDrawn && t - m_lastBarMs < 100)
+            return;
+        m_lastBarMs = t;
+        const PoolStats s = m_pool.stats();
+        const qint64 done = s.succeeded + s.failed + s.cancelled;
+        const double fraction = s.total ? double(done) / double(s.total) : 1.0;
+        constexpr int kWidth = 30;
+        const int filled = int(fraction * kWidth);
+        const QString line = u"\r[%1%2] %3% %4/%5 done, %6 failed, %7 running, %8/s, ETA %9%10\033[K"_s
+                                     .arg(QString(filled, u'#'), QString(kWidth - filled, u'.'))
+                                     .arg(int(fraction * 100))
+                                     .arg(done)
+                                     .arg(s.total)
+                                     .arg(s.failed)
+                                     .arg(s.running)
+                                     .arg(s.throughput, 0, 'f', 1)
+                                     .arg(formatDuration(s.etaSeconds), s.paused ? u" (paused)"_s : QString());
+        writeAll(2, line.toLocal8Bit());
+        m_barDrawn = true;
+    }
+
+    Pool &m_pool;
+    bool m_keepOrder;
+    bool m_printOutput;
+    bool m_bar;
+    QFile *m_events;
+    PoolStats m_stats;
+    std::map<TaskId, std::pair<QByteArray, QByteArray>> m_held;
+    TaskId m_nextInOrder = 0;
+    bool m_barDrawn = false;
+    qint64 m_lastBarMs = 0;
+};
+
+struct Inputs
+{
+    QStringList command;
+    QStringList values;
+    bool fromStdin = false;
+};
+
+// Splits "TEMPLATE... ::: ARGS" / "TEMPLATE... :::: FILE"; with neither, inputs come from stdin.
+Result<Inputs> splitPositionals(const QStringList &positional)
+{
+    Inputs in;
+    qsizetype sep = -1;
+    for (qsizetype i = 0; i < positional.size(); ++i) {
+        if (positional[i] == u":::"_s || positional[i] == u"::::"_s) {
+            sep = i;
+            break;
+        }
+    }
+    in.command = positional.mid(0, sep < 0 ? positional.size() : sep);
+    if (sep < 0) {
+        in.fromStdin = true;
+        return in;
+    }
+    const bool fromFile = positional[sep] == u"::::"_s;
+    const QStringList rest = positional.mid(sep + 1);
+    if (rest.contains(u":::"_s) || rest.contains(u"::::"_s))
+        return Error { u"only one input source (one ::: or :::: group) is supported"_s };
+    if (!fromFile) {
+        in.values = rest;
+        return in;
+    }
+    if (rest.size() != 1)
+        return Error { u":::: takes exactly one file ('-' for stdin)"_s };
+    auto lines = readInputFile(rest.front());
+    if (!lines)
+        return Error { lines.error() };
+    in.values = std::move(*lines);
+    return in;
+}
+
+} // namespace
+
+int runHeadless(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Run COMMAND once per input on a pool of workers (GNU parallel style)."_s);
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
+    parser.addHelpOption();
+    const QCommandLineOption jobs({ u"j"_s, u"jobs"_s }, u"Workers (default: number of CPUs)."_s, u"N"_s);
+    const QCommandLineOption joblog(u"joblog"_s, u"Append a GNU parallel joblog to FILE."_s, u"FILE"_s);
+    const QCommandLineOption resume(u"resume"_s, u"Skip tasks already in the joblog."_s);
+    const QCommandLineOption resumeFailed(u"resume-failed"_s, u"Rerun tasks the joblog records as failed."_s);
+    const QCommandLineOption retries(u"retries"_s, u"Attempts in all per task (default 1)."_s, u"N"_s);
+    const QCommandLineOption timeout(u"timeout"_s, u"End a task after SECONDS (fractions allowed)."_s, u"SECONDS"_s);
+    const QCommandLineOption grace(u"grace"_s, u"Between SIGTERM and SIGKILL (default 2)."_s, u"SECONDS"_s);
+    const QCommandLineOption results(u"results"_s, u"Write each task's stdout/stderr under DIR."_s, u"DIR"_s);
+    const QCommandLineOption keepOrder({ u"k"_s, u"keep-order"_s }, u"Print outputs in input order."_s);
+    const QCommandLineOption halt(u"halt"_s, u"now,fail=N | soon,fail=N | now,fail=P%"_s, u"SPEC"_s);
+    const QCommandLineOption bar(u"bar"_s, u"Progress bar on stderr (default when stderr is a terminal)."_s);
+    const QCommandLineOption noBar(u"no-bar"_s, u"No progress bar."_s);
+    const QCommandLineOption control(u"control"_s, u"Listen for `shoal ctl` on this Unix socket."_s, u"SOCKET"_s);
+    const QCommandLineOption events(u"events"_s, u"Write every engine event to FILE as JSON lines."_s, u"FILE"_s);
+    const QCommandLineOption shell(u"shell"_s, u"Run each command with /bin/sh -c, inputs quoted."_s);
+    const QCommandLineOption batch(u"batch"_s, u"Run the batch saved in FILE.shoal.json."_s, u"FILE"_s);
+    const QCommandLineOption drain(u"drain"_s, u"Shrink policy: finish, requeue or pause."_s, u"POLICY"_s);
+    const QCommandLineOption quote({ u"q"_s, u"quote"_s }, u"Accepted for GNU compatibility (argv is the default)."_s);
+    const QCommandLineOption willCite(u"will-cite"_s, u"Accepted for GNU compatibility."_s);
+    parser.addOptions({ jobs, joblog, resume, resumeFailed, retries, timeout, grace, results, keepOrder,
+                        halt, bar, noBar, control, events, shell, batch, drain, quote, willCite });
+    parser.addPositionalArgument(u"command"_s, u"The command template, then ::: ARGS or :::: FILE."_s,
+                                 u"COMMAND... [::: ARG... | :::: FILE]"_s);
+
+    if (!parser.parse(args)) {
+        fail(parser.errorText());
+        return 255;
+    }
+    if (parser.isSet(u"help"_s)) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+
+    BatchSpec spec;
+    spec.jobs = QThread::idealThreadCount();
+    QStringList inputs;
+    QString baseDir;
+    if (parser.isSet(batch)) {
+        auto loaded = loadBatchFile(parser.value(batch));
+        if (!loaded) {
+            fail(loaded.error());
+            return 255;
+        }
+        spec = std::move(*loaded);
+        if (spec.jobs <= 0)
+            spec.jobs = QThread::idealThreadCount();
+        baseDir = QFileInfo(parser.value(batch)).absolutePath();
+        auto resolved = resolveInputs(spec.inputs, baseDir);
+        if (!resolved) {
+            fail(u"%1: %2"_s.arg(parser.value(batch), resolved.error()));
+            return 255;
+        }
+        inputs = std::move(*resolved);
+        if (!parser.positionalArguments().isEmpty()) {
+            fail(u"--batch takes no command line arguments (got '%1')"_s.arg(parser.positionalArguments().join(u' ')));
+            return 255;
+        }
+    } else {
+        auto split = splitPositionals(parser.positionalArguments());
+        if (!split) {
+            fail(split.error());
+            return 255;
+        }
+        if (split->command.isEmpty()) {
+            fail(u"no command given (usage: shoal run [options] COMMAND ::: ARG... | :::: FILE)"_s);
+            return 255;
+        }
+        if (split->fromStdin) {
+            auto lines = readInputFile(u"-"_s);
+            if (!lines) {
+                fail(lines.error());
+                return 255;
+            }
+            split->values = std::move(*lines);
+        }
+        spec.command = split->command;
+        inputs = split->values;
+    }
+
+    auto intOption = [&](const QCommandLineOption &o, int min, int *out) {
+        if (!parser.isSet(o))
+            return true;
+        bool ok = false;
+        const int v = parser.value(o).toInt(&ok);
+        if (!ok || v < min) {
+            fail(u"--%1 needs a whole number of at least %2, not '%3'"_s.arg(o.names().last()).arg(min).arg(parser.value(o)));
+            return false;
+        }
+        *out = v;
+        return true;
+    };
+    auto secondsOption = [&](const QCommandLineOption &o, double *out) {
+        if (!parser.isSet(o))
+            return true;
+        bool ok = false;
+        const double v = parser.value(o).toDouble(&ok);
+        if (!ok || v < 0) {
+            fail(u"--%1 needs a number of seconds, not '%2'"_s.arg(o.names().last(), parser.value(o)));
+            return false;
+        }
+        *out = v;
+        return true;
+    };
+    double graceSeconds = 2;
+    if (!intOption(jobs, 0, &spec.jobs) || !intOption(retries, 1, &spec.retries)
+        || !secondsOption(timeout, &spec.timeoutSeconds) || !secondsOption(grace, &graceSeconds))
+        return 255;
+    if (spec.jobs == 0)
+        spec.jobs = QThread::idealThreadCount();
+    spec.shell = spec.shell || parser.isSet(shell);
+    spec.keepOrder = spec.keepOrder || parser.isSet(keepOrder);
+    if (parser.isSet(drain) && !parseDrainPolicy(parser.value(drain), &spec.drain)) {
+        fail(u"--drain takes finish, requeue or pause, not '%1'"_s.arg(parser.value(drain)));
+        return 255;
+    }
+
+    PoolOptions options;
+    options.workers = spec.jobs;
+    options.attempts = spec.retries;
+    options.timeoutSeconds = spec.timeoutSeconds;
+    options.termGraceMs = int(graceSeconds * 1000);
+    options.drain = spec.drain;
+    options.joblogPath = parser.value(joblog);
+    options.resultsDir = parser.value(results);
+    if (parser.isSet(resume) || parser.isSet(resumeFailed)) {
+        if (options.joblogPath.isEmpty()) {
+            fail(u"--resume and --resume-failed need --joblog FILE"_s);
+            return 255;
+        }
+        options.resume = parser.isSet(resumeFailed) ? ResumeMode::ResumeFailed : ResumeMode::Resume;
+    }
+    if (parser.isSet(halt)) {
+        QString error;
+        if (!parseHalt(parser.value(halt), &options.halt, &error)) {
+            fail(error);
+            return 255;
+        }
+    }
+
+    auto parsed = CommandTemplate::parse(spec.command, spec.shell);
+    if (!parsed) {
+        fail(parsed.error());
+        return 255;
+    }
+
+    std::unique_ptr<QFile> eventsFile;
+    if (parser.isSet(events)) {
+        eventsFile = std::make_unique<QFile>(parser.value(events));
+        if (!eventsFile->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            fail(u"cannot write the events file '%1': %2"_s.arg(parser.value(events), eventsFile->errorString()));
+            return 255;
+        }
+    }
+
+    // Signals become events on the loop: the first ends the batch (its tasks' groups get the
+    // termination sequence), a second one exits at once (the pool's destructor still ends them).
+    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fail(u"cannot create the signal pipe"_s);
+        return 255;
+    }
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    for (int sig : { SIGINT, SIGTERM, SIGHUP })
+        sigaction(sig, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    Pool pool(std::move(*parsed), inputs, options);
+    const bool showBar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
+    Reporter reporter(pool, spec.keepOrder, options.resultsDir.isEmpty(), showBar, eventsFile.get());
+
+    std::unique_ptr<ControlServer> server;
+    if (parser.isSet(control)) {
+        server = std::make_unique<ControlServer>(pool);
+        QString error;
+        if (!server->listen(parser.value(control), &error)) {
+            fail(error);
+            return 255;
+        }
+    }
+
+    bool interrupted = false;
+    QSocketNotifier signalNotifier(g_signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, [&] {
+        char sig = 0;
+        while (::read(g_signalPipe[0], &sig, 1) == 1) { }
+        if (interrupted) {
+            fail(u"interrupted again: exiting now"_s);
+            QCoreApplication::exit(255);
+            return;
+        }
+        interrupted = true;
+        fail(u"interrupted: ending %1 running task(s) (interrupt again to exit at once)"_s.arg(pool.stats().running));
+        pool.cancelAll();
+    });
+    QObject::connect(&pool, &Pool::finished, [] { QCoreApplication::exit(0); });
+
+    auto started = pool.start();
+    if (!started) {
+        fail(started.error());
+        return 255;
+    }
+    const int loop = pool.isFinished() ? 0 : QCoreApplication::exec();
+    QCoreApplication::processEvents(); // deliver the last queued events
+    reporter.finish();
+    if (loop != 0 || interrupted)
+        return 255;
+    if (pool.halted())
+        return pool.haltExitStatus();
+    const PoolStats s = pool.stats();
+    const qint64 failed = s.failed + s.cancelled;
+    return failed > 100 ? 101 : int(failed);
+}
+
+} // namespace shoal

@@ -1,0 +1,274 @@
+#include "batchfile.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
+#include <cstdio>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+QString lineColumn(const QByteArray &data, int offset)
+{
+    int line = 1, column = 1;
+    for (int i = 0; i < offset && i < data.size(); ++i) {
+        if (data[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return u"%1:%2"_s.arg(line).arg(column);
+}
+
+QString resolvePath(const QString &path, const QString &baseDir)
+{
+    if (path == u"-"_s || baseDir.isEmpty() || QDir::isAbsolutePath(path))
+        return path;
+    return QDir(baseDir).filePath(path);
+}
+
+constexpr qint64 kMaxRangeTasks = 100'000'000;
+
+} // namespace
+
+Result<QStringList> readInputFile(const QString &path)
+{
+    QFile file;
+    bool opened;
+    if (path == u"-"_s)
+        opened = file.open(stdin, QIODevice::ReadOnly);
+    else {
+        file.setFileName(path);
+        if (QFileInfo(path).isDir())
+            return Error { u"cannot read inputs from '%1': it is a directory"_s.arg(path) };
+        opened = file.open(QIODevice::ReadOnly);
+    }
+    if (!opened)
+        return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
+    QByteArray data = file.readAll();
+    if (file.error() != QFileDevice::NoError)
+        return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
+    QStringList lines;
+    if (data.isEmpty())
+        return lines; // an empty file: no inputs (a lone newline is one empty input)
+    if (data.endsWith('\n'))
+        data.chop(1);
+    for (const QByteArray &line : data.split('\n'))
+        lines << QString::fromLocal8Bit(line);
+    return lines;
+}
+
+Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
+{
+    switch (spec.kind) {
+    case InputSpec::Kind::Args:
+    case InputSpec::Kind::Lines:
+        return spec.args;
+    case InputSpec::Kind::File:
+        return readInputFile(resolvePath(spec.path, baseDir));
+    case InputSpec::Kind::Folder: {
+        const QString dir = resolvePath(spec.path, baseDir);
+        if (!QFileInfo(dir).isDir())
+            return Error { u"the input folder '%1' does not exist"_s.arg(dir) };
+        QStringList files;
+        QDirIterator it(dir, { spec.pattern.isEmpty() ? u"*"_s : spec.pattern }, QDir::Files,
+                        spec.recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
+        while (it.hasNext())
+            files << it.next();
+        files.sort();
+        return files;
+    }
+    case InputSpec::Kind::Range: {
+        if (spec.step == 0)
+            return Error { u"the input range has a step of 0"_s };
+        const qint64 count = (spec.to - spec.from) / spec.step + 1;
+        if (count > kMaxRangeTasks)
+            return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
+        QStringList values;
+        if (count > 0)
+            values.reserve(count);
+        for (qint64 v = spec.from; spec.step > 0 ? v <= spec.to : v >= spec.to; v += spec.step)
+            values << QString::number(v);
+        return values;
+    }
+    }
+    return QStringList();
+}
+
+Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        return Error { u"%1:%2: not valid JSON: %3"_s.arg(fileName, lineColumn(json, parseError.offset),
+                                                          parseError.errorString()) };
+    }
+    if (!doc.isObject())
+        return Error { u"%1: a batch file must hold a JSON object"_s.arg(fileName) };
+    const QJsonObject o = doc.object();
+    auto bad = [&](const QString &what) { return Error { u"%1: %2"_s.arg(fileName, what) }; };
+
+    BatchSpec spec;
+    spec.name = o.value(u"name"_s).toString(QFileInfo(fileName).completeBaseName());
+    const QJsonValue command = o.value(u"command"_s);
+    if (command.isString()) {
+        spec.command = { command.toString() };
+    } else if (command.isArray()) {
+        for (const QJsonValue &w : command.toArray()) {
+            if (!w.isString())
+                return bad(u"\"command\" must be a string or an array of strings"_s);
+            spec.command << w.toString();
+        }
+    }
+    if (spec.command.isEmpty() || spec.command.join(QString()).trimmed().isEmpty())
+        return bad(u"\"command\" is missing or empty"_s);
+    spec.shell = o.value(u"shell"_s).toBool(false);
+
+    const QJsonValue inputs = o.value(u"inputs"_s);
+    if (inputs.isArray()) {
+        spec.inputs.kind = InputSpec::Kind::Args;
+        for (const QJsonValue &v : inputs.toArray()) {
+            if (v.isString())
+                spec.inputs.args << v.toString();
+            else if (v.isDouble())
+                spec.inputs.args << QString::number(v.toDouble(), 'g', 17);
+            else
+                return bad(u"\"inputs\" must hold strings or numbers"_s);
+        }
+    } else if (inputs.isObject()) {
+        const QJsonObject in = inputs.toObject();
+        if (in.contains(u"file"_s)) {
+            spec.inputs.kind = InputSpec::Kind::File;
+            spec.inputs.path = in.value(u"file"_s).toString();
+        } else if (in.contains(u"folder"_s)) {
+            spec.inputs.kind = InputSpec::Kind::Folder;
+            spec.inputs.path = in.value(u"folder"_s).toString();
+            spec.inputs.pattern = in.value(u"pattern"_s).toString(u"*"_s);
+            spec.inputs.recursive = in.value(u"recursive"_s).toBool(false);
+        } else if (in.contains(u"lines"_s)) {
+            spec.inputs.kind = InputSpec::Kind::Lines;
+            QString text = in.value(u"lines"_s).toString();
+            if (text.endsWith(u'\n'))
+                text.chop(1);
+            spec.inputs.args = text.isEmpty() ? QStringList() : text.split(u'\n');
+        } else if (in.contains(u"range"_s)) {
+            const QJsonObject r = in.value(u"range"_s).toObject();
+            spec.inputs.kind = InputSpec::Kind::Range;
+            if (!r.value(u"from"_s).isDouble() || !r.value(u"to"_s).isDouble())
+                return bad(u"\"inputs.range\" needs numeric \"from\" and \"to\""_s);
+            spec.inputs.from = qint64(r.value(u"from"_s).toDouble());
+            spec.inputs.to = qint64(r.value(u"to"_s).toDouble());
+            spec.inputs.step = qint64(r.value(u"step"_s).toDouble(1));
+            if (spec.inputs.step == 0)
+                return bad(u"\"inputs.range.step\" must not be 0"_s);
+        } else {
+            return bad(u"\"inputs\" must have one of \"file\", \"folder\", \"lines\" or \"range\""_s);
+        }
+        if ((spec.inputs.kind == InputSpec::Kind::File || spec.inputs.kind == InputSpec::Kind::Folder)
+            && spec.inputs.path.isEmpty())
+            return bad(u"\"inputs\" names an empty path"_s);
+    } else {
+        return bad(u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s);
+    }
+
+    auto intField = [&](const QString &key, int def, int min, int max, int *out) -> QString {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined()) {
+            *out = def;
+            return {};
+        }
+        if (!v.isDouble() || v.toDouble() != double(qint64(v.toDouble())) || v.toDouble() < min || v.toDouble() > max)
+            return u"\"%1\" must be a whole number from %2 to %3"_s.arg(key).arg(min).arg(max);
+        *out = int(v.toDouble());
+        return {};
+    };
+    for (const QString &err : { intField(u"jobs"_s, 0, 0, 100000, &spec.jobs),
+                                intField(u"retries"_s, 1, 1, 1000, &spec.retries) }) {
+        if (!err.isEmpty())
+            return bad(err);
+    }
+    const QJsonValue timeout = o.value(u"timeout"_s);
+    if (!timeout.isUndefined() && (!timeout.isDouble() || timeout.toDouble() < 0))
+        return bad(u"\"timeout\" must be a number of seconds (0: none)"_s);
+    spec.timeoutSeconds = timeout.toDouble(0);
+    const QString drain = o.value(u"drain"_s).toString(u"finish"_s);
+    if (!parseDrainPolicy(drain, &spec.drain))
+        return bad(u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
+    spec.keepOrder = o.value(u"keepOrder"_s).toBool(false);
+    return spec;
+}
+
+Result<BatchSpec> loadBatchFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error { u"cannot open the batch file '%1': %2"_s.arg(path, file.errorString()) };
+    return parseBatchJson(file.readAll(), path);
+}
+
+QByteArray toBatchJson(const BatchSpec &spec)
+{
+    QJsonObject o;
+    if (!spec.name.isEmpty())
+        o[u"name"_s] = spec.name;
+    o[u"command"_s] = spec.command.size() == 1 ? QJsonValue(spec.command.front())
+                                               : QJsonValue(QJsonArray::fromStringList(spec.command));
+    if (spec.shell)
+        o[u"shell"_s] = true;
+    QJsonObject in;
+    switch (spec.inputs.kind) {
+    case InputSpec::Kind::Args:
+        o[u"inputs"_s] = QJsonArray::fromStringList(spec.inputs.args);
+        break;
+    case InputSpec::Kind::Lines:
+        in[u"lines"_s] = spec.inputs.args.join(u'\n');
+        break;
+    case InputSpec::Kind::File:
+        in[u"file"_s] = spec.inputs.path;
+        break;
+    case InputSpec::Kind::Folder:
+        in[u"folder"_s] = spec.inputs.path;
+        in[u"pattern"_s] = spec.inputs.pattern;
+        if (spec.inputs.recursive)
+            in[u"recursive"_s] = true;
+        break;
+    case InputSpec::Kind::Range:
+        in[u"range"_s] = QJsonObject { { u"from"_s, double(spec.inputs.from) },
+                                       { u"to"_s, double(spec.inputs.to) },
+                                       { u"step"_s, double(spec.inputs.step) } };
+        break;
+    }
+    if (!in.isEmpty())
+        o[u"inputs"_s] = in;
+    o[u"jobs"_s] = spec.jobs;
+    o[u"retries"_s] = spec.retries;
+    o[u"timeout"_s] = spec.timeoutSeconds;
+    o[u"drain"_s] = toString(spec.drain);
+    if (spec.keepOrder)
+        o[u"keepOrder"_s] = true;
+    return QJsonDocument(o).toJson(QJsonDocument::Indented);
+}
+
+Result<void> saveBatchFile(const QString &path, const BatchSpec &spec)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return Error { u"cannot write the batch file '%1': %2"_s.arg(path, file.errorString()) };
+    file.write(toBatchJson(spec));
+    if (!file.commit())
+        return Error { u"cannot write the batch file '%1': %2"_s.arg(path, file.errorString()) };
+    return {};
+}
+
+} // namespace shoal

@@ -1,0 +1,209 @@
+#include "commandtemplate.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+bool isBareShellChar(QChar c)
+{
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+            || c == u'-' || c == u'_' || c == u'.' || c == u'+' || c == u'/';
+}
+
+struct Known
+{
+    const char16_t *name;
+    CommandTemplate::Placeholder placeholder;
+};
+constexpr Known kPlaceholders[] = {
+    { u"", CommandTemplate::Placeholder::Input },
+    { u".", CommandTemplate::Placeholder::NoExtension },
+    { u"/", CommandTemplate::Placeholder::Basename },
+    { u"//", CommandTemplate::Placeholder::Dirname },
+    { u"/.", CommandTemplate::Placeholder::BasenameNoExtension },
+    { u"#", CommandTemplate::Placeholder::Seq },
+    { u"%", CommandTemplate::Placeholder::Slot },
+};
+
+// GNU: s:\.[^/.]*$::
+QString stripExtension(const QString &path)
+{
+    for (qsizetype i = path.size() - 1; i >= 0; --i) {
+        if (path[i] == u'/')
+            return path;
+        if (path[i] == u'.')
+            return path.left(i);
+    }
+    return path;
+}
+
+// GNU: s:.*/::
+QString basename(const QString &path)
+{
+    return path.mid(path.lastIndexOf(u'/') + 1);
+}
+
+// Perl's File::Basename::dirname, which GNU parallel uses for {//}.
+QString dirname(QString path)
+{
+    while (path.size() > 1 && path.endsWith(u'/'))
+        path.chop(1);
+    const qsizetype slash = path.lastIndexOf(u'/');
+    if (slash < 0)
+        return u"."_s;
+    path.truncate(slash);
+    while (path.size() > 1 && path.endsWith(u'/'))
+        path.chop(1);
+    return path.isEmpty() ? u"/"_s : path;
+}
+
+} // namespace
+
+QString shellQuote(const QString &word)
+{
+    if (word.isEmpty())
+        return u"''"_s;
+    if (std::all_of(word.begin(), word.end(), isBareShellChar))
+        return word;
+    QString quoted = u"'"_s + QString(word).replace(u"'"_s, u"'\"'\"'"_s) + u"'"_s;
+    if (quoted.startsWith(u"''"_s))
+        quoted.remove(0, 2);
+    if (quoted.endsWith(u"''"_s))
+        quoted.chop(2);
+    return quoted;
+}
+
+QString shellJoin(const QStringList &words)
+{
+    QStringList quoted;
+    quoted.reserve(words.size());
+    for (const QString &w : words)
+        quoted << shellQuote(w);
+    return quoted.join(u' ');
+}
+
+Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool shell)
+{
+    QStringList source = words;
+    if (!shell && source.size() == 1 && source.front().contains(QRegularExpression(u"\\s"_s)))
+        source = QProcess::splitCommand(source.front());
+    if (source.isEmpty() || (source.size() == 1 && source.front().trimmed().isEmpty()))
+        return Error { u"the command template is empty"_s };
+
+    // Brace groups whose content could only be a placeholder ({x}, {1}, {..}) are checked;
+    // others ({print $1}, {a,b}) are literal text, as in GNU parallel.
+    static const QRegularExpression placeholderLike(u"^[A-Za-z0-9_./#%+]*$"_s);
+
+    CommandTemplate t;
+    t.m_shell = shell;
+    t.m_source = words;
+    bool anyPlaceholder = false;
+    const QStringList parsedWords = shell ? QStringList { source.join(u' ') } : source;
+    for (const QString &text : parsedWords) {
+        Word word;
+        QString literal;
+        qsizetype i = 0;
+        while (i < text.size()) {
+            const QChar c = text[i];
+            if (c == u'{') {
+                const qsizetype close = text.indexOf(u'}', i + 1);
+                if (close > 0) {
+                    const QString content = text.mid(i + 1, close - i - 1);
+                    if (placeholderLike.match(content).hasMatch()) {
+                        const auto known = std::find_if(std::begin(kPlaceholders), std::end(kPlaceholders),
+                                                        [&](const Known &k) { return content == k.name; });
+                        if (known == std::end(kPlaceholders)) {
+                            return Error { u"unknown placeholder '{%1}' in the command template '%2' "
+                                           "(known: {} {.} {/} {//} {/.} {#} {%})"_s.arg(content, words.join(u' ')) };
+                        }
+                        if (!literal.isEmpty())
+                            word.append(Part { true, Placeholder::Input, std::exchange(literal, {}) });
+                        word.append(Part { false, known->placeholder, {} });
+                        anyPlaceholder = true;
+                        i = close + 1;
+                        continue;
+                    }
+                }
+            }
+            literal += c;
+            ++i;
+        }
+        if (!literal.isEmpty() || word.isEmpty())
+            word.append(Part { true, Placeholder::Input, literal });
+        t.m_words.append(word);
+    }
+    t.m_appendInput = !anyPlaceholder;
+    return t;
+}
+
+QString CommandTemplate::substitute(Placeholder placeholder, const QString &input, qint64 seq, int slot)
+{
+    switch (placeholder) {
+    case Placeholder::Input:
+        return input;
+    case Placeholder::NoExtension:
+        return stripExtension(input);
+    case Placeholder::Basename:
+        return basename(input);
+    case Placeholder::Dirname:
+        return dirname(input);
+    case Placeholder::BasenameNoExtension:
+        return stripExtension(basename(input));
+    case Placeholder::Seq:
+        return QString::number(seq);
+    case Placeholder::Slot:
+        return QString::number(slot);
+    }
+    return {};
+}
+
+QString CommandTemplate::expandWord(const Word &word, const QString &input, qint64 seq, int slot) const
+{
+    QString out;
+    for (const Part &part : word) {
+        if (part.literal)
+            out += part.text;
+        else if (m_shell)
+            out += shellQuote(substitute(part.placeholder, input, seq, slot));
+        else
+            out += substitute(part.placeholder, input, seq, slot);
+    }
+    return out;
+}
+
+QStringList CommandTemplate::expand(const QString &input, qint64 seq, int slot) const
+{
+    if (m_shell) {
+        QString script = expandWord(m_words.front(), input, seq, slot);
+        if (m_appendInput)
+            script += u' ' + shellQuote(input);
+        return { u"/bin/sh"_s, u"-c"_s, script };
+    }
+    QStringList argv;
+    argv.reserve(m_words.size() + 1);
+    for (const Word &w : m_words)
+        argv << expandWord(w, input, seq, slot);
+    if (m_appendInput)
+        argv << input;
+    return argv;
+}
+
+QString CommandTemplate::display(const QStringList &argv) const
+{
+    return m_shell ? argv.value(2) : shellJoin(argv);
+}
+
+QString CommandTemplate::fixedProgram() const
+{
+    if (m_shell)
+        return u"/bin/sh"_s;
+    const Word &first = m_words.front();
+    return first.size() == 1 && first.front().literal ? first.front().text : QString();
+}
+
+} // namespace shoal

@@ -1,0 +1,107 @@
+#include "eventjson.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+QJsonObject toJson(const ExitStatus &exit)
+{
+    QJsonObject o { { u"text"_s, exit.describe() } };
+    switch (exit.kind) {
+    case ExitStatus::Kind::Exited:
+        o[u"code"_s] = exit.code;
+        break;
+    case ExitStatus::Kind::FailedToStart:
+        o[u"code"_s] = exit.code;
+        o[u"errno"_s] = exit.error;
+        break;
+    case ExitStatus::Kind::None:
+        break;
+    default:
+        o[u"signal"_s] = exit.signal;
+        break;
+    }
+    return o;
+}
+
+QJsonObject toJson(const PoolStats &s)
+{
+    return {
+        { u"timeMs"_s, double(s.timeMs) },     { u"total"_s, double(s.total) },
+        { u"queued"_s, double(s.queued) },     { u"running"_s, double(s.running) },
+        { u"succeeded"_s, double(s.succeeded) }, { u"failed"_s, double(s.failed) },
+        { u"cancelled"_s, double(s.cancelled) }, { u"workers"_s, s.workers },
+        { u"busyWorkers"_s, s.busyWorkers },   { u"paused"_s, s.paused },
+        { u"throughput"_s, s.throughput },     { u"etaSeconds"_s, s.etaSeconds },
+    };
+}
+
+QJsonObject toJson(const WorkerInfo &w)
+{
+    QJsonObject o { { u"slot"_s, w.slot },
+                    { u"state"_s, toString(w.state) },
+                    { u"tasksDone"_s, w.tasksDone },
+                    { u"failures"_s, w.failures } };
+    if (w.parked)
+        o[u"parked"_s] = true;
+    if (w.task >= 0) {
+        o[u"task"_s] = double(w.task);
+        o[u"pid"_s] = double(w.pid);
+        o[u"elapsedMs"_s] = double(w.taskElapsedMs);
+        o[u"cpuPercent"_s] = w.cpuPercent;
+        o[u"rssBytes"_s] = double(w.rssBytes);
+    }
+    return o;
+}
+
+QJsonObject toJson(const Event &e)
+{
+    QJsonObject o { { u"seq"_s, double(e.seq) }, { u"type"_s, toString(e.type) }, { u"timeMs"_s, double(e.timeMs) } };
+    switch (e.type) {
+    case Event::Type::TasksAdded:
+        o[u"firstTask"_s] = double(e.task);
+        o[u"lastTask"_s] = double(e.lastTask);
+        break;
+    case Event::Type::TaskStarted:
+        o[u"task"_s] = double(e.task);
+        o[u"slot"_s] = e.slot;
+        o[u"attempt"_s] = e.attempt;
+        o[u"pid"_s] = double(e.worker.pid);
+        break;
+    case Event::Type::TaskFinished:
+        o[u"task"_s] = double(e.task);
+        o[u"slot"_s] = e.slot;
+        o[u"attempt"_s] = e.attempt;
+        o[u"state"_s] = toString(e.taskState);
+        o[u"exit"_s] = toJson(e.exit);
+        o[u"durationMs"_s] = double(e.durationMs);
+        o[u"stdoutBytes"_s] = double(e.stdoutData.size());
+        o[u"stderrBytes"_s] = double(e.stderrData.size());
+        break;
+    case Event::Type::TaskRequeued:
+    case Event::Type::TaskPaused:
+    case Event::Type::TaskResumed:
+        o[u"task"_s] = double(e.task);
+        o[u"slot"_s] = e.slot;
+        break;
+    case Event::Type::WorkerChanged:
+        o[u"worker"_s] = toJson(e.worker);
+        break;
+    case Event::Type::WorkerRemoved:
+        o[u"slot"_s] = e.slot;
+        break;
+    case Event::Type::Message:
+        o[u"text"_s] = e.text;
+        break;
+    case Event::Type::PoolPaused:
+    case Event::Type::PoolResumed:
+    case Event::Type::PoolResized:
+    case Event::Type::Stats:
+    case Event::Type::BatchFinished:
+        o[u"stats"_s] = toJson(e.stats);
+        break;
+    }
+    return o;
+}
+
+} // namespace shoal

@@ -1,0 +1,109 @@
+#pragma once
+
+#include "task.h"
+
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+#include <vector>
+
+namespace shoal {
+
+// One worker slot as a front end shows it. Slots are numbered from 1 ({%}).
+struct WorkerInfo
+{
+    int slot = 0;
+    WorkerState state = WorkerState::Idle;
+    bool parked = false; // surplus worker held by DrainPolicy::Pause
+    qint64 pid = 0; // the current task's process (group leader), 0 when idle
+    TaskId task = -1;
+    qint64 taskStartedMs = 0; // pool clock
+    qint64 taskElapsedMs = 0; // running time of the current task, pauses excluded
+    int tasksDone = 0;
+    int failures = 0;
+    double cpuPercent = 0; // of one core, over the last stats interval
+    qint64 rssBytes = 0;
+};
+
+struct PoolStats
+{
+    qint64 timeMs = 0;
+    qint64 total = 0;
+    qint64 queued = 0;
+    qint64 running = 0;
+    qint64 succeeded = 0;
+    qint64 failed = 0; // failed + timed out
+    qint64 cancelled = 0;
+    int workers = 0; // target size
+    int busyWorkers = 0;
+    bool paused = false;
+    double throughput = 0; // tasks finished per second over the last interval
+    double etaSeconds = -1; // -1: unknown
+};
+
+// One task as a front end shows it.
+struct TaskInfo
+{
+    TaskId id = -1;
+    QString input;
+    TaskState state = TaskState::Queued;
+    int slot = 0; // worker of the latest attempt
+    int attempts = 0;
+    qint64 startedMs = -1; // pool clock, latest attempt
+    qint64 durationMs = 0;
+    ExitStatus exit;
+};
+
+// A typed engine event. Events are published in batches (Pool::eventsReady) in seq order.
+struct Event
+{
+    enum class Type : quint8 {
+        TasksAdded, // tasks [task, lastTask] joined the batch (queued)
+        TaskStarted, // task started an attempt on slot (pid in worker.pid)
+        TaskFinished, // an attempt ended: exit, durationMs, taskState (terminal or Retrying)
+        TaskRequeued, // task went back to the queue without using an attempt (drain, retry)
+        TaskPaused, // task frozen (pool or worker paused)
+        TaskResumed,
+        WorkerChanged, // worker holds the full new state of one slot
+        WorkerRemoved, // slot left the pool
+        PoolPaused,
+        PoolResumed,
+        PoolResized, // stats.workers holds the new size
+        Stats, // periodic: stats, and one WorkerChanged per live worker precedes it
+        Message, // text: a warning or note meant for the user (a garbage line, a halt)
+        BatchFinished, // every task is terminal; stats holds the final counts
+    };
+
+    quint64 seq = 0;
+    Type type = Type::Stats;
+    qint64 timeMs = 0; // pool clock: ms since start()
+    TaskId task = -1;
+    TaskId lastTask = -1;
+    int slot = 0;
+    int attempt = 0;
+    TaskState taskState = TaskState::Queued;
+    ExitStatus exit;
+    qint64 durationMs = 0;
+    WorkerInfo worker;
+    PoolStats stats;
+    QString text;
+    QByteArray stdoutData; // TaskFinished: the attempt's captured output
+    QByteArray stderrData;
+};
+
+QString toString(Event::Type type);
+
+// The pool's state at one sequence number: render it, then apply events with a larger seq.
+struct PoolSnapshot
+{
+    quint64 seq = 0;
+    PoolStats stats;
+    std::vector<WorkerInfo> workers;
+    std::vector<TaskInfo> tasks;
+};
+
+} // namespace shoal
+
+Q_DECLARE_METATYPE(shoal::Event)
+Q_DECLARE_METATYPE(QList<shoal::Event>)

@@ -1,0 +1,159 @@
+#include "launcher.h"
+
+#include <QFile>
+#include <QFileInfo>
+
+#include <csignal>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace shoal {
+
+namespace {
+
+constexpr size_t kChildStackSize = 64 * 1024;
+
+// Signals an engine or its front end may catch or ignore; the child sets them back to default
+// (glibc's posix_spawn walks all 64 with ~120 syscalls instead).
+constexpr int kResetSignals[] = { SIGPIPE, SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGCHLD,
+                                  SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU };
+
+struct ChildArgs
+{
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int stdinFd;
+    int stdoutFd;
+    int stderrFd;
+    int guardFd;
+    pid_t parent;
+    sigset_t emptyMask;
+    volatile int error;
+};
+
+// Runs in the CLONE_VM child, sharing the parent's memory while the parent is suspended:
+// only raw, async-signal-safe calls, and every failure ends in _exit.
+__attribute__((no_sanitize("address", "undefined"))) int childMain(void *p)
+{
+    auto *a = static_cast<ChildArgs *>(p);
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    if (setpgid(0, 0) != 0)
+        goto fail;
+    for (int sig : kResetSignals)
+        sigaction(sig, &dfl, nullptr);
+    if (dup2(a->stdinFd, 0) < 0 || dup2(a->stdoutFd, 1) < 0 || dup2(a->stderrFd, 2) < 0)
+        goto fail;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != a->parent)
+        goto fail;
+    if (a->guardFd >= 0) {
+        const qint32 pgid = qint32(syscall(SYS_getpid));
+        if (write(a->guardFd, &pgid, sizeof pgid) != sizeof pgid)
+            goto fail;
+    }
+    sigprocmask(SIG_SETMASK, &a->emptyMask, nullptr);
+    execve(a->path, a->argv, a->envp);
+fail:
+    a->error = errno ? errno : EINVAL;
+    _exit(127);
+}
+
+} // namespace
+
+Launcher::Launcher() : m_stack(kChildStackSize)
+{
+    for (char **e = environ; e && *e; ++e)
+        m_env.emplace_back(*e);
+    for (QByteArray &e : m_env)
+        m_envp.push_back(e.data());
+    m_envp.push_back(nullptr);
+    m_path = qgetenv("PATH");
+    if (m_path.isEmpty())
+        m_path = "/usr/local/bin:/usr/bin:/bin";
+    m_devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+Launcher::~Launcher()
+{
+    if (m_devNull >= 0)
+        ::close(m_devNull);
+}
+
+QByteArray Launcher::resolve(const QString &program)
+{
+    auto it = m_resolved.constFind(program);
+    if (it != m_resolved.constEnd())
+        return *it;
+    QByteArray found;
+    const QByteArray local = QFile::encodeName(program);
+    auto runnable = [](const QByteArray &path) {
+        return ::access(path.constData(), X_OK) == 0 && !QFileInfo(QFile::decodeName(path)).isDir();
+    };
+    if (program.contains(u'/')) {
+        if (runnable(local))
+            found = local;
+    } else if (!program.isEmpty()) {
+        for (const QByteArray &dir : m_path.split(':')) {
+            const QByteArray candidate = (dir.isEmpty() ? QByteArray(".") : dir) + '/' + local;
+            if (runnable(candidate)) {
+                found = candidate;
+                break;
+            }
+        }
+    }
+    m_resolved.insert(program, found);
+    return found;
+}
+
+Launcher::Process Launcher::start(const QByteArray &path, const QStringList &argv, int stdoutFd,
+                                  int stderrFd, int guardFd)
+{
+    std::vector<QByteArray> args;
+    args.reserve(argv.size());
+    for (const QString &a : argv)
+        args.push_back(a.toLocal8Bit());
+    std::vector<char *> argp;
+    argp.reserve(args.size() + 1);
+    for (QByteArray &a : args)
+        argp.push_back(a.data());
+    argp.push_back(nullptr);
+
+    ChildArgs a { path.constData(), argp.data(), m_envp.data(), m_devNull, stdoutFd, stderrFd,
+                  guardFd, getpid(), {}, 0 };
+    sigemptyset(&a.emptyMask);
+
+    // Block every signal so that no handler of ours runs in the child before exec.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd = -1;
+    char *stackTop = m_stack.data() + m_stack.size();
+    const pid_t pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a,
+                            &pidfd);
+    const int cloneErrno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+
+    Process p;
+    if (pid < 0) {
+        p.error = cloneErrno;
+        return p;
+    }
+    p.pid = pid;
+    p.pidfd = pidfd;
+    if (a.error) {
+        // The child has _exit()ed already (CLONE_VFORK resumed us): reap it now.
+        siginfo_t info;
+        while (waitid(P_PIDFD, id_t(pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+        p.error = a.error;
+    }
+    return p;
+}
+
+} // namespace shoal

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+#include <QStringList>
+
+#include <sys/types.h>
+
+#include <vector>
+
+namespace shoal {
+
+// Starts one task process as cheaply as this machine allows, with every guarantee Shoal needs
+// (see shared/bench/spawn_limits.md, "clone_pdeath"): clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD)
+// on a private stack, and in the child only async-signal-safe calls: its own process group, a
+// clean signal mask and dispositions, stdin from /dev/null, stdout/stderr onto the given fds,
+// PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, registration of its group with the
+// ProcessGuard, then execve of a path the parent resolved once. Never fork()s: fork costs grow
+// with the engine's RSS.
+//
+// PDEATHSIG follows the spawning thread, so a Launcher must be used from one long-lived thread.
+class Launcher
+{
+public:
+    Launcher();
+    ~Launcher();
+    Launcher(const Launcher &) = delete;
+    Launcher &operator=(const Launcher &) = delete;
+
+    struct Process
+    {
+        pid_t pid = -1; // also the process group id
+        int pidfd = -1;
+        int error = 0; // errno of a failed exec (pid is then already reaped)
+    };
+
+    // guardFd < 0: no guard registration.
+    Process start(const QByteArray &path, const QStringList &argv, int stdoutFd, int stderrFd,
+                  int guardFd);
+
+    // PATH lookup, cached: "" when the program cannot be found or run.
+    QByteArray resolve(const QString &program);
+
+private:
+    std::vector<char> m_stack;
+    std::vector<QByteArray> m_env;
+    std::vector<char *> m_envp;
+    QHash<QString, QByteArray> m_resolved;
+    QByteArray m_path;
+    int m_devNull = -1;
+};
+
+} // namespace shoal

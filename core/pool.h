@@ -1,0 +1,175 @@
+#pragma once
+
+#include "commandtemplate.h"
+#include "events.h"
+#include "result.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+class QSocketNotifier;
+
+namespace shoal {
+
+class JoblogWriter;
+class Launcher;
+class OutputCapture;
+class ProcStats;
+class ProcessGuard;
+
+// --halt: when to stop the batch after failures (GNU parallel's now/soon,fail=N|P%).
+struct HaltPolicy
+{
+    enum class When : quint8 { Never, Soon, Now };
+    When when = When::Never;
+    int failCount = 0; // halt when this many tasks failed (0: unused)
+    double failPercent = 0; // or when this percentage of all tasks failed (0: unused)
+};
+
+enum class ResumeMode : quint8 { None, Resume, ResumeFailed };
+
+struct PoolOptions
+{
+    int workers = 1;
+    int attempts = 1; // --retries N: N attempts in all
+    double timeoutSeconds = 0; // per attempt, pauses excluded; 0: none
+    int termGraceMs = 2000; // SIGTERM, then SIGKILL after this long
+    DrainPolicy drain = DrainPolicy::Finish; // default policy for resize()
+    HaltPolicy halt;
+    QString joblogPath;
+    ResumeMode resume = ResumeMode::None;
+    QString resultsDir; // GNU's --results layout: DIR/1/<input>/{seq,stdout,stderr}
+    int statsIntervalMs = 500;
+    qint64 keepOutputBytes = 256 * 1024; // per stream, kept with the task for front ends
+};
+
+// The pool engine for command workers (GNU parallel style): runs one process per task on up
+// to N worker slots, steered live (pause, resize, cancel, retry), and publishes typed events in
+// batches. It lives in the thread that creates it and never blocks on its consumers: front ends
+// connect to eventsReady (queued across threads) and call the control slots.
+//
+// Guarantees (DESIGN.md section 4): every task ends exactly once as succeeded, failed, timed-out
+// or cancelled; every process is reaped and its group ended; a ProcessGuard ends the groups if
+// the process hosting the pool is killed.
+class Pool : public QObject
+{
+    Q_OBJECT
+public:
+    Pool(CommandTemplate command, QStringList inputs, PoolOptions options, QObject *parent = nullptr);
+    ~Pool() override; // ends every running task's group (TERM, then KILL) and reaps it
+
+    // Checks the program, reads the joblog for --resume, opens outputs, then starts dispatching.
+    // An error (missing program, unreadable joblog) leaves nothing running.
+    Result<void> start();
+
+    PoolSnapshot snapshot() const;
+    PoolStats stats() const;
+    bool isFinished() const { return m_finished; }
+    bool isPaused() const { return m_paused; }
+    int size() const { return m_targetSize; }
+    qint64 taskCount() const;
+    // Seq ({#}) of a task: resumed runs keep the numbers of the full input list.
+    qint64 seqOf(TaskId id) const;
+    QString commandOf(TaskId id) const; // as a shell would read it
+    const CommandTemplate &commandTemplate() const { return m_template; }
+    // Non-zero once --halt stopped the batch: GNU's exit status for it.
+    int haltExitStatus() const { return m_haltExitStatus; }
+    bool halted() const { return m_halted; }
+    // Output the running task on a slot has written so far (which: 1 stdout, 2 stderr).
+    QByteArray liveOutput(int slot, int which, qint64 maxBytes = 64 * 1024) const;
+    QByteArray taskOutput(TaskId id, int which) const;
+
+public Q_SLOTS:
+    void pause();
+    void resume();
+    void pauseWorker(int slot);
+    void resumeWorker(int slot);
+    void resize(int workers);
+    void resizeWith(int workers, shoal::DrainPolicy policy);
+    void cancelTask(shoal::TaskId id);
+    void cancelWorkerTask(int slot);
+    void cancelAll();
+    void retryTask(shoal::TaskId id);
+    void retryFailed();
+
+Q_SIGNALS:
+    void eventsReady(const QList<shoal::Event> &events);
+    void finished(); // every task is terminal (after the BatchFinished event)
+
+private:
+    struct TaskRecord;
+    struct Slot;
+    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue };
+
+    void onProcessActivity();
+    void onDeadlineTimer();
+    void onStatsTimer();
+    void dispatch();
+    Slot *freeSlot();
+    void startTask(Slot &slot, TaskId id);
+    void finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray err);
+    void reap(Slot &slot);
+    void terminate(Slot &slot, EndReason reason);
+    void freeze(Slot &slot);
+    void thaw(Slot &slot);
+    bool isFrozen(const Slot &slot) const;
+    qint64 activeMs(const Slot &slot) const;
+    void armDeadlineTimer();
+    Slot &addSlot();
+    void removeSlot(int slotNumber);
+    int activeSlotCount() const;
+    void checkHalt(const TaskRecord &task);
+    void checkFinished();
+    void writeResults(const TaskRecord &task, const QByteArray &out, const QByteArray &err);
+    WorkerInfo workerInfo(const Slot &slot) const;
+    TaskInfo taskInfo(TaskId id) const;
+    qint64 now() const { return m_clock.elapsed(); }
+
+    Event &post(Event::Type type);
+    void postWorker(const Slot &slot);
+    void postStats(Event::Type type);
+    void flushEvents();
+    void message(const QString &text);
+
+    CommandTemplate m_template;
+    QStringList m_inputs;
+    PoolOptions m_options;
+
+    std::vector<TaskRecord> m_tasks;
+    std::deque<TaskId> m_queue;
+    std::vector<std::unique_ptr<Slot>> m_slots; // index = slot number - 1; null when removed
+    int m_targetSize = 0;
+
+    std::unique_ptr<Launcher> m_launcher;
+    std::unique_ptr<ProcessGuard> m_guard;
+    std::unique_ptr<JoblogWriter> m_joblog;
+    std::unique_ptr<ProcStats> m_procStats;
+    QByteArray m_fixedProgramPath;
+    int m_epollFd = -1;
+    QSocketNotifier *m_notifier = nullptr;
+    QTimer m_deadlineTimer;
+    QTimer m_statsTimer;
+    QElapsedTimer m_clock;
+    qint64 m_wallStartMs = 0; // epoch ms at m_clock's start
+
+    bool m_started = false;
+    bool m_paused = false;
+    bool m_halted = false;
+    bool m_stopping = false; // cancelAll/halt: no more dispatch
+    bool m_finished = false;
+    int m_haltExitStatus = 0;
+    qint64 m_running = 0, m_succeeded = 0, m_failed = 0, m_cancelled = 0;
+    std::deque<std::pair<qint64, qint64>> m_rateSamples; // (ms, finished count)
+
+    QList<Event> m_pending;
+    quint64 m_seq = 0;
+    bool m_flushQueued = false;
+};
+
+} // namespace shoal

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <sys/types.h>
+
+namespace shoal {
+
+// The promise that no process escapes, even when Shoal is SIGKILLed. PR_SET_PDEATHSIG reaches
+// only a task's direct child; this guard is a tiny forked process that learns every task's
+// process group (each child registers its own group before exec) and, when the pipe from Shoal
+// closes because Shoal died, SIGKILLs every group still registered, grandchildren included.
+// It lives in its own process group, so terminal signals meant for Shoal do not reach it.
+class ProcessGuard
+{
+public:
+    ProcessGuard();
+    ~ProcessGuard(); // closes the pipe and reaps the guard
+    ProcessGuard(const ProcessGuard &) = delete;
+    ProcessGuard &operator=(const ProcessGuard &) = delete;
+
+    bool isRunning() const { return m_pid > 0; }
+    int registrationFd() const { return m_writeFd; } // children write their pgid here
+    void forget(pid_t pgid); // the group ended: the guard must not kill that id later
+
+private:
+    pid_t m_pid = -1;
+    int m_writeFd = -1;
+};
+
+} // namespace shoal

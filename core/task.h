@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QByteArray>
+#include <QMetaType>
+#include <QString>
+
+namespace shoal {
+
+// Tasks are numbered from 0 in input order; GNU parallel's Seq ({#}) is id + 1.
+using TaskId = qint64;
+
+enum class TaskState : quint8 {
+    Queued,
+    Running,
+    Paused,
+    Succeeded,
+    Failed,
+    Retrying,
+    Cancelled,
+    TimedOut,
+};
+
+enum class WorkerState : quint8 {
+    Starting,
+    Idle,
+    Busy,
+    Paused,
+    Draining,
+    Exited,
+    Crashed,
+};
+
+// What happens to surplus workers when the pool shrinks.
+enum class DrainPolicy : quint8 {
+    Finish, // let each finish its task, then exit
+    Requeue, // stop the youngest tasks and put them back at the front of the queue
+    Pause, // park surplus workers, their tasks frozen, until the pool grows again
+};
+
+// How one attempt of a task ended. Converted to GNU's Exitval/Signal only by the joblog.
+struct ExitStatus
+{
+    enum class Kind : quint8 {
+        None, // not finished
+        Exited, // exited with `code`
+        Signaled, // killed by `signal` (not by Shoal)
+        TimedOut, // ended by Shoal's timeout; `signal` is the last one sent
+        Cancelled, // ended by a cancel or a halt; `signal` is the last one sent (0: never ran)
+        FailedToStart, // exec failed with errno `error`
+    };
+    Kind kind = Kind::None;
+    int code = 0;
+    int signal = 0;
+    int error = 0;
+
+    bool succeeded() const { return kind == Kind::Exited && code == 0; }
+    int joblogExitval() const;
+    int joblogSignal() const;
+    // "exit 3", "killed by SIGSEGV", "timed out (SIGTERM)", "failed to start: No such file"
+    QString describe() const;
+
+    static ExitStatus exited(int code) { return { Kind::Exited, code, 0, 0 }; }
+    static ExitStatus signaled(int sig) { return { Kind::Signaled, 0, sig, 0 }; }
+    static ExitStatus timedOut(int sig) { return { Kind::TimedOut, 0, sig, 0 }; }
+    static ExitStatus cancelled(int sig) { return { Kind::Cancelled, 0, sig, 0 }; }
+    static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 127, 0, err }; }
+};
+
+bool isTerminal(TaskState state);
+QString toString(TaskState state);
+QString toString(WorkerState state);
+QString toString(DrainPolicy policy);
+// Accepts the names toString() produces; returns false for anything else.
+bool parseDrainPolicy(const QString &text, DrainPolicy *policy);
+QString signalName(int sig);
+
+} // namespace shoal
+
+Q_DECLARE_METATYPE(shoal::TaskState)
+Q_DECLARE_METATYPE(shoal::WorkerState)
+Q_DECLARE_METATYPE(shoal::DrainPolicy)
