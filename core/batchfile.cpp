@@ -254,7 +254,7 @@ QByteArray toBatchJson(const BatchSpec &spec)
     o[u"jobs"_s] = spec.jobs;
     o[u"retries"_s] = spec.retries;
     o[u"timeout"_s] = spec.timeoutSeconds;
-    o[u"drain"_s] = toString(spec.drain);
+    o[u"drain"_s] = nameOf(spec.drain);
     if (spec.keepOrder)
         o[u"keepOrder"_s] = true;
     return QJsonDocument(o).toJson(QJsonDocument::Indented);

@@ -1,6 +1,5 @@
 #include "commandtemplate.h"
 
-#include <QProcess>
 #include <QRegularExpression>
 
 using namespace Qt::Literals::StringLiterals;
@@ -64,6 +63,49 @@ QString dirname(QString path)
 
 } // namespace
 
+Result<QStringList> splitShellWords(const QString &text)
+{
+    QStringList words;
+    QString word;
+    bool inWord = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (c == u'\'') {
+            const qsizetype close = text.indexOf(u'\'', i + 1);
+            if (close < 0)
+                return Error { u"unterminated single quote in '%1'"_s.arg(text) };
+            word += text.mid(i + 1, close - i - 1);
+            i = close;
+            inWord = true;
+        } else if (c == u'"') {
+            qsizetype j = i + 1;
+            for (; j < text.size() && text[j] != u'"'; ++j) {
+                if (text[j] == u'\\' && j + 1 < text.size()
+                    && QStringView(u"\"\\$`").contains(text[j + 1]))
+                    ++j;
+                word += text[j];
+            }
+            if (j >= text.size())
+                return Error { u"unterminated double quote in '%1'"_s.arg(text) };
+            i = j;
+            inWord = true;
+        } else if (c == u'\\' && i + 1 < text.size()) {
+            word += text[++i];
+            inWord = true;
+        } else if (c.isSpace()) {
+            if (inWord)
+                words << std::exchange(word, {});
+            inWord = false;
+        } else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (inWord)
+        words << word;
+    return words;
+}
+
 QString shellQuote(const QString &word)
 {
     if (word.isEmpty())
@@ -90,8 +132,12 @@ QString shellJoin(const QStringList &words)
 Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool shell)
 {
     QStringList source = words;
-    if (!shell && source.size() == 1 && source.front().contains(QRegularExpression(u"\\s"_s)))
-        source = QProcess::splitCommand(source.front());
+    if (!shell && source.size() == 1 && source.front().contains(QRegularExpression(u"\\s"_s))) {
+        auto split = splitShellWords(source.front());
+        if (!split)
+            return Error { split.error() };
+        source = *split;
+    }
     if (source.isEmpty() || (source.size() == 1 && source.front().trimmed().isEmpty()))
         return Error { u"the command template is empty"_s };
 

@@ -11,6 +11,8 @@ namespace shoal {
 // GNU parallel's shell quoting: words of [-_.+a-zA-Z0-9/] stay bare, others are single-quoted.
 QString shellQuote(const QString &word);
 QString shellJoin(const QStringList &words);
+// Splits a command line into words as a POSIX shell would (quotes, backslashes); no expansions.
+Result<QStringList> splitShellWords(const QString &text);
 
 // A command template with GNU parallel's placeholders: {} {.} {/} {//} {/.} {#} {%}.
 // In argv mode (the default) each template word becomes one argv element and inputs are never

@@ -39,7 +39,7 @@ QJsonObject toJson(const PoolStats &s)
 QJsonObject toJson(const WorkerInfo &w)
 {
     QJsonObject o { { u"slot"_s, w.slot },
-                    { u"state"_s, toString(w.state) },
+                    { u"state"_s, nameOf(w.state) },
                     { u"tasksDone"_s, w.tasksDone },
                     { u"failures"_s, w.failures } };
     if (w.parked)
@@ -56,7 +56,7 @@ QJsonObject toJson(const WorkerInfo &w)
 
 QJsonObject toJson(const Event &e)
 {
-    QJsonObject o { { u"seq"_s, double(e.seq) }, { u"type"_s, toString(e.type) }, { u"timeMs"_s, double(e.timeMs) } };
+    QJsonObject o { { u"seq"_s, double(e.seq) }, { u"type"_s, nameOf(e.type) }, { u"timeMs"_s, double(e.timeMs) } };
     switch (e.type) {
     case Event::Type::TasksAdded:
         o[u"firstTask"_s] = double(e.task);
@@ -72,7 +72,7 @@ QJsonObject toJson(const Event &e)
         o[u"task"_s] = double(e.task);
         o[u"slot"_s] = e.slot;
         o[u"attempt"_s] = e.attempt;
-        o[u"state"_s] = toString(e.taskState);
+        o[u"state"_s] = nameOf(e.taskState);
         o[u"exit"_s] = toJson(e.exit);
         o[u"durationMs"_s] = double(e.durationMs);
         o[u"stdoutBytes"_s] = double(e.stdoutData.size());

@@ -6,7 +6,7 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
 
-QString toString(Event::Type type)
+QString nameOf(Event::Type type)
 {
     static const QStringList names {
         u"tasks-added"_s,   u"task-started"_s,   u"task-finished"_s, u"task-requeued"_s,

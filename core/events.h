@@ -92,7 +92,7 @@ struct Event
     QByteArray stderrData;
 };
 
-QString toString(Event::Type type);
+QString nameOf(Event::Type type);
 
 // The pool's state at one sequence number: render it, then apply events with a larger seq.
 struct PoolSnapshot

@@ -1012,8 +1012,15 @@ void Pool::checkFinished()
     m_deadlineTimer.stop();
     m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
     postStats(Event::Type::BatchFinished);
-    flushEvents();
-    Q_EMIT finished();
+    // Always from the event loop, after the last events, even when start() finished everything.
+    QMetaObject::invokeMethod(
+            this,
+            [this] {
+                flushEvents();
+                if (m_finished)
+                    Q_EMIT finished();
+            },
+            Qt::QueuedConnection);
 }
 
 void Pool::writeResults(const TaskRecord &task, const QByteArray &out, const QByteArray &err)

@@ -100,7 +100,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void eventsReady(const QList<shoal::Event> &events);
-    void finished(); // every task is terminal (after the BatchFinished event)
+    // Every task is terminal; emitted from the event loop after the BatchFinished event.
+    void finished();
 
 private:
     struct TaskRecord;

@@ -59,21 +59,21 @@ bool isTerminal(TaskState state)
     }
 }
 
-QString toString(TaskState state)
+QString nameOf(TaskState state)
 {
     static const QStringList names { u"queued"_s, u"running"_s, u"paused"_s, u"succeeded"_s,
                                      u"failed"_s, u"retrying"_s, u"cancelled"_s, u"timed-out"_s };
     return names.value(int(state));
 }
 
-QString toString(WorkerState state)
+QString nameOf(WorkerState state)
 {
     static const QStringList names { u"starting"_s, u"idle"_s,   u"busy"_s,   u"paused"_s,
                                      u"draining"_s, u"exited"_s, u"crashed"_s };
     return names.value(int(state));
 }
 
-QString toString(DrainPolicy policy)
+QString nameOf(DrainPolicy policy)
 {
     static const QStringList names { u"finish"_s, u"requeue"_s, u"pause"_s };
     return names.value(int(policy));
@@ -82,7 +82,7 @@ QString toString(DrainPolicy policy)
 bool parseDrainPolicy(const QString &text, DrainPolicy *policy)
 {
     for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause }) {
-        if (text == toString(p)) {
+        if (text == nameOf(p)) {
             *policy = p;
             return true;
         }

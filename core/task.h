@@ -67,10 +67,10 @@ struct ExitStatus
 };
 
 bool isTerminal(TaskState state);
-QString toString(TaskState state);
-QString toString(WorkerState state);
-QString toString(DrainPolicy policy);
-// Accepts the names toString() produces; returns false for anything else.
+QString nameOf(TaskState state);
+QString nameOf(WorkerState state);
+QString nameOf(DrainPolicy policy);
+// Accepts the names nameOf() produces; returns false for anything else.
 bool parseDrainPolicy(const QString &text, DrainPolicy *policy);
 QString signalName(int sig);
 

@@ -1,0 +1,158 @@
+#include "batchfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+
+class TestBatchFile : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void roundTrip_data();
+    void roundTrip();
+    void malformed_data();
+    void malformed();
+    void missingFile();
+    void inputFileLines();
+    void folderInputs();
+    void relativePaths();
+};
+
+void TestBatchFile::roundTrip_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::newRow("args") << int(InputSpec::Kind::Args);
+    QTest::newRow("lines") << int(InputSpec::Kind::Lines);
+    QTest::newRow("range") << int(InputSpec::Kind::Range);
+    QTest::newRow("file") << int(InputSpec::Kind::File);
+    QTest::newRow("folder") << int(InputSpec::Kind::Folder);
+}
+
+void TestBatchFile::roundTrip()
+{
+    QFETCH(int, kind);
+    BatchSpec spec;
+    spec.name = u"sweep"_s;
+    spec.command = { u"sim"_s, u"--seed"_s, u"{}"_s };
+    spec.inputs.kind = InputSpec::Kind(kind);
+    spec.inputs.args = { u"1"_s, u"two words"_s };
+    spec.inputs.path = u"data/in.txt"_s;
+    spec.inputs.pattern = u"*.csv"_s;
+    spec.inputs.from = 5;
+    spec.inputs.to = 50;
+    spec.inputs.step = 5;
+    spec.jobs = 8;
+    spec.retries = 3;
+    spec.timeoutSeconds = 1.5;
+    spec.drain = DrainPolicy::Requeue;
+    spec.keepOrder = true;
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"b.shoal.json"_s);
+    QVERIFY(saveBatchFile(path, spec).ok());
+    auto loaded = loadBatchFile(path);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+    QCOMPARE(loaded->name, spec.name);
+    QCOMPARE(loaded->command, spec.command);
+    QCOMPARE(int(loaded->inputs.kind), kind);
+    QCOMPARE(loaded->jobs, 8);
+    QCOMPARE(loaded->retries, 3);
+    QCOMPARE(loaded->timeoutSeconds, 1.5);
+    QCOMPARE(loaded->drain, DrainPolicy::Requeue);
+    QVERIFY(loaded->keepOrder);
+    if (spec.inputs.kind == InputSpec::Kind::Range) {
+        auto values = resolveInputs(loaded->inputs);
+        QCOMPARE(*values, (QStringList { u"5"_s, u"10"_s, u"15"_s, u"20"_s, u"25"_s, u"30"_s, u"35"_s, u"40"_s, u"45"_s, u"50"_s }));
+    } else if (spec.inputs.kind == InputSpec::Kind::Args || spec.inputs.kind == InputSpec::Kind::Lines) {
+        QCOMPARE(loaded->inputs.args, spec.inputs.args);
+    } else {
+        QCOMPARE(loaded->inputs.path, spec.inputs.path);
+    }
+}
+
+void TestBatchFile::malformed_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("syntax") << QByteArray("{\n  \"command\": \"echo\",\n  \"inputs\": [1,]\n}") << u"b.json:3:"_s;
+    QTest::newRow("not an object") << QByteArray("[1,2]") << u"JSON object"_s;
+    QTest::newRow("no command") << QByteArray("{\"inputs\": [1]}") << u"\"command\" is missing"_s;
+    QTest::newRow("no inputs") << QByteArray("{\"command\": \"echo\"}") << u"\"inputs\" is missing"_s;
+    QTest::newRow("bad inputs kind") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"url\": 1}}") << u"one of"_s;
+    QTest::newRow("bad jobs") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"jobs\": 1.5}") << u"\"jobs\""_s;
+    QTest::newRow("bad drain") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}") << u"\"drain\""_s;
+    QTest::newRow("zero step") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"range\": {\"from\": 1, \"to\": 3, \"step\": 0}}}") << u"step"_s;
+}
+
+void TestBatchFile::malformed()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, fragment);
+    auto parsed = parseBatchJson(json, u"b.json"_s);
+    QVERIFY(!parsed.ok());
+    QVERIFY2(parsed.error().contains(fragment), qPrintable(parsed.error()));
+    QVERIFY2(parsed.error().startsWith(u"b.json"_s), qPrintable(parsed.error()));
+}
+
+void TestBatchFile::missingFile()
+{
+    auto loaded = loadBatchFile(u"/nonexistent/x.shoal.json"_s);
+    QVERIFY(!loaded.ok());
+    QVERIFY(loaded.error().contains(u"/nonexistent/x.shoal.json"_s));
+}
+
+void TestBatchFile::inputFileLines()
+{
+    QTemporaryDir dir;
+    auto write = [&](const char *name, const QByteArray &data) {
+        QFile f(dir.filePath(QString::fromLatin1(name)));
+        f.open(QIODevice::WriteOnly);
+        f.write(data);
+        return f.fileName();
+    };
+    QCOMPARE(*readInputFile(write("a", "x\ny z\n")), (QStringList { u"x"_s, u"y z"_s }));
+    QCOMPARE(*readInputFile(write("b", "x\n\nlast")), (QStringList { u"x"_s, QString(), u"last"_s }));
+    QCOMPARE(*readInputFile(write("c", "")), QStringList());
+    QCOMPARE(*readInputFile(write("d", "\n")), QStringList { QString() });
+    auto missing = readInputFile(dir.filePath(u"nope"_s));
+    QVERIFY(!missing.ok());
+    QVERIFY(missing.error().contains(dir.filePath(u"nope"_s)));
+    QVERIFY(!readInputFile(dir.path()).ok());
+}
+
+void TestBatchFile::folderInputs()
+{
+    QTemporaryDir dir;
+    for (const char *name : { "b.csv", "a.csv", "c.txt" }) {
+        QFile f(dir.filePath(QString::fromLatin1(name)));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    InputSpec in;
+    in.kind = InputSpec::Kind::Folder;
+    in.path = dir.path();
+    in.pattern = u"*.csv"_s;
+    QCOMPARE(*resolveInputs(in), (QStringList { dir.filePath(u"a.csv"_s), dir.filePath(u"b.csv"_s) }));
+    in.path = dir.filePath(u"missing"_s);
+    QVERIFY(!resolveInputs(in).ok());
+}
+
+void TestBatchFile::relativePaths()
+{
+    QTemporaryDir dir;
+    QDir(dir.path()).mkdir(u"data"_s);
+    QFile f(dir.filePath(u"data/in.txt"_s));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("1\n2\n");
+    f.close();
+    InputSpec in;
+    in.kind = InputSpec::Kind::File;
+    in.path = u"data/in.txt"_s;
+    QCOMPARE(*resolveInputs(in, dir.path()), (QStringList { u"1"_s, u"2"_s }));
+}
+
+QTEST_GUILESS_MAIN(TestBatchFile)
+#include "tst_batchfile.moc"

@@ -1,0 +1,570 @@
+#include "pool.h"
+#include "testsupport.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+using namespace shoal::test;
+
+namespace {
+
+std::unique_ptr<Pool> makePool(const QStringList &words, const QStringList &inputs, PoolOptions options = {})
+{
+    auto parsed = CommandTemplate::parse(words, false);
+    if (!parsed)
+        qFatal("bad template: %s", qPrintable(parsed.error()));
+    return std::make_unique<Pool>(*parsed, inputs, options);
+}
+
+QStringList numbers(int n)
+{
+    QStringList out;
+    for (int i = 1; i <= n; ++i)
+        out << QString::number(i);
+    return out;
+}
+
+char processState(qint64 pid)
+{
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return '?';
+    const QByteArray line = stat.readAll();
+    return line.at(line.lastIndexOf(')') + 2);
+}
+
+void touch(const QString &path)
+{
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+}
+
+// Every task reaches exactly one terminal TaskFinished event.
+void verifyEachTaskEndsOnce(const EventRecorder &rec, qint64 tasks)
+{
+    QHash<TaskId, int> ends;
+    for (const Event &e : rec.ofType(Event::Type::TaskFinished)) {
+        if (isTerminal(e.taskState))
+            ++ends[e.task];
+    }
+    QCOMPARE(qint64(ends.size()), tasks);
+    for (auto it = ends.cbegin(); it != ends.cend(); ++it)
+        QVERIFY2(it.value() == 1, qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
+}
+
+} // namespace
+
+class TestPool : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { becomeSubreaper(); }
+    void cleanup();
+    void runsEveryTaskWithItsOutput();
+    void eventsAreOrderedAndComplete();
+    void failureKinds_data();
+    void failureKinds();
+    void pauseFreezesAndResumeContinues();
+    void pauseFreezesTimeouts();
+    void pauseOneWorker();
+    void resizeUp();
+    void resizeDownFinish();
+    void resizeDownRequeue();
+    void resizeDownPause();
+    void timeoutKillsWholeGroup_data();
+    void timeoutKillsWholeGroup();
+    void killedTaskIsRetriedExactlyOnce();
+    void cancelTaskAndCancelAll();
+    void retryFailed();
+    void haltNow();
+    void destructorEndsRunningTasks();
+    void snapshotMatchesEvents();
+    void statsReportCpuAndMemory();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestPool::cleanup()
+{
+    const QStringList left = waitForNoChildren();
+    QVERIFY2(left.isEmpty(), qPrintable(u"processes left behind: "_s + left.join(u", "_s)));
+    QDir(m_dir.path()).removeRecursively();
+    QDir().mkpath(m_dir.path());
+}
+
+void TestPool::runsEveryTaskWithItsOutput()
+{
+    PoolOptions o;
+    o.workers = 4;
+    auto pool = makePool({ worker(), u"--print"_s, u"out {}"_s, u"--stderr"_s, u"err {#}"_s }, numbers(40), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(20000));
+    const PoolStats s = pool->stats();
+    QCOMPARE(s.succeeded, 40);
+    QCOMPARE(s.failed, 0);
+    QCOMPARE(s.queued, 0);
+    verifyEachTaskEndsOnce(rec, 40);
+    for (const Event &e : rec.ofType(Event::Type::TaskFinished)) {
+        const QString input = u"%1"_s.arg(e.task + 1);
+        QCOMPARE(e.stdoutData, (u"out "_s + input + u"\n"_s).toUtf8());
+        QCOMPARE(e.stderrData, (u"err "_s + input + u"\n"_s).toUtf8());
+        QCOMPARE(pool->taskOutput(e.task, 1), e.stdoutData);
+        QVERIFY(e.slot >= 1 && e.slot <= 4);
+    }
+}
+
+void TestPool::eventsAreOrderedAndComplete()
+{
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ u"true"_s }, numbers(10), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    quint64 last = 0;
+    for (const Event &e : rec.events) {
+        QVERIFY(e.seq > last);
+        last = e.seq;
+    }
+    QCOMPARE(rec.count(Event::Type::TasksAdded), 1);
+    QCOMPARE(rec.ofType(Event::Type::TasksAdded).front().lastTask, 9);
+    QCOMPARE(rec.count(Event::Type::TaskStarted), 10);
+    QCOMPARE(rec.count(Event::Type::BatchFinished), 1);
+    QCOMPARE(rec.events.last().type, Event::Type::BatchFinished);
+    QCOMPARE(rec.events.last().stats.succeeded, 10);
+    // Each start names a real pid and is followed by a busy WorkerChanged for its slot.
+    for (const Event &e : rec.ofType(Event::Type::TaskStarted))
+        QVERIFY(e.worker.pid > 0);
+    QVERIFY(rec.count(Event::Type::WorkerChanged) >= 20);
+}
+
+void TestPool::failureKinds_data()
+{
+    QTest::addColumn<QStringList>("words");
+    QTest::addColumn<int>("state");
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("code");
+    QTest::newRow("exit 3") << QStringList { worker(), u"--exit"_s, u"3"_s, u"--tag"_s, u"{}"_s } << int(TaskState::Failed)
+                            << int(ExitStatus::Kind::Exited) << 3;
+    QTest::newRow("crash") << QStringList { worker(), u"--crash"_s, u"--tag"_s, u"{}"_s } << int(TaskState::Failed)
+                           << int(ExitStatus::Kind::Signaled) << int(SIGABRT);
+    QTest::newRow("missing program per task") << QStringList { u"{}"_s } << int(TaskState::Failed)
+                                              << int(ExitStatus::Kind::FailedToStart) << 127;
+}
+
+void TestPool::failureKinds()
+{
+    QFETCH(QStringList, words);
+    QFETCH(int, state);
+    QFETCH(int, kind);
+    QFETCH(int, code);
+    PoolOptions o;
+    o.attempts = 2;
+    auto pool = makePool(words, { u"/nonexistent/program"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    const QList<Event> finished = rec.ofType(Event::Type::TaskFinished);
+    QCOMPARE(finished.size(), 2); // two attempts, the first retried
+    QCOMPARE(finished[0].taskState, TaskState::Retrying);
+    QCOMPARE(int(finished[1].taskState), state);
+    QCOMPARE(int(finished[1].exit.kind), kind);
+    QCOMPARE(finished[1].exit.kind == ExitStatus::Kind::Signaled ? finished[1].exit.signal : finished[1].exit.code, code);
+    QCOMPARE(pool->stats().failed, 1);
+    if (finished[1].exit.kind == ExitStatus::Kind::FailedToStart)
+        QVERIFY(finished[1].stderrData.contains("cannot run '/nonexistent/program'"));
+}
+
+void TestPool::pauseFreezesAndResumeContinues()
+{
+    const QString pidFile = m_dir.filePath(u"pid"_s);
+    const QString go = m_dir.filePath(u"go"_s);
+    auto pool = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, { u"x"_s, u"y"_s });
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 pid = readPidFile(pidFile);
+    QVERIFY(pid > 0);
+
+    pool->pause();
+    QVERIFY(pool->isPaused());
+    QTRY_COMPARE(processState(pid), 'T');
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::PoolPaused) == 1; }));
+    QCOMPARE(rec.count(Event::Type::TaskPaused), 1);
+    QElapsedTimer paused;
+    paused.start();
+    touch(go); // would let the task finish at once, were it not frozen
+    QTRY_VERIFY(paused.elapsed() >= 400);
+    QCOMPARE(processState(pid), 'T');
+    QCOMPARE(rec.count(Event::Type::TaskFinished), 0);
+
+    pool->resume();
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 2);
+    QCOMPARE(rec.count(Event::Type::TaskResumed), 1);
+    // The first task's elapsed time excludes the pause.
+    const Event first = rec.ofType(Event::Type::TaskFinished).front();
+    QVERIFY2(first.durationMs < 350, qPrintable(u"duration %1 ms includes the pause"_s.arg(first.durationMs)));
+}
+
+void TestPool::pauseFreezesTimeouts()
+{
+    const QString pidFile = m_dir.filePath(u"pid"_s);
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.timeoutSeconds = 0.6;
+    auto pool = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, { u"x"_s }, o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(readPidFile(pidFile) > 0);
+    pool->pause();
+    QElapsedTimer paused;
+    paused.start();
+    QTRY_VERIFY(paused.elapsed() >= 1000); // longer than the timeout
+    touch(go);
+    pool->resume();
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 1); // not timed out
+}
+
+void TestPool::pauseOneWorker()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(4), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 pid1 = readPidFile(m_dir.filePath(u"pid1"_s));
+    const qint64 pid2 = readPidFile(m_dir.filePath(u"pid2"_s));
+    const int slotOfTask0 = pool->snapshot().tasks[0].slot;
+    pool->pauseWorker(slotOfTask0);
+    QTRY_COMPARE(processState(pid1), 'T');
+    QVERIFY(processState(pid2) != 'T');
+    touch(go);
+    // The other worker runs everything else; the paused one keeps its frozen task.
+    QTRY_COMPARE_WITH_TIMEOUT(pool->stats().succeeded, 3, 10000);
+    QCOMPARE(processState(pid1), 'T');
+    for (const WorkerInfo &w : pool->snapshot().workers) {
+        if (w.slot == slotOfTask0)
+            QCOMPARE(w.state, WorkerState::Paused);
+    }
+    pool->resumeWorker(slotOfTask0);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 4);
+}
+
+void TestPool::resizeUp()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 1;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(6), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 1; }));
+    pool->resize(3);
+    QCOMPARE(pool->size(), 3);
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    QCOMPARE(pool->stats().running, 3);
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::PoolResized) == 1; }));
+    QCOMPARE(rec.ofType(Event::Type::PoolResized).front().stats.workers, 3);
+    touch(go);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 6);
+    verifyEachTaskEndsOnce(rec, 6);
+}
+
+void TestPool::resizeDownFinish()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 3;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(9), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    pool->resizeWith(1, DrainPolicy::Finish);
+    QCOMPARE(pool->stats().running, 3); // draining workers finish their tasks
+    int draining = 0;
+    for (const WorkerInfo &w : pool->snapshot().workers)
+        draining += w.state == WorkerState::Draining;
+    QCOMPARE(draining, 2);
+    touch(go);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 9);
+    QCOMPARE(rec.count(Event::Type::WorkerRemoved), 2);
+    QCOMPARE(pool->snapshot().workers.size(), size_t(1));
+    // After the drain, one worker ran the remaining six tasks.
+    QCOMPARE(rec.count(Event::Type::TaskStarted), 9);
+    verifyEachTaskEndsOnce(rec, 9);
+}
+
+void TestPool::resizeDownRequeue()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 3;
+    o.termGraceMs = 200;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(5), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    pool->resizeWith(1, DrainPolicy::Requeue);
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskRequeued) == 2; }));
+    QVERIFY(rec.waitFor([&] { return pool->snapshot().workers.size() == 1; }));
+    // The youngest tasks went back to the front of the queue, the oldest kept running.
+    QCOMPARE(pool->stats().running, 1);
+    QCOMPARE(pool->stats().queued, 4);
+    touch(go);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 5);
+    verifyEachTaskEndsOnce(rec, 5);
+    for (const TaskInfo &t : pool->snapshot().tasks)
+        QCOMPARE(t.attempts, 1); // a requeue does not use up an attempt
+}
+
+void TestPool::resizeDownPause()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(2), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 pid1 = readPidFile(m_dir.filePath(u"pid1"_s));
+    const qint64 pid2 = readPidFile(m_dir.filePath(u"pid2"_s));
+    pool->resizeWith(1, DrainPolicy::Pause);
+    int parked = 0;
+    for (const WorkerInfo &w : pool->snapshot().workers)
+        parked += w.parked;
+    QCOMPARE(parked, 1);
+    QTRY_VERIFY(processState(pid1) == 'T' || processState(pid2) == 'T');
+    QVERIFY(processState(pid1) != 'T' || processState(pid2) != 'T');
+    touch(go);
+    QTRY_COMPARE_WITH_TIMEOUT(pool->stats().succeeded, 1, 10000);
+    QCOMPARE(pool->stats().running, 1); // the parked one stays frozen
+    pool->resize(2); // growing unparks it first
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 2);
+}
+
+void TestPool::timeoutKillsWholeGroup_data()
+{
+    QTest::addColumn<bool>("ignoreTerm");
+    QTest::addColumn<int>("signal");
+    QTest::newRow("TERM ends it") << false << int(SIGTERM);
+    QTest::newRow("KILL after the grace period") << true << int(SIGKILL);
+}
+
+void TestPool::timeoutKillsWholeGroup()
+{
+    QFETCH(bool, ignoreTerm);
+    QFETCH(int, signal);
+    const QString grandchildFile = m_dir.filePath(u"grandchild"_s);
+    QStringList words { worker(), u"--spawn-grandchild"_s, grandchildFile };
+    if (ignoreTerm)
+        words << u"--ignore-term"_s;
+    words << u"--hang"_s << u"--tag"_s << u"{}"_s;
+    PoolOptions o;
+    o.timeoutSeconds = 0.3;
+    o.termGraceMs = 300;
+    auto pool = makePool(words, { u"x"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 grandchild = readPidFile(grandchildFile);
+    QVERIFY(grandchild > 0);
+    QVERIFY(done.wait(10000));
+    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    QCOMPARE(finished.taskState, TaskState::TimedOut);
+    QCOMPARE(finished.exit.kind, ExitStatus::Kind::TimedOut);
+    QCOMPARE(finished.exit.signal, signal);
+    QCOMPARE(finished.exit.joblogExitval(), -1);
+    QTRY_VERIFY(!processExists(grandchild));
+}
+
+void TestPool::killedTaskIsRetriedExactlyOnce()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    o.attempts = 2;
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--print"_s, u"{}"_s },
+                         numbers(6), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const QString pidFile = m_dir.filePath(u"pid1"_s);
+    const qint64 pid = readPidFile(pidFile);
+    QVERIFY(pid > 0);
+    QFile::remove(pidFile);
+    ::kill(pid_t(pid), SIGKILL);
+    touch(go);
+    QVERIFY(done.wait(10000));
+    const qint64 second = readPidFile(pidFile); // written by the retry
+    QVERIFY(second > 0 && second != pid);
+    QCOMPARE(pool->stats().succeeded, 6);
+    verifyEachTaskEndsOnce(rec, 6);
+    const QList<Event> retried = [&] {
+        QList<Event> r;
+        for (const Event &e : rec.ofType(Event::Type::TaskFinished)) {
+            if (e.taskState == TaskState::Retrying)
+                r << e;
+        }
+        return r;
+    }();
+    QCOMPARE(retried.size(), 1);
+    QCOMPARE(retried[0].task, 0);
+    QCOMPARE(retried[0].exit.kind, ExitStatus::Kind::Signaled);
+    QCOMPARE(retried[0].exit.signal, int(SIGKILL));
+    QCOMPARE(pool->snapshot().tasks[0].attempts, 2);
+}
+
+void TestPool::cancelTaskAndCancelAll()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    o.termGraceMs = 200;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(6), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 2; }));
+    pool->cancelTask(5); // queued
+    pool->cancelTask(0); // running
+    QVERIFY(rec.waitFor([&] { return pool->stats().cancelled == 2; }));
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; })); // its worker moved on
+    pool->cancelAll();
+    QVERIFY(done.wait(10000));
+    const PoolStats s = pool->stats();
+    QCOMPARE(s.cancelled, 6);
+    QCOMPARE(s.succeeded + s.failed, 0);
+    verifyEachTaskEndsOnce(rec, 6);
+    QCOMPARE(pool->snapshot().tasks[0].exit.signal, int(SIGTERM));
+}
+
+void TestPool::retryFailed()
+{
+    const QString flag = m_dir.filePath(u"flag"_s);
+    // Each task fails until its flag file exists.
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"test -e \"$1\""_s, u"sh"_s, flag + u"{}"_s }, { QString(), u"x"_s });
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().failed, 2);
+    touch(flag);
+    pool->retryFailed();
+    QVERIFY(!pool->isFinished());
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 1); // "flag" exists, "flagx" does not
+    QCOMPARE(pool->stats().failed, 1);
+}
+
+void TestPool::haltNow()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.halt.when = HaltPolicy::When::Now;
+    o.halt.failCount = 1;
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"exit $0"_s }, { u"0"_s, u"4"_s, u"0"_s, u"0"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    QVERIFY(pool->halted());
+    QCOMPARE(pool->haltExitStatus(), 4);
+    QCOMPARE(pool->stats().succeeded, 1);
+    QCOMPARE(pool->stats().failed, 1);
+    QCOMPARE(pool->stats().cancelled, 2);
+    QVERIFY(rec.count(Event::Type::Message) >= 1);
+}
+
+void TestPool::destructorEndsRunningTasks()
+{
+    const QString grandchildFile = m_dir.filePath(u"grandchild"_s);
+    PoolOptions o;
+    o.workers = 2;
+    o.termGraceMs = 300;
+    qint64 grandchild = 0;
+    {
+        auto pool = makePool({ worker(), u"--spawn-grandchild"_s, grandchildFile, u"--ignore-term"_s, u"--hang"_s, u"--tag"_s, u"{}"_s }, numbers(2), o);
+        QVERIFY(pool->start().ok());
+        grandchild = readPidFile(grandchildFile);
+        QVERIFY(grandchild > 0);
+    }
+    QVERIFY(!processExists(grandchild));
+}
+
+void TestPool::snapshotMatchesEvents()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(5), o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    EventRecorder rec(*pool);
+    QVERIFY(rec.waitFor([&] { return pool->stats().running == 2; }));
+    const PoolSnapshot snap = pool->snapshot();
+    QCOMPARE(snap.tasks.size(), size_t(5));
+    QCOMPARE(snap.workers.size(), size_t(2));
+    QCOMPARE(snap.stats.running, 2);
+    QCOMPARE(snap.stats.queued, 3);
+    for (const WorkerInfo &w : snap.workers) {
+        QCOMPARE(w.state, WorkerState::Busy);
+        QVERIFY(w.pid > 0);
+    }
+    touch(go);
+    QVERIFY(done.wait(10000));
+    // Events after the snapshot all have larger sequence numbers.
+    for (const Event &e : rec.events) {
+        if (e.type == Event::Type::TaskFinished)
+            QVERIFY(e.seq > snap.seq);
+    }
+}
+
+void TestPool::statsReportCpuAndMemory()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.statsIntervalMs = 100;
+    // A shell whose child holds 64 MB: the group's memory counts toward the worker.
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"\"$0\" --rss 64 --wait-file \"$1\"; true"_s, worker(), go }, { u"x"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] {
+        for (const Event &e : rec.ofType(Event::Type::WorkerChanged)) {
+            if (e.worker.rssBytes > 60 << 20)
+                return true;
+        }
+        return false;
+    }));
+    QVERIFY(rec.count(Event::Type::Stats) >= 2);
+    touch(go);
+    QVERIFY(done.wait(10000));
+}
+
+QTEST_GUILESS_MAIN(TestPool)
+#include "tst_pool.moc"

@@ -1,0 +1,159 @@
+#include "testsupport.h"
+
+#include "pool.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTest>
+
+#include <csignal>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal::test {
+
+void becomeSubreaper()
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+QStringList leftoverChildren(const QList<qint64> &except)
+{
+    QStringList found;
+    const qint64 self = getpid();
+    const QStringList entries = QDir(u"/proc"_s).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &entry : entries) {
+        bool numeric = false;
+        const qint64 pid = entry.toLongLong(&numeric);
+        if (!numeric || except.contains(pid))
+            continue;
+        QFile stat(u"/proc/%1/stat"_s.arg(entry));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        const qsizetype close = line.lastIndexOf(')');
+        const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+        if (fields.size() > 1 && fields[1].toLongLong() == self) {
+            const QByteArray comm = line.mid(line.indexOf('(') + 1, close - line.indexOf('(') - 1);
+            found << u"%1 %2 %3"_s.arg(pid).arg(QString::fromLocal8Bit(comm), QString::fromLatin1(fields[0]));
+        }
+    }
+    return found;
+}
+
+QStringList waitForNoChildren(int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    QStringList left;
+    do {
+        // Reap exited children that were reparented to us (we are their subreaper).
+        while (waitpid(-1, nullptr, WNOHANG) > 0) { }
+        left = leftoverChildren();
+        if (left.isEmpty())
+            return left;
+        QTest::qWait(10);
+    } while (!deadline.hasExpired());
+    return left;
+}
+
+bool processExists(qint64 pid)
+{
+    if (pid <= 0)
+        return false;
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray line = stat.readAll();
+    const qsizetype close = line.lastIndexOf(')');
+    return close > 0 && line.mid(close + 2, 1) != "Z";
+}
+
+qint64 readPidFile(const QString &path, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly)) {
+            bool ok = false;
+            const qint64 pid = f.readAll().trimmed().toLongLong(&ok);
+            if (ok)
+                return pid;
+        }
+        QTest::qWait(5);
+    }
+    return -1;
+}
+
+EventRecorder::EventRecorder(Pool &pool)
+{
+    connect(&pool, &Pool::eventsReady, this, [this](const QList<Event> &batch) { events += batch; });
+}
+
+int EventRecorder::count(Event::Type type) const
+{
+    return int(std::count_if(events.begin(), events.end(), [type](const Event &e) { return e.type == type; }));
+}
+
+QList<Event> EventRecorder::ofType(Event::Type type) const
+{
+    QList<Event> out;
+    for (const Event &e : events) {
+        if (e.type == type)
+            out << e;
+    }
+    return out;
+}
+
+bool EventRecorder::waitFor(const std::function<bool()> &pred, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!pred()) {
+        if (deadline.hasExpired())
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QCoreApplication::sendPostedEvents();
+    }
+    return true;
+}
+
+RunResult runShoal(const QStringList &args, const QByteArray &input, int timeoutMs, const QString &workingDir)
+{
+    QProcess p;
+    if (!workingDir.isEmpty())
+        p.setWorkingDirectory(workingDir);
+    p.start(shoalBinary(), args);
+    RunResult r;
+    if (!p.waitForStarted())
+        return r;
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "shoal did not finish in time";
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QString worker()
+{
+    return QStringLiteral(SHOAL_TEST_WORKER);
+}
+
+QString shoalBinary()
+{
+    return QStringLiteral(SHOAL_BINARY);
+}
+
+} // namespace shoal::test

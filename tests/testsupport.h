@@ -1,0 +1,55 @@
+#pragma once
+
+#include "events.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+
+namespace shoal {
+class Pool;
+}
+
+namespace shoal::test {
+
+// Makes this test process a child subreaper, so that any process a test leaves behind
+// (a task, a grandchild, a guard) ends up as our child, where leftoverChildren() sees it.
+void becomeSubreaper();
+// "pid comm state" of each child of this process (zombies included), excluding `except`.
+QStringList leftoverChildren(const QList<qint64> &except = {});
+// Waits (up to timeoutMs) for children to go away, then returns what is left.
+QStringList waitForNoChildren(int timeoutMs = 5000);
+
+bool processExists(qint64 pid);
+qint64 readPidFile(const QString &path, int timeoutMs = 5000);
+
+// Records every event a pool publishes, in order.
+class EventRecorder : public QObject
+{
+public:
+    explicit EventRecorder(shoal::Pool &pool);
+    QList<shoal::Event> events;
+    int count(shoal::Event::Type type) const;
+    QList<shoal::Event> ofType(shoal::Event::Type type) const;
+    // Spins the event loop until pred() holds or timeoutMs passes.
+    bool waitFor(const std::function<bool()> &pred, int timeoutMs = 10000);
+};
+
+struct RunResult
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+// Runs build/bin/shoal with args (optionally feeding stdin) and waits for it.
+RunResult runShoal(const QStringList &args, const QByteArray &input = {}, int timeoutMs = 60000,
+                   const QString &workingDir = {});
+
+QString worker(); // the fixture worker's path
+QString shoalBinary();
+
+} // namespace shoal::test
