@@ -460,7 +460,7 @@ int runHeadless(const QStringList &args)
         fail(started.error());
         return 255;
     }
-    const int loop = pool.isFinished() ? 0 : QCoreApplication::exec();
+    const int loop = QCoreApplication::exec();
     QCoreApplication::processEvents(); // deliver the last queued events
     reporter.finish();
     if (loop != 0 || interrupted)

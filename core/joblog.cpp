@@ -33,10 +33,22 @@ QByteArray JoblogWriter::header()
 Result<void> JoblogWriter::open(const QString &path, bool truncate)
 {
     m_path = path;
-    const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+    const int flags = O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
     m_fd = ::open(QFile::encodeName(path).constData(), flags, 0644);
     if (m_fd < 0)
         return Error { u"cannot open the joblog '%1': %2"_s.arg(path, errnoText()) };
+    const off_t size = ::lseek(m_fd, 0, SEEK_END);
+    if (size > 0 && !truncate) {
+        // A run killed mid-write may have left a torn last line (readJoblog reports it): cut it
+        // off, or the next row would be glued onto it.
+        const off_t tail = qMin<off_t>(size, 64 * 1024);
+        QByteArray buffer(qsizetype(tail), Qt::Uninitialized);
+        if (::pread(m_fd, buffer.data(), size_t(tail), size - tail) == tail && !buffer.endsWith('\n')) {
+            const qsizetype lastNewline = buffer.lastIndexOf('\n');
+            if (lastNewline >= 0 && ::ftruncate(m_fd, size - tail + lastNewline + 1) != 0)
+                return Error { u"cannot repair the joblog '%1': %2"_s.arg(path, errnoText()) };
+        }
+    }
     if (::lseek(m_fd, 0, SEEK_END) == 0) {
         const QByteArray h = header();
         if (::write(m_fd, h.constData(), size_t(h.size())) != h.size())

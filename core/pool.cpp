@@ -979,6 +979,8 @@ void Pool::checkHalt(const TaskRecord &task)
     m_halted = true;
     if (byPercent && !byCount)
         m_haltExitStatus = qMax(1, int(double(m_failed) * 100.0 / double(m_tasks.size())));
+    else if (task.exit.kind == ExitStatus::Kind::Signaled)
+        m_haltExitStatus = 128 + task.exit.signal; // as GNU parallel (and a shell) report it
     else
         m_haltExitStatus = (task.exit.joblogExitval() & 0xff) ? (task.exit.joblogExitval() & 0xff) : 1;
     const TaskId id = TaskId(&task - m_tasks.data());

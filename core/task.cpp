@@ -16,6 +16,7 @@ int ExitStatus::joblogExitval() const
     case Kind::FailedToStart:
         return code;
     case Kind::None:
+    case Kind::Signaled: // GNU parallel logs a signal death as Exitval 0, Signal N
         return 0;
     default:
         return -1;

@@ -33,7 +33,7 @@ void TestJoblog::writesGnuFormat()
     static const char expected[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
                                 "1\t:\t1700000000.123\t     0.500\t0\t12\t0\t0\techo 'a b'\n"
                                 "2\t:\t1700000001.000\t     1.250\t0\t0\t-1\t15\tsleep 3\n"
-                                "3\t:\t1700000002.000\t     0.000\t0\t0\t-1\t9\tx\0y\n";
+                                "3\t:\t1700000002.000\t     0.000\t0\t0\t0\t9\tx\0y\n";
     QCOMPARE(f.readAll(), QByteArray(expected, sizeof expected - 1));
 }
 
@@ -93,6 +93,15 @@ void TestJoblog::tornLastLine()
     QVERIFY(read.ok());
     QCOMPARE(read->seqs.size(), 1);
     QVERIFY2(read->warning.contains(u"torn last line"_s) && read->warning.contains(u":3:"_s), qPrintable(read->warning));
+
+    // Appending (a resumed run) first cuts the torn fragment off.
+    JoblogWriter w;
+    QVERIFY(w.open(path, false).ok());
+    QVERIFY(w.append(2, 1, 1, 0, ExitStatus::exited(0), u"b"_s).ok());
+    read = readJoblog(path);
+    QVERIFY(read.ok());
+    QCOMPARE(read->seqs.size(), 2);
+    QVERIFY(read->warning.isEmpty());
 }
 
 void TestJoblog::malformedMiddleLine()

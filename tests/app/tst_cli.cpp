@@ -1,0 +1,418 @@
+#include "testsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal::test;
+
+namespace {
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+void writeFile(const QString &path, const QByteArray &data)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(data);
+}
+
+// The joblog without its timing columns, rows sorted: what must match GNU parallel's.
+QStringList comparableJoblog(const QString &path)
+{
+    QStringList rows;
+    const QList<QByteArray> lines = readFile(path).split('\n');
+    for (const QByteArray &line : lines) {
+        if (line.isEmpty())
+            continue;
+        QList<QByteArray> cols = line.split('\t');
+        if (cols.size() >= 9)
+            cols.remove(2, 2); // Starttime, JobRuntime
+        rows << QString::fromLocal8Bit(cols.join('\t'));
+    }
+    std::sort(rows.begin() + (rows.isEmpty() ? 0 : 1), rows.end());
+    return rows;
+}
+
+QSet<QString> joblogSeqs(const QString &path, bool successfulOnly)
+{
+    QSet<QString> seqs;
+    const QList<QByteArray> lines = readFile(path).split('\n');
+    for (const QByteArray &line : lines.mid(1)) {
+        const QList<QByteArray> cols = line.split('\t');
+        if (cols.size() < 9)
+            continue;
+        if (!successfulOnly || (cols[6] == "0" && cols[7] == "0"))
+            seqs.insert(QString::fromLatin1(cols[0]));
+    }
+    return seqs;
+}
+
+bool waitForFileContaining(const QString &path, const QByteArray &needle, int minCount, int timeoutMs = 20000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        if (readFile(path).count(needle) >= minCount)
+            return true;
+        QTest::qWait(10);
+    }
+    return false;
+}
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void sameAsGnuParallel_data();
+    void sameAsGnuParallel();
+    void exitStatus_data();
+    void exitStatus();
+    void badInput_data();
+    void badInput();
+    void outputIsWholeAndOrdered();
+    void resultsLayout();
+    void eventsFile();
+    void batchFile();
+    void resumeRunsOnlyWhatIsMissing();
+    void resumeAfterShoalWasKilled();
+    void ctlSteersARun();
+    void killedShoalLeavesNoProcess();
+
+private:
+    QTemporaryDir m_dir;
+    QString m_parallel;
+};
+
+void TestCli::initTestCase()
+{
+    becomeSubreaper();
+    m_parallel = QStandardPaths::findExecutable(u"parallel"_s);
+}
+
+void TestCli::cleanup()
+{
+    const QStringList left = waitForNoChildren();
+    QVERIFY2(left.isEmpty(), qPrintable(u"processes left behind: "_s + left.join(u", "_s)));
+}
+
+void TestCli::sameAsGnuParallel_data()
+{
+    QTest::addColumn<bool>("shell");
+    QTest::addColumn<QStringList>("args");
+    auto row = [](const char *name, bool shell, const QStringList &args) { QTest::newRow(name) << shell << args; };
+    row("placeholders", false, { u"-j1"_s, u"echo"_s, u"{}"_s, u"{.}"_s, u"{/}"_s, u"{//}"_s, u"{/.}"_s, u"{#}"_s, u"{%}"_s,
+                                 u":::"_s, u"a b/c.d"_s, u"it's"_s, QString(), u"/x/y.tar.gz"_s });
+    row("input appended", false, { u"-j1"_s, u"echo"_s, u"pre"_s, u":::"_s, u"x"_s, u"y z"_s });
+    row("exit codes", false, { u"-j1"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"0"_s, u"3"_s, u"4"_s });
+    row("retries", false, { u"-j1"_s, u"--retries"_s, u"3"_s, u"sh"_s, u"-c"_s, u"echo try; exit 2"_s, u":::"_s, u"x"_s });
+    row("timeout", false, { u"-j1"_s, u"--timeout"_s, u"0.3"_s, u"sleep"_s, u":::"_s, u"3"_s, u"0"_s });
+    row("halt now", false, { u"-j1"_s, u"--halt"_s, u"now,fail=1"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"0"_s, u"3"_s, u"0"_s });
+    row("halt percent", false, { u"-j1"_s, u"--halt"_s, u"soon,fail=50%"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"1"_s, u"1"_s, u"0"_s, u"0"_s });
+    row("killed by a signal", false, { u"-j1"_s, u"--halt"_s, u"now,fail=1"_s, u"sh"_s, u"-c"_s, u"kill -9 $$"_s, u":::"_s, u"1"_s, u"2"_s });
+    row("shell mode", true, { u"-j1"_s, u"echo {} | tr a-z A-Z"_s, u":::"_s, u"a b"_s, u"it's"_s, u"$(id)"_s });
+    row("shell mode appended", true, { u"-j1"_s, u"echo"_s, u":::"_s, u"a  b"_s, u"*"_s });
+    row("no inputs", false, { u"-j1"_s, u"echo"_s, u":::"_s });
+    row("keep order", false, { u"-k"_s, u"-j2"_s, u"sh"_s, u"-c"_s, u"sleep $0; echo $0"_s, u":::"_s, u"0.3"_s, u"0.1"_s, u"0.2"_s });
+    row("many failures", false, { u"-j2"_s, u"sh"_s, u"-c"_s, u"exit $(( $0 % 2 ))"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s, u"7"_s });
+}
+
+void TestCli::sameAsGnuParallel()
+{
+    if (m_parallel.isEmpty())
+        QSKIP("GNU parallel is not installed (the setup script installs it)");
+    QFETCH(bool, shell);
+    QFETCH(QStringList, args);
+    const QString gnuLog = m_dir.filePath(u"gnu.jl"_s);
+    const QString ourLog = m_dir.filePath(u"shoal.jl"_s);
+
+    QProcess gnu;
+    gnu.start(m_parallel, QStringList { u"--will-cite"_s, u"--joblog"_s, gnuLog } + (shell ? QStringList() : QStringList { u"-q"_s }) + args);
+    gnu.closeWriteChannel();
+    QVERIFY(gnu.waitForFinished(60000));
+    const RunResult ours = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--joblog"_s, ourLog }
+                                    + (shell ? QStringList { u"--shell"_s } : QStringList()) + args);
+    QCOMPARE(ours.exitCode, gnu.exitCode());
+    QCOMPARE(ours.out, gnu.readAllStandardOutput());
+    QCOMPARE(comparableJoblog(ourLog), comparableJoblog(gnuLog));
+}
+
+void TestCli::exitStatus_data()
+{
+    QTest::addColumn<int>("failing");
+    QTest::addColumn<int>("status");
+    QTest::newRow("all succeed") << 0 << 0;
+    QTest::newRow("one fails") << 1 << 1;
+    QTest::newRow("hundred fail") << 100 << 100;
+    QTest::newRow("more than a hundred fail") << 105 << 101;
+}
+
+void TestCli::exitStatus()
+{
+    QFETCH(int, failing);
+    QFETCH(int, status);
+    QStringList inputs;
+    for (int i = 0; i < 110; ++i)
+        inputs << (i < failing ? u"1"_s : u"0"_s);
+    const RunResult r = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s } + inputs);
+    QCOMPARE(r.exitCode, status);
+}
+
+void TestCli::badInput_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("unknown placeholder") << QStringList { u"echo"_s, u"{nope}"_s, u":::"_s, u"a"_s }
+                                         << u"unknown placeholder '{nope}'"_s;
+    QTest::newRow("missing program") << QStringList { u"no-such-program-xyz"_s, u":::"_s, u"a"_s }
+                                     << u"'no-such-program-xyz': command not found"_s;
+    QTest::newRow("unreadable input file") << QStringList { u"echo"_s, u"::::"_s, u"/nonexistent/inputs.txt"_s }
+                                           << u"'/nonexistent/inputs.txt'"_s;
+    QTest::newRow("missing batch file") << QStringList { u"--batch"_s, u"/nonexistent/b.shoal.json"_s }
+                                        << u"/nonexistent/b.shoal.json"_s;
+    QTest::newRow("bad jobs") << QStringList { u"-j"_s, u"many"_s, u"echo"_s, u":::"_s, u"a"_s } << u"--jobs"_s;
+    QTest::newRow("bad halt") << QStringList { u"--halt"_s, u"2"_s, u"echo"_s, u":::"_s, u"a"_s } << u"--halt"_s;
+    QTest::newRow("resume without joblog") << QStringList { u"--resume"_s, u"echo"_s, u":::"_s, u"a"_s } << u"--joblog"_s;
+    QTest::newRow("two input sources") << QStringList { u"echo"_s, u":::"_s, u"a"_s, u":::"_s, u"b"_s } << u"one input source"_s;
+    QTest::newRow("no command") << QStringList { u":::"_s, u"a"_s } << u"no command"_s;
+}
+
+void TestCli::badInput()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, fragment);
+    const RunResult r = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + args);
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(QString::fromLocal8Bit(r.err).contains(fragment), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::outputIsWholeAndOrdered()
+{
+    // Four tasks write 2000 lines each at once; each task's output must come out in one piece.
+    const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--shell"_s,
+                                   u"i=0; while [ $i -lt 2000 ]; do echo {} $i; i=$((i+1)); done"_s, u":::"_s,
+                                   u"a"_s, u"b"_s, u"c"_s, u"d"_s });
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.split('\n');
+    QCOMPARE(lines.size(), 8001);
+    QString blocks;
+    for (const QByteArray &line : lines) {
+        if (!line.isEmpty() && (blocks.isEmpty() || blocks.back() != QLatin1Char(line[0])))
+            blocks += QLatin1Char(line[0]);
+    }
+    QCOMPARE(blocks.size(), 4);
+
+    const RunResult ordered = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"-j3"_s, u"sh"_s, u"-c"_s,
+                                         u"sleep $0; echo $0"_s, u":::"_s, u"0.3"_s, u"0.2"_s, u"0.1"_s, u"0"_s });
+    QCOMPARE(ordered.out, QByteArray("0.3\n0.2\n0.1\n0\n"));
+}
+
+void TestCli::resultsLayout()
+{
+    const QString res = m_dir.filePath(u"res"_s);
+    const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"--results"_s, res, u"sh"_s, u"-c"_s,
+                                   u"echo out $0; echo err $0 >&2"_s, u":::"_s, u"a/b"_s, u"c"_s });
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.isEmpty()); // as GNU: with --results, outputs go to files only
+    QCOMPARE(readFile(res + u"/1/a\\_b/stdout"_s), QByteArray("out a/b\n"));
+    QCOMPARE(readFile(res + u"/1/a\\_b/stderr"_s), QByteArray("err a/b\n"));
+    QCOMPARE(readFile(res + u"/1/c/seq"_s), QByteArray("2\n"));
+}
+
+void TestCli::eventsFile()
+{
+    const QString events = m_dir.filePath(u"events.jsonl"_s);
+    const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"--events"_s, events, u"-j2"_s, u"true"_s, u":::"_s,
+                                   u"1"_s, u"2"_s, u"3"_s });
+    QCOMPARE(r.exitCode, 0);
+    int finished = 0;
+    double lastSeq = 0;
+    QString lastType;
+    for (const QByteArray &line : readFile(events).split('\n')) {
+        if (line.isEmpty())
+            continue;
+        QJsonParseError error;
+        const QJsonObject o = QJsonDocument::fromJson(line, &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QVERIFY(o.value(u"seq"_s).toDouble() > lastSeq);
+        lastSeq = o.value(u"seq"_s).toDouble();
+        lastType = o.value(u"type"_s).toString();
+        finished += lastType == u"task-finished"_s;
+    }
+    QCOMPARE(finished, 3);
+    QCOMPARE(lastType, u"batch-finished"_s);
+}
+
+void TestCli::batchFile()
+{
+    QDir(m_dir.path()).mkpath(u"batch"_s);
+    writeFile(m_dir.filePath(u"batch/inputs.txt"_s), "x\ny\n");
+    writeFile(m_dir.filePath(u"batch/b.shoal.json"_s),
+              R"({"command": "echo got {}", "inputs": {"file": "inputs.txt"}, "jobs": 1, "keepOrder": true})");
+    RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"--batch"_s, m_dir.filePath(u"batch/b.shoal.json"_s) });
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("got x\ngot y\n"));
+
+    writeFile(m_dir.filePath(u"batch/bad.shoal.json"_s), "{\n \"command\": \"echo\",\n \"inputs\": [1,,]\n}\n");
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"--batch"_s, m_dir.filePath(u"batch/bad.shoal.json"_s) });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(r.err.contains("bad.shoal.json:3:"), r.err.constData());
+}
+
+void TestCli::resumeRunsOnlyWhatIsMissing()
+{
+    const QString log = m_dir.filePath(u"resume.jl"_s);
+    const QStringList common { u"run"_s, u"--no-bar"_s, u"-j1"_s, u"--joblog"_s, log };
+    const QStringList command { u"sh"_s, u"-c"_s, u"echo ran $0; [ $0 != 3 ] || [ -e \"$1\" ]"_s, u"{}"_s,
+                                m_dir.filePath(u"fixed"_s), u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s };
+    RunResult r = runShoal(common + QStringList { u"--halt"_s, u"now,fail=1"_s } + command);
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.out, QByteArray("ran 1\nran 2\nran 3\n"));
+
+    r = runShoal(common + QStringList { u"--resume"_s } + command); // 3 is logged (failed): skipped
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("ran 4\nran 5\n"));
+
+    writeFile(m_dir.filePath(u"fixed"_s), "");
+    r = runShoal(common + QStringList { u"--resume-failed"_s } + command);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("ran 3\n"));
+    QCOMPARE(joblogSeqs(log, true), (QSet<QString> { u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s }));
+
+    r = runShoal(common + QStringList { u"--resume"_s } + command);
+    QCOMPARE(r.out, QByteArray()); // everything is done
+}
+
+void TestCli::resumeAfterShoalWasKilled()
+{
+    const QString log = m_dir.filePath(u"crash.jl"_s);
+    const QString ran = m_dir.filePath(u"ran.txt"_s);
+    QStringList inputs;
+    for (int i = 1; i <= 60; ++i)
+        inputs << QString::number(i);
+    const QStringList args = QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--joblog"_s, log, u"--shell"_s,
+                                           u"sleep 0.02; echo {} >> "_s + ran, u":::"_s } + inputs;
+    QProcess first;
+    first.start(shoalBinary(), args);
+    QVERIFY(first.waitForStarted());
+    QVERIFY(waitForFileContaining(log, "\n", 16)); // the header and 15 rows
+    ::kill(pid_t(first.processId()), SIGKILL);
+    QVERIFY(first.waitForFinished());
+    const QSet<QString> doneBefore = joblogSeqs(log, true);
+    QVERIFY2(doneBefore.size() >= 15 && doneBefore.size() < 60, qPrintable(QString::number(doneBefore.size())));
+
+    // Run again with --resume: the torn last line is tolerated, nothing logged runs twice.
+    const RunResult again = runShoal(QStringList { u"run"_s, u"--resume"_s } + args.mid(1));
+    QCOMPARE(again.exitCode, 0);
+    QSet<QString> all;
+    for (const QString &i : inputs)
+        all.insert(i);
+    QCOMPARE(joblogSeqs(log, true), all); // none missing
+    QHash<QString, int> runs;
+    for (const QByteArray &line : readFile(ran).split('\n')) {
+        if (!line.isEmpty())
+            ++runs[QString::fromLatin1(line)];
+    }
+    for (const QString &seq : all)
+        QVERIFY2(runs.value(seq) >= 1, qPrintable(u"task %1 never ran"_s.arg(seq)));
+    for (const QString &seq : doneBefore)
+        QVERIFY2(runs.value(seq) == 1, qPrintable(u"task %1 succeeded, then ran again"_s.arg(seq)));
+    // One row per task: the resumed run logged only what the killed one had not.
+    QHash<QString, int> rows;
+    for (const QByteArray &line : readFile(log).split('\n').mid(1)) {
+        if (!line.isEmpty())
+            ++rows[QString::fromLatin1(line.split('\t').value(0))];
+    }
+    QCOMPARE(rows.size(), 60);
+    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
+        QVERIFY2(it.value() == 1, qPrintable(u"Seq %1 has %2 rows"_s.arg(it.key()).arg(it.value())));
+}
+
+void TestCli::ctlSteersARun()
+{
+    const QString socket = m_dir.filePath(u"ctl.sock"_s);
+    const QString go = m_dir.filePath(u"go"_s);
+    QProcess run;
+    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-j1"_s, u"--control"_s, socket, worker(), u"--wait-file"_s,
+                               go, u"--print"_s, u"{}"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s });
+    QVERIFY(run.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(socket), 10000);
+    QCOMPARE(QFileInfo(socket).permissions() & (QFile::ReadGroup | QFile::WriteGroup | QFile::ReadOther | QFile::WriteOther),
+             QFile::Permissions());
+
+    RunResult r = runShoal({ u"ctl"_s, socket, u"pause"_s });
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("paused"), r.out.constData());
+    r = runShoal({ u"ctl"_s, socket, u"status"_s });
+    QCOMPARE(r.exitCode, 0);
+    QJsonObject status = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(status.value(u"stats"_s).toObject().value(u"paused"_s).toBool(), true);
+
+    r = runShoal({ u"ctl"_s, socket, u"resize"_s, u"3"_s });
+    QCOMPARE(r.exitCode, 0);
+    r = runShoal({ u"ctl"_s, socket, u"resume"_s });
+    QCOMPARE(r.exitCode, 0);
+    r = runShoal({ u"ctl"_s, socket, u"status"_s });
+    status = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(status.value(u"stats"_s).toObject().value(u"workers"_s).toInt(), 3);
+    QCOMPARE(status.value(u"workers"_s).toArray().size(), 3);
+    QTRY_COMPARE_WITH_TIMEOUT(QJsonDocument::fromJson(runShoal({ u"ctl"_s, socket, u"status"_s }).out)
+                                      .object().value(u"stats"_s).toObject().value(u"running"_s).toInt(), 3, 10000);
+
+    r = runShoal({ u"ctl"_s, socket, u"resize"_s, u"many"_s });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY(r.err.contains("worker count"));
+    r = runShoal({ u"ctl"_s, socket, u"explode"_s });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY(r.err.contains("unknown request"));
+
+    writeFile(go, "");
+    QVERIFY(run.waitForFinished(20000));
+    QCOMPARE(run.exitCode(), 0);
+    QCOMPARE(run.readAllStandardOutput().split('\n').size(), 5);
+    QVERIFY(!QFile::exists(socket)); // removed on exit
+}
+
+void TestCli::killedShoalLeavesNoProcess()
+{
+    const QString events = m_dir.filePath(u"kill-events.jsonl"_s);
+    QProcess run;
+    // `sleep 30; true` makes sh fork sleep as a grandchild of shoal.
+    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-j3"_s, u"--events"_s, events, u"sh"_s, u"-c"_s,
+                               u"sleep 30; true"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s });
+    QVERIFY(run.waitForStarted());
+    QVERIFY(waitForFileContaining(events, "\"task-started\"", 3));
+    // The grandchildren exist now.
+    QTRY_VERIFY_WITH_TIMEOUT([] {
+        QProcess p;
+        p.start(u"pgrep"_s, { u"-f"_s, u"^sleep 30$"_s });
+        p.waitForFinished();
+        return p.readAllStandardOutput().split('\n').size() >= 4;
+    }(), 10000);
+    ::kill(pid_t(run.processId()), SIGKILL);
+    QVERIFY(run.waitForFinished());
+    const QStringList left = waitForNoChildren(10000);
+    QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
