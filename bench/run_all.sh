@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every benchmark in bench/, one after the other: bench/run_all.sh BUILD_DIR
+set -euo pipefail
+here=$(dirname "$0")
+build=${1:-build}
+"$here/launch_bench.sh" "$build"
+for extra in "$build"/bin/gui_bench; do
+    [ -x "$extra" ] && "$extra"
+done
