@@ -1,6 +1,7 @@
 #include "runcommand.h"
 
 #include "batchfile.h"
+#include "commandtemplate.h"
 #include "controlserver.h"
 #include "eventjson.h"
 #include "pool.h"
@@ -115,7 +116,10 @@ private:
             switch (e.type) {
             case Event::Type::TaskFinished:
                 if (isTerminal(e.taskState))
-                    onTaskDone(e);
+                    onTaskDone(e.task, e.attempt > 0, e.stdoutData, e.stderrData);
+                break;
+            case Event::Type::TaskBatch:
+                onBatch(*e.batch);
                 break;
             case Event::Type::Message:
                 clearBar();
@@ -140,22 +144,52 @@ private:
             drawBar(false);
     }
 
-    void onTaskDone(const Event &e)
+    void onTaskDone(TaskId task, bool ran, const QByteArray &out, const QByteArray &err)
     {
         if (!m_printOutput)
             return;
-        const bool ran = e.attempt > 0;
         if (!m_keepOrder) {
             if (ran)
-                print(e.stdoutData, e.stderrData);
+                print(out, err);
             return;
         }
-        m_held.emplace(e.task, ran ? std::pair { e.stdoutData, e.stderrData } : std::pair<QByteArray, QByteArray> {});
+        m_held.emplace(task, ran ? std::pair { out, err } : std::pair<QByteArray, QByteArray> {});
         while (!m_held.empty() && m_held.begin()->first == m_nextInOrder) {
             print(m_held.begin()->second.first, m_held.begin()->second.second);
             m_held.erase(m_held.begin());
             ++m_nextInOrder;
         }
+    }
+
+    // Service results: one line per task (a failure's text on stderr), a whole batch per write.
+    void onBatch(const TaskBatch &batch)
+    {
+        if (!m_printOutput || batch.finished.empty())
+            return;
+        QByteArray out, err;
+        for (const TaskBatch::Finished &f : batch.finished) {
+            if (!isTerminal(f.state))
+                continue;
+            const QByteArrayView text = batch.output(f);
+            const bool ok = f.state == TaskState::Succeeded;
+            if (m_keepOrder) {
+                QByteArray line = text.toByteArray() + '\n';
+                onTaskDone(f.task, f.attempt > 0, ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text));
+                continue;
+            }
+            if (ok) {
+                out.append(text.data(), text.size());
+                out += '\n';
+            } else if (f.attempt > 0) {
+                err += taskError(f, text);
+            }
+        }
+        print(out, err);
+    }
+
+    QByteArray taskError(const TaskBatch::Finished &f, QByteArrayView text) const
+    {
+        return u"shoal: task %1 %2: "_s.arg(m_pool.seqOf(f.task)).arg(nameOf(f.state)).toLocal8Bit() + text.toByteArray() + '\n';
     }
 
     void print(const QByteArray &out, const QByteArray &err)
@@ -278,8 +312,14 @@ int runHeadless(const QStringList &args)
     const QCommandLineOption drain(u"drain"_s, u"Shrink policy: finish, requeue or pause."_s, u"POLICY"_s);
     const QCommandLineOption quote({ u"q"_s, u"quote"_s }, u"Accepted for GNU compatibility (argv is the default)."_s);
     const QCommandLineOption willCite(u"will-cite"_s, u"Accepted for GNU compatibility."_s);
+    const QCommandLineOption service(u"service"_s, u"Feed the inputs to long-lived workers running PROGRAM."_s, u"PROGRAM ARGS"_s);
+    const QCommandLineOption serviceMode(u"service-mode"_s, u"line (one line in, one out; default) or json."_s, u"MODE"_s);
+    const QCommandLineOption initializer(u"initializer"_s, u"Shell command run once in each service worker before its program."_s, u"COMMAND"_s);
+    const QCommandLineOption maxTasks(u"max-tasks-per-worker"_s, u"Recycle a service worker after N tasks."_s, u"N"_s);
+    const QCommandLineOption prefetch(u"prefetch"_s, u"Tasks in flight per service worker (default: adaptive)."_s, u"K"_s);
     parser.addOptions({ jobs, joblog, resume, resumeFailed, retries, timeout, grace, results, keepOrder,
-                        halt, bar, noBar, control, events, shell, batch, drain, quote, willCite });
+                        halt, bar, noBar, control, events, shell, batch, drain, quote, willCite, service,
+                        serviceMode, initializer, maxTasks, prefetch });
     parser.addPositionalArgument(u"command"_s, u"The command template, then ::: ARGS or :::: FILE."_s,
                                  u"COMMAND... [::: ARG... | :::: FILE]"_s);
 
@@ -322,7 +362,18 @@ int runHeadless(const QStringList &args)
             fail(split.error());
             return 255;
         }
-        if (split->command.isEmpty()) {
+        if (parser.isSet(service)) {
+            if (!split->command.isEmpty()) {
+                fail(u"--service takes no command template (got '%1')"_s.arg(split->command.join(u' ')));
+                return 255;
+            }
+            auto words = splitShellWords(parser.value(service));
+            if (!words || words->isEmpty()) {
+                fail(words ? u"--service needs a program"_s : u"--service: %1"_s.arg(words.error()));
+                return 255;
+            }
+            spec.service.program = *words;
+        } else if (split->command.isEmpty()) {
             fail(u"no command given (usage: shoal run [options] COMMAND ::: ARG... | :::: FILE)"_s);
             return 255;
         }
@@ -363,6 +414,19 @@ int runHeadless(const QStringList &args)
         return true;
     };
     double graceSeconds = 2;
+    if (parser.isSet(serviceMode) && !parseServiceMode(parser.value(serviceMode), &spec.service.mode)) {
+        fail(u"--service-mode takes line or json, not '%1'"_s.arg(parser.value(serviceMode)));
+        return 255;
+    }
+    if (parser.isSet(initializer))
+        spec.service.initializer = parser.value(initializer);
+    if ((parser.isSet(serviceMode) || parser.isSet(initializer) || parser.isSet(maxTasks) || parser.isSet(prefetch))
+        && !spec.service.isValid()) {
+        fail(u"--service-mode, --initializer, --max-tasks-per-worker and --prefetch need --service"_s);
+        return 255;
+    }
+    if (!intOption(maxTasks, 0, &spec.service.maxTasksPerWorker) || !intOption(prefetch, 0, &spec.service.prefetch))
+        return 255;
     if (!intOption(jobs, 0, &spec.jobs) || !intOption(retries, 1, &spec.retries)
         || !secondsOption(timeout, &spec.timeoutSeconds) || !secondsOption(grace, &graceSeconds))
         return 255;
@@ -383,6 +447,8 @@ int runHeadless(const QStringList &args)
     options.drain = spec.drain;
     options.joblogPath = parser.value(joblog);
     options.resultsDir = parser.value(results);
+    options.service = spec.service;
+    options.keepOutputBytes = 0; // printed as tasks end; nothing to keep for later
     if (parser.isSet(resume) || parser.isSet(resumeFailed)) {
         if (options.joblogPath.isEmpty()) {
             fail(u"--resume and --resume-failed need --joblog FILE"_s);
@@ -398,7 +464,9 @@ int runHeadless(const QStringList &args)
         }
     }
 
-    auto parsed = CommandTemplate::parse(spec.command, spec.shell);
+    Result<CommandTemplate> parsed = CommandTemplate();
+    if (!spec.service.isValid())
+        parsed = CommandTemplate::parse(spec.command, spec.shell);
     if (!parsed) {
         fail(parsed.error());
         return 255;

@@ -1,5 +1,7 @@
 #include "batchfile.h"
 
+#include "commandtemplate.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -106,6 +108,17 @@ Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     return QStringList();
 }
 
+bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode)
+{
+    if (text == u"line"_s)
+        *mode = ServiceSpec::Mode::Line;
+    else if (text == u"json"_s)
+        *mode = ServiceSpec::Mode::Json;
+    else
+        return false;
+    return true;
+}
+
 Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName)
 {
     QJsonParseError parseError;
@@ -131,8 +144,36 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
             spec.command << w.toString();
         }
     }
-    if (spec.command.isEmpty() || spec.command.join(QString()).trimmed().isEmpty())
+    const QJsonValue service = o.value(u"service"_s);
+    if (!service.isUndefined()) {
+        if (!service.isObject())
+            return bad(u"\"service\" must be an object with a \"program\""_s);
+        const QJsonObject so = service.toObject();
+        const QJsonValue program = so.value(u"program"_s);
+        if (program.isString()) {
+            auto words = splitShellWords(program.toString());
+            if (!words)
+                return bad(u"\"service.program\": %1"_s.arg(words.error()));
+            spec.service.program = *words;
+        } else if (program.isArray()) {
+            for (const QJsonValue &w : program.toArray())
+                spec.service.program << w.toString();
+        }
+        if (spec.service.program.isEmpty() || spec.service.program.front().isEmpty())
+            return bad(u"\"service.program\" is missing or empty"_s);
+        const QString mode = so.value(u"mode"_s).toString(u"line"_s);
+        if (!parseServiceMode(mode, &spec.service.mode))
+            return bad(u"\"service.mode\" must be \"line\" or \"json\", not \"%1\""_s.arg(mode));
+        spec.service.initializer = so.value(u"initializer"_s).toString();
+        spec.service.maxTasksPerWorker = so.value(u"maxTasksPerWorker"_s).toInt(0);
+        spec.service.prefetch = so.value(u"prefetch"_s).toInt(0);
+        if (spec.service.maxTasksPerWorker < 0 || spec.service.prefetch < 0)
+            return bad(u"\"service.maxTasksPerWorker\" and \"service.prefetch\" must not be negative"_s);
+        if (!spec.command.isEmpty())
+            return bad(u"a batch has either \"command\" or \"service\", not both"_s);
+    } else if (spec.command.isEmpty() || spec.command.join(QString()).trimmed().isEmpty()) {
         return bad(u"\"command\" is missing or empty"_s);
+    }
     spec.shell = o.value(u"shell"_s).toBool(false);
 
     const QJsonValue inputs = o.value(u"inputs"_s);
@@ -222,8 +263,20 @@ QByteArray toBatchJson(const BatchSpec &spec)
     QJsonObject o;
     if (!spec.name.isEmpty())
         o[u"name"_s] = spec.name;
-    o[u"command"_s] = spec.command.size() == 1 ? QJsonValue(spec.command.front())
-                                               : QJsonValue(QJsonArray::fromStringList(spec.command));
+    if (spec.service.isValid()) {
+        QJsonObject so { { u"program"_s, QJsonArray::fromStringList(spec.service.program) },
+                         { u"mode"_s, spec.service.mode == ServiceSpec::Mode::Json ? u"json"_s : u"line"_s } };
+        if (!spec.service.initializer.isEmpty())
+            so[u"initializer"_s] = spec.service.initializer;
+        if (spec.service.maxTasksPerWorker > 0)
+            so[u"maxTasksPerWorker"_s] = spec.service.maxTasksPerWorker;
+        if (spec.service.prefetch > 0)
+            so[u"prefetch"_s] = spec.service.prefetch;
+        o[u"service"_s] = so;
+    } else {
+        o[u"command"_s] = spec.command.size() == 1 ? QJsonValue(spec.command.front())
+                                                   : QJsonValue(QJsonArray::fromStringList(spec.command));
+    }
     if (spec.shell)
         o[u"shell"_s] = true;
     QJsonObject in;

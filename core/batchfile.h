@@ -1,6 +1,7 @@
 #pragma once
 
 #include "result.h"
+#include "serviceworker.h"
 #include "task.h"
 
 #include <QString>
@@ -25,6 +26,7 @@ struct BatchSpec
 {
     QString name;
     QStringList command; // template words; one word with spaces is split (see CommandTemplate)
+    ServiceSpec service; // or a service worker program instead of a command
     bool shell = false;
     InputSpec inputs;
     int jobs = 0; // 0: number of CPUs
@@ -44,5 +46,7 @@ QByteArray toBatchJson(const BatchSpec &spec);
 Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
 // One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
 Result<QStringList> readInputFile(const QString &path);
+// "line" or "json"
+bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode);
 
 } // namespace shoal

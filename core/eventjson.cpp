@@ -1,5 +1,7 @@
 #include "eventjson.h"
 
+#include <QJsonArray>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
@@ -93,6 +95,24 @@ QJsonObject toJson(const Event &e)
     case Event::Type::Message:
         o[u"text"_s] = e.text;
         break;
+    case Event::Type::TaskBatch: {
+        QJsonArray started, finished, progress;
+        for (const TaskBatch::Started &s : e.batch->started)
+            started.append(QJsonObject { { u"task"_s, double(s.task) }, { u"slot"_s, s.slot }, { u"attempt"_s, s.attempt } });
+        for (const TaskBatch::Finished &f : e.batch->finished) {
+            finished.append(QJsonObject { { u"task"_s, double(f.task) }, { u"slot"_s, f.slot },
+                                          { u"attempt"_s, f.attempt }, { u"state"_s, nameOf(f.state) },
+                                          { u"exit"_s, toJson(f.exit) }, { u"durationMs"_s, double(f.durationMs) },
+                                          { u"output"_s, QString::fromUtf8(e.batch->output(f).toByteArray()) } });
+        }
+        for (const TaskBatch::Progress &p : e.batch->progress)
+            progress.append(QJsonObject { { u"task"_s, double(p.task) }, { u"progress"_s, p.value } });
+        o[u"started"_s] = started;
+        o[u"finished"_s] = finished;
+        if (!progress.isEmpty())
+            o[u"progress"_s] = progress;
+        break;
+    }
     case Event::Type::PoolPaused:
     case Event::Type::PoolResumed:
     case Event::Type::PoolResized:

@@ -2,10 +2,12 @@
 
 #include "task.h"
 
+#include <QByteArrayView>
 #include <QList>
 #include <QMetaType>
 #include <QString>
 
+#include <memory>
 #include <vector>
 
 namespace shoal {
@@ -55,6 +57,40 @@ struct TaskInfo
     ExitStatus exit;
 };
 
+// Many task starts and ends in one event: service workers finish up to millions of tasks a
+// second, so their tasks travel in flat arrays, with all result texts in one buffer.
+struct TaskBatch
+{
+    struct Started
+    {
+        TaskId task;
+        int slot;
+        int attempt;
+    };
+    struct Finished
+    {
+        TaskId task;
+        int slot;
+        int attempt;
+        TaskState state; // terminal, or Retrying
+        ExitStatus exit;
+        qint64 durationMs;
+        qsizetype offset; // the result (or error) text in outputs
+        qsizetype length;
+    };
+    struct Progress
+    {
+        TaskId task;
+        double value; // 0..1, as the worker reported it
+    };
+    std::vector<Started> started;
+    std::vector<Finished> finished;
+    std::vector<Progress> progress;
+    QByteArray outputs;
+
+    QByteArrayView output(const Finished &f) const { return QByteArrayView(outputs).sliced(f.offset, f.length); }
+};
+
 // A typed engine event. Events are published in batches (Pool::eventsReady) in seq order.
 struct Event
 {
@@ -73,6 +109,7 @@ struct Event
         Stats, // periodic: stats, and one WorkerChanged per live worker precedes it
         Message, // text: a warning or note meant for the user (a garbage line, a halt)
         BatchFinished, // every task is terminal; stats holds the final counts
+        TaskBatch, // batch: service-worker task starts, ends and progress, in order
     };
 
     quint64 seq = 0;
@@ -90,6 +127,7 @@ struct Event
     QString text;
     QByteArray stdoutData; // TaskFinished: the attempt's captured output
     QByteArray stderrData;
+    std::shared_ptr<const TaskBatch> batch; // TaskBatch only
 };
 
 QString nameOf(Event::Type type);

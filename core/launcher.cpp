@@ -112,8 +112,8 @@ QByteArray Launcher::resolve(const QString &program)
     return found;
 }
 
-Launcher::Process Launcher::start(const QByteArray &path, const QStringList &argv, int stdoutFd,
-                                  int stderrFd, int guardFd)
+Launcher::Process Launcher::start(const QByteArray &path, const QStringList &argv, int stdinFd,
+                                  int stdoutFd, int stderrFd, int guardFd)
 {
     std::vector<QByteArray> args;
     args.reserve(argv.size());
@@ -125,7 +125,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
         argp.push_back(a.data());
     argp.push_back(nullptr);
 
-    ChildArgs a { path.constData(), argp.data(), m_envp.data(), m_devNull, stdoutFd, stderrFd,
+    ChildArgs a { path.constData(), argp.data(), m_envp.data(), stdinFd >= 0 ? stdinFd : m_devNull, stdoutFd, stderrFd,
                   guardFd, getpid(), {}, 0 };
     sigemptyset(&a.emptyMask);
 

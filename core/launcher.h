@@ -37,9 +37,9 @@ public:
         int error = 0; // errno of a failed exec (pid is then already reaped)
     };
 
-    // guardFd < 0: no guard registration.
-    Process start(const QByteArray &path, const QStringList &argv, int stdoutFd, int stderrFd,
-                  int guardFd);
+    // stdinFd < 0: /dev/null. guardFd < 0: no guard registration.
+    Process start(const QByteArray &path, const QStringList &argv, int stdinFd, int stdoutFd,
+                  int stderrFd, int guardFd);
 
     // PATH lookup, cached: "" when the program cannot be found or run.
     QByteArray resolve(const QString &program);

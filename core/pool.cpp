@@ -5,6 +5,7 @@
 #include "outputcapture.h"
 #include "processguard.h"
 #include "procstats.h"
+#include "serviceworker.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -62,6 +63,19 @@ struct Pool::Slot
 
     int tasksDone = 0;
     int failures = 0;
+
+    // Service workers: one long-lived process, several tasks in flight.
+    std::unique_ptr<ServiceProcess> service;
+    std::deque<TaskId> inflight;
+    bool stdinWatched = false;
+    bool crashed = false; // kept exiting: no more processes for this slot
+    int consecutiveCrashes = 0;
+    qint64 processStartedMs = 0;
+    qint64 progressActiveMs = 0; // active time at the last reply, for the hang timeout
+    qint64 lastReplyNs = 0;
+    double nsPerTask = 0; // moving average of the worker's service time
+    QString endDetail; // why Shoal ended the process (garbage line)
+
     pid_t statsGroup = 0;
     qint64 lastTicks = 0;
     qint64 lastSampleMs = 0;
@@ -85,6 +99,14 @@ QString resultsDirName(const QString &input)
     QString s = input;
     s.replace(u"\\"_s, u"\\\\"_s).replace(u"\t"_s, u"\\t"_s).replace(QChar(0), u"\\0"_s).replace(u"/"_s, u"\\_"_s);
     return s;
+}
+
+// What an epoll registration watches: data.u64 = generation << 32 | kind << 24 | slot number.
+enum WatchKind : quint32 { kWatchPidfd = 0, kWatchStdout = 1, kWatchStdin = 2 };
+
+quint64 watchTag(int slot, quint32 generation, WatchKind kind)
+{
+    return quint64(slot) | (quint64(kind) << 24) | (quint64(generation) << 32);
 }
 
 quint32 nextGeneration()
@@ -119,6 +141,8 @@ Pool::~Pool()
     std::vector<Slot *> live;
     for (auto &s : m_slots) {
         if (s && s->pidfd >= 0) {
+            if (s->service)
+                s->service->closeStdin(); // a service worker may exit on EOF by itself
             ::kill(-s->pid, SIGTERM);
             ::kill(-s->pid, SIGCONT);
             live.push_back(s.get());
@@ -161,12 +185,17 @@ Result<void> Pool::start()
 {
     if (m_started)
         return Error { u"the pool has already started"_s };
-    if (m_template.isEmpty())
+    if (m_template.isEmpty() && !isService())
         return Error { u"no command to run"_s };
 
     m_launcher = std::make_unique<Launcher>();
-    const QString program = m_template.fixedProgram();
-    if (!program.isEmpty() && !m_inputs.isEmpty()) {
+    const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();
+    if (isService()) {
+        m_servicePath = m_launcher->resolve(program);
+        if (m_servicePath.isEmpty())
+            return Error { program.contains(u'/') ? u"cannot run the service program '%1': no such executable file"_s.arg(program)
+                                                  : u"cannot run the service program '%1': command not found in PATH"_s.arg(program) };
+    } else if (!program.isEmpty() && !m_inputs.isEmpty()) {
         m_fixedProgramPath = m_launcher->resolve(program);
         if (m_fixedProgramPath.isEmpty()) {
             return Error { program.contains(u'/')
@@ -242,6 +271,7 @@ Result<void> Pool::start()
 
 Event &Pool::post(Event::Type type)
 {
+    m_openBatch = nullptr; // later batch entries go after this event
     Event e;
     e.seq = ++m_seq;
     e.type = type;
@@ -273,9 +303,21 @@ void Pool::message(const QString &text)
     post(Event::Type::Message).text = text;
 }
 
+TaskBatch &Pool::openBatch()
+{
+    if (!m_openBatch) {
+        auto batch = std::make_shared<TaskBatch>();
+        TaskBatch *raw = batch.get();
+        post(Event::Type::TaskBatch).batch = std::move(batch);
+        m_openBatch = raw;
+    }
+    return *m_openBatch;
+}
+
 void Pool::flushEvents()
 {
     m_flushQueued = false;
+    m_openBatch = nullptr;
     if (m_pending.isEmpty())
         return;
     const QList<Event> batch = std::exchange(m_pending, {});
@@ -297,6 +339,8 @@ qint64 Pool::seqOf(TaskId id) const
 QString Pool::commandOf(TaskId id) const
 {
     const TaskRecord &t = m_tasks.at(size_t(id));
+    if (isService())
+        return shellJoin(m_options.service.program) + u" <<< "_s + shellQuote(m_inputs.at(t.seq - 1));
     return m_template.display(m_template.expand(m_inputs.at(t.seq - 1), t.seq, qMax(1, t.slot)));
 }
 
@@ -310,27 +354,36 @@ qint64 Pool::activeMs(const Slot &slot) const
     return slot.accumulatedMs + (slot.frozen ? 0 : now() - slot.segmentStartMs);
 }
 
+bool Pool::isBusy(const Slot &slot) const
+{
+    return slot.service ? !slot.inflight.empty() : slot.task >= 0;
+}
+
 WorkerInfo Pool::workerInfo(const Slot &slot) const
 {
     WorkerInfo w;
     w.slot = slot.number;
     w.parked = slot.parked;
-    if (slot.task >= 0 && slot.pid > 0) {
+    const TaskId current = slot.service ? (slot.inflight.empty() ? -1 : slot.inflight.front()) : slot.task;
+    if (slot.pid > 0)
         w.pid = slot.pid;
-        w.task = slot.task;
-        w.taskStartedMs = m_tasks[size_t(slot.task)].startedMs;
-        w.taskElapsedMs = activeMs(slot);
+    if (current >= 0) {
+        w.task = current;
+        w.taskStartedMs = m_tasks[size_t(current)].startedMs;
+        w.taskElapsedMs = slot.service ? now() - w.taskStartedMs : activeMs(slot);
     }
-    if (slot.paused || slot.parked || (slot.task >= 0 && m_paused))
+    if (slot.crashed)
+        w.state = WorkerState::Crashed;
+    else if (slot.paused || slot.parked || (slot.pidfd >= 0 && m_paused))
         w.state = WorkerState::Paused;
     else if (slot.draining)
         w.state = WorkerState::Draining;
     else
-        w.state = slot.task >= 0 ? WorkerState::Busy : WorkerState::Idle;
+        w.state = current >= 0 ? WorkerState::Busy : WorkerState::Idle;
     w.tasksDone = slot.tasksDone;
     w.failures = slot.failures;
-    w.cpuPercent = slot.task >= 0 ? slot.cpuPercent : 0;
-    w.rssBytes = slot.task >= 0 ? slot.rssBytes : 0;
+    w.cpuPercent = slot.pidfd >= 0 ? slot.cpuPercent : 0;
+    w.rssBytes = slot.pidfd >= 0 ? slot.rssBytes : 0;
     return w;
 }
 
@@ -346,8 +399,10 @@ TaskInfo Pool::taskInfo(TaskId id) const
     info.startedMs = t.startedMs;
     info.durationMs = t.durationMs;
     info.exit = t.exit;
+    if (t.state == TaskState::Running || t.state == TaskState::Paused)
+        info.durationMs = now() - t.startedMs;
     for (const auto &s : m_slots) {
-        if (s && s->task == id)
+        if (s && !s->service && s->task == id)
             info.durationMs = activeMs(*s);
     }
     return info;
@@ -365,7 +420,7 @@ PoolStats Pool::stats() const
     s.queued = s.total - s.running - s.succeeded - s.failed - s.cancelled;
     s.workers = m_targetSize;
     for (const auto &slot : m_slots) {
-        if (slot && slot->task >= 0 && !isFrozen(*slot))
+        if (slot && isBusy(*slot) && !isFrozen(*slot))
             ++s.busyWorkers;
     }
     s.paused = m_paused;
@@ -436,7 +491,7 @@ Pool::Slot &Pool::addSlot()
 void Pool::removeSlot(int number)
 {
     auto &slot = m_slots[size_t(number) - 1];
-    Q_ASSERT(slot && slot->task < 0);
+    Q_ASSERT(slot && slot->task < 0 && slot->pidfd < 0);
     slot.reset();
     while (!m_slots.empty() && !m_slots.back())
         m_slots.pop_back();
@@ -464,6 +519,10 @@ void Pool::dispatch()
 {
     if (!m_started || m_paused || m_stopping)
         return;
+    if (isService()) {
+        dispatchService();
+        return;
+    }
     while (!m_queue.empty()) {
         Slot *slot = freeSlot();
         if (!slot)
@@ -501,7 +560,7 @@ void Pool::startTask(Slot &slot, TaskId id)
     if (path.isEmpty())
         p.error = ENOENT;
     else
-        p = m_launcher->start(path, argv, slot.capture.stdoutFd(), slot.capture.stderrFd(),
+        p = m_launcher->start(path, argv, -1, slot.capture.stdoutFd(), slot.capture.stderrFd(),
                               m_guard->registrationFd());
 
     Event &started = post(Event::Type::TaskStarted);
@@ -526,7 +585,7 @@ void Pool::startTask(Slot &slot, TaskId id)
     slot.pidfd = p.pidfd;
     epoll_event ev {};
     ev.events = EPOLLIN;
-    ev.data.u64 = quint64(slot.number) | (quint64(slot.generation) << 32);
+    ev.data.u64 = watchTag(slot.number, slot.generation, kWatchPidfd);
     epoll_ctl(m_epollFd, EPOLL_CTL_ADD, p.pidfd, &ev);
     postWorker(slot);
     if (m_options.timeoutSeconds > 0)
@@ -540,13 +599,22 @@ void Pool::onProcessActivity()
     do {
         n = epoll_wait(m_epollFd, events, 64, 0);
         for (int i = 0; i < n; ++i) {
-            const int number = int(events[i].data.u64 & 0xffffffffu);
+            const int number = int(events[i].data.u64 & 0xffffffu);
+            const auto kind = WatchKind((events[i].data.u64 >> 24) & 0xff);
             const quint32 generation = quint32(events[i].data.u64 >> 32);
             if (number < 1 || size_t(number) > m_slots.size())
                 continue;
             Slot *slot = m_slots[size_t(number) - 1].get();
-            if (slot && slot->generation == generation && slot->pidfd >= 0)
+            if (!slot || slot->generation != generation || slot->pidfd < 0)
+                continue;
+            if (!slot->service)
                 reap(*slot);
+            else if (kind == kWatchStdout)
+                onServiceReadable(*slot);
+            else if (kind == kWatchStdin)
+                onServiceWritable(*slot);
+            else
+                onServiceExited(*slot);
         }
     } while (n == 64);
     dispatch();
@@ -599,6 +667,7 @@ void Pool::reap(Slot &slot)
         return;
     }
     case EndReason::None:
+    case EndReason::Garbage: // service workers only
         break;
     }
     finishAttempt(slot, exit, std::move(out), std::move(err));
@@ -669,7 +738,7 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray
 
 void Pool::terminate(Slot &slot, EndReason reason)
 {
-    if (slot.task < 0 || slot.pidfd < 0 || slot.endReason != EndReason::None)
+    if (slot.pidfd < 0 || slot.endReason != EndReason::None)
         return;
     slot.endReason = reason;
     const int sig = m_options.termGraceMs > 0 ? SIGTERM : SIGKILL;
@@ -693,8 +762,8 @@ void Pool::armDeadlineTimer()
             continue;
         if (s->killAtMs >= 0)
             next = qMin(next, s->killAtMs);
-        else if (timeoutMs > 0 && s->endReason == EndReason::None && !s->frozen)
-            next = qMin(next, t + timeoutMs - activeMs(*s));
+        else if (timeoutMs > 0 && s->endReason == EndReason::None && !s->frozen && isBusy(*s))
+            next = qMin(next, t + timeoutMs - (activeMs(*s) - s->progressActiveMs));
     }
     if (next == std::numeric_limits<qint64>::max())
         m_deadlineTimer.stop();
@@ -713,8 +782,12 @@ void Pool::onDeadlineTimer()
             ::kill(-s->pid, SIGKILL);
             s->lastSignal = SIGKILL;
             s->killAtMs = -1;
-        } else if (timeoutMs > 0 && s->endReason == EndReason::None && !s->frozen && activeMs(*s) >= timeoutMs) {
-            terminate(*s, EndReason::Timeout);
+        } else if (timeoutMs > 0 && s->endReason == EndReason::None && !s->frozen && isBusy(*s)
+                   && activeMs(*s) - s->progressActiveMs >= timeoutMs) {
+            if (s->service)
+                serviceTimedOut(*s);
+            else
+                terminate(*s, EndReason::Timeout);
         }
     }
     armDeadlineTimer();
@@ -722,11 +795,13 @@ void Pool::onDeadlineTimer()
 
 void Pool::freeze(Slot &slot)
 {
-    if (slot.task < 0 || slot.pidfd < 0 || slot.frozen)
+    if (slot.pidfd < 0 || slot.frozen)
         return;
     ::kill(-slot.pid, SIGSTOP);
     slot.accumulatedMs += now() - slot.segmentStartMs;
     slot.frozen = true;
+    if (slot.task < 0)
+        return;
     m_tasks[size_t(slot.task)].state = TaskState::Paused;
     Event &e = post(Event::Type::TaskPaused);
     e.task = slot.task;
@@ -735,11 +810,13 @@ void Pool::freeze(Slot &slot)
 
 void Pool::thaw(Slot &slot)
 {
-    if (slot.task < 0 || slot.pidfd < 0 || !slot.frozen || isFrozen(slot))
+    if (slot.pidfd < 0 || !slot.frozen || isFrozen(slot))
         return;
     ::kill(-slot.pid, SIGCONT);
     slot.segmentStartMs = now();
     slot.frozen = false;
+    if (slot.task < 0)
+        return;
     m_tasks[size_t(slot.task)].state = TaskState::Running;
     Event &e = post(Event::Type::TaskResumed);
     e.task = slot.task;
@@ -754,7 +831,7 @@ void Pool::pause()
         return;
     m_paused = true;
     for (auto &s : m_slots) {
-        if (s && s->task >= 0) {
+        if (s && s->pidfd >= 0) {
             freeze(*s);
             postWorker(*s);
         }
@@ -769,7 +846,7 @@ void Pool::resume()
         return;
     m_paused = false;
     for (auto &s : m_slots) {
-        if (s && s->task >= 0) {
+        if (s && s->pidfd >= 0) {
             thaw(*s);
             postWorker(*s);
         }
@@ -823,7 +900,8 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
         for (auto &s : m_slots) {
             if (active == workers)
                 break;
-            if (s && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
+            const bool exiting = s && s->service && s->service->stdinClosed();
+            if (s && !exiting && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
                 s->parked = false;
                 s->draining = false;
                 thaw(*s);
@@ -839,20 +917,27 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
         int surplus = active - workers;
         for (auto it = m_slots.rbegin(); it != m_slots.rend() && surplus > 0; ++it) {
             Slot *s = it->get();
-            if (s && !s->parked && !s->draining && s->task < 0) {
-                removeSlot(s->number);
+            if (s && !s->parked && !s->draining && !isBusy(*s)) {
                 --surplus;
+                if (s->pidfd < 0) {
+                    removeSlot(s->number);
+                } else { // an idle service process: EOF, and the slot goes when it exits
+                    s->draining = true;
+                    s->service->closeStdin();
+                    postWorker(*s);
+                }
             }
         }
         std::vector<Slot *> busy;
         for (auto &s : m_slots) {
-            if (s && !s->parked && !s->draining && s->task >= 0)
+            if (s && !s->parked && !s->draining && isBusy(*s))
                 busy.push_back(s.get());
         }
+        auto youngest = [&](const Slot *s) {
+            return m_tasks[size_t(s->service ? s->inflight.back() : s->task)].startedMs;
+        };
         if (policy == DrainPolicy::Requeue) {
-            std::stable_sort(busy.begin(), busy.end(), [&](Slot *a, Slot *b) {
-                return m_tasks[size_t(a->task)].startedMs > m_tasks[size_t(b->task)].startedMs;
-            });
+            std::stable_sort(busy.begin(), busy.end(), [&](Slot *a, Slot *b) { return youngest(a) > youngest(b); });
         } else {
             std::reverse(busy.begin(), busy.end());
         }
@@ -865,6 +950,8 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
                 break;
             case DrainPolicy::Requeue:
                 s->draining = true;
+                if (s->service)
+                    requeueInFlight(*s);
                 terminate(*s, EndReason::Requeue);
                 break;
             case DrainPolicy::Pause:
@@ -895,6 +982,16 @@ void Pool::cancelTask(TaskId id)
         e.exit = t.exit;
         e.attempt = t.attempts;
         checkFinished();
+    } else if (isService() && (t.state == TaskState::Running || t.state == TaskState::Paused)) {
+        // A task inside a long-lived worker cannot be stopped alone: it ends now as cancelled
+        // and whatever the worker answers for it later is dropped.
+        t.state = TaskState::Cancelled;
+        t.exit = ExitStatus::cancelled(0);
+        t.durationMs = now() - t.startedMs;
+        --m_running;
+        ++m_cancelled;
+        openBatch().finished.push_back({ id, t.slot, t.attempts, t.state, t.exit, t.durationMs, 0, 0 });
+        checkFinished();
     } else if (t.state == TaskState::Running || t.state == TaskState::Paused) {
         if (Slot *s = m_slots[size_t(t.slot) - 1].get(); s && s->task == id)
             terminate(*s, EndReason::Cancel);
@@ -919,8 +1016,11 @@ void Pool::cancelAll()
     }
     m_queue.clear();
     for (auto &s : m_slots) {
-        if (s)
-            terminate(*s, EndReason::Cancel);
+        if (!s)
+            continue;
+        for (TaskId id : std::deque<TaskId>(s->inflight))
+            cancelTask(id);
+        terminate(*s, EndReason::Cancel);
     }
     checkFinished();
 }
@@ -997,8 +1097,11 @@ void Pool::checkHalt(const TaskRecord &task)
     m_queue.clear();
     if (halt.when == HaltPolicy::When::Now) {
         for (auto &s : m_slots) {
-            if (s)
-                terminate(*s, EndReason::Cancel);
+            if (!s)
+                continue;
+            for (TaskId inflight : std::deque<TaskId>(s->inflight))
+                cancelTask(inflight);
+            terminate(*s, EndReason::Cancel);
         }
     }
 }
@@ -1009,6 +1112,14 @@ void Pool::checkFinished()
         return;
     if (m_succeeded + m_failed + m_cancelled != qint64(m_tasks.size()))
         return;
+    if (isService() && liveServiceProcesses() > 0) {
+        // Done with the workers: EOF lets them exit; the batch ends when the last one has.
+        for (auto &s : m_slots) {
+            if (s && s->service && !s->service->stdinClosed())
+                s->service->closeStdin();
+        }
+        return;
+    }
     m_finished = true;
     m_statsTimer.stop();
     m_deadlineTimer.stop();
@@ -1062,7 +1173,8 @@ void Pool::onStatsTimer()
         if (s->statsGroup == s->pid && t > s->lastSampleMs) {
             s->cpuPercent = double(u.cpuTicks - s->lastTicks) / hz * 100000.0 / double(t - s->lastSampleMs);
         } else {
-            const qint64 elapsed = qMax<qint64>(1, t - m_tasks[size_t(s->task)].startedMs);
+            const qint64 since = s->service ? s->processStartedMs : m_tasks[size_t(s->task)].startedMs;
+            const qint64 elapsed = qMax<qint64>(1, t - since);
             s->cpuPercent = double(u.cpuTicks) / hz * 100000.0 / double(elapsed);
         }
         s->cpuPercent = qMax(0.0, s->cpuPercent);
@@ -1076,6 +1188,434 @@ void Pool::onStatsTimer()
     while (m_rateSamples.size() > 2 && m_rateSamples.front().first < t - 5000)
         m_rateSamples.pop_front();
     postStats(Event::Type::Stats);
+}
+
+// ---- service workers ----------------------------------------------------------------------
+
+int Pool::liveServiceProcesses() const
+{
+    return int(std::count_if(m_slots.begin(), m_slots.end(), [](const auto &s) { return s && s->service; }));
+}
+
+void Pool::closeFd(int &fd)
+{
+    if (fd < 0)
+        return;
+    epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr); // before close(): see spawn_limits.md
+    ::close(fd);
+    fd = -1;
+}
+
+int Pool::prefetchFor(const Slot &slot) const
+{
+    if (m_options.service.prefetch > 0)
+        return m_options.service.prefetch;
+    // Keep about 20 ms of work in flight: tiny tasks are not bound by round trips, long ones
+    // are not hoarded by one worker while others idle.
+    if (slot.nsPerTask <= 0)
+        return 2;
+    return int(qBound(2.0, 20e6 / slot.nsPerTask, 4096.0));
+}
+
+bool Pool::startServiceProcess(Slot &slot)
+{
+    slot.service = std::make_unique<ServiceProcess>(m_options.service);
+    auto started = slot.service->start(*m_launcher, m_servicePath, slot.capture.stderrFd(), m_guard->registrationFd());
+    const Launcher::Process p { slot.service->pid(), slot.service->pidfd(), 0 };
+    if (!started) {
+        if (p.pidfd >= 0)
+            ::close(p.pidfd);
+        if (p.pid > 0)
+            m_guard->forget(p.pid);
+        slot.service.reset();
+        slot.crashed = true;
+        message(u"worker %1: %2"_s.arg(slot.number).arg(started.error()));
+        postWorker(slot);
+        return false;
+    }
+    slot.pid = p.pid;
+    slot.pidfd = p.pidfd;
+    slot.processStartedMs = now();
+    slot.segmentStartMs = slot.processStartedMs;
+    slot.accumulatedMs = 0;
+    slot.progressActiveMs = 0;
+    slot.frozen = false;
+    slot.endReason = EndReason::None;
+    slot.endDetail.clear();
+    slot.lastSignal = 0;
+    slot.killAtMs = -1;
+    slot.statsGroup = 0;
+    slot.lastReplyNs = m_clock.nsecsElapsed();
+    epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.u64 = watchTag(slot.number, slot.generation, kWatchPidfd);
+    epoll_ctl(m_epollFd, EPOLL_CTL_ADD, p.pidfd, &ev);
+    ev.data.u64 = watchTag(slot.number, slot.generation, kWatchStdout);
+    epoll_ctl(m_epollFd, EPOLL_CTL_ADD, slot.service->stdoutFd(), &ev);
+    postWorker(slot);
+    return true;
+}
+
+void Pool::dispatchService()
+{
+    for (auto &s : m_slots) {
+        if (m_queue.empty())
+            break;
+        if (!s || s->paused || s->parked || s->draining || s->crashed || s->endReason != EndReason::None)
+            continue;
+        if (!s->service && !startServiceProcess(*s))
+            continue;
+        feed(*s);
+    }
+    if (std::all_of(m_slots.begin(), m_slots.end(), [](const auto &s) { return !s || s->crashed; })
+        && !m_slots.empty() && !m_queue.empty())
+        failUnservedTasks(u"every worker's service program kept exiting"_s);
+}
+
+void Pool::feed(Slot &slot)
+{
+    ServiceProcess &process = *slot.service;
+    if (process.stdinClosed())
+        return;
+    const int limit = m_options.service.maxTasksPerWorker;
+    qint64 capacity = prefetchFor(slot) - qint64(slot.inflight.size());
+    if (limit > 0)
+        capacity = qMin(capacity, limit - process.sent());
+    const bool wasIdle = slot.inflight.empty();
+    TaskBatch *batch = nullptr;
+    const qint64 t = now();
+    while (capacity > 0 && !m_queue.empty()) {
+        const TaskId id = m_queue.front();
+        m_queue.pop_front();
+        TaskRecord &task = m_tasks[size_t(id)];
+        if (task.state != TaskState::Queued && task.state != TaskState::Retrying)
+            continue;
+        ++task.attempts;
+        task.slot = slot.number;
+        task.state = TaskState::Running;
+        task.startedMs = t;
+        ++m_running;
+        slot.inflight.push_back(id);
+        process.queueRequest(id, m_inputs.at(task.seq - 1).toUtf8());
+        if (!batch)
+            batch = &openBatch();
+        batch->started.push_back({ id, slot.number, task.attempts });
+        --capacity;
+    }
+    if (wasIdle && !slot.inflight.empty()) {
+        slot.progressActiveMs = activeMs(slot);
+        slot.lastReplyNs = m_clock.nsecsElapsed();
+        postWorker(slot);
+        if (m_options.timeoutSeconds > 0)
+            armDeadlineTimer();
+    }
+    if (!process.flush() && !slot.stdinWatched) {
+        epoll_event ev {};
+        ev.events = EPOLLOUT;
+        ev.data.u64 = watchTag(slot.number, slot.generation, kWatchStdin);
+        epoll_ctl(m_epollFd, EPOLL_CTL_ADD, process.stdinFd(), &ev);
+        slot.stdinWatched = true;
+    }
+    // Recycle: the process got its share of tasks; EOF once their answers are in.
+    if (limit > 0 && process.sent() >= limit && slot.inflight.empty())
+        process.closeStdin();
+}
+
+void Pool::onServiceWritable(Slot &slot)
+{
+    if (slot.service->flush() && slot.stdinWatched) {
+        epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdinFd(), nullptr);
+        slot.stdinWatched = false;
+    }
+}
+
+void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length)
+{
+    TaskRecord &t = m_tasks[size_t(id)];
+    if (t.state != TaskState::Running && t.state != TaskState::Paused)
+        return; // cancelled while in flight: its answer is dropped
+    --m_running;
+    ++slot.tasksDone;
+    t.durationMs = now() - t.startedMs;
+    t.exit = ok ? ExitStatus::exited(0) : ExitStatus::exited(1);
+    if (!ok)
+        ++slot.failures;
+    if (!ok && t.attempts < m_options.attempts && !m_stopping) {
+        t.state = TaskState::Retrying;
+        m_queue.push_back(id);
+    } else if (ok) {
+        t.state = TaskState::Succeeded;
+        ++m_succeeded;
+    } else {
+        t.state = TaskState::Failed;
+        ++m_failed;
+    }
+    TaskBatch &batch = openBatch();
+    batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset, length });
+    if (isTerminal(t.state)) {
+        const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
+        if (m_options.keepOutputBytes > 0)
+            (ok ? t.out : t.err) = text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)).toByteArray();
+        if (m_joblog) {
+            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+                                            double(t.durationMs) / 1000.0, length, t.exit, commandOf(id));
+            if (!written)
+                message(written.error());
+        }
+        if (!m_options.resultsDir.isEmpty())
+            writeResults(t, ok ? text.toByteArray() : QByteArray(), ok ? QByteArray() : text.toByteArray());
+        if (t.state == TaskState::Failed)
+            checkHalt(t);
+    }
+}
+
+bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch)
+{
+    const bool json = m_options.service.mode == ServiceSpec::Mode::Json;
+    qint64 completed = 0;
+    for (const ServiceProcess::Reply &r : replies) {
+        TaskId id;
+        if (!json) {
+            if (slot.inflight.empty()) {
+                slot.endDetail = u"a line when no task was in flight: '%1'"_s.arg(
+                        QString::fromUtf8(QByteArrayView(batch.outputs).sliced(r.offset, qMin<qsizetype>(r.length, 200)).toByteArray()));
+                return false;
+            }
+            id = slot.inflight.front();
+            slot.inflight.pop_front();
+        } else {
+            auto it = std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id));
+            if (it == slot.inflight.end()) {
+                slot.endDetail = u"an answer for id %1, which is not in flight on this worker"_s.arg(r.id);
+                return false;
+            }
+            id = *it;
+            if (r.kind == ServiceReply::Kind::Progress) {
+                openBatch().progress.push_back({ id, qBound(0.0, r.progress, 1.0) });
+                continue;
+            }
+            slot.inflight.erase(it);
+        }
+        ++completed;
+        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, r.offset, r.length);
+    }
+    if (!replies.empty()) {
+        slot.progressActiveMs = activeMs(slot);
+        slot.consecutiveCrashes = 0;
+    }
+    if (completed > 0) {
+        const qint64 ns = m_clock.nsecsElapsed();
+        const double perTask = double(ns - slot.lastReplyNs) / double(completed);
+        slot.nsPerTask = slot.nsPerTask <= 0 ? perTask : 0.8 * slot.nsPerTask + 0.2 * perTask;
+        slot.lastReplyNs = ns;
+    }
+    return true;
+}
+
+void Pool::onServiceReadable(Slot &slot)
+{
+    std::vector<ServiceProcess::Reply> replies;
+    TaskBatch &batch = openBatch();
+    QString garbage;
+    const auto status = slot.service->read(replies, batch.outputs, &garbage);
+    const bool valid = takeReplies(slot, replies, batch);
+    if (status == ServiceProcess::ReadStatus::Garbage || !valid) {
+        if (status == ServiceProcess::ReadStatus::Garbage)
+            slot.endDetail = u"an invalid line %1"_s.arg(garbage);
+        message(u"worker %1 (pid %2) wrote %3: replacing it"_s.arg(slot.number).arg(slot.pid).arg(slot.endDetail));
+        slot.endReason = EndReason::Garbage;
+        ::kill(-slot.pid, SIGKILL);
+        slot.lastSignal = SIGKILL;
+        int fd = slot.service->stdoutFd();
+        epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr);
+        slot.service->closeStdout();
+        return;
+    }
+    if (status == ServiceProcess::ReadStatus::EndOfFile) {
+        epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdoutFd(), nullptr);
+        slot.service->closeStdout();
+    }
+    if (m_options.service.maxTasksPerWorker > 0 && slot.inflight.empty()
+        && slot.service->sent() >= m_options.service.maxTasksPerWorker)
+        slot.service->closeStdin();
+    if (slot.draining && slot.inflight.empty())
+        slot.service->closeStdin();
+    feed(slot);
+    if (m_options.timeoutSeconds > 0)
+        armDeadlineTimer();
+}
+
+void Pool::requeueInFlight(Slot &slot)
+{
+    for (auto it = slot.inflight.rbegin(); it != slot.inflight.rend(); ++it) {
+        TaskRecord &t = m_tasks[size_t(*it)];
+        if (t.state != TaskState::Running && t.state != TaskState::Paused)
+            continue;
+        --t.attempts;
+        t.state = TaskState::Queued;
+        --m_running;
+        m_queue.push_front(*it);
+        Event &e = post(Event::Type::TaskRequeued);
+        e.task = *it;
+        e.slot = slot.number;
+    }
+    slot.inflight.clear();
+}
+
+void Pool::serviceTimedOut(Slot &slot)
+{
+    // The worker made no progress for a whole timeout: the oldest task in flight is the one it
+    // hangs on; the others go back to the queue; the process is replaced.
+    const TaskId blamed = slot.inflight.front();
+    slot.inflight.pop_front();
+    requeueInFlight(slot);
+    TaskRecord &t = m_tasks[size_t(blamed)];
+    if (t.state == TaskState::Running || t.state == TaskState::Paused) {
+        --m_running;
+        t.durationMs = now() - t.startedMs;
+        t.exit = ExitStatus::timedOut(m_options.termGraceMs > 0 ? SIGTERM : SIGKILL);
+        ++slot.failures;
+        const bool retry = t.attempts < m_options.attempts && !m_stopping;
+        t.state = retry ? TaskState::Retrying : TaskState::TimedOut;
+        if (retry)
+            m_queue.push_back(blamed);
+        else
+            ++m_failed;
+        TaskBatch &batch = openBatch();
+        const qsizetype offset = batch.outputs.size();
+        batch.outputs += u"worker %1 (pid %2) gave no answer for %3 s"_s.arg(slot.number).arg(slot.pid)
+                                 .arg(m_options.timeoutSeconds).toUtf8();
+        batch.finished.push_back({ blamed, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
+                                   batch.outputs.size() - offset });
+        if (t.state == TaskState::TimedOut && m_joblog) {
+            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+                                            double(t.durationMs) / 1000.0, 0, t.exit, commandOf(blamed));
+            if (!written)
+                message(written.error());
+        }
+        if (t.state == TaskState::TimedOut)
+            checkHalt(t);
+    }
+    terminate(slot, EndReason::Timeout);
+}
+
+void Pool::onServiceExited(Slot &slot)
+{
+    siginfo_t info {};
+    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+        return;
+    // Answers written just before the exit still count.
+    if (slot.service->stdoutFd() >= 0 && slot.endReason != EndReason::Garbage) {
+        std::vector<ServiceProcess::Reply> replies;
+        TaskBatch &batch = openBatch();
+        QString garbage;
+        if (slot.service->read(replies, batch.outputs, &garbage) != ServiceProcess::ReadStatus::Garbage)
+            takeReplies(slot, replies, batch);
+    }
+    ::kill(-slot.pid, SIGKILL);
+    while (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+    m_guard->forget(slot.pid);
+    if (slot.stdinWatched)
+        epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdinFd(), nullptr);
+    slot.stdinWatched = false;
+    if (slot.service->stdoutFd() >= 0)
+        epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdoutFd(), nullptr);
+    closeFd(slot.pidfd);
+    const ExitStatus exit = info.si_code == CLD_EXITED ? ExitStatus::exited(info.si_status)
+                                                       : ExitStatus::signaled(info.si_status);
+    const qint64 pid = slot.pid;
+    slot.service.reset();
+    slot.pid = -1;
+    slot.frozen = false;
+    slot.killAtMs = -1;
+
+    if (slot.endReason == EndReason::Requeue) {
+        requeueInFlight(slot);
+    } else if (!slot.inflight.empty()) {
+        // Died with tasks in flight: each is retried elsewhere or fails with the reason.
+        QString reason = slot.endReason == EndReason::Garbage
+                ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
+                : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
+        const QByteArray stderrTail = slot.capture.peek(2, 400).trimmed();
+        if (!stderrTail.isEmpty())
+            reason += u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
+        for (TaskId id : slot.inflight) {
+            TaskRecord &t = m_tasks[size_t(id)];
+            if (t.state != TaskState::Running && t.state != TaskState::Paused)
+                continue;
+            TaskBatch &batch = openBatch();
+            const qsizetype offset = batch.outputs.size();
+            batch.outputs += reason.toUtf8();
+            --m_running;
+            t.durationMs = now() - t.startedMs;
+            t.exit = exit.kind == ExitStatus::Kind::Signaled ? exit : ExitStatus::exited(exit.code ? exit.code : 1);
+            const bool cancel = m_stopping && slot.endReason == EndReason::Cancel;
+            if (cancel) {
+                t.state = TaskState::Cancelled;
+                t.exit = ExitStatus::cancelled(slot.lastSignal);
+                ++m_cancelled;
+            } else if (t.attempts < m_options.attempts && !m_stopping) {
+                t.state = TaskState::Retrying;
+                m_queue.push_back(id);
+            } else {
+                t.state = TaskState::Failed;
+                ++m_failed;
+                if (m_options.keepOutputBytes > 0)
+                    t.err = reason.toUtf8();
+            }
+            batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
+                                       batch.outputs.size() - offset });
+            if (t.state == TaskState::Failed) {
+                if (m_joblog) {
+                    auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+                                                    double(t.durationMs) / 1000.0, 0, t.exit, commandOf(id));
+                    if (!written)
+                        message(written.error());
+                }
+                checkHalt(t);
+            }
+        }
+        slot.inflight.clear();
+        ++slot.failures;
+        if (++slot.consecutiveCrashes >= 3 && !m_stopping) {
+            slot.crashed = true;
+            message(u"worker %1: the service program ended %2 times in a row without an answer (last: %3); "
+                    "not starting it again"_s.arg(slot.number).arg(slot.consecutiveCrashes).arg(exit.describe()));
+        }
+    } else if (slot.endReason == EndReason::None && !exit.succeeded() && m_succeeded + m_failed + m_cancelled < qint64(m_tasks.size())) {
+        // Exited on its own while idle (not asked to): try again, but not forever.
+        if (++slot.consecutiveCrashes >= 3) {
+            slot.crashed = true;
+            message(u"worker %1: the service program keeps exiting (%2)"_s.arg(slot.number).arg(exit.describe()));
+        }
+    }
+    slot.endReason = EndReason::None;
+    if (slot.draining || slot.parked)
+        removeSlot(slot.number);
+    else
+        postWorker(slot);
+    checkFinished();
+}
+
+void Pool::failUnservedTasks(const QString &reason)
+{
+    message(reason + u": failing the tasks that are left"_s);
+    TaskBatch &batch = openBatch();
+    const qsizetype offset = batch.outputs.size();
+    batch.outputs += reason.toUtf8();
+    const qsizetype length = batch.outputs.size() - offset;
+    while (!m_queue.empty()) {
+        const TaskId id = m_queue.front();
+        m_queue.pop_front();
+        TaskRecord &t = m_tasks[size_t(id)];
+        if (t.state != TaskState::Queued && t.state != TaskState::Retrying)
+            continue;
+        t.state = TaskState::Failed;
+        t.exit = ExitStatus::exited(1);
+        ++m_failed;
+        batch.finished.push_back({ id, 0, t.attempts, t.state, t.exit, 0, offset, length });
+    }
+    checkFinished();
 }
 
 } // namespace shoal

@@ -3,6 +3,7 @@
 #include "commandtemplate.h"
 #include "events.h"
 #include "result.h"
+#include "serviceworker.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -47,11 +48,13 @@ struct PoolOptions
     QString resultsDir; // GNU's --results layout: DIR/1/<input>/{seq,stdout,stderr}
     int statsIntervalMs = 500;
     qint64 keepOutputBytes = 256 * 1024; // per stream, kept with the task for front ends
+    ServiceSpec service; // when valid: service workers instead of one process per task
 };
 
-// The pool engine for command workers (GNU parallel style): runs one process per task on up
-// to N worker slots, steered live (pause, resize, cancel, retry), and publishes typed events in
-// batches. It lives in the thread that creates it and never blocks on its consumers: front ends
+// The pool engine. Command workers (GNU parallel style) run one process per task; service
+// workers (multiprocessing.Pool style) run one long-lived program per slot, fed tasks on stdin.
+// Either way up to N worker slots, steered live (pause, resize, cancel, retry), and typed events
+// published in batches. It lives in the thread that creates it and never blocks on its consumers: front ends
 // connect to eventsReady (queued across threads) and call the control slots.
 //
 // Guarantees (DESIGN.md section 4): every task ends exactly once as succeeded, failed, timed-out
@@ -106,7 +109,7 @@ Q_SIGNALS:
 private:
     struct TaskRecord;
     struct Slot;
-    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue };
+    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage };
 
     void onProcessActivity();
     void onDeadlineTimer();
@@ -130,6 +133,25 @@ private:
     void writeResults(const TaskRecord &task, const QByteArray &out, const QByteArray &err);
     WorkerInfo workerInfo(const Slot &slot) const;
     TaskInfo taskInfo(TaskId id) const;
+    bool isBusy(const Slot &slot) const;
+    void closeFd(int &fd);
+
+    // Service workers
+    bool isService() const { return m_options.service.isValid(); }
+    void dispatchService();
+    bool startServiceProcess(Slot &slot);
+    int prefetchFor(const Slot &slot) const;
+    void feed(Slot &slot);
+    void onServiceReadable(Slot &slot);
+    void onServiceWritable(Slot &slot);
+    void onServiceExited(Slot &slot);
+    bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch);
+    void finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length);
+    void serviceTimedOut(Slot &slot);
+    void requeueInFlight(Slot &slot);
+    void failUnservedTasks(const QString &reason);
+    int liveServiceProcesses() const;
+    TaskBatch &openBatch();
     qint64 now() const { return m_clock.elapsed(); }
 
     Event &post(Event::Type type);
@@ -168,6 +190,8 @@ private:
     qint64 m_running = 0, m_succeeded = 0, m_failed = 0, m_cancelled = 0;
     std::deque<std::pair<qint64, qint64>> m_rateSamples; // (ms, finished count)
 
+    QByteArray m_servicePath;
+    TaskBatch *m_openBatch = nullptr; // the batch event still taking entries, until the next post
     QList<Event> m_pending;
     quint64 m_seq = 0;
     bool m_flushQueued = false;

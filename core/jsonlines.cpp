@@ -1,0 +1,349 @@
+#include "jsonlines.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+class Scanner
+{
+public:
+    explicit Scanner(QByteArrayView text) : m_p(text.data()), m_end(text.data() + text.size()) { }
+
+    void skipSpace()
+    {
+        while (m_p < m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\r'))
+            ++m_p;
+    }
+    bool atEnd() const { return m_p >= m_end; }
+    bool consume(char c)
+    {
+        skipSpace();
+        if (m_p < m_end && *m_p == c) {
+            ++m_p;
+            return true;
+        }
+        return false;
+    }
+    const char *pos() const { return m_p; }
+
+    // A JSON string; *contents gets the raw bytes between the quotes.
+    bool string(QByteArrayView *contents)
+    {
+        skipSpace();
+        if (m_p >= m_end || *m_p != '"')
+            return false;
+        const char *start = ++m_p;
+        while (m_p < m_end) {
+            const unsigned char c = static_cast<unsigned char>(*m_p);
+            if (c == '"') {
+                if (contents)
+                    *contents = QByteArrayView(start, m_p - start);
+                ++m_p;
+                return true;
+            }
+            if (c < 0x20)
+                return false;
+            if (c == '\\') {
+                if (++m_p >= m_end)
+                    return false;
+                if (*m_p == 'u') {
+                    for (int i = 0; i < 4; ++i) {
+                        if (++m_p >= m_end || !std::isxdigit(static_cast<unsigned char>(*m_p)))
+                            return false;
+                    }
+                } else if (!std::strchr("\"\\/bfnrt", *m_p) || *m_p == '\0') {
+                    return false;
+                }
+            }
+            ++m_p;
+        }
+        return false;
+    }
+
+    bool number(double *value)
+    {
+        skipSpace();
+        const char *start = m_p;
+        if (m_p < m_end && *m_p == '-')
+            ++m_p;
+        if (m_p >= m_end || !std::isdigit(static_cast<unsigned char>(*m_p)))
+            return false;
+        if (*m_p == '0')
+            ++m_p;
+        else
+            while (m_p < m_end && std::isdigit(static_cast<unsigned char>(*m_p)))
+                ++m_p;
+        if (m_p < m_end && *m_p == '.') {
+            ++m_p;
+            if (m_p >= m_end || !std::isdigit(static_cast<unsigned char>(*m_p)))
+                return false;
+            while (m_p < m_end && std::isdigit(static_cast<unsigned char>(*m_p)))
+                ++m_p;
+        }
+        if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
+            ++m_p;
+            if (m_p < m_end && (*m_p == '+' || *m_p == '-'))
+                ++m_p;
+            if (m_p >= m_end || !std::isdigit(static_cast<unsigned char>(*m_p)))
+                return false;
+            while (m_p < m_end && std::isdigit(static_cast<unsigned char>(*m_p)))
+                ++m_p;
+        }
+        if (value) {
+            char buffer[64];
+            const qsizetype n = qMin<qsizetype>(m_p - start, sizeof buffer - 1);
+            std::memcpy(buffer, start, size_t(n));
+            buffer[n] = '\0';
+            *value = std::strtod(buffer, nullptr);
+        }
+        return true;
+    }
+
+    bool literal(const char *word)
+    {
+        const size_t n = std::strlen(word);
+        if (size_t(m_end - m_p) < n || std::memcmp(m_p, word, n) != 0)
+            return false;
+        m_p += n;
+        return true;
+    }
+
+    // Any JSON value; *raw gets its text. Depth-limited so hostile input cannot overflow the stack.
+    bool value(QByteArrayView *raw, int depth = 0)
+    {
+        skipSpace();
+        if (m_p >= m_end || depth > 64)
+            return false;
+        const char *start = m_p;
+        bool ok;
+        switch (*m_p) {
+        case '"':
+            ok = string(nullptr);
+            break;
+        case '{':
+            ++m_p;
+            ok = true;
+            if (!consume('}')) {
+                do {
+                    ok = string(nullptr) && consume(':') && value(nullptr, depth + 1);
+                } while (ok && consume(','));
+                ok = ok && consume('}');
+            }
+            break;
+        case '[':
+            ++m_p;
+            ok = true;
+            if (!consume(']')) {
+                do {
+                    ok = value(nullptr, depth + 1);
+                } while (ok && consume(','));
+                ok = ok && consume(']');
+            }
+            break;
+        case 't':
+            ok = literal("true");
+            break;
+        case 'f':
+            ok = literal("false");
+            break;
+        case 'n':
+            ok = literal("null");
+            break;
+        default:
+            ok = number(nullptr);
+            break;
+        }
+        if (ok && raw)
+            *raw = QByteArrayView(start, m_p - start);
+        return ok;
+    }
+
+private:
+    const char *m_p;
+    const char *m_end;
+};
+
+void appendUtf8(QByteArray &out, uint cp)
+{
+    if (cp < 0x80) {
+        out += char(cp);
+    } else if (cp < 0x800) {
+        out += char(0xc0 | (cp >> 6));
+        out += char(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += char(0xe0 | (cp >> 12));
+        out += char(0x80 | ((cp >> 6) & 0x3f));
+        out += char(0x80 | (cp & 0x3f));
+    } else {
+        out += char(0xf0 | (cp >> 18));
+        out += char(0x80 | ((cp >> 12) & 0x3f));
+        out += char(0x80 | ((cp >> 6) & 0x3f));
+        out += char(0x80 | (cp & 0x3f));
+    }
+}
+
+} // namespace
+
+bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
+{
+    Scanner s(line);
+    *reply = {};
+    if (!s.consume('{')) {
+        *error = u"not a JSON object"_s;
+        return false;
+    }
+    bool haveId = false, haveOk = false, ok = false, haveResult = false, haveError = false, haveProgress = false;
+    QByteArrayView resultValue, errorValue;
+    if (!s.consume('}')) {
+        do {
+            QByteArrayView key;
+            if (!s.string(&key) || !s.consume(':')) {
+                *error = u"not valid JSON"_s;
+                return false;
+            }
+            if (key == "id") {
+                double id = 0;
+                if (!s.number(&id) || id < 0 || id != double(qint64(id))) {
+                    *error = u"\"id\" must be a whole number"_s;
+                    return false;
+                }
+                reply->id = qint64(id);
+                haveId = true;
+            } else if (key == "ok") {
+                s.skipSpace();
+                if (s.literal("true"))
+                    ok = true;
+                else if (s.literal("false"))
+                    ok = false;
+                else {
+                    *error = u"\"ok\" must be true or false"_s;
+                    return false;
+                }
+                haveOk = true;
+            } else if (key == "result" || key == "error") {
+                QByteArrayView raw;
+                if (!s.value(&raw)) {
+                    *error = u"not valid JSON"_s;
+                    return false;
+                }
+                (key == "result" ? resultValue : errorValue) = raw;
+                (key == "result" ? haveResult : haveError) = true;
+            } else if (key == "progress") {
+                if (!s.number(&reply->progress)) {
+                    *error = u"\"progress\" must be a number"_s;
+                    return false;
+                }
+                haveProgress = true;
+            } else if (!s.value(nullptr)) { // unknown keys are allowed, if valid
+                *error = u"not valid JSON"_s;
+                return false;
+            }
+        } while (s.consume(','));
+        if (!s.consume('}')) {
+            *error = u"not valid JSON"_s;
+            return false;
+        }
+    }
+    s.skipSpace();
+    if (!s.atEnd()) {
+        *error = u"text after the JSON object"_s;
+        return false;
+    }
+    if (!haveId) {
+        *error = u"no \"id\""_s;
+        return false;
+    }
+    if (haveProgress && !haveOk) {
+        reply->kind = ServiceReply::Kind::Progress;
+        return true;
+    }
+    if (!haveOk) {
+        *error = u"no \"ok\" (nor \"progress\")"_s;
+        return false;
+    }
+    if (ok) {
+        reply->kind = ServiceReply::Kind::Result;
+        reply->value = haveResult ? resultValue : QByteArrayView("null");
+    } else {
+        reply->kind = ServiceReply::Kind::Error;
+        reply->value = haveError ? errorValue : QByteArrayView("null");
+    }
+    return true;
+}
+
+void appendJsonValueAsText(QByteArray &out, QByteArrayView value)
+{
+    if (value.size() < 2 || value.front() != '"') {
+        out.append(value.data(), value.size());
+        return;
+    }
+    const char *p = value.data() + 1;
+    const char *end = value.data() + value.size() - 1;
+    while (p < end) {
+        const char *run = p;
+        while (p < end && *p != '\\')
+            ++p;
+        out.append(run, p - run);
+        if (p >= end)
+            break;
+        ++p; // the backslash
+        switch (*p) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'u': {
+            uint cp = uint(std::strtoul(QByteArray(p + 1, 4).constData(), nullptr, 16));
+            p += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && end - p > 6 && p[1] == '\\' && p[2] == 'u') {
+                const uint low = uint(std::strtoul(QByteArray(p + 3, 4).constData(), nullptr, 16));
+                if (low >= 0xdc00 && low < 0xe000) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+                    p += 6;
+                }
+            }
+            appendUtf8(out, cp);
+            break;
+        }
+        default: out += *p; break; // " \ /
+        }
+        ++p;
+    }
+}
+
+void appendJsonString(QByteArray &out, QByteArrayView utf8)
+{
+    static const char hex[] = "0123456789abcdef";
+    out += '"';
+    const char *p = utf8.data();
+    const char *end = p + utf8.size();
+    while (p < end) {
+        const char *run = p;
+        while (p < end && static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\')
+            ++p;
+        out.append(run, p - run);
+        if (p >= end)
+            break;
+        const unsigned char c = static_cast<unsigned char>(*p++);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    out += '"';
+}
+
+} // namespace shoal

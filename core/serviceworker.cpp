@@ -1,0 +1,187 @@
+#include "serviceworker.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+constexpr qsizetype kReadChunk = 256 * 1024;
+constexpr qsizetype kMaxLineBytes = 64 * 1024 * 1024;
+} // namespace
+
+ServiceProcess::ServiceProcess(const ServiceSpec &spec) : m_spec(spec) { }
+
+ServiceProcess::~ServiceProcess()
+{
+    closeStdin();
+    if (m_stdout >= 0)
+        ::close(m_stdout);
+}
+
+Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, int stderrFd, int guardFd)
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return Error { u"cannot create a pipe: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        ::close(in[0]);
+        ::close(in[1]);
+        return Error { u"cannot create a pipe: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
+    }
+    QStringList argv = m_spec.program;
+    QByteArray program = path;
+    if (!m_spec.initializer.isEmpty()) {
+        argv = QStringList { u"/bin/sh"_s, u"-c"_s, m_spec.initializer + u"\nexec \"$@\""_s, u"shoal-initializer"_s } + argv;
+        argv[4] = QString::fromLocal8Bit(path);
+        program = "/bin/sh";
+    }
+    m_process = launcher.start(program, argv, in[0], out[1], stderrFd, guardFd);
+    ::close(in[0]);
+    ::close(out[1]);
+    m_stdin = in[1];
+    m_stdout = out[0];
+    fcntl(m_stdin, F_SETFL, O_NONBLOCK);
+    fcntl(m_stdout, F_SETFL, O_NONBLOCK);
+    fcntl(m_stdin, F_SETPIPE_SZ, 1 << 20);
+    if (m_process.error) {
+        return Error { u"cannot run '%1': %2"_s.arg(QString::fromLocal8Bit(path),
+                                                    QString::fromLocal8Bit(strerror(m_process.error))) };
+    }
+    return {};
+}
+
+void ServiceProcess::queueRequest(TaskId id, QByteArrayView input)
+{
+    if (m_spec.mode == ServiceSpec::Mode::Line) {
+        m_writeBuffer.append(input.data(), input.size());
+    } else {
+        m_writeBuffer += "{\"id\":";
+        m_writeBuffer += QByteArray::number(id);
+        m_writeBuffer += ",\"input\":";
+        appendJsonString(m_writeBuffer, input);
+        m_writeBuffer += '}';
+    }
+    m_writeBuffer += '\n';
+    ++m_sent;
+}
+
+bool ServiceProcess::flush()
+{
+    while (m_stdin >= 0 && m_writeOffset < m_writeBuffer.size()) {
+        const ssize_t n = ::write(m_stdin, m_writeBuffer.constData() + m_writeOffset,
+                                  size_t(m_writeBuffer.size() - m_writeOffset));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return false;
+            // EPIPE: the worker is gone; its exit is handled through its pidfd.
+            m_writeOffset = m_writeBuffer.size();
+            break;
+        }
+        m_writeOffset += n;
+    }
+    if (m_writeOffset >= m_writeBuffer.size()) {
+        m_writeBuffer.clear();
+        m_writeOffset = 0;
+    }
+    return true;
+}
+
+void ServiceProcess::closeStdout()
+{
+    if (m_stdout >= 0) {
+        ::close(m_stdout);
+        m_stdout = -1;
+    }
+}
+
+void ServiceProcess::closeStdin()
+{
+    if (m_stdin >= 0) {
+        ::close(m_stdin);
+        m_stdin = -1;
+    }
+}
+
+ServiceProcess::ReadStatus ServiceProcess::read(std::vector<Reply> &replies, QByteArray &sink, QString *garbage)
+{
+    if (m_stdout < 0)
+        return ReadStatus::EndOfFile;
+    for (;;) {
+        const qsizetype old = m_readBuffer.size();
+        m_readBuffer.resize(old + kReadChunk);
+        const ssize_t n = ::read(m_stdout, m_readBuffer.data() + old, size_t(kReadChunk));
+        m_readBuffer.resize(old + qMax<ssize_t>(n, 0));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || n == 0) {
+            const ReadStatus parsed = parseLines(replies, sink, garbage);
+            if (parsed == ReadStatus::Garbage)
+                return parsed;
+            if (n == 0) {
+                if (!m_readBuffer.isEmpty()) { // a last line without its newline still counts
+                    m_readBuffer += '\n';
+                    if (parseLines(replies, sink, garbage) == ReadStatus::Garbage)
+                        return ReadStatus::Garbage;
+                }
+                return ReadStatus::EndOfFile;
+            }
+            return ReadStatus::More; // EAGAIN
+        }
+        if (parseLines(replies, sink, garbage) == ReadStatus::Garbage)
+            return ReadStatus::Garbage;
+        if (n < kReadChunk)
+            return ReadStatus::More;
+    }
+}
+
+ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replies, QByteArray &sink, QString *garbage)
+{
+    const char *data = m_readBuffer.constData();
+    const qsizetype size = m_readBuffer.size();
+    qsizetype start = 0;
+    while (start < size) {
+        const char *nl = static_cast<const char *>(std::memchr(data + start, '\n', size_t(size - start)));
+        if (!nl)
+            break;
+        const QByteArrayView line(data + start, nl - (data + start));
+        start = (nl - data) + 1;
+        Reply r;
+        if (m_spec.mode == ServiceSpec::Mode::Line) {
+            r.offset = sink.size();
+            r.length = line.size();
+            sink.append(line.data(), line.size());
+        } else {
+            ServiceReply reply;
+            QString why;
+            if (!parseServiceReply(line, &reply, &why)) {
+                *garbage = u"'%1' (%2)"_s.arg(QString::fromUtf8(line.first(qMin<qsizetype>(line.size(), 200)).toByteArray()), why);
+                m_readBuffer.clear();
+                return ReadStatus::Garbage;
+            }
+            r.kind = reply.kind;
+            r.id = reply.id;
+            r.progress = reply.progress;
+            r.offset = sink.size();
+            if (reply.kind != ServiceReply::Kind::Progress)
+                appendJsonValueAsText(sink, reply.value);
+            r.length = sink.size() - r.offset;
+        }
+        replies.push_back(r);
+    }
+    m_readBuffer.remove(0, start);
+    if (m_readBuffer.size() > kMaxLineBytes) {
+        *garbage = u"a line longer than %1 MiB"_s.arg(kMaxLineBytes >> 20);
+        m_readBuffer.clear();
+        return ReadStatus::Garbage;
+    }
+    return ReadStatus::More;
+}
+
+} // namespace shoal

@@ -1,0 +1,140 @@
+// A Shoal service worker in JSON-lines mode: doubles numbers.
+//
+//   shoal run --service build/bin/shoal-double-worker --service-mode json ::: 1 2 3
+//
+// Reads {"id":N,"input":"TEXT"} lines on stdin and answers {"id":N,"ok":true,"result":2*TEXT}
+// (or "ok":false with an error when TEXT is not an integer). It reads and writes in large blocks
+// and answers everything it has read before waiting for more, so that tiny tasks run at memory
+// speed. A few inputs show what Shoal does when a worker misbehaves (its tests use them):
+//   pid            answer with this process's pid
+//   progress       report progress 0.5, then answer
+//   crash          abort()                    exit   exit with status 3
+//   hang           never answer               garbage  write a line that is not JSON
+//   garbage-once:FILE   write garbage unless FILE exists (creating it), else answer "recovered"
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+
+namespace {
+
+std::string out;
+
+void flushOut()
+{
+    size_t done = 0;
+    while (done < out.size()) {
+        const ssize_t n = write(1, out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            std::exit(1);
+        done += size_t(n);
+    }
+    out.clear();
+}
+
+void answer(std::string_view id, std::string_view result, bool ok = true, bool quote = false)
+{
+    out += "{\"id\":";
+    out += id;
+    out += ok ? ",\"ok\":true,\"result\":" : ",\"ok\":false,\"error\":";
+    if (quote)
+        out += '"';
+    out += result;
+    if (quote)
+        out += '"';
+    out += "}\n";
+}
+
+// The value of "key" in a flat JSON object line: a number, or a string without escapes decoded.
+std::string_view field(std::string_view line, std::string_view key)
+{
+    const std::string pattern = "\"" + std::string(key) + "\":";
+    size_t at = line.find(pattern);
+    if (at == std::string_view::npos)
+        return {};
+    at += pattern.size();
+    while (at < line.size() && line[at] == ' ')
+        ++at;
+    if (at < line.size() && line[at] == '"') {
+        const size_t end = line.find('"', at + 1);
+        return end == std::string_view::npos ? std::string_view() : line.substr(at + 1, end - at - 1);
+    }
+    size_t end = at;
+    while (end < line.size() && line[end] != ',' && line[end] != '}')
+        ++end;
+    return line.substr(at, end - at);
+}
+
+void handle(std::string_view line)
+{
+    const std::string_view id = field(line, "id");
+    const std::string_view input = field(line, "input");
+    if (id.empty()) {
+        std::fprintf(stderr, "double_worker: no id in '%.*s'\n", int(line.size()), line.data());
+        return;
+    }
+    char *end = nullptr;
+    const std::string text(input);
+    const long long value = std::strtoll(text.c_str(), &end, 10);
+    if (!text.empty() && end && *end == '\0') {
+        char number[32];
+        const int n = std::snprintf(number, sizeof number, "%lld", value * 2);
+        answer(id, std::string_view(number, size_t(n)));
+    } else if (text == "pid") {
+        answer(id, std::to_string(getpid()));
+    } else if (text == "progress") {
+        out += "{\"id\":" + std::string(id) + ",\"progress\":0.5}\n";
+        answer(id, "\"done\"");
+    } else if (text == "crash") {
+        flushOut();
+        std::abort();
+    } else if (text == "exit") {
+        flushOut();
+        std::exit(3);
+    } else if (text == "hang") {
+        flushOut();
+        for (;;)
+            pause();
+    } else if (text == "garbage") {
+        out += "this is not json\n";
+    } else if (text.rfind("garbage-once:", 0) == 0) {
+        const std::string marker = text.substr(13);
+        if (access(marker.c_str(), F_OK) != 0) {
+            if (FILE *f = std::fopen(marker.c_str(), "w"))
+                std::fclose(f);
+            out += "this is not json\n";
+        } else {
+            answer(id, "\"recovered\"");
+        }
+    } else {
+        answer(id, "not an integer: " + text, false, true);
+    }
+}
+
+} // namespace
+
+int main()
+{
+    std::string buffer;
+    char chunk[1 << 16];
+    for (;;) {
+        const ssize_t n = read(0, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        buffer.append(chunk, size_t(n));
+        size_t start = 0;
+        for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1)
+            handle(std::string_view(buffer).substr(start, nl - start));
+        buffer.erase(0, start);
+        flushOut(); // everything read is answered before we wait for more
+    }
+    flushOut();
+    return 0;
+}
