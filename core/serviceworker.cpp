@@ -1,6 +1,7 @@
 #include "serviceworker.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -72,6 +73,18 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView input)
 
 bool ServiceProcess::flush()
 {
+    if (m_stdin < 0 || m_writeOffset >= m_writeBuffer.size())
+        return true;
+    // Writing to a worker that just died must be an EPIPE here, never a SIGPIPE that ends the
+    // host process, whatever its signal dispositions: block SIGPIPE for this thread around the
+    // write and discard one that the write raised.
+    sigset_t pipeSet, oldMask, pending;
+    sigemptyset(&pipeSet);
+    sigaddset(&pipeSet, SIGPIPE);
+    sigpending(&pending);
+    const bool alreadyPending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipeSet, &oldMask);
+    bool brokenPipe = false;
     while (m_stdin >= 0 && m_writeOffset < m_writeBuffer.size()) {
         const ssize_t n = ::write(m_stdin, m_writeBuffer.constData() + m_writeOffset,
                                   size_t(m_writeBuffer.size() - m_writeOffset));
@@ -79,17 +92,23 @@ bool ServiceProcess::flush()
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN)
-                return false;
+                break;
             // EPIPE: the worker is gone; its exit is handled through its pidfd.
+            brokenPipe = errno == EPIPE;
             m_writeOffset = m_writeBuffer.size();
             break;
         }
         m_writeOffset += n;
     }
-    if (m_writeOffset >= m_writeBuffer.size()) {
-        m_writeBuffer.clear();
-        m_writeOffset = 0;
+    if (brokenPipe && !alreadyPending) {
+        const timespec noWait { 0, 0 };
+        sigtimedwait(&pipeSet, nullptr, &noWait);
     }
+    pthread_sigmask(SIG_SETMASK, &oldMask, nullptr);
+    if (m_writeOffset < m_writeBuffer.size())
+        return false;
+    m_writeBuffer.clear();
+    m_writeOffset = 0;
     return true;
 }
 

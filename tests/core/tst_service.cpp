@@ -1,0 +1,372 @@
+#include "pool.h"
+#include "testsupport.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+using namespace shoal::test;
+
+namespace {
+
+const QString kDoubleWorker = QStringLiteral(SHOAL_DOUBLE_WORKER);
+const QString kPythonWorker = QStringLiteral(SHOAL_SOURCE_DIR "/resources/examples/double_worker.py");
+
+std::unique_ptr<Pool> makeServicePool(const QStringList &program, ServiceSpec::Mode mode, const QStringList &inputs,
+                                      PoolOptions options = {})
+{
+    options.service.program = program;
+    options.service.mode = mode;
+    return std::make_unique<Pool>(CommandTemplate(), inputs, options);
+}
+
+QStringList numbers(int n)
+{
+    QStringList out;
+    for (int i = 1; i <= n; ++i)
+        out << QString::number(i);
+    return out;
+}
+
+// Terminal results per task from the TaskBatch events: task -> (state, text).
+struct Outcomes
+{
+    QHash<TaskId, int> ends;
+    QHash<TaskId, TaskState> state;
+    QHash<TaskId, QByteArray> text;
+    QList<TaskId> order;
+    int progressReports = 0;
+
+    explicit Outcomes(const EventRecorder &rec)
+    {
+        for (const Event &e : rec.ofType(Event::Type::TaskBatch)) {
+            progressReports += int(e.batch->progress.size());
+            for (const TaskBatch::Finished &f : e.batch->finished) {
+                if (!isTerminal(f.state))
+                    continue;
+                ++ends[f.task];
+                state[f.task] = f.state;
+                text[f.task] = e.batch->output(f).toByteArray();
+                order << f.task;
+            }
+        }
+    }
+};
+
+void verifyEachEndsOnce(const Outcomes &o, int tasks)
+{
+    QCOMPARE(o.ends.size(), tasks);
+    for (auto it = o.ends.cbegin(); it != o.ends.cend(); ++it)
+        QVERIFY2(it.value() == 1, qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
+}
+
+char processState(qint64 pid)
+{
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return '?';
+    const QByteArray line = stat.readAll();
+    return line.at(line.lastIndexOf(')') + 2);
+}
+
+} // namespace
+
+class TestService : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { becomeSubreaper(); }
+    void cleanup();
+    void jsonMode();
+    void lineModePython();
+    void progressIsReported();
+    void recycleAfterNTasks();
+    void workerKilledMidBatch();
+    void garbageReplacesTheWorker();
+    void hangingWorkerTimesOut();
+    void initializerRunsOncePerProcess();
+    void pauseFreezesServiceWorkers();
+    void programThatKeepsExitingDoesNotHang();
+    void missingProgram();
+    void resizeAndDrain_data();
+    void resizeAndDrain();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestService::cleanup()
+{
+    const QStringList left = waitForNoChildren();
+    QVERIFY2(left.isEmpty(), qPrintable(u"processes left behind: "_s + left.join(u", "_s)));
+}
+
+void TestService::jsonMode()
+{
+    PoolOptions o;
+    o.workers = 2;
+    QStringList inputs = numbers(3000);
+    inputs[10] = u"ten"_s; // the worker answers with an error
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(30000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 3000);
+    for (int i = 0; i < 3000; ++i) {
+        if (i == 10) {
+            QCOMPARE(out.state.value(i), TaskState::Failed);
+            QCOMPARE(out.text.value(i), QByteArray("not an integer: ten"));
+        } else {
+            QCOMPARE(out.state.value(i), TaskState::Succeeded);
+            QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
+        }
+    }
+    QCOMPARE(pool->stats().succeeded, 2999);
+    QCOMPARE(pool->stats().failed, 1);
+}
+
+void TestService::lineModePython()
+{
+    const QString python = QStandardPaths::findExecutable(u"python3"_s);
+    if (python.isEmpty())
+        QSKIP("python3 is not installed");
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makeServicePool({ python, u"-u"_s, kPythonWorker }, ServiceSpec::Mode::Line, numbers(500), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(30000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 500);
+    for (int i = 0; i < 500; ++i)
+        QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
+}
+
+void TestService::progressIsReported()
+{
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, { u"progress"_s, u"1"_s });
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    const Outcomes out(rec);
+    QCOMPARE(out.progressReports, 1);
+    QCOMPARE(out.text.value(0), QByteArray("done"));
+}
+
+void TestService::recycleAfterNTasks()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.service.maxTasksPerWorker = 3;
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, QStringList(10, u"pid"_s), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 10);
+    // Tasks 0-2 ran in one process, 3-5 in the next, 6-8, then 9: pids change exactly every 3.
+    for (int i = 0; i < 10; ++i) {
+        const bool sameGroup = i % 3 != 0;
+        if (i > 0)
+            QCOMPARE(out.text.value(i) == out.text.value(i - 1), sameGroup);
+    }
+    QSet<QByteArray> pids;
+    for (const QByteArray &pid : out.text)
+        pids.insert(pid);
+    QCOMPARE(pids.size(), 4);
+}
+
+void TestService::workerKilledMidBatch()
+{
+    PoolOptions o;
+    o.workers = 2;
+    o.attempts = 3;
+    o.service.prefetch = 8;
+    QStringList inputs = numbers(4000);
+    inputs[200] = u"pid"_s;
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    // Hold the batch as soon as 400 tasks are done, so that the kill lands mid-batch.
+    bool held = false;
+    connect(pool.get(), &Pool::eventsReady, pool.get(), [&pool, &held] {
+        if (!held && pool->stats().succeeded > 400) {
+            held = true;
+            pool->pause();
+        }
+    });
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return pool->isPaused(); }));
+    qint64 victim = 0;
+    for (const WorkerInfo &w : pool->snapshot().workers)
+        victim = qMax(victim, w.pid);
+    QVERIFY(victim > 0);
+    ::kill(pid_t(victim), SIGKILL);
+    pool->resume();
+    QVERIFY(done.wait(30000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 4000);
+    QCOMPARE(pool->stats().succeeded, 4000);
+    QVERIFY(rec.count(Event::Type::WorkerChanged) > 0);
+}
+
+void TestService::garbageReplacesTheWorker()
+{
+    PoolOptions o;
+    o.workers = 2;
+    o.attempts = 2;
+    QStringList inputs = numbers(50);
+    inputs[20] = u"garbage-once:"_s + m_dir.filePath(u"marker"_s);
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 50);
+    QCOMPARE(pool->stats().succeeded, 50);
+    QCOMPARE(out.text.value(20), QByteArray("recovered"));
+    QCOMPARE(pool->snapshot().tasks[20].attempts, 2);
+    bool named = false;
+    for (const Event &e : rec.ofType(Event::Type::Message))
+        named = named || (e.text.contains(u"worker "_s) && e.text.contains(u"this is not json"_s));
+    QVERIFY2(named, "no message names the worker and the line");
+}
+
+void TestService::hangingWorkerTimesOut()
+{
+    PoolOptions o;
+    o.workers = 2;
+    o.timeoutSeconds = 0.5;
+    o.termGraceMs = 200;
+    o.service.prefetch = 1;
+    QStringList inputs = numbers(20);
+    inputs[3] = u"hang"_s;
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 20);
+    QCOMPARE(out.state.value(3), TaskState::TimedOut);
+    QCOMPARE(pool->stats().succeeded, 19);
+}
+
+void TestService::initializerRunsOncePerProcess()
+{
+    const QString log = m_dir.filePath(u"init.log"_s);
+    PoolOptions o;
+    o.workers = 1;
+    o.service.maxTasksPerWorker = 10;
+    o.service.initializer = u"echo started >> '%1'"_s.arg(log);
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, numbers(30), o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("started\nstarted\nstarted\n")); // 30 tasks / 10 per process
+    QCOMPARE(pool->stats().succeeded, 30);
+}
+
+void TestService::pauseFreezesServiceWorkers()
+{
+    PoolOptions o;
+    o.workers = 2;
+    o.service.prefetch = 1;
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, numbers(20000), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return pool->stats().succeeded > 100; }));
+    pool->pause();
+    QList<qint64> pids;
+    for (const WorkerInfo &w : pool->snapshot().workers)
+        pids << w.pid;
+    QCOMPARE(pids.size(), 2);
+    for (qint64 pid : pids)
+        QTRY_COMPARE(processState(pid), 'T');
+    const qint64 before = pool->stats().succeeded;
+    QElapsedTimer paused;
+    paused.start();
+    QTRY_VERIFY(paused.elapsed() > 300);
+    QVERIFY(pool->stats().succeeded <= before + 2); // at most the answers already written
+    pool->resume();
+    for (qint64 pid : pids)
+        QTRY_VERIFY(processState(pid) != 'T');
+    QVERIFY(done.wait(60000));
+    QCOMPARE(pool->stats().succeeded, 20000);
+}
+
+void TestService::programThatKeepsExitingDoesNotHang()
+{
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, u"echo boom >&2; exit 7"_s }, ServiceSpec::Mode::Line, numbers(10), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 10);
+    QCOMPARE(pool->stats().failed, 10);
+    QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"), out.text.value(0).constData());
+}
+
+void TestService::missingProgram()
+{
+    auto pool = makeServicePool({ u"/nonexistent/worker"_s }, ServiceSpec::Mode::Line, numbers(3));
+    auto started = pool->start();
+    QVERIFY(!started.ok());
+    QVERIFY2(started.error().contains(u"/nonexistent/worker"_s), qPrintable(started.error()));
+}
+
+void TestService::resizeAndDrain_data()
+{
+    QTest::addColumn<int>("policy");
+    QTest::newRow("finish") << int(DrainPolicy::Finish);
+    QTest::newRow("requeue") << int(DrainPolicy::Requeue);
+    QTest::newRow("pause") << int(DrainPolicy::Pause);
+}
+
+void TestService::resizeAndDrain()
+{
+    QFETCH(int, policy);
+    PoolOptions o;
+    o.workers = 3;
+    o.service.prefetch = 4;
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, numbers(30000), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return pool->stats().succeeded > 200; }));
+    pool->resizeWith(1, DrainPolicy(policy));
+    QVERIFY(rec.waitFor([&] {
+        int active = 0;
+        for (const WorkerInfo &w : pool->snapshot().workers)
+            active += !w.parked;
+        return active == 1;
+    }));
+    pool->resize(4);
+    QVERIFY(done.wait(60000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 30000);
+    QCOMPARE(pool->stats().succeeded, 30000);
+}
+
+QTEST_GUILESS_MAIN(TestService)
+#include "tst_service.moc"
