@@ -4,6 +4,8 @@ set -euo pipefail
 here=$(dirname "$0")
 build=${1:-build}
 "$here/launch_bench.sh" "$build"
+echo
+python3 "$here/service_bench.py" "$build"
 for extra in "$build"/bin/gui_bench; do
     [ -x "$extra" ] && "$extra"
 done

@@ -12,6 +12,7 @@
 #include <QSaveFile>
 
 #include <cstdio>
+#include <cstring>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -66,8 +67,16 @@ Result<QStringList> readInputFile(const QString &path)
         return lines; // an empty file: no inputs (a lone newline is one empty input)
     if (data.endsWith('\n'))
         data.chop(1);
-    for (const QByteArray &line : data.split('\n'))
-        lines << QString::fromLocal8Bit(line);
+    lines.reserve(data.count('\n') + 1);
+    const char *p = data.constData();
+    const char *end = p + data.size();
+    for (;;) {
+        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+        lines << QString::fromUtf8(p, (nl ? nl : end) - p);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
     return lines;
 }
 

@@ -1,6 +1,7 @@
 #include "jsonlines.h"
 
 #include <cstdlib>
+#include <string_view>
 #include <cstring>
 
 using namespace Qt::Literals::StringLiterals;
@@ -78,7 +79,9 @@ public:
         else
             while (m_p < m_end && std::isdigit(static_cast<unsigned char>(*m_p)))
                 ++m_p;
+        bool fraction = m_p - start > 15; // too long for an exact qint64: let strtod do it
         if (m_p < m_end && *m_p == '.') {
+            fraction = true;
             ++m_p;
             if (m_p >= m_end || !std::isdigit(static_cast<unsigned char>(*m_p)))
                 return false;
@@ -86,6 +89,7 @@ public:
                 ++m_p;
         }
         if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
+            fraction = true;
             ++m_p;
             if (m_p < m_end && (*m_p == '+' || *m_p == '-'))
                 ++m_p;
@@ -94,7 +98,13 @@ public:
             while (m_p < m_end && std::isdigit(static_cast<unsigned char>(*m_p)))
                 ++m_p;
         }
-        if (value) {
+        if (value && !fraction) {
+            // Integers (ids) without strtod: this runs once per task.
+            qint64 v = 0;
+            for (const char *d = start + (*start == '-'); d < m_p; ++d)
+                v = v * 10 + (*d - '0');
+            *value = double(*start == '-' ? -v : v);
+        } else if (value) {
             char buffer[64];
             const qsizetype n = qMin<qsizetype>(m_p - start, sizeof buffer - 1);
             std::memcpy(buffer, start, size_t(n));
@@ -201,11 +211,12 @@ bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
     QByteArrayView resultValue, errorValue;
     if (!s.consume('}')) {
         do {
-            QByteArrayView key;
-            if (!s.string(&key) || !s.consume(':')) {
+            QByteArrayView keyView;
+            if (!s.string(&keyView) || !s.consume(':')) {
                 *error = u"not valid JSON"_s;
                 return false;
             }
+            const std::string_view key(keyView.data(), size_t(keyView.size()));
             if (key == "id") {
                 double id = 0;
                 if (!s.number(&id) || id < 0 || id != double(qint64(id))) {
@@ -315,35 +326,6 @@ void appendJsonValueAsText(QByteArray &out, QByteArrayView value)
         }
         ++p;
     }
-}
-
-void appendJsonString(QByteArray &out, QByteArrayView utf8)
-{
-    static const char hex[] = "0123456789abcdef";
-    out += '"';
-    const char *p = utf8.data();
-    const char *end = p + utf8.size();
-    while (p < end) {
-        const char *run = p;
-        while (p < end && static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\')
-            ++p;
-        out.append(run, p - run);
-        if (p >= end)
-            break;
-        const unsigned char c = static_cast<unsigned char>(*p++);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default:
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    out += '"';
 }
 
 } // namespace shoal

@@ -26,7 +26,35 @@ bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
 
 // Appends VALUE as text: a JSON string is decoded, anything else is kept as raw JSON.
 void appendJsonValueAsText(QByteArray &out, QByteArrayView value);
-// Appends utf8 as a JSON string literal (quoted, escaped).
-void appendJsonString(QByteArray &out, QByteArrayView utf8);
+// Appends utf8 as a JSON string literal (quoted, escaped), to a QByteArray or a std::string.
+template<typename Buffer>
+void appendJsonString(Buffer &out, QByteArrayView utf8)
+{
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    const char *p = utf8.data();
+    const char *end = p + utf8.size();
+    while (p < end) {
+        const char *run = p;
+        while (p < end && static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\')
+            ++p;
+        out.append(run, size_t(p - run));
+        if (p >= end)
+            break;
+        const unsigned char c = static_cast<unsigned char>(*p++);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    out += '"';
+}
 
 } // namespace shoal

@@ -1296,7 +1296,7 @@ void Pool::feed(Slot &slot)
         task.startedMs = t;
         ++m_running;
         slot.inflight.push_back(id);
-        process.queueRequest(id, m_inputs.at(task.seq - 1).toUtf8());
+        process.queueRequest(id, m_inputs.at(task.seq - 1));
         if (!batch)
             batch = &openBatch();
         batch->started.push_back({ id, slot.number, task.attempts });

@@ -1,6 +1,7 @@
 #include "serviceworker.h"
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -56,15 +57,34 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     return {};
 }
 
-void ServiceProcess::queueRequest(TaskId id, QByteArrayView input)
+void ServiceProcess::queueRequest(TaskId id, const QString &input)
 {
-    if (m_spec.mode == ServiceSpec::Mode::Line) {
-        m_writeBuffer.append(input.data(), input.size());
+    // This runs once per task: no allocation when the input is ASCII.
+    QByteArrayView utf8;
+    const QChar *chars = input.constData();
+    const qsizetype n = input.size();
+    qsizetype i = 0;
+    while (i < n && chars[i].unicode() < 0x80)
+        ++i;
+    if (i == n) {
+        m_scratch.resize(n);
+        char *out = m_scratch.data();
+        for (qsizetype k = 0; k < n; ++k)
+            out[k] = char(chars[k].unicode());
+        utf8 = m_scratch;
     } else {
+        m_scratch = input.toUtf8();
+        utf8 = m_scratch;
+    }
+    if (m_spec.mode == ServiceSpec::Mode::Line) {
+        m_writeBuffer.append(utf8.data(), size_t(utf8.size()));
+    } else {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
         m_writeBuffer += "{\"id\":";
-        m_writeBuffer += QByteArray::number(id);
+        m_writeBuffer.append(digits, size_t(end - digits));
         m_writeBuffer += ",\"input\":";
-        appendJsonString(m_writeBuffer, input);
+        appendJsonString(m_writeBuffer, utf8);
         m_writeBuffer += '}';
     }
     m_writeBuffer += '\n';
@@ -86,8 +106,7 @@ bool ServiceProcess::flush()
     pthread_sigmask(SIG_BLOCK, &pipeSet, &oldMask);
     bool brokenPipe = false;
     while (m_stdin >= 0 && m_writeOffset < m_writeBuffer.size()) {
-        const ssize_t n = ::write(m_stdin, m_writeBuffer.constData() + m_writeOffset,
-                                  size_t(m_writeBuffer.size() - m_writeOffset));
+        const ssize_t n = ::write(m_stdin, m_writeBuffer.data() + m_writeOffset, m_writeBuffer.size() - m_writeOffset);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -98,7 +117,7 @@ bool ServiceProcess::flush()
             m_writeOffset = m_writeBuffer.size();
             break;
         }
-        m_writeOffset += n;
+        m_writeOffset += size_t(n);
     }
     if (brokenPipe && !alreadyPending) {
         const timespec noWait { 0, 0 };

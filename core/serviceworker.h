@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QStringList>
 
+#include <string>
 #include <vector>
 
 namespace shoal {
@@ -43,7 +44,7 @@ public:
     int stdoutFd() const { return m_stdout; }
     qint64 sent() const { return m_sent; }
 
-    void queueRequest(TaskId id, QByteArrayView input);
+    void queueRequest(TaskId id, const QString &input);
     // Writes what it can without blocking; true when nothing is left to write.
     bool flush();
     bool hasPendingWrites() const { return m_writeOffset < m_writeBuffer.size(); }
@@ -71,8 +72,9 @@ private:
     Launcher::Process m_process;
     int m_stdin = -1;
     int m_stdout = -1;
-    QByteArray m_writeBuffer;
-    qsizetype m_writeOffset = 0;
+    std::string m_writeBuffer;
+    size_t m_writeOffset = 0;
+    QByteArray m_scratch;
     QByteArray m_readBuffer;
     qint64 m_sent = 0;
 };

@@ -12,6 +12,7 @@
 //   hang           never answer               garbage  write a line that is not JSON
 //   garbage-once:FILE   write garbage unless FILE exists (creating it), else answer "recovered"
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,10 +51,10 @@ void answer(std::string_view id, std::string_view result, bool ok = true, bool q
     out += "}\n";
 }
 
-// The value of "key" in a flat JSON object line: a number, or a string without escapes decoded.
-std::string_view field(std::string_view line, std::string_view key)
+// The value of a key (given as the pattern "key":) in a flat JSON object line: a number, or a
+// string without escapes.
+std::string_view field(std::string_view line, std::string_view pattern)
 {
-    const std::string pattern = "\"" + std::string(key) + "\":";
     size_t at = line.find(pattern);
     if (at == std::string_view::npos)
         return {};
@@ -70,22 +71,40 @@ std::string_view field(std::string_view line, std::string_view key)
     return line.substr(at, end - at);
 }
 
+// The input as a whole integer, if it is one (the fast path: no allocation).
+bool integer(std::string_view text, long long *value)
+{
+    const bool negative = !text.empty() && text[0] == '-';
+    const std::string_view digits = text.substr(negative ? 1 : 0);
+    if (digits.empty() || digits.size() > 17)
+        return false;
+    long long v = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *value = negative ? -v : v;
+    return true;
+}
+
 void handle(std::string_view line)
 {
-    const std::string_view id = field(line, "id");
-    const std::string_view input = field(line, "input");
+    const std::string_view id = field(line, "\"id\":");
+    const std::string_view input = field(line, "\"input\":");
     if (id.empty()) {
         std::fprintf(stderr, "double_worker: no id in '%.*s'\n", int(line.size()), line.data());
         return;
     }
-    char *end = nullptr;
+    long long value = 0;
+    if (integer(input, &value)) {
+        char number[24];
+        const auto [end, ec] = std::to_chars(number, number + sizeof number, value * 2);
+        answer(id, std::string_view(number, size_t(end - number)));
+        return;
+    }
     const std::string text(input);
-    const long long value = std::strtoll(text.c_str(), &end, 10);
-    if (!text.empty() && end && *end == '\0') {
-        char number[32];
-        const int n = std::snprintf(number, sizeof number, "%lld", value * 2);
-        answer(id, std::string_view(number, size_t(n)));
-    } else if (text == "pid") {
+    if (text == "pid") {
         answer(id, std::to_string(getpid()));
     } else if (text == "progress") {
         out += "{\"id\":" + std::string(id) + ",\"progress\":0.5}\n";
@@ -120,6 +139,7 @@ void handle(std::string_view line)
 
 int main()
 {
+    out.reserve(1 << 20);
     std::string buffer;
     char chunk[1 << 16];
     for (;;) {

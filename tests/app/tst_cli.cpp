@@ -94,6 +94,7 @@ private Q_SLOTS:
     void batchFile();
     void resumeRunsOnlyWhatIsMissing();
     void resumeAfterShoalWasKilled();
+    void serviceWorkers();
     void ctlSteersARun();
     void killedShoalLeavesNoProcess();
 
@@ -345,6 +346,52 @@ void TestCli::resumeAfterShoalWasKilled()
     QCOMPARE(rows.size(), 60);
     for (auto it = rows.cbegin(); it != rows.cend(); ++it)
         QVERIFY2(it.value() == 1, qPrintable(u"Seq %1 has %2 rows"_s.arg(it.key()).arg(it.value())));
+}
+
+void TestCli::serviceWorkers()
+{
+    const QString worker = QStringLiteral(SHOAL_DOUBLE_WORKER);
+    QStringList inputs;
+    QByteArray expected;
+    for (int i = 1; i <= 2000; ++i) {
+        inputs << QString::number(i);
+        expected += QByteArray::number(2 * i) + '\n';
+    }
+    // Ordered results with -k; unordered without, but every result exactly once.
+    RunResult r = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-k"_s, u"-j2"_s, u"--service"_s, worker,
+                                         u"--service-mode"_s, u"json"_s, u":::"_s } + inputs);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, expected);
+    r = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--service"_s, worker, u"--service-mode"_s,
+                               u"json"_s, u":::"_s } + inputs);
+    QCOMPARE(r.exitCode, 0);
+    QList<QByteArray> lines = r.out.split('\n');
+    QList<QByteArray> wanted = expected.split('\n');
+    std::sort(lines.begin(), lines.end());
+    std::sort(wanted.begin(), wanted.end());
+    QCOMPARE(lines, wanted);
+
+    // An error answer fails the task: its text on stderr, the count in the exit status.
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"--service"_s, worker, u"--service-mode"_s, u"json"_s,
+                   u":::"_s, u"1"_s, u"x"_s, u"3"_s });
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.out, QByteArray("2\n6\n"));
+    QVERIFY2(r.err.contains("task 2 failed: not an integer: x"), r.err.constData());
+
+    // Line mode with the Python example, as in the README.
+    if (!QStandardPaths::findExecutable(u"python3"_s).isEmpty()) {
+        r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"--service"_s,
+                       u"python3 -u "_s + QStringLiteral(SHOAL_SOURCE_DIR) + u"/resources/examples/double_worker.py"_s,
+                       u":::"_s, u"5"_s, u"6"_s, u"7"_s });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QByteArray("10\n12\n14\n"));
+    }
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"--service"_s, u"/nonexistent/worker"_s, u":::"_s, u"1"_s });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY(r.err.contains("/nonexistent/worker"));
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"--prefetch"_s, u"4"_s, u"echo"_s, u":::"_s, u"1"_s });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY(r.err.contains("need --service"));
 }
 
 void TestCli::ctlSteersARun()
