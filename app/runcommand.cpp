@@ -317,9 +317,10 @@ int runHeadless(const QStringList &args)
     const QCommandLineOption initializer(u"initializer"_s, u"Shell command run once in each service worker before its program."_s, u"COMMAND"_s);
     const QCommandLineOption maxTasks(u"max-tasks-per-worker"_s, u"Recycle a service worker after N tasks."_s, u"N"_s);
     const QCommandLineOption prefetch(u"prefetch"_s, u"Tasks in flight per service worker (default: adaptive)."_s, u"K"_s);
+    const QCommandLineOption memoryLimit(u"memory-limit"_s, u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s, u"SIZE"_s);
     parser.addOptions({ jobs, joblog, resume, resumeFailed, retries, timeout, grace, results, keepOrder,
                         halt, bar, noBar, control, events, shell, batch, drain, quote, willCite, service,
-                        serviceMode, initializer, maxTasks, prefetch });
+                        serviceMode, initializer, maxTasks, prefetch, memoryLimit });
     parser.addPositionalArgument(u"command"_s, u"The command template, then ::: ARGS or :::: FILE."_s,
                                  u"COMMAND... [::: ARG... | :::: FILE]"_s);
 
@@ -432,6 +433,13 @@ int runHeadless(const QStringList &args)
         return 255;
     if (spec.jobs == 0)
         spec.jobs = QThread::idealThreadCount();
+    if (parser.isSet(memoryLimit)) {
+        spec.memoryLimitBytes = parseByteSize(parser.value(memoryLimit));
+        if (spec.memoryLimitBytes <= 0) {
+            fail(u"--memory-limit needs a size such as 512M or 2G, not '%1'"_s.arg(parser.value(memoryLimit)));
+            return 255;
+        }
+    }
     spec.shell = spec.shell || parser.isSet(shell);
     spec.keepOrder = spec.keepOrder || parser.isSet(keepOrder);
     if (parser.isSet(drain) && !parseDrainPolicy(parser.value(drain), &spec.drain)) {
@@ -448,6 +456,7 @@ int runHeadless(const QStringList &args)
     options.joblogPath = parser.value(joblog);
     options.resultsDir = parser.value(results);
     options.service = spec.service;
+    options.memoryLimitBytes = spec.memoryLimitBytes;
     options.keepOutputBytes = 0; // printed as tasks end; nothing to keep for later
     if (parser.isSet(resume) || parser.isSet(resumeFailed)) {
         if (options.joblogPath.isEmpty()) {

@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSaveFile>
 
 #include <cstdio>
@@ -115,6 +116,17 @@ Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     }
     }
     return QStringList();
+}
+
+qint64 parseByteSize(const QString &text)
+{
+    static const QRegularExpression pattern(u"^\\s*(\\d+(?:\\.\\d+)?)\\s*([kKmMgGtT]?)(?:i?[bB])?\\s*$"_s);
+    const QRegularExpressionMatch m = pattern.match(text);
+    if (!m.hasMatch())
+        return -1;
+    const int shift = QStringView(u"_kmgt").indexOf(m.captured(2).toLower().isEmpty() ? u'_' : m.captured(2).toLower().front()) * 10;
+    const double bytes = m.captured(1).toDouble() * double(qint64(1) << shift);
+    return bytes >= 1 && bytes < 9e18 ? qint64(bytes) : -1;
 }
 
 bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode)
@@ -256,6 +268,12 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
     if (!parseDrainPolicy(drain, &spec.drain))
         return bad(u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
     spec.keepOrder = o.value(u"keepOrder"_s).toBool(false);
+    const QJsonValue memory = o.value(u"memoryLimit"_s);
+    if (!memory.isUndefined()) {
+        spec.memoryLimitBytes = memory.isString() ? parseByteSize(memory.toString()) : -1;
+        if (spec.memoryLimitBytes <= 0)
+            return bad(u"\"memoryLimit\" must be a size such as \"512M\" or \"2G\""_s);
+    }
     return spec;
 }
 
@@ -319,6 +337,8 @@ QByteArray toBatchJson(const BatchSpec &spec)
     o[u"drain"_s] = nameOf(spec.drain);
     if (spec.keepOrder)
         o[u"keepOrder"_s] = true;
+    if (spec.memoryLimitBytes > 0)
+        o[u"memoryLimit"_s] = QString(QString::number(spec.memoryLimitBytes >> 20) + u"M"_s);
     return QJsonDocument(o).toJson(QJsonDocument::Indented);
 }
 

@@ -34,6 +34,7 @@ struct BatchSpec
     double timeoutSeconds = 0; // 0: none
     DrainPolicy drain = DrainPolicy::Finish;
     bool keepOrder = false;
+    qint64 memoryLimitBytes = 0; // per task; 0: none
 };
 
 // Errors name the file and, for JSON syntax errors, the line and column.
@@ -46,6 +47,8 @@ QByteArray toBatchJson(const BatchSpec &spec);
 Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
 // One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
 Result<QStringList> readInputFile(const QString &path);
+// "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.
+qint64 parseByteSize(const QString &text);
 // "line" or "json"
 bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode);
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct ChildArgs
     int stderrFd;
     int guardFd;
     pid_t parent;
+    rlim_t memoryLimit;
     sigset_t emptyMask;
     volatile int error;
 };
@@ -53,6 +55,11 @@ __attribute__((no_sanitize("address", "undefined"))) int childMain(void *p)
         goto fail;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != a->parent)
         goto fail;
+    if (a->memoryLimit) {
+        const rlimit limit { a->memoryLimit, a->memoryLimit };
+        if (setrlimit(RLIMIT_AS, &limit) != 0)
+            goto fail;
+    }
     if (a->guardFd >= 0) {
         const qint32 pgid = qint32(syscall(SYS_getpid));
         if (write(a->guardFd, &pgid, sizeof pgid) != sizeof pgid)
@@ -126,7 +133,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     argp.push_back(nullptr);
 
     ChildArgs a { path.constData(), argp.data(), m_envp.data(), stdinFd >= 0 ? stdinFd : m_devNull, stdoutFd, stderrFd,
-                  guardFd, getpid(), {}, 0 };
+                  guardFd, getpid(), rlim_t(m_memoryLimit), {}, 0 };
     sigemptyset(&a.emptyMask);
 
     // Block every signal so that no handler of ours runs in the child before exec.

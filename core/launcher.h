@@ -41,6 +41,9 @@ public:
     Process start(const QByteArray &path, const QStringList &argv, int stdinFd, int stdoutFd,
                   int stderrFd, int guardFd);
 
+    // Address-space limit (RLIMIT_AS) for every process started from now on; 0: none.
+    void setMemoryLimit(qint64 bytes) { m_memoryLimit = bytes; }
+
     // PATH lookup, cached: "" when the program cannot be found or run.
     QByteArray resolve(const QString &program);
 
@@ -51,6 +54,7 @@ private:
     QHash<QString, QByteArray> m_resolved;
     QByteArray m_path;
     int m_devNull = -1;
+    qint64 m_memoryLimit = 0;
 };
 
 } // namespace shoal

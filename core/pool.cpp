@@ -132,6 +132,8 @@ Pool::Pool(CommandTemplate command, QStringList inputs, PoolOptions options, QOb
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Pool::onDeadlineTimer);
     m_statsTimer.setInterval(qMax(50, m_options.statsIntervalMs));
     connect(&m_statsTimer, &QTimer::timeout, this, &Pool::onStatsTimer);
+    m_memoryTimer.setInterval(100);
+    connect(&m_memoryTimer, &QTimer::timeout, this, &Pool::onMemoryTimer);
 }
 
 Pool::~Pool()
@@ -189,6 +191,7 @@ Result<void> Pool::start()
         return Error { u"no command to run"_s };
 
     m_launcher = std::make_unique<Launcher>();
+    m_launcher->setMemoryLimit(m_options.memoryLimitBytes);
     const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();
     if (isService()) {
         m_servicePath = m_launcher->resolve(program);
@@ -262,6 +265,8 @@ Result<void> Pool::start()
         addSlot();
     postStats(Event::Type::Stats);
     m_statsTimer.start();
+    if (m_options.memoryLimitBytes > 0)
+        m_memoryTimer.start();
     dispatch();
     checkFinished();
     return {};
@@ -648,6 +653,9 @@ void Pool::reap(Slot &slot)
         break;
     case EndReason::Cancel:
         exit = ExitStatus::cancelled(slot.lastSignal);
+        break;
+    case EndReason::Memory:
+        exit = ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20));
         break;
     case EndReason::Requeue: {
         TaskRecord &t = m_tasks[size_t(slot.task)];
@@ -1122,6 +1130,7 @@ void Pool::checkFinished()
     }
     m_finished = true;
     m_statsTimer.stop();
+    m_memoryTimer.stop();
     m_deadlineTimer.stop();
     m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
     postStats(Event::Type::BatchFinished);
@@ -1153,6 +1162,33 @@ void Pool::writeResults(const TaskRecord &task, const QByteArray &out, const QBy
         QFile f(dir + u'/' + QStringView(name));
         if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(data) != data.size())
             message(u"task %1: cannot write '%2': %3"_s.arg(task.seq).arg(f.fileName(), f.errorString()));
+    }
+}
+
+void Pool::onMemoryTimer()
+{
+    // Resident memory of whole process groups (grandchildren count), checked ten times a second;
+    // RLIMIT_AS in each process is the hard stop between checks.
+    QHash<pid_t, int> groups;
+    for (const auto &s : m_slots) {
+        if (s && s->pidfd >= 0 && s->endReason == EndReason::None)
+            groups.insert(s->pid, s->number);
+    }
+    if (groups.isEmpty())
+        return;
+    const QHash<pid_t, GroupUsage> usage = m_procStats->sampleGroups(groups);
+    for (auto it = usage.cbegin(); it != usage.cend(); ++it) {
+        if (it.value().rssBytes <= m_options.memoryLimitBytes)
+            continue;
+        Slot &slot = *m_slots[size_t(groups.value(it.key())) - 1];
+        slot.rssBytes = it.value().rssBytes;
+        slot.endReason = EndReason::Memory;
+        slot.lastSignal = SIGKILL;
+        ::kill(-slot.pid, SIGKILL); // no grace: the machine's memory is at stake
+        if (slot.frozen)
+            ::kill(-slot.pid, SIGCONT);
+        message(u"worker %1: ending pid %2 (%3 MiB resident, over the %4 MiB limit)"_s.arg(slot.number)
+                        .arg(slot.pid).arg(slot.rssBytes >> 20).arg(m_options.memoryLimitBytes >> 20));
     }
 }
 
@@ -1535,6 +1571,9 @@ void Pool::onServiceExited(Slot &slot)
         // Died with tasks in flight: each is retried elsewhere or fails with the reason.
         QString reason = slot.endReason == EndReason::Garbage
                 ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
+                : slot.endReason == EndReason::Memory
+                ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
+                        ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20)).describe())
                 : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
         const QByteArray stderrTail = slot.capture.peek(2, 400).trimmed();
         if (!stderrTail.isEmpty())
@@ -1548,7 +1587,9 @@ void Pool::onServiceExited(Slot &slot)
             batch.outputs += reason.toUtf8();
             --m_running;
             t.durationMs = now() - t.startedMs;
-            t.exit = exit.kind == ExitStatus::Kind::Signaled ? exit : ExitStatus::exited(exit.code ? exit.code : 1);
+            t.exit = slot.endReason == EndReason::Memory
+                    ? ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20))
+                    : exit.kind == ExitStatus::Kind::Signaled ? exit : ExitStatus::exited(exit.code ? exit.code : 1);
             const bool cancel = m_stopping && slot.endReason == EndReason::Cancel;
             if (cancel) {
                 t.state = TaskState::Cancelled;

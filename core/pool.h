@@ -49,6 +49,9 @@ struct PoolOptions
     int statsIntervalMs = 500;
     qint64 keepOutputBytes = 256 * 1024; // per stream, kept with the task for front ends
     ServiceSpec service; // when valid: service workers instead of one process per task
+    // Per task (service: per worker): RLIMIT_AS on each process, and the whole process group
+    // is ended when its resident memory goes over. 0: none.
+    qint64 memoryLimitBytes = 0;
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
@@ -109,11 +112,12 @@ Q_SIGNALS:
 private:
     struct TaskRecord;
     struct Slot;
-    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage };
+    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage, Memory };
 
     void onProcessActivity();
     void onDeadlineTimer();
     void onStatsTimer();
+    void onMemoryTimer();
     void dispatch();
     Slot *freeSlot();
     void startTask(Slot &slot, TaskId id);
@@ -178,6 +182,7 @@ private:
     QSocketNotifier *m_notifier = nullptr;
     QTimer m_deadlineTimer;
     QTimer m_statsTimer;
+    QTimer m_memoryTimer;
     QElapsedTimer m_clock;
     qint64 m_wallStartMs = 0; // epoch ms at m_clock's start
 

@@ -43,6 +43,8 @@ QString ExitStatus::describe() const
         return signal ? u"cancelled (ended with %1)"_s.arg(signalName(signal)) : u"cancelled"_s;
     case Kind::FailedToStart:
         return u"failed to start: %1"_s.arg(QString::fromLocal8Bit(strerror(error)));
+    case Kind::MemoryLimit:
+        return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(code).arg(error);
     }
     return {};
 }

@@ -47,6 +47,7 @@ struct ExitStatus
         TimedOut, // ended by Shoal's timeout; `signal` is the last one sent
         Cancelled, // ended by a cancel or a halt; `signal` is the last one sent (0: never ran)
         FailedToStart, // exec failed with errno `error`
+        MemoryLimit, // Shoal ended it for memory: `code` MiB resident over `error` MiB allowed
     };
     Kind kind = Kind::None;
     int code = 0;
@@ -64,6 +65,7 @@ struct ExitStatus
     static ExitStatus timedOut(int sig) { return { Kind::TimedOut, 0, sig, 0 }; }
     static ExitStatus cancelled(int sig) { return { Kind::Cancelled, 0, sig, 0 }; }
     static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 127, 0, err }; }
+    static ExitStatus memoryLimit(int rssMiB, int limitMiB) { return { Kind::MemoryLimit, rssMiB, 9, limitMiB }; }
 };
 
 bool isTerminal(TaskState state);

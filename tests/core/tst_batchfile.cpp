@@ -20,6 +20,8 @@ private Q_SLOTS:
     void inputFileLines();
     void folderInputs();
     void relativePaths();
+    void byteSizes_data();
+    void byteSizes();
 };
 
 void TestBatchFile::roundTrip_data()
@@ -152,6 +154,28 @@ void TestBatchFile::relativePaths()
     in.kind = InputSpec::Kind::File;
     in.path = u"data/in.txt"_s;
     QCOMPARE(*resolveInputs(in, dir.path()), (QStringList { u"1"_s, u"2"_s }));
+}
+
+void TestBatchFile::byteSizes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("bytes");
+    QTest::newRow("bytes") << u"4096"_s << qint64(4096);
+    QTest::newRow("K") << u"64K"_s << qint64(64) * 1024;
+    QTest::newRow("M") << u"512M"_s << (qint64(512) << 20);
+    QTest::newRow("MiB") << u"512MiB"_s << (qint64(512) << 20);
+    QTest::newRow("G fraction") << u"1.5G"_s << (qint64(3) << 29);
+    QTest::newRow("lower case") << u"2g"_s << (qint64(2) << 30);
+    QTest::newRow("garbage") << u"lots"_s << qint64(-1);
+    QTest::newRow("zero") << u"0"_s << qint64(-1);
+    QTest::newRow("negative") << u"-5M"_s << qint64(-1);
+}
+
+void TestBatchFile::byteSizes()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, bytes);
+    QCOMPARE(parseByteSize(text), bytes);
 }
 
 QTEST_GUILESS_MAIN(TestBatchFile)

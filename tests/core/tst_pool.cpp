@@ -88,6 +88,8 @@ private Q_SLOTS:
     void destructorEndsRunningTasks();
     void snapshotMatchesEvents();
     void statsReportCpuAndMemory();
+    void memoryLimitEndsTheGroup();
+    void memoryLimitCapsEachProcess();
 
 private:
     QTemporaryDir m_dir;
@@ -564,6 +566,40 @@ void TestPool::statsReportCpuAndMemory()
     QVERIFY(rec.count(Event::Type::Stats) >= 2);
     touch(go);
     QVERIFY(done.wait(10000));
+}
+
+void TestPool::memoryLimitEndsTheGroup()
+{
+    // Two processes of 60 MB each: each is under the limit, the task's group is not.
+    PoolOptions o;
+    o.memoryLimitBytes = 100 << 20;
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"\"$0\" --rss 60 --hang & \"$0\" --rss 60 --hang; wait"_s, worker() },
+                         { u"x"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(20000));
+    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    QCOMPARE(finished.taskState, TaskState::Failed);
+    QCOMPARE(finished.exit.kind, ExitStatus::Kind::MemoryLimit);
+    QVERIFY2(finished.exit.describe().contains(u"over the 100 MiB limit"_s), qPrintable(finished.exit.describe()));
+    QCOMPARE(finished.exit.joblogSignal(), 9);
+}
+
+void TestPool::memoryLimitCapsEachProcess()
+{
+    // One allocation beyond the limit fails inside the task (RLIMIT_AS), before any check.
+    PoolOptions o;
+    o.memoryLimitBytes = 100 << 20;
+    auto pool = makePool({ worker(), u"--rss"_s, u"400"_s, u"--tag"_s, u"{}"_s }, { u"x"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(20000));
+    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    QCOMPARE(finished.exit.kind, ExitStatus::Kind::Exited);
+    QCOMPARE(finished.exit.code, 12);
+    QVERIFY(finished.stderrData.contains("cannot allocate 400 MB"));
 }
 
 QTEST_GUILESS_MAIN(TestPool)

@@ -80,6 +80,10 @@ int main(int argc, char **argv)
         } else if (step == "--rss") {
             const size_t bytes = size_t(std::atol(value)) << 20;
             char *block = static_cast<char *>(std::malloc(bytes));
+            if (!block) {
+                std::fprintf(stderr, "shoal_test_worker: cannot allocate %s MB\n", value);
+                return 12;
+            }
             for (size_t b = 0; b < bytes; b += 4096)
                 block[b] = 1;
             keep.push_back(block);
