@@ -116,7 +116,7 @@ private:
             switch (e.type) {
             case Event::Type::TaskFinished:
                 if (isTerminal(e.taskState))
-                    onTaskDone(e.task, e.attempt > 0, e.stdoutData, e.stderrData);
+                    onTaskDone(e.task, e.attempt > 0, { e.stdoutData, e.stderrData, e.stdoutFile, e.stderrFile });
                 break;
             case Event::Type::TaskBatch:
                 onBatch(*e.batch);
@@ -144,21 +144,39 @@ private:
             drawBar(false);
     }
 
-    void onTaskDone(TaskId task, bool ran, const QByteArray &out, const QByteArray &err)
+    // A task's output: in memory, or (when large) in the file it was written to.
+    struct Output
+    {
+        QByteArray out, err;
+        std::shared_ptr<const SpilledOutput> outFile, errFile;
+    };
+
+    void onTaskDone(TaskId task, bool ran, Output output)
     {
         if (!m_printOutput)
             return;
         if (!m_keepOrder) {
             if (ran)
-                print(out, err);
+                print(output);
             return;
         }
-        m_held.emplace(task, ran ? std::pair { out, err } : std::pair<QByteArray, QByteArray> {});
+        m_held.emplace(task, ran ? std::move(output) : Output {});
         while (!m_held.empty() && m_held.begin()->first == m_nextInOrder) {
-            print(m_held.begin()->second.first, m_held.begin()->second.second);
+            print(m_held.begin()->second);
             m_held.erase(m_held.begin());
             ++m_nextInOrder;
         }
+    }
+
+    void print(const Output &o)
+    {
+        if (!o.outFile && !o.errFile) {
+            print(o.out, o.err);
+            return;
+        }
+        clearBar();
+        o.outFile ? void(o.outFile->copyTo(1)) : writeAll(1, o.out);
+        o.errFile ? void(o.errFile->copyTo(2)) : writeAll(2, o.err);
     }
 
     // Service results: one line per task (a failure's text on stderr), a whole batch per write.
@@ -174,7 +192,7 @@ private:
             const bool ok = f.state == TaskState::Succeeded;
             if (m_keepOrder) {
                 QByteArray line = text.toByteArray() + '\n';
-                onTaskDone(f.task, f.attempt > 0, ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text));
+                onTaskDone(f.task, f.attempt > 0, { ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text), {}, {} });
                 continue;
             }
             if (ok) {
@@ -239,7 +257,7 @@ private:
     bool m_bar;
     QFile *m_events;
     PoolStats m_stats;
-    std::map<TaskId, std::pair<QByteArray, QByteArray>> m_held;
+    std::map<TaskId, Output> m_held;
     TaskId m_nextInOrder = 0;
     bool m_barDrawn = false;
     qint64 m_lastBarMs = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "outputcapture.h"
 #include "task.h"
 
 #include <QByteArrayView>
@@ -127,6 +128,9 @@ struct Event
     QString text;
     QByteArray stdoutData; // TaskFinished: the attempt's captured output
     QByteArray stderrData;
+    // TaskFinished: an output over OutputCapture::kInlineLimit stays in its file instead
+    std::shared_ptr<const SpilledOutput> stdoutFile;
+    std::shared_ptr<const SpilledOutput> stderrFile;
     std::shared_ptr<const TaskBatch> batch; // TaskBatch only
 };
 

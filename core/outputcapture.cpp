@@ -63,10 +63,61 @@ OutputCapture::~OutputCapture()
     }
 }
 
-void OutputCapture::take(QByteArray *out, QByteArray *err)
+void OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
+                         std::shared_ptr<SpilledOutput> *errFile)
 {
-    *out = takeFile(m_fds[0]);
-    *err = takeFile(m_fds[1]);
+    QByteArray *data[2] = { out, err };
+    std::shared_ptr<SpilledOutput> *files[2] = { outFile, errFile };
+    for (int i = 0; i < 2; ++i) {
+        const off_t size = ::lseek(m_fds[i], 0, SEEK_CUR);
+        files[i]->reset();
+        if (size > kInlineLimit) {
+            const int replacement = openScratchFile();
+            if (replacement >= 0) {
+                *files[i] = std::make_shared<SpilledOutput>(m_fds[i], size);
+                m_fds[i] = replacement;
+                data[i]->clear();
+                continue;
+            }
+        }
+        *data[i] = takeFile(m_fds[i]);
+    }
+}
+
+SpilledOutput::~SpilledOutput()
+{
+    ::close(m_fd);
+}
+
+QByteArray SpilledOutput::tail(qint64 maxBytes) const
+{
+    const qint64 from = qMax<qint64>(0, m_size - maxBytes);
+    QByteArray data(qsizetype(m_size - from), Qt::Uninitialized);
+    const ssize_t n = ::pread(m_fd, data.data(), size_t(data.size()), from);
+    data.truncate(n > 0 ? n : 0);
+    return data;
+}
+
+bool SpilledOutput::copyTo(int fd) const
+{
+    char buffer[64 * 1024];
+    for (qint64 offset = 0; offset < m_size;) {
+        const ssize_t n = ::pread(m_fd, buffer, size_t(qMin<qint64>(sizeof buffer, m_size - offset)), offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        for (ssize_t done = 0; done < n;) {
+            const ssize_t w = ::write(fd, buffer + done, size_t(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return false;
+            done += w;
+        }
+        offset += n;
+    }
+    return true;
 }
 
 QByteArray OutputCapture::peek(int which, qint64 maxBytes) const

@@ -2,7 +2,29 @@
 
 #include <QByteArray>
 
+#include <memory>
+
 namespace shoal {
+
+// A task's output too large to hold in memory: the file it was written to, handed over by the
+// OutputCapture (its descriptor is closed when the last holder lets go).
+class SpilledOutput
+{
+public:
+    SpilledOutput(int fd, qint64 size) : m_fd(fd), m_size(size) { }
+    ~SpilledOutput();
+    SpilledOutput(const SpilledOutput &) = delete;
+    SpilledOutput &operator=(const SpilledOutput &) = delete;
+
+    qint64 size() const { return m_size; }
+    QByteArray tail(qint64 maxBytes) const;
+    // Copies the whole output to fd in bounded chunks; false on a write error.
+    bool copyTo(int fd) const;
+
+private:
+    int m_fd;
+    qint64 m_size;
+};
 
 // Where one worker slot's task writes stdout and stderr: two unlinked temporary files, reused
 // task after task. Files instead of pipes: the engine wakes once per task (the exit) rather than
@@ -19,8 +41,13 @@ public:
     int stdoutFd() const { return m_fds[0]; }
     int stderrFd() const { return m_fds[1]; }
 
-    // What the last task wrote, then empties both files for the next one.
-    void take(QByteArray *out, QByteArray *err);
+    // Output up to this size is read into memory; more stays in its file (SpilledOutput).
+    static constexpr qint64 kInlineLimit = 1 << 20;
+
+    // What the last task wrote, then empties both files for the next one. An output larger than
+    // kInlineLimit is not read: its file moves to *outFile / *errFile and a fresh one replaces it.
+    void take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
+              std::shared_ptr<SpilledOutput> *errFile);
     // What the current task has written so far (for a live tail), without consuming it.
     QByteArray peek(int which, qint64 maxBytes) const;
 

@@ -579,11 +579,11 @@ void Pool::startTask(Slot &slot, TaskId id)
             ::close(p.pidfd);
         if (p.pid > 0)
             m_guard->forget(p.pid);
-        QByteArray out, err;
-        slot.capture.take(&out, &err);
-        err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq).arg(argv.front(),
-                                                                      QString::fromLocal8Bit(strerror(p.error))).toLocal8Bit();
-        finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(out), std::move(err));
+        Output output;
+        slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
+        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq).arg(argv.front(),
+                                                                             QString::fromLocal8Bit(strerror(p.error))).toLocal8Bit();
+        finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(output));
         return;
     }
     slot.pid = p.pid;
@@ -639,8 +639,8 @@ void Pool::reap(Slot &slot)
     m_guard->forget(slot.pid);
     slot.pidfd = -1;
 
-    QByteArray out, err;
-    slot.capture.take(&out, &err);
+    Output output;
+    slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
     if (!slot.frozen)
         slot.accumulatedMs += now() - slot.segmentStartMs;
     slot.frozen = true; // stop the clock
@@ -678,10 +678,10 @@ void Pool::reap(Slot &slot)
     case EndReason::Garbage: // service workers only
         break;
     }
-    finishAttempt(slot, exit, std::move(out), std::move(err));
+    finishAttempt(slot, exit, std::move(output));
 }
 
-void Pool::finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray err)
+void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
 {
     const TaskId id = slot.task;
     TaskRecord &t = m_tasks[size_t(id)];
@@ -708,17 +708,22 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray
             ++m_failed;
         }
         const qint64 keep = m_options.keepOutputBytes;
-        t.out = out.size() > keep ? out.right(keep) : out;
-        t.err = err.size() > keep ? err.right(keep) : err;
+        auto kept = [keep](const QByteArray &data, const std::shared_ptr<SpilledOutput> &file) {
+            if (keep <= 0)
+                return QByteArray();
+            return file ? file->tail(keep) : data.size() > keep ? data.right(keep) : data;
+        };
+        t.out = kept(output.out, output.outFile);
+        t.err = kept(output.err, output.errFile);
         if (m_joblog) {
             const double start = double(m_wallStartMs + t.startedMs) / 1000.0;
-            auto written = m_joblog->append(t.seq, start, double(t.durationMs) / 1000.0, out.size(), exit,
-                                            commandOf(id));
+            const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
+            auto written = m_joblog->append(t.seq, start, double(t.durationMs) / 1000.0, received, exit, commandOf(id));
             if (!written)
                 message(written.error());
         }
         if (!m_options.resultsDir.isEmpty())
-            writeResults(t, out, err);
+            writeResults(t, output);
         m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
     }
 
@@ -729,8 +734,10 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray
     e.taskState = t.state;
     e.exit = exit;
     e.durationMs = t.durationMs;
-    e.stdoutData = std::move(out);
-    e.stderrData = std::move(err);
+    e.stdoutData = std::move(output.out);
+    e.stderrData = std::move(output.err);
+    e.stdoutFile = std::move(output.outFile);
+    e.stderrFile = std::move(output.errFile);
 
     slot.task = -1;
     slot.pid = -1;
@@ -1145,7 +1152,7 @@ void Pool::checkFinished()
             Qt::QueuedConnection);
 }
 
-void Pool::writeResults(const TaskRecord &task, const QByteArray &out, const QByteArray &err)
+void Pool::writeResults(const TaskRecord &task, const Output &output)
 {
     const QString input = m_inputs.at(task.seq - 1);
     QString dir = m_options.resultsDir + u"/1"_s;
@@ -1155,12 +1162,19 @@ void Pool::writeResults(const TaskRecord &task, const QByteArray &out, const QBy
         message(u"task %1: cannot create the results folder '%2'"_s.arg(task.seq).arg(dir));
         return;
     }
-    const std::pair<const char16_t *, QByteArray> files[] = {
-        { u"seq", QByteArray::number(task.seq) + '\n' }, { u"stdout", out }, { u"stderr", err }
-    };
-    for (const auto &[name, data] : files) {
+    const QByteArray seq = QByteArray::number(task.seq) + '\n';
+    const struct
+    {
+        const char16_t *name;
+        const QByteArray &data;
+        const SpilledOutput *file;
+    } files[] = { { u"seq", seq, nullptr }, { u"stdout", output.out, output.outFile.get() },
+                  { u"stderr", output.err, output.errFile.get() } };
+    for (const auto &[name, data, file] : files) {
         QFile f(dir + u'/' + QStringView(name));
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(data) != data.size())
+        const bool ok = f.open(QIODevice::WriteOnly | QIODevice::Truncate)
+                && (file ? (f.flush() && file->copyTo(f.handle())) : f.write(data) == data.size());
+        if (!ok)
             message(u"task %1: cannot write '%2': %3"_s.arg(task.seq).arg(f.fileName(), f.errorString()));
     }
 }
@@ -1399,7 +1413,7 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, q
                 message(written.error());
         }
         if (!m_options.resultsDir.isEmpty())
-            writeResults(t, ok ? text.toByteArray() : QByteArray(), ok ? QByteArray() : text.toByteArray());
+            writeResults(t, Output { ok ? text.toByteArray() : QByteArray(), ok ? QByteArray() : text.toByteArray(), {}, {} });
         if (t.state == TaskState::Failed)
             checkHalt(t);
     }

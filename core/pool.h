@@ -121,7 +121,12 @@ private:
     void dispatch();
     Slot *freeSlot();
     void startTask(Slot &slot, TaskId id);
-    void finishAttempt(Slot &slot, ExitStatus exit, QByteArray out, QByteArray err);
+    struct Output
+    {
+        QByteArray out, err;
+        std::shared_ptr<SpilledOutput> outFile, errFile;
+    };
+    void finishAttempt(Slot &slot, ExitStatus exit, Output output);
     void reap(Slot &slot);
     void terminate(Slot &slot, EndReason reason);
     void freeze(Slot &slot);
@@ -134,7 +139,7 @@ private:
     int activeSlotCount() const;
     void checkHalt(const TaskRecord &task);
     void checkFinished();
-    void writeResults(const TaskRecord &task, const QByteArray &out, const QByteArray &err);
+    void writeResults(const TaskRecord &task, const Output &output);
     WorkerInfo workerInfo(const Slot &slot) const;
     TaskInfo taskInfo(TaskId id) const;
     bool isBusy(const Slot &slot) const;

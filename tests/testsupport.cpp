@@ -10,8 +10,13 @@
 #include <QTest>
 
 #include <csignal>
+
+extern char **environ;
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -144,6 +149,31 @@ RunResult runShoal(const QStringList &args, const QByteArray &input, int timeout
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
     return r;
+}
+
+MeasuredRun runShoalMeasured(const QStringList &args)
+{
+    std::vector<QByteArray> storage { QFile::encodeName(shoalBinary()) };
+    for (const QString &a : args)
+        storage.push_back(a.toLocal8Bit());
+    std::vector<char *> argv;
+    for (QByteArray &a : storage)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid = -1;
+    MeasuredRun run;
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
+        int status = 0;
+        rusage usage {};
+        while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) { }
+        run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        run.maxRssKiB = usage.ru_maxrss;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    return run;
 }
 
 QString worker()

@@ -49,6 +49,14 @@ struct RunResult
 RunResult runShoal(const QStringList &args, const QByteArray &input = {}, int timeoutMs = 60000,
                    const QString &workingDir = {});
 
+// Runs build/bin/shoal with stdout to /dev/null; returns its exit status and peak RSS (KiB).
+struct MeasuredRun
+{
+    int exitCode = -1;
+    qint64 maxRssKiB = 0;
+};
+MeasuredRun runShoalMeasured(const QStringList &args);
+
 QString worker(); // the fixture worker's path
 QString shoalBinary();
 

@@ -95,6 +95,7 @@ private Q_SLOTS:
     void resumeRunsOnlyWhatIsMissing();
     void resumeAfterShoalWasKilled();
     void serviceWorkers();
+    void largeOutputsKeepMemoryBounded();
     void ctlSteersARun();
     void killedShoalLeavesNoProcess();
 
@@ -392,6 +393,33 @@ void TestCli::serviceWorkers()
     r = runShoal({ u"run"_s, u"--no-bar"_s, u"--prefetch"_s, u"4"_s, u"echo"_s, u":::"_s, u"1"_s });
     QCOMPARE(r.exitCode, 255);
     QVERIFY(r.err.contains("need --service"));
+}
+
+void TestCli::largeOutputsKeepMemoryBounded()
+{
+    // 200 tasks print 5 MiB each (1 GiB in all): outputs stay in files, not in Shoal's memory.
+    const QString log = m_dir.filePath(u"big.jl"_s);
+    QStringList args { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--joblog"_s, log, u"head"_s, u"-c"_s, u"5M"_s, u"/dev/zero"_s, u":::"_s };
+    for (int i = 0; i < 200; ++i)
+        args << u"--"_s;
+    // `head -c 5M /dev/zero --` reads /dev/zero only; the input is the end-of-options marker.
+    MeasuredRun run = runShoalMeasured(args);
+    QCOMPARE(run.exitCode, 0);
+    qInfo("peak RSS with 1 GiB of task output: %lld KiB", run.maxRssKiB);
+    QVERIFY2(run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
+    int rows = 0;
+    for (const QByteArray &line : readFile(log).split('\n').mid(1)) {
+        if (line.isEmpty())
+            continue;
+        ++rows;
+        QCOMPARE(line.split('\t').value(5), QByteArray("5242880")); // Receive: every byte was there
+    }
+    QCOMPARE(rows, 200);
+    // In input order too: held outputs are files, not memory.
+    args.insert(2, u"-k"_s);
+    run = runShoalMeasured(args);
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
 }
 
 void TestCli::ctlSteersARun()
