@@ -460,9 +460,8 @@ PoolSnapshot Pool::snapshot() const
 
 QByteArray Pool::liveOutput(int slot, int which, qint64 maxBytes) const
 {
-    if (slot < 1 || size_t(slot) > m_slots.size() || !m_slots[size_t(slot) - 1])
-        return {};
-    return m_slots[size_t(slot) - 1]->capture.peek(which, maxBytes);
+    const Slot *s = slotAt(slot);
+    return s ? s->capture.peek(which, maxBytes) : QByteArray();
 }
 
 QByteArray Pool::taskOutput(TaskId id, int which) const
@@ -607,9 +606,7 @@ void Pool::onProcessActivity()
             const int number = int(events[i].data.u64 & 0xffffffu);
             const auto kind = WatchKind((events[i].data.u64 >> 24) & 0xff);
             const quint32 generation = quint32(events[i].data.u64 >> 32);
-            if (number < 1 || size_t(number) > m_slots.size())
-                continue;
-            Slot *slot = m_slots[size_t(number) - 1].get();
+            Slot *slot = slotAt(number);
             if (!slot || slot->generation != generation || slot->pidfd < 0)
                 continue;
             if (!slot->service)
@@ -842,59 +839,54 @@ void Pool::thaw(Slot &slot)
 
 void Pool::pause()
 {
-    if (m_paused || !m_started)
-        return;
-    m_paused = true;
-    for (auto &s : m_slots) {
-        if (s && s->pidfd >= 0) {
-            freeze(*s);
-            postWorker(*s);
-        }
-    }
-    armDeadlineTimer();
-    postStats(Event::Type::PoolPaused);
+    setPoolPaused(true);
 }
 
 void Pool::resume()
 {
-    if (!m_paused)
+    setPoolPaused(false);
+}
+
+void Pool::setPoolPaused(bool paused)
+{
+    if (!m_started || m_paused == paused)
         return;
-    m_paused = false;
+    m_paused = paused;
     for (auto &s : m_slots) {
         if (s && s->pidfd >= 0) {
-            thaw(*s);
+            paused ? freeze(*s) : thaw(*s);
             postWorker(*s);
         }
     }
     armDeadlineTimer();
-    postStats(Event::Type::PoolResumed);
+    postStats(paused ? Event::Type::PoolPaused : Event::Type::PoolResumed);
     dispatch();
+}
+
+Pool::Slot *Pool::slotAt(int number) const
+{
+    return number >= 1 && size_t(number) <= m_slots.size() ? m_slots[size_t(number) - 1].get() : nullptr;
 }
 
 void Pool::pauseWorker(int number)
 {
-    if (number < 1 || size_t(number) > m_slots.size() || !m_slots[size_t(number) - 1])
-        return;
-    Slot &slot = *m_slots[size_t(number) - 1];
-    if (slot.paused)
-        return;
-    slot.paused = true;
-    freeze(slot);
-    armDeadlineTimer();
-    postWorker(slot);
+    setWorkerPaused(number, true);
 }
 
 void Pool::resumeWorker(int number)
 {
-    if (number < 1 || size_t(number) > m_slots.size() || !m_slots[size_t(number) - 1])
+    setWorkerPaused(number, false);
+}
+
+void Pool::setWorkerPaused(int number, bool paused)
+{
+    Slot *slot = slotAt(number);
+    if (!slot || slot->paused == paused)
         return;
-    Slot &slot = *m_slots[size_t(number) - 1];
-    if (!slot.paused)
-        return;
-    slot.paused = false;
-    thaw(slot);
+    slot->paused = paused;
+    paused ? freeze(*slot) : thaw(*slot);
     armDeadlineTimer();
-    postWorker(slot);
+    postWorker(*slot);
     dispatch();
 }
 
@@ -1008,15 +1000,17 @@ void Pool::cancelTask(TaskId id)
         openBatch().finished.push_back({ id, t.slot, t.attempts, t.state, t.exit, t.durationMs, 0, 0 });
         checkFinished();
     } else if (t.state == TaskState::Running || t.state == TaskState::Paused) {
-        if (Slot *s = m_slots[size_t(t.slot) - 1].get(); s && s->task == id)
+        if (Slot *s = slotAt(t.slot); s && s->task == id)
             terminate(*s, EndReason::Cancel);
     }
 }
 
 void Pool::cancelWorkerTask(int number)
 {
-    if (number >= 1 && size_t(number) <= m_slots.size() && m_slots[size_t(number) - 1])
-        cancelTask(m_slots[size_t(number) - 1]->task);
+    if (const Slot *slot = slotAt(number)) {
+        for (TaskId id : slot->service ? std::deque<TaskId>(slot->inflight) : std::deque<TaskId> { slot->task })
+            cancelTask(id);
+    }
 }
 
 void Pool::cancelAll()

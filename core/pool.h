@@ -114,6 +114,9 @@ private:
     struct Slot;
     enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage, Memory };
 
+    void setPoolPaused(bool paused);
+    void setWorkerPaused(int slot, bool paused);
+    Slot *slotAt(int number) const; // null when no such slot
     void onProcessActivity();
     void onDeadlineTimer();
     void onStatsTimer();

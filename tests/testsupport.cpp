@@ -79,6 +79,23 @@ bool processExists(qint64 pid)
     return close > 0 && line.mid(close + 2, 1) != "Z";
 }
 
+char processState(qint64 pid)
+{
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return '?';
+    const QByteArray line = stat.readAll();
+    return line.at(line.lastIndexOf(')') + 2);
+}
+
+QStringList numbers(int count)
+{
+    QStringList out;
+    for (int i = 1; i <= count; ++i)
+        out << QString::number(i);
+    return out;
+}
+
 qint64 readPidFile(const QString &path, int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);

@@ -25,6 +25,9 @@ QStringList leftoverChildren(const QList<qint64> &except = {});
 QStringList waitForNoChildren(int timeoutMs = 5000);
 
 bool processExists(qint64 pid);
+// The one-letter state of a process in /proc ('T' stopped, 'S' sleeping...), '?' if gone.
+char processState(qint64 pid);
+QStringList numbers(int count); // "1" .. "count"
 qint64 readPidFile(const QString &path, int timeoutMs = 5000);
 
 // Records every event a pool publishes, in order.

@@ -24,23 +24,6 @@ std::unique_ptr<Pool> makePool(const QStringList &words, const QStringList &inpu
     return std::make_unique<Pool>(*parsed, inputs, options);
 }
 
-QStringList numbers(int n)
-{
-    QStringList out;
-    for (int i = 1; i <= n; ++i)
-        out << QString::number(i);
-    return out;
-}
-
-char processState(qint64 pid)
-{
-    QFile stat(u"/proc/%1/stat"_s.arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return '?';
-    const QByteArray line = stat.readAll();
-    return line.at(line.lastIndexOf(')') + 2);
-}
-
 void touch(const QString &path)
 {
     QFile f(path);

@@ -28,14 +28,6 @@ std::unique_ptr<Pool> makeServicePool(const QStringList &program, ServiceSpec::M
     return std::make_unique<Pool>(CommandTemplate(), inputs, options);
 }
 
-QStringList numbers(int n)
-{
-    QStringList out;
-    for (int i = 1; i <= n; ++i)
-        out << QString::number(i);
-    return out;
-}
-
 // Terminal results per task from the TaskBatch events: task -> (state, text).
 struct Outcomes
 {
@@ -66,15 +58,6 @@ void verifyEachEndsOnce(const Outcomes &o, int tasks)
     QCOMPARE(o.ends.size(), tasks);
     for (auto it = o.ends.cbegin(); it != o.ends.cend(); ++it)
         QVERIFY2(it.value() == 1, qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
-}
-
-char processState(qint64 pid)
-{
-    QFile stat(u"/proc/%1/stat"_s.arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return '?';
-    const QByteArray line = stat.readAll();
-    return line.at(line.lastIndexOf(')') + 2);
 }
 
 } // namespace
