@@ -89,8 +89,9 @@ void ControlServer::onNewConnection()
 void ControlServer::onReadyRead(QLocalSocket *socket)
 {
     while (socket->canReadLine()) {
+        // readLine(n) returns at most n - 1 bytes: a longer line comes back without its newline.
         const QByteArray line = socket->readLine(kMaxRequestBytes + 1);
-        if (line.size() > kMaxRequestBytes) {
+        if (!line.endsWith('\n')) {
             socket->write(reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
             socket->disconnectFromServer();
             return;

@@ -18,6 +18,7 @@ void printUsage()
     std::fputs("usage:\n"
                "  shoal                              open the window\n"
                "  shoal open FILE.shoal.json         open the window and start that batch\n"
+               "  shoal --demo                       open the window with the bundled demo batch running\n"
                "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
                "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n",
                stdout);

@@ -12,6 +12,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -43,6 +44,16 @@ QString resolvePath(const QString &path, const QString &baseDir)
 }
 
 constexpr qint64 kMaxRangeTasks = 100'000'000;
+
+// A JSON number that is a whole number a double holds exactly (|n| <= 2^53), as a qint64.
+bool exactInteger(const QJsonValue &v, qint64 *out)
+{
+    const double d = v.toDouble();
+    if (!v.isDouble() || !(std::fabs(d) <= 0x1p53) || d != std::trunc(d))
+        return false;
+    *out = qint64(d);
+    return true;
+}
 
 } // namespace
 
@@ -104,14 +115,21 @@ Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     case InputSpec::Kind::Range: {
         if (spec.step == 0)
             return Error { u"the input range has a step of 0"_s };
-        const qint64 count = (spec.to - spec.from) / spec.step + 1;
+        // In long double (64-bit mantissa on x86-64): to - from may not fit a qint64.
+        const long double count = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
         if (count > kMaxRangeTasks)
             return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
         QStringList values;
-        if (count > 0)
-            values.reserve(count);
-        for (qint64 v = spec.from; spec.step > 0 ? v <= spec.to : v >= spec.to; v += spec.step)
+        const qint64 n = count > 0 ? qint64(count) : 0;
+        values.reserve(n);
+        // Every value lies between from and to, so stepping never overflows; the step after
+        // the last value is not taken.
+        qint64 v = spec.from;
+        for (qint64 i = 0; i < n; ++i) {
             values << QString::number(v);
+            if (i + 1 < n)
+                v += spec.step;
+        }
         return values;
     }
     }
@@ -227,11 +245,9 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
         } else if (in.contains(u"range"_s)) {
             const QJsonObject r = in.value(u"range"_s).toObject();
             spec.inputs.kind = InputSpec::Kind::Range;
-            if (!r.value(u"from"_s).isDouble() || !r.value(u"to"_s).isDouble())
-                return bad(u"\"inputs.range\" needs numeric \"from\" and \"to\""_s);
-            spec.inputs.from = qint64(r.value(u"from"_s).toDouble());
-            spec.inputs.to = qint64(r.value(u"to"_s).toDouble());
-            spec.inputs.step = qint64(r.value(u"step"_s).toDouble(1));
+            if (!exactInteger(r.value(u"from"_s), &spec.inputs.from) || !exactInteger(r.value(u"to"_s), &spec.inputs.to)
+                || !exactInteger(r.value(u"step"_s).isUndefined() ? QJsonValue(1) : r.value(u"step"_s), &spec.inputs.step))
+                return bad(u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s);
             if (spec.inputs.step == 0)
                 return bad(u"\"inputs.range.step\" must not be 0"_s);
         } else {
@@ -250,7 +266,7 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
             *out = def;
             return {};
         }
-        if (!v.isDouble() || v.toDouble() != double(qint64(v.toDouble())) || v.toDouble() < min || v.toDouble() > max)
+        if (!v.isDouble() || !(v.toDouble() >= min && v.toDouble() <= max) || v.toDouble() != std::trunc(v.toDouble()))
             return u"\"%1\" must be a whole number from %2 to %3"_s.arg(key).arg(min).arg(max);
         *out = int(v.toDouble());
         return {};

@@ -219,7 +219,8 @@ bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
             const std::string_view key(keyView.data(), size_t(keyView.size()));
             if (key == "id") {
                 double id = 0;
-                if (!s.number(&id) || id < 0 || id != double(qint64(id))) {
+                // Range first: converting a double beyond qint64 is undefined behaviour.
+                if (!s.number(&id) || !(id >= 0 && id < 0x1p63) || id != double(qint64(id))) {
                     *error = u"\"id\" must be a whole number"_s;
                     return false;
                 }

@@ -36,40 +36,53 @@ struct ChildArgs
     int guardFd;
     pid_t parent;
     rlim_t memoryLimit;
-    sigset_t emptyMask;
     volatile int error;
 };
 
-// Runs in the CLONE_VM child, sharing the parent's memory while the parent is suspended:
-// only raw, async-signal-safe calls, and every failure ends in _exit.
-__attribute__((no_sanitize("address", "undefined"))) int childMain(void *p)
+// The kernel's struct sigaction (rt_sigaction), not glibc's.
+struct KernelSigaction
+{
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    unsigned long mask;
+};
+
+// Runs in the CLONE_VM child, sharing the parent's memory while the parent is suspended: raw
+// system calls only. Not even glibc's thin wrappers, which sanitizers intercept: TSan's
+// sigaction interceptor, run here, would rewrite the parent's own handler table.
+__attribute__((no_sanitize("address", "undefined", "thread"))) int childMain(void *p)
 {
     auto *a = static_cast<ChildArgs *>(p);
-    struct sigaction dfl = {};
-    dfl.sa_handler = SIG_DFL;
-    if (setpgid(0, 0) != 0)
+    const KernelSigaction dfl { SIG_DFL, 0, nullptr, 0 };
+    const unsigned long emptyMask = 0;
+    const int redirects[3][2] = { { a->stdinFd, 0 }, { a->stdoutFd, 1 }, { a->stderrFd, 2 } };
+    if (syscall(SYS_setpgid, 0, 0) != 0)
         goto fail;
     for (int sig : kResetSignals)
-        sigaction(sig, &dfl, nullptr);
-    if (dup2(a->stdinFd, 0) < 0 || dup2(a->stdoutFd, 1) < 0 || dup2(a->stderrFd, 2) < 0)
-        goto fail;
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != a->parent)
+        syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(unsigned long));
+    for (const auto &[from, to] : redirects) {
+        if (from != to && syscall(SYS_dup3, from, to, 0) < 0)
+            goto fail;
+    }
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || syscall(SYS_getppid) != a->parent)
         goto fail;
     if (a->memoryLimit) {
         const rlimit limit { a->memoryLimit, a->memoryLimit };
-        if (setrlimit(RLIMIT_AS, &limit) != 0)
+        if (syscall(SYS_prlimit64, 0, RLIMIT_AS, &limit, nullptr) != 0)
             goto fail;
     }
     if (a->guardFd >= 0) {
         const qint32 pgid = qint32(syscall(SYS_getpid));
-        if (write(a->guardFd, &pgid, sizeof pgid) != sizeof pgid)
+        if (syscall(SYS_write, a->guardFd, &pgid, sizeof pgid) != sizeof pgid)
             goto fail;
     }
-    sigprocmask(SIG_SETMASK, &a->emptyMask, nullptr);
-    execve(a->path, a->argv, a->envp);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &emptyMask, nullptr, sizeof emptyMask);
+    syscall(SYS_execve, a->path, a->argv, a->envp);
 fail:
     a->error = errno ? errno : EINVAL;
-    _exit(127);
+    syscall(SYS_exit_group, 127);
+    return 127;
 }
 
 } // namespace
@@ -133,8 +146,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     argp.push_back(nullptr);
 
     ChildArgs a { path.constData(), argp.data(), m_envp.data(), stdinFd >= 0 ? stdinFd : m_devNull, stdoutFd, stderrFd,
-                  guardFd, getpid(), rlim_t(m_memoryLimit), {}, 0 };
-    sigemptyset(&a.emptyMask);
+                  guardFd, getpid(), rlim_t(m_memoryLimit), 0 };
 
     // Block every signal so that no handler of ours runs in the child before exec.
     sigset_t all, old;

@@ -1576,7 +1576,22 @@ void Pool::onServiceExited(Slot &slot)
     if (slot.endReason == EndReason::Requeue) {
         requeueInFlight(slot);
     } else if (!slot.inflight.empty()) {
-        // Died with tasks in flight: each is retried elsewhere or fails with the reason.
+        // Died with tasks in flight. The oldest is the one it was working on: it is retried or
+        // fails with the reason. The others were only queued in its pipe: back to the queue,
+        // without using up an attempt (as for a timeout).
+        while (!slot.inflight.empty()) {
+            const TaskState front = m_tasks[size_t(slot.inflight.front())].state;
+            if (front == TaskState::Running || front == TaskState::Paused)
+                break;
+            slot.inflight.pop_front(); // cancelled while in flight
+        }
+        std::deque<TaskId> blamed;
+        if (!slot.inflight.empty()) {
+            blamed.push_back(slot.inflight.front());
+            slot.inflight.pop_front();
+        }
+        if (!m_stopping)
+            requeueInFlight(slot);
         QString reason = slot.endReason == EndReason::Garbage
                 ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
                 : slot.endReason == EndReason::Memory
@@ -1586,7 +1601,7 @@ void Pool::onServiceExited(Slot &slot)
         const QByteArray stderrTail = slot.capture.peek(2, 400).trimmed();
         if (!stderrTail.isEmpty())
             reason += u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
-        for (TaskId id : slot.inflight) {
+        for (TaskId id : blamed) {
             TaskRecord &t = m_tasks[size_t(id)];
             if (t.state != TaskState::Running && t.state != TaskState::Paused)
                 continue;
@@ -1663,6 +1678,12 @@ void Pool::failUnservedTasks(const QString &reason)
         t.exit = ExitStatus::exited(1);
         ++m_failed;
         batch.finished.push_back({ id, 0, t.attempts, t.state, t.exit, 0, offset, length });
+        if (m_joblog && t.attempts > 0) { // it ran before: --resume-failed must see it
+            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+                                            double(t.durationMs) / 1000.0, 0, t.exit, commandOf(id));
+            if (!written)
+                message(written.error());
+        }
     }
     checkFinished();
 }
