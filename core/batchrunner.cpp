@@ -14,6 +14,7 @@ PoolOptions poolOptions(const BatchSpec &spec)
     options.attempts = spec.retries;
     options.timeoutSeconds = spec.timeoutSeconds;
     options.drain = spec.drain;
+    options.service = spec.service;
     return options;
 }
 
@@ -22,7 +23,10 @@ Result<PreparedBatch> prepareBatch(const BatchSpec &spec, const QString &batchFi
     auto withFile = [&](const QString &message) {
         return Error { batchFile.isEmpty() ? message : u"%1: %2"_s.arg(batchFile, message) };
     };
-    auto command = CommandTemplate::parse(spec.command, spec.shell);
+    // A service batch feeds its inputs to long-lived programs: it has no command template.
+    Result<CommandTemplate> command = CommandTemplate();
+    if (!spec.service.isValid())
+        command = CommandTemplate::parse(spec.command, spec.shell);
     if (!command)
         return withFile(command.error());
     const QString baseDir = batchFile.isEmpty() ? QString() : QFileInfo(batchFile).absolutePath();

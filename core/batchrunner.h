@@ -19,7 +19,7 @@ struct PreparedBatch
     PoolOptions options;
 };
 
-// The PoolOptions a spec asks for (workers, attempts, timeout, drain); jobs 0 means the number
+// The PoolOptions a spec asks for (workers, attempts, timeout, drain, service); jobs 0: the number
 // of CPUs. Options a spec does not carry (joblog, results, halt) keep their defaults.
 PoolOptions poolOptions(const BatchSpec &spec);
 

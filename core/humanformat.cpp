@@ -21,8 +21,15 @@ QString formatClock(double seconds)
         return u"?"_s;
     const qint64 s = qint64(seconds + 0.5);
     if (s >= 3600)
-        return u"%1:%2:%3"_s.arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar(u'0')).arg(s % 60, 2, 10, QChar(u'0'));
+        return u"%1:%2:%3"_s.arg(s / 3600)
+            .arg(s / 60 % 60, 2, 10, QChar(u'0'))
+            .arg(s % 60, 2, 10, QChar(u'0'));
     return u"%1:%2"_s.arg(s / 60).arg(s % 60, 2, 10, QChar(u'0'));
+}
+
+QString countOf(qint64 count, const QString &singular, const QString &plural)
+{
+    return u"%1 %2"_s.arg(count).arg(count == 1 ? singular : plural);
 }
 
 QString formatBytes(qint64 bytes)

@@ -1,0 +1,243 @@
+// gui_bench: what the window costs a batch. Runs N trivial tasks (`true`) on J workers three
+// times in one invocation: `shoal run -jJ --no-bar true :::: FILE`, then the same inputs in the
+// main window (offscreen, dashboard visible, models and charts live), then `shoal run` again.
+// Reports the window's batch wall time against the mean headless one, and the GUI thread's
+// worst event-loop stall, measured as the lateness of a 10 ms timer. On a shared machine wall
+// times drift, so it also reports CPU time (this process and its reaped children, i.e. the
+// tasks), and splits each stall into the GUI thread's own work and time it was not scheduled.
+//
+//   gui_bench [--tasks N] [--jobs J] [--shoal PATH]
+// Targets: no stall over 100 ms; the window costs under 10% of batch time.
+
+#include "batchsession.h"
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <sys/resource.h>
+#include <vector>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+qint64 threadCpuMs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+double cpuSeconds(int who)
+{
+    rusage usage {};
+    getrusage(who, &usage);
+    auto seconds = [](const timeval &t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU time of this process plus its reaped descendants (tasks, or a `shoal run` and its tasks).
+double totalCpuSeconds()
+{
+    return cpuSeconds(RUSAGE_SELF) + cpuSeconds(RUSAGE_CHILDREN);
+}
+
+// Lateness of a 10 ms precise timer: how long the GUI thread could not run its event loop.
+class StallMeter : public QObject
+{
+public:
+    StallMeter()
+    {
+        m_timer.setTimerType(Qt::PreciseTimer);
+        m_timer.setInterval(kIntervalMs);
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            const qint64 now = m_clock.elapsed();
+            const qint64 late = qMax<qint64>(0, now - m_last - kIntervalMs);
+            const qint64 cpu = threadCpuMs();
+            if (late > worst()) {
+                m_worstAtMs = now;
+                m_worstBusyMs = cpu - m_lastCpu;
+            }
+            m_longestBusyMs = qMax(m_longestBusyMs, cpu - m_lastCpu);
+            m_stalls.push_back(late);
+            m_last = now;
+            m_lastCpu = cpu;
+        });
+    }
+    void start()
+    {
+        m_stalls.clear();
+        m_clock.start();
+        m_last = 0;
+        m_lastCpu = m_startCpu = threadCpuMs();
+        m_timer.start();
+    }
+    void stop() { m_timer.stop(); }
+    qint64 worst() const
+    {
+        return m_stalls.empty() ? 0 : *std::max_element(m_stalls.begin(), m_stalls.end());
+    }
+    qint64 percentile(double p) const
+    {
+        if (m_stalls.empty())
+            return 0;
+        std::vector<qint64> sorted = m_stalls;
+        std::sort(sorted.begin(), sorted.end());
+        return sorted[size_t(p * double(sorted.size() - 1))];
+    }
+    qsizetype over(qint64 ms) const
+    {
+        return std::count_if(m_stalls.begin(), m_stalls.end(), [ms](qint64 s) { return s > ms; });
+    }
+    size_t ticks() const { return m_stalls.size(); }
+    qint64 worstAtMs() const { return m_worstAtMs; }
+    qint64 worstBusyMs() const { return m_worstBusyMs; } // GUI-thread CPU within the worst stall
+    qint64 longestBusyMs() const
+    {
+        return m_longestBusyMs;
+    } // most GUI-thread CPU between two ticks
+    qint64 guiCpuMs() const { return m_lastCpu - m_startCpu; }
+
+private:
+    static constexpr int kIntervalMs = 10;
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_worstAtMs = 0;
+    qint64 m_worstBusyMs = 0;
+    qint64 m_longestBusyMs = 0;
+    qint64 m_lastCpu = 0;
+    qint64 m_startCpu = 0;
+    std::vector<qint64> m_stalls;
+};
+
+qint64 runHeadless(const QString &shoal, int jobs, const QString &inputsFile, double *cpu)
+{
+    const double cpuBefore = totalCpuSeconds();
+    QProcess p;
+    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    QElapsedTimer t;
+    t.start();
+    p.start(shoal,
+            { u"run"_s, u"-j"_s, QString::number(jobs), u"--no-bar"_s, u"true"_s, u"::::"_s,
+              inputsFile });
+    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        std::fprintf(stderr, "gui_bench: shoal run failed (exit %d)\n", p.exitCode());
+        return -1;
+    }
+    const qint64 ms = t.elapsed();
+    *cpu = totalCpuSeconds() - cpuBefore;
+    return ms;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(u"ShoalBench"_s);
+    QApplication::setApplicationName(u"gui_bench"_s);
+
+    QCommandLineParser parser;
+    const QCommandLineOption tasksOption(u"tasks"_s, u"Tasks per run (default 100000)."_s, u"N"_s,
+                                         u"100000"_s);
+    const QCommandLineOption jobsOption(u"jobs"_s, u"Workers (default 64)."_s, u"J"_s, u"64"_s);
+    const QCommandLineOption shoalOption(u"shoal"_s, u"The shoal binary."_s, u"PATH"_s,
+                                         QStringLiteral(SHOAL_BINARY));
+    parser.addOptions({ tasksOption, jobsOption, shoalOption });
+    parser.addHelpOption();
+    parser.process(app);
+    const int tasks = parser.value(tasksOption).toInt();
+    const int jobs = parser.value(jobsOption).toInt();
+    const QString shoal = parser.value(shoalOption);
+
+    QTemporaryDir dir;
+    const QString inputsFile = dir.filePath(u"inputs.txt"_s);
+    shoal::BatchSpec spec;
+    spec.name = u"gui_bench"_s;
+    spec.command = { u"true"_s };
+    spec.inputs.kind = shoal::InputSpec::Kind::File;
+    spec.inputs.path = inputsFile;
+    spec.jobs = jobs;
+    {
+        QFile f(inputsFile);
+        if (!f.open(QIODevice::WriteOnly))
+            return 1;
+        for (int i = 1; i <= tasks; ++i)
+            f.write(QByteArray::number(i) + '\n');
+    }
+    std::printf("gui_bench: %d tasks of `true` on %d workers\n", tasks, jobs);
+
+    double cpuBefore = 0, cpuAfter = 0;
+    const qint64 before = runHeadless(shoal, jobs, inputsFile, &cpuBefore);
+    std::printf("  shoal run (before):   %7.2f s  (CPU %.2f s)\n", double(before) / 1000.0,
+                cpuBefore);
+
+    shoal::MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QCoreApplication::processEvents();
+    StallMeter stalls;
+    QEventLoop loop;
+    QObject::connect(&window, &shoal::MainWindow::batchFinished, &loop, &QEventLoop::quit);
+    const double windowCpuStart = totalCpuSeconds();
+    stalls.start();
+    QElapsedTimer wall;
+    wall.start();
+    if (!window.startBatch(spec)) {
+        std::fprintf(stderr, "gui_bench: the window could not start the batch\n");
+        return 1;
+    }
+    const qint64 startMs = wall.elapsed();
+    loop.exec();
+    const qint64 windowMs = wall.elapsed();
+    stalls.stop();
+    const double windowCpu = totalCpuSeconds() - windowCpuStart;
+    const shoal::PoolStats final = window.session()->stats();
+    window.hide();
+    std::printf("  window:               %7.2f s  (CPU %.2f s, of which the GUI thread %.2f s; "
+                "%lld succeeded; "
+                "startBatch() took %lld ms)\n",
+                double(windowMs) / 1000.0, windowCpu, double(stalls.guiCpuMs()) / 1000.0,
+                static_cast<long long>(final.succeeded), static_cast<long long>(startMs));
+
+    const qint64 after = runHeadless(shoal, jobs, inputsFile, &cpuAfter);
+    std::printf("  shoal run (after):    %7.2f s  (CPU %.2f s)\n", double(after) / 1000.0,
+                cpuAfter);
+    if (before < 0 || after < 0 || final.succeeded != tasks)
+        return 1;
+
+    const double headless = double(before + after) / 2.0;
+    const double ratio = double(windowMs) / headless;
+    std::printf("  window / headless:    %7.3f  (cost %+.1f%%, target < +10%%)\n", ratio,
+                (ratio - 1.0) * 100.0);
+    const double headlessCpu = (cpuBefore + cpuAfter) / 2.0;
+    std::printf("  CPU window / headless: %6.3f  (%+.1f%%); GUI thread busy %.1f%% of the batch\n",
+                windowCpu / headlessCpu, (windowCpu / headlessCpu - 1.0) * 100.0,
+                100.0 * double(stalls.guiCpuMs()) / double(windowMs));
+    std::printf("  GUI stall: worst %lld ms (at %.2f s), p99 %lld ms, p50 %lld ms, %lld of %zu "
+                "ticks over 50 ms "
+                "(target: none over 100 ms)\n",
+                static_cast<long long>(stalls.worst()), double(stalls.worstAtMs()) / 1000.0,
+                static_cast<long long>(stalls.percentile(0.99)),
+                static_cast<long long>(stalls.percentile(0.5)),
+                static_cast<long long>(stalls.over(50)), stalls.ticks());
+    std::printf(
+        "  GUI work: the worst stall held %lld ms of GUI-thread CPU (the rest: not scheduled); "
+        "longest GUI-thread work between two ticks: %lld ms\n",
+        static_cast<long long>(stalls.worstBusyMs()),
+        static_cast<long long>(stalls.longestBusyMs()));
+    return 0;
+}

@@ -1,0 +1,151 @@
+#include "chartpanel.h"
+#include "rollingseries.h"
+#include "testsupport.h"
+
+#include <QAreaSeries>
+#include <QChartView>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QLineSeries>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+
+namespace {
+
+Frame sampleFrame(qint64 timeMs, qint64 queued, double rate, int busy)
+{
+    Frame frame;
+    PoolStats s;
+    s.timeMs = timeMs;
+    s.queued = queued;
+    s.throughput = rate;
+    s.busyWorkers = busy;
+    s.workers = 4;
+    frame.samples.push_back(s);
+    frame.stats = s;
+    frame.hasStats = true;
+    return frame;
+}
+
+} // namespace
+
+class TestChartPanel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void ringKeepsTheNewestPoints()
+    {
+        RollingSeries ring(4);
+        for (int i = 0; i < 10; ++i)
+            ring.append({ double(i), double(i * 10) });
+        QCOMPARE(ring.size(), 4);
+        QCOMPARE(ring.points(), (QList<QPointF> { { 6, 60 }, { 7, 70 }, { 8, 80 }, { 9, 90 } }));
+        QCOMPARE(ring.maxY(7.5), 90.0);
+        QCOMPARE(ring.last(), QPointF(9, 90));
+        ring.clear();
+        QVERIFY(ring.points().isEmpty());
+    }
+
+    void seriesFollowSamples()
+    {
+        ChartPanel panel;
+        panel.resize(800, 500);
+        panel.show();
+        for (int i = 0; i < 20; ++i)
+            panel.addFrame(sampleFrame(i * 500, 100 - i, 2.5, i % 5));
+        QTRY_VERIFY(panel.redrawCount() >= 1);
+        QTRY_COMPARE(panel.series(ChartPanel::QueueChart)->count(), 20);
+        QCOMPARE(panel.series(ChartPanel::QueueChart)->at(19), QPointF(9.5, 81));
+        QCOMPARE(panel.series(ChartPanel::ThroughputChart)->count(), 20);
+        QCOMPARE(panel.series(ChartPanel::WorkersChart)->at(3).y(), 3.0);
+    }
+
+    // However long the batch, a series holds at most one window of points.
+    void seriesStayBounded()
+    {
+        ChartPanel panel;
+        panel.setWindowSeconds(60);
+        panel.show();
+        Frame frame;
+        for (int i = 0; i < 10'000; ++i) {
+            PoolStats s;
+            s.timeMs = i * 100;
+            s.queued = i;
+            frame.samples.push_back(s);
+        }
+        panel.addFrame(frame);
+        QTRY_VERIFY(panel.series(ChartPanel::QueueChart)->count() > 0);
+        QVERIFY(panel.series(ChartPanel::QueueChart)->count() <= 60 * 4);
+        QCOMPARE(panel.series(ChartPanel::QueueChart)->points().last().y(), 9999.0);
+    }
+
+    // Frames at 200/s still redraw at most about ten times a second.
+    void redrawsAreRateLimited()
+    {
+        ChartPanel panel;
+        panel.show();
+        QElapsedTimer clock;
+        clock.start();
+        int i = 0;
+        while (clock.elapsed() < 1000) {
+            panel.addFrame(sampleFrame(i * 5, i, 1, 1));
+            ++i;
+            QTest::qWait(5);
+        }
+        const int redraws = panel.redrawCount();
+        QVERIFY2(redraws >= 3 && redraws <= 12,
+                 qPrintable(u"%1 redraws for %2 frames"_s.arg(redraws).arg(i)));
+    }
+
+    void hiddenPanelCatchesUpWhenShown()
+    {
+        ChartPanel panel;
+        panel.addFrame(sampleFrame(500, 3, 1, 1));
+        QTest::qWait(ChartPanel::kMinRedrawIntervalMs * 2);
+        QCOMPARE(panel.redrawCount(), 0);
+        panel.show();
+        QTRY_COMPARE(panel.series(ChartPanel::QueueChart)->count(), 1);
+    }
+
+    void histogramOfDurations()
+    {
+        ChartPanel panel;
+        panel.show();
+        Frame frame;
+        for (int i = 0; i < 1000; ++i)
+            frame.finishedDurationsMs.push_back(i % 10 == 0 ? 2000 : 100 + i % 50);
+        panel.addFrame(frame);
+        QTRY_VERIFY(panel.series(ChartPanel::DurationChart)->count() > 4);
+        double total = 0;
+        const QList<QPointF> outline = panel.series(ChartPanel::DurationChart)->points();
+        for (qsizetype i = 1; i + 1 < outline.size(); i += 2)
+            total += outline[i].y(); // each bin is two points at its height
+        QCOMPARE(total, 1000.0);
+    }
+
+    void exportsEachChartAsPng()
+    {
+        QTemporaryDir dir;
+        ChartPanel panel;
+        panel.resize(900, 600);
+        panel.show();
+        for (int i = 0; i < 40; ++i)
+            panel.addFrame(sampleFrame(i * 500, 200 - i * 5, i / 4.0, 4));
+        for (int c = 0; c < ChartPanel::ChartCount; ++c) {
+            const QString path = dir.filePath(u"chart%1.png"_s.arg(c));
+            QVERIFY(panel.exportPng(ChartPanel::Chart(c), path));
+            const QImage image(path);
+            QVERIFY(!image.isNull());
+            QCOMPARE(image.size(),
+                     panel.chartView(ChartPanel::Chart(c))->size() * panel.devicePixelRatio());
+        }
+    }
+};
+
+QTEST_MAIN(TestChartPanel)
+#include "tst_chartpanel.moc"

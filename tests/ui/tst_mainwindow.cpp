@@ -1,0 +1,413 @@
+#include "batchsession.h"
+#include "chartpanel.h"
+#include "joblog.h"
+#include "joblogexport.h"
+#include "mainwindow.h"
+#include "overviewbar.h"
+#include "taskfiltermodel.h"
+#include "taskmodel.h"
+#include "taskpanel.h"
+#include "testsupport.h"
+#include "workermodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QStyle>
+#include <QStyleFactory>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+
+namespace {
+
+BatchSpec sleepers(int tasks, int workers, const QString &seconds = u"30"_s)
+{
+    BatchSpec spec;
+    spec.name = u"sleepers"_s;
+    spec.command = { u"sleep"_s };
+    spec.inputs.kind = InputSpec::Kind::Args;
+    for (int i = 0; i < tasks; ++i)
+        spec.inputs.args << seconds;
+    spec.jobs = workers;
+    return spec;
+}
+
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2d, 0x2f, 0x33), base(0x1f, 0x21, 0x24), text(0xe6, 0xe6, 0xe6);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x27, 0x29, 0x2d));
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::red);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7a, 0xd6));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xff));
+    p.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+    p.setColor(QPalette::Mid, QColor(0x45, 0x47, 0x4b));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    return p;
+}
+
+QString screenshotDir()
+{
+    const QString build = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath());
+    const QString dir = build + u"/screenshots"_s;
+    QDir().mkpath(dir);
+    return dir;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        test::becomeSubreaper();
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(u"ShoalTests"_s);
+        QCoreApplication::setApplicationName(u"tst_mainwindow"_s);
+        QSettings().clear();
+        QApplication::setStyle(QStyleFactory::create(u"Fusion"_s));
+        m_lightPalette = QApplication::style()->standardPalette();
+        QApplication::setPalette(m_lightPalette);
+        QVERIFY(m_dir.isValid());
+    }
+
+    void cleanup()
+    {
+        m_window.reset();
+        QApplication::setPalette(m_lightPalette);
+        QCOMPARE(test::waitForNoChildren(), QStringList());
+    }
+
+    void emptyWindowOffersNewOpenAndRecent()
+    {
+        MainWindow &w = window();
+        QVERIFY(!w.session());
+        QVERIFY(w.findChild<QPushButton *>()); // the welcome page's buttons
+        QVERIFY(!w.overview()->pauseButton()->isEnabled());
+        QCOMPARE(w.windowTitle(), u"Shoal"_s);
+        QStringList shortcuts;
+        for (QAction *a : w.actions())
+            shortcuts << a->shortcut().toString();
+        for (const QString &key :
+             { u"Ctrl+N"_s, u"Ctrl+O"_s, u"Ctrl+S"_s, u"Space"_s, u"Ctrl+Q"_s })
+            QVERIFY2(shortcuts.contains(key), qPrintable(key));
+        QVERIFY(w.grab().save(screenshotDir() + u"/welcome.png"_s));
+    }
+
+    // The buttons drive a real pool: pause, resume, resize and cancel, checked in the engine.
+    void controlsDriveTheRunningPool()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(20, 2)));
+        BatchSession *s = w.session();
+        QTRY_COMPARE(s->stats().running, 2);
+        QTRY_VERIFY(w.overview()->pauseButton()->isEnabled());
+
+        QTest::mouseClick(w.overview()->pauseButton(), Qt::LeftButton);
+        QTRY_VERIFY(s->stats().paused);
+        QTRY_COMPARE(w.overview()->pauseButton()->text(), u"Resume"_s);
+        QTRY_COMPARE(w.workerModel()->worker(0).state, WorkerState::Paused);
+        QTest::mouseClick(w.overview()->pauseButton(), Qt::LeftButton);
+        QTRY_VERIFY(!s->stats().paused);
+        QTRY_COMPARE(w.workerModel()->worker(0).state, WorkerState::Busy);
+
+        // Grow with the spin box (Enter commits it), then shrink with the requeue policy.
+        QSpinBox *spin = w.overview()->workerSpin();
+        spin->setFocus();
+        spin->selectAll();
+        QTest::keyClicks(spin, u"4"_s);
+        QTest::keyClick(spin, Qt::Key_Return);
+        QTRY_COMPARE(s->stats().workers, 4);
+        QTRY_COMPARE(s->stats().running, 4);
+        QTRY_COMPARE(w.workerModel()->rowCount(), 4);
+        w.overview()->drainCombo()->setCurrentIndex(
+            w.overview()->drainCombo()->findData(int(DrainPolicy::Requeue)));
+        w.overview()->workerSlider()->setValue(1);
+        QTRY_COMPARE(s->stats().running, 1);
+        QTRY_COMPARE(w.workerModel()->rowCount(), 1);
+        QCOMPARE(s->stats().queued, 19);
+
+        QTest::mouseClick(w.overview()->cancelButton(), Qt::LeftButton);
+        QTRY_VERIFY(!s->isRunning());
+        QCOMPARE(s->stats().cancelled, 20);
+        QTRY_VERIFY(!w.overview()->cancelButton()->isEnabled());
+        QTRY_VERIFY(w.overview()->progressBar()->text().contains(u"20 of 20"_s));
+    }
+
+    void spaceTogglesPause()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(4, 2)));
+        QTRY_COMPARE(w.session()->stats().running, 2);
+        QTRY_VERIFY(w.overview()->pauseButton()->isEnabled());
+        w.workerView()->setFocus();
+        QTest::keyClick(w.workerView(), Qt::Key_Space);
+        QTRY_VERIFY(w.session()->stats().paused);
+        QTRY_VERIFY(!QTest::currentTestFailed() && w.overview()->isPaused());
+        QTest::keyClick(w.workerView(), Qt::Key_Space);
+        QTRY_VERIFY(!w.session()->stats().paused);
+    }
+
+    void retryFailedReruns()
+    {
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.command = { u"test -e {}"_s };
+        spec.inputs.kind = InputSpec::Kind::Args;
+        const QString flag = m_dir.filePath(u"flag"_s);
+        spec.inputs.args = { u"/"_s, flag, u"/"_s };
+        spec.jobs = 2;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.session()->stats().failed, 1);
+        QTRY_VERIFY(w.overview()->retryButton()->isEnabled());
+        QFile f(flag);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        QTest::mouseClick(w.overview()->retryButton(), Qt::LeftButton);
+        QTRY_COMPARE(w.session()->stats().succeeded, 3);
+        QTRY_COMPARE(w.taskModel()->task(1).state, TaskState::Succeeded);
+    }
+
+    void tasksFilterAndDetails()
+    {
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.command = { u"echo out-{}; echo err-{} >&2; exit {}"_s };
+        spec.shell = true;
+        spec.inputs.kind = InputSpec::Kind::Args;
+        for (int i = 0; i < 12; ++i)
+            spec.inputs.args << QString::number(i % 4 == 3 ? 3 : 0);
+        spec.jobs = 3;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.session()->stats().failed, 3);
+        QTRY_COMPARE(w.taskModel()->rowCount(), 12);
+        QTRY_COMPARE(w.taskModel()->task(11).state, TaskState::Failed);
+
+        TaskPanel *panel = w.taskPanel();
+        QAbstractItemModelTester tester(panel->proxy(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        panel->stateCombo()->setCurrentIndex(
+            panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Failed)));
+        QCOMPARE(panel->proxy()->rowCount(), 3);
+        panel->stateCombo()->setCurrentIndex(
+            panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Succeeded)));
+        QCOMPARE(panel->proxy()->rowCount(), 9);
+        panel->stateCombo()->setCurrentIndex(0);
+        QTest::keyClicks(panel->filterEdit(), u"3"_s);
+        QTRY_COMPARE(panel->proxy()->rowCount(), 3);
+        panel->filterEdit()->clear();
+        QTRY_COMPARE(panel->proxy()->rowCount(), 12);
+
+        // Selecting a failed task shows its command and both streams.
+        panel->view()->selectRow(3);
+        QTRY_COMPARE(panel->commandView()->text(), u"echo out-3; echo err-3 >&2; exit 3"_s);
+        QCOMPARE(panel->stdoutView()->toPlainText(), u"out-3\n"_s);
+        QCOMPARE(panel->stderrView()->toPlainText(), u"err-3\n"_s);
+
+        // The joblog export is GNU's format: its header, then one row per task that ran.
+        const QString joblog = m_dir.filePath(u"tasks.joblog"_s);
+        QVERIFY(writeJoblog(joblog, *w.taskModel(), *w.session()).ok());
+        QFile log(joblog);
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = log.readAll().split('\n');
+        QCOMPARE(lines.value(0) + '\n', JoblogWriter::header());
+        QCOMPARE(lines.size(), 1 + 12 + 1); // the header, 12 rows, the final newline
+        int failures = 0;
+        for (const QByteArray &line : lines.mid(1, 12)) {
+            const QList<QByteArray> columns = line.split('\t');
+            QCOMPARE(columns.size(), 9);
+            QCOMPARE(columns[1], ":");
+            const qint64 seq = columns[0].toLongLong();
+            QCOMPARE(columns[5], "6"); // Receive: "out-N\n"
+            QCOMPARE(columns[6], seq % 4 == 0 ? "3" : "0");
+            QCOMPARE(columns[8],
+                     u"echo out-{}; echo err-{} >&2; exit {}"_s
+                         .replace(u"{}"_s, w.taskModel()->task(int(seq - 1)).input)
+                         .toUtf8());
+            QVERIFY(qAbs(columns[2].toDouble() - double(QDateTime::currentSecsSinceEpoch())) < 120);
+            failures += columns[6] == "3";
+        }
+        QCOMPARE(failures, 3);
+    }
+
+    void malformedBatchFileShowsAnErrorAndKeepsTheWindowUsable()
+    {
+        MainWindow &w = window();
+        const QString bad = m_dir.filePath(u"broken.shoal.json"_s);
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{ \"command\": \"echo\", \n  \"inputs\": [1, 2,, ] }");
+        f.close();
+        QVERIFY(!w.openBatchFile(bad));
+        QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
+        QVERIFY2(w.currentPrompt()->text().contains(bad), qPrintable(w.currentPrompt()->text()));
+        QVERIFY(w.currentPrompt()->text().contains(u":2:"_s)); // the line
+        QVERIFY(!w.session());
+        QTest::mouseClick(w.currentPrompt()->button(QMessageBox::Ok), Qt::LeftButton);
+        QTRY_VERIFY(!w.currentPrompt());
+
+        // Still usable: a good file opens and runs.
+        const QString good = m_dir.filePath(u"good.shoal.json"_s);
+        BatchSpec spec = sleepers(1, 1, u"0"_s);
+        QVERIFY(saveBatchFile(good, spec).ok());
+        QVERIFY(w.openBatchFile(good));
+        QVERIFY(w.session());
+        QTRY_COMPARE(w.session()->stats().succeeded, 1);
+        QCOMPARE(w.recentFiles().value(0), QFileInfo(good).absoluteFilePath());
+    }
+
+    void missingProgramShowsAnError()
+    {
+        MainWindow &w = window();
+        BatchSpec spec = sleepers(2, 1);
+        spec.command = { u"/nonexistent/program"_s };
+        QVERIFY(w.startBatch(spec)); // the spec is fine: the engine finds the program missing
+        QTRY_VERIFY(w.currentPrompt()
+                    && w.currentPrompt()->text().contains(u"/nonexistent/program"_s));
+        QVERIFY(!w.session());
+        QVERIFY(!w.overview()->pauseButton()->isEnabled());
+        // A spec that cannot even be prepared says so at once.
+        spec.command = { u"echo {nope}"_s };
+        QVERIFY(!w.startBatch(spec));
+        QVERIFY(w.currentPrompt()->text().contains(u"{nope}"_s));
+    }
+
+    void dropABatchFileToOpenIt()
+    {
+        MainWindow &w = window();
+        const QString path = m_dir.filePath(u"dropped.shoal.json"_s);
+        QVERIFY(saveBatchFile(path, sleepers(2, 1, u"0"_s)).ok());
+        QMimeData mime;
+        mime.setUrls({ QUrl::fromLocalFile(path) });
+        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &drop);
+        QVERIFY(w.session());
+        QCOMPARE(w.session()->filePath(), QFileInfo(path).absoluteFilePath());
+        QTRY_COMPARE(w.session()->stats().succeeded, 2);
+    }
+
+    void closingWhileRunningAsksFirst()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(6, 2)));
+        QTRY_COMPARE(w.session()->stats().running, 2);
+        QVERIFY(!w.close()); // asked, not closed
+        QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
+        QVERIFY(w.isVisible());
+        // "Keep Running": the batch goes on.
+        QPushButton *keep = nullptr;
+        for (QAbstractButton *b : w.currentPrompt()->buttons()) {
+            if (w.currentPrompt()->buttonRole(b) == QMessageBox::RejectRole)
+                keep = qobject_cast<QPushButton *>(b);
+        }
+        QVERIFY(keep);
+        QTest::mouseClick(keep, Qt::LeftButton);
+        QTRY_VERIFY(!w.currentPrompt());
+        QVERIFY(w.isVisible());
+        QVERIFY(w.session()->isRunning());
+        // Now cancel it and quit.
+        QVERIFY(!w.close());
+        QTRY_VERIFY(w.currentPrompt());
+        QAbstractButton *yes = nullptr;
+        for (QAbstractButton *b : w.currentPrompt()->buttons()) {
+            if (w.currentPrompt()->buttonRole(b) == QMessageBox::DestructiveRole)
+                yes = b;
+        }
+        QVERIFY(yes);
+        QTest::mouseClick(yes, Qt::LeftButton);
+        QTRY_VERIFY(!w.isVisible());
+        QVERIFY(!w.session());
+        QVERIFY(QSettings().contains(u"window/geometry"_s));
+    }
+
+    void demoBatchIsBundled()
+    {
+        auto spec = parseBatchJson(MainWindow::demoBatchJson(), u"demo.shoal.json"_s);
+        QVERIFY2(spec.ok(), spec.ok() ? "" : qPrintable(spec.error()));
+        auto inputs = resolveInputs(spec->inputs);
+        QVERIFY(inputs.ok());
+        QCOMPARE(inputs->size(), 300);
+        QVERIFY(spec->shell);
+        QCOMPARE(spec->jobs, 4);
+    }
+
+    // Renders the window during the running demo batch, in a light and a dark palette.
+    void screenshotsOfARunningBatch()
+    {
+        MainWindow &w = window();
+        w.resize(1400, 900);
+        QVERIFY(w.openDemo());
+        BatchSession *s = w.session();
+        QVERIFY(s);
+        QTRY_VERIFY_WITH_TIMEOUT(s->stats().failed >= 3 && s->stats().succeeded >= 60, 30000);
+        QTRY_VERIFY(w.chartPanel()->series(ChartPanel::QueueChart)->count() >= 4);
+        QTRY_VERIFY(w.chartPanel()->series(ChartPanel::DurationChart)->count() > 0);
+        // Show a failed task's output in the details pane.
+        const int failedRow = 6; // the demo fails every task with n % 20 == 7
+        QTRY_COMPARE(w.taskModel()->task(failedRow).state, TaskState::Failed);
+        w.taskPanel()->view()->selectRow(failedRow);
+        QTRY_VERIFY(!w.taskPanel()->stderrView()->toPlainText().isEmpty());
+        QCoreApplication::sendPostedEvents(); // pending layouts, before the picture
+
+        const QString light = screenshotDir() + u"/mainwindow.png"_s;
+        QVERIFY(w.grab().save(light));
+        QApplication::setPalette(darkPalette());
+        const int redraws = w.chartPanel()->redrawCount();
+        QTRY_VERIFY(w.chartPanel()->redrawCount() > redraws); // a frame in the new colours
+        QCoreApplication::sendPostedEvents();
+        const QString dark = screenshotDir() + u"/mainwindow-dark.png"_s;
+        QVERIFY(w.grab().save(dark));
+        qInfo("screenshots: %s %s", qPrintable(light), qPrintable(dark));
+    }
+
+private:
+    MainWindow &window()
+    {
+        m_window = std::make_unique<MainWindow>();
+        m_window->show();
+        if (!QTest::qWaitForWindowExposed(m_window.get()))
+            qWarning("the window was not exposed");
+        return *m_window;
+    }
+
+    std::unique_ptr<MainWindow> m_window;
+    QTemporaryDir m_dir;
+    QPalette m_lightPalette;
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

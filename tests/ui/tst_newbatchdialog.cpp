@@ -1,0 +1,195 @@
+#include "batchfile.h"
+#include "newbatchdialog.h"
+#include "testsupport.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+
+namespace {
+
+void chooseInputs(NewBatchDialog &dialog, InputSpec::Kind kind)
+{
+    dialog.inputKindCombo()->setCurrentIndex(dialog.inputKindCombo()->findData(int(kind)));
+}
+
+} // namespace
+
+class TestNewBatchDialog : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void startsValidWithARange()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        QTest::keyClicks(dialog.commandEdit(), u"echo {#} {}"_s);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(dialog.commandError()->isHidden());
+        QCOMPARE(dialog.inputCount()->text(), u"100 inputs"_s);
+        const QStringList preview = dialog.preview()->toPlainText().split(u'\n');
+        QCOMPARE(preview.value(0), u"echo 1 1"_s);
+        QCOMPARE(preview.value(4), u"echo 5 5"_s);
+        QCOMPARE(preview.value(5), u"… and 95 more"_s);
+    }
+
+    void invalidInputIsShownBesideTheField_data()
+    {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<int>("inputKind");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("commandError");
+        QTest::addColumn<QString>("inputError");
+        const int file = int(InputSpec::Kind::File), folder = int(InputSpec::Kind::Folder),
+                  range = int(InputSpec::Kind::Range);
+        QTest::newRow("empty command")
+            << u"  "_s << range << QString() << u"Enter the command"_s << QString();
+        QTest::newRow("unknown placeholder") << u"gzip {foo}"_s << range << QString()
+                                             << u"unknown placeholder '{foo}'"_s << QString();
+        QTest::newRow("missing file") << u"gzip"_s << file << u"/nonexistent/inputs.txt"_s
+                                      << QString() << u"/nonexistent/inputs.txt"_s;
+        QTest::newRow("no file chosen")
+            << u"gzip"_s << file << QString() << QString() << u"Choose the file"_s;
+        QTest::newRow("missing folder") << u"gzip"_s << folder << u"/nonexistent/dir"_s << QString()
+                                        << u"'/nonexistent/dir' does not exist"_s;
+    }
+
+    void invalidInputIsShownBesideTheField()
+    {
+        QFETCH(QString, command);
+        QFETCH(int, inputKind);
+        QFETCH(QString, path);
+        QFETCH(QString, commandError);
+        QFETCH(QString, inputError);
+        NewBatchDialog dialog;
+        dialog.show();
+        chooseInputs(dialog, InputSpec::Kind(inputKind));
+        (inputKind == int(InputSpec::Kind::File) ? dialog.fileEdit() : dialog.folderEdit())
+            ->setText(path);
+        QTest::keyClicks(dialog.commandEdit(), command);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QVERIFY(!dialog.isValid());
+        if (QByteArrayView(QTest::currentDataTag()) == "unknown placeholder") {
+            const QString dir
+                = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath()) + u"/screenshots"_s;
+            QDir().mkpath(dir);
+            QVERIFY(dialog.grab().save(dir + u"/newbatch-error.png"_s));
+        }
+        if (!commandError.isEmpty()) {
+            QVERIFY(dialog.commandError()->isVisible());
+            QVERIFY2(dialog.commandError()->text().contains(commandError),
+                     qPrintable(dialog.commandError()->text()));
+        } else {
+            QVERIFY(dialog.commandError()->isHidden());
+        }
+        if (!inputError.isEmpty()) {
+            QVERIFY(dialog.inputError()->isVisible());
+            QVERIFY2(dialog.inputError()->text().contains(inputError),
+                     qPrintable(dialog.inputError()->text()));
+        }
+        // Fixing the fields enables Start and clears the messages.
+        dialog.commandEdit()->setText(u"gzip {}"_s);
+        chooseInputs(dialog, InputSpec::Kind::Range);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(dialog.commandError()->isHidden());
+        QVERIFY(dialog.inputError()->isHidden());
+    }
+
+    void previewExpandsPlaceholders()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        chooseInputs(dialog, InputSpec::Kind::Lines);
+        dialog.linesEdit()->setPlainText(u"/data/photo one.jpg\n/data/b.png\n"_s);
+        dialog.commandEdit()->setText(u"convert {} {/.}.webp {%}"_s);
+        dialog.workersSpin()->setValue(4);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QCOMPARE(dialog.preview()->toPlainText(),
+                 u"convert '/data/photo one.jpg' 'photo one.webp' 1\n"
+                 "convert /data/b.png b.webp 2"_s);
+        const QString dir
+            = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath()) + u"/screenshots"_s;
+        QDir().mkpath(dir);
+        QVERIFY(dialog.grab().save(dir + u"/newbatch.png"_s));
+        // Shell mode quotes substituted values for the shell and shows the script.
+        dialog.shellCheck()->setChecked(true);
+        dialog.commandEdit()->setText(u"echo {} | wc -c"_s);
+        QTRY_COMPARE(dialog.preview()->toPlainText().section(u'\n', 0, 0),
+                     u"echo '/data/photo one.jpg' | wc -c"_s);
+        QCOMPARE(dialog.inputCount()->text(), u"2 inputs"_s);
+    }
+
+    void folderAndPattern()
+    {
+        const QString folder = m_dir.filePath(u"pics"_s);
+        QVERIFY(QDir().mkpath(folder));
+        for (const QString &name : { u"a.jpg"_s, u"b.jpg"_s, u"c.txt"_s }) {
+            QFile f(folder + u'/' + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        NewBatchDialog dialog;
+        dialog.show();
+        chooseInputs(dialog, InputSpec::Kind::Folder);
+        dialog.folderEdit()->setText(folder);
+        dialog.patternEdit()->setText(u"*.jpg"_s);
+        dialog.commandEdit()->setText(u"echo {/}"_s);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QCOMPARE(dialog.inputCount()->text(), u"2 inputs"_s);
+        QCOMPARE(dialog.preview()->toPlainText(), u"echo a.jpg\necho b.jpg"_s);
+        // A pattern that matches nothing: nothing would run.
+        dialog.patternEdit()->setText(u"*.gif"_s);
+        QTRY_VERIFY(!dialog.inputError()->isHidden());
+        QVERIFY(!dialog.startButton()->isEnabled());
+    }
+
+    void savesALoadableBatchFile()
+    {
+        NewBatchDialog dialog;
+        chooseInputs(dialog, InputSpec::Kind::Range);
+        dialog.rangeFrom()->setValue(5);
+        dialog.rangeTo()->setValue(50);
+        dialog.rangeStep()->setValue(5);
+        dialog.commandEdit()->setText(u"sleep {}"_s);
+        dialog.workersSpin()->setValue(3);
+        dialog.validate();
+        QVERIFY(dialog.isValid());
+        QCOMPARE(dialog.inputCount()->text(), u"10 inputs"_s);
+        const QString path = m_dir.filePath(u"naps.shoal.json"_s);
+        QVERIFY(dialog.saveTo(path).ok());
+        auto loaded = loadBatchFile(path);
+        QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+        QCOMPARE(loaded->name, u"naps"_s);
+        QCOMPARE(loaded->command, QStringList { u"sleep {}"_s });
+        QCOMPARE(loaded->inputs.kind, InputSpec::Kind::Range);
+        QCOMPARE(loaded->inputs.from, 5);
+        QCOMPARE(loaded->inputs.step, 5);
+        QCOMPARE(loaded->jobs, 3);
+
+        // And it loads back into the dialog.
+        NewBatchDialog again;
+        again.setSpec(*loaded);
+        QVERIFY(again.isValid());
+        QCOMPARE(again.preview()->toPlainText().section(u'\n', 0, 0), u"sleep 5"_s);
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_MAIN(TestNewBatchDialog)
+#include "tst_newbatchdialog.moc"

@@ -1,0 +1,311 @@
+#include "batchsession.h"
+#include "enginefeed.h"
+#include "taskfiltermodel.h"
+#include "taskmodel.h"
+#include "testsupport.h"
+
+#include <QAbstractItemModelTester>
+#include <QBuffer>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+
+namespace {
+
+std::vector<TaskInfo> queuedTasks(int count)
+{
+    std::vector<TaskInfo> tasks;
+    for (int i = 0; i < count; ++i) {
+        TaskInfo t;
+        t.id = i;
+        t.input = u"input-%1.txt"_s.arg(i);
+        tasks.push_back(t);
+    }
+    return tasks;
+}
+
+Event taskEvent(quint64 seq, Event::Type type, TaskId task, TaskState state, int slot = 1)
+{
+    Event e;
+    e.seq = seq;
+    e.type = type;
+    e.task = task;
+    e.slot = slot;
+    e.attempt = 1;
+    e.taskState = state;
+    if (type == Event::Type::TaskFinished) {
+        e.exit = state == TaskState::Succeeded ? ExitStatus::exited(0) : ExitStatus::exited(2);
+        e.durationMs = 10 + task;
+        e.stdoutData = "out\n";
+    }
+    return e;
+}
+
+} // namespace
+
+class TestTaskModel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { test::becomeSubreaper(); }
+    void cleanup() { QCOMPARE(test::waitForNoChildren(), QStringList()); }
+
+    void resetFromSnapshot()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto tasks = queuedTasks(3);
+        tasks[1].state = TaskState::Failed;
+        tasks[1].attempts = 2;
+        tasks[1].slot = 4;
+        tasks[1].durationMs = 1500;
+        tasks[1].exit = ExitStatus::signaled(9);
+        model.reset(tasks);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.index(1, TaskModel::SeqColumn).data().toLongLong(), 2);
+        QCOMPARE(model.index(1, TaskModel::InputColumn).data().toString(), u"input-1.txt"_s);
+        QCOMPARE(model.index(1, TaskModel::StateColumn).data().toString(), u"failed"_s);
+        QCOMPARE(model.index(1, TaskModel::WorkerColumn).data().toInt(), 4);
+        QCOMPARE(model.index(1, TaskModel::AttemptsColumn).data().toInt(), 2);
+        QCOMPARE(model.index(1, TaskModel::DurationColumn).data().toString(), u"1.50 s"_s);
+        QCOMPARE(model.index(1, TaskModel::ExitColumn).data().toString(), u"killed by SIGKILL"_s);
+        QVERIFY(
+            model.index(1, TaskModel::StateColumn).data(Qt::ForegroundRole).canConvert<QColor>());
+        QCOMPARE(model.index(0, TaskModel::DurationColumn).data().toString(), QString());
+        QCOMPARE(model.index(2, 0).data(TaskModel::TaskIdRole).toLongLong(), 2);
+    }
+
+    void burstOfEventsIsCoalesced_data()
+    {
+        QTest::addColumn<int>("stride");
+        QTest::addColumn<int>("maxSignals");
+        QTest::newRow("contiguous tasks") << 1 << 1;
+        QTest::newRow("scattered tasks") << 7 << 32;
+    }
+
+    // 10,000 task events (start + finish of 5,000 tasks) in one frame: a handful of dataChanged.
+    void burstOfEventsIsCoalesced()
+    {
+        QFETCH(int, stride);
+        QFETCH(int, maxSignals);
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.reset(queuedTasks(5000 * stride));
+        EngineFeed feed;
+        feed.setInterval(60'000);
+        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        quint64 seq = 0;
+        QList<Event> batch;
+        for (int i = 0; i < 5000; ++i) {
+            const TaskId id = TaskId(i) * stride;
+            batch << taskEvent(++seq, Event::Type::TaskStarted, id, TaskState::Running);
+            batch << taskEvent(++seq, Event::Type::TaskFinished, id,
+                               i % 10 ? TaskState::Succeeded : TaskState::Failed);
+            if (batch.size() >= 200)
+                feed.addEvents(std::exchange(batch, {}));
+        }
+        feed.addEvents(batch);
+        feed.flush();
+        QVERIFY2(changed.count() <= maxSignals, qPrintable(QString::number(changed.count())));
+        QVERIFY(changed.count() >= 1);
+        QCOMPARE(reset.count(), 0);
+        for (const auto &args : changed)
+            QVERIFY(args.at(2).value<QList<int>>().contains(Qt::DisplayRole));
+        QCOMPARE(model.task(0).state, TaskState::Failed);
+        QCOMPARE(model.task(stride).state, TaskState::Succeeded);
+        QCOMPARE(model.task(stride).receivedBytes, 4);
+    }
+
+    void addedTasksArriveInOneInsert()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setInputSource([](TaskId id) { return u"late-%1"_s.arg(id); });
+        model.reset(queuedTasks(2));
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        Frame frame;
+        frame.addedTasks = { { 2, 9 }, { 10, 11 } };
+        TaskChange started;
+        started.task = 10;
+        started.state = TaskState::Running;
+        frame.taskChanges.push_back(started);
+        model.applyFrame(frame);
+        QCOMPARE(inserted.count(), 1);
+        QCOMPARE(model.rowCount(), 12);
+        QCOMPARE(model.task(11).input, u"late-11"_s);
+        QCOMPARE(model.task(10).state, TaskState::Running);
+    }
+
+    // Service workers report tasks in TaskBatch events: starts and ends apart, ordered per task
+    // by attempt.
+    void taskBatchEvents()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.reset(queuedTasks(3));
+        auto batch = std::make_shared<TaskBatch>();
+        batch->outputs = "r1";
+        batch->started = { { 0, 1, 1 }, { 1, 2, 1 }, { 0, 1, 2 } };
+        batch->finished = { { 0, 1, 1, TaskState::Retrying, ExitStatus::exited(1), 5, 0, 0 },
+                            { 1, 2, 1, TaskState::Succeeded, ExitStatus::exited(0), 7, 0, 2 } };
+        Event e;
+        e.seq = 1;
+        e.type = Event::Type::TaskBatch;
+        e.batch = batch;
+        EngineFeed feed;
+        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        Frame seen;
+        connect(&feed, &EngineFeed::frameReady, this, [&](const Frame &f) { seen = f; });
+        feed.addEvents({ e });
+        feed.flush();
+        QCOMPARE(model.task(0).state, TaskState::Running);
+        QCOMPARE(model.task(0).attempts, 2);
+        QCOMPARE(model.task(1).state, TaskState::Succeeded);
+        QCOMPARE(model.task(1).durationMs, 7);
+        QCOMPARE(model.task(1).receivedBytes, 2);
+        QCOMPARE(model.task(2).state, TaskState::Queued);
+        QCOMPARE(seen.finishedDurationsMs, std::vector<qint64> { 7 });
+    }
+
+    void filterByStateAndText()
+    {
+        TaskModel model;
+        auto tasks = queuedTasks(40);
+        for (auto &t : tasks) {
+            t.attempts = 1;
+            t.state = t.id % 4 == 0 ? TaskState::Failed
+                : t.id % 4 == 1     ? TaskState::TimedOut
+                : t.id % 4 == 2     ? TaskState::Succeeded
+                                    : TaskState::Running;
+        }
+        model.reset(tasks);
+        TaskFilterModel proxy;
+        QAbstractItemModelTester tester(&proxy,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setSourceModel(&model);
+        QCOMPARE(proxy.rowCount(), 40);
+        proxy.setStateGroup(TaskFilterModel::StateGroup::Failed);
+        QCOMPARE(proxy.rowCount(), 20); // failed and timed out
+        proxy.setFilterFixedString(u"INPUT-1"_s); // 1, 10..19; failed ones: 1 12 13 16 17
+        QCOMPARE(proxy.rowCount(), 5);
+        proxy.setStateGroup(TaskFilterModel::StateGroup::All);
+        QCOMPARE(proxy.rowCount(), 11);
+
+        // Rows follow state changes while filtered.
+        proxy.setFilterFixedString(QString());
+        proxy.setStateGroup(TaskFilterModel::StateGroup::Succeeded);
+        QCOMPARE(proxy.rowCount(), 10);
+        Frame frame;
+        TaskChange done;
+        done.type = Event::Type::TaskFinished;
+        done.task = 3;
+        done.state = TaskState::Succeeded;
+        done.attempt = 1;
+        done.exit = ExitStatus::exited(0);
+        frame.taskChanges.push_back(done);
+        model.applyFrame(frame);
+        QCOMPARE(proxy.rowCount(), 11);
+
+        // Sorting by a number column sorts numerically.
+        proxy.setStateGroup(TaskFilterModel::StateGroup::All);
+        proxy.sort(TaskModel::SeqColumn, Qt::DescendingOrder);
+        QCOMPARE(proxy.index(0, TaskModel::SeqColumn).data().toLongLong(), 40);
+        QCOMPARE(proxy.index(39, TaskModel::SeqColumn).data().toLongLong(), 1);
+    }
+
+    void exportsCsv()
+    {
+        TaskModel model;
+        auto tasks = queuedTasks(2);
+        tasks[0].input = u"a, \"quoted\" input"_s;
+        tasks[0].state = TaskState::Succeeded;
+        tasks[0].attempts = 1;
+        tasks[0].slot = 2;
+        tasks[0].durationMs = 1234;
+        tasks[0].exit = ExitStatus::exited(0);
+        model.reset(tasks);
+        QBuffer buffer;
+        buffer.open(QIODevice::WriteOnly);
+        QVERIFY(model.writeCsv(&buffer));
+        const QList<QByteArray> lines = buffer.data().split('\n');
+        QCOMPARE(lines.value(0),
+                 "seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome");
+        QCOMPARE(lines.value(1), "1,\"a, \"\"quoted\"\" input\",succeeded,2,1,1.234,0,,exit 0");
+        QCOMPARE(lines.value(2), "2,input-1.txt,queued,,0,,,,");
+    }
+
+    // The model ends in the states the engine reports, through the real event path.
+    void followsARealPool()
+    {
+        BatchSpec spec;
+        spec.command = { u"exit {}"_s };
+        spec.shell = true;
+        spec.inputs.kind = InputSpec::Kind::Args;
+        for (int i = 0; i < 30; ++i)
+            spec.inputs.args << QString::number(i % 3 == 0 ? 1 : 0);
+        spec.jobs = 3;
+        BatchSession session(spec, {});
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        connect(&session, &BatchSession::started, &model,
+                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
+        connect(&session, &BatchSession::failed, this,
+                [](const QString &error) { QFAIL(qPrintable(error)); });
+        bool finished = false;
+        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        connect(session.feed(), &EngineFeed::frameReady, this,
+                [&](const Frame &f) { finished |= f.batchFinished; });
+        QVERIFY(session.start().ok());
+        QTRY_VERIFY(finished);
+        const PoolSnapshot final = session.snapshot();
+        QCOMPARE(model.rowCount(), 30);
+        for (const TaskInfo &t : final.tasks) {
+            QCOMPARE(model.task(int(t.id)).state, t.state);
+            QCOMPARE(model.task(int(t.id)).exit.code, t.exit.code);
+            QCOMPARE(model.task(int(t.id)).attempts, t.attempts);
+        }
+        QCOMPARE(model.task(0).state, TaskState::Failed);
+        QCOMPARE(model.task(1).state, TaskState::Succeeded);
+    }
+
+    void followsAServicePool()
+    {
+        BatchSpec spec;
+        spec.service.program = { u"/bin/sh"_s, u"-c"_s, u"while read l; do echo \"r$l\"; done"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 500;
+        spec.jobs = 2;
+        BatchSession session(spec, {});
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        connect(&session, &BatchSession::started, &model,
+                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
+        connect(&session, &BatchSession::failed, this,
+                [](const QString &error) { QFAIL(qPrintable(error)); });
+        bool finished = false;
+        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        connect(session.feed(), &EngineFeed::frameReady, this,
+                [&](const Frame &f) { finished |= f.batchFinished; });
+        QVERIFY(session.start().ok());
+        QTRY_VERIFY(finished);
+        for (int row = 0; row < 500; ++row)
+            QCOMPARE(model.task(row).state, TaskState::Succeeded);
+        QCOMPARE(model.task(41).receivedBytes, 3); // "r42"
+        QVERIFY(session.commandOf(0).contains(u"<<<"_s));
+    }
+};
+
+QTEST_MAIN(TestTaskModel)
+#include "tst_taskmodel.moc"

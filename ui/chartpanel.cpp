@@ -1,0 +1,357 @@
+#include "chartpanel.h"
+
+#include <QAction>
+#include <QAreaSeries>
+#include <QChart>
+#include <QChartView>
+#include <QEvent>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+constexpr int kHistogramBins = 24;
+constexpr int kHistogramIntervalMs = 500;
+// Stats arrive every 500 ms; other stats-bearing events (pause, resize) add a few more.
+constexpr int kSamplesPerSecond = 4;
+
+// 1, 2 or 5 times a power of ten, at least value: steps and ranges people read at a glance.
+double niceCeiling(double value)
+{
+    if (value <= 0)
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (double m : { 1.0, 2.0, 5.0, 10.0 }) {
+        if (m * magnitude >= value)
+            return m * magnitude;
+    }
+    return 10 * magnitude;
+}
+
+// Ticks on round numbers (multiples of a 1-2-5 step from 0), whatever the visible range.
+void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks)
+{
+    // Each call relays out the ticks: order them so that no intermediate state pairs a wide
+    // range with a fine step (thousands of tick items).
+    const double step = niceCeiling((to - from) / maxTicks);
+    axis->setTickAnchor(0);
+    if (step >= axis->tickInterval()) {
+        axis->setTickInterval(step);
+        axis->setRange(from, to);
+    } else {
+        axis->setRange(from, to);
+        axis->setTickInterval(step);
+    }
+}
+
+QColor seriesColor(ChartPanel::Chart chart)
+{
+    switch (chart) {
+    case ChartPanel::QueueChart:
+        return QColor(0xe6, 0x7e, 0x22);
+    case ChartPanel::ThroughputChart:
+        return QColor(0x34, 0x98, 0xdb);
+    case ChartPanel::WorkersChart:
+        return QColor(0x2e, 0xa0, 0x43);
+    case ChartPanel::DurationChart:
+    case ChartPanel::ChartCount:
+        break;
+    }
+    return QColor(0x9b, 0x59, 0xb6);
+}
+
+} // namespace
+
+ChartPanel::ChartPanel(QWidget *parent)
+    : QWidget(parent)
+{
+    auto *grid = new QGridLayout(this);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setSpacing(4);
+    for (int c = 0; c < ChartCount; ++c) {
+        buildChart(Chart(c));
+        grid->addWidget(m_charts[size_t(c)].view, c / 2, c % 2);
+    }
+    resetRings();
+    applyPalette();
+
+    // Single-shot and armed by new data only: a slow redraw stretches the interval instead of
+    // queueing redraws, and an idle batch costs nothing.
+    m_redrawTimer.setSingleShot(true);
+    m_redrawTimer.setInterval(kMinRedrawIntervalMs);
+    connect(&m_redrawTimer, &QTimer::timeout, this, &ChartPanel::redraw);
+}
+
+ChartPanel::~ChartPanel() = default;
+
+QString ChartPanel::titleOf(Chart chart)
+{
+    switch (chart) {
+    case QueueChart:
+        return tr("Queue depth");
+    case ThroughputChart:
+        return tr("Throughput (tasks/s)");
+    case WorkersChart:
+        return tr("Busy workers (dashed: pool size)");
+    case DurationChart:
+        return tr("Task durations");
+    case ChartCount:
+        break;
+    }
+    return {};
+}
+
+void ChartPanel::buildChart(Chart which)
+{
+    ChartParts &parts = m_charts[size_t(which)];
+    parts.chart = new QChart;
+    parts.chart->setAnimationOptions(QChart::NoAnimation);
+    parts.chart->setTitle(titleOf(which));
+    parts.chart->setMargins(QMargins(2, 2, 2, 2));
+    parts.chart->setBackgroundRoundness(0);
+    parts.chart->legend()->hide();
+
+    parts.series = new QLineSeries(parts.chart);
+    parts.x = new QValueAxis(parts.chart);
+    parts.y = new QValueAxis(parts.chart);
+    parts.x->setLabelFormat(which == DurationChart ? u"%.3g s"_s : u"%.0f s"_s);
+    parts.y->setLabelFormat(which == ThroughputChart ? u"%.3g"_s : u"%.0f"_s);
+    parts.x->setTickType(QValueAxis::TicksDynamic);
+    parts.y->setTickType(QValueAxis::TicksDynamic);
+    setRoundRange(parts.x, 0, which == DurationChart ? 1 : 30, 6);
+    setRoundRange(parts.y, 0, 1, 4);
+    parts.chart->addAxis(parts.x, Qt::AlignBottom);
+    parts.chart->addAxis(parts.y, Qt::AlignLeft);
+
+    if (which == DurationChart) {
+        m_histogramArea = new QAreaSeries(parts.series);
+        parts.chart->addSeries(m_histogramArea);
+        m_histogramArea->attachAxis(parts.x);
+        m_histogramArea->attachAxis(parts.y);
+        parts.y->setTitleText(tr("tasks"));
+    } else {
+        parts.chart->addSeries(parts.series);
+        parts.series->attachAxis(parts.x);
+        parts.series->attachAxis(parts.y);
+    }
+    if (which == WorkersChart) {
+        m_sizeSeries = new QLineSeries(parts.chart);
+        m_sizeSeries->setName(tr("pool size"));
+        parts.series->setName(tr("busy"));
+        parts.chart->addSeries(m_sizeSeries);
+        m_sizeSeries->attachAxis(parts.x);
+        m_sizeSeries->attachAxis(parts.y);
+    }
+
+    parts.view = new QChartView(parts.chart, this);
+    parts.view->setRenderHint(QPainter::Antialiasing);
+    parts.view->setMinimumSize(220, 160);
+    parts.view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *exportAction = new QAction(tr("Export as PNG…"), parts.view);
+    connect(exportAction, &QAction::triggered, this, [this, which] { exportWithDialog(which); });
+    parts.view->addAction(exportAction);
+    parts.view->setToolTip(tr("Right-click to export this chart as PNG"));
+}
+
+void ChartPanel::resetRings()
+{
+    const qsizetype capacity = qsizetype(m_windowSeconds) * kSamplesPerSecond;
+    m_queue = RollingSeries(capacity);
+    m_rate = RollingSeries(capacity);
+    m_busy = RollingSeries(capacity);
+    m_size = RollingSeries(capacity);
+}
+
+void ChartPanel::setWindowSeconds(int seconds)
+{
+    m_windowSeconds = qMax(10, seconds);
+    resetRings();
+    m_dirty = true;
+    scheduleRedraw();
+}
+
+void ChartPanel::clear()
+{
+    resetRings();
+    m_durationsMs.clear();
+    m_histogramClock.invalidate();
+    m_nowSeconds = 0;
+    m_dirty = m_histogramDirty = true;
+    scheduleRedraw();
+}
+
+void ChartPanel::addFrame(const Frame &frame)
+{
+    for (const PoolStats &s : frame.samples) {
+        const double t = double(s.timeMs) / 1000.0;
+        m_queue.append({ t, double(s.queued) });
+        m_rate.append({ t, s.throughput });
+        m_busy.append({ t, double(s.busyWorkers) });
+        m_size.append({ t, double(s.workers) });
+        m_nowSeconds = qMax(m_nowSeconds, t);
+        m_dirty = true;
+    }
+    if (!frame.finishedDurationsMs.empty()) {
+        m_durationsMs.insert(m_durationsMs.end(), frame.finishedDurationsMs.begin(),
+                             frame.finishedDurationsMs.end());
+        m_histogramDirty = true;
+    }
+    scheduleRedraw();
+}
+
+void ChartPanel::scheduleRedraw()
+{
+    if ((m_dirty || m_histogramDirty) && isVisible() && !m_redrawTimer.isActive())
+        m_redrawTimer.start();
+}
+
+void ChartPanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    scheduleRedraw(); // catch up with what arrived while hidden
+}
+
+void ChartPanel::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
+}
+
+void ChartPanel::redraw()
+{
+    ++m_redraws;
+    if (m_dirty) {
+        m_dirty = false;
+        const double from = qMax(0.0, m_nowSeconds - m_windowSeconds);
+        const double to = qMax(m_nowSeconds, from + 30.0);
+        const std::array<std::pair<Chart, const RollingSeries *>, 3> lines {
+            { { QueueChart, &m_queue }, { ThroughputChart, &m_rate }, { WorkersChart, &m_busy } }
+        };
+        for (const auto &[chart, ring] : lines) {
+            ChartParts &parts = m_charts[size_t(chart)];
+            parts.series->replace(ring->points());
+            setRoundRange(parts.x, from, to, 6);
+            double top = ring->maxY(from);
+            if (chart == WorkersChart)
+                top = qMax(top, m_size.maxY(from));
+            setRoundRange(parts.y, 0, niceCeiling(top * 1.1), 5);
+        }
+        m_sizeSeries->replace(m_size.points());
+    }
+    // Durations arrive with every frame; the histogram's shape changes slowly, so it is
+    // redrawn at a calmer pace than the tick.
+    if (m_histogramDirty
+        && (!m_histogramClock.isValid() || m_histogramClock.elapsed() >= kHistogramIntervalMs)) {
+        m_histogramDirty = false;
+        m_histogramClock.start();
+        redrawHistogram();
+    }
+    if (m_histogramDirty)
+        scheduleRedraw();
+}
+
+void ChartPanel::redrawHistogram()
+{
+    ChartParts &parts = m_charts[DurationChart];
+    if (m_durationsMs.empty()) {
+        parts.series->clear();
+        setRoundRange(parts.x, 0, 1, 6);
+        setRoundRange(parts.y, 0, 1, 4);
+        return;
+    }
+    const qint64 longest = *std::max_element(m_durationsMs.begin(), m_durationsMs.end());
+    const double binSeconds = niceCeiling(qMax(0.001, double(longest) / 1000.0 / kHistogramBins));
+    const int bins = qMin(kHistogramBins, int(double(longest) / 1000.0 / binSeconds) + 1);
+    std::vector<int> counts(size_t(bins), 0);
+    for (qint64 ms : m_durationsMs)
+        ++counts[size_t(qMin(bins - 1, int(double(ms) / 1000.0 / binSeconds)))];
+    // A step outline: the area under it reads as bars without a category axis.
+    QList<QPointF> outline;
+    outline.reserve(2 * bins + 2);
+    outline.append({ 0, 0 });
+    for (int i = 0; i < bins; ++i) {
+        outline.append({ i * binSeconds, double(counts[size_t(i)]) });
+        outline.append({ (i + 1) * binSeconds, double(counts[size_t(i)]) });
+    }
+    outline.append({ bins * binSeconds, 0 });
+    parts.series->replace(outline);
+    setRoundRange(parts.x, 0, bins * binSeconds, 6);
+    setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1),
+                  5);
+}
+
+void ChartPanel::applyPalette()
+{
+    const QPalette pal = palette();
+    const bool dark = pal.color(QPalette::Base).lightness() < 128;
+    const QColor text = pal.color(QPalette::Text);
+    QColor grid = pal.color(QPalette::Text);
+    grid.setAlphaF(0.15f);
+    QColor axisLine = pal.color(QPalette::Text);
+    axisLine.setAlphaF(0.4f);
+    for (int c = 0; c < ChartCount; ++c) {
+        ChartParts &parts = m_charts[size_t(c)];
+        parts.chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+        parts.chart->setBackgroundBrush(pal.color(QPalette::Base));
+        parts.chart->setBackgroundPen(QPen(pal.color(QPalette::Mid)));
+        parts.chart->setTitleBrush(text);
+        QFont titleFont = font();
+        titleFont.setBold(true);
+        parts.chart->setTitleFont(titleFont);
+        parts.chart->legend()->setLabelColor(text);
+        for (QValueAxis *axis : { parts.x, parts.y }) {
+            axis->setLabelsBrush(text);
+            axis->setTitleBrush(text);
+            axis->setGridLineColor(grid);
+            axis->setLinePenColor(axisLine);
+            axis->setLabelsFont(font());
+        }
+        const QColor color = seriesColor(Chart(c));
+        if (c == DurationChart) {
+            QColor fill = color;
+            fill.setAlphaF(0.55f);
+            m_histogramArea->setBrush(fill);
+            m_histogramArea->setPen(QPen(color, 1.5));
+        } else {
+            parts.series->setPen(QPen(color, 2));
+        }
+        parts.view->setBackgroundBrush(pal.color(QPalette::Window));
+    }
+    QPen sizePen(pal.color(QPalette::Text), 1.2, Qt::DashLine);
+    m_sizeSeries->setPen(sizePen);
+}
+
+bool ChartPanel::exportPng(Chart chart, const QString &path)
+{
+    if (m_dirty || m_histogramDirty) {
+        m_histogramClock.invalidate();
+        redraw(); // the file shows what is known now, not the last tick
+    }
+    return m_charts[size_t(chart)].view->grab().save(path, "PNG");
+}
+
+void ChartPanel::exportWithDialog(Chart chart)
+{
+    QString name = titleOf(chart).toLower();
+    name = name.left(name.indexOf(u" ("_s)).replace(u' ', u'-') + u".png"_s;
+    const QString path
+        = QFileDialog::getSaveFileName(this, tr("Export Chart"), name, tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    if (!exportPng(chart, path))
+        QMessageBox::warning(this, tr("Export Chart"),
+                             tr("Could not write the image '%1'.").arg(path));
+}
+
+} // namespace shoal

@@ -1,0 +1,153 @@
+#include "enginefeed.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace shoal {
+
+bool Frame::isEmpty() const
+{
+    return taskChanges.empty() && addedTasks.empty() && workers.empty() && removedWorkers.empty()
+        && samples.empty() && messages.isEmpty() && !hasStats && !batchFinished;
+}
+
+EngineFeed::EngineFeed(QObject *parent)
+    : QObject(parent)
+{
+    m_timer.setSingleShot(true);
+    m_timer.setInterval(100);
+    connect(&m_timer, &QTimer::timeout, this, &EngineFeed::flush);
+}
+
+void EngineFeed::addEvents(const QList<Event> &events)
+{
+    for (const Event &e : events) {
+        if (e.seq <= m_appliedSeq)
+            continue; // already part of the snapshot
+        m_appliedSeq = e.seq;
+        fold(e);
+    }
+    if (!m_frame.isEmpty() && !m_timer.isActive())
+        m_timer.start();
+}
+
+void EngineFeed::flush()
+{
+    m_timer.stop();
+    if (m_frame.isEmpty())
+        return;
+    const Frame frame = std::exchange(m_frame, {});
+    Q_EMIT frameReady(frame);
+}
+
+void EngineFeed::fold(const Event &e)
+{
+    auto change = [&](TaskState state) {
+        TaskChange c;
+        c.type = e.type;
+        c.task = e.task;
+        c.slot = e.slot;
+        c.attempt = e.attempt;
+        c.state = state;
+        c.timeMs = e.timeMs;
+        m_frame.taskChanges.push_back(c);
+        return &m_frame.taskChanges.back();
+    };
+    auto takeStats = [&] {
+        m_frame.hasStats = true;
+        m_frame.stats = e.stats;
+        m_frame.samples.push_back(e.stats);
+    };
+
+    switch (e.type) {
+    case Event::Type::TasksAdded:
+        m_frame.addedTasks.emplace_back(e.task, e.lastTask);
+        break;
+    case Event::Type::TaskStarted:
+        change(TaskState::Running);
+        break;
+    case Event::Type::TaskFinished: {
+        TaskChange *c = change(e.taskState);
+        c->exit = e.exit;
+        c->durationMs = e.durationMs;
+        c->receivedBytes = e.stdoutData.size();
+        if (isTerminal(e.taskState) && e.attempt > 0)
+            m_frame.finishedDurationsMs.push_back(e.durationMs);
+        break;
+    }
+    case Event::Type::TaskRequeued:
+        change(TaskState::Queued);
+        break;
+    case Event::Type::TaskPaused:
+        change(TaskState::Paused);
+        break;
+    case Event::Type::TaskResumed:
+        change(TaskState::Running);
+        break;
+    case Event::Type::WorkerChanged:
+        m_frame.workers[e.worker.slot] = e.worker;
+        break;
+    case Event::Type::WorkerRemoved:
+        m_frame.workers.erase(e.slot);
+        m_frame.removedWorkers.insert(e.slot);
+        break;
+    case Event::Type::PoolPaused:
+    case Event::Type::PoolResumed:
+    case Event::Type::PoolResized:
+    case Event::Type::Stats:
+        takeStats();
+        break;
+    case Event::Type::BatchFinished:
+        takeStats();
+        m_frame.batchFinished = true;
+        break;
+    case Event::Type::Message:
+        m_frame.messages << e.text;
+        break;
+    case Event::Type::TaskBatch:
+        if (e.batch)
+            foldBatch(*e.batch, e.timeMs);
+        break;
+    }
+}
+
+void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
+{
+    // A batch lists starts and ends apart; per task, attempts order them (a task may end an
+    // attempt and start the next within one batch).
+    std::vector<TaskChange> changes;
+    changes.reserve(batch.started.size() + batch.finished.size());
+    for (const TaskBatch::Started &s : batch.started) {
+        TaskChange c;
+        c.type = Event::Type::TaskStarted;
+        c.task = s.task;
+        c.slot = s.slot;
+        c.attempt = s.attempt;
+        c.state = TaskState::Running;
+        c.timeMs = timeMs;
+        changes.push_back(c);
+    }
+    for (const TaskBatch::Finished &f : batch.finished) {
+        TaskChange c;
+        c.type = Event::Type::TaskFinished;
+        c.task = f.task;
+        c.slot = f.slot;
+        c.attempt = f.attempt;
+        c.state = f.state;
+        c.exit = f.exit;
+        c.timeMs = timeMs;
+        c.durationMs = f.durationMs;
+        c.receivedBytes = f.length;
+        changes.push_back(c);
+        if (isTerminal(f.state) && f.attempt > 0)
+            m_frame.finishedDurationsMs.push_back(f.durationMs);
+    }
+    std::stable_sort(changes.begin(), changes.end(), [](const TaskChange &a, const TaskChange &b) {
+        const bool aStarted = a.type == Event::Type::TaskStarted,
+                   bStarted = b.type == Event::Type::TaskStarted;
+        return std::tie(a.task, a.attempt, bStarted) < std::tie(b.task, b.attempt, aStarted);
+    });
+    m_frame.taskChanges.insert(m_frame.taskChanges.end(), changes.begin(), changes.end());
+}
+
+} // namespace shoal

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "events.h"
+
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+
+#include <map>
+#include <set>
+#include <vector>
+
+namespace shoal {
+
+// One task event, reduced to what the window keeps about a task.
+struct TaskChange
+{
+    Event::Type type = Event::Type::TaskStarted;
+    TaskId task = -1;
+    int slot = 0;
+    int attempt = 0;
+    TaskState state = TaskState::Queued;
+    ExitStatus exit;
+    qint64 timeMs = 0;
+    qint64 durationMs = 0;
+    qint64 receivedBytes = 0; // TaskFinished: stdout size, the joblog's Receive column
+};
+
+// What changed in the pool since the last frame. Workers keep only their latest state; task
+// changes keep their order (a frame's models apply them all, then signal once per range).
+struct Frame
+{
+    std::vector<TaskChange> taskChanges;
+    std::vector<std::pair<TaskId, TaskId>> addedTasks; // [first, last] ranges, in order
+    std::map<int, WorkerInfo> workers; // slot -> latest
+    std::set<int> removedWorkers; // slots that left (a slot may also be in workers: reused)
+    std::vector<PoolStats> samples; // every stats-bearing event, oldest first
+    std::vector<qint64> finishedDurationsMs; // attempts that ended a task
+    QStringList messages;
+    bool hasStats = false;
+    PoolStats stats; // the latest
+    bool batchFinished = false;
+
+    bool isEmpty() const;
+};
+
+// Folds the engine's event batches into frames and hands out at most one frame per interval
+// (about 100 ms), so the models and charts change a few times a second at any event rate.
+// The tick is single-shot and armed by the first event after a frame: an idle pool costs
+// nothing, and a slow frame stretches the interval instead of queueing ticks.
+class EngineFeed : public QObject
+{
+    Q_OBJECT
+public:
+    explicit EngineFeed(QObject *parent = nullptr);
+
+    // Events up to this seq are already in the snapshot the window rendered.
+    void setSnapshotSeq(quint64 seq) { m_appliedSeq = seq; }
+    void setInterval(int ms) { m_timer.setInterval(ms); }
+    int interval() const { return m_timer.interval(); }
+    bool hasPending() const { return !m_frame.isEmpty(); }
+
+    void addEvents(const QList<shoal::Event> &events);
+    // Emits the pending frame now (also what the tick does).
+    void flush();
+
+Q_SIGNALS:
+    void frameReady(const shoal::Frame &frame);
+
+private:
+    void fold(const Event &event);
+    void foldBatch(const TaskBatch &batch, qint64 timeMs);
+
+    Frame m_frame;
+    QTimer m_timer;
+    quint64 m_appliedSeq = 0;
+};
+
+} // namespace shoal
+
+Q_DECLARE_METATYPE(shoal::Frame)

@@ -1,0 +1,138 @@
+#pragma once
+
+#include "batchfile.h"
+#include "enginefeed.h"
+
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
+
+#include <functional>
+#include <memory>
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QSplitter;
+class QStackedWidget;
+class QSystemTrayIcon;
+class QTableView;
+
+namespace shoal {
+
+class BatchSession;
+class ChartPanel;
+class OverviewBar;
+class TaskModel;
+class TaskPanel;
+class WorkerModel;
+
+// Shoal's window: a welcome page without a batch; with one, the overview strip, the workers
+// table beside the charts, and the tasks table with the selected task's output. Questions and
+// errors use window-modal boxes opened without a nested event loop, so nothing blocks the
+// engine's frames (or a test).
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Loads and starts a batch file; a malformed one shows an error and returns false.
+    bool openBatchFile(const QString &path);
+    // Starts the bundled demo batch.
+    bool openDemo();
+    // Starts a batch (after asking, if one is running, whether to cancel it).
+    void startBatchConfirmed(const BatchSpec &spec, const QString &filePath = {});
+    // Starts a batch now, replacing any other; false (and an error box) if its spec is wrong.
+    // The engine starts in its thread: batchStarted follows, or an error box.
+    bool startBatch(const BatchSpec &spec, const QString &filePath = {});
+
+    BatchSession *session() const { return m_session.get(); }
+    OverviewBar *overview() const { return m_overview; }
+    WorkerModel *workerModel() const { return m_workerModel; }
+    TaskModel *taskModel() const { return m_taskModel; }
+    TaskPanel *taskPanel() const { return m_taskPanel; }
+    ChartPanel *chartPanel() const { return m_charts; }
+    QTableView *workerView() const { return m_workerView; }
+    // The question or error box currently open, if any.
+    QMessageBox *currentPrompt() const { return m_prompt; }
+    QStringList recentFiles() const;
+
+    static QByteArray demoBatchJson();
+    // Registers the icon and the demo (resources of a static library need it); idempotent.
+    static void loadResources();
+
+Q_SIGNALS:
+    void batchStarted();
+    void frameApplied();
+    void batchFinished();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    QWidget *createWelcomePage();
+    QWidget *createDashboard();
+    void onSessionStarted(const shoal::PoolSnapshot &snapshot);
+    void applyFrame(const shoal::Frame &frame);
+    void onBatchFinished(const PoolStats &stats);
+    void closeSession();
+    void updateActions();
+    void updateTitle();
+    void refreshTaskDetails();
+    void showWorkerMenu(const QPoint &pos);
+    void togglePause();
+    void newBatch();
+    void openWithDialog();
+    void saveBatchAs();
+    void exportCsv();
+    void exportJoblog();
+    void addRecentFile(const QString &path);
+    void updateRecentFiles();
+    void readSettings();
+    void writeSettings();
+    void showError(const QString &title, const QString &text);
+    void ask(const QString &title, const QString &text, const QString &yesText,
+             std::function<void()> onYes);
+    void notify(const QString &title, const QString &text);
+
+    std::unique_ptr<BatchSession> m_session;
+    PoolStats m_lastStats;
+    bool m_closeConfirmed = false;
+
+    QStackedWidget *m_stack = nullptr;
+    QWidget *m_welcome = nullptr;
+    QWidget *m_dashboard = nullptr;
+    QListWidget *m_recentList = nullptr;
+    QLabel *m_recentLabel = nullptr;
+    OverviewBar *m_overview = nullptr;
+    QSplitter *m_mainSplitter = nullptr;
+    QSplitter *m_topSplitter = nullptr;
+    QTableView *m_workerView = nullptr;
+    WorkerModel *m_workerModel = nullptr;
+    TaskModel *m_taskModel = nullptr;
+    TaskPanel *m_taskPanel = nullptr;
+    ChartPanel *m_charts = nullptr;
+    QSystemTrayIcon *m_tray = nullptr;
+    QPointer<QMessageBox> m_prompt;
+
+    QAction *m_newAction = nullptr;
+    QAction *m_openAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QAction *m_demoAction = nullptr;
+    QAction *m_exportCsvAction = nullptr;
+    QAction *m_exportJoblogAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_pauseAction = nullptr;
+    QAction *m_cancelAction = nullptr;
+    QAction *m_retryAction = nullptr;
+    QMenu *m_recentMenu = nullptr;
+};
+
+} // namespace shoal

@@ -1,0 +1,434 @@
+#include "newbatchdialog.h"
+
+#include "commandtemplate.h"
+#include "humanformat.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QThread>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <limits>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+constexpr int kMaxSpin = 2'000'000'000;
+
+QLabel *makeErrorLabel(QWidget *parent)
+{
+    auto *label = new QLabel(parent);
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::PlainText);
+    // Red that reads on light and dark backgrounds alike.
+    label->setStyleSheet(u"color: #e0443e;"_s);
+    label->hide();
+    return label;
+}
+
+QWidget *withBrowse(QLineEdit *edit, QToolButton **button, QWidget *parent)
+{
+    auto *row = new QWidget(parent);
+    auto *layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(edit, 1);
+    *button = new QToolButton(row);
+    (*button)->setText(NewBatchDialog::tr("Browse…"));
+    layout->addWidget(*button);
+    return row;
+}
+
+// A page of the inputs stack that keeps its fields at the top when the stack is taller.
+QWidget *topAligned(QWidget *content)
+{
+    auto *page = new QWidget(content->parentWidget());
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(content);
+    layout->addStretch(1);
+    return page;
+}
+
+QSpinBox *makeSpin(int min, int max, int value, QWidget *parent)
+{
+    auto *spin = new QSpinBox(parent);
+    spin->setRange(min, max);
+    spin->setValue(value);
+    return spin;
+}
+
+} // namespace
+
+NewBatchDialog::NewBatchDialog(QWidget *parent)
+    : QDialog(parent)
+{
+    setWindowTitle(tr("New Batch"));
+
+    m_name = new QLineEdit(this);
+    m_name->setPlaceholderText(tr("optional"));
+    m_command = new QLineEdit(this);
+    m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_command->setPlaceholderText(tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
+    m_command->setToolTip(
+        tr("Placeholders: {} input, {.} without extension, {/} basename, {//} dirname, "
+           "{/.} basename without extension, {#} task number, {%} worker slot. "
+           "Without any placeholder the input is appended."));
+    m_shell = new QCheckBox(tr("Run with /bin/sh -c (inputs quoted for the shell)"), this);
+    m_commandError = makeErrorLabel(this);
+
+    m_inputKind = new QComboBox(this);
+    m_inputKind->addItem(tr("Lines from a file"), int(InputSpec::Kind::File));
+    m_inputKind->addItem(tr("Files in a folder"), int(InputSpec::Kind::Folder));
+    m_inputKind->addItem(tr("Pasted lines"), int(InputSpec::Kind::Lines));
+    m_inputKind->addItem(tr("A number range"), int(InputSpec::Kind::Range));
+    m_inputPages = new QStackedWidget(this);
+
+    QToolButton *browseFileButton = nullptr;
+    QToolButton *browseFolderButton = nullptr;
+    m_file = new QLineEdit(this);
+    m_file->setPlaceholderText(tr("a text file, one input per line"));
+    m_inputPages->addWidget(topAligned(withBrowse(m_file, &browseFileButton, this)));
+
+    auto *folderPage = new QWidget(this);
+    auto *folderLayout = new QFormLayout(folderPage);
+    folderLayout->setContentsMargins(0, 0, 0, 0);
+    m_folder = new QLineEdit(folderPage);
+    m_pattern = new QLineEdit(u"*"_s, folderPage);
+    m_recursive = new QCheckBox(tr("Include subfolders"), folderPage);
+    folderLayout->addRow(tr("Folder:"), withBrowse(m_folder, &browseFolderButton, folderPage));
+    folderLayout->addRow(tr("Pattern:"), m_pattern);
+    folderLayout->addRow(QString(), m_recursive);
+    m_inputPages->addWidget(topAligned(folderPage));
+
+    m_lines = new QPlainTextEdit(this);
+    m_lines->setPlaceholderText(tr("one input per line"));
+    m_lines->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_inputPages->addWidget(m_lines);
+
+    auto *rangePage = new QWidget(this);
+    auto *rangeLayout = new QHBoxLayout(rangePage);
+    rangeLayout->setContentsMargins(0, 0, 0, 0);
+    m_from = makeSpin(-kMaxSpin, kMaxSpin, 1, rangePage);
+    m_to = makeSpin(-kMaxSpin, kMaxSpin, 100, rangePage);
+    m_step = makeSpin(-kMaxSpin, kMaxSpin, 1, rangePage);
+    rangeLayout->addWidget(new QLabel(tr("From"), rangePage));
+    rangeLayout->addWidget(m_from, 1);
+    rangeLayout->addWidget(new QLabel(tr("to"), rangePage));
+    rangeLayout->addWidget(m_to, 1);
+    rangeLayout->addWidget(new QLabel(tr("step"), rangePage));
+    rangeLayout->addWidget(m_step, 1);
+    m_inputPages->addWidget(topAligned(rangePage));
+    m_inputError = makeErrorLabel(this);
+    m_inputCount = new QLabel(this);
+
+    m_workers = makeSpin(1, 100000, qMax(1, QThread::idealThreadCount()), this);
+    m_retries = makeSpin(1, 1000, 1, this);
+    m_retries->setToolTip(tr("Attempts in all for each task (GNU parallel's --retries)"));
+    m_timeout = new QDoubleSpinBox(this);
+    m_timeout->setRange(0, 7 * 24 * 3600);
+    m_timeout->setDecimals(1);
+    m_timeout->setSuffix(tr(" s"));
+    m_timeout->setSpecialValueText(tr("none"));
+    m_drain = new QComboBox(this);
+    for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause })
+        m_drain->addItem(nameOf(p), int(p));
+
+    m_preview = new QPlainTextEdit(this);
+    m_preview->setReadOnly(true);
+    m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_preview->setPlaceholderText(
+        tr("The first commands appear here once the command and its inputs are valid."));
+    m_preview->setFixedHeight(m_preview->fontMetrics().lineSpacing() * (kPreviewCommands + 1) + 12);
+
+    m_buttons = new QDialogButtonBox(this);
+    m_startButton = m_buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);
+    m_startButton->setDefault(true);
+    m_saveButton = m_buttons->addButton(tr("Save As…"), QDialogButtonBox::ActionRole);
+    m_buttons->addButton(QDialogButtonBox::Cancel);
+
+    // Layout: the command, the inputs, the policy, the preview.
+    auto *commandBox = new QGroupBox(tr("Command"), this);
+    auto *commandLayout = new QVBoxLayout(commandBox);
+    commandLayout->addWidget(m_command);
+    commandLayout->addWidget(m_commandError);
+    commandLayout->addWidget(m_shell);
+
+    auto *inputBox = new QGroupBox(tr("Inputs"), this);
+    auto *inputLayout = new QVBoxLayout(inputBox);
+    inputLayout->addWidget(m_inputKind);
+    inputLayout->addWidget(m_inputPages);
+    inputLayout->addWidget(m_inputError);
+    inputLayout->addWidget(m_inputCount);
+
+    auto *poolBox = new QGroupBox(tr("Pool"), this);
+    auto *poolLayout = new QFormLayout(poolBox);
+    poolLayout->addRow(tr("Workers:"), m_workers);
+    poolLayout->addRow(tr("Attempts:"), m_retries);
+    poolLayout->addRow(tr("Timeout:"), m_timeout);
+    poolLayout->addRow(tr("On shrink:"), m_drain);
+
+    auto *previewBox = new QGroupBox(tr("Preview"), this);
+    auto *previewLayout = new QVBoxLayout(previewBox);
+    previewLayout->addWidget(m_preview);
+
+    auto *top = new QFormLayout;
+    top->addRow(tr("Name:"), m_name);
+    auto *middle = new QHBoxLayout;
+    middle->addWidget(inputBox, 2);
+    middle->addWidget(poolBox, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(commandBox);
+    layout->addLayout(middle, 1);
+    layout->addWidget(previewBox);
+    m_saveError = makeErrorLabel(this);
+    layout->addWidget(m_saveError);
+    layout->addWidget(m_buttons);
+    resize(760, 620);
+
+    // Validation reads files and folders: once typing pauses, not on every key.
+    m_validateTimer.setSingleShot(true);
+    m_validateTimer.setInterval(150);
+    connect(&m_validateTimer, &QTimer::timeout, this, &NewBatchDialog::validate);
+    for (QLineEdit *edit : { m_command, m_file, m_folder, m_pattern })
+        connect(edit, &QLineEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
+    connect(m_lines, &QPlainTextEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
+    for (QSpinBox *spin : { m_from, m_to, m_step, m_workers })
+        connect(spin, &QSpinBox::valueChanged, this, &NewBatchDialog::scheduleValidation);
+    connect(m_shell, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
+    connect(m_recursive, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
+    connect(m_inputKind, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_inputPages->setCurrentIndex(index);
+        scheduleValidation();
+    });
+    connect(browseFileButton, &QToolButton::clicked, this, &NewBatchDialog::browseFile);
+    connect(browseFolderButton, &QToolButton::clicked, this, &NewBatchDialog::browseFolder);
+    connect(m_startButton, &QPushButton::clicked, this, [this] {
+        validate();
+        if (m_valid)
+            accept();
+    });
+    connect(m_saveButton, &QPushButton::clicked, this, &NewBatchDialog::saveWithDialog);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    m_inputKind->setCurrentIndex(m_inputKind->findData(int(InputSpec::Kind::Range)));
+    validate();
+}
+
+void NewBatchDialog::scheduleValidation()
+{
+    m_startButton->setEnabled(false); // until the edit is checked
+    m_validateTimer.start();
+}
+
+void NewBatchDialog::setBaseDir(const QString &dir)
+{
+    m_baseDir = dir;
+    scheduleValidation();
+}
+
+void NewBatchDialog::setSpec(const BatchSpec &spec)
+{
+    m_name->setText(spec.name);
+    m_command->setText(spec.command.size() == 1 ? spec.command.front()
+                           : spec.shell         ? spec.command.join(u' ')
+                                                : shellJoin(spec.command));
+    m_shell->setChecked(spec.shell);
+    const InputSpec &in = spec.inputs;
+    const InputSpec::Kind kind
+        = in.kind == InputSpec::Kind::Args ? InputSpec::Kind::Lines : in.kind;
+    m_inputKind->setCurrentIndex(m_inputKind->findData(int(kind)));
+    switch (in.kind) {
+    case InputSpec::Kind::File:
+        m_file->setText(in.path);
+        break;
+    case InputSpec::Kind::Folder:
+        m_folder->setText(in.path);
+        m_pattern->setText(in.pattern);
+        m_recursive->setChecked(in.recursive);
+        break;
+    case InputSpec::Kind::Args:
+    case InputSpec::Kind::Lines:
+        m_lines->setPlainText(in.args.join(u'\n'));
+        break;
+    case InputSpec::Kind::Range:
+        m_from->setValue(int(qBound(qint64(-kMaxSpin), in.from, qint64(kMaxSpin))));
+        m_to->setValue(int(qBound(qint64(-kMaxSpin), in.to, qint64(kMaxSpin))));
+        m_step->setValue(int(qBound(qint64(-kMaxSpin), in.step, qint64(kMaxSpin))));
+        break;
+    }
+    if (spec.jobs > 0)
+        m_workers->setValue(spec.jobs);
+    m_retries->setValue(spec.retries);
+    m_timeout->setValue(spec.timeoutSeconds);
+    m_drain->setCurrentIndex(m_drain->findData(int(spec.drain)));
+    validate();
+}
+
+BatchSpec NewBatchDialog::spec() const
+{
+    BatchSpec spec;
+    spec.name = m_name->text().trimmed();
+    spec.command = { m_command->text() };
+    spec.shell = m_shell->isChecked();
+    InputSpec &in = spec.inputs;
+    in.kind = InputSpec::Kind(m_inputKind->currentData().toInt());
+    switch (in.kind) {
+    case InputSpec::Kind::File:
+        in.path = m_file->text().trimmed();
+        break;
+    case InputSpec::Kind::Folder:
+        in.path = m_folder->text().trimmed();
+        in.pattern = m_pattern->text().trimmed().isEmpty() ? u"*"_s : m_pattern->text().trimmed();
+        in.recursive = m_recursive->isChecked();
+        break;
+    case InputSpec::Kind::Args:
+    case InputSpec::Kind::Lines: {
+        QString text = m_lines->toPlainText();
+        if (text.endsWith(u'\n'))
+            text.chop(1);
+        in.args = text.isEmpty() ? QStringList() : text.split(u'\n');
+        break;
+    }
+    case InputSpec::Kind::Range:
+        in.from = m_from->value();
+        in.to = m_to->value();
+        in.step = m_step->value();
+        break;
+    }
+    spec.jobs = m_workers->value();
+    spec.retries = m_retries->value();
+    spec.timeoutSeconds = m_timeout->value();
+    spec.drain = DrainPolicy(m_drain->currentData().toInt());
+    return spec;
+}
+
+void NewBatchDialog::showError(QLabel *label, const QString &error)
+{
+    label->setText(error);
+    label->setVisible(!error.isEmpty());
+}
+
+Result<QStringList> NewBatchDialog::previewInputs(qint64 *count) const
+{
+    InputSpec in = spec().inputs;
+    if (in.kind == InputSpec::Kind::File && in.path.isEmpty())
+        return Error { tr("Choose the file that holds the inputs.") };
+    if (in.kind == InputSpec::Kind::Folder && in.path.isEmpty())
+        return Error { tr("Choose the folder whose files are the inputs.") };
+    if (in.kind == InputSpec::Kind::Range) {
+        // A range is counted, not listed: only the first few values are made.
+        if (in.step == 0)
+            return Error { tr("The step must not be 0.") };
+        const bool empty = in.step > 0 ? in.to < in.from : in.to > in.from;
+        *count = empty ? 0 : (in.to - in.from) / in.step + 1;
+        const qint64 shown = qMin<qint64>(*count, kPreviewCommands);
+        in.to = in.from + (shown - 1) * in.step;
+        if (shown == 0)
+            return QStringList();
+    }
+    auto inputs = resolveInputs(in, m_baseDir);
+    if (inputs && in.kind != InputSpec::Kind::Range)
+        *count = inputs->size();
+    return inputs;
+}
+
+void NewBatchDialog::validate()
+{
+    m_validateTimer.stop();
+    const BatchSpec s = spec();
+    QString commandError;
+    Result<CommandTemplate> command = Error { QString() };
+    if (s.command.join(QString()).trimmed().isEmpty()) {
+        commandError = tr("Enter the command to run for each input.");
+    } else {
+        command = CommandTemplate::parse(s.command, s.shell);
+        if (!command)
+            commandError = command.error();
+    }
+    showError(m_commandError, commandError);
+
+    qint64 count = 0;
+    const auto inputs = previewInputs(&count);
+    showError(m_inputError, inputs ? QString() : inputs.error());
+    m_inputCount->setText(inputs ? countOf(count, tr("input"), tr("inputs")) : QString());
+    if (inputs && count == 0)
+        showError(m_inputError, tr("There are no inputs: nothing would run."));
+
+    QStringList lines;
+    if (command && inputs) {
+        const QStringList &values = *inputs;
+        for (qsizetype i = 0; i < qMin<qsizetype>(values.size(), kPreviewCommands); ++i) {
+            const int slot = int(i % qMax(1, m_workers->value())) + 1;
+            lines << command->display(command->expand(values[i], i + 1, slot));
+        }
+        if (count > kPreviewCommands)
+            lines << tr("… and %1 more").arg(count - kPreviewCommands);
+    }
+    m_preview->setPlainText(lines.join(u'\n'));
+    m_valid = command && inputs && count > 0;
+    m_startButton->setEnabled(m_valid);
+    m_saveButton->setEnabled(command.ok());
+}
+
+Result<void> NewBatchDialog::saveTo(const QString &path)
+{
+    BatchSpec s = spec();
+    if (s.name.isEmpty()) {
+        QString base = QFileInfo(path).fileName();
+        base.chop(base.endsWith(u".shoal.json"_s) ? 11 : QFileInfo(path).suffix().size() + 1);
+        s.name = base;
+    }
+    return saveBatchFile(path, s);
+}
+
+void NewBatchDialog::saveWithDialog()
+{
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save Batch"),
+        m_name->text().isEmpty() ? u"batch.shoal.json"_s : m_name->text() + u".shoal.json"_s,
+        tr("Shoal batches (*.shoal.json);;JSON files (*.json)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(u".json"_s))
+        path += u".shoal.json"_s;
+    const auto saved = saveTo(path);
+    showError(m_saveError, saved ? QString() : saved.error());
+}
+
+void NewBatchDialog::browseFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Inputs File"), m_file->text());
+    if (!path.isEmpty())
+        m_file->setText(path);
+}
+
+void NewBatchDialog::browseFolder()
+{
+    const QString path
+        = QFileDialog::getExistingDirectory(this, tr("Inputs Folder"), m_folder->text());
+    if (!path.isEmpty())
+        m_folder->setText(path);
+}
+
+} // namespace shoal

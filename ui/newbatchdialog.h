@@ -1,0 +1,100 @@
+#pragma once
+
+#include "batchfile.h"
+
+#include <QDialog>
+#include <QTimer>
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QStackedWidget;
+
+namespace shoal {
+
+// Composes a batch: a command template, where its inputs come from, and the pool's policy,
+// with a live preview of the first commands. Errors appear under the field at fault and Start
+// stays disabled until they are fixed. Save writes the batch as *.shoal.json.
+class NewBatchDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    explicit NewBatchDialog(QWidget *parent = nullptr);
+
+    void setSpec(const BatchSpec &spec);
+    BatchSpec spec() const;
+    // Where relative input paths resolve from (a loaded batch file's folder); empty: current
+    // folder.
+    void setBaseDir(const QString &dir);
+
+    bool isValid() const { return m_valid; }
+    bool isValidationPending() const { return m_validateTimer.isActive(); }
+    // Validates and refreshes the preview now (it also happens shortly after each edit).
+    void validate();
+    Result<void> saveTo(const QString &path);
+
+    QLineEdit *commandEdit() const { return m_command; }
+    QCheckBox *shellCheck() const { return m_shell; }
+    QComboBox *inputKindCombo() const { return m_inputKind; }
+    QLineEdit *fileEdit() const { return m_file; }
+    QLineEdit *folderEdit() const { return m_folder; }
+    QLineEdit *patternEdit() const { return m_pattern; }
+    QPlainTextEdit *linesEdit() const { return m_lines; }
+    QSpinBox *rangeFrom() const { return m_from; }
+    QSpinBox *rangeTo() const { return m_to; }
+    QSpinBox *rangeStep() const { return m_step; }
+    QSpinBox *workersSpin() const { return m_workers; }
+    QLabel *commandError() const { return m_commandError; }
+    QLabel *inputError() const { return m_inputError; }
+    QPlainTextEdit *preview() const { return m_preview; }
+    QLabel *inputCount() const { return m_inputCount; }
+    QPushButton *startButton() const { return m_startButton; }
+    QPushButton *saveButton() const { return m_saveButton; }
+
+    static constexpr int kPreviewCommands = 5;
+
+private:
+    void scheduleValidation();
+    void saveWithDialog();
+    void browseFile();
+    void browseFolder();
+    static void showError(QLabel *label, const QString &error);
+    Result<QStringList> previewInputs(qint64 *count) const;
+
+    QLineEdit *m_name;
+    QLineEdit *m_command;
+    QCheckBox *m_shell;
+    QLabel *m_commandError;
+    QComboBox *m_inputKind;
+    QStackedWidget *m_inputPages;
+    QLineEdit *m_file;
+    QLineEdit *m_folder;
+    QLineEdit *m_pattern;
+    QCheckBox *m_recursive;
+    QPlainTextEdit *m_lines;
+    QSpinBox *m_from;
+    QSpinBox *m_to;
+    QSpinBox *m_step;
+    QLabel *m_inputError;
+    QLabel *m_inputCount;
+    QSpinBox *m_workers;
+    QSpinBox *m_retries;
+    QDoubleSpinBox *m_timeout;
+    QComboBox *m_drain;
+    QPlainTextEdit *m_preview;
+    QLabel *m_saveError = nullptr;
+    QDialogButtonBox *m_buttons;
+    QPushButton *m_startButton;
+    QPushButton *m_saveButton;
+    QTimer m_validateTimer;
+    QString m_baseDir;
+    bool m_valid = false;
+};
+
+} // namespace shoal

@@ -1,0 +1,56 @@
+#include "shoalwindow.h"
+
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+
+#include <cstdio>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+int runWindow(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(u"shoal"_s);
+    QApplication::setApplicationDisplayName(u"Shoal"_s);
+    QApplication::setOrganizationName(u"Shoal"_s);
+    QApplication::setApplicationVersion(QStringLiteral(SHOAL_VERSION));
+    QApplication::setDesktopFileName(u"shoal"_s);
+    MainWindow::loadResources();
+    QApplication::setWindowIcon(QIcon(u":/icons/shoal.svg"_s));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Run, watch and steer pools of worker processes."_s);
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption demo(u"demo"_s,
+                                  u"Open the window with the bundled demo batch running."_s);
+    parser.addOption(demo);
+    parser.addPositionalArgument(u"open"_s, u"open FILE.shoal.json: open and start that batch."_s,
+                                 u"[open FILE]"_s);
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    QString batchFile;
+    if (!positional.isEmpty()) {
+        if (positional.front() != u"open"_s || positional.size() != 2) {
+            std::fprintf(stderr, "shoal: usage: shoal [--demo] | shoal open FILE.shoal.json\n");
+            return 255;
+        }
+        batchFile = positional.at(1);
+    }
+
+    MainWindow window;
+    window.show();
+    if (parser.isSet(demo))
+        window.openDemo();
+    else if (!batchFile.isEmpty())
+        window.openBatchFile(batchFile);
+    return QApplication::exec();
+}
+
+} // namespace shoal

@@ -1,0 +1,268 @@
+#include "taskmodel.h"
+
+#include "humanformat.h"
+#include "rowranges.h"
+#include "statecolors.h"
+
+#include <QGuiApplication>
+#include <QIODevice>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+QString csvField(const QString &text)
+{
+    if (!text.contains(u',') && !text.contains(u'"') && !text.contains(u'\n')
+        && !text.contains(u'\r'))
+        return text;
+    return u'"' + QString(text).replace(u"\""_s, u"\"\""_s) + u'"';
+}
+
+bool hasRun(const TaskModel::Row &row)
+{
+    return row.attempts > 0 && row.state != TaskState::Queued;
+}
+
+} // namespace
+
+QString exitText(const TaskModel::Row &row)
+{
+    if (row.exit.kind == ExitStatus::Kind::None)
+        return {};
+    if (row.exit.kind == ExitStatus::Kind::Exited)
+        return QString::number(row.exit.code);
+    return row.exit.describe();
+}
+
+TaskModel::TaskModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+QList<int> TaskModel::changedRoles()
+{
+    return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole };
+}
+
+void TaskModel::reset(const std::vector<TaskInfo> &tasks)
+{
+    beginResetModel();
+    m_rows.clear();
+    m_rows.reserve(tasks.size());
+    for (const TaskInfo &t : tasks)
+        m_rows.push_back(Row { t.id, t.id + 1, t.input, t.state, t.slot, t.attempts, t.startedMs,
+                               isTerminal(t.state) ? t.durationMs : 0, t.exit, 0 });
+    endResetModel();
+}
+
+void TaskModel::clear()
+{
+    reset({});
+}
+
+void TaskModel::applyFrame(const Frame &frame)
+{
+    // New tasks first (changes may name them), in one insert: they always extend the list.
+    TaskId last = -1;
+    for (const auto &[first, lastOfRange] : frame.addedTasks) {
+        if (lastOfRange >= TaskId(m_rows.size()))
+            last = qMax(last, lastOfRange);
+    }
+    if (last >= 0) {
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, int(last));
+        for (TaskId id = first; id <= last; ++id)
+            m_rows.push_back(Row { id,
+                                   id + 1,
+                                   m_inputOf ? m_inputOf(id) : QString(),
+                                   TaskState::Queued,
+                                   0,
+                                   0,
+                                   -1,
+                                   0,
+                                   {},
+                                   0 });
+        endInsertRows();
+    }
+
+    std::vector<int> dirty;
+    dirty.reserve(frame.taskChanges.size());
+    for (const TaskChange &c : frame.taskChanges) {
+        if (c.task < 0 || c.task >= TaskId(m_rows.size()))
+            continue;
+        Row &row = m_rows[size_t(c.task)];
+        row.state = c.state;
+        switch (c.type) {
+        case Event::Type::TaskStarted:
+            row.slot = c.slot;
+            row.attempts = c.attempt;
+            row.startedMs = c.timeMs;
+            row.durationMs = 0;
+            row.exit = {};
+            break;
+        case Event::Type::TaskFinished:
+            row.attempts = c.attempt;
+            row.exit = c.exit;
+            row.durationMs = c.durationMs;
+            row.receivedBytes = c.receivedBytes;
+            break;
+        case Event::Type::TaskRequeued:
+            if (c.slot == 0) { // a retry: a fresh start
+                row.attempts = 0;
+                row.exit = {};
+                row.durationMs = 0;
+            } else { // stopped by a drain: that attempt does not count
+                row.attempts = qMax(0, row.attempts - 1);
+            }
+            break;
+        default:
+            break;
+        }
+        dirty.push_back(int(c.task));
+    }
+    // The seq and input columns never change: leaving them out spares a proxy sorted by them
+    // a re-sort.
+    for (const auto &[first, lastRow] : contiguousRanges(std::move(dirty)))
+        Q_EMIT dataChanged(index(first, StateColumn), index(lastRow, ColumnCount - 1),
+                           changedRoles());
+}
+
+bool TaskModel::writeCsv(QIODevice *device) const
+{
+    QString out = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome\n"_s;
+    for (const Row &r : m_rows) {
+        const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
+        out += QString::number(r.seq) + u',' + csvField(r.input) + u',' + nameOf(r.state) + u','
+            + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
+            + QString::number(r.attempts) + u','
+            + (hasRun(r) && isTerminal(r.state)
+                   ? QString::number(double(r.durationMs) / 1000.0, 'f', 3)
+                   : QString())
+            + u',' + (exited ? QString::number(r.exit.code) : QString()) + u','
+            + (r.exit.signal ? signalName(r.exit.signal) : QString()) + u','
+            + csvField(r.exit.kind == ExitStatus::Kind::None ? QString() : r.exit.describe())
+            + u'\n';
+    }
+    const QByteArray bytes = out.toUtf8();
+    return device->write(bytes) == bytes.size();
+}
+
+int TaskModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int TaskModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant TaskModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Row &r = m_rows[size_t(index.row())];
+    const bool done = isTerminal(r.state) && hasRun(r);
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (Column(index.column())) {
+        case SeqColumn:
+            return r.seq;
+        case InputColumn:
+            return r.input;
+        case StateColumn:
+            return nameOf(r.state);
+        case WorkerColumn:
+            return r.slot > 0 ? QVariant(r.slot) : QVariant();
+        case AttemptsColumn:
+            return r.attempts;
+        case DurationColumn:
+            return done ? formatDuration(r.durationMs) : QString();
+        case ExitColumn:
+            return exitText(r);
+        case ColumnCount:
+            break;
+        }
+        break;
+    case Qt::ToolTipRole:
+        if (index.column() == ExitColumn && r.exit.kind != ExitStatus::Kind::None)
+            return r.exit.describe();
+        if (index.column() == InputColumn)
+            return r.input;
+        break;
+    case Qt::ForegroundRole:
+        if (index.column() == StateColumn || index.column() == ExitColumn) {
+            const QColor c = taskStateForeground(r.state, QGuiApplication::palette());
+            return c.isValid() ? QVariant(c) : QVariant();
+        }
+        break;
+    case Qt::TextAlignmentRole:
+        switch (Column(index.column())) {
+        case InputColumn:
+        case StateColumn:
+        case ExitColumn:
+            return int(Qt::AlignLeft | Qt::AlignVCenter);
+        default:
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        }
+    case StateRole:
+        return int(r.state);
+    case TaskIdRole:
+        return r.id;
+    case SortRole:
+        switch (Column(index.column())) {
+        case SeqColumn:
+            return r.seq;
+        case InputColumn:
+            return r.input;
+        case StateColumn:
+            return int(r.state);
+        case WorkerColumn:
+            return r.slot;
+        case AttemptsColumn:
+            return r.attempts;
+        case DurationColumn:
+            return done ? r.durationMs : -1;
+        case ExitColumn:
+            return r.exit.kind == ExitStatus::Kind::None
+                ? -1
+                : r.exit.joblogExitval() * 1000 + r.exit.signal;
+        case ColumnCount:
+            break;
+        }
+        break;
+    default:
+        break;
+    }
+    return {};
+}
+
+QVariant TaskModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (Column(section)) {
+    case SeqColumn:
+        return tr("#");
+    case InputColumn:
+        return tr("Input");
+    case StateColumn:
+        return tr("State");
+    case WorkerColumn:
+        return tr("Worker");
+    case AttemptsColumn:
+        return tr("Attempts");
+    case DurationColumn:
+        return tr("Duration");
+    case ExitColumn:
+        return tr("Exit");
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+} // namespace shoal

@@ -1,0 +1,230 @@
+#include "taskpanel.h"
+
+#include "humanformat.h"
+#include "taskfiltermodel.h"
+#include "taskmodel.h"
+
+#include <QComboBox>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+
+QPlainTextEdit *makeOutputView(QWidget *parent)
+{
+    auto *edit = new QPlainTextEdit(parent);
+    edit->setReadOnly(true);
+    edit->setLineWrapMode(QPlainTextEdit::NoWrap);
+    edit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    edit->setMaximumBlockCount(20000); // a bound on what one selection can cost
+    return edit;
+}
+
+} // namespace
+
+TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
+    : QWidget(parent)
+    , m_model(model)
+{
+    m_proxy = new TaskFilterModel(this);
+    m_proxy->setSourceModel(model);
+
+    m_stateCombo = new QComboBox(this);
+    using Group = TaskFilterModel::StateGroup;
+    for (Group g : { Group::All, Group::Queued, Group::Running, Group::Succeeded, Group::Failed,
+                     Group::Cancelled, Group::Retrying })
+        m_stateCombo->addItem(TaskFilterModel::nameOf(g), int(g));
+    m_filterEdit = new QLineEdit(this);
+    m_filterEdit->setPlaceholderText(tr("Filter by input…"));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_countLabel = new QLabel(this);
+    auto *csvButton = new QPushButton(tr("Export CSV…"), this);
+    auto *joblogButton = new QPushButton(tr("Export joblog…"), this);
+    joblogButton->setToolTip(tr("GNU parallel's joblog format (TSV)"));
+
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(new QLabel(tr("Tasks:"), this));
+    filterRow->addWidget(m_stateCombo);
+    filterRow->addWidget(m_filterEdit, 1);
+    filterRow->addWidget(m_countLabel);
+    filterRow->addWidget(csvButton);
+    filterRow->addWidget(joblogButton);
+
+    m_view = new QTableView(this);
+    m_view->setModel(m_proxy);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setSectionResizeMode(TaskModel::InputColumn, QHeaderView::Stretch);
+    m_view->horizontalHeader()->setHighlightSections(false);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    const QFontMetrics fm = m_view->fontMetrics();
+    m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
+    m_view->setColumnWidth(TaskModel::StateColumn, fm.horizontalAdvance(u"timed-out____"_s));
+    m_view->setColumnWidth(TaskModel::WorkerColumn, fm.horizontalAdvance(u"Worker____"_s));
+    m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
+    m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));
+    m_view->setColumnWidth(TaskModel::ExitColumn, fm.horizontalAdvance(u"killed by SIGKILL__"_s));
+    // Sorting only once asked for: sorting a large batch up front would stall the first frame.
+    auto *header = m_view->horizontalHeader();
+    header->setSectionsClickable(true);
+    header->setSortIndicatorShown(true);
+    header->setSortIndicator(-1, Qt::AscendingOrder);
+    connect(header, &QHeaderView::sortIndicatorChanged, m_proxy,
+            [this](int column, Qt::SortOrder order) { m_proxy->sort(column, order); });
+
+    m_command = new QLineEdit(this);
+    m_command->setReadOnly(true);
+    m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_command->setPlaceholderText(tr("Select a task to see its command and output"));
+    m_status = new QLabel(this);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stdout = makeOutputView(this);
+    m_stderr = makeOutputView(this);
+    m_outputTabs = new QTabWidget(this);
+    m_outputTabs->setDocumentMode(true);
+    m_outputTabs->addTab(m_stdout, tr("stdout"));
+    m_outputTabs->addTab(m_stderr, tr("stderr"));
+
+    auto *details = new QWidget(this);
+    auto *detailsLayout = new QVBoxLayout(details);
+    detailsLayout->setContentsMargins(0, 4, 0, 0);
+    auto *commandRow = new QHBoxLayout;
+    commandRow->addWidget(new QLabel(tr("Command:"), details));
+    commandRow->addWidget(m_command, 1);
+    commandRow->addWidget(m_status);
+    detailsLayout->addLayout(commandRow);
+    detailsLayout->addWidget(m_outputTabs, 1);
+
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(m_view);
+    m_splitter->addWidget(details);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(filterRow);
+    layout->addWidget(m_splitter, 1);
+
+    // Typing filters after a short pause, not on every key (hotspot's connectFilter).
+    m_filterTimer = new QTimer(this);
+    m_filterTimer->setSingleShot(true);
+    m_filterTimer->setInterval(150);
+    connect(m_filterEdit, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
+    connect(m_filterTimer, &QTimer::timeout, this, [this] {
+        m_proxy->setFilterFixedString(m_filterEdit->text());
+        updateCount();
+    });
+    connect(m_stateCombo, &QComboBox::currentIndexChanged, this, [this] {
+        m_proxy->setStateGroup(TaskFilterModel::StateGroup(m_stateCombo->currentData().toInt()));
+        updateCount();
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                Q_EMIT taskSelected(
+                    current.isValid() ? current.data(TaskModel::TaskIdRole).toLongLong() : -1);
+            });
+    connect(m_view, &QWidget::customContextMenuRequested, this, &TaskPanel::showContextMenu);
+    connect(csvButton, &QPushButton::clicked, this, &TaskPanel::exportCsvRequested);
+    connect(joblogButton, &QPushButton::clicked, this, &TaskPanel::exportJoblogRequested);
+    for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
+        connect(m_proxy, signal, this, &TaskPanel::updateCount);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &TaskPanel::updateCount);
+    updateCount();
+}
+
+void TaskPanel::updateCount()
+{
+    const int shown = m_proxy->rowCount();
+    const int all = m_model->rowCount();
+    m_countLabel->setText(shown == all ? countOf(all, tr("task"), tr("tasks"))
+                                       : tr("%1 of %2").arg(shown).arg(all));
+}
+
+TaskId TaskPanel::selectedTask() const
+{
+    const QModelIndex current = m_view->currentIndex();
+    return current.isValid() ? current.data(TaskModel::TaskIdRole).toLongLong() : -1;
+}
+
+QList<TaskId> TaskPanel::selectedTasks() const
+{
+    QList<TaskId> ids;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex &index : rows)
+        ids << index.data(TaskModel::TaskIdRole).toLongLong();
+    return ids;
+}
+
+void TaskPanel::showDetails(TaskId id, const QString &command, const QString &status,
+                            const QByteArray &out, const QByteArray &err)
+{
+    const bool same = id == m_shown;
+    m_shown = id;
+    m_command->setText(command);
+    m_command->setCursorPosition(0);
+    m_status->setText(status);
+    // Keep the reader's place when the same task's output grows.
+    for (auto [view, data] : { std::pair { m_stdout, &out }, std::pair { m_stderr, &err } }) {
+        const QString text = QString::fromLocal8Bit(*data);
+        if (same && view->toPlainText() == text)
+            continue;
+        const int scroll = view->verticalScrollBar()->value();
+        view->setPlainText(text);
+        if (same)
+            view->verticalScrollBar()->setValue(scroll);
+    }
+    m_outputTabs->setTabText(0,
+                             out.isEmpty() ? tr("stdout") : tr("stdout (%1)").arg(out.count('\n')));
+    m_outputTabs->setTabText(1,
+                             err.isEmpty() ? tr("stderr") : tr("stderr (%1)").arg(err.count('\n')));
+    if (!same && out.isEmpty() && !err.isEmpty())
+        m_outputTabs->setCurrentIndex(1);
+}
+
+void TaskPanel::clearDetails()
+{
+    m_shown = -1;
+    m_command->clear();
+    m_status->clear();
+    m_stdout->clear();
+    m_stderr->clear();
+    m_outputTabs->setTabText(0, tr("stdout"));
+    m_outputTabs->setTabText(1, tr("stderr"));
+}
+
+void TaskPanel::showContextMenu(const QPoint &pos)
+{
+    const QList<TaskId> ids = selectedTasks();
+    if (ids.isEmpty())
+        return;
+    QMenu menu(this);
+    const QString what = countOf(ids.size(), tr("task"), tr("tasks"));
+    menu.addAction(tr("Cancel %1").arg(what), this, [this, ids] { Q_EMIT cancelRequested(ids); });
+    menu.addAction(tr("Retry %1").arg(what), this, [this, ids] { Q_EMIT retryRequested(ids); });
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+}
+
+} // namespace shoal

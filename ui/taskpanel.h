@@ -1,0 +1,72 @@
+#pragma once
+
+#include "task.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QSplitter;
+class QTabWidget;
+class QTableView;
+class QTimer;
+
+namespace shoal {
+
+class TaskFilterModel;
+class TaskModel;
+
+// The tasks table with its state and text filters, and below it (a splitter) the selected
+// task's command and captured output. It asks for details through signals; the window
+// answers from the engine with showDetails().
+class TaskPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TaskPanel(TaskModel *model, QWidget *parent = nullptr);
+
+    TaskFilterModel *proxy() const { return m_proxy; }
+    QTableView *view() const { return m_view; }
+    QComboBox *stateCombo() const { return m_stateCombo; }
+    QLineEdit *filterEdit() const { return m_filterEdit; }
+    QSplitter *splitter() const { return m_splitter; }
+    QPlainTextEdit *stdoutView() const { return m_stdout; }
+    QPlainTextEdit *stderrView() const { return m_stderr; }
+    QLineEdit *commandView() const { return m_command; }
+
+    TaskId selectedTask() const;
+    QList<TaskId> selectedTasks() const;
+    void showDetails(TaskId id, const QString &command, const QString &status,
+                     const QByteArray &out, const QByteArray &err);
+    void clearDetails();
+
+Q_SIGNALS:
+    void taskSelected(shoal::TaskId id); // -1: none
+    void cancelRequested(const QList<shoal::TaskId> &ids);
+    void retryRequested(const QList<shoal::TaskId> &ids);
+    void exportCsvRequested();
+    void exportJoblogRequested();
+
+private:
+    void updateCount();
+    void showContextMenu(const QPoint &pos);
+
+    TaskModel *m_model;
+    TaskFilterModel *m_proxy;
+    QComboBox *m_stateCombo;
+    QLineEdit *m_filterEdit;
+    QTimer *m_filterTimer;
+    QLabel *m_countLabel;
+    QTableView *m_view;
+    QSplitter *m_splitter;
+    QLineEdit *m_command;
+    QLabel *m_status;
+    QTabWidget *m_outputTabs;
+    QPlainTextEdit *m_stdout;
+    QPlainTextEdit *m_stderr;
+    TaskId m_shown = -1;
+};
+
+} // namespace shoal

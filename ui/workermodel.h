@@ -1,0 +1,65 @@
+#pragma once
+
+#include "enginefeed.h"
+#include "events.h"
+
+#include <QAbstractTableModel>
+
+#include <functional>
+#include <vector>
+
+namespace shoal {
+
+// The pool's workers, one row per slot in slot order. It changes by frames: rows that changed
+// are signalled as contiguous dataChanged ranges (with their roles), slots that joined or left
+// as row inserts and removals, so selections survive a resize.
+class WorkerModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column {
+        SlotColumn,
+        PidColumn,
+        StateColumn,
+        TaskColumn,
+        ElapsedColumn,
+        DoneColumn,
+        FailuresColumn,
+        CpuColumn,
+        RssColumn,
+        ColumnCount
+    };
+    enum Role {
+        StateRole = Qt::UserRole + 1, // WorkerState as int
+        SlotRole,
+        TaskIdRole, // -1 when idle
+        SortRole, // a number where the column shows one
+    };
+
+    explicit WorkerModel(QObject *parent = nullptr);
+
+    // A new batch: the only reset.
+    void reset(const std::vector<WorkerInfo> &workers);
+    void applyFrame(const Frame &frame);
+    // How the Task column names a task (default: its number).
+    void setTaskLabel(std::function<QString(TaskId)> label) { m_taskLabel = std::move(label); }
+
+    const WorkerInfo &worker(int row) const { return m_rows.at(size_t(row)); }
+    int rowOfSlot(int slot) const; // -1 when absent
+    static QList<int> changedRoles();
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+private:
+    void removeSlots(const std::vector<int> &slotNumbers);
+    void insertWorkers(const std::vector<WorkerInfo> &workers);
+
+    std::vector<WorkerInfo> m_rows; // sorted by slot
+    std::function<QString(TaskId)> m_taskLabel;
+};
+
+} // namespace shoal
