@@ -5,8 +5,13 @@
 #   ./dev.sh demo              the window with the bundled demo batch running
 #                              (headless in the terminal when there is no display)
 #   ./dev.sh demo --headless   the same demo in the terminal, with a progress bar
-#   ./dev.sh test              every test (CTest); what .ci/run calls
+#   ./dev.sh test              every test (CTest); what .ci/run calls first
+#   ./dev.sh test-asan         the tests again under AddressSanitizer + UBSan (no window)
+#   ./dev.sh test-tsan         the engine's tests under ThreadSanitizer
+#   ./dev.sh fuzz [SECONDS]    the libFuzzer targets (clang), SECONDS each (default 60)
 #   ./dev.sh bench             the benchmarks in bench/ (release build)
+#
+# SHOAL_JOBS=N builds with N jobs instead of the preset's.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +19,8 @@ PACKAGES=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libvulkan-dev
     libqt6test6 qt6-qpa-plugins fonts-dejavu-core
-    parallel procps bc
+    parallel procps bc libqt6svg6
+    clang libclang-rt-14-dev
 )
 
 install_missing() {
@@ -32,8 +38,28 @@ install_missing() {
 
 build() {
     local preset=$1
-    cmake --preset "$preset" >/dev/null
-    cmake --build --preset "$preset"
+    shift
+    cmake --preset "$preset" "$@" >/dev/null
+    cmake --build --preset "$preset" ${SHOAL_JOBS:+-j "$SHOAL_JOBS"}
+}
+
+# Runs a sanitizer preset's tests. Sanitizer reports go to files in LOGS (log_path), so that a
+# report from any process (a task, `shoal run` started by a test) fails the pass, not only one
+# that made a test fail.
+sanitized_ctest() {
+    local preset=$1 logs=$2 status=0
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    ctest --preset "$preset" || status=$?
+    if [ -n "$(ls -A "$logs")" ]; then
+        echo "==> $preset: sanitizer reports:"
+        for f in "$logs"/*; do
+            echo "--- $f"
+            head -n 60 "$f"
+        done
+        status=1
+    fi
+    return $status
 }
 
 cmd=${1:-demo}
@@ -53,13 +79,32 @@ test)
     build dev
     ctest --preset dev
     ;;
+test-asan)
+    install_missing
+    build dev-asan -DSHOAL_BUILD_UI=OFF
+    logs=$PWD/build-asan/sanitizer-logs
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$logs/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \
+        sanitized_ctest dev-asan "$logs"
+    ;;
+test-tsan)
+    install_missing
+    build dev-tsan
+    logs=$PWD/build-tsan/sanitizer-logs
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp:log_path=$logs/tsan${TSAN_OPTIONS:+:$TSAN_OPTIONS} \
+        sanitized_ctest dev-tsan "$logs"
+    ;;
+fuzz)
+    install_missing
+    exec tests/fuzz/run_fuzzers.sh build-fuzz "${1:-60}"
+    ;;
 bench)
     install_missing
     build dev
     exec bench/run_all.sh build
     ;;
 *)
-    echo "usage: ./dev.sh demo [--headless] | test | bench" >&2
+    echo "usage: ./dev.sh demo [--headless] | test | test-asan | test-tsan | fuzz [SECONDS] | bench" >&2
     exit 2
     ;;
 esac

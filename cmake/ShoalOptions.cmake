@@ -15,6 +15,9 @@ target_compile_options(shoal_options INTERFACE -Wall -Wextra -Wpedantic
 
 set(SHOAL_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
 if(SHOAL_SANITIZE)
-    target_compile_options(shoal_options INTERFACE -fsanitize=${SHOAL_SANITIZE} -fno-omit-frame-pointer)
-    target_link_options(shoal_options INTERFACE -fsanitize=${SHOAL_SANITIZE})
+    # A target with the SHOAL_NO_SANITIZE property is built without: the tests' fixture worker,
+    # which runs under RLIMIT_AS where a sanitizer cannot reserve its shadow memory.
+    set(sanitize "$<$<NOT:$<BOOL:$<TARGET_PROPERTY:SHOAL_NO_SANITIZE>>>:-fsanitize=${SHOAL_SANITIZE}>")
+    target_compile_options(shoal_options INTERFACE ${sanitize} -fno-omit-frame-pointer)
+    target_link_options(shoal_options INTERFACE ${sanitize})
 endif()

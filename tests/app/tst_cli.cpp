@@ -18,6 +18,14 @@ using namespace shoal::test;
 
 namespace {
 
+// Under a sanitizer, shadow memory and ASan's quarantine of freed blocks (up to 256 MB) make
+// the peak RSS say nothing about Shoal's own memory.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 QByteArray readFile(const QString &path)
 {
     QFile f(path);
@@ -406,7 +414,7 @@ void TestCli::largeOutputsKeepMemoryBounded()
     MeasuredRun run = runShoalMeasured(args);
     QCOMPARE(run.exitCode, 0);
     qInfo("peak RSS with 1 GiB of task output: %lld KiB", run.maxRssKiB);
-    QVERIFY2(run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
+    QVERIFY2(!kRssIsMeaningful || run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
     int rows = 0;
     for (const QByteArray &line : readFile(log).split('\n').mid(1)) {
         if (line.isEmpty())
@@ -419,7 +427,7 @@ void TestCli::largeOutputsKeepMemoryBounded()
     args.insert(2, u"-k"_s);
     run = runShoalMeasured(args);
     QCOMPARE(run.exitCode, 0);
-    QVERIFY2(run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
+    QVERIFY2(!kRssIsMeaningful || run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
 }
 
 void TestCli::ctlSteersARun()
