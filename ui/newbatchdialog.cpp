@@ -2,6 +2,7 @@
 
 #include "commandtemplate.h"
 #include "humanformat.h"
+#include "jsonlines.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -19,6 +20,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QStackedWidget>
 #include <QThread>
 #include <QToolButton>
@@ -95,6 +97,29 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     m_shell = new QCheckBox(tr("Run with /bin/sh -c (inputs quoted for the shell)"), this);
     m_commandError = makeErrorLabel(this);
 
+    // Service workers: one long-lived program per worker, fed one input per line on stdin.
+    m_workerKind = new QComboBox(this);
+    m_workerKind->addItem(tr("Run a command for each input"));
+    m_workerKind->addItem(tr("Feed the inputs to a service program (one per worker)"));
+    m_serviceOptions = new QWidget(this);
+    m_serviceMode = new QComboBox(m_serviceOptions);
+    m_serviceMode->addItem(tr("Line mode: one line in, one line out"), int(ServiceSpec::Mode::Line));
+    m_serviceMode->addItem(tr("JSON lines: {\"id\",\"input\"} in; ok/result, error, progress out"),
+                           int(ServiceSpec::Mode::Json));
+    m_initializer = new QLineEdit(m_serviceOptions);
+    m_initializer->setPlaceholderText(tr("optional shell command run once in each worker first"));
+    m_maxTasks = new QSpinBox(m_serviceOptions);
+    m_maxTasks->setRange(0, 1'000'000'000);
+    m_maxTasks->setSpecialValueText(tr("never"));
+    {
+        auto *form = new QFormLayout(m_serviceOptions);
+        form->setContentsMargins(0, 0, 0, 0);
+        form->addRow(tr("Protocol:"), m_serviceMode);
+        form->addRow(tr("Initializer:"), m_initializer);
+        form->addRow(tr("Recycle after:"), m_maxTasks);
+    }
+    m_serviceOptions->setVisible(false);
+
     m_inputKind = new QComboBox(this);
     m_inputKind->addItem(tr("Lines from a file"), int(InputSpec::Kind::File));
     m_inputKind->addItem(tr("Files in a folder"), int(InputSpec::Kind::Folder));
@@ -169,9 +194,11 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     // Layout: the command, the inputs, the policy, the preview.
     auto *commandBox = new QGroupBox(tr("Command"), this);
     auto *commandLayout = new QVBoxLayout(commandBox);
+    commandLayout->addWidget(m_workerKind);
     commandLayout->addWidget(m_command);
     commandLayout->addWidget(m_commandError);
     commandLayout->addWidget(m_shell);
+    commandLayout->addWidget(m_serviceOptions);
 
     auto *inputBox = new QGroupBox(tr("Inputs"), this);
     auto *inputLayout = new QVBoxLayout(inputBox);
@@ -216,6 +243,13 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     for (QSpinBox *spin : { m_from, m_to, m_step, m_workers })
         connect(spin, &QSpinBox::valueChanged, this, &NewBatchDialog::scheduleValidation);
     connect(m_shell, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
+    connect(m_workerKind, &QComboBox::currentIndexChanged, this, [this] {
+        m_shell->setVisible(!isService());
+        m_serviceOptions->setVisible(isService());
+        m_command->setPlaceholderText(isService() ? tr("e.g. python3 -u worker.py") : tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
+        scheduleValidation();
+    });
+    connect(m_serviceMode, &QComboBox::currentIndexChanged, this, &NewBatchDialog::scheduleValidation);
     connect(m_recursive, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
     connect(m_inputKind, &QComboBox::currentIndexChanged, this, [this](int index) {
         m_inputPages->setCurrentIndex(index);
@@ -247,12 +281,41 @@ void NewBatchDialog::setBaseDir(const QString &dir)
     scheduleValidation();
 }
 
+bool NewBatchDialog::isService() const
+{
+    return m_workerKind->currentIndex() == 1;
+}
+
+QString NewBatchDialog::validateService(const BatchSpec &s) const
+{
+    if (m_command->text().trimmed().isEmpty())
+        return tr("Enter the service program to start in each worker.");
+    auto words = splitShellWords(m_command->text());
+    if (!words)
+        return words.error();
+    const QString program = words->front();
+    const bool found = program.contains(u'/') ? QFileInfo(program).isExecutable()
+                                              : !QStandardPaths::findExecutable(program).isEmpty();
+    if (!found)
+        return tr("Cannot find the program '%1'.").arg(program);
+    Q_UNUSED(s);
+    return {};
+}
+
 void NewBatchDialog::setSpec(const BatchSpec &spec)
 {
     m_name->setText(spec.name);
-    m_command->setText(spec.command.size() == 1 ? spec.command.front()
-                           : spec.shell         ? spec.command.join(u' ')
-                                                : shellJoin(spec.command));
+    m_workerKind->setCurrentIndex(spec.service.isValid() ? 1 : 0);
+    if (spec.service.isValid()) {
+        m_command->setText(shellJoin(spec.service.program));
+        m_serviceMode->setCurrentIndex(m_serviceMode->findData(int(spec.service.mode)));
+        m_initializer->setText(spec.service.initializer);
+        m_maxTasks->setValue(spec.service.maxTasksPerWorker);
+    } else {
+        m_command->setText(spec.command.size() == 1 ? spec.command.front()
+                               : spec.shell         ? spec.command.join(u' ')
+                                                    : shellJoin(spec.command));
+    }
     m_shell->setChecked(spec.shell);
     const InputSpec &in = spec.inputs;
     const InputSpec::Kind kind
@@ -289,8 +352,16 @@ BatchSpec NewBatchDialog::spec() const
 {
     BatchSpec spec;
     spec.name = m_name->text().trimmed();
-    spec.command = { m_command->text() };
-    spec.shell = m_shell->isChecked();
+    if (isService()) {
+        if (auto words = splitShellWords(m_command->text()); words && !words->isEmpty())
+            spec.service.program = *words;
+        spec.service.mode = ServiceSpec::Mode(m_serviceMode->currentData().toInt());
+        spec.service.initializer = m_initializer->text().trimmed();
+        spec.service.maxTasksPerWorker = m_maxTasks->value();
+    } else {
+        spec.command = { m_command->text() };
+        spec.shell = m_shell->isChecked();
+    }
     InputSpec &in = spec.inputs;
     in.kind = InputSpec::Kind(m_inputKind->currentData().toInt());
     switch (in.kind) {
@@ -359,7 +430,11 @@ void NewBatchDialog::validate()
     const BatchSpec s = spec();
     QString commandError;
     Result<CommandTemplate> command = Error { QString() };
-    if (s.command.join(QString()).trimmed().isEmpty()) {
+    if (isService()) {
+        commandError = validateService(s);
+        if (commandError.isEmpty())
+            command = CommandTemplate(); // no template: the preview shows what the worker reads
+    } else if (s.command.join(QString()).trimmed().isEmpty()) {
         commandError = tr("Enter the command to run for each input.");
     } else {
         command = CommandTemplate::parse(s.command, s.shell);
@@ -380,7 +455,15 @@ void NewBatchDialog::validate()
         const QStringList &values = *inputs;
         for (qsizetype i = 0; i < qMin<qsizetype>(values.size(), kPreviewCommands); ++i) {
             const int slot = int(i % qMax(1, m_workers->value())) + 1;
-            lines << command->display(command->expand(values[i], i + 1, slot));
+            if (!isService()) {
+                lines << command->display(command->expand(values[i], i + 1, slot));
+            } else if (s.service.mode == ServiceSpec::Mode::Line) {
+                lines << tr("worker %1 reads: %2").arg(slot).arg(values[i]);
+            } else {
+                QByteArray json = "{\"id\":" + QByteArray::number(i) + ",\"input\":";
+                appendJsonString(json, values[i].toUtf8());
+                lines << tr("worker %1 reads: %2").arg(slot).arg(QString::fromUtf8(json + '}'));
+            }
         }
         if (count > kPreviewCommands)
             lines << tr("… and %1 more").arg(count - kPreviewCommands);

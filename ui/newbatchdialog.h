@@ -39,6 +39,10 @@ public:
     void validate();
     Result<void> saveTo(const QString &path);
 
+    QComboBox *workerKindCombo() const { return m_workerKind; }
+    QComboBox *serviceModeCombo() const { return m_serviceMode; }
+    QLineEdit *initializerEdit() const { return m_initializer; }
+    QSpinBox *maxTasksSpin() const { return m_maxTasks; }
     QLineEdit *commandEdit() const { return m_command; }
     QCheckBox *shellCheck() const { return m_shell; }
     QComboBox *inputKindCombo() const { return m_inputKind; }
@@ -67,7 +71,15 @@ private:
     static void showError(QLabel *label, const QString &error);
     Result<QStringList> previewInputs(qint64 *count) const;
 
+    bool isService() const;
+    QString validateService(const BatchSpec &spec) const;
+
     QLineEdit *m_name;
+    QComboBox *m_workerKind;
+    QWidget *m_serviceOptions;
+    QComboBox *m_serviceMode;
+    QLineEdit *m_initializer;
+    QSpinBox *m_maxTasks;
     QLineEdit *m_command;
     QCheckBox *m_shell;
     QLabel *m_commandError;

@@ -187,6 +187,50 @@ private Q_SLOTS:
         QCOMPARE(again.preview()->toPlainText().section(u'\n', 0, 0), u"sleep 5"_s);
     }
 
+    void composesAServiceBatch()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.workerKindCombo()->setCurrentIndex(1);
+        QVERIFY(!dialog.shellCheck()->isVisibleTo(&dialog));
+        dialog.commandEdit()->setText(u"/nonexistent/worker --fast"_s);
+        dialog.validate();
+        QVERIFY(!dialog.isValid());
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QVERIFY2(dialog.commandError()->text().contains(u"'/nonexistent/worker'"_s), qPrintable(dialog.commandError()->text()));
+
+        chooseInputs(dialog, InputSpec::Kind::Range);
+        dialog.rangeFrom()->setValue(1);
+        dialog.rangeTo()->setValue(3);
+        dialog.commandEdit()->setText(QStringLiteral(SHOAL_DOUBLE_WORKER) + u" --quiet"_s);
+        dialog.serviceModeCombo()->setCurrentIndex(dialog.serviceModeCombo()->findData(int(ServiceSpec::Mode::Json)));
+        dialog.initializerEdit()->setText(u"echo ready"_s);
+        dialog.maxTasksSpin()->setValue(100);
+        dialog.validate();
+        QVERIFY(dialog.isValid());
+        QVERIFY(dialog.startButton()->isEnabled());
+        QCOMPARE(dialog.preview()->toPlainText().section(u'\n', 0, 0), u"worker 1 reads: {\"id\":0,\"input\":\"1\"}"_s);
+
+        const BatchSpec spec = dialog.spec();
+        QCOMPARE(spec.service.program, (QStringList { QStringLiteral(SHOAL_DOUBLE_WORKER), u"--quiet"_s }));
+        QCOMPARE(spec.service.mode, ServiceSpec::Mode::Json);
+        QCOMPARE(spec.service.initializer, u"echo ready"_s);
+        QCOMPARE(spec.service.maxTasksPerWorker, 100);
+        QVERIFY(spec.command.isEmpty());
+
+        // Saved and loaded back, it is the same service batch.
+        const QString path = m_dir.filePath(u"service.shoal.json"_s);
+        QVERIFY(dialog.saveTo(path).ok());
+        auto loaded = loadBatchFile(path);
+        QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+        QCOMPARE(loaded->service.program, spec.service.program);
+        QCOMPARE(loaded->service.mode, ServiceSpec::Mode::Json);
+        NewBatchDialog again;
+        again.setSpec(*loaded);
+        QCOMPARE(again.workerKindCombo()->currentIndex(), 1);
+        QVERIFY(again.isValid());
+    }
+
 private:
     QTemporaryDir m_dir;
 };
