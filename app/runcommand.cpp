@@ -1,9 +1,11 @@
 #include "runcommand.h"
 
 #include "batchfile.h"
+#include "batchrunner.h"
 #include "commandtemplate.h"
 #include "controlserver.h"
 #include "eventjson.h"
+#include "humanformat.h"
 #include "pool.h"
 
 #include <QCommandLineParser>
@@ -53,15 +55,6 @@ void writeAll(int fd, const QByteArray &data)
 void fail(const QString &message)
 {
     writeAll(2, u"shoal: %1\n"_s.arg(message).toLocal8Bit());
-}
-
-QString formatDuration(double seconds)
-{
-    if (seconds < 0)
-        return u"?"_s;
-    const qint64 s = qint64(seconds + 0.5);
-    return s >= 3600 ? u"%1:%2:%3"_s.arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar(u'0')).arg(s % 60, 2, 10, QChar(u'0'))
-                     : u"%1:%2"_s.arg(s / 60).arg(s % 60, 2, 10, QChar(u'0'));
 }
 
 // Parses GNU's --halt: now,fail=N | soon,fail=N | now,fail=P% (and success= is refused).
@@ -246,7 +239,7 @@ private:
                                      .arg(s.failed)
                                      .arg(s.running)
                                      .arg(s.throughput, 0, 'f', 1)
-                                     .arg(formatDuration(s.etaSeconds), s.paused ? u" (paused)"_s : QString());
+                                     .arg(formatClock(s.etaSeconds), s.paused ? u" (paused)"_s : QString());
         writeAll(2, line.toLocal8Bit());
         m_barDrawn = true;
     }
@@ -465,16 +458,10 @@ int runHeadless(const QStringList &args)
         return 255;
     }
 
-    PoolOptions options;
-    options.workers = spec.jobs;
-    options.attempts = spec.retries;
-    options.timeoutSeconds = spec.timeoutSeconds;
+    PoolOptions options = poolOptions(spec); // what the batch asks for, as the window builds it
     options.termGraceMs = int(graceSeconds * 1000);
-    options.drain = spec.drain;
     options.joblogPath = parser.value(joblog);
     options.resultsDir = parser.value(results);
-    options.service = spec.service;
-    options.memoryLimitBytes = spec.memoryLimitBytes;
     options.keepOutputBytes = 0; // printed as tasks end; nothing to keep for later
     if (parser.isSet(resume) || parser.isSet(resumeFailed)) {
         if (options.joblogPath.isEmpty()) {

@@ -15,6 +15,7 @@ PoolOptions poolOptions(const BatchSpec &spec)
     options.timeoutSeconds = spec.timeoutSeconds;
     options.drain = spec.drain;
     options.service = spec.service;
+    options.memoryLimitBytes = spec.memoryLimitBytes;
     return options;
 }
 

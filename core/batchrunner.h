@@ -19,8 +19,9 @@ struct PreparedBatch
     PoolOptions options;
 };
 
-// The PoolOptions a spec asks for (workers, attempts, timeout, drain, service); jobs 0: the number
-// of CPUs. Options a spec does not carry (joblog, results, halt) keep their defaults.
+// The PoolOptions a spec asks for (workers, attempts, timeout, drain, service, memory limit);
+// jobs 0: the number of CPUs. Options a spec does not carry (joblog, results, halt) keep their
+// defaults.
 PoolOptions poolOptions(const BatchSpec &spec);
 
 // Resolves a spec: inputs relative to the batch file's folder (the current folder when

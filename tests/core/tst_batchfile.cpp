@@ -1,4 +1,5 @@
 #include "batchfile.h"
+#include "batchrunner.h"
 
 #include <QDir>
 #include <QFile>
@@ -20,6 +21,7 @@ private Q_SLOTS:
     void inputFileLines();
     void folderInputs();
     void relativePaths();
+    void optionsCarryTheWholeSpec();
     void byteSizes_data();
     void byteSizes();
 };
@@ -154,6 +156,19 @@ void TestBatchFile::relativePaths()
     in.kind = InputSpec::Kind::File;
     in.path = u"data/in.txt"_s;
     QCOMPARE(*resolveInputs(in, dir.path()), (QStringList { u"1"_s, u"2"_s }));
+}
+
+void TestBatchFile::optionsCarryTheWholeSpec()
+{
+    auto spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "jobs": 3, "retries": 2, "timeout": 1.5,
+                                   "drain": "requeue", "memoryLimit": "64M"})", u"b.json"_s);
+    QVERIFY(spec.ok());
+    const PoolOptions o = poolOptions(*spec);
+    QCOMPARE(o.workers, 3);
+    QCOMPARE(o.attempts, 2);
+    QCOMPARE(o.timeoutSeconds, 1.5);
+    QCOMPARE(o.drain, DrainPolicy::Requeue);
+    QCOMPARE(o.memoryLimitBytes, qint64(64) << 20);
 }
 
 void TestBatchFile::byteSizes_data()
