@@ -1,109 +1,110 @@
 #include "processguard.h"
 
+#include "guardloop.h"
+
 #include <QtGlobal>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
-#include <cstdio>
-#include <ctime>
 #include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+#include <spawn.h>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <vector>
+extern char **environ;
 
 namespace shoal {
 
 namespace {
 
-size_t readPidMax()
+// `shoal-guard` beside the running executable (the build tree, or an installed bin/), else
+// where `cmake --install` put it. Empty when neither exists: the guard is then fork()ed.
+std::string guardProgram()
 {
-    size_t pidMax = 4194304;
-    if (FILE *f = std::fopen("/proc/sys/kernel/pid_max", "re")) {
-        unsigned long v = 0;
-        if (std::fscanf(f, "%lu", &v) == 1 && v > 0)
-            pidMax = v;
-        std::fclose(f);
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        std::string path(self, size_t(n));
+        path.resize(path.rfind('/') + 1);
+        path += "shoal-guard";
+        if (::access(path.c_str(), X_OK) == 0)
+            return path;
     }
-    return pidMax + 1;
+#ifdef SHOAL_GUARD_INSTALL_PATH
+    if (::access(SHOAL_GUARD_INSTALL_PATH, X_OK) == 0)
+        return SHOAL_GUARD_INSTALL_PATH;
+#endif
+    return {};
 }
 
-// The guard's whole life, after fork(): async-signal-safe calls only, no allocation.
-[[noreturn]] void guardMain(int readFd, std::vector<unsigned char> &live)
+pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd)
 {
-    setpgid(0, 0);
-    struct sigaction ign = {};
-    ign.sa_handler = SIG_IGN;
-    for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE })
-        sigaction(sig, &ign, nullptr);
-    sigset_t empty;
-    sigemptyset(&empty);
-    sigprocmask(SIG_SETMASK, &empty, nullptr);
-    if (dup2(readFd, 0) < 0)
-        _exit(1);
-    syscall(SYS_close_range, 1u, ~0u, 0u);
-
-    qint32 buffer[4096];
-    for (;;) {
-        const ssize_t n = read(0, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (n == 0)
-            break;
-        for (ssize_t i = 0; i < n / ssize_t(sizeof(qint32)); ++i) {
-            const qint32 v = buffer[i];
-            const size_t pid = size_t(v < 0 ? -qint64(v) : v);
-            if (pid > 0 && pid < live.size() * 8) {
-                const unsigned char bit = 1u << (pid % 8);
-                live[pid / 8] = v > 0 ? (live[pid / 8] | bit) : (live[pid / 8] & ~bit);
-            }
-        }
-        // Wake at most ~100 times a second however fast tasks start; the pipe buffers the rest.
-        const timespec pause { 0, 10'000'000 };
-        nanosleep(&pause, nullptr);
-    }
-    // Shoal is gone (or shutting down): end every group it left behind.
-    for (size_t byte = 0; byte < live.size(); ++byte) {
-        if (!live[byte])
-            continue;
-        for (int bit = 0; bit < 8; ++bit) {
-            if (live[byte] & (1u << bit))
-                kill(-pid_t(byte * 8 + size_t(bit)), SIGKILL);
-        }
-    }
-    _exit(0);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_adddup2(&files, registrationFd, 0);
+    posix_spawn_file_actions_adddup2(&files, wakeFd, 1);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    char *argv[] = { const_cast<char *>("shoal-guard"), nullptr };
+    pid_t pid = -1;
+    if (posix_spawn(&pid, program.c_str(), &files, &attr, argv, environ) != 0)
+        pid = -1;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&files);
+    return pid;
 }
 
 } // namespace
 
 ProcessGuard::ProcessGuard()
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
+    int registration[2], wake[2];
+    if (pipe2(registration, O_CLOEXEC) != 0)
         return;
-    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
-    std::vector<unsigned char> live((readPidMax() + 7) / 8, 0);
-    const pid_t pid = fork();
-    if (pid == 0)
-        guardMain(fds[0], live);
-    ::close(fds[0]);
+    if (pipe2(wake, O_CLOEXEC) != 0) {
+        ::close(registration[0]);
+        ::close(registration[1]);
+        return;
+    }
+    fcntl(registration[1], F_SETPIPE_SZ, 1 << 20);
+    pid_t pid = -1;
+    static const std::string program = guardProgram();
+    if (!program.empty())
+        pid = spawnGuard(program, registration[0], wake[0]);
     if (pid < 0) {
-        ::close(fds[1]);
+        pid = fork();
+        if (pid == 0) {
+            ::close(registration[1]);
+            ::close(wake[1]);
+            runGuard(registration[0], wake[0]);
+        }
+    }
+    ::close(registration[0]);
+    ::close(wake[0]);
+    if (pid < 0) {
+        ::close(registration[1]);
+        ::close(wake[1]);
         return;
     }
     m_pid = pid;
-    m_writeFd = fds[1];
+    m_writeFd = registration[1];
+    m_wakeFd = wake[1];
 }
 
 ProcessGuard::~ProcessGuard()
 {
     if (m_writeFd >= 0)
-        ::close(m_writeFd);
+        ::close(m_writeFd); // EOF first: the guard ends what is still registered...
+    if (m_wakeFd >= 0)
+        ::close(m_wakeFd); // ...and wakes from its nap to see it
     if (m_pid > 0) {
         while (waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) { }
     }

@@ -5,10 +5,11 @@
 namespace shoal {
 
 // The promise that no process escapes, even when Shoal is SIGKILLed. PR_SET_PDEATHSIG reaches
-// only a task's direct child; this guard is a tiny forked process that learns every task's
-// process group (each child registers its own group before exec) and, when the pipe from Shoal
-// closes because Shoal died, SIGKILLs every group still registered, grandchildren included.
-// It lives in its own process group, so terminal signals meant for Shoal do not reach it.
+// only a task's direct child; this guard is a tiny process (`shoal-guard`, or a fork() when that
+// helper is not installed) that learns every task's process group (each child registers its own
+// group before exec) and, when the pipe from Shoal closes because Shoal died, SIGKILLs every
+// group still registered, grandchildren included. It lives in its own process group, so
+// terminal signals meant for Shoal do not reach it.
 class ProcessGuard
 {
 public:
@@ -24,6 +25,7 @@ public:
 private:
     pid_t m_pid = -1;
     int m_writeFd = -1;
+    int m_wakeFd = -1; // closed to end the guard's nap at shutdown
 };
 
 } // namespace shoal
