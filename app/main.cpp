@@ -3,11 +3,14 @@
 
 #include <QCoreApplication>
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
-#ifdef SHOAL_HAVE_UI
-#include "shoalwindow.h"
-#endif
+#include <dlfcn.h>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -20,35 +23,75 @@ void printUsage()
                "  shoal open FILE.shoal.json         open the window and start that batch\n"
                "  shoal --demo                       open the window with the bundled demo batch running\n"
                "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
-               "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n",
+               "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n"
+               "  shoal --version\n",
                stdout);
 }
+
+#ifdef SHOAL_HAVE_UI
+// The window lives in shoal-window.so, loaded only now: headless runs never pay for (or need)
+// Qt Widgets, Qt Charts, OpenGL and X11.
+int runWindow(int argc, char **argv)
+{
+    const char *platform = std::getenv("QT_QPA_PLATFORM");
+    if ((!platform || !*platform) && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
+        std::fputs("shoal: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+                   "       Run batches headless with `shoal run` (see `shoal run --help`), or set\n"
+                   "       QT_QPA_PLATFORM=offscreen to run the window without a screen.\n",
+                   stderr);
+        return 255;
+    }
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string module = n > 0 ? std::string(self, size_t(n)) : std::string(argv[0]);
+    module.resize(module.rfind('/') + 1);
+    module += SHOAL_WINDOW_MODULE; // relative to bin/
+    void *handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        std::fprintf(stderr, "shoal: cannot load the window: %s\n"
+                             "       (headless runs work without it: `shoal run --help`)\n", dlerror());
+        return 255;
+    }
+    using Entry = int (*)(int, char **);
+    const auto entry = reinterpret_cast<Entry>(dlsym(handle, "shoal_window_main"));
+    if (!entry) {
+        std::fprintf(stderr, "shoal: %s is not Shoal's window module: %s\n", module.c_str(), dlerror());
+        return 255;
+    }
+    return entry(argc, argv);
+}
+#endif
 
 } // namespace
 
 int main(int argc, char *argv[])
 {
-    const QString command = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QString();
-    if (command == u"run"_s || command == u"ctl"_s) {
+    const char *command = argc > 1 ? argv[1] : "";
+    if (!std::strcmp(command, "run") || !std::strcmp(command, "ctl")) {
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(u"shoal"_s);
+        QCoreApplication::setApplicationVersion(QStringLiteral(SHOAL_VERSION));
         QStringList args = QCoreApplication::arguments().mid(1);
-        if (command == u"ctl"_s)
+        if (!std::strcmp(command, "ctl"))
             return shoal::runCtl(args.mid(1));
         args[0] = u"shoal run"_s;
         return shoal::runHeadless(args);
     }
-    if (command == u"-h"_s || command == u"--help"_s || command == u"help"_s) {
+    if (!std::strcmp(command, "-h") || !std::strcmp(command, "--help") || !std::strcmp(command, "help")) {
         printUsage();
         return 0;
     }
-    if (!command.isEmpty() && command != u"open"_s && !command.startsWith(u'-')) {
-        std::fprintf(stderr, "shoal: unknown command '%s'\n", qPrintable(command));
+    if (!std::strcmp(command, "-v") || !std::strcmp(command, "--version")) {
+        std::puts("shoal " SHOAL_VERSION);
+        return 0;
+    }
+    if (*command && std::strcmp(command, "open") && command[0] != '-') {
+        std::fprintf(stderr, "shoal: unknown command '%s'\n", command);
         printUsage();
         return 255;
     }
 #ifdef SHOAL_HAVE_UI
-    return shoal::runWindow(argc, argv);
+    return runWindow(argc, argv);
 #else
     std::fputs("shoal: this build has no window (configure with SHOAL_BUILD_UI=ON); use `shoal run`\n", stderr);
     return 255;
