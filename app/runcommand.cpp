@@ -259,7 +259,7 @@ private:
 struct Inputs
 {
     QStringList command;
-    QStringList values;
+    InputList values;
     bool fromStdin = false;
 };
 
@@ -346,7 +346,7 @@ int runHeadless(const QStringList &args)
 
     BatchSpec spec;
     spec.jobs = QThread::idealThreadCount();
-    QStringList inputs;
+    InputList inputs;
     QString baseDir;
     if (parser.isSet(batch)) {
         auto loaded = loadBatchFile(parser.value(batch));
@@ -398,7 +398,7 @@ int runHeadless(const QStringList &args)
             split->values = std::move(*lines);
         }
         spec.command = split->command;
-        inputs = split->values;
+        inputs = std::move(split->values);
     }
 
     auto intOption = [&](const QCommandLineOption &o, int min, int *out) {
@@ -507,7 +507,7 @@ int runHeadless(const QStringList &args)
         sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    Pool pool(std::move(*parsed), inputs, options);
+    Pool pool(std::move(*parsed), std::move(inputs), options);
     const bool showBar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
     Reporter reporter(pool, spec.keepOrder, options.resultsDir.isEmpty(), showBar, eventsFile.get());
 

@@ -12,6 +12,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -57,7 +58,7 @@ bool exactInteger(const QJsonValue &v, qint64 *out)
 
 } // namespace
 
-Result<QStringList> readInputFile(const QString &path)
+Result<InputList> readInputFile(const QString &path)
 {
     QFile file;
     bool opened;
@@ -74,30 +75,15 @@ Result<QStringList> readInputFile(const QString &path)
     QByteArray data = file.readAll();
     if (file.error() != QFileDevice::NoError)
         return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
-    QStringList lines;
-    if (data.isEmpty())
-        return lines; // an empty file: no inputs (a lone newline is one empty input)
-    if (data.endsWith('\n'))
-        data.chop(1);
-    lines.reserve(data.count('\n') + 1);
-    const char *p = data.constData();
-    const char *end = p + data.size();
-    for (;;) {
-        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
-        lines << QString::fromUtf8(p, (nl ? nl : end) - p);
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return lines;
+    return InputList::fromLines(std::move(data)); // an empty file: no inputs (a lone newline is one empty input)
 }
 
-Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
+Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
 {
     switch (spec.kind) {
     case InputSpec::Kind::Args:
     case InputSpec::Kind::Lines:
-        return spec.args;
+        return InputList(spec.args);
     case InputSpec::Kind::File:
         return readInputFile(resolvePath(spec.path, baseDir));
     case InputSpec::Kind::Folder: {
@@ -110,7 +96,7 @@ Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
         while (it.hasNext())
             files << it.next();
         files.sort();
-        return files;
+        return InputList(files);
     }
     case InputSpec::Kind::Range: {
         if (spec.step == 0)
@@ -119,21 +105,22 @@ Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir)
         const long double count = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
         if (count > kMaxRangeTasks)
             return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
-        QStringList values;
+        InputList values;
         const qint64 n = count > 0 ? qint64(count) : 0;
-        values.reserve(n);
         // Every value lies between from and to, so stepping never overflows; the step after
         // the last value is not taken.
         qint64 v = spec.from;
         for (qint64 i = 0; i < n; ++i) {
-            values << QString::number(v);
+            char digits[24];
+            const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+            values.append(QByteArrayView(digits, end - digits));
             if (i + 1 < n)
                 v += spec.step;
         }
         return values;
     }
     }
-    return QStringList();
+    return InputList();
 }
 
 qint64 parseByteSize(const QString &text)

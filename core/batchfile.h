@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inputlist.h"
 #include "result.h"
 #include "serviceworker.h"
 #include "task.h"
@@ -44,9 +45,9 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
 QByteArray toBatchJson(const BatchSpec &spec);
 
 // The inputs, one per task. Relative paths are resolved against baseDir.
-Result<QStringList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
+Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
 // One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
-Result<QStringList> readInputFile(const QString &path);
+Result<InputList> readInputFile(const QString &path);
 // "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.
 qint64 parseByteSize(const QString &text);
 // "line" or "json"

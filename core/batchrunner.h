@@ -15,7 +15,7 @@ namespace shoal {
 struct PreparedBatch
 {
     CommandTemplate command;
-    QStringList inputs;
+    InputList inputs;
     PoolOptions options;
 };
 

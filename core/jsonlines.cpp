@@ -199,7 +199,66 @@ void appendUtf8(QByteArray &out, uint cp)
 
 } // namespace
 
+bool parseCommonReply(QByteArrayView line, ServiceReply *reply)
+{
+    // Exactly {"id":N,"ok":true,"result":V} with N a plain whole number and V an integer or a
+    // string without escapes: what nearly every answer of a busy worker looks like.
+    static constexpr char kHead[] = "{\"id\":";
+    static constexpr char kOk[] = ",\"ok\":true,\"result\":";
+    constexpr qsizetype headSize = sizeof kHead - 1, okSize = sizeof kOk - 1;
+    const char *p = line.data();
+    const char *end = p + line.size();
+    if (line.size() < headSize + 1 + okSize + 2 || std::memcmp(p, kHead, headSize) != 0 || end[-1] != '}')
+        return false;
+    p += headSize;
+    const char *digits = p;
+    qint64 id = 0;
+    while (p < end && static_cast<unsigned char>(*p - '0') < 10)
+        id = id * 10 + (*p++ - '0');
+    const qsizetype idSize = p - digits;
+    if (idSize == 0 || idSize > 15 || (idSize > 1 && *digits == '0'))
+        return false;
+    if (end - p < okSize || std::memcmp(p, kOk, okSize) != 0)
+        return false;
+    const char *value = p + okSize;
+    const char *valueEnd = end - 1;
+    if (value >= valueEnd)
+        return false;
+    if (*value == '"') {
+        if (valueEnd - value < 2 || valueEnd[-1] != '"')
+            return false;
+        for (const char *q = value + 1; q < valueEnd - 1; ++q) {
+            const unsigned char c = static_cast<unsigned char>(*q);
+            if (c < 0x20 || c == '"' || c == '\\')
+                return false;
+        }
+    } else {
+        const char *q = value + (*value == '-');
+        if (q >= valueEnd)
+            return false;
+        if (*q == '0') {
+            if (q + 1 != valueEnd)
+                return false;
+        } else {
+            for (; q < valueEnd; ++q) {
+                if (static_cast<unsigned char>(*q - '0') >= 10)
+                    return false;
+            }
+        }
+    }
+    reply->kind = ServiceReply::Kind::Result;
+    reply->id = id;
+    reply->progress = 0;
+    reply->value = QByteArrayView(value, valueEnd - value);
+    return true;
+}
+
 bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
+{
+    return parseCommonReply(line, reply) || parseServiceReplyFully(line, reply, error);
+}
+
+bool parseServiceReplyFully(QByteArrayView line, ServiceReply *reply, QString *error)
 {
     Scanner s(line);
     *reply = {};

@@ -23,6 +23,11 @@ struct ServiceReply
 
 // Parses one line (without its newline). On failure returns false and says why in *error.
 bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error);
+// Its two halves, public for the tests and the fuzzer, which check that they agree: the fast
+// path for the shape nearly every answer has ({"id":N,"ok":true,"result":V}, V an integer or
+// a string without escapes; false for anything else), and the general reader.
+bool parseCommonReply(QByteArrayView line, ServiceReply *reply);
+bool parseServiceReplyFully(QByteArrayView line, ServiceReply *reply, QString *error);
 
 // Appends VALUE as text: a JSON string is decoded, anything else is kept as raw JSON.
 void appendJsonValueAsText(QByteArray &out, QByteArrayView value);

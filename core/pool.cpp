@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <limits>
+#include <cstring>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -117,7 +118,25 @@ quint32 nextGeneration()
 
 } // namespace
 
-Pool::Pool(CommandTemplate command, QStringList inputs, PoolOptions options, QObject *parent)
+// Service results kept with their tasks for front ends (taskOutput), in blocks that never move:
+// a task's QByteArray is raw data pointing into them, so keeping a result allocates nothing.
+QByteArray Pool::KeptOutputs::keep(QByteArrayView text)
+{
+    if (text.isEmpty())
+        return {};
+    if (text.size() > kBlockSize / 16)
+        return text.toByteArray();
+    if (m_blocks.empty() || m_used + text.size() > kBlockSize) {
+        m_blocks.emplace_back(new char[kBlockSize]); // uninitialised: pages are touched as used
+        m_used = 0;
+    }
+    char *p = m_blocks.back().get() + m_used;
+    std::memcpy(p, text.data(), size_t(text.size()));
+    m_used += text.size();
+    return QByteArray::fromRawData(p, text.size());
+}
+
+Pool::Pool(CommandTemplate command, InputList inputs, PoolOptions options, QObject *parent)
     : QObject(parent)
     , m_template(std::move(command))
     , m_inputs(std::move(inputs))
@@ -471,7 +490,8 @@ QByteArray Pool::taskOutput(TaskId id, int which) const
     const TaskRecord &t = m_tasks[size_t(id)];
     if (t.state == TaskState::Running || t.state == TaskState::Paused)
         return liveOutput(t.slot, which);
-    return which == 2 ? t.err : t.out;
+    const QByteArray &kept = which == 2 ? t.err : t.out;
+    return QByteArray(kept.constData(), kept.size()); // a deep copy: service results point into m_kept
 }
 
 // ---- slots --------------------------------------------------------------------------------
@@ -1340,7 +1360,7 @@ void Pool::feed(Slot &slot)
         task.startedMs = t;
         ++m_running;
         slot.inflight.push_back(id);
-        process.queueRequest(id, m_inputs.at(task.seq - 1));
+        process.queueRequest(id, m_inputs.utf8(task.seq - 1));
         if (!batch)
             batch = &openBatch();
         batch->started.push_back({ id, slot.number, task.attempts });
@@ -1373,14 +1393,14 @@ void Pool::onServiceWritable(Slot &slot)
     }
 }
 
-void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length)
+void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length, qint64 nowMs)
 {
     TaskRecord &t = m_tasks[size_t(id)];
     if (t.state != TaskState::Running && t.state != TaskState::Paused)
         return; // cancelled while in flight: its answer is dropped
     --m_running;
     ++slot.tasksDone;
-    t.durationMs = now() - t.startedMs;
+    t.durationMs = nowMs - t.startedMs;
     t.exit = ok ? ExitStatus::exited(0) : ExitStatus::exited(1);
     if (!ok)
         ++slot.failures;
@@ -1399,7 +1419,7 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, q
     if (isTerminal(t.state)) {
         const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
         if (m_options.keepOutputBytes > 0)
-            (ok ? t.out : t.err) = text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)).toByteArray();
+            (ok ? t.out : t.err) = m_kept.keep(text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)));
         if (m_joblog) {
             auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
                                             double(t.durationMs) / 1000.0, length, t.exit, commandOf(id));
@@ -1416,6 +1436,7 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, q
 bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch)
 {
     const bool json = m_options.service.mode == ServiceSpec::Mode::Json;
+    const qint64 t = now();
     qint64 completed = 0;
     for (const ServiceProcess::Reply &r : replies) {
         TaskId id;
@@ -1428,7 +1449,10 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
             id = slot.inflight.front();
             slot.inflight.pop_front();
         } else {
-            auto it = std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id));
+            // Usually the oldest: workers mostly answer in order.
+            auto it = slot.inflight.empty() || slot.inflight.front() != TaskId(r.id)
+                    ? std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id))
+                    : slot.inflight.begin();
             if (it == slot.inflight.end()) {
                 slot.endDetail = u"an answer for id %1, which is not in flight on this worker"_s.arg(r.id);
                 return false;
@@ -1438,10 +1462,13 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
                 openBatch().progress.push_back({ id, qBound(0.0, r.progress, 1.0) });
                 continue;
             }
-            slot.inflight.erase(it);
+            if (it == slot.inflight.begin())
+                slot.inflight.pop_front();
+            else
+                slot.inflight.erase(it);
         }
         ++completed;
-        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, r.offset, r.length);
+        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, r.offset, r.length, t);
     }
     if (!replies.empty()) {
         slot.progressActiveMs = activeMs(slot);

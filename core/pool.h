@@ -2,6 +2,7 @@
 
 #include "commandtemplate.h"
 #include "events.h"
+#include "inputlist.h"
 #include "result.h"
 #include "serviceworker.h"
 
@@ -67,7 +68,7 @@ class Pool : public QObject
 {
     Q_OBJECT
 public:
-    Pool(CommandTemplate command, QStringList inputs, PoolOptions options, QObject *parent = nullptr);
+    Pool(CommandTemplate command, InputList inputs, PoolOptions options, QObject *parent = nullptr);
     ~Pool() override; // ends every running task's group (TERM, then KILL) and reaps it
 
     // Checks the program, reads the joblog for --resume, opens outputs, then starts dispatching.
@@ -158,7 +159,7 @@ private:
     void onServiceWritable(Slot &slot);
     void onServiceExited(Slot &slot);
     bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch);
-    void finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length);
+    void finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length, qint64 nowMs);
     void serviceTimedOut(Slot &slot);
     void requeueInFlight(Slot &slot);
     void failUnservedTasks(const QString &reason);
@@ -173,10 +174,20 @@ private:
     void message(const QString &text);
 
     CommandTemplate m_template;
-    QStringList m_inputs;
+    InputList m_inputs;
     PoolOptions m_options;
 
     std::vector<TaskRecord> m_tasks;
+    class KeptOutputs
+    {
+    public:
+        QByteArray keep(QByteArrayView text); // raw data: valid while the Pool lives
+
+    private:
+        static constexpr qsizetype kBlockSize = 1 << 20;
+        std::vector<std::unique_ptr<char[]>> m_blocks;
+        qsizetype m_used = 0;
+    } m_kept;
     std::deque<TaskId> m_queue;
     std::vector<std::unique_ptr<Slot>> m_slots; // index = slot number - 1; null when removed
     int m_targetSize = 0;

@@ -57,25 +57,9 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     return {};
 }
 
-void ServiceProcess::queueRequest(TaskId id, const QString &input)
+void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
 {
-    // This runs once per task: no allocation when the input is ASCII.
-    QByteArrayView utf8;
-    const QChar *chars = input.constData();
-    const qsizetype n = input.size();
-    qsizetype i = 0;
-    while (i < n && chars[i].unicode() < 0x80)
-        ++i;
-    if (i == n) {
-        m_scratch.resize(n);
-        char *out = m_scratch.data();
-        for (qsizetype k = 0; k < n; ++k)
-            out[k] = char(chars[k].unicode());
-        utf8 = m_scratch;
-    } else {
-        m_scratch = input.toUtf8();
-        utf8 = m_scratch;
-    }
+    // This runs once per task: no allocation, the input is already UTF-8.
     if (m_spec.mode == ServiceSpec::Mode::Line) {
         m_writeBuffer.append(utf8.data(), size_t(utf8.size()));
     } else {

@@ -44,7 +44,7 @@ public:
     int stdoutFd() const { return m_stdout; }
     qint64 sent() const { return m_sent; }
 
-    void queueRequest(TaskId id, const QString &input);
+    void queueRequest(TaskId id, QByteArrayView utf8Input);
     // Writes what it can without blocking; true when nothing is left to write.
     bool flush();
     bool hasPendingWrites() const { return m_writeOffset < m_writeBuffer.size(); }

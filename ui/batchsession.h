@@ -30,7 +30,7 @@ public:
     QString displayName() const;
     EngineFeed *feed() { return &m_feed; }
     QString inputOf(TaskId id) const { return m_inputs.value(qsizetype(id)); }
-    QStringList inputs() const { return m_inputs; }
+    InputList inputs() const { return m_inputs; }
     qint64 wallStartMs() const { return m_wallStartMs; }
 
     PoolSnapshot snapshot() const;
@@ -58,7 +58,7 @@ Q_SIGNALS:
 private:
     BatchSpec m_spec;
     QString m_filePath;
-    QStringList m_inputs;
+    InputList m_inputs;
     PoolThread m_engine;
     EngineFeed m_feed;
     qint64 m_wallStartMs = 0;

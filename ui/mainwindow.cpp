@@ -412,7 +412,7 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     const BatchSpec &spec = s->spec();
     // The models may outlive the session (a view repaints while it closes): they keep the
     // inputs themselves (a shared copy), not the session.
-    const QStringList inputs = s->inputs();
+    const InputList inputs = s->inputs();
     m_taskModel->setInputSource([inputs](TaskId id) { return inputs.value(qsizetype(id)); });
     m_workerModel->setTaskLabel(
         [inputs](TaskId id) { return u"#%1  %2"_s.arg(id + 1).arg(inputs.value(qsizetype(id))); });

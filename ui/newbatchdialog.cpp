@@ -400,7 +400,7 @@ void NewBatchDialog::showError(QLabel *label, const QString &error)
     label->setVisible(!error.isEmpty());
 }
 
-Result<QStringList> NewBatchDialog::previewInputs(qint64 *count) const
+Result<InputList> NewBatchDialog::previewInputs(qint64 *count) const
 {
     InputSpec in = spec().inputs;
     if (in.kind == InputSpec::Kind::File && in.path.isEmpty())
@@ -416,7 +416,7 @@ Result<QStringList> NewBatchDialog::previewInputs(qint64 *count) const
         const qint64 shown = qMin<qint64>(*count, kPreviewCommands);
         in.to = in.from + (shown - 1) * in.step;
         if (shown == 0)
-            return QStringList();
+            return InputList();
     }
     auto inputs = resolveInputs(in, m_baseDir);
     if (inputs && in.kind != InputSpec::Kind::Range)
@@ -452,16 +452,16 @@ void NewBatchDialog::validate()
 
     QStringList lines;
     if (command && inputs) {
-        const QStringList &values = *inputs;
+        const InputList &values = *inputs;
         for (qsizetype i = 0; i < qMin<qsizetype>(values.size(), kPreviewCommands); ++i) {
             const int slot = int(i % qMax(1, m_workers->value())) + 1;
             if (!isService()) {
-                lines << command->display(command->expand(values[i], i + 1, slot));
+                lines << command->display(command->expand(values.at(i), i + 1, slot));
             } else if (s.service.mode == ServiceSpec::Mode::Line) {
-                lines << tr("worker %1 reads: %2").arg(slot).arg(values[i]);
+                lines << tr("worker %1 reads: %2").arg(slot).arg(values.at(i));
             } else {
                 QByteArray json = "{\"id\":" + QByteArray::number(i) + ",\"input\":";
-                appendJsonString(json, values[i].toUtf8());
+                appendJsonString(json, values.utf8(i));
                 lines << tr("worker %1 reads: %2").arg(slot).arg(QString::fromUtf8(json + '}'));
             }
         }

@@ -69,7 +69,7 @@ private:
     void browseFile();
     void browseFolder();
     static void showError(QLabel *label, const QString &error);
-    Result<QStringList> previewInputs(qint64 *count) const;
+    Result<InputList> previewInputs(qint64 *count) const;
 
     bool isService() const;
     QString validateService(const BatchSpec &spec) const;

@@ -118,10 +118,11 @@ void TestBatchFile::inputFileLines()
         f.write(data);
         return f.fileName();
     };
-    QCOMPARE(*readInputFile(write("a", "x\ny z\n")), (QStringList { u"x"_s, u"y z"_s }));
-    QCOMPARE(*readInputFile(write("b", "x\n\nlast")), (QStringList { u"x"_s, QString(), u"last"_s }));
-    QCOMPARE(*readInputFile(write("c", "")), QStringList());
-    QCOMPARE(*readInputFile(write("d", "\n")), QStringList { QString() });
+    QCOMPARE(readInputFile(write("a", "x\ny z\n"))->toStringList(), (QStringList { u"x"_s, u"y z"_s }));
+    QCOMPARE(readInputFile(write("b", "x\n\nlast"))->toStringList(), (QStringList { u"x"_s, QString(), u"last"_s }));
+    QCOMPARE(readInputFile(write("c", ""))->toStringList(), QStringList());
+    QCOMPARE(readInputFile(write("d", "\n"))->toStringList(), QStringList { QString() });
+    QCOMPARE(readInputFile(write("e", "caf\xc3\xa9\r\n\n"))->toStringList(), (QStringList { u"caf\u00e9\r"_s, QString() }));
     auto missing = readInputFile(dir.filePath(u"nope"_s));
     QVERIFY(!missing.ok());
     QVERIFY(missing.error().contains(dir.filePath(u"nope"_s)));

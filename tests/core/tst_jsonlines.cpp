@@ -14,6 +14,8 @@ private Q_SLOTS:
     void invalid_data();
     void invalid();
     void stringRoundTrip();
+    void fastPathAgrees_data();
+    void fastPathAgrees();
 };
 
 void TestJsonLines::valid_data()
@@ -91,6 +93,45 @@ void TestJsonLines::stringRoundTrip()
     QByteArray decoded;
     appendJsonValueAsText(decoded, json);
     QCOMPARE(decoded, original);
+}
+
+// The fast path takes only the common shape; whatever it takes, the full reader reads the same.
+void TestJsonLines::fastPathAgrees_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<bool>("fast");
+    QTest::newRow("integer") << QByteArray(R"({"id":12,"ok":true,"result":24})") << true;
+    QTest::newRow("negative") << QByteArray(R"({"id":0,"ok":true,"result":-8})") << true;
+    QTest::newRow("zero") << QByteArray(R"({"id":3,"ok":true,"result":0})") << true;
+    QTest::newRow("string") << QByteArray(R"({"id":3,"ok":true,"result":"cafÃ© ok"})") << true;
+    QTest::newRow("empty string") << QByteArray(R"({"id":3,"ok":true,"result":""})") << true;
+    QTest::newRow("escape") << QByteArray(R"({"id":3,"ok":true,"result":"a
+b"})") << false;
+    QTest::newRow("fraction") << QByteArray(R"({"id":3,"ok":true,"result":1.5})") << false;
+    QTest::newRow("leading zero id") << QByteArray(R"({"id":03,"ok":true,"result":1})") << false;
+    QTest::newRow("leading zero value") << QByteArray(R"({"id":3,"ok":true,"result":01})") << false;
+    QTest::newRow("minus only") << QByteArray(R"({"id":3,"ok":true,"result":-})") << false;
+    QTest::newRow("huge id") << QByteArray(R"({"id":12345678901234567,"ok":true,"result":1})") << false;
+    QTest::newRow("space") << QByteArray(R"({"id":3, "ok":true,"result":1})") << false;
+    QTest::newRow("error") << QByteArray(R"({"id":3,"ok":false,"error":"x"})") << false;
+    QTest::newRow("trailing") << QByteArray(R"({"id":3,"ok":true,"result":1}})") << false;
+    QTest::newRow("quote inside") << QByteArray(R"({"id":3,"ok":true,"result":"a"b"})") << false;
+}
+
+void TestJsonLines::fastPathAgrees()
+{
+    QFETCH(QByteArray, line);
+    QFETCH(bool, fast);
+    ServiceReply quick, full;
+    QString error;
+    QCOMPARE(parseCommonReply(line, &quick), fast);
+    const bool valid = parseServiceReplyFully(line, &full, &error);
+    if (!fast)
+        return;
+    QVERIFY2(valid, qPrintable(error));
+    QCOMPARE(int(quick.kind), int(full.kind));
+    QCOMPARE(quick.id, full.id);
+    QCOMPARE(quick.value, full.value);
 }
 
 QTEST_GUILESS_MAIN(TestJsonLines)

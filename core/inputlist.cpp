@@ -1,0 +1,54 @@
+#include "inputlist.h"
+
+#include <cstring>
+
+namespace shoal {
+
+InputList::InputList(const QStringList &inputs)
+{
+    m_ends.reserve(inputs.size());
+    for (const QString &input : inputs)
+        append(input);
+}
+
+InputList InputList::fromLines(QByteArray text)
+{
+    InputList list;
+    if (text.isEmpty())
+        return list; // no lines (a lone newline is one empty line)
+    if (text.endsWith('\n'))
+        text.chop(1);
+    const char *begin = text.constData();
+    const char *p = begin;
+    const char *end = p + text.size();
+    list.m_ends.reserve(text.count('\n') + 1);
+    // The newlines stay in the buffer as the separators utf8() skips.
+    for (;;) {
+        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+        list.m_ends.push_back((nl ? nl : end) - begin);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    list.m_text = std::move(text);
+    return list;
+}
+
+void InputList::append(QByteArrayView utf8)
+{
+    if (!m_ends.isEmpty())
+        m_text += '\n'; // a separator, as in fromLines(); inputs may hold newlines themselves
+    m_text.append(utf8.data(), utf8.size());
+    m_ends.push_back(m_text.size());
+}
+
+QStringList InputList::toStringList() const
+{
+    QStringList list;
+    list.reserve(size());
+    for (qsizetype i = 0; i < size(); ++i)
+        list << at(i);
+    return list;
+}
+
+} // namespace shoal
