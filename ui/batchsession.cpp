@@ -94,6 +94,11 @@ QByteArray BatchSession::taskOutput(TaskId id, int which) const
     return m_engine.query([id, which](const Pool &pool) { return pool.taskOutput(id, which); });
 }
 
+QByteArray BatchSession::workerOutput(int slot, int which, qint64 maxBytes) const
+{
+    return m_engine.query([=](const Pool &pool) { return pool.liveOutput(slot, which, maxBytes); });
+}
+
 void BatchSession::pause()
 {
     m_engine.post([](Pool &pool) { pool.pause(); });

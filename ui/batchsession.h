@@ -39,6 +39,9 @@ public:
     QString commandOf(TaskId id) const;
     QStringList commandsOf(const QList<TaskId> &ids) const; // one round trip for many
     QByteArray taskOutput(TaskId id, int which) const;
+    // What the process on a slot has written so far (which: 1 stdout, 2 stderr); for a service
+    // worker, its stderr since it started.
+    QByteArray workerOutput(int slot, int which, qint64 maxBytes = 64 * 1024) const;
 
     void pause();
     void resume();

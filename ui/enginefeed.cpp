@@ -8,7 +8,7 @@ namespace shoal {
 bool Frame::isEmpty() const
 {
     return taskChanges.empty() && addedTasks.empty() && workers.empty() && removedWorkers.empty()
-        && samples.empty() && messages.isEmpty() && !hasStats && !batchFinished;
+        && samples.empty() && progress.empty() && messages.isEmpty() && !hasStats && !batchFinished;
 }
 
 EngineFeed::EngineFeed(QObject *parent)
@@ -148,6 +148,8 @@ void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
         return std::tie(a.task, a.attempt, bStarted) < std::tie(b.task, b.attempt, aStarted);
     });
     m_frame.taskChanges.insert(m_frame.taskChanges.end(), changes.begin(), changes.end());
+    for (const TaskBatch::Progress &p : batch.progress)
+        m_frame.progress[p.task] = p.value; // a frame keeps only the latest per task
 }
 
 } // namespace shoal

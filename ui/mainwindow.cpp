@@ -416,6 +416,9 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     m_taskModel->setInputSource([inputs](TaskId id) { return inputs.value(qsizetype(id)); });
     m_workerModel->setTaskLabel(
         [inputs](TaskId id) { return u"#%1  %2"_s.arg(id + 1).arg(inputs.value(qsizetype(id))); });
+    m_workerModel->setTaskProgress([model = m_taskModel](TaskId id) {
+        return id >= 0 && id < TaskId(model->tasks().size()) ? model->task(int(id)).progress : -1.0f;
+    });
     m_workerModel->reset(snapshot.workers);
     m_taskModel->reset(snapshot.tasks);
     m_overview->setActive(true);
@@ -501,8 +504,20 @@ void MainWindow::refreshTaskDetails()
         status += u" · "_s + row.exit.describe();
     if (row.attempts > 1)
         status += tr(" · attempt %1").arg(row.attempts);
-    m_taskPanel->showDetails(id, m_session->commandOf(id), status, m_session->taskOutput(id, 1),
-                             m_session->taskOutput(id, 2));
+    if (row.progress >= 0)
+        status += tr(" · %1% done").arg(qRound(row.progress * 100));
+    QByteArray err = m_session->taskOutput(id, 2);
+    if (m_session->spec().service.isValid() && row.slot > 0) {
+        // A service worker's stderr belongs to the process, not to one task: show what the
+        // worker that ran this task has written, after the task's own error.
+        const QByteArray workerErr = m_session->workerOutput(row.slot, 2);
+        if (!workerErr.isEmpty()) {
+            if (!err.isEmpty() && !err.endsWith('\n'))
+                err += '\n';
+            err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + workerErr;
+        }
+    }
+    m_taskPanel->showDetails(id, m_session->commandOf(id), status, m_session->taskOutput(id, 1), err);
 }
 
 void MainWindow::togglePause()

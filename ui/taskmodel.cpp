@@ -44,7 +44,7 @@ TaskModel::TaskModel(QObject *parent)
 
 QList<int> TaskModel::changedRoles()
 {
-    return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole };
+    return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole, ProgressRole };
 }
 
 void TaskModel::reset(const std::vector<TaskInfo> &tasks)
@@ -54,7 +54,7 @@ void TaskModel::reset(const std::vector<TaskInfo> &tasks)
     m_rows.reserve(tasks.size());
     for (const TaskInfo &t : tasks)
         m_rows.push_back(Row { t.id, t.id + 1, t.input, t.state, t.slot, t.attempts, t.startedMs,
-                               isTerminal(t.state) ? t.durationMs : 0, t.exit, 0 });
+                               isTerminal(t.state) ? t.durationMs : 0, t.exit, 0, -1 });
     endResetModel();
 }
 
@@ -84,7 +84,8 @@ void TaskModel::applyFrame(const Frame &frame)
                                    -1,
                                    0,
                                    {},
-                                   0 });
+                                   0,
+                                   -1 });
         endInsertRows();
     }
 
@@ -95,6 +96,7 @@ void TaskModel::applyFrame(const Frame &frame)
             continue;
         Row &row = m_rows[size_t(c.task)];
         row.state = c.state;
+        row.progress = -1; // any change starts or ends an attempt; progress comes after
         switch (c.type) {
         case Event::Type::TaskStarted:
             row.slot = c.slot;
@@ -122,6 +124,15 @@ void TaskModel::applyFrame(const Frame &frame)
             break;
         }
         dirty.push_back(int(c.task));
+    }
+    for (const auto &[task, value] : frame.progress) {
+        if (task < 0 || task >= TaskId(m_rows.size()))
+            continue;
+        Row &row = m_rows[size_t(task)];
+        if (row.state != TaskState::Running && row.state != TaskState::Paused)
+            continue; // it ended within the frame: its progress is moot
+        row.progress = float(qBound(0.0, value, 1.0));
+        dirty.push_back(int(task));
     }
     // The seq and input columns never change: leaving them out spares a proxy sorted by them
     // a re-sort.
@@ -174,6 +185,8 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         case InputColumn:
             return r.input;
         case StateColumn:
+            if (r.progress >= 0)
+                return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
             return nameOf(r.state);
         case WorkerColumn:
             return r.slot > 0 ? QVariant(r.slot) : QVariant();
@@ -212,6 +225,8 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         return int(r.state);
     case TaskIdRole:
         return r.id;
+    case ProgressRole:
+        return r.progress >= 0 ? QVariant(double(r.progress)) : QVariant();
     case SortRole:
         switch (Column(index.column())) {
         case SeqColumn:

@@ -33,6 +33,7 @@ public:
         StateRole = Qt::UserRole + 1, // TaskState as int
         TaskIdRole,
         SortRole, // a number where the column shows one
+        ProgressRole, // 0..1 as a service worker reported it; invalid when none
     };
 
     struct Row
@@ -47,6 +48,7 @@ public:
         qint64 durationMs = 0;
         ExitStatus exit;
         qint64 receivedBytes = 0;
+        float progress = -1; // the running attempt's, as its service worker reported it (-1: none)
     };
 
     explicit TaskModel(QObject *parent = nullptr);

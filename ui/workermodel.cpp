@@ -86,6 +86,12 @@ void WorkerModel::applyFrame(const Frame &frame)
     dirty.clear();
     for (int slot : dirtySlots)
         dirty.push_back(rowOfSlot(slot));
+    for (const auto &[task, value] : frame.progress) {
+        for (size_t row = 0; row < m_rows.size(); ++row) {
+            if (m_rows[row].task == task)
+                dirty.push_back(int(row));
+        }
+    }
     for (const auto &[first, last] : contiguousRanges(std::move(dirty)))
         Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1), changedRoles());
 }
@@ -151,8 +157,13 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
             return w.pid > 0 ? QVariant(w.pid) : QVariant(u"–"_s);
         case StateColumn:
             return w.parked ? u"parked"_s : nameOf(w.state);
-        case TaskColumn:
-            return hasTask ? m_taskLabel(w.task) : QString();
+        case TaskColumn: {
+            if (!hasTask)
+                return QString();
+            const float progress = m_taskProgress ? m_taskProgress(w.task) : -1;
+            return progress >= 0 ? tr("%1  (%2%)").arg(m_taskLabel(w.task)).arg(qRound(progress * 100))
+                                 : m_taskLabel(w.task);
+        }
         case ElapsedColumn:
             return hasTask ? formatDuration(w.taskElapsedMs) : QString();
         case DoneColumn:

@@ -260,6 +260,25 @@ private Q_SLOTS:
         QCOMPARE(failures, 3);
     }
 
+    // A service task's details: its result as stdout, then what its worker wrote to stderr.
+    void serviceTaskDetailsShowTheWorkersStderr()
+    {
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
+                                 u"echo 'worker warming up' >&2; while read -r l; do echo \"r$l\"; done"_s };
+        spec.inputs.kind = InputSpec::Kind::Args;
+        spec.inputs.args = { u"a"_s, u"b"_s };
+        spec.jobs = 1;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.taskModel()->rowCount(), 2);
+        QTRY_COMPARE(w.taskModel()->task(1).state, TaskState::Succeeded);
+        TaskPanel *panel = w.taskPanel();
+        panel->view()->selectRow(1);
+        QTRY_COMPARE(panel->stdoutView()->toPlainText(), u"rb"_s);
+        QCOMPARE(panel->stderrView()->toPlainText(), u"── stderr of worker 1 ──\nworker warming up\n"_s);
+    }
+
     void malformedBatchFileShowsAnErrorAndKeepsTheWindowUsable()
     {
         MainWindow &w = window();

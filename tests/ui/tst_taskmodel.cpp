@@ -3,10 +3,12 @@
 #include "taskfiltermodel.h"
 #include "taskmodel.h"
 #include "testsupport.h"
+#include "workermodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QBuffer>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::Literals::StringLiterals;
@@ -174,6 +176,85 @@ private Q_SLOTS:
         QCOMPARE(model.task(1).receivedBytes, 2);
         QCOMPARE(model.task(2).state, TaskState::Queued);
         QCOMPARE(seen.finishedDurationsMs, std::vector<qint64> { 7 });
+    }
+
+    // {"id":N,"progress":0.4} from a JSON-lines worker shows in the task's state and on its
+    // worker's row, until the attempt ends.
+    void serviceProgressIsShown()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.reset(queuedTasks(2));
+        WorkerModel workers;
+        workers.setTaskProgress([&](TaskId id) { return model.task(int(id)).progress; });
+        WorkerInfo w;
+        w.slot = 1;
+        w.state = WorkerState::Busy;
+        w.task = 0;
+        workers.reset({ w });
+        EngineFeed feed;
+        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        connect(&feed, &EngineFeed::frameReady, &workers, &WorkerModel::applyFrame);
+        QSignalSpy workerRepaints(&workers, &QAbstractItemModel::dataChanged);
+
+        auto started = std::make_shared<TaskBatch>();
+        started->started = { { 0, 1, 1 } };
+        started->progress = { { 0, 0.25 }, { 0, 0.4 } }; // a frame keeps the latest
+        Event e;
+        e.seq = 1;
+        e.type = Event::Type::TaskBatch;
+        e.batch = started;
+        feed.addEvents({ e });
+        feed.flush();
+        QCOMPARE(model.task(0).progress, 0.4f);
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(), u"running 40%"_s);
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data(TaskModel::ProgressRole).toDouble(), double(0.4f));
+        QVERIFY(!model.index(1, TaskModel::StateColumn).data(TaskModel::ProgressRole).isValid());
+        QVERIFY(!workerRepaints.isEmpty());
+        QVERIFY2(workers.index(0, WorkerModel::TaskColumn).data().toString().endsWith(u"(40%)"_s),
+                 qPrintable(workers.index(0, WorkerModel::TaskColumn).data().toString()));
+
+        auto finished = std::make_shared<TaskBatch>();
+        finished->outputs = "done";
+        finished->finished = { { 0, 1, 1, TaskState::Succeeded, ExitStatus::exited(0), 9, 0, 4 } };
+        e.seq = 2;
+        e.batch = finished;
+        feed.addEvents({ e });
+        feed.flush();
+        QCOMPARE(model.task(0).progress, -1.0f);
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(), nameOf(TaskState::Succeeded));
+    }
+
+    // The same through a real pool: a worker reports progress, then waits to be let go.
+    void serviceProgressFromARealWorker()
+    {
+        QTemporaryDir dir;
+        const QString release = dir.filePath(u"release"_s);
+        BatchSpec spec;
+        spec.service.mode = ServiceSpec::Mode::Json;
+        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
+                                 u"while read -r l; do id=${l#*:}; id=${id%%,*};"
+                                 " echo \"{\\\"id\\\":$id,\\\"progress\\\":0.4}\";"
+                                 " while [ ! -e '%1' ]; do sleep 0.02; done;"
+                                 " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":1}\"; done"_s.arg(release) };
+        spec.inputs.kind = InputSpec::Kind::Args;
+        spec.inputs.args = { u"a"_s };
+        spec.jobs = 1;
+        BatchSession session(spec, {});
+        TaskModel model;
+        connect(&session, &BatchSession::started, &model,
+                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
+        connect(&session, &BatchSession::failed, this,
+                [](const QString &error) { QFAIL(qPrintable(error)); });
+        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        QVERIFY(session.start().ok());
+        QTRY_COMPARE(model.rowCount(), 1);
+        QTRY_COMPARE(model.task(0).progress, 0.4f);
+        QCOMPARE(model.task(0).state, TaskState::Running);
+        QFile(release).open(QIODevice::WriteOnly);
+        QTRY_COMPARE(model.task(0).state, TaskState::Succeeded);
+        QCOMPARE(model.task(0).progress, -1.0f);
     }
 
     void filterByStateAndText()
