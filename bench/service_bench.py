@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Service workers against Python's process pools, in one run, on the same tiny tasks.
 
-    bench/service_bench.py BUILD_DIR [--tasks N] [--skip-executor]
+    bench/service_bench.py BUILD_DIR [--tasks N] [--rounds R] [--skip-executor]
 
 Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   multiprocessing.Pool(2).imap_unordered(f, xs, chunksize=1)
@@ -10,11 +10,14 @@ Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   shoal run -j2 --service shoal-double-worker --service-mode json   (C++, JSON lines)
   shoal run -j2 --service 'python3 -u double_worker.py'             (Python, line mode)
 and prints tasks/s and Shoal's ratios. Then Shoal's peak memory with 1,000,000 queued tasks.
-Pool timings include starting the pool, as Shoal's include starting its workers.
+Pool timings include starting the pool, as Shoal's include starting its workers (and Shoal
+itself: it is a separate program). Rounds are interleaved, peer after peer, and each peer's
+median round is reported, so that a noisy moment of a shared machine hits every peer alike.
 """
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +76,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
     ap.add_argument("--tasks", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-executor", action="store_true", help="ProcessPoolExecutor takes about a minute")
     args = ap.parse_args()
     n = args.tasks
@@ -95,14 +99,20 @@ def main():
             ("shoal --service C++ json", shoal(args.build, ["--service", worker_cpp, "--service-mode", "json"], inputs, n)),
             ("shoal --service python3 line", shoal(args.build, ["--service", f"{sys.executable} -u {worker_py}"], inputs, n)),
         ]
+        times = {name: [] for name, _ in rows}
+        for _ in range(args.rounds):
+            for name, fn in rows:
+                count, seconds = timed(fn)
+                assert count == n, (name, count)
+                times[name].append(seconds)
         rates = {}
-        print(f"{n} tasks of f(x) = 2x, 2 workers each")
-        print(f"{'peer':40s} {'tasks/s':>12s} {'seconds':>9s}")
-        for name, fn in rows:
-            count, seconds = timed(fn)
-            assert count == n, (name, count)
+        print(f"{n} tasks of f(x) = 2x, 2 workers each; median of {args.rounds} interleaved rounds")
+        print(f"{'peer':40s} {'tasks/s':>12s} {'seconds':>9s}   rounds (s)")
+        for name, _ in rows:
+            seconds = statistics.median(times[name])
             rates[name] = n / seconds
-            print(f"{name:40s} {rates[name]:12.0f} {seconds:9.2f}", flush=True)
+            spread = " ".join(f"{t:.3f}" for t in times[name])
+            print(f"{name:40s} {rates[name]:12.0f} {seconds:9.3f}   {spread}", flush=True)
 
         cpp = rates["shoal --service C++ json"]
         py = rates["shoal --service python3 line"]

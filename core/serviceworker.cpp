@@ -50,6 +50,7 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     fcntl(m_stdin, F_SETFL, O_NONBLOCK);
     fcntl(m_stdout, F_SETFL, O_NONBLOCK);
     fcntl(m_stdin, F_SETPIPE_SZ, 1 << 20);
+    fcntl(m_stdout, F_SETPIPE_SZ, 1 << 20); // a worker answering a big read need not wait for us
     if (m_process.error) {
         return Error { u"cannot run '%1': %2"_s.arg(QString::fromLocal8Bit(path),
                                                     QString::fromLocal8Bit(strerror(m_process.error))) };
