@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <initializer_list>
 #include <csignal>
 #include <fcntl.h>
 #include <spawn.h>
@@ -19,18 +20,21 @@ namespace shoal {
 
 namespace {
 
-// `shoal-guard` beside the running executable (the build tree, or an installed bin/), else
-// where `cmake --install` put it. Empty when neither exists: the guard is then fork()ed.
+// `shoal-guard` beside the running executable (the build tree), in ../LIBEXECDIR/shoal from it
+// (an install under any prefix), else where `cmake --install` put it. Empty when none exists:
+// the guard is then fork()ed.
 std::string guardProgram()
 {
     char self[PATH_MAX];
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
-        std::string path(self, size_t(n));
-        path.resize(path.rfind('/') + 1);
-        path += "shoal-guard";
-        if (::access(path.c_str(), X_OK) == 0)
-            return path;
+        std::string dir(self, size_t(n));
+        dir.resize(dir.rfind('/') + 1);
+        for (const char *relative : { "shoal-guard", "../" SHOAL_LIBEXEC_DIR "/shoal/shoal-guard" }) {
+            const std::string path = dir + relative;
+            if (::access(path.c_str(), X_OK) == 0)
+                return path;
+        }
     }
 #ifdef SHOAL_GUARD_INSTALL_PATH
     if (::access(SHOAL_GUARD_INSTALL_PATH, X_OK) == 0)
