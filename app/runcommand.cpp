@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <unistd.h>
@@ -178,24 +179,33 @@ private:
         if (!m_printOutput || batch.finished.empty())
             return;
         QByteArray out, err;
+        if (!m_keepOrder) {
+            // One line per result, copied straight into a buffer sized for them all.
+            qsizetype bytes = 0;
+            for (const TaskBatch::Finished &f : batch.finished)
+                bytes += f.state == TaskState::Succeeded ? f.length + 1 : 0;
+            out.resize(bytes);
+            char *p = out.data();
+            for (const TaskBatch::Finished &f : batch.finished) {
+                if (f.state == TaskState::Succeeded) {
+                    std::memcpy(p, batch.outputs.constData() + f.offset, size_t(f.length));
+                    p += f.length;
+                    *p++ = '\n';
+                } else if (isTerminal(f.state) && f.attempt > 0) {
+                    err += taskError(f, batch.output(f));
+                }
+            }
+            print(out, err);
+            return;
+        }
         for (const TaskBatch::Finished &f : batch.finished) {
             if (!isTerminal(f.state))
                 continue;
             const QByteArrayView text = batch.output(f);
             const bool ok = f.state == TaskState::Succeeded;
-            if (m_keepOrder) {
-                QByteArray line = text.toByteArray() + '\n';
-                onTaskDone(f.task, f.attempt > 0, { ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text), {}, {} });
-                continue;
-            }
-            if (ok) {
-                out.append(text.data(), text.size());
-                out += '\n';
-            } else if (f.attempt > 0) {
-                err += taskError(f, text);
-            }
+            QByteArray line = text.toByteArray() + '\n';
+            onTaskDone(f.task, f.attempt > 0, { ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text), {}, {} });
         }
-        print(out, err);
     }
 
     QByteArray taskError(const TaskBatch::Finished &f, QByteArrayView text) const

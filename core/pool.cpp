@@ -248,10 +248,8 @@ Result<void> Pool::start()
             continue;
         if (m_options.resume == ResumeMode::ResumeFailed && previous.seqs.value(seq, false))
             continue;
-        TaskRecord t;
-        t.seq = seq;
         m_queue.push_back(TaskId(m_tasks.size()));
-        m_tasks.push_back(std::move(t));
+        m_tasks.emplace_back().seq = seq;
     }
 
     raiseFileLimit();
@@ -1485,7 +1483,13 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
 
 void Pool::onServiceReadable(Slot &slot)
 {
-    std::vector<ServiceProcess::Reply> replies;
+    // A batch event stays open until the event loop flushes; past a few thousand tasks, start
+    // the next one. Smaller arrays are reused by the heap instead of freshly mapped (and
+    // faulted in) each time. Only here, before reading: replies point into this batch.
+    if (m_openBatch && m_openBatch->finished.size() >= 4096)
+        m_openBatch = nullptr;
+    m_replies.clear();
+    std::vector<ServiceProcess::Reply> &replies = m_replies;
     TaskBatch &batch = openBatch();
     QString garbage;
     const auto status = slot.service->read(replies, batch.outputs, &garbage);

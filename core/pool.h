@@ -2,9 +2,11 @@
 
 #include "commandtemplate.h"
 #include "events.h"
+#include "hugepages.h"
 #include "inputlist.h"
 #include "result.h"
 #include "serviceworker.h"
+#include "taskqueue.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -177,7 +179,7 @@ private:
     InputList m_inputs;
     PoolOptions m_options;
 
-    std::vector<TaskRecord> m_tasks;
+    std::vector<TaskRecord, HugePageAllocator<TaskRecord>> m_tasks;
     class KeptOutputs
     {
     public:
@@ -188,7 +190,7 @@ private:
         std::vector<std::unique_ptr<char[]>> m_blocks;
         qsizetype m_used = 0;
     } m_kept;
-    std::deque<TaskId> m_queue;
+    TaskQueue m_queue;
     std::vector<std::unique_ptr<Slot>> m_slots; // index = slot number - 1; null when removed
     int m_targetSize = 0;
 
@@ -216,6 +218,7 @@ private:
 
     QByteArray m_servicePath;
     TaskBatch *m_openBatch = nullptr; // the batch event still taking entries, until the next post
+    std::vector<ServiceProcess::Reply> m_replies; // scratch for onServiceReadable
     QList<Event> m_pending;
     quint64 m_seq = 0;
     bool m_flushQueued = false;

@@ -1,9 +1,12 @@
 #include "serviceworker.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstring>
+#include <initializer_list>
+#include <string_view>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -66,6 +69,23 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
     } else {
         char digits[24];
         const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
+        const size_t idSize = size_t(end - digits);
+        const bool plain = std::all_of(utf8.begin(), utf8.end(), [](char c) {
+            return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
+        });
+        if (plain) { // the usual case: the whole request in one go
+            static constexpr std::string_view head = "{\"id\":", mid = ",\"input\":\"", tail = "\"}\n";
+            const size_t at = m_writeBuffer.size();
+            m_writeBuffer.resize(at + head.size() + idSize + mid.size() + size_t(utf8.size()) + tail.size());
+            char *p = m_writeBuffer.data() + at;
+            for (std::string_view piece : { head, std::string_view(digits, idSize), mid,
+                                            std::string_view(utf8.data(), size_t(utf8.size())), tail }) {
+                std::memcpy(p, piece.data(), piece.size());
+                p += piece.size();
+            }
+            ++m_sent;
+            return;
+        }
         m_writeBuffer += "{\"id\":";
         m_writeBuffer.append(digits, size_t(end - digits));
         m_writeBuffer += ",\"input\":";
@@ -166,39 +186,52 @@ ServiceProcess::ReadStatus ServiceProcess::read(std::vector<Reply> &replies, QBy
 
 ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replies, QByteArray &sink, QString *garbage)
 {
-    const char *data = m_readBuffer.constData();
-    const qsizetype size = m_readBuffer.size();
+    // The complete lines go to the sink in one copy; a reply's text is then a range of it
+    // (a line, a number, a string without escapes), or decoded after it when it must be.
+    const qsizetype complete = m_readBuffer.lastIndexOf('\n') + 1;
+    const qsizetype base = sink.size();
+    sink.append(m_readBuffer.constData(), complete);
+    const char *data = sink.constData() + base;
     qsizetype start = 0;
-    while (start < size) {
-        const char *nl = static_cast<const char *>(std::memchr(data + start, '\n', size_t(size - start)));
-        if (!nl)
-            break;
+    while (start < complete) {
+        const char *nl = static_cast<const char *>(std::memchr(data + start, '\n', size_t(complete - start)));
         const QByteArrayView line(data + start, nl - (data + start));
         start = (nl - data) + 1;
         Reply r;
         if (m_spec.mode == ServiceSpec::Mode::Line) {
-            r.offset = sink.size();
+            r.offset = base + (line.data() - data);
             r.length = line.size();
-            sink.append(line.data(), line.size());
         } else {
             ServiceReply reply;
             QString why;
             if (!parseServiceReply(line, &reply, &why)) {
                 *garbage = u"'%1' (%2)"_s.arg(QString::fromUtf8(line.first(qMin<qsizetype>(line.size(), 200)).toByteArray()), why);
                 m_readBuffer.clear();
+                sink.truncate(base);
                 return ReadStatus::Garbage;
             }
             r.kind = reply.kind;
             r.id = reply.id;
             r.progress = reply.progress;
-            r.offset = sink.size();
-            if (reply.kind != ServiceReply::Kind::Progress)
-                appendJsonValueAsText(sink, reply.value);
-            r.length = sink.size() - r.offset;
+            if (reply.kind != ServiceReply::Kind::Progress) {
+                const QByteArrayView v = reply.value;
+                const bool quoted = v.size() >= 2 && v.front() == '"';
+                if (v.data() >= line.data() && v.data() + v.size() <= line.data() + line.size()
+                    && (!quoted || !v.contains('\\'))) {
+                    r.offset = base + (v.data() - data) + (quoted ? 1 : 0);
+                    r.length = v.size() - (quoted ? 2 : 0);
+                } else { // escapes to decode, or the literal null: after the lines
+                    const QByteArray value = v.toByteArray(); // v may point into sink
+                    r.offset = sink.size();
+                    appendJsonValueAsText(sink, value);
+                    r.length = sink.size() - r.offset;
+                    data = sink.constData() + base; // the append may have moved the buffer
+                }
+            }
         }
         replies.push_back(r);
     }
-    m_readBuffer.remove(0, start);
+    m_readBuffer.remove(0, complete);
     if (m_readBuffer.size() > kMaxLineBytes) {
         *garbage = u"a line longer than %1 MiB"_s.arg(kMaxLineBytes >> 20);
         m_readBuffer.clear();

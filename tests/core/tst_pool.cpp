@@ -1,14 +1,17 @@
 #include "pool.h"
+#include "taskqueue.h"
 #include "testsupport.h"
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QRandomGenerator>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
+#include <deque>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
@@ -51,6 +54,7 @@ class TestPool : public QObject
 private Q_SLOTS:
     void initTestCase() { becomeSubreaper(); }
     void cleanup();
+    void taskQueueKeepsDequeOrder();
     void runsEveryTaskWithItsOutput();
     void eventsAreOrderedAndComplete();
     void failureKinds_data();
@@ -586,4 +590,49 @@ void TestPool::memoryLimitCapsEachProcess()
 }
 
 QTEST_GUILESS_MAIN(TestPool)
+// The pool's TaskQueue keeps a batch's ids as a range: driven like a std::deque through the
+// pool's own patterns (dispatch, retry to the back, requeue to the front, new tasks, cancel
+// all), it must hand out the same ids in the same order.
+void TestPool::taskQueueKeepsDequeOrder()
+{
+    for (quint32 seed = 1; seed <= 20; ++seed) {
+        QRandomGenerator random(seed);
+        TaskQueue queue;
+        std::deque<TaskId> model;
+        TaskId nextNew = 0;
+        std::vector<TaskId> taken;
+        for (int step = 0; step < 2000; ++step) {
+            const int op = random.bounded(100);
+            if (op < 35 && !model.empty()) { // dispatch
+                QCOMPARE(queue.front(), model.front());
+                taken.push_back(model.front());
+                queue.pop_front();
+                model.pop_front();
+            } else if (op < 55) { // new tasks join
+                for (int n = random.bounded(1, 20); n > 0; --n) {
+                    queue.push_back(nextNew);
+                    model.push_back(nextNew++);
+                }
+            } else if (op < 70 && !taken.empty()) { // a retry goes to the back
+                const TaskId id = taken[random.bounded(quint32(taken.size()))];
+                std::erase(taken, id);
+                queue.push_back(id);
+                model.push_back(id);
+            } else if (op < 85 && !taken.empty()) { // a drain requeues the latest at the front
+                const TaskId id = taken.back();
+                taken.pop_back();
+                queue.push_front(id);
+                model.push_front(id);
+            } else if (op < 86) {
+                queue.clear();
+                model.clear();
+            }
+            QCOMPARE(queue.empty(), model.empty());
+            QCOMPARE(queue.size(), model.size());
+            if (!model.empty())
+                QCOMPARE(queue.front(), model.front());
+        }
+    }
+}
+
 #include "tst_pool.moc"

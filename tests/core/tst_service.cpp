@@ -71,6 +71,8 @@ private Q_SLOTS:
     void jsonMode();
     void lineModePython();
     void progressIsReported();
+    void resultShapes_data();
+    void resultShapes();
     void recycleAfterNTasks();
     void workerKilledMidBatch();
     void garbageReplacesTheWorker();
@@ -133,6 +135,56 @@ void TestService::lineModePython()
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 500);
     for (int i = 0; i < 500; ++i)
+        QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
+}
+
+// Results are ranges of the lines the worker wrote, or decoded after them: every shape of
+// answer must come out as its text, whatever else shares the read.
+void TestService::resultShapes_data()
+{
+    QTest::addColumn<QByteArray>("answer");
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("integer") << QByteArray(R"({"id":0,"ok":true,"result":-12})") << true << QByteArray("-12");
+    QTest::newRow("plain string") << QByteArray(R"({"id":0,"ok":true,"result":"caf\u00e9 au lait"})") << true
+                                  << QByteArray("caf\xc3\xa9 au lait");
+    QTest::newRow("raw utf-8 string") << QByteArray("{\"id\":0,\"ok\":true,\"result\":\"caf\xc3\xa9\"}") << true
+                                      << QByteArray("caf\xc3\xa9");
+    QTest::newRow("escaped string") << QByteArray(R"({"id":0,"ok":true,"result":"a\"b\\c\td"})") << true
+                                    << QByteArray("a\"b\\c\td");
+    QTest::newRow("spaced") << QByteArray(R"({ "id": 0, "ok": true, "result": "x" })") << true << QByteArray("x");
+    QTest::newRow("object") << QByteArray(R"({"id":0,"ok":true,"result":{"k":[1,"v"]}})") << true
+                            << QByteArray(R"({"k":[1,"v"]})");
+    QTest::newRow("no result") << QByteArray(R"({"id":0,"ok":true})") << true << QByteArray("null");
+    QTest::newRow("error") << QByteArray(R"({"id":0,"ok":false,"error":"bad\nthing"})") << false << QByteArray("bad\nthing");
+}
+
+void TestService::resultShapes()
+{
+    QFETCH(QByteArray, answer);
+    QFETCH(bool, ok);
+    QFETCH(QByteArray, text);
+    QTemporaryDir dir;
+    QFile file(dir.filePath(u"answer"_s));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(answer + '\n');
+    file.close();
+    // One worker answers task 0 with the line under test, then doubles the rest: the odd
+    // answer shares its read with ordinary ones.
+    const QString script = u"read -r l; cat '%1'; exec '%2'"_s.arg(file.fileName(), kDoubleWorker);
+    PoolOptions o;
+    o.service.prefetch = 16;
+    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Json, numbers(40), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(10000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 40);
+    QCOMPARE(out.state.value(0), ok ? TaskState::Succeeded : TaskState::Failed);
+    QCOMPARE(out.text.value(0), text);
+    QCOMPARE(pool->taskOutput(0, ok ? 1 : 2), text);
+    for (int i = 1; i < 40; ++i)
         QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
 }
 
