@@ -7,6 +7,7 @@
 #include "eventjson.h"
 #include "humanformat.h"
 #include "pool.h"
+#include "signalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -29,16 +30,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace shoal {
 
 namespace {
-
-int g_signalPipe[2] = { -1, -1 };
-
-void onSignal(int sig)
-{
-    const int saved = errno;
-    const char byte = char(sig);
-    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &byte, 1);
-    errno = saved;
-}
 
 void writeAll(int fd, const QByteArray &data)
 {
@@ -507,14 +498,11 @@ int runHeadless(const QStringList &args)
 
     // Signals become events on the loop: the first ends the batch (its tasks' groups get the
     // termination sequence), a second one exits at once (the pool's destructor still ends them).
-    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    SignalWatcher termination({ SIGINT, SIGTERM, SIGHUP });
+    if (!termination.isValid()) {
         fail(u"cannot create the signal pipe"_s);
         return 255;
     }
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    for (int sig : { SIGINT, SIGTERM, SIGHUP })
-        sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
     Pool pool(std::move(*parsed), std::move(inputs), options);
@@ -532,10 +520,7 @@ int runHeadless(const QStringList &args)
     }
 
     bool interrupted = false;
-    QSocketNotifier signalNotifier(g_signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&signalNotifier, &QSocketNotifier::activated, [&] {
-        char sig = 0;
-        while (::read(g_signalPipe[0], &sig, 1) == 1) { }
+    QObject::connect(&termination, &SignalWatcher::received, [&] {
         if (interrupted) {
             fail(u"interrupted again: exiting now"_s);
             QCoreApplication::exit(255);

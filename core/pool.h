@@ -80,6 +80,8 @@ public:
     PoolSnapshot snapshot() const;
     PoolStats stats() const;
     bool isFinished() const { return m_finished; }
+    // Epoch ms at which the pool clock (event timeMs, TaskInfo::startedMs) reads 0.
+    qint64 wallStartMs() const { return m_wallStartMs; }
     bool isPaused() const { return m_paused; }
     int size() const { return m_targetSize; }
     qint64 taskCount() const;

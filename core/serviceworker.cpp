@@ -206,8 +206,7 @@ ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replie
             QString why;
             if (!parseServiceReply(line, &reply, &why)) {
                 *garbage = u"'%1' (%2)"_s.arg(QString::fromUtf8(line.first(qMin<qsizetype>(line.size(), 200)).toByteArray()), why);
-                m_readBuffer.clear();
-                sink.truncate(base);
+                m_readBuffer.clear(); // the sink keeps the lines: the replies before point into them
                 return ReadStatus::Garbage;
             }
             r.kind = reply.kind;

@@ -45,8 +45,6 @@ Result<void> BatchSession::start()
     if (!prepared)
         return Error { prepared.error() };
     m_inputs = prepared->inputs;
-    // The joblog's Starttime column is wall time; the pool's clock starts inside start().
-    m_wallStartMs = QDateTime::currentMSecsSinceEpoch();
     m_engine.startPool(std::move(*prepared));
     return {};
 }
@@ -54,6 +52,11 @@ Result<void> BatchSession::start()
 void BatchSession::stop()
 {
     m_engine.stopPool();
+}
+
+qint64 BatchSession::wallStartMs() const
+{
+    return m_engine.query([](const Pool &pool) { return pool.wallStartMs(); });
 }
 
 PoolSnapshot BatchSession::snapshot() const

@@ -31,7 +31,7 @@ public:
     EngineFeed *feed() { return &m_feed; }
     QString inputOf(TaskId id) const { return m_inputs.value(qsizetype(id)); }
     InputList inputs() const { return m_inputs; }
-    qint64 wallStartMs() const { return m_wallStartMs; }
+    qint64 wallStartMs() const; // the pool clock's zero, as epoch ms (the joblog's Starttime)
 
     PoolSnapshot snapshot() const;
     PoolStats stats() const;
@@ -64,7 +64,6 @@ private:
     InputList m_inputs;
     PoolThread m_engine;
     EngineFeed m_feed;
-    qint64 m_wallStartMs = 0;
     bool m_started = false;
 };
 

@@ -1,12 +1,15 @@
 #include "shoalwindow.h"
 
 #include "mainwindow.h"
+#include "signalwatcher.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -46,6 +49,14 @@ int runWindow(int argc, char **argv)
 
     MainWindow window;
     window.show();
+    // SIGINT/SIGTERM/SIGHUP close the window the orderly way: the batch's task groups get the
+    // termination sequence as the window goes. A second signal, during that, ends Shoal at once
+    // (the process guard still ends the groups).
+    SignalWatcher termination({ SIGINT, SIGTERM, SIGHUP });
+    QObject::connect(&termination, &SignalWatcher::received, &app, [](int sig) {
+        std::fprintf(stderr, "shoal: %s: ending the batch and closing the window\n", strsignal(sig));
+        QCoreApplication::exit(0); // not quit(): that asks the window, which would ask the user
+    });
     if (parser.isSet(demo))
         window.openDemo();
     else if (!batchFile.isEmpty())

@@ -106,6 +106,7 @@ private Q_SLOTS:
     void largeOutputsKeepMemoryBounded();
     void ctlSteersARun();
     void killedShoalLeavesNoProcess();
+    void windowEndsItsBatchOnSigterm();
 
 private:
     QTemporaryDir m_dir;
@@ -495,6 +496,43 @@ void TestCli::killedShoalLeavesNoProcess()
     QVERIFY(run.waitForFinished());
     const QStringList left = waitForNoChildren(10000);
     QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+}
+
+// The window (offscreen) running a batch of sleepers: SIGTERM ends the batch (the tasks'
+// groups get the termination sequence) and the window exits cleanly, leaving no process.
+void TestCli::windowEndsItsBatchOnSigterm()
+{
+#ifndef SHOAL_WINDOW_MODULE_PATH
+    QSKIP("this build has no window");
+#else
+    const QString pids = m_dir.filePath(u"window-pids"_s);
+    const QString batch = m_dir.filePath(u"sleepers.shoal.json"_s);
+    writeFile(batch, QJsonDocument(QJsonObject {
+                         { u"command"_s, u": {}; echo $$ >> '%1'; exec sleep 30"_s.arg(pids) },
+                         { u"shell"_s, true },
+                         { u"jobs"_s, 2 },
+                         { u"inputs"_s, QJsonArray { u"a"_s, u"b"_s, u"c"_s } } })
+                         .toJson());
+    QProcess window;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
+    window.setProcessEnvironment(env);
+    window.start(shoalBinary(), { u"open"_s, batch });
+    QVERIFY(window.waitForStarted());
+    QTRY_VERIFY2_WITH_TIMEOUT(readFile(pids).count('\n') == 2,
+                              qPrintable(u"pids: '%1'; the window wrote: %2"_s.arg(QString::fromUtf8(readFile(pids)),
+                                             QString::fromUtf8(window.readAllStandardError()))), 20000);
+    const QList<QByteArray> started = readFile(pids).trimmed().split('\n');
+    ::kill(pid_t(window.processId()), SIGTERM);
+    QVERIFY(window.waitForFinished(15000));
+    QCOMPARE(window.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(window.exitCode(), 0);
+    QCOMPARE(readFile(pids).count('\n'), 2); // nothing new started while it closed
+    for (const QByteArray &pid : started)
+        QVERIFY2(!processExists(pid.toLongLong()), pid.constData());
+    const QStringList left = waitForNoChildren(10000);
+    QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestCli)

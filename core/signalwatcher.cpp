@@ -1,0 +1,59 @@
+#include "signalwatcher.h"
+
+#include <QSocketNotifier>
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace shoal {
+
+namespace {
+
+int g_pipe[2] = { -1, -1 };
+struct sigaction g_previous[NSIG];
+
+void onSignal(int sig)
+{
+    const int saved = errno;
+    const char byte = char(sig);
+    [[maybe_unused]] const auto n = ::write(g_pipe[1], &byte, 1);
+    errno = saved;
+}
+
+} // namespace
+
+SignalWatcher::SignalWatcher(std::initializer_list<int> watched, QObject *parent)
+    : QObject(parent)
+    , m_signals(watched)
+{
+    Q_ASSERT_X(g_pipe[0] < 0, "SignalWatcher", "one per process at a time");
+    if (g_pipe[0] >= 0 || ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sa.sa_flags = SA_RESTART;
+    for (int sig : m_signals)
+        sigaction(sig, &sa, &g_previous[sig]);
+    m_notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, [this] {
+        char sig = 0;
+        while (::read(g_pipe[0], &sig, 1) == 1)
+            Q_EMIT received(int(sig));
+    });
+}
+
+SignalWatcher::~SignalWatcher()
+{
+    if (!m_notifier)
+        return;
+    for (int sig : m_signals)
+        sigaction(sig, &g_previous[sig], nullptr);
+    delete m_notifier;
+    ::close(g_pipe[0]);
+    ::close(g_pipe[1]);
+    g_pipe[0] = g_pipe[1] = -1;
+}
+
+} // namespace shoal

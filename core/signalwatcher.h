@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QObject>
+
+#include <initializer_list>
+#include <vector>
+
+class QSocketNotifier;
+
+namespace shoal {
+
+// Termination signals (SIGINT, SIGTERM, SIGHUP) as a Qt signal on the event loop, through a
+// self-pipe: the handler only writes a byte, everything else runs as ordinary code. One per
+// process at a time; the previous handlers come back when it is destroyed.
+class SignalWatcher : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SignalWatcher(std::initializer_list<int> watched, QObject *parent = nullptr);
+    ~SignalWatcher() override;
+    bool isValid() const { return m_notifier != nullptr; }
+
+Q_SIGNALS:
+    void received(int signal);
+
+private:
+    QSocketNotifier *m_notifier = nullptr;
+    std::vector<int> m_signals;
+};
+
+} // namespace shoal
