@@ -9,6 +9,7 @@ Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   concurrent.futures.ProcessPoolExecutor(2).map(f, xs)
   shoal run -j2 --service shoal-double-worker --service-mode json   (C++, JSON lines)
   shoal run -j2 --service 'python3 -u double_worker.py'             (Python, line mode)
+  service_floor shoal-double-worker 2   (the protocol's floor: a bare driver, no engine)
 and prints tasks/s and Shoal's ratios. Then Shoal's peak memory with 1,000,000 queued tasks.
 Pool timings include starting the pool, as Shoal's include starting its workers (and Shoal
 itself: it is a separate program). Rounds are interleaved, peer after peer, and each peer's
@@ -65,6 +66,16 @@ def shoal(build, service_args, inputs_path, expect):
     return run
 
 
+def floor(build, worker, inputs_path, expect):
+    def run():
+        out = subprocess.run([os.path.join(build, "bin", "service_floor"), worker, "2", inputs_path],
+                             stdout=subprocess.PIPE, check=True).stdout
+        if out.count(b"\n") != expect:
+            raise SystemExit("service_floor printed the wrong number of results")
+        return expect
+    return run
+
+
 def peak_rss_kib(cmd):
     code = ("import resource, subprocess, sys\n"
             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
@@ -98,6 +109,7 @@ def main():
         rows += [
             ("shoal --service C++ json", shoal(args.build, ["--service", worker_cpp, "--service-mode", "json"], inputs, n)),
             ("shoal --service python3 line", shoal(args.build, ["--service", f"{sys.executable} -u {worker_py}"], inputs, n)),
+            ("floor: bare driver, C++ json", floor(args.build, worker_cpp, inputs, n)),
         ]
         times = {name: [] for name, _ in rows}
         for _ in range(args.rounds):
@@ -122,6 +134,9 @@ def main():
         print(f"shoal C++ / imap_unordered(chunksize=1)   {cpp / imap:7.1f}x   (target >= 10x)")
         print(f"shoal C++ / Pool.map default chunks       {cpp / pmap:7.2f}x   (target >= 2x)")
         print(f"shoal Python / imap_unordered(chunksize=1){py / imap:7.1f}x   (target >= 2x)")
+        bare = rates["floor: bare driver, C++ json"]
+        print(f"floor / Pool.map default chunks           {bare / pmap:7.2f}x   (the most this protocol allows here)")
+        print(f"shoal C++ / floor                         {cpp / bare:7.2f}x")
 
         # Memory: 1,000,000 queued tasks against 1,000, same program, same input shape.
         big = os.path.join(tmp, "big.txt")
