@@ -39,11 +39,13 @@ double niceCeiling(double value)
 }
 
 // Ticks on round numbers (multiples of a 1-2-5 step from 0), whatever the visible range.
-void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks)
+// Axes of counts pass minStep 1: a step of 0.2 would label them 0 0 0 1 1.
+void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks, double minStep = 0)
 {
     // Each call relays out the ticks: order them so that no intermediate state pairs a wide
     // range with a fine step (thousands of tick items).
-    const double step = niceCeiling((to - from) / maxTicks);
+    const double step = qMax(minStep, niceCeiling((to - from) / maxTicks));
+    to = qMax(to, from + step);
     axis->setTickAnchor(0);
     if (step >= axis->tickInterval()) {
         axis->setTickInterval(step);
@@ -52,6 +54,12 @@ void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks)
         axis->setRange(from, to);
         axis->setTickInterval(step);
     }
+}
+
+// The y axis counts things (queued tasks, workers, tasks per bin) on every chart but throughput.
+double countStep(ChartPanel::Chart chart)
+{
+    return chart == ChartPanel::ThroughputChart ? 0 : 1;
 }
 
 QColor seriesColor(ChartPanel::Chart chart)
@@ -129,7 +137,7 @@ void ChartPanel::buildChart(Chart which)
     parts.x->setTickType(QValueAxis::TicksDynamic);
     parts.y->setTickType(QValueAxis::TicksDynamic);
     setRoundRange(parts.x, 0, which == DurationChart ? 1 : 30, 6);
-    setRoundRange(parts.y, 0, 1, 4);
+    setRoundRange(parts.y, 0, which == ThroughputChart ? 1 : 4, 4, countStep(which));
     parts.chart->addAxis(parts.x, Qt::AlignBottom);
     parts.chart->addAxis(parts.y, Qt::AlignLeft);
 
@@ -245,7 +253,7 @@ void ChartPanel::redraw()
             double top = ring->maxY(from);
             if (chart == WorkersChart)
                 top = qMax(top, m_size.maxY(from));
-            setRoundRange(parts.y, 0, niceCeiling(top * 1.1), 5);
+            setRoundRange(parts.y, 0, niceCeiling(top * 1.1), 5, countStep(chart));
         }
         m_sizeSeries->replace(m_size.points());
     }
@@ -267,7 +275,7 @@ void ChartPanel::redrawHistogram()
     if (m_durationsMs.empty()) {
         parts.series->clear();
         setRoundRange(parts.x, 0, 1, 6);
-        setRoundRange(parts.y, 0, 1, 4);
+        setRoundRange(parts.y, 0, 4, 4, 1);
         return;
     }
     const qint64 longest = *std::max_element(m_durationsMs.begin(), m_durationsMs.end());
@@ -288,7 +296,7 @@ void ChartPanel::redrawHistogram()
     parts.series->replace(outline);
     setRoundRange(parts.x, 0, bins * binSeconds, 6);
     setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1),
-                  5);
+                  5, 1);
 }
 
 void ChartPanel::applyPalette()

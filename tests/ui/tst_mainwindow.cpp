@@ -413,6 +413,40 @@ private Q_SLOTS:
         qInfo("screenshots: %s %s", qPrintable(light), qPrintable(dark));
     }
 
+    // A service batch whose workers report progress, then wait to be let go: the tasks table
+    // and the workers show it.
+    void screenshotOfAServiceBatch()
+    {
+        MainWindow &w = window();
+        w.resize(1400, 900);
+        const QString release = m_dir.filePath(u"release-service"_s);
+        BatchSpec spec;
+        spec.name = u"progress demo"_s;
+        spec.service.mode = ServiceSpec::Mode::Json;
+        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
+                                 u"while read -r l; do id=${l#*:}; id=${id%%,*};"
+                                 " echo \"{\\\"id\\\":$id,\\\"progress\\\":0.$(( (id * 37) % 9 + 1 ))}\";"
+                                 " while [ ! -e '%1' ]; do sleep 0.02; done;"
+                                 " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":$id}\"; done"_s.arg(release) };
+        spec.service.prefetch = 1;
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 12;
+        spec.jobs = 3;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.taskModel()->rowCount(), 12);
+        QTRY_VERIFY(w.taskModel()->task(0).progress > 0 && w.taskModel()->task(1).progress > 0
+                    && w.taskModel()->task(2).progress > 0);
+        QTRY_VERIFY(w.workerModel()->index(0, WorkerModel::TaskColumn).data().toString().endsWith(u"%)"_s));
+        w.taskPanel()->view()->selectRow(1);
+        QTRY_VERIFY(!w.taskPanel()->commandView()->text().isEmpty());
+        const QString shot = screenshotDir() + u"/service.png"_s;
+        QVERIFY(w.grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+        QFile(release).open(QIODevice::WriteOnly);
+        QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().succeeded, 12, 20000);
+    }
+
 private:
     MainWindow &window()
     {
