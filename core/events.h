@@ -49,6 +49,7 @@ struct PoolStats
 struct TaskInfo
 {
     TaskId id = -1;
+    qint64 seq = 0; // GNU's {#}: id + 1, except in resumed runs (they keep the full list's numbers)
     QString input;
     TaskState state = TaskState::Queued;
     int slot = 0; // worker of the latest attempt

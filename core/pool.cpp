@@ -414,6 +414,7 @@ TaskInfo Pool::taskInfo(TaskId id) const
     const TaskRecord &t = m_tasks[size_t(id)];
     TaskInfo info;
     info.id = id;
+    info.seq = t.seq;
     info.input = m_inputs.at(t.seq - 1);
     info.state = t.state;
     info.slot = t.slot;

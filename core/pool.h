@@ -203,9 +203,10 @@ private:
     QByteArray m_fixedProgramPath;
     int m_epollFd = -1;
     QSocketNotifier *m_notifier = nullptr;
-    QTimer m_deadlineTimer;
-    QTimer m_statsTimer;
-    QTimer m_memoryTimer;
+    // Children of the pool (so that a moveToThread takes them along), destroyed as members.
+    QTimer m_deadlineTimer { this };
+    QTimer m_statsTimer { this };
+    QTimer m_memoryTimer { this };
     QElapsedTimer m_clock;
     qint64 m_wallStartMs = 0; // epoch ms at m_clock's start
 

@@ -53,7 +53,7 @@ void TaskModel::reset(const std::vector<TaskInfo> &tasks)
     m_rows.clear();
     m_rows.reserve(tasks.size());
     for (const TaskInfo &t : tasks)
-        m_rows.push_back(Row { t.id, t.id + 1, t.input, t.state, t.slot, t.attempts, t.startedMs,
+        m_rows.push_back(Row { t.id, t.seq > 0 ? t.seq : t.id + 1, t.input, t.state, t.slot, t.attempts, t.startedMs,
                                isTerminal(t.state) ? t.durationMs : 0, t.exit, 0, -1 });
     endResetModel();
 }

@@ -56,6 +56,7 @@ private Q_SLOTS:
     void cleanup();
     void taskQueueKeepsDequeOrder();
     void runsEveryTaskWithItsOutput();
+    void resumedTasksKeepTheirNumbers();
     void eventsAreOrderedAndComplete();
     void failureKinds_data();
     void failureKinds();
@@ -111,6 +112,34 @@ void TestPool::runsEveryTaskWithItsOutput()
         QCOMPARE(pool->taskOutput(e.task, 1), e.stdoutData);
         QVERIFY(e.slot >= 1 && e.slot <= 4);
     }
+}
+
+// A resumed run skips what the joblog has; the tasks left keep their numbers ({#}, TaskInfo::seq)
+// and their inputs.
+void TestPool::resumedTasksKeepTheirNumbers()
+{
+    QTemporaryDir dir;
+    const QString log = dir.filePath(u"jl"_s);
+    PoolOptions o;
+    o.joblogPath = log;
+    {
+        auto first = makePool({ worker(), u"--exit"_s, u"0"_s }, numbers(3), o);
+        QSignalSpy done(first.get(), &Pool::finished);
+        QVERIFY(first->start().ok());
+        QVERIFY(done.wait(10000));
+    }
+    o.resume = ResumeMode::Resume;
+    auto pool = makePool({ worker(), u"--print"_s, u"{#}:{}"_s }, numbers(6), o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const PoolSnapshot snapshot = pool->snapshot();
+    QCOMPARE(snapshot.tasks.size(), size_t(3));
+    for (size_t i = 0; i < 3; ++i) {
+        QCOMPARE(snapshot.tasks[i].seq, qint64(i + 4));
+        QCOMPARE(snapshot.tasks[i].input, QString::number(i + 4));
+    }
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->taskOutput(0, 1), QByteArray("4:4\n"));
 }
 
 void TestPool::eventsAreOrderedAndComplete()
