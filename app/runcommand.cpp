@@ -21,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <map>
 #include <unistd.h>
@@ -189,14 +190,38 @@ private:
             print(out, err);
             return;
         }
+        // In input order: a result that arrives before its turn waits in one shared buffer
+        // (not an allocation each); whatever is next goes out as soon as it is there.
         for (const TaskBatch::Finished &f : batch.finished) {
             if (!isTerminal(f.state))
                 continue;
-            const QByteArrayView text = batch.output(f);
-            const bool ok = f.state == TaskState::Succeeded;
-            QByteArray line = text.toByteArray() + '\n';
-            onTaskDone(f.task, f.attempt > 0, { ok ? line : QByteArray(), ok ? QByteArray() : taskError(f, text), {}, {} });
+            const size_t at = size_t(f.task - m_nextInOrder);
+            if (f.task < m_nextInOrder)
+                continue; // cannot happen: a task ends once
+            if (m_early.size() <= at)
+                m_early.resize(at + 1);
+            Early &e = m_early[at];
+            e.at = m_earlyText.size();
+            if (f.state == TaskState::Succeeded) {
+                e.kind = Early::Out;
+                m_earlyText.append(batch.outputs.constData() + f.offset, f.length);
+                m_earlyText += '\n';
+            } else if (f.attempt > 0) {
+                e.kind = Early::Err;
+                m_earlyText += taskError(f, batch.output(f));
+            } else {
+                e.kind = Early::Nothing;
+            }
+            e.length = m_earlyText.size() - e.at;
+            for (; !m_early.empty() && m_early.front().kind != Early::Pending; ++m_nextInOrder) {
+                const Early &next = m_early.front();
+                (next.kind == Early::Err ? err : out).append(m_earlyText.constData() + next.at, next.length);
+                m_early.pop_front();
+            }
+            if (m_early.empty())
+                m_earlyText.resize(0); // all printed: reuse the buffer from its start
         }
+        print(out, err);
     }
 
     QByteArray taskError(const TaskBatch::Finished &f, QByteArrayView text) const
@@ -251,8 +276,17 @@ private:
     bool m_bar;
     QFile *m_events;
     PoolStats m_stats;
-    std::map<TaskId, Output> m_held;
+    std::map<TaskId, Output> m_held; // command tasks waiting for their turn (-k)
     TaskId m_nextInOrder = 0;
+    struct Early // a service task's output waiting for its turn (-k)
+    {
+        enum Kind : quint8 { Pending, Out, Err, Nothing };
+        qsizetype at = 0; // in m_earlyText
+        qsizetype length = 0;
+        Kind kind = Pending;
+    };
+    std::deque<Early> m_early; // from m_nextInOrder on
+    QByteArray m_earlyText;
     bool m_barDrawn = false;
     qint64 m_lastBarMs = 0;
 };
