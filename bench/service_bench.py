@@ -7,7 +7,7 @@ Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   multiprocessing.Pool(2).imap_unordered(f, xs, chunksize=1)
   multiprocessing.Pool(2).map(f, xs)                       (default chunking)
   concurrent.futures.ProcessPoolExecutor(2).map(f, xs)
-  shoal run -j2 --service shoal-double-worker --service-mode json   (C++, JSON lines)
+  shoal run -j2 --service shoal-double-worker --service-mode json   (C++, JSON lines; and with -k)
   shoal run -j2 --service 'python3 -u double_worker.py'             (Python, line mode)
   service_floor shoal-double-worker 2   (the protocol's floor: a bare driver, no engine)
 and prints tasks/s and Shoal's ratios. Then Shoal's peak memory with 1,000,000 queued tasks.
@@ -108,6 +108,7 @@ def main():
             rows.append(("ProcessPoolExecutor(2).map", lambda: executor_map(xs)))
         rows += [
             ("shoal --service C++ json", shoal(args.build, ["--service", worker_cpp, "--service-mode", "json"], inputs, n)),
+            ("shoal --service C++ json -k (ordered)", shoal(args.build, ["-k", "--service", worker_cpp, "--service-mode", "json"], inputs, n)),
             ("shoal --service python3 line", shoal(args.build, ["--service", f"{sys.executable} -u {worker_py}"], inputs, n)),
             ("floor: bare driver, C++ json", floor(args.build, worker_cpp, inputs, n)),
         ]
@@ -133,6 +134,8 @@ def main():
         print()
         print(f"shoal C++ / imap_unordered(chunksize=1)   {cpp / imap:7.1f}x   (target >= 10x)")
         print(f"shoal C++ / Pool.map default chunks       {cpp / pmap:7.2f}x   (target >= 2x)")
+        ordered = rates["shoal --service C++ json -k (ordered)"]
+        print(f"shoal C++ -k / Pool.map (both in order)   {ordered / pmap:7.2f}x")
         print(f"shoal Python / imap_unordered(chunksize=1){py / imap:7.1f}x   (target >= 2x)")
         bare = rates["floor: bare driver, C++ json"]
         print(f"floor / Pool.map default chunks           {bare / pmap:7.2f}x   (the most this protocol allows here)")
