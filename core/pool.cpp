@@ -329,6 +329,10 @@ TaskBatch &Pool::openBatch()
 {
     if (!m_openBatch) {
         auto batch = std::make_shared<TaskBatch>();
+        if (isService()) { // the arrays grow to thousands: skip the small reallocations
+            batch->started.reserve(1024);
+            batch->finished.reserve(1024);
+        }
         TaskBatch *raw = batch.get();
         post(Event::Type::TaskBatch).batch = std::move(batch);
         m_openBatch = raw;

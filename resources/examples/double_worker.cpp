@@ -52,7 +52,7 @@ void answer(std::string_view id, std::string_view result, bool ok = true, bool q
 }
 
 // The value of a key (given as the pattern "key":) in a flat JSON object line: a number, or a
-// string without escapes.
+// string's contents still JSON-escaped (so that they can go back into an answer as they are).
 std::string_view field(std::string_view line, std::string_view pattern)
 {
     size_t at = line.find(pattern);
@@ -62,8 +62,10 @@ std::string_view field(std::string_view line, std::string_view pattern)
     while (at < line.size() && line[at] == ' ')
         ++at;
     if (at < line.size() && line[at] == '"') {
-        const size_t end = line.find('"', at + 1);
-        return end == std::string_view::npos ? std::string_view() : line.substr(at + 1, end - at - 1);
+        size_t end = at + 1;
+        while (end < line.size() && line[end] != '"')
+            end += line[end] == '\\' ? 2 : 1; // an escaped character, quotes included
+        return end >= line.size() ? std::string_view() : line.substr(at + 1, end - at - 1);
     }
     size_t end = at;
     while (end < line.size() && line[end] != ',' && line[end] != '}')

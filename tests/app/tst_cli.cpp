@@ -387,6 +387,13 @@ void TestCli::serviceWorkers()
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.out, QByteArray("2\n6\n"));
     QVERIFY2(r.err.contains("task 2 failed: not an integer: x"), r.err.constData());
+    // Inputs with quotes and backslashes travel escaped both ways.
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"--service"_s, worker, u"--service-mode"_s, u"json"_s,
+                   u":::"_s, u"say \"hi\""_s, u"back\\slash"_s });
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("task 1 failed: not an integer: say \"hi\"\n"), r.err.constData());
+    QVERIFY2(r.err.contains("task 2 failed: not an integer: back\\slash\n"), r.err.constData());
+    QVERIFY2(!r.err.contains("invalid"), r.err.constData());
 
     // Line mode with the Python example, as in the README.
     if (!QStandardPaths::findExecutable(u"python3"_s).isEmpty()) {
