@@ -213,10 +213,13 @@ bool parseCommonReply(QByteArrayView line, ServiceReply *reply)
     p += headSize;
     const char *digits = p;
     qint64 id = 0;
-    while (p < end && static_cast<unsigned char>(*p - '0') < 10)
+    while (p < end && static_cast<unsigned char>(*p - '0') < 10) {
+        if (p - digits == 15)
+            return false; // longer ids: the full reader decides (no overflow here)
         id = id * 10 + (*p++ - '0');
+    }
     const qsizetype idSize = p - digits;
-    if (idSize == 0 || idSize > 15 || (idSize > 1 && *digits == '0'))
+    if (idSize == 0 || (idSize > 1 && *digits == '0'))
         return false;
     if (end - p < okSize || std::memcmp(p, kOk, okSize) != 0)
         return false;
