@@ -146,11 +146,62 @@ private:
                 print(output);
             return;
         }
+        Early *place = placeOf(task);
+        if (!place)
+            return;
         m_held.emplace(task, ran ? std::move(output) : Output {});
-        while (!m_held.empty() && m_held.begin()->first == m_nextInOrder) {
-            print(m_held.begin()->second);
-            m_held.erase(m_held.begin());
-            ++m_nextInOrder;
+        place->kind = Early::Held;
+        QByteArray out, err;
+        drainInOrder(out, err);
+        print(out, err);
+    }
+
+    // -k: the place of a task's output in the line of those waiting for their turn (null for a
+    // task already printed, which cannot happen: tasks end once).
+    struct Early;
+    Early *placeOf(TaskId task)
+    {
+        if (task < m_nextInOrder)
+            return nullptr;
+        const size_t at = size_t(task - m_nextInOrder);
+        if (m_early.size() <= at)
+            m_early.resize(at + 1);
+        return &m_early[at];
+    }
+
+    // -k: prints (into out and err, or directly for held outputs) whatever is next in order.
+    void drainInOrder(QByteArray &out, QByteArray &err)
+    {
+        for (; !m_early.empty() && m_early.front().kind != Early::Pending; ++m_nextInOrder) {
+            const Early &next = m_early.front();
+            if (next.kind == Early::Held) {
+                print(out, err); // what came before goes first
+                out.clear();
+                err.clear();
+                if (auto it = m_held.find(m_nextInOrder); it != m_held.end()) {
+                    print(it->second);
+                    m_held.erase(it);
+                }
+            } else if (next.kind != Early::Nothing) {
+                (next.kind == Early::Err ? err : out).append(m_earlyText.constData() + next.at, next.length);
+                m_earlyLive -= next.length;
+            }
+            m_early.pop_front();
+        }
+        if (m_early.empty()) {
+            m_earlyText.resize(0); // all printed: reuse the buffer from its start
+        } else if (m_earlyText.size() > 2 * m_earlyLive + (1 << 20)) {
+            // Mostly printed text: keep only what still waits.
+            QByteArray live;
+            live.reserve(m_earlyLive);
+            for (Early &e : m_early) {
+                if (e.kind == Early::Out || e.kind == Early::Err) {
+                    const qsizetype at = live.size();
+                    live.append(m_earlyText.constData() + e.at, e.length);
+                    e.at = at;
+                }
+            }
+            m_earlyText = std::move(live);
         }
     }
 
@@ -195,12 +246,10 @@ private:
         for (const TaskBatch::Finished &f : batch.finished) {
             if (!isTerminal(f.state))
                 continue;
-            const size_t at = size_t(f.task - m_nextInOrder);
-            if (f.task < m_nextInOrder)
-                continue; // cannot happen: a task ends once
-            if (m_early.size() <= at)
-                m_early.resize(at + 1);
-            Early &e = m_early[at];
+            Early *place = placeOf(f.task);
+            if (!place)
+                continue;
+            Early &e = *place;
             e.at = m_earlyText.size();
             if (f.state == TaskState::Succeeded) {
                 e.kind = Early::Out;
@@ -213,13 +262,8 @@ private:
                 e.kind = Early::Nothing;
             }
             e.length = m_earlyText.size() - e.at;
-            for (; !m_early.empty() && m_early.front().kind != Early::Pending; ++m_nextInOrder) {
-                const Early &next = m_early.front();
-                (next.kind == Early::Err ? err : out).append(m_earlyText.constData() + next.at, next.length);
-                m_early.pop_front();
-            }
-            if (m_early.empty())
-                m_earlyText.resize(0); // all printed: reuse the buffer from its start
+            m_earlyLive += e.length;
+            drainInOrder(out, err);
         }
         print(out, err);
     }
@@ -276,17 +320,20 @@ private:
     bool m_bar;
     QFile *m_events;
     PoolStats m_stats;
-    std::map<TaskId, Output> m_held; // command tasks waiting for their turn (-k)
+    // -k: every task from m_nextInOrder on has a place in m_early; service results wait in
+    // m_earlyText, command outputs (which may be files) in m_held.
+    std::map<TaskId, Output> m_held;
     TaskId m_nextInOrder = 0;
-    struct Early // a service task's output waiting for its turn (-k)
+    struct Early
     {
-        enum Kind : quint8 { Pending, Out, Err, Nothing };
+        enum Kind : quint8 { Pending, Out, Err, Nothing, Held };
         qsizetype at = 0; // in m_earlyText
         qsizetype length = 0;
         Kind kind = Pending;
     };
     std::deque<Early> m_early; // from m_nextInOrder on
     QByteArray m_earlyText;
+    qsizetype m_earlyLive = 0; // bytes of m_earlyText still waiting
     bool m_barDrawn = false;
     qint64 m_lastBarMs = 0;
 };

@@ -1396,7 +1396,8 @@ void Pool::onServiceWritable(Slot &slot)
     }
 }
 
-void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length, qint64 nowMs)
+void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
+                             qsizetype length, qint64 nowMs)
 {
     TaskRecord &t = m_tasks[size_t(id)];
     if (t.state != TaskState::Running && t.state != TaskState::Paused)
@@ -1418,6 +1419,13 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, q
         ++m_failed;
     }
     TaskBatch &batch = openBatch();
+    if (&batch != &source) {
+        // An event went out since the answers were read (a halt's message, a cancel): this
+        // entry starts a new batch, so its text moves there.
+        const qsizetype moved = batch.outputs.size();
+        batch.outputs.append(source.outputs.constData() + offset, length);
+        offset = moved;
+    }
     batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset, length });
     if (isTerminal(t.state)) {
         const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
@@ -1471,7 +1479,7 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
                 slot.inflight.erase(it);
         }
         ++completed;
-        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, r.offset, r.length, t);
+        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, batch, r.offset, r.length, t);
     }
     if (!replies.empty()) {
         slot.progressActiveMs = activeMs(slot);

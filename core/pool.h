@@ -163,7 +163,9 @@ private:
     void onServiceWritable(Slot &slot);
     void onServiceExited(Slot &slot);
     bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch);
-    void finishServiceTask(Slot &slot, TaskId id, bool ok, qsizetype offset, qsizetype length, qint64 nowMs);
+    // The answer's text is [offset, offset + length) of source.outputs (the batch it was read into).
+    void finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
+                           qsizetype length, qint64 nowMs);
     void serviceTimedOut(Slot &slot);
     void requeueInFlight(Slot &slot);
     void failUnservedTasks(const QString &reason);

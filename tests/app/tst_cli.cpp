@@ -105,6 +105,7 @@ private Q_SLOTS:
     void serviceWorkers();
     void largeOutputsKeepMemoryBounded();
     void ctlSteersARun();
+    void killedShoalLeavesNoProcess_data();
     void killedShoalLeavesNoProcess();
     void windowEndsItsBatchOnSigterm();
 
@@ -395,6 +396,31 @@ void TestCli::serviceWorkers()
     QVERIFY2(r.err.contains("task 2 failed: not an integer: back\\slash\n"), r.err.constData());
     QVERIFY2(!r.err.contains("invalid"), r.err.constData());
 
+    // -k while a halt cancels the queued tasks: every result that succeeded (as the joblog
+    // says) is printed, in input order, none twice.
+    const QString log = m_dir.filePath(u"service-halt.jl"_s);
+    QStringList haltInputs = inputs.mid(0, 400);
+    haltInputs[150] = u"x"_s;
+    r = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-k"_s, u"-j2"_s, u"--halt"_s, u"soon,fail=1"_s,
+                               u"--prefetch"_s, u"8"_s, u"--joblog"_s, log, u"--service"_s, worker,
+                               u"--service-mode"_s, u"json"_s, u":::"_s } + haltInputs);
+    QVERIFY2(r.exitCode != 0, r.err.constData());
+    QList<qint64> printed;
+    for (const QByteArray &line : r.out.split('\n')) {
+        if (!line.isEmpty())
+            printed << line.toLongLong() / 2;
+    }
+    QVERIFY(std::is_sorted(printed.begin(), printed.end()));
+    QList<qint64> succeeded;
+    for (const QByteArray &row : readFile(log).split('\n').mid(1)) {
+        const QList<QByteArray> columns = row.split('\t');
+        if (columns.size() == 9 && columns[6] == "0")
+            succeeded << columns[0].toLongLong();
+    }
+    std::sort(succeeded.begin(), succeeded.end());
+    QCOMPARE(printed, succeeded);
+    QVERIFY(printed.size() < 400);
+
     // Line mode with the Python example, as in the README.
     if (!QStandardPaths::findExecutable(u"python3"_s).isEmpty()) {
         r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"--service"_s,
@@ -483,12 +509,32 @@ void TestCli::ctlSteersARun()
     QVERIFY(!QFile::exists(socket)); // removed on exit
 }
 
+// With the shoal-guard program beside shoal, and without it (a copy of shoal alone, whose
+// guard is then a fork of itself).
+void TestCli::killedShoalLeavesNoProcess_data()
+{
+    QTest::addColumn<bool>("guardProgram");
+    QTest::newRow("shoal-guard") << true;
+    QTest::newRow("forked guard") << false;
+}
+
 void TestCli::killedShoalLeavesNoProcess()
 {
+    QFETCH(bool, guardProgram);
+    QString binary = shoalBinary();
+    if (!guardProgram) {
+        const QString alone = m_dir.filePath(u"alone/bin/shoal"_s);
+        QDir().mkpath(QFileInfo(alone).absolutePath());
+        QFile::remove(alone);
+        QVERIFY(QFile::copy(binary, alone));
+        QVERIFY(QFile::setPermissions(alone, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        binary = alone;
+    }
     const QString events = m_dir.filePath(u"kill-events.jsonl"_s);
+    QFile::remove(events);
     QProcess run;
     // `sleep 30; true` makes sh fork sleep as a grandchild of shoal.
-    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-j3"_s, u"--events"_s, events, u"sh"_s, u"-c"_s,
+    run.start(binary, { u"run"_s, u"--no-bar"_s, u"-j3"_s, u"--events"_s, events, u"sh"_s, u"-c"_s,
                                u"sleep 30; true"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s });
     QVERIFY(run.waitForStarted());
     QVERIFY(waitForFileContaining(events, "\"task-started\"", 3));
