@@ -69,7 +69,7 @@ void runGuard(int registrationFd, int wakeFd)
         for (ssize_t i = 0; i < n / ssize_t(sizeof(int32_t)); ++i) {
             const int32_t v = buffer[i];
             const size_t pid = size_t(v < 0 ? -int64_t(v) : v);
-            if (pid > 0 && pid < bits) {
+            if (pid > 1 && pid < bits) { // never group 1 (kill(-1) would be everything)
                 const unsigned char bit = static_cast<unsigned char>(1u << (pid % 8));
                 live[pid / 8] = v > 0 ? (live[pid / 8] | bit) : (live[pid / 8] & ~bit);
             }

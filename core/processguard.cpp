@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <string>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,7 +57,8 @@ pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd)
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0); // its own group from the start: a Ctrl-C meant for Shoal misses it
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     char *argv[] = { const_cast<char *>("shoal-guard"), nullptr };
     pid_t pid = -1;
     if (posix_spawn(&pid, program.c_str(), &files, &attr, argv, environ) != 0)
@@ -66,14 +68,40 @@ pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd)
     return pid;
 }
 
+// Moves fd above the standard streams (Shoal may have started with some of them closed, and a
+// pipe on fd 1 would take Shoal's output for registrations).
+int aboveStandardStreams(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    ::close(fd);
+    return moved;
+}
+
+bool makePipe(int fds[2])
+{
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return false;
+    fds[0] = aboveStandardStreams(fds[0]);
+    fds[1] = aboveStandardStreams(fds[1]);
+    if (fds[0] >= 0 && fds[1] >= 0)
+        return true;
+    for (int i : { 0, 1 }) {
+        if (fds[i] >= 0)
+            ::close(fds[i]);
+    }
+    return false;
+}
+
 } // namespace
 
 ProcessGuard::ProcessGuard()
 {
     int registration[2], wake[2];
-    if (pipe2(registration, O_CLOEXEC) != 0)
+    if (!makePipe(registration))
         return;
-    if (pipe2(wake, O_CLOEXEC) != 0) {
+    if (!makePipe(wake)) {
         ::close(registration[0]);
         ::close(registration[1]);
         return;
@@ -86,9 +114,12 @@ ProcessGuard::ProcessGuard()
     if (pid < 0) {
         pid = fork();
         if (pid == 0) {
-            ::close(registration[1]);
-            ::close(wake[1]);
-            runGuard(registration[0], wake[0]);
+            // After fork() CLOEXEC does nothing: hold none of Shoal's descriptors (other
+            // pools' pipes, workers' stdins), or their ends would never see EOF.
+            if (dup2(registration[0], 0) < 0 || dup2(wake[0], 1) < 0)
+                _exit(1);
+            syscall(SYS_close_range, 3u, ~0u, 0u);
+            runGuard(0, 1);
         }
     }
     ::close(registration[0]);

@@ -61,7 +61,9 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
 
 void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
 {
-    // This runs once per task: no allocation, the input is already UTF-8.
+    // This runs once per task: no allocation for ASCII inputs. Line mode passes the bytes as
+    // they are (as GNU parallel does); JSON must be valid UTF-8, so bytes that are not become
+    // U+FFFD there.
     if (m_spec.mode == ServiceSpec::Mode::Line) {
         m_writeBuffer.append(utf8.data(), size_t(utf8.size()));
     } else {
@@ -69,7 +71,8 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
         const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
         const size_t idSize = size_t(end - digits);
         const bool plain = std::all_of(utf8.begin(), utf8.end(), [](char c) {
-            return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
+            return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"'
+                && c != '\\';
         });
         if (plain) { // the usual case: the whole request in one go
             constexpr size_t head = 6, mid = 10, tail = 3; // {"id":  ,"input":"  "}\n
@@ -91,7 +94,10 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
         m_writeBuffer += "{\"id\":";
         m_writeBuffer.append(digits, size_t(end - digits));
         m_writeBuffer += ",\"input\":";
-        appendJsonString(m_writeBuffer, utf8);
+        if (QtPrivate::isValidUtf8(utf8))
+            appendJsonString(m_writeBuffer, utf8);
+        else
+            appendJsonString(m_writeBuffer, QString::fromUtf8(utf8).toUtf8());
         m_writeBuffer += '}';
     }
     m_writeBuffer += '\n';

@@ -38,9 +38,14 @@ SignalWatcher::SignalWatcher(std::initializer_list<int> watched, QObject *parent
         sigaction(sig, &sa, &g_previous[sig]);
     m_notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, [this] {
-        char sig = 0;
-        while (::read(g_pipe[0], &sig, 1) == 1)
-            Q_EMIT received(int(sig));
+        // Signals that arrive together (a closing terminal may send two SIGHUPs) count once.
+        char sig = 0, first = 0;
+        while (::read(g_pipe[0], &sig, 1) == 1) {
+            if (!first)
+                first = sig;
+        }
+        if (first)
+            Q_EMIT received(int(first));
     });
 }
 

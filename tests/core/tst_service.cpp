@@ -71,6 +71,7 @@ private Q_SLOTS:
     void jsonMode();
     void lineModePython();
     void progressIsReported();
+    void invalidUtf8BecomesReplacementCharacters();
     void resultShapes_data();
     void resultShapes();
     void recycleAfterNTasks();
@@ -136,6 +137,24 @@ void TestService::lineModePython()
     verifyEachEndsOnce(out, 500);
     for (int i = 0; i < 500; ++i)
         QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
+}
+
+// JSON lines must be UTF-8: an input that is not (a Latin-1 file) reaches the worker with
+// U+FFFD in place of the bad bytes, never as invalid JSON.
+void TestService::invalidUtf8BecomesReplacementCharacters()
+{
+    const InputList inputs = InputList::fromLines("caf\xe9\ncaf\xc3\xa9\n");
+    PoolOptions o;
+    o.service.program = { kDoubleWorker };
+    o.service.mode = ServiceSpec::Mode::Json;
+    Pool pool(CommandTemplate(), inputs, o);
+    EventRecorder rec(pool);
+    QSignalSpy done(&pool, &Pool::finished);
+    QVERIFY(pool.start().ok());
+    QVERIFY(done.wait(10000));
+    const Outcomes out(rec);
+    QCOMPARE(out.text.value(0), QByteArray("not an integer: caf\xef\xbf\xbd"));
+    QCOMPARE(out.text.value(1), QByteArray("not an integer: caf\xc3\xa9"));
 }
 
 // Results are ranges of the lines the worker wrote, or decoded after them: every shape of
