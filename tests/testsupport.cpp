@@ -198,6 +198,15 @@ QString worker()
     return QStringLiteral(SHOAL_TEST_WORKER);
 }
 
+QStringList progressThenWaitWorker(const QString &releaseFile, const QString &progress, const QString &result)
+{
+    return { u"/bin/sh"_s, u"-c"_s,
+             u"while read -r l; do id=${l#*:}; id=${id%%,*};"
+             " echo \"{\\\"id\\\":$id,\\\"progress\\\":%2}\";"
+             " while [ ! -e '%1' ]; do sleep 0.02; done;"
+             " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":%3}\"; done"_s.arg(releaseFile, progress, result) };
+}
+
 QString shoalBinary()
 {
     return QStringLiteral(SHOAL_BINARY);

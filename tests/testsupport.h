@@ -62,5 +62,10 @@ MeasuredRun runShoalMeasured(const QStringList &args);
 
 QString worker(); // the fixture worker's path
 QString shoalBinary();
+// A JSON-lines service program (sh) that answers each task with {"progress": P} at once, then
+// waits until releaseFile exists to answer {"ok":true,"result":RESULT}. P and RESULT are shell
+// expressions that may use $id.
+QStringList progressThenWaitWorker(const QString &releaseFile, const QString &progress = QStringLiteral("0.4"),
+                                   const QString &result = QStringLiteral("1"));
 
 } // namespace shoal::test

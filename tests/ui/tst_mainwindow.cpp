@@ -423,11 +423,7 @@ private Q_SLOTS:
         BatchSpec spec;
         spec.name = u"progress demo"_s;
         spec.service.mode = ServiceSpec::Mode::Json;
-        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
-                                 u"while read -r l; do id=${l#*:}; id=${id%%,*};"
-                                 " echo \"{\\\"id\\\":$id,\\\"progress\\\":0.$(( (id * 37) % 9 + 1 ))}\";"
-                                 " while [ ! -e '%1' ]; do sleep 0.02; done;"
-                                 " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":$id}\"; done"_s.arg(release) };
+        spec.service.program = test::progressThenWaitWorker(release, u"0.$(( (id * 37) % 9 + 1 ))"_s, u"$id"_s);
         spec.service.prefetch = 1;
         spec.inputs.kind = InputSpec::Kind::Range;
         spec.inputs.from = 1;

@@ -233,11 +233,7 @@ private Q_SLOTS:
         const QString release = dir.filePath(u"release"_s);
         BatchSpec spec;
         spec.service.mode = ServiceSpec::Mode::Json;
-        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
-                                 u"while read -r l; do id=${l#*:}; id=${id%%,*};"
-                                 " echo \"{\\\"id\\\":$id,\\\"progress\\\":0.4}\";"
-                                 " while [ ! -e '%1' ]; do sleep 0.02; done;"
-                                 " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":1}\"; done"_s.arg(release) };
+        spec.service.program = test::progressThenWaitWorker(release);
         spec.inputs.kind = InputSpec::Kind::Args;
         spec.inputs.args = { u"a"_s };
         spec.jobs = 1;
