@@ -1,9 +1,9 @@
 #include "controlserver.h"
 #include "runcommand.h"
+#include "selfpath.h"
 
 #include <QCoreApplication>
 
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,11 +41,7 @@ int runWindow(int argc, char **argv)
                    stderr);
         return 255;
     }
-    char self[PATH_MAX];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    std::string module = n > 0 ? std::string(self, size_t(n)) : std::string(argv[0]);
-    module.resize(module.rfind('/') + 1);
-    module += SHOAL_WINDOW_MODULE; // relative to bin/
+    const std::string module = shoal::executableDir() + SHOAL_WINDOW_MODULE; // relative to bin/
     void *handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         std::fprintf(stderr, "shoal: cannot load the window: %s\n"

@@ -1460,10 +1460,7 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
             id = slot.inflight.front();
             slot.inflight.pop_front();
         } else {
-            // Usually the oldest: workers mostly answer in order.
-            auto it = slot.inflight.empty() || slot.inflight.front() != TaskId(r.id)
-                    ? std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id))
-                    : slot.inflight.begin();
+            auto it = std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id));
             if (it == slot.inflight.end()) {
                 slot.endDetail = u"an answer for id %1, which is not in flight on this worker"_s.arg(r.id);
                 return false;
@@ -1473,7 +1470,7 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
                 openBatch().progress.push_back({ id, qBound(0.0, r.progress, 1.0) });
                 continue;
             }
-            if (it == slot.inflight.begin())
+            if (it == slot.inflight.begin()) // usually: workers mostly answer in order
                 slot.inflight.pop_front();
             else
                 slot.inflight.erase(it);

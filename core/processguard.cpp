@@ -1,11 +1,11 @@
 #include "processguard.h"
 
 #include "guardloop.h"
+#include "selfpath.h"
 
 #include <QtGlobal>
 
 #include <cerrno>
-#include <climits>
 #include <initializer_list>
 #include <csignal>
 #include <fcntl.h>
@@ -26,11 +26,7 @@ namespace {
 // the guard is then fork()ed.
 std::string guardProgram()
 {
-    char self[PATH_MAX];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        std::string dir(self, size_t(n));
-        dir.resize(dir.rfind('/') + 1);
+    if (const std::string dir = executableDir(); !dir.empty()) {
         for (const char *relative : { "shoal-guard", "../" SHOAL_LIBEXEC_DIR "/shoal/shoal-guard" }) {
             const std::string path = dir + relative;
             if (::access(path.c_str(), X_OK) == 0)

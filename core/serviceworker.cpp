@@ -94,7 +94,7 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
         m_writeBuffer += "{\"id\":";
         m_writeBuffer.append(digits, size_t(end - digits));
         m_writeBuffer += ",\"input\":";
-        if (QtPrivate::isValidUtf8(utf8))
+        if (utf8.isValidUtf8())
             appendJsonString(m_writeBuffer, utf8);
         else
             appendJsonString(m_writeBuffer, QString::fromUtf8(utf8).toUtf8());

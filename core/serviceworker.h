@@ -74,7 +74,6 @@ private:
     int m_stdout = -1;
     std::string m_writeBuffer;
     size_t m_writeOffset = 0;
-    QByteArray m_scratch;
     QByteArray m_readBuffer;
     qint64 m_sent = 0;
 };

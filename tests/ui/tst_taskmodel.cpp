@@ -45,6 +45,26 @@ Event taskEvent(quint64 seq, Event::Type type, TaskId task, TaskState state, int
     return e;
 }
 
+// A batch session feeding a TaskModel (checked by the model tester), wired as the window does.
+struct WatchedSession
+{
+    explicit WatchedSession(const BatchSpec &spec) : session(spec, {})
+    {
+        QObject::connect(&session, &BatchSession::started, &model,
+                         [this](const PoolSnapshot &s) { model.reset(s.tasks); });
+        QObject::connect(&session, &BatchSession::failed, &model,
+                         [](const QString &error) { QFAIL(qPrintable(error)); });
+        QObject::connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        QObject::connect(session.feed(), &EngineFeed::frameReady, &model,
+                         [this](const Frame &f) { finished |= f.batchFinished; });
+    }
+
+    BatchSession session;
+    TaskModel model;
+    QAbstractItemModelTester tester { &model, QAbstractItemModelTester::FailureReportingMode::QtTest };
+    bool finished = false;
+};
+
 } // namespace
 
 class TestTaskModel : public QObject
@@ -237,14 +257,9 @@ private Q_SLOTS:
         spec.inputs.kind = InputSpec::Kind::Args;
         spec.inputs.args = { u"a"_s };
         spec.jobs = 1;
-        BatchSession session(spec, {});
-        TaskModel model;
-        connect(&session, &BatchSession::started, &model,
-                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
-        connect(&session, &BatchSession::failed, this,
-                [](const QString &error) { QFAIL(qPrintable(error)); });
-        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
-        QVERIFY(session.start().ok());
+        WatchedSession watched(spec);
+        const TaskModel &model = watched.model;
+        QVERIFY(watched.session.start().ok());
         QTRY_COMPARE(model.rowCount(), 1);
         QTRY_COMPARE(model.task(0).progress, 0.4f);
         QCOMPARE(model.task(0).state, TaskState::Running);
@@ -330,20 +345,11 @@ private Q_SLOTS:
         for (int i = 0; i < 30; ++i)
             spec.inputs.args << QString::number(i % 3 == 0 ? 1 : 0);
         spec.jobs = 3;
-        BatchSession session(spec, {});
-        TaskModel model;
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        connect(&session, &BatchSession::started, &model,
-                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
-        connect(&session, &BatchSession::failed, this,
-                [](const QString &error) { QFAIL(qPrintable(error)); });
-        bool finished = false;
-        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
-        connect(session.feed(), &EngineFeed::frameReady, this,
-                [&](const Frame &f) { finished |= f.batchFinished; });
+        WatchedSession watched(spec);
+        const TaskModel &model = watched.model;
+        BatchSession &session = watched.session;
         QVERIFY(session.start().ok());
-        QTRY_VERIFY(finished);
+        QTRY_VERIFY(watched.finished);
         const PoolSnapshot final = session.snapshot();
         QCOMPARE(model.rowCount(), 30);
         for (const TaskInfo &t : final.tasks) {
@@ -363,20 +369,11 @@ private Q_SLOTS:
         spec.inputs.from = 1;
         spec.inputs.to = 500;
         spec.jobs = 2;
-        BatchSession session(spec, {});
-        TaskModel model;
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        connect(&session, &BatchSession::started, &model,
-                [&](const PoolSnapshot &s) { model.reset(s.tasks); });
-        connect(&session, &BatchSession::failed, this,
-                [](const QString &error) { QFAIL(qPrintable(error)); });
-        bool finished = false;
-        connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
-        connect(session.feed(), &EngineFeed::frameReady, this,
-                [&](const Frame &f) { finished |= f.batchFinished; });
+        WatchedSession watched(spec);
+        const TaskModel &model = watched.model;
+        BatchSession &session = watched.session;
         QVERIFY(session.start().ok());
-        QTRY_VERIFY(finished);
+        QTRY_VERIFY(watched.finished);
         for (int row = 0; row < 500; ++row)
             QCOMPARE(model.task(row).state, TaskState::Succeeded);
         QCOMPARE(model.task(41).receivedBytes, 3); // "r42"
