@@ -7,6 +7,8 @@
 #include "eventjson.h"
 #include "humanformat.h"
 #include "pool.h"
+#include "reporter.h"
+#include "fileio.h"
 #include "signalwatcher.h"
 
 #include <QCommandLineParser>
@@ -31,19 +33,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace shoal {
 
 namespace {
-
-void writeAll(int fd, const QByteArray &data)
-{
-    qsizetype done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        done += n;
-    }
-}
 
 void fail(const QString &message)
 {
@@ -74,268 +63,14 @@ bool parseHalt(const QString &text, HaltPolicy *halt, QString *error)
     return ok;
 }
 
-// Prints each task's output whole, as it finishes or in input order; draws the progress bar.
-class Reporter : public QObject
+struct FdCloser
 {
-public:
-    Reporter(Pool &pool, bool keepOrder, bool printOutput, bool bar, QFile *events)
-        : m_pool(pool), m_keepOrder(keepOrder), m_printOutput(printOutput), m_bar(bar), m_events(events)
+    int fd;
+    ~FdCloser()
     {
-        connect(&pool, &Pool::eventsReady, this, &Reporter::onEvents);
+        if (fd >= 0)
+            ::close(fd);
     }
-
-    void finish()
-    {
-        if (m_bar) {
-            drawBar(true);
-            writeAll(2, "\n");
-        }
-    }
-
-private:
-    void onEvents(const QList<Event> &events)
-    {
-        QByteArray jsonLines;
-        for (const Event &e : events) {
-            if (m_events)
-                jsonLines += QJsonDocument(toJson(e)).toJson(QJsonDocument::Compact) + '\n';
-            switch (e.type) {
-            case Event::Type::TaskFinished:
-                if (isTerminal(e.taskState))
-                    onTaskDone(e.task, e.attempt > 0, { e.stdoutData, e.stderrData, e.stdoutFile, e.stderrFile });
-                break;
-            case Event::Type::TaskBatch:
-                onBatch(*e.batch);
-                break;
-            case Event::Type::Message:
-                clearBar();
-                fail(e.text);
-                break;
-            case Event::Type::Stats:
-            case Event::Type::BatchFinished:
-            case Event::Type::PoolPaused:
-            case Event::Type::PoolResumed:
-            case Event::Type::PoolResized:
-                m_stats = e.stats;
-                break;
-            default:
-                break;
-            }
-        }
-        if (m_events && !jsonLines.isEmpty()) {
-            m_events->write(jsonLines);
-            m_events->flush();
-        }
-        if (m_bar)
-            drawBar(false);
-    }
-
-    // A task's output: in memory, or (when large) in the file it was written to.
-    struct Output
-    {
-        QByteArray out, err;
-        std::shared_ptr<const SpilledOutput> outFile, errFile;
-    };
-
-    void onTaskDone(TaskId task, bool ran, Output output)
-    {
-        if (!m_printOutput)
-            return;
-        if (!m_keepOrder) {
-            if (ran)
-                print(output);
-            return;
-        }
-        Early *place = placeOf(task);
-        if (!place)
-            return;
-        m_held.emplace(task, ran ? std::move(output) : Output {});
-        place->kind = Early::Held;
-        QByteArray out, err;
-        drainInOrder(out, err);
-        print(out, err);
-    }
-
-    // -k: the place of a task's output in the line of those waiting for their turn (null for a
-    // task already printed, which cannot happen: tasks end once).
-    struct Early;
-    Early *placeOf(TaskId task)
-    {
-        if (task < m_nextInOrder)
-            return nullptr;
-        const size_t at = size_t(task - m_nextInOrder);
-        if (m_early.size() <= at)
-            m_early.resize(at + 1);
-        return &m_early[at];
-    }
-
-    // -k: prints (into out and err, or directly for held outputs) whatever is next in order.
-    void drainInOrder(QByteArray &out, QByteArray &err)
-    {
-        for (; !m_early.empty() && m_early.front().kind != Early::Pending; ++m_nextInOrder) {
-            const Early &next = m_early.front();
-            if (next.kind == Early::Held) {
-                print(out, err); // what came before goes first
-                out.clear();
-                err.clear();
-                if (auto it = m_held.find(m_nextInOrder); it != m_held.end()) {
-                    print(it->second);
-                    m_held.erase(it);
-                }
-            } else if (next.kind != Early::Nothing) {
-                (next.kind == Early::Err ? err : out).append(m_earlyText.constData() + next.at, next.length);
-                m_earlyLive -= next.length;
-            }
-            m_early.pop_front();
-        }
-        if (m_early.empty()) {
-            m_earlyText.resize(0); // all printed: reuse the buffer from its start
-        } else if (m_earlyText.size() > 2 * m_earlyLive + (1 << 20)) {
-            // Mostly printed text: keep only what still waits.
-            QByteArray live;
-            live.reserve(m_earlyLive);
-            for (Early &e : m_early) {
-                if (e.kind == Early::Out || e.kind == Early::Err) {
-                    const qsizetype at = live.size();
-                    live.append(m_earlyText.constData() + e.at, e.length);
-                    e.at = at;
-                }
-            }
-            m_earlyText = std::move(live);
-        }
-    }
-
-    void print(const Output &o)
-    {
-        if (!o.outFile && !o.errFile) {
-            print(o.out, o.err);
-            return;
-        }
-        clearBar();
-        o.outFile ? void(o.outFile->copyTo(1)) : writeAll(1, o.out);
-        o.errFile ? void(o.errFile->copyTo(2)) : writeAll(2, o.err);
-    }
-
-    // Service results: one line per task (a failure's text on stderr), a whole batch per write.
-    void onBatch(const TaskBatch &batch)
-    {
-        if (!m_printOutput || batch.finished.empty())
-            return;
-        QByteArray out, err;
-        if (!m_keepOrder) {
-            // One line per result, copied straight into a buffer sized for them all.
-            qsizetype bytes = 0;
-            for (const TaskBatch::Finished &f : batch.finished)
-                bytes += f.state == TaskState::Succeeded ? f.length + 1 : 0;
-            out.resize(bytes);
-            char *p = out.data();
-            for (const TaskBatch::Finished &f : batch.finished) {
-                if (f.state == TaskState::Succeeded) {
-                    std::memcpy(p, batch.outputs.constData() + f.offset, size_t(f.length));
-                    p += f.length;
-                    *p++ = '\n';
-                } else if (isTerminal(f.state) && f.attempt > 0) {
-                    err += taskError(f, batch.output(f));
-                }
-            }
-            print(out, err);
-            return;
-        }
-        // In input order: a result that arrives before its turn waits in one shared buffer
-        // (not an allocation each); whatever is next goes out as soon as it is there.
-        for (const TaskBatch::Finished &f : batch.finished) {
-            if (!isTerminal(f.state))
-                continue;
-            Early *place = placeOf(f.task);
-            if (!place)
-                continue;
-            Early &e = *place;
-            e.at = m_earlyText.size();
-            if (f.state == TaskState::Succeeded) {
-                e.kind = Early::Out;
-                m_earlyText.append(batch.outputs.constData() + f.offset, f.length);
-                m_earlyText += '\n';
-            } else if (f.attempt > 0) {
-                e.kind = Early::Err;
-                m_earlyText += taskError(f, batch.output(f));
-            } else {
-                e.kind = Early::Nothing;
-            }
-            e.length = m_earlyText.size() - e.at;
-            m_earlyLive += e.length;
-            drainInOrder(out, err);
-        }
-        print(out, err);
-    }
-
-    QByteArray taskError(const TaskBatch::Finished &f, QByteArrayView text) const
-    {
-        return u"shoal: task %1 %2: "_s.arg(m_pool.seqOf(f.task)).arg(nameOf(f.state)).toLocal8Bit() + text.toByteArray() + '\n';
-    }
-
-    void print(const QByteArray &out, const QByteArray &err)
-    {
-        if (out.isEmpty() && err.isEmpty())
-            return;
-        clearBar();
-        writeAll(1, out);
-        writeAll(2, err);
-    }
-
-    void clearBar()
-    {
-        if (m_bar && m_barDrawn) {
-            writeAll(2, "\r\033[K");
-            m_barDrawn = false;
-        }
-    }
-
-    void drawBar(bool force)
-    {
-        const qint64 t = m_pool.stats().timeMs;
-        if (!force && m_barDrawn && t - m_lastBarMs < 100)
-            return;
-        m_lastBarMs = t;
-        const PoolStats s = m_pool.stats();
-        const qint64 done = s.succeeded + s.failed + s.cancelled;
-        const double fraction = s.total ? double(done) / double(s.total) : 1.0;
-        constexpr int kWidth = 30;
-        const int filled = int(fraction * kWidth);
-        const QString line = u"\r[%1%2] %3% %4/%5 done, %6 failed, %7 running, %8/s, ETA %9%10\033[K"_s
-                                     .arg(QString(filled, u'#'), QString(kWidth - filled, u'.'))
-                                     .arg(int(fraction * 100))
-                                     .arg(done)
-                                     .arg(s.total)
-                                     .arg(s.failed)
-                                     .arg(s.running)
-                                     .arg(s.throughput, 0, 'f', 1)
-                                     .arg(formatClock(s.etaSeconds), s.paused ? u" (paused)"_s : QString());
-        writeAll(2, line.toLocal8Bit());
-        m_barDrawn = true;
-    }
-
-    Pool &m_pool;
-    bool m_keepOrder;
-    bool m_printOutput;
-    bool m_bar;
-    QFile *m_events;
-    PoolStats m_stats;
-    // -k: every task from m_nextInOrder on has a place in m_early; service results wait in
-    // m_earlyText, command outputs (which may be files) in m_held.
-    std::map<TaskId, Output> m_held;
-    TaskId m_nextInOrder = 0;
-    struct Early
-    {
-        enum Kind : quint8 { Pending, Out, Err, Nothing, Held };
-        qsizetype at = 0; // in m_earlyText
-        qsizetype length = 0;
-        Kind kind = Pending;
-    };
-    std::deque<Early> m_early; // from m_nextInOrder on
-    QByteArray m_earlyText;
-    qsizetype m_earlyLive = 0; // bytes of m_earlyText still waiting
-    bool m_barDrawn = false;
-    qint64 m_lastBarMs = 0;
 };
 
 struct Inputs
@@ -568,14 +303,21 @@ int runHeadless(const QStringList &args)
         return 255;
     }
 
-    std::unique_ptr<QFile> eventsFile;
+    Reporter::Options report;
+    report.keepOrder = spec.keepOrder;
+    report.printOutput = options.resultsDir.isEmpty();
+    report.bar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
+    options.joblogAfterDelivery = report.printOutput; // the row follows the printed output
     if (parser.isSet(events)) {
-        eventsFile = std::make_unique<QFile>(parser.value(events));
-        if (!eventsFile->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-            fail(u"cannot write the events file '%1': %2"_s.arg(parser.value(events), eventsFile->errorString()));
+        report.eventsPath = parser.value(events);
+        auto created = createReplacing(report.eventsPath);
+        if (!created) {
+            fail(u"cannot write the events file: %1"_s.arg(created.error()));
             return 255;
         }
+        report.eventsFd = *created;
     }
+    const FdCloser closeEvents { report.eventsFd };
 
     // Signals become events on the loop: the first ends the batch (its tasks' groups get the
     // termination sequence), a second one exits at once (the pool's destructor still ends them).
@@ -587,8 +329,7 @@ int runHeadless(const QStringList &args)
     ::signal(SIGPIPE, SIG_IGN);
 
     Pool pool(std::move(*parsed), std::move(inputs), options);
-    const bool showBar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
-    Reporter reporter(pool, spec.keepOrder, options.resultsDir.isEmpty(), showBar, eventsFile.get());
+    Reporter reporter(pool, report);
 
     std::unique_ptr<ControlServer> server;
     if (parser.isSet(control)) {
@@ -621,7 +362,7 @@ int runHeadless(const QStringList &args)
     const int loop = QCoreApplication::exec();
     QCoreApplication::processEvents(); // deliver the last queued events
     reporter.finish();
-    if (loop != 0 || interrupted)
+    if (loop != 0 || interrupted || pool.writeFailed())
         return 255;
     if (pool.halted())
         return pool.haltExitStatus();

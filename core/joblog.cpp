@@ -1,5 +1,7 @@
 #include "joblog.h"
 
+#include "fileio.h"
+
 #include <QFile>
 #include <QList>
 
@@ -11,13 +13,6 @@
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
-
-namespace {
-QString errnoText()
-{
-    return QString::fromLocal8Bit(strerror(errno));
-}
-} // namespace
 
 JoblogWriter::~JoblogWriter()
 {
@@ -60,17 +55,30 @@ Result<void> JoblogWriter::open(const QString &path, bool truncate)
 Result<void> JoblogWriter::append(qint64 seq, double startTime, double runtime, qint64 received,
                                   const ExitStatus &exit, const QString &command)
 {
+    return writeRows(formatRow(seq, startTime, runtime, received, exit, command));
+}
+
+QByteArray JoblogWriter::formatRow(qint64 seq, double startTime, double runtime, qint64 received,
+                                   const ExitStatus &exit, const QString &command)
+{
     QByteArray cmd = command.toLocal8Bit();
     cmd.replace('\n', '\0'); // as GNU does: newlines would break the TSV
-    QByteArray row = QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
+    return QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
             + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"
             + QByteArray::number(received) + '\t' + QByteArray::number(exit.joblogExitval()) + '\t'
             + QByteArray::number(exit.joblogSignal()) + '\t' + cmd + '\n';
-    ssize_t written;
-    while ((written = ::write(m_fd, row.constData(), size_t(row.size()))) < 0 && errno == EINTR) { }
-    if (written != row.size())
-        return Error { u"cannot append to the joblog '%1': %2"_s.arg(m_path, errnoText()) };
-    return {};
+}
+
+Result<void> JoblogWriter::writeRows(QByteArrayView rows)
+{
+    const off_t before = ::lseek(m_fd, 0, SEEK_END);
+    if (writeAll(m_fd, rows))
+        return {};
+    const int err = errno;
+    // Take back the part that went in: a torn row would claim nothing, but --resume would
+    // have to warn about it.
+    if (before >= 0 && ::ftruncate(m_fd, before) != 0) { }
+    return Error { u"cannot append to the joblog '%1': %2"_s.arg(m_path, errnoText(err)) };
 }
 
 Result<JoblogContents> readJoblog(const QString &path)

@@ -24,6 +24,11 @@ public:
     // startTime: seconds since the epoch; runtime in seconds.
     Result<void> append(qint64 seq, double startTime, double runtime, qint64 received,
                         const ExitStatus &exit, const QString &command);
+    // One row, newline included, for writeRows().
+    static QByteArray formatRow(qint64 seq, double startTime, double runtime, qint64 received,
+                                const ExitStatus &exit, const QString &command);
+    // Appends whole rows in one write(2): a kill can tear at most the last of them.
+    Result<void> writeRows(QByteArrayView rows);
 
     static QByteArray header();
 

@@ -1,10 +1,13 @@
 #include "outputcapture.h"
 
+#include "fileio.h"
+
 #include <QDir>
 #include <QFile>
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace shoal {
@@ -63,9 +66,19 @@ OutputCapture::~OutputCapture()
     }
 }
 
-void OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
-                         std::shared_ptr<SpilledOutput> *errFile)
+int OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
+                        std::shared_ptr<SpilledOutput> *errFile)
 {
+    // The child's failed writes are invisible to us; a full file system is not. Both scratch
+    // files live in one folder, so one look covers both streams. Less than two blocks left
+    // means the last write that did not fit was refused (root may use the reserved blocks).
+    int lost = 0;
+    struct statfs fs;
+    if (::fstatfs(m_fds[0], &fs) == 0) {
+        const auto freeBlocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+        if (freeBlocks < 2)
+            lost = ENOSPC;
+    }
     QByteArray *data[2] = { out, err };
     std::shared_ptr<SpilledOutput> *files[2] = { outFile, errFile };
     for (int i = 0; i < 2; ++i) {
@@ -82,6 +95,7 @@ void OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<Spill
         }
         *data[i] = takeFile(m_fds[i]);
     }
+    return lost;
 }
 
 SpilledOutput::~SpilledOutput()
@@ -105,16 +119,13 @@ bool SpilledOutput::copyTo(int fd) const
         const ssize_t n = ::pread(m_fd, buffer, size_t(qMin<qint64>(sizeof buffer, m_size - offset)), offset);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; // shorter than it was: someone truncated the scratch file
             return false;
-        for (ssize_t done = 0; done < n;) {
-            const ssize_t w = ::write(fd, buffer + done, size_t(n - done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return false;
-            done += w;
         }
+        if (!writeAll(fd, QByteArrayView(buffer, n)))
+            return false;
         offset += n;
     }
     return true;

@@ -46,7 +46,9 @@ public:
 
     // What the last task wrote, then empties both files for the next one. An output larger than
     // kInlineLimit is not read: its file moves to *outFile / *errFile and a fresh one replaces it.
-    void take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
+    // Returns 0, or ENOSPC when the scratch folder is full: the task's writes may have failed, so
+    // what it wrote cannot be trusted to be whole (a program that ignores write errors exits 0).
+    int take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
               std::shared_ptr<SpilledOutput> *errFile);
     // What the current task has written so far (for a live tail), without consuming it.
     QByteArray peek(int which, qint64 maxBytes) const;

@@ -95,13 +95,6 @@ void raiseFileLimit()
     }
 }
 
-QString resultsDirName(const QString &input)
-{
-    QString s = input;
-    s.replace(u"\\"_s, u"\\\\"_s).replace(u"\t"_s, u"\\t"_s).replace(QChar(0), u"\\0"_s).replace(u"/"_s, u"\\_"_s);
-    return s;
-}
-
 // What an epoll registration watches: data.u64 = generation << 32 | kind << 24 | slot number.
 enum WatchKind : quint32 { kWatchPidfd = 0, kWatchStdout = 1, kWatchStdin = 2 };
 
@@ -233,8 +226,11 @@ Result<void> Pool::start()
             return Error { read.error() };
         previous = std::move(*read);
     }
-    if (!m_options.resultsDir.isEmpty() && !QDir().mkpath(m_options.resultsDir))
-        return Error { u"cannot create the results folder '%1'"_s.arg(m_options.resultsDir) };
+    if (!m_options.resultsDir.isEmpty()) {
+        auto opened = m_results.open(m_options.resultsDir);
+        if (!opened)
+            return opened;
+    }
     if (!m_options.joblogPath.isEmpty()) {
         m_joblog = std::make_unique<JoblogWriter>();
         auto opened = m_joblog->open(m_options.joblogPath, m_options.resume == ResumeMode::None);
@@ -660,7 +656,7 @@ void Pool::reap(Slot &slot)
     slot.pidfd = -1;
 
     Output output;
-    slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
+    output.lost = slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
     if (!slot.frozen)
         slot.accumulatedMs += now() - slot.segmentStartMs;
     slot.frozen = true; // stop the clock
@@ -705,6 +701,12 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
 {
     const TaskId id = slot.task;
     TaskRecord &t = m_tasks[size_t(id)];
+    if (output.lost && exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart) {
+        exit = ExitStatus::outputLost(exit, output.lost);
+        if (!std::exchange(m_warnedOutputLost, true))
+            message(u"the scratch folder for task outputs ('%1', from TMPDIR) is full: tasks that end "
+                    "now fail with 'output incomplete'"_s.arg(QDir::tempPath()));
+    }
     t.durationMs = slot.accumulatedMs + (slot.frozen ? 0 : now() - slot.segmentStartMs);
     t.exit = exit;
     --m_running;
@@ -735,15 +737,8 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
         };
         t.out = kept(output.out, output.outFile);
         t.err = kept(output.err, output.errFile);
-        if (m_joblog) {
-            const double start = double(m_wallStartMs + t.startedMs) / 1000.0;
-            const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
-            auto written = m_joblog->append(t.seq, start, double(t.durationMs) / 1000.0, received, exit, commandOf(id));
-            if (!written)
-                message(written.error());
-        }
-        if (!m_options.resultsDir.isEmpty())
-            writeResults(t, output);
+        const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
+        recordTerminal(id, received, { output.out, output.outFile.get() }, { output.err, output.errFile.get() });
         m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
     }
 
@@ -1040,20 +1035,7 @@ void Pool::cancelAll()
 {
     if (!m_started || m_finished)
         return;
-    m_stopping = true;
-    for (size_t i = 0; i < m_tasks.size(); ++i) {
-        const TaskState s = m_tasks[i].state;
-        if (s == TaskState::Queued || s == TaskState::Retrying)
-            cancelTask(TaskId(i));
-    }
-    m_queue.clear();
-    for (auto &s : m_slots) {
-        if (!s)
-            continue;
-        for (TaskId id : std::deque<TaskId>(s->inflight))
-            cancelTask(id);
-        terminate(*s, EndReason::Cancel);
-    }
+    stopDispatching(true);
     checkFinished();
 }
 
@@ -1120,22 +1102,7 @@ void Pool::checkHalt(const TaskRecord &task)
                     .arg(halt.when == HaltPolicy::When::Now ? u"now"_s : u"soon"_s)
                     .arg(task.seq)
                     .arg(task.exit.describe(), commandOf(id)));
-    m_stopping = true;
-    for (size_t i = 0; i < m_tasks.size(); ++i) {
-        const TaskState s = m_tasks[i].state;
-        if (s == TaskState::Queued || s == TaskState::Retrying)
-            cancelTask(TaskId(i));
-    }
-    m_queue.clear();
-    if (halt.when == HaltPolicy::When::Now) {
-        for (auto &s : m_slots) {
-            if (!s)
-                continue;
-            for (TaskId inflight : std::deque<TaskId>(s->inflight))
-                cancelTask(inflight);
-            terminate(*s, EndReason::Cancel);
-        }
-    }
+    stopDispatching(halt.when == HaltPolicy::When::Now);
 }
 
 void Pool::checkFinished()
@@ -1169,30 +1136,92 @@ void Pool::checkFinished()
             Qt::QueuedConnection);
 }
 
-void Pool::writeResults(const TaskRecord &task, const Output &output)
+void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out, ResultsFolder::Stream err)
 {
-    const QString input = m_inputs.at(task.seq - 1);
-    QString dir = m_options.resultsDir + u"/1"_s;
-    if (!input.isEmpty())
-        dir += u'/' + resultsDirName(input);
-    if (!QDir().mkpath(dir)) {
-        message(u"task %1: cannot create the results folder '%2'"_s.arg(task.seq).arg(dir));
+    const TaskRecord &t = m_tasks[size_t(id)];
+    // Ended by Shoal (interrupt, cancel, halt) or never run: not done, so not recorded; --resume
+    // runs it again, as GNU parallel does.
+    if (t.state == TaskState::Cancelled || t.attempts == 0 || writeFailed())
         return;
+    if (m_results.isOpen()) {
+        auto written = m_results.write(t.seq, m_inputs.utf8(t.seq - 1), out, err);
+        if (!written) {
+            stopForWriteError(written.error());
+            return;
+        }
     }
-    const QByteArray seq = QByteArray::number(task.seq) + '\n';
-    const struct
-    {
-        const char16_t *name;
-        const QByteArray &data;
-        const SpilledOutput *file;
-    } files[] = { { u"seq", seq, nullptr }, { u"stdout", output.out, output.outFile.get() },
-                  { u"stderr", output.err, output.errFile.get() } };
-    for (const auto &[name, data, file] : files) {
-        QFile f(dir + u'/' + QStringView(name));
-        const bool ok = f.open(QIODevice::WriteOnly | QIODevice::Truncate)
-                && (file ? (f.flush() && file->copyTo(f.handle())) : f.write(data) == data.size());
-        if (!ok)
-            message(u"task %1: cannot write '%2': %3"_s.arg(task.seq).arg(f.fileName(), f.errorString()));
+    if (m_joblog && !m_options.joblogAfterDelivery) {
+        auto written = m_joblog->writeRows(joblogRow(id, received));
+        if (!written)
+            stopForWriteError(written.error());
+    }
+}
+
+QByteArray Pool::joblogRow(TaskId id, qint64 received) const
+{
+    const TaskRecord &t = m_tasks[size_t(id)];
+    return JoblogWriter::formatRow(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0, double(t.durationMs) / 1000.0,
+                                   received, t.exit, commandOf(id));
+}
+
+void Pool::recordDelivered(const std::vector<Delivered> &tasks)
+{
+    if (!m_joblog || !m_options.joblogAfterDelivery || writeFailed())
+        return;
+    QByteArray rows;
+    for (const Delivered &d : tasks) {
+        if (d.task < 0 || size_t(d.task) >= m_tasks.size())
+            continue;
+        const TaskRecord &t = m_tasks[size_t(d.task)];
+        if (isTerminal(t.state) && t.state != TaskState::Cancelled && t.attempts > 0)
+            rows += joblogRow(d.task, d.receivedBytes);
+    }
+    if (rows.isEmpty())
+        return;
+    auto written = m_joblog->writeRows(rows);
+    if (!written)
+        stopForWriteError(written.error());
+}
+
+void Pool::stopForWriteError(const QString &what)
+{
+    if (writeFailed())
+        return;
+    m_writeError = what;
+    message(u"%1: stopping the batch (nothing more is started and running tasks are ended; "
+            "--resume runs again what the joblog does not list)"_s.arg(what));
+    if (!m_started || m_finished)
+        return;
+    m_stopping = true; // no dispatch and no retry from here on
+    // The rest from the event loop: this may run in the middle of recording a task.
+    QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_finished)
+                    return;
+                stopDispatching(true);
+                checkFinished();
+            },
+            Qt::QueuedConnection);
+}
+
+void Pool::stopDispatching(bool endRunning)
+{
+    m_stopping = true;
+    for (size_t i = 0; i < m_tasks.size(); ++i) {
+        const TaskState s = m_tasks[i].state;
+        if (s == TaskState::Queued || s == TaskState::Retrying)
+            cancelTask(TaskId(i));
+    }
+    m_queue.clear();
+    if (!endRunning)
+        return;
+    for (auto &s : m_slots) {
+        if (!s)
+            continue;
+        for (TaskId id : std::deque<TaskId>(s->inflight))
+            cancelTask(id);
+        terminate(*s, EndReason::Cancel);
     }
 }
 
@@ -1431,14 +1460,7 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &so
         const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
         if (m_options.keepOutputBytes > 0)
             (ok ? t.out : t.err) = m_kept.keep(text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)));
-        if (m_joblog) {
-            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
-                                            double(t.durationMs) / 1000.0, length, t.exit, commandOf(id));
-            if (!written)
-                message(written.error());
-        }
-        if (!m_options.resultsDir.isEmpty())
-            writeResults(t, Output { ok ? text.toByteArray() : QByteArray(), ok ? QByteArray() : text.toByteArray(), {}, {} });
+        recordTerminal(id, length, { ok ? text : QByteArrayView() }, { ok ? QByteArrayView() : text });
         if (t.state == TaskState::Failed)
             checkHalt(t);
     }
@@ -1572,12 +1594,8 @@ void Pool::serviceTimedOut(Slot &slot)
                                  .arg(m_options.timeoutSeconds).toUtf8();
         batch.finished.push_back({ blamed, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
                                    batch.outputs.size() - offset });
-        if (t.state == TaskState::TimedOut && m_joblog) {
-            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
-                                            double(t.durationMs) / 1000.0, 0, t.exit, commandOf(blamed));
-            if (!written)
-                message(written.error());
-        }
+        if (t.state == TaskState::TimedOut)
+            recordTerminal(blamed, 0, {}, { QByteArrayView(batch.outputs).sliced(offset) });
         if (t.state == TaskState::TimedOut)
             checkHalt(t);
     }
@@ -1671,12 +1689,7 @@ void Pool::onServiceExited(Slot &slot)
             batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
                                        batch.outputs.size() - offset });
             if (t.state == TaskState::Failed) {
-                if (m_joblog) {
-                    auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
-                                                    double(t.durationMs) / 1000.0, 0, t.exit, commandOf(id));
-                    if (!written)
-                        message(written.error());
-                }
+                recordTerminal(id, 0, {}, { QByteArrayView(batch.outputs).sliced(offset) });
                 checkHalt(t);
             }
         }
@@ -1719,12 +1732,7 @@ void Pool::failUnservedTasks(const QString &reason)
         t.exit = ExitStatus::exited(1);
         ++m_failed;
         batch.finished.push_back({ id, 0, t.attempts, t.state, t.exit, 0, offset, length });
-        if (m_joblog && t.attempts > 0) { // it ran before: --resume-failed must see it
-            auto written = m_joblog->append(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
-                                            double(t.durationMs) / 1000.0, 0, t.exit, commandOf(id));
-            if (!written)
-                message(written.error());
-        }
+        recordTerminal(id, 0, {}, { QByteArrayView(batch.outputs).sliced(offset, length) }); // if it ran before
     }
     checkFinished();
 }

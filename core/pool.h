@@ -5,6 +5,7 @@
 #include "hugepages.h"
 #include "inputlist.h"
 #include "result.h"
+#include "resultsfolder.h"
 #include "serviceworker.h"
 #include "taskqueue.h"
 
@@ -55,6 +56,11 @@ struct PoolOptions
     // Per task (service: per worker): RLIMIT_AS on each process, and the whole process group
     // is ended when its resident memory goes over. 0: none.
     qint64 memoryLimitBytes = 0;
+    // The front end delivers each task's output (prints it) and then calls recordDelivered():
+    // the joblog row follows the output, as in a write-ahead log, so a kill in between never
+    // leaves a row claiming output nobody got. Otherwise the pool writes the row itself, after
+    // the task's --results files.
+    bool joblogAfterDelivery = false;
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
@@ -96,6 +102,21 @@ public:
     QByteArray liveOutput(int slot, int which, qint64 maxBytes = 64 * 1024) const;
     QByteArray taskOutput(TaskId id, int which) const;
 
+    // With joblogAfterDelivery: these tasks' outputs are out (written and flushed); their joblog
+    // rows follow, in one write. Tasks that are not terminal (retried since) or were ended by
+    // Shoal (cancelled: not done, --resume runs them again) get none.
+    struct Delivered
+    {
+        TaskId task;
+        qint64 receivedBytes;
+    };
+    void recordDelivered(const std::vector<Delivered> &tasks);
+    // A record the user asked for (joblog, results, events, the output itself) could not be
+    // written: one message naming it, nothing more starts, running tasks are ended (a write
+    // failure is as final as --halt now) and writeFailed() is true from then on.
+    void stopForWriteError(const QString &what);
+    bool writeFailed() const { return !m_writeError.isEmpty(); }
+
 public Q_SLOTS:
     void pause();
     void resume();
@@ -133,6 +154,7 @@ private:
     {
         QByteArray out, err;
         std::shared_ptr<SpilledOutput> outFile, errFile;
+        int lost = 0; // errno when the output could not be captured whole (a full TMPDIR)
     };
     void finishAttempt(Slot &slot, ExitStatus exit, Output output);
     void reap(Slot &slot);
@@ -147,7 +169,12 @@ private:
     int activeSlotCount() const;
     void checkHalt(const TaskRecord &task);
     void checkFinished();
-    void writeResults(const TaskRecord &task, const Output &output);
+    // The one place a terminal attempt is recorded: --results files, then the joblog row
+    // (unless the front end writes it after delivering the output).
+    void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out, ResultsFolder::Stream err);
+    QByteArray joblogRow(TaskId id, qint64 received) const;
+    // Cancels the queued tasks; with endRunning also ends the running ones (halt now, cancel all).
+    void stopDispatching(bool endRunning);
     WorkerInfo workerInfo(const Slot &slot) const;
     TaskInfo taskInfo(TaskId id) const;
     bool isBusy(const Slot &slot) const;
@@ -201,6 +228,9 @@ private:
     std::unique_ptr<Launcher> m_launcher;
     std::unique_ptr<ProcessGuard> m_guard;
     std::unique_ptr<JoblogWriter> m_joblog;
+    ResultsFolder m_results;
+    QString m_writeError;
+    bool m_warnedOutputLost = false;
     std::unique_ptr<ProcStats> m_procStats;
     QByteArray m_fixedProgramPath;
     int m_epollFd = -1;

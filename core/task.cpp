@@ -45,6 +45,9 @@ QString ExitStatus::describe() const
         return u"failed to start: %1"_s.arg(QString::fromLocal8Bit(strerror(error)));
     case Kind::MemoryLimit:
         return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(code).arg(error);
+    case Kind::OutputLost:
+        return u"output incomplete: it could not be stored whole in the scratch folder (TMPDIR): %1"_s.arg(
+                QString::fromLocal8Bit(strerror(error)));
     }
     return {};
 }

@@ -48,6 +48,8 @@ struct ExitStatus
         Cancelled, // ended by a cancel or a halt; `signal` is the last one sent (0: never ran)
         FailedToStart, // exec failed with errno `error`
         MemoryLimit, // Shoal ended it for memory: `code` MiB resident over `error` MiB allowed
+        OutputLost, // ran (exit `code`, or `signal`), but its output could not be stored whole:
+                    // `error` is the errno (ENOSPC: its scratch folder, TMPDIR, is full)
     };
     Kind kind = Kind::None;
     int code = 0;
@@ -66,6 +68,7 @@ struct ExitStatus
     static ExitStatus cancelled(int sig) { return { Kind::Cancelled, 0, sig, 0 }; }
     static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 127, 0, err }; }
     static ExitStatus memoryLimit(int rssMiB, int limitMiB) { return { Kind::MemoryLimit, rssMiB, 9, limitMiB }; }
+    static ExitStatus outputLost(const ExitStatus &ran, int err) { return { Kind::OutputLost, ran.code, ran.signal, err }; }
 };
 
 bool isTerminal(TaskState state);

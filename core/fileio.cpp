@@ -1,0 +1,62 @@
+#include "fileio.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+QString errnoText(int err)
+{
+    return QString::fromLocal8Bit(strerror(err));
+}
+
+bool writeAll(int fd, QByteArrayView data)
+{
+    qsizetype done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, size_t(data.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0) {
+            errno = EIO;
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
+Result<int> createReplacing(const QString &path)
+{
+    const QByteArray target = QFile::encodeName(path);
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        const QByteArray temp = QFile::encodeName(QFileInfo(path).absolutePath()) + "/.shoal-"
+            + QByteArray::number(QRandomGenerator::global()->generate64(), 36) + ".tmp";
+        const int fd
+            = ::open(temp.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return Error { u"cannot create '%1': %2"_s.arg(path, errnoText()) };
+        }
+        if (::rename(temp.constData(), target.constData()) != 0) {
+            const int err = errno;
+            ::unlink(temp.constData());
+            ::close(fd);
+            return Error { u"cannot create '%1': %2"_s.arg(path, errnoText(err)) };
+        }
+        return fd;
+    }
+    return Error { u"cannot create '%1': no free temporary name beside it"_s.arg(path) };
+}
+
+} // namespace shoal
