@@ -54,7 +54,7 @@ void Reporter::onEvents(const QList<Event> &events)
     }
     if (!jsonLines.isEmpty() && !m_eventsBroken && !writeAll(m_options.eventsFd, jsonLines)) {
         m_eventsBroken = true;
-        m_pool.stopForWriteError(
+        m_pool.stopForError(
             u"cannot write the events file '%1': %2"_s.arg(m_options.eventsPath, errnoText()));
     }
     if (m_options.bar)
@@ -89,7 +89,7 @@ void Reporter::onTaskDone(const Event &e)
     } else if (!m_ordered.add(e.task, { e.stdoutData, e.stdoutFile.get() },
                               { e.stderrData, e.stderrFile.get() }, deliver)) {
         m_outputBroken = true;
-        m_pool.stopForWriteError(
+        m_pool.stopForError(
             u"cannot hold an output for -k in the scratch folder (TMPDIR): %1"_s.arg(errnoText()));
         return;
     }
@@ -143,7 +143,7 @@ void Reporter::onBatch(const TaskBatch &batch)
         }
         if (!held) {
             m_outputBroken = true;
-            m_pool.stopForWriteError(
+            m_pool.stopForError(
                 u"cannot hold an output for -k in the scratch folder (TMPDIR): %1"_s.arg(
                     errnoText()));
             return;
@@ -213,7 +213,7 @@ bool Reporter::copy(int fd, int fromFd, qint64 offset, qint64 length)
             continue;
         if (n <= 0) {
             m_outputBroken = true;
-            m_pool.stopForWriteError(
+            m_pool.stopForError(
                 u"cannot read back a held output for -k from the scratch folder (TMPDIR): %1"_s.arg(
                     n == 0 ? errnoText(EIO) : errnoText()));
             return false;
@@ -230,7 +230,7 @@ void Reporter::outputFailed(int fd, int err)
 {
     if (std::exchange(m_outputBroken, true))
         return;
-    m_pool.stopForWriteError(u"cannot write to standard %1: %2"_s.arg(
+    m_pool.stopForError(u"cannot write to standard %1: %2"_s.arg(
         fd == 1 ? u"output"_s : u"error"_s, errnoText(err)));
 }
 

@@ -9,6 +9,7 @@
 #include "pool.h"
 #include "reporter.h"
 #include "fileio.h"
+#include "inputreader.h"
 #include "signalwatcher.h"
 
 #include <QCommandLineParser>
@@ -77,7 +78,7 @@ struct Inputs
 {
     QStringList command;
     InputList values;
-    bool fromStdin = false;
+    QString streamFrom; // inputs read as they come from this file ('-': stdin), or empty
 };
 
 // Splits "TEMPLATE... ::: ARGS" / "TEMPLATE... :::: FILE"; with neither, inputs come from stdin.
@@ -93,7 +94,7 @@ Result<Inputs> splitPositionals(const QStringList &positional)
     }
     in.command = positional.mid(0, sep < 0 ? positional.size() : sep);
     if (sep < 0) {
-        in.fromStdin = true;
+        in.streamFrom = u"-"_s;
         return in;
     }
     const bool fromFile = positional[sep] == u"::::"_s;
@@ -106,10 +107,7 @@ Result<Inputs> splitPositionals(const QStringList &positional)
     }
     if (rest.size() != 1)
         return Error { u":::: takes exactly one file ('-' for stdin)"_s };
-    auto lines = readInputFile(rest.front());
-    if (!lines)
-        return Error { lines.error() };
-    in.values = std::move(*lines);
+    in.streamFrom = rest.front();
     return in;
 }
 
@@ -163,6 +161,7 @@ int runHeadless(const QStringList &args)
 
     BatchSpec spec;
     spec.jobs = QThread::idealThreadCount();
+    std::unique_ptr<InputReader> reader; // inputs from a file or stdin, read as they come
     InputList inputs;
     QString baseDir;
     if (parser.isSet(batch)) {
@@ -206,13 +205,13 @@ int runHeadless(const QStringList &args)
             fail(u"no command given (usage: shoal run [options] COMMAND ::: ARG... | :::: FILE)"_s);
             return 255;
         }
-        if (split->fromStdin) {
-            auto lines = readInputFile(u"-"_s);
-            if (!lines) {
-                fail(lines.error());
+        if (!split->streamFrom.isEmpty()) {
+            reader = std::make_unique<InputReader>();
+            auto opened = reader->open(split->streamFrom);
+            if (!opened) {
+                fail(opened.error());
                 return 255;
             }
-            split->values = std::move(*lines);
         }
         spec.command = split->command;
         inputs = std::move(split->values);
@@ -308,6 +307,7 @@ int runHeadless(const QStringList &args)
     report.printOutput = options.resultsDir.isEmpty();
     report.bar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
     options.joblogAfterDelivery = report.printOutput; // the row follows the printed output
+    options.inputsOpen = reader != nullptr;
     if (parser.isSet(events)) {
         report.eventsPath = parser.value(events);
         auto created = createReplacing(report.eventsPath);
@@ -351,8 +351,31 @@ int runHeadless(const QStringList &args)
         interrupted = true;
         fail(u"interrupted: ending %1 running task(s) (interrupt again to exit at once)"_s.arg(pool.stats().running));
         pool.cancelAll();
+        if (reader) {
+            reader->setPaused(true);
+            pool.endInputs();
+        }
     });
     QObject::connect(&pool, &Pool::finished, [] { QCoreApplication::exit(0); });
+    if (reader) {
+        // Bounded look-ahead: reading pauses while this many tasks wait, as GNU parallel starts
+        // the first task before it has read all input.
+        const qint64 lookAhead = qMax<qint64>(10000, 4 * qint64(options.workers));
+        QObject::connect(reader.get(), &InputReader::inputsRead, &pool, [&, lookAhead](const InputList &more) {
+            pool.addInputs(more);
+            if (pool.queuedCount() >= lookAhead)
+                reader->setPaused(true);
+        });
+        QObject::connect(&pool, &Pool::eventsReady, reader.get(), [&, lookAhead] {
+            if (reader->isPaused() && reader->isOpen() && !interrupted && pool.queuedCount() < lookAhead / 2)
+                reader->setPaused(false);
+        });
+        QObject::connect(reader.get(), &InputReader::finished, &pool, [&] { pool.endInputs(); });
+        QObject::connect(reader.get(), &InputReader::failed, &pool, [&](const QString &error) {
+            pool.stopForError(error);
+            pool.endInputs();
+        });
+    }
 
     auto started = pool.start();
     if (!started) {
@@ -362,7 +385,7 @@ int runHeadless(const QStringList &args)
     const int loop = QCoreApplication::exec();
     QCoreApplication::processEvents(); // deliver the last queued events
     reporter.finish();
-    if (loop != 0 || interrupted || pool.writeFailed())
+    if (loop != 0 || interrupted || pool.stoppedByError())
         return 255;
     if (pool.halted())
         return pool.haltExitStatus();

@@ -43,6 +43,22 @@ void InputList::append(QByteArrayView utf8)
     m_ends.push_back(m_text.size());
 }
 
+void InputList::append(const InputList &more)
+{
+    if (more.isEmpty())
+        return;
+    if (isEmpty()) {
+        *this = more;
+        return;
+    }
+    m_text += '\n';
+    const qint64 shift = m_text.size();
+    m_text += more.m_text;
+    m_ends.reserve(m_ends.size() + more.m_ends.size());
+    for (const qint64 end : more.m_ends)
+        m_ends.push_back(end + shift);
+}
+
 QStringList InputList::toStringList() const
 {
     QStringList list;

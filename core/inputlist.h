@@ -31,6 +31,7 @@ public:
     QString value(qsizetype i) const { return i >= 0 && i < size() ? at(i) : QString(); } // empty when out of range
     void append(QByteArrayView utf8);
     void append(const QString &input) { append(QByteArrayView(input.toUtf8())); }
+    void append(const InputList &more); // all of more's inputs, after these
     QStringList toStringList() const;
 
     friend bool operator==(const InputList &a, const InputList &b) { return a.m_ends == b.m_ends && a.m_text == b.m_text; }

@@ -210,7 +210,7 @@ Result<void> Pool::start()
         if (m_servicePath.isEmpty())
             return Error { program.contains(u'/') ? u"cannot run the service program '%1': no such executable file"_s.arg(program)
                                                   : u"cannot run the service program '%1': command not found in PATH"_s.arg(program) };
-    } else if (!program.isEmpty() && !m_inputs.isEmpty()) {
+    } else if (!program.isEmpty() && (!m_inputs.isEmpty() || m_options.inputsOpen)) {
         m_fixedProgramPath = m_launcher->resolve(program);
         if (m_fixedProgramPath.isEmpty()) {
             return Error { program.contains(u'/')
@@ -225,6 +225,7 @@ Result<void> Pool::start()
         if (!read)
             return Error { read.error() };
         previous = std::move(*read);
+        m_logged = std::move(previous.seqs);
     }
     if (!m_options.resultsDir.isEmpty()) {
         auto opened = m_results.open(m_options.resultsDir);
@@ -238,15 +239,9 @@ Result<void> Pool::start()
             return opened;
     }
 
+    m_inputsOpen = m_options.inputsOpen;
     m_tasks.reserve(size_t(m_inputs.size()));
-    for (qint64 seq = 1; seq <= m_inputs.size(); ++seq) {
-        if (m_options.resume == ResumeMode::Resume && previous.seqs.contains(seq))
-            continue;
-        if (m_options.resume == ResumeMode::ResumeFailed && previous.seqs.value(seq, false))
-            continue;
-        m_queue.push_back(TaskId(m_tasks.size()));
-        m_tasks.emplace_back().seq = seq;
-    }
+    addTasksFrom(1);
 
     raiseFileLimit();
     m_epollFd = epoll_create1(EPOLL_CLOEXEC);
@@ -264,9 +259,8 @@ Result<void> Pool::start()
     m_started = true;
     if (!previous.warning.isEmpty())
         message(previous.warning);
-    if (m_options.resume != ResumeMode::None && m_tasks.size() < size_t(m_inputs.size()))
-        message(u"resuming from the joblog '%1': skipping %2 of %3 tasks"_s.arg(m_options.joblogPath)
-                        .arg(m_inputs.size() - qint64(m_tasks.size())).arg(m_inputs.size()));
+    if (!m_inputsOpen)
+        reportResumed();
 
     if (!m_tasks.empty()) {
         Event &e = post(Event::Type::TasksAdded);
@@ -283,6 +277,57 @@ Result<void> Pool::start()
     dispatch();
     checkFinished();
     return {};
+}
+
+// Tasks for the inputs from Seq firstSeq on, but those --resume skips.
+void Pool::addTasksFrom(qint64 firstSeq)
+{
+    for (qint64 seq = firstSeq; seq <= m_inputs.size(); ++seq) {
+        if (m_options.resume == ResumeMode::Resume && m_logged.contains(seq))
+            continue;
+        if (m_options.resume == ResumeMode::ResumeFailed && m_logged.value(seq, false))
+            continue;
+        m_queue.push_back(TaskId(m_tasks.size()));
+        m_tasks.emplace_back().seq = seq;
+    }
+}
+
+void Pool::reportResumed()
+{
+    if (m_options.resume != ResumeMode::None && m_tasks.size() < size_t(m_inputs.size()))
+        message(u"resuming from the joblog '%1': skipping %2 of %3 tasks"_s.arg(m_options.joblogPath)
+                        .arg(m_inputs.size() - qint64(m_tasks.size()))
+                        .arg(m_inputs.size()));
+}
+
+void Pool::addInputs(const InputList &more)
+{
+    if (!m_inputsOpen || more.isEmpty())
+        return;
+    const qint64 firstSeq = m_inputs.size() + 1;
+    const TaskId firstTask = TaskId(m_tasks.size());
+    m_inputs.append(more);
+    addTasksFrom(firstSeq);
+    if (TaskId(m_tasks.size()) > firstTask) {
+        Event &e = post(Event::Type::TasksAdded);
+        e.task = firstTask;
+        e.lastTask = TaskId(m_tasks.size()) - 1;
+        if (m_stopping) { // a halt or an interrupt came first: these never start
+            for (TaskId id = firstTask; id < TaskId(m_tasks.size()); ++id)
+                cancelTask(id);
+        }
+    }
+    dispatch();
+}
+
+void Pool::endInputs()
+{
+    if (!m_inputsOpen)
+        return;
+    m_inputsOpen = false;
+    if (m_started)
+        reportResumed();
+    checkFinished();
 }
 
 // ---- events -----------------------------------------------------------------------------
@@ -1107,7 +1152,7 @@ void Pool::checkHalt(const TaskRecord &task)
 
 void Pool::checkFinished()
 {
-    if (!m_started || m_finished)
+    if (!m_started || m_finished || m_inputsOpen)
         return;
     if (m_succeeded + m_failed + m_cancelled != qint64(m_tasks.size()))
         return;
@@ -1141,19 +1186,19 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
     const TaskRecord &t = m_tasks[size_t(id)];
     // Ended by Shoal (interrupt, cancel, halt) or never run: not done, so not recorded; --resume
     // runs it again, as GNU parallel does.
-    if (t.state == TaskState::Cancelled || t.attempts == 0 || writeFailed())
+    if (t.state == TaskState::Cancelled || t.attempts == 0 || stoppedByError())
         return;
     if (m_results.isOpen()) {
         auto written = m_results.write(t.seq, m_inputs.utf8(t.seq - 1), out, err);
         if (!written) {
-            stopForWriteError(written.error());
+            stopForError(written.error());
             return;
         }
     }
     if (m_joblog && !m_options.joblogAfterDelivery) {
         auto written = m_joblog->writeRows(joblogRow(id, received));
         if (!written)
-            stopForWriteError(written.error());
+            stopForError(written.error());
     }
 }
 
@@ -1166,7 +1211,7 @@ QByteArray Pool::joblogRow(TaskId id, qint64 received) const
 
 void Pool::recordDelivered(const std::vector<Delivered> &tasks)
 {
-    if (!m_joblog || !m_options.joblogAfterDelivery || writeFailed())
+    if (!m_joblog || !m_options.joblogAfterDelivery || stoppedByError())
         return;
     QByteArray rows;
     for (const Delivered &d : tasks) {
@@ -1180,12 +1225,12 @@ void Pool::recordDelivered(const std::vector<Delivered> &tasks)
         return;
     auto written = m_joblog->writeRows(rows);
     if (!written)
-        stopForWriteError(written.error());
+        stopForError(written.error());
 }
 
-void Pool::stopForWriteError(const QString &what)
+void Pool::stopForError(const QString &what)
 {
-    if (writeFailed())
+    if (stoppedByError())
         return;
     m_writeError = what;
     message(u"%1: stopping the batch (nothing more is started and running tasks are ended; "

@@ -61,6 +61,10 @@ struct PoolOptions
     // leaves a row claiming output nobody got. Otherwise the pool writes the row itself, after
     // the task's --results files.
     bool joblogAfterDelivery = false;
+    // More inputs follow (addInputs) until endInputs(): the batch cannot finish before that.
+    // Inputs read from a pipe or a file stream in this way, so the first task starts before the
+    // last input is read, and an endless input (`yes | shoal run ...`) runs in bounded memory.
+    bool inputsOpen = false;
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
@@ -82,6 +86,10 @@ public:
     // Checks the program, reads the joblog for --resume, opens outputs, then starts dispatching.
     // An error (missing program, unreadable joblog) leaves nothing running.
     Result<void> start();
+    // With PoolOptions::inputsOpen: more inputs (Seq numbers continue), then their end.
+    void addInputs(const InputList &more);
+    void endInputs();
+    qint64 queuedCount() const { return qint64(m_queue.size()); }
 
     PoolSnapshot snapshot() const;
     PoolStats stats() const;
@@ -113,9 +121,9 @@ public:
     void recordDelivered(const std::vector<Delivered> &tasks);
     // A record the user asked for (joblog, results, events, the output itself) could not be
     // written: one message naming it, nothing more starts, running tasks are ended (a write
-    // failure is as final as --halt now) and writeFailed() is true from then on.
-    void stopForWriteError(const QString &what);
-    bool writeFailed() const { return !m_writeError.isEmpty(); }
+    // failure is as final as --halt now) and stoppedByError() is true from then on.
+    void stopForError(const QString &what);
+    bool stoppedByError() const { return !m_writeError.isEmpty(); }
 
 public Q_SLOTS:
     void pause();
@@ -169,6 +177,8 @@ private:
     int activeSlotCount() const;
     void checkHalt(const TaskRecord &task);
     void checkFinished();
+    void addTasksFrom(qint64 firstSeq);
+    void reportResumed();
     // The one place a terminal attempt is recorded: --results files, then the joblog row
     // (unless the front end writes it after delivering the output).
     void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out, ResultsFolder::Stream err);
@@ -243,6 +253,8 @@ private:
     qint64 m_wallStartMs = 0; // epoch ms at m_clock's start
 
     bool m_started = false;
+    bool m_inputsOpen = false;
+    QHash<qint64, bool> m_logged; // --resume: Seqs in the joblog -> whether one succeeded
     bool m_paused = false;
     bool m_halted = false;
     bool m_stopping = false; // cancelAll/halt: no more dispatch

@@ -116,6 +116,7 @@ private Q_SLOTS:
     void writeErrorsStopTheRun();
     void outputsNeverFollowSymlinks();
     void keepOrderBoundsMemoryAndDescriptors();
+    void inputsStream();
 
 private:
     QTemporaryDir m_dir;
@@ -450,6 +451,39 @@ void TestGuarantees::keepOrderBoundsMemoryAndDescriptors()
     QVERIFY(sh.waitForFinished(120000));
     QCOMPARE(sh.exitCode(), 0);
     QCOMPARE(QFileInfo(outFile).size(), 300 * 1100000LL);
+}
+
+void TestGuarantees::inputsStream()
+{
+    // The first task runs while the input is still open (GNU parallel does the same): an
+    // endless producer (`yes | shoal run ...`) is served, not read into memory first.
+    QProcess run;
+    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"echo"_s, u"got"_s });
+    QVERIFY(run.waitForStarted());
+    run.write("1\n2\n");
+    QVERIFY(waitFor([&] {
+        run.waitForReadyRead(50);
+        return run.peek(1 << 20).count("got") >= 2;
+    }));
+    QCOMPARE(run.state(), QProcess::Running); // still reading
+    run.write("3");
+    run.closeWriteChannel(); // the last input needs no newline
+    QVERIFY(run.waitForFinished(30000));
+    QCOMPARE(run.exitCode(), 0);
+    QCOMPARE(lineCounts(run.readAllStandardOutput()),
+             (QHash<QByteArray, int> { { "got 1", 1 }, { "got 2", 1 }, { "got 3", 1 } }));
+
+    // A NUL byte inside a line cut the input short before: now it is an error naming the line.
+    RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"echo"_s }, QByteArray("a\nb\0c\n", 6));
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(r.err.contains("line 2") && r.err.contains("NUL"), r.err.constData());
+    // An endless line is an error, not all of memory.
+    QProcess zero;
+    zero.setStandardInputFile(u"/dev/zero"_s);
+    zero.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"echo"_s });
+    QVERIFY(zero.waitForFinished(60000));
+    QCOMPARE(zero.exitCode(), 255);
+    QVERIFY(zero.readAllStandardError().contains("longer than"));
 }
 
 QTEST_GUILESS_MAIN(TestGuarantees)

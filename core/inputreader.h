@@ -1,0 +1,52 @@
+#pragma once
+
+#include "inputlist.h"
+#include "result.h"
+
+#include <QObject>
+
+class QSocketNotifier;
+
+namespace shoal {
+
+// Reads inputs from a file or a pipe as they come, a chunk at a time on the event loop, so that
+// a pool starts on the first inputs before the last is read and an endless stream (`yes |`)
+// runs in bounded memory: the owner pauses reading while enough inputs wait.
+class InputReader : public QObject
+{
+    Q_OBJECT
+public:
+    explicit InputReader(QObject *parent = nullptr);
+    ~InputReader() override;
+
+    // path "-" is standard input. separator '\n' (lines: a NUL byte in one is an error) or '\0'.
+    Result<void> open(const QString &path, char separator = '\n');
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    bool isOpen() const { return m_fd >= 0; }
+
+    // Splits text at separator into inputs, as fromLines() does; with '\n', a NUL byte is an
+    // error naming where (firstLine: the line number of text's first line).
+    static Result<InputList> split(QByteArray text, char separator, const QString &name,
+                                   qint64 firstLine = 1);
+
+Q_SIGNALS:
+    void inputsRead(const shoal::InputList &inputs);
+    void finished(); // the end of the input; nothing more is read
+    void failed(const QString &error); // nothing more is read
+
+private:
+    void onReadable();
+    void close();
+
+    QString m_name;
+    int m_fd = -1;
+    bool m_ownsFd = false;
+    char m_separator = '\n';
+    bool m_paused = false;
+    QSocketNotifier *m_notifier = nullptr;
+    QByteArray m_partial; // the input still being read
+    qint64 m_line = 1; // of m_partial's start
+};
+
+} // namespace shoal
