@@ -240,6 +240,11 @@ qint64 parseByteSize(const QString &text)
     return bytes >= 1 && bytes < 9e18 ? qint64(bytes) : -1;
 }
 
+bool validTimeout(double seconds)
+{
+    return seconds == 0 || (seconds >= kMinTimeoutSeconds && seconds <= kMaxTimeoutSeconds);
+}
+
 bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode)
 {
     if (text == u"line"_s)
@@ -402,8 +407,10 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
                 .arg(attempts));
     spec.retries = attempts;
     const QJsonValue timeout = o.value(u"timeout"_s);
-    if (!timeout.isUndefined() && (!timeout.isDouble() || timeout.toDouble() < 0))
-        return bad(u"\"timeout\" must be a number of seconds (0: none)"_s);
+    if (!timeout.isUndefined() && (!timeout.isDouble() || !validTimeout(timeout.toDouble())))
+        return bad(u"\"timeout\" must be 0 (none) or a number of seconds from %1 to %2 (a year)"_s
+                       .arg(kMinTimeoutSeconds)
+                       .arg(kMaxTimeoutSeconds, 0, 'f', 0));
     spec.timeoutSeconds = timeout.toDouble(0);
     QString drain = u"finish"_s;
     SHOAL_CHECK(stringField(o, u"drain"_s, u"drain"_s, &drain));
@@ -415,6 +422,8 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
         spec.memoryLimitBytes = memory.isString() ? parseByteSize(memory.toString()) : -1;
         if (spec.memoryLimitBytes <= 0)
             return bad(u"\"memoryLimit\" must be a size such as \"512M\" or \"2G\""_s);
+        if (spec.memoryLimitBytes < kMinMemoryLimitBytes)
+            return bad(u"\"memoryLimit\" must be at least 1M (no program can start in less)"_s);
     }
 #undef SHOAL_CHECK
     return spec;

@@ -1109,8 +1109,17 @@ void Pool::checkHalt(const TaskRecord &task)
     if (!byCount && !byPercent)
         return;
     m_halted = true;
-    if (byPercent && !byCount)
-        m_haltExitStatus = qMax(1, int(double(m_failed) * 100.0 / double(m_tasks.size())));
+    // The exit status, as GNU parallel 20221122 computes it: with fail=1 the failing task's own
+    // status (128 + signal when killed); with fail=N the number of failed tasks (N, at most 101);
+    // with fail=P% the failed percentage of all tasks, rounded up, except where P% of the tasks
+    // is exactly one task, which GNU treats as fail=1.
+    const qint64 total = qint64(m_tasks.size());
+    const bool oneTask = byCount ? halt.failCount == 1 : halt.failPercent * double(total) == 100.0;
+    if (!oneTask && byCount)
+        m_haltExitStatus = int(qMin<qint64>(m_failed, 101));
+    else if (!oneTask)
+        m_haltExitStatus = int(
+            qBound(qint64(1), (m_failed * 100 + total - 1) / qMax(total, qint64(1)), qint64(100)));
     else if (task.exit.kind == ExitStatus::Kind::Signaled)
         m_haltExitStatus = 128 + task.exit.signal; // as GNU parallel (and a shell) report it
     else

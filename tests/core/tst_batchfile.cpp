@@ -168,6 +168,12 @@ void TestBatchFile::malformed_data()
     QTest::newRow("service prefetch string")
         << QByteArray("{\"service\": {\"program\": \"w\", \"prefetch\": \"2\"}, \"inputs\": [1]}")
         << u"\"service.prefetch\" must be a whole number"_s;
+    QTest::newRow("timeout too long")
+        << withKeys(inputs + ", \"timeout\": 1e300") << u"\"timeout\" must be 0 (none)"_s;
+    QTest::newRow("timeout below a millisecond")
+        << withKeys(inputs + ", \"timeout\": 0.0001") << u"\"timeout\" must be 0 (none)"_s;
+    QTest::newRow("memory limit of a byte") << withKeys(inputs + ", \"memoryLimit\": \"1\"")
+                                            << u"\"memoryLimit\" must be at least 1M"_s;
     QTest::newRow("zero step") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"range\": {\"from\": 1, \"to\": 3, \"step\": 0}}}") << u"step"_s;
 }
 
