@@ -106,6 +106,7 @@ private Q_SLOTS:
     void serviceWorkers();
     void largeOutputsKeepMemoryBounded();
     void ctlSteersARun();
+    void manyWorkersWithinTheFileLimit();
     void killedShoalLeavesNoProcess_data();
     void killedShoalLeavesNoProcess();
     void windowEndsItsBatchOnSigterm();
@@ -520,6 +521,33 @@ void TestCli::largeOutputsKeepMemoryBounded()
     run = runShoalMeasured(args);
     QCOMPARE(run.exitCode, 0);
     QVERIFY2(!kRssIsMeaningful || run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
+}
+
+// -j 100000 with two inputs, and -j 100 under `ulimit -n 64`: slots are made for what can run
+// within the descriptor limit, and every task succeeds.
+void TestCli::manyWorkersWithinTheFileLimit()
+{
+    RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"-j"_s, u"100000"_s, worker(), u"--print"_s,
+                             u"{}"_s, u":::"_s, u"a"_s, u"b"_s });
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QList<QByteArray> lines = r.out.split('\n');
+    lines.removeAll(QByteArray());
+    std::sort(lines.begin(), lines.end());
+    QCOMPARE(lines, (QList<QByteArray> { "a", "b" }));
+
+    QProcess limited;
+    limited.start(u"/bin/sh"_s,
+                  QStringList { u"-c"_s, u"ulimit -n 64 && exec \"$0\" \"$@\""_s, shoalBinary(),
+                                u"run"_s, u"--no-bar"_s, u"-j"_s, u"100"_s, worker(), u"--print"_s,
+                                u"{}"_s, u":::"_s }
+                      + numbers(200));
+    QVERIFY(limited.waitForFinished(60000));
+    const QByteArray err = limited.readAllStandardError();
+    QVERIFY2(limited.exitStatus() == QProcess::NormalExit && limited.exitCode() == 0,
+             err.constData());
+    QCOMPARE(limited.readAllStandardOutput().count('\n'), 200);
+    QVERIFY2(err.contains("workers can run at once within the limit on open files"),
+             err.constData());
 }
 
 void TestCli::ctlSteersARun()
