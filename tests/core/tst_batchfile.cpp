@@ -23,6 +23,7 @@ private Q_SLOTS:
     void relativePaths();
     void optionsCarryTheWholeSpec();
     void attemptsMeansRetries();
+    void serviceRoundTrip();
     void bundledBatchFilesLoad();
     void byteSizes_data();
     void byteSizes();
@@ -271,6 +272,33 @@ void TestBatchFile::attemptsMeansRetries()
     spec = parseBatchJson(R"({"command": "echo", "inputs": [1]})", u"b.json"_s);
     QVERIFY(spec.ok());
     QCOMPARE(spec->retries, 1);
+}
+
+// What the window saves for a service batch (every field set) loads back under the strict checks.
+void TestBatchFile::serviceRoundTrip()
+{
+    BatchSpec spec;
+    spec.name = u"svc"_s;
+    spec.service.program = { u"worker"_s, u"--fast"_s };
+    spec.service.mode = ServiceSpec::Mode::Json;
+    spec.service.initializer = u"true"_s;
+    spec.service.maxTasksPerWorker = 5;
+    spec.service.prefetch = 2;
+    spec.inputs.kind = InputSpec::Kind::Folder;
+    spec.inputs.path = u"data"_s;
+    spec.inputs.recursive = true;
+    spec.shell = true;
+    spec.keepOrder = true;
+    spec.memoryLimitBytes = qint64(1) << 20;
+    const auto loaded = parseBatchJson(toBatchJson(spec), u"svc.shoal.json"_s);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+    QCOMPARE(loaded->service.program, spec.service.program);
+    QCOMPARE(loaded->service.mode, ServiceSpec::Mode::Json);
+    QCOMPARE(loaded->service.initializer, u"true"_s);
+    QCOMPARE(loaded->service.maxTasksPerWorker, 5);
+    QCOMPARE(loaded->service.prefetch, 2);
+    QVERIFY(loaded->inputs.recursive);
+    QCOMPARE(loaded->memoryLimitBytes, qint64(1) << 20);
 }
 
 // The demo batch and the valid examples of the fuzz corpus keep loading under the strict checks.
