@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
@@ -154,6 +155,7 @@ private Q_SLOTS:
     void nonSocketAtThePathIsRefused();
     void staleSocketIsReplaced();
     void missingFolderIsNamed();
+    void resizeFarBeyondTheTasks();
 
 private:
     // `shoal run --control path` of one quick task, from workingDir.
@@ -568,6 +570,24 @@ void TestControl::missingFolderIsNamed()
     const RunResult relative = quickRun(u"missing/x.sock"_s, m_dir->path());
     QCOMPARE(relative.exitCode, 255);
     QVERIFY2(relative.err.contains("' does not exist"), relative.err.constData());
+    finishRun();
+}
+
+// resize 30000 with four tasks: the socket answers at once, slots are made for the four tasks
+// only (no descriptors for the idle surplus), and the run completes normally.
+void TestControl::resizeFarBeyondTheTasks()
+{
+    Client client;
+    QVERIFY(client.connectTo(m_socket));
+    QJsonObject reply = client.request("resize 30000");
+    QVERIFY2(reply.value(u"ok"_s).toBool(), qPrintable(describe(reply)));
+    QCOMPARE(reply.value(u"stats"_s).toObject().value(u"workers"_s).toInt(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        client.request("status").value(u"stats"_s).toObject().value(u"running"_s).toInt() == kTasks,
+        10000);
+    reply = client.request("status");
+    QCOMPARE(reply.value(u"workers"_s).toArray().size(), kTasks);
+    QVERIFY(client.request("resize 2").value(u"ok"_s).toBool());
     finishRun();
 }
 
