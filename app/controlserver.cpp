@@ -4,19 +4,26 @@
 #include "pool.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
+
+static_assert(ControlServer::kMaxSocketPathBytes == sizeof(sockaddr_un::sun_path) - 1);
 
 namespace {
 
@@ -41,34 +48,163 @@ bool peerIsOwner(qintptr fd)
 ControlServer::ControlServer(Pool &pool, QObject *parent)
     : QObject(parent), m_pool(pool), m_server(new QLocalServer(this))
 {
-    m_server->setSocketOptions(QLocalServer::UserAccessOption);
     connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
 }
 
 ControlServer::~ControlServer()
 {
-    m_server->close(); // removes the socket file
+    m_server->close();
+    // Remove the socket only if it is still the one this run made: never whatever took its place.
+    struct stat st = {};
+    if (m_socketIno != 0 && ::lstat(QFile::encodeName(m_path).constData(), &st) == 0
+        && S_ISSOCK(st.st_mode) && st.st_dev == m_socketDev && st.st_ino == m_socketIno)
+        ::unlink(QFile::encodeName(m_path).constData());
 }
 
 bool ControlServer::listen(const QString &path, QString *error)
 {
-    m_path = path;
-    if (QFile::exists(path)) {
-        // Refuse to take over a live server; remove a stale socket left by a killed run.
-        QLocalSocket probe;
-        probe.connectToServer(path);
-        if (probe.waitForConnected(200)) {
-            *error = u"the control socket '%1' is in use by another run"_s.arg(path);
-            return false;
-        }
-        QLocalServer::removeServer(path);
-    }
-    if (!m_server->listen(path)) {
-        *error = u"cannot listen on the control socket '%1': %2"_s.arg(path, m_server->errorString());
+    m_path = absoluteControlPath(path);
+    const QByteArray target = QFile::encodeName(m_path);
+    if (target.size() > kMaxSocketPathBytes) {
+        *error
+            = u"the control socket path '%1' is too long: a Unix socket path has at most %2 bytes"_s
+                  .arg(m_path)
+                  .arg(kMaxSocketPathBytes);
         return false;
     }
-    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    const qsizetype slash = target.lastIndexOf('/');
+    const QByteArray folder = slash == 0 ? QByteArray("/") : target.left(slash);
+    struct stat st = {};
+    QString folderProblem;
+    if (::stat(folder.constData(), &st) != 0)
+        folderProblem = errno == ENOENT || errno == ENOTDIR
+            ? u"does not exist"_s
+            : QString::fromLocal8Bit(std::strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        folderProblem = u"is not a folder"_s;
+    if (!folderProblem.isEmpty()) {
+        *error = u"cannot create the control socket '%1': the folder '%2' %3"_s.arg(
+            m_path, QFile::decodeName(folder), folderProblem);
+        return false;
+    }
+    if (!clearStaleSocket(target, error))
+        return false;
+
+    // Bind in a private folder beside the target, give the socket its mode there, then link it
+    // into place: link() fails if anything appeared at the path meanwhile, where a rename (what
+    // QLocalServer does) would replace it. The socket is never reachable with a wider mode.
+    QByteArray scratch = folder + (folder.endsWith('/') ? "" : "/") + ".shoal-ctl-XXXXXX";
+    const QByteArray bound = scratch + "/s";
+    if (bound.size() > kMaxSocketPathBytes) {
+        *error
+            = u"the control socket path '%1' is too long: its folder's path may have at most %2 bytes"_s
+                  .arg(m_path)
+                  .arg(kMaxSocketPathBytes - (bound.size() - folder.size()));
+        return false;
+    }
+    if (!::mkdtemp(scratch.data())) {
+        *error = u"cannot create the control socket '%1': %2"_s.arg(
+            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    const QByteArray scratchSocket = scratch + "/s";
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, scratchSocket.constData(), size_t(scratchSocket.size()));
+    QString failure;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) != 0
+        || ::chmod(scratchSocket.constData(), 0600) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        failure = QString::fromLocal8Bit(std::strerror(errno));
+    } else if (::link(scratchSocket.constData(), target.constData()) != 0) {
+        failure = errno == EEXIST ? u"something else was created at that path meanwhile"_s
+                                  : QString::fromLocal8Bit(std::strerror(errno));
+    }
+    ::unlink(scratchSocket.constData());
+    ::rmdir(scratch.constData());
+    if (!failure.isEmpty()) {
+        if (fd >= 0)
+            ::close(fd);
+        *error = u"cannot create the control socket '%1': %2"_s.arg(m_path, failure);
+        return false;
+    }
+    if (::lstat(target.constData(), &st) == 0) {
+        m_socketDev = st.st_dev;
+        m_socketIno = st.st_ino;
+    }
+    if (!m_server->listen(qintptr(fd))) {
+        *error = u"cannot listen on the control socket '%1': %2"_s.arg(m_path,
+                                                                       m_server->errorString());
+        return false;
+    }
     return true;
+}
+
+// What is at the path may go only if it is a socket nobody answers on (left by a killed run).
+bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
+{
+    struct stat st = {};
+    if (::lstat(target.constData(), &st) != 0) {
+        if (errno == ENOENT)
+            return true;
+        *error = u"cannot check the control socket path '%1': %2"_s.arg(
+            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        *error
+            = u"the control socket path '%1' is a symbolic link: refusing to follow or remove it"_s
+                  .arg(m_path);
+        return false;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        *error
+            = u"'%1' exists and is not a socket: refusing to replace it with the control socket"_s
+                  .arg(m_path);
+        return false;
+    }
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (probe < 0) {
+        *error = u"cannot check the control socket '%1': %2"_s.arg(
+            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, target.constData(), size_t(target.size()));
+    const int rc = ::connect(probe, reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
+    const int err = errno;
+    ::close(probe);
+    // EAGAIN: a listener whose backlog is full is alive all the same.
+    if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+        *error = u"another shoal run is listening on the control socket '%1'"_s.arg(m_path);
+        return false;
+    }
+    if (err != ECONNREFUSED) {
+        *error = u"cannot tell whether the control socket '%1' is in use: %2"_s.arg(
+            m_path, QString::fromLocal8Bit(std::strerror(err)));
+        return false;
+    }
+    // Stale. Check again that it is the same socket right before removing it.
+    struct stat again = {};
+    if (::lstat(target.constData(), &again) == 0
+        && (!S_ISSOCK(again.st_mode) || again.st_dev != st.st_dev || again.st_ino != st.st_ino)) {
+        *error = u"the control socket path '%1' changed while it was checked"_s.arg(m_path);
+        return false;
+    }
+    if (::unlink(target.constData()) != 0 && errno != ENOENT) {
+        *error = u"cannot remove the stale control socket '%1': %2"_s.arg(
+            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    return true;
+}
+
+QString absoluteControlPath(const QString &path)
+{
+    // QLocalServer and QLocalSocket take a bare name to mean a file in /tmp; Shoal means the
+    // current directory, the same for `run --control` and `ctl`.
+    return QDir::current().absoluteFilePath(path);
 }
 
 void ControlServer::onNewConnection()
@@ -147,7 +283,7 @@ int runCtl(const QStringList &args)
         return 255;
     }
     QLocalSocket socket;
-    socket.connectToServer(args[0]);
+    socket.connectToServer(absoluteControlPath(args[0]));
     if (!socket.waitForConnected(5000)) {
         std::fprintf(stderr, "shoal ctl: cannot connect to '%s': %s\n", qPrintable(args[0]),
                      qPrintable(socket.errorString()));

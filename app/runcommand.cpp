@@ -120,7 +120,10 @@ int runHeadless(const QStringList &args)
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
     parser.addHelpOption();
     const QCommandLineOption jobs({ u"j"_s, u"jobs"_s }, u"Workers (default: number of CPUs)."_s, u"N"_s);
-    const QCommandLineOption joblog(u"joblog"_s, u"Append a GNU parallel joblog to FILE."_s, u"FILE"_s);
+    const QCommandLineOption joblog(
+        u"joblog"_s,
+        u"Write a GNU parallel joblog to FILE, starting it afresh (with --resume or --resume-failed: append to it)."_s,
+        u"FILE"_s);
     const QCommandLineOption resume(u"resume"_s, u"Skip tasks already in the joblog."_s);
     const QCommandLineOption resumeFailed(u"resume-failed"_s, u"Rerun tasks the joblog records as failed."_s);
     const QCommandLineOption retries(u"retries"_s, u"Attempts in all per task (default 1)."_s, u"N"_s);
@@ -229,13 +232,24 @@ int runHeadless(const QStringList &args)
         *out = v;
         return true;
     };
+    // toDouble() takes "nan" and "inf": only finite values within the bounds pass.
     auto secondsOption = [&](const QCommandLineOption &o, double *out) {
         if (!parser.isSet(o))
             return true;
         bool ok = false;
         const double v = parser.value(o).toDouble(&ok);
-        if (!ok || v < 0) {
-            fail(u"--%1 needs a number of seconds, not '%2'"_s.arg(o.names().last(), parser.value(o)));
+        const bool isTimeout = &o == &timeout;
+        if (!ok || !(isTimeout ? validTimeout(v) : v >= 0 && v <= kMaxGraceSeconds)) {
+            fail(
+                isTimeout
+                    ? u"--timeout needs 0 (none) or a number of seconds from %1 to %2 (a year), not '%3'"_s
+                          .arg(kMinTimeoutSeconds)
+                          .arg(kMaxTimeoutSeconds, 0, 'f', 0)
+                          .arg(parser.value(o))
+                    : u"--%1 needs a number of seconds from 0 to %2 (a day), not '%3'"_s
+                          .arg(o.names().last())
+                          .arg(kMaxGraceSeconds, 0, 'f', 0)
+                          .arg(parser.value(o)));
             return false;
         }
         *out = v;
@@ -264,6 +278,11 @@ int runHeadless(const QStringList &args)
         spec.memoryLimitBytes = parseByteSize(parser.value(memoryLimit));
         if (spec.memoryLimitBytes <= 0) {
             fail(u"--memory-limit needs a size such as 512M or 2G, not '%1'"_s.arg(parser.value(memoryLimit)));
+            return 255;
+        }
+        if (spec.memoryLimitBytes < kMinMemoryLimitBytes) {
+            fail(u"--memory-limit needs at least 1M (no program can start in less), not '%1'"_s.arg(
+                parser.value(memoryLimit)));
             return 255;
         }
     }

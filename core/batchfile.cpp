@@ -12,10 +12,12 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -54,6 +56,110 @@ bool exactInteger(const QJsonValue &v, qint64 *out)
         return false;
     *out = qint64(d);
     return true;
+}
+
+// Edit distance, for suggesting the key a typo meant.
+int editDistance(QStringView a, QStringView b)
+{
+    QList<int> row(b.size() + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        row[j] = int(j);
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        int diagonal = row[0];
+        row[0] = int(i);
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const int above = row[j];
+            const bool same = a[i - 1].toLower() == b[j - 1].toLower();
+            row[j] = std::min({ above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1) });
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// An error for the first key of o that is not known (a typo would otherwise do nothing at all),
+// naming the closest known key when one is near.
+QString unknownKey(const QJsonObject &o, const QStringList &known, const QString &where)
+{
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString key = it.key();
+        if (known.contains(key))
+            continue;
+        QString closest;
+        int best = std::max(2, int(key.size()) / 3) + 1;
+        for (const QString &k : known) {
+            const int d = editDistance(key, k);
+            if (d < best) {
+                best = d;
+                closest = k;
+            }
+        }
+        const QString name = where.isEmpty() ? key : where + u'.' + key;
+        return closest.isEmpty()
+            ? u"unknown key \"%1\" (known: %2)"_s.arg(name, known.join(u", "_s))
+            : u"unknown key \"%1\" (did you mean \"%2\"?)"_s.arg(name, closest);
+    }
+    return {};
+}
+
+QString wrongType(const QString &key, const QString &expected)
+{
+    return u"\"%1\" must be %2"_s.arg(key, expected);
+}
+
+// Reads an optional string field; an error names the key when it holds anything else.
+QString stringField(const QJsonObject &o, const QString &key, const QString &name, QString *out)
+{
+    const QJsonValue v = o.value(key);
+    if (v.isUndefined())
+        return {};
+    if (!v.isString())
+        return wrongType(name, u"a string"_s);
+    *out = v.toString();
+    return {};
+}
+
+QString boolField(const QJsonObject &o, const QString &key, const QString &name, bool *out)
+{
+    const QJsonValue v = o.value(key);
+    if (v.isUndefined())
+        return {};
+    if (!v.isBool())
+        return wrongType(name, u"true or false"_s);
+    *out = v.toBool();
+    return {};
+}
+
+// A string, or an array of strings: a command line.
+QString wordsField(const QJsonValue &v, const QString &name, QStringList *out)
+{
+    if (v.isString()) {
+        *out = { v.toString() };
+        return {};
+    }
+    if (!v.isArray())
+        return wrongType(name, u"a string or an array of strings"_s);
+    QStringList words;
+    for (const QJsonValue &w : v.toArray()) {
+        if (!w.isString())
+            return wrongType(name, u"a string or an array of strings"_s);
+        words << w.toString();
+    }
+    *out = words;
+    return {};
+}
+
+QString intField(const QJsonObject &o, const QString &key, const QString &name, int min, int max,
+                 int *out)
+{
+    const QJsonValue v = o.value(key);
+    if (v.isUndefined())
+        return {};
+    if (!v.isDouble() || !(v.toDouble() >= min && v.toDouble() <= max)
+        || v.toDouble() != std::trunc(v.toDouble()))
+        return u"\"%1\" must be a whole number from %2 to %3"_s.arg(name).arg(min).arg(max);
+    *out = int(v.toDouble());
+    return {};
 }
 
 } // namespace
@@ -134,6 +240,11 @@ qint64 parseByteSize(const QString &text)
     return bytes >= 1 && bytes < 9e18 ? qint64(bytes) : -1;
 }
 
+bool validTimeout(double seconds)
+{
+    return seconds == 0 || (seconds >= kMinTimeoutSeconds && seconds <= kMaxTimeoutSeconds);
+}
+
 bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode)
 {
     if (text == u"line"_s)
@@ -157,50 +268,58 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
         return Error { u"%1: a batch file must hold a JSON object"_s.arg(fileName) };
     const QJsonObject o = doc.object();
     auto bad = [&](const QString &what) { return Error { u"%1: %2"_s.arg(fileName, what) }; };
+#define SHOAL_CHECK(expr)                                                                          \
+    if (const QString error_ = (expr); !error_.isEmpty())                                          \
+        return bad(error_);
+
+    SHOAL_CHECK(unknownKey(o,
+                           { u"name"_s, u"command"_s, u"service"_s, u"shell"_s, u"inputs"_s,
+                             u"jobs"_s, u"retries"_s, u"attempts"_s, u"timeout"_s, u"drain"_s,
+                             u"keepOrder"_s, u"memoryLimit"_s },
+                           {}));
 
     BatchSpec spec;
-    spec.name = o.value(u"name"_s).toString(QFileInfo(fileName).completeBaseName());
+    spec.name = QFileInfo(fileName).completeBaseName();
+    SHOAL_CHECK(stringField(o, u"name"_s, u"name"_s, &spec.name));
     const QJsonValue command = o.value(u"command"_s);
-    if (command.isString()) {
-        spec.command = { command.toString() };
-    } else if (command.isArray()) {
-        for (const QJsonValue &w : command.toArray()) {
-            if (!w.isString())
-                return bad(u"\"command\" must be a string or an array of strings"_s);
-            spec.command << w.toString();
-        }
-    }
+    if (!command.isUndefined())
+        SHOAL_CHECK(wordsField(command, u"command"_s, &spec.command));
     const QJsonValue service = o.value(u"service"_s);
     if (!service.isUndefined()) {
         if (!service.isObject())
             return bad(u"\"service\" must be an object with a \"program\""_s);
         const QJsonObject so = service.toObject();
+        SHOAL_CHECK(unknownKey(
+            so,
+            { u"program"_s, u"mode"_s, u"initializer"_s, u"maxTasksPerWorker"_s, u"prefetch"_s },
+            u"service"_s));
         const QJsonValue program = so.value(u"program"_s);
         if (program.isString()) {
             auto words = splitShellWords(program.toString());
             if (!words)
                 return bad(u"\"service.program\": %1"_s.arg(words.error()));
             spec.service.program = *words;
-        } else if (program.isArray()) {
-            for (const QJsonValue &w : program.toArray())
-                spec.service.program << w.toString();
+        } else if (!program.isUndefined()) {
+            SHOAL_CHECK(wordsField(program, u"service.program"_s, &spec.service.program));
         }
         if (spec.service.program.isEmpty() || spec.service.program.front().isEmpty())
             return bad(u"\"service.program\" is missing or empty"_s);
-        const QString mode = so.value(u"mode"_s).toString(u"line"_s);
+        QString mode = u"line"_s;
+        SHOAL_CHECK(stringField(so, u"mode"_s, u"service.mode"_s, &mode));
         if (!parseServiceMode(mode, &spec.service.mode))
             return bad(u"\"service.mode\" must be \"line\" or \"json\", not \"%1\""_s.arg(mode));
-        spec.service.initializer = so.value(u"initializer"_s).toString();
-        spec.service.maxTasksPerWorker = so.value(u"maxTasksPerWorker"_s).toInt(0);
-        spec.service.prefetch = so.value(u"prefetch"_s).toInt(0);
-        if (spec.service.maxTasksPerWorker < 0 || spec.service.prefetch < 0)
-            return bad(u"\"service.maxTasksPerWorker\" and \"service.prefetch\" must not be negative"_s);
+        SHOAL_CHECK(
+            stringField(so, u"initializer"_s, u"service.initializer"_s, &spec.service.initializer));
+        SHOAL_CHECK(intField(so, u"maxTasksPerWorker"_s, u"service.maxTasksPerWorker"_s, 0,
+                             std::numeric_limits<int>::max(), &spec.service.maxTasksPerWorker));
+        SHOAL_CHECK(intField(so, u"prefetch"_s, u"service.prefetch"_s, 0,
+                             std::numeric_limits<int>::max(), &spec.service.prefetch));
         if (!spec.command.isEmpty())
             return bad(u"a batch has either \"command\" or \"service\", not both"_s);
     } else if (spec.command.isEmpty() || spec.command.join(QString()).trimmed().isEmpty()) {
         return bad(u"\"command\" is missing or empty"_s);
     }
-    spec.shell = o.value(u"shell"_s).toBool(false);
+    SHOAL_CHECK(boolField(o, u"shell"_s, u"shell"_s, &spec.shell));
 
     const QJsonValue inputs = o.value(u"inputs"_s);
     if (inputs.isArray()) {
@@ -215,68 +334,98 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
         }
     } else if (inputs.isObject()) {
         const QJsonObject in = inputs.toObject();
-        if (in.contains(u"file"_s)) {
+        SHOAL_CHECK(unknownKey(
+            in, { u"file"_s, u"folder"_s, u"pattern"_s, u"recursive"_s, u"lines"_s, u"range"_s },
+            u"inputs"_s));
+        QStringList sources;
+        for (const QString &kind : { u"file"_s, u"folder"_s, u"lines"_s, u"range"_s }) {
+            if (in.contains(kind))
+                sources << kind;
+        }
+        if (sources.size() > 1)
+            return bad(u"\"inputs\" has both \"%1\" and \"%2\": give one source of inputs"_s.arg(
+                sources[0], sources[1]));
+        if (sources.isEmpty())
+            return bad(
+                u"\"inputs\" must have one of \"file\", \"folder\", \"lines\" or \"range\""_s);
+        const QString source = sources.front();
+        if (source != u"folder"_s) {
+            for (const QString &key : { u"pattern"_s, u"recursive"_s }) {
+                if (in.contains(key))
+                    return bad(u"\"inputs.%1\" goes only with \"inputs.folder\""_s.arg(key));
+            }
+        }
+        if (source == u"file"_s) {
             spec.inputs.kind = InputSpec::Kind::File;
-            spec.inputs.path = in.value(u"file"_s).toString();
-        } else if (in.contains(u"folder"_s)) {
+            SHOAL_CHECK(stringField(in, u"file"_s, u"inputs.file"_s, &spec.inputs.path));
+        } else if (source == u"folder"_s) {
             spec.inputs.kind = InputSpec::Kind::Folder;
-            spec.inputs.path = in.value(u"folder"_s).toString();
-            spec.inputs.pattern = in.value(u"pattern"_s).toString(u"*"_s);
-            spec.inputs.recursive = in.value(u"recursive"_s).toBool(false);
-        } else if (in.contains(u"lines"_s)) {
+            SHOAL_CHECK(stringField(in, u"folder"_s, u"inputs.folder"_s, &spec.inputs.path));
+            SHOAL_CHECK(stringField(in, u"pattern"_s, u"inputs.pattern"_s, &spec.inputs.pattern));
+            SHOAL_CHECK(
+                boolField(in, u"recursive"_s, u"inputs.recursive"_s, &spec.inputs.recursive));
+        } else if (source == u"lines"_s) {
             spec.inputs.kind = InputSpec::Kind::Lines;
-            QString text = in.value(u"lines"_s).toString();
+            QString text;
+            SHOAL_CHECK(stringField(in, u"lines"_s, u"inputs.lines"_s, &text));
             if (text.endsWith(u'\n'))
                 text.chop(1);
             spec.inputs.args = text.isEmpty() ? QStringList() : text.split(u'\n');
-        } else if (in.contains(u"range"_s)) {
-            const QJsonObject r = in.value(u"range"_s).toObject();
+        } else {
+            const QJsonValue range = in.value(u"range"_s);
+            if (!range.isObject())
+                return bad(wrongType(u"inputs.range"_s,
+                                     u"an object with \"from\", \"to\" (and \"step\")"_s));
+            const QJsonObject r = range.toObject();
+            SHOAL_CHECK(unknownKey(r, { u"from"_s, u"to"_s, u"step"_s }, u"inputs.range"_s));
             spec.inputs.kind = InputSpec::Kind::Range;
             if (!exactInteger(r.value(u"from"_s), &spec.inputs.from) || !exactInteger(r.value(u"to"_s), &spec.inputs.to)
                 || !exactInteger(r.value(u"step"_s).isUndefined() ? QJsonValue(1) : r.value(u"step"_s), &spec.inputs.step))
                 return bad(u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s);
             if (spec.inputs.step == 0)
                 return bad(u"\"inputs.range.step\" must not be 0"_s);
-        } else {
-            return bad(u"\"inputs\" must have one of \"file\", \"folder\", \"lines\" or \"range\""_s);
         }
         if ((spec.inputs.kind == InputSpec::Kind::File || spec.inputs.kind == InputSpec::Kind::Folder)
             && spec.inputs.path.isEmpty())
             return bad(u"\"inputs\" names an empty path"_s);
-    } else {
+    } else if (inputs.isUndefined()) {
         return bad(u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s);
+    } else {
+        return bad(
+            wrongType(u"inputs"_s, u"an array, or an object with file, folder, lines or range"_s));
     }
 
-    auto intField = [&](const QString &key, int def, int min, int max, int *out) -> QString {
-        const QJsonValue v = o.value(key);
-        if (v.isUndefined()) {
-            *out = def;
-            return {};
-        }
-        if (!v.isDouble() || !(v.toDouble() >= min && v.toDouble() <= max) || v.toDouble() != std::trunc(v.toDouble()))
-            return u"\"%1\" must be a whole number from %2 to %3"_s.arg(key).arg(min).arg(max);
-        *out = int(v.toDouble());
-        return {};
-    };
-    for (const QString &err : { intField(u"jobs"_s, 0, 0, 100000, &spec.jobs),
-                                intField(u"retries"_s, 1, 1, 1000, &spec.retries) }) {
-        if (!err.isEmpty())
-            return bad(err);
-    }
+    SHOAL_CHECK(intField(o, u"jobs"_s, u"jobs"_s, 0, 100000, &spec.jobs));
+    // "attempts" says what "retries" means here (attempts in all, as --retries N does).
+    SHOAL_CHECK(intField(o, u"retries"_s, u"retries"_s, 1, 1000, &spec.retries));
+    int attempts = spec.retries;
+    SHOAL_CHECK(intField(o, u"attempts"_s, u"attempts"_s, 1, 1000, &attempts));
+    if (o.contains(u"retries"_s) && o.contains(u"attempts"_s) && attempts != spec.retries)
+        return bad(
+            u"\"retries\" (%1) and \"attempts\" (%2) say the same thing differently: give one"_s
+                .arg(spec.retries)
+                .arg(attempts));
+    spec.retries = attempts;
     const QJsonValue timeout = o.value(u"timeout"_s);
-    if (!timeout.isUndefined() && (!timeout.isDouble() || timeout.toDouble() < 0))
-        return bad(u"\"timeout\" must be a number of seconds (0: none)"_s);
+    if (!timeout.isUndefined() && (!timeout.isDouble() || !validTimeout(timeout.toDouble())))
+        return bad(u"\"timeout\" must be 0 (none) or a number of seconds from %1 to %2 (a year)"_s
+                       .arg(kMinTimeoutSeconds)
+                       .arg(kMaxTimeoutSeconds, 0, 'f', 0));
     spec.timeoutSeconds = timeout.toDouble(0);
-    const QString drain = o.value(u"drain"_s).toString(u"finish"_s);
+    QString drain = u"finish"_s;
+    SHOAL_CHECK(stringField(o, u"drain"_s, u"drain"_s, &drain));
     if (!parseDrainPolicy(drain, &spec.drain))
         return bad(u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
-    spec.keepOrder = o.value(u"keepOrder"_s).toBool(false);
+    SHOAL_CHECK(boolField(o, u"keepOrder"_s, u"keepOrder"_s, &spec.keepOrder));
     const QJsonValue memory = o.value(u"memoryLimit"_s);
     if (!memory.isUndefined()) {
         spec.memoryLimitBytes = memory.isString() ? parseByteSize(memory.toString()) : -1;
         if (spec.memoryLimitBytes <= 0)
             return bad(u"\"memoryLimit\" must be a size such as \"512M\" or \"2G\""_s);
+        if (spec.memoryLimitBytes < kMinMemoryLimitBytes)
+            return bad(u"\"memoryLimit\" must be at least 1M (no program can start in less)"_s);
     }
+#undef SHOAL_CHECK
     return spec;
 }
 

@@ -22,6 +22,14 @@ struct InputSpec
     qint64 from = 1, to = 0, step = 1; // Range, inclusive
 };
 
+// Bounds shared by `shoal run` options and batch files, so that no value overflows the engine's
+// millisecond counts or leaves a task no room to start.
+constexpr double kMaxTimeoutSeconds = 365.0 * 24 * 3600; // a year
+constexpr double kMaxGraceSeconds = 24 * 3600; // a day
+constexpr double kMinTimeoutSeconds = 0.001; // the engine counts milliseconds
+// RLIMIT_AS below this kills any program while the loader maps it, before it can say a word.
+constexpr qint64 kMinMemoryLimitBytes = qint64(1) << 20;
+
 // What a user launches: saved and loaded as *.shoal.json.
 struct BatchSpec
 {
@@ -50,6 +58,8 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir = 
 Result<InputList> readInputFile(const QString &path);
 // "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.
 qint64 parseByteSize(const QString &text);
+// 0 (none), or from kMinTimeoutSeconds to kMaxTimeoutSeconds. NaN is not valid.
+bool validTimeout(double seconds);
 // "line" or "json"
 bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode);
 

@@ -6,6 +6,8 @@
 #include <QHash>
 #include <QString>
 
+#include <sys/types.h>
+
 namespace shoal {
 
 // GNU parallel's joblog: a TSV header, then one row per finished task, appended and flushed
@@ -18,7 +20,9 @@ public:
     JoblogWriter(const JoblogWriter &) = delete;
     JoblogWriter &operator=(const JoblogWriter &) = delete;
 
-    // truncate: start afresh (no --resume); otherwise append, writing the header if empty.
+    // truncate: start afresh (no --resume): a new file replaces whatever is at the path (a
+    // symlink there is replaced, never followed). Otherwise append (a symlink is refused), first
+    // cutting a torn last line or a NUL tail, and writing the header if empty.
     Result<void> open(const QString &path, bool truncate);
     bool isOpen() const { return m_fd >= 0; }
     // startTime: seconds since the epoch; runtime in seconds.
@@ -33,6 +37,11 @@ public:
     static QByteArray header();
 
 private:
+    Result<void> createFresh(const QByteArray &name);
+    Result<void> openForAppend(const QByteArray &name);
+    Result<off_t> endOfLastLine(off_t size) const;
+    Result<void> writeBytes(const QByteArray &bytes);
+
     int m_fd = -1;
     QString m_path;
 };
@@ -46,7 +55,8 @@ struct JoblogContents
 };
 
 // A missing or empty file is an empty joblog. Malformed lines in the middle are an error
-// naming the line; a torn last line (no newline, from a kill) is reported and ignored.
+// naming the line; a torn last line (no newline, from a kill, however many columns it has) and a
+// tail of NUL bytes (from a crash) are reported and ignored. A symlink is refused.
 Result<JoblogContents> readJoblog(const QString &path);
 
 } // namespace shoal

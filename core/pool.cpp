@@ -16,8 +16,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <limits>
 #include <cstring>
+#include <dirent.h>
+#include <limits>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -85,6 +86,28 @@ struct Pool::Slot
 };
 
 namespace {
+
+// Slots the descriptor limit leaves room for: each holds its two output files and a pidfd (a
+// service worker also its stdin and stdout pipes), after what is open now and a reserve for
+// the joblog, results, outputs waiting for their turn, control clients and the launcher.
+int slotBudget(bool service)
+{
+    rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return std::numeric_limits<int>::max();
+    qint64 open = 0;
+    if (DIR *dir = ::opendir("/proc/self/fd")) {
+        while (const dirent *entry = ::readdir(dir))
+            open += entry->d_name[0] != '.';
+        ::closedir(dir);
+    } else {
+        open = 64;
+    }
+    const qint64 reserve = 32 + qint64(limit.rlim_cur) / 16;
+    const qint64 perSlot = service ? 5 : 3;
+    const qint64 room = (qint64(qMin<rlim_t>(limit.rlim_cur, 1 << 30)) - open - reserve) / perSlot;
+    return int(qBound(qint64(1), room, qint64(std::numeric_limits<int>::max())));
+}
 
 void raiseFileLimit()
 {
@@ -267,9 +290,7 @@ Result<void> Pool::start()
         e.task = 0;
         e.lastTask = TaskId(m_tasks.size()) - 1;
     }
-    m_targetSize = m_options.workers;
-    for (int i = 0; i < m_targetSize; ++i)
-        addSlot();
+    m_targetSize = m_options.workers; // slots are made by dispatch(), as tasks need them
     postStats(Event::Type::Stats);
     m_statsTimer.start();
     if (m_options.memoryLimitBytes > 0)
@@ -540,20 +561,23 @@ QByteArray Pool::taskOutput(TaskId id, int which) const
 
 // ---- slots --------------------------------------------------------------------------------
 
-Pool::Slot &Pool::addSlot()
+Pool::Slot *Pool::addSlot()
 {
     auto slot = std::make_unique<Slot>();
+    if (!slot->capture.isValid())
+        return nullptr; // out of descriptors, or no room for scratch files: errno says which
     slot->generation = nextGeneration();
-    auto hole = std::find(m_slots.begin(), m_slots.end(), nullptr);
+    // Holes are left by removed slots; without one the new slot goes at the end (no scan).
+    auto hole = m_slotCount == int(m_slots.size())
+        ? m_slots.end()
+        : std::find(m_slots.begin(), m_slots.end(), nullptr);
     if (hole == m_slots.end())
         hole = m_slots.insert(m_slots.end(), nullptr);
     slot->number = int(hole - m_slots.begin()) + 1;
-    if (!slot->capture.isValid())
-        message(u"worker %1: cannot create its output files in '%2': %3"_s.arg(slot->number)
-                        .arg(QDir::tempPath(), QString::fromLocal8Bit(strerror(errno))));
     *hole = std::move(slot);
+    ++m_slotCount;
     postWorker(**hole);
-    return **hole;
+    return hole->get();
 }
 
 void Pool::removeSlot(int number)
@@ -561,9 +585,73 @@ void Pool::removeSlot(int number)
     auto &slot = m_slots[size_t(number) - 1];
     Q_ASSERT(slot && slot->task < 0 && slot->pidfd < 0);
     slot.reset();
+    --m_slotCount;
     while (!m_slots.empty() && !m_slots.back())
         m_slots.pop_back();
     post(Event::Type::WorkerRemoved).slot = number;
+}
+
+// Slots are made only for queued tasks that no idle slot can take, up to the target size and
+// the descriptor budget: each slot holds two scratch files from its first task on, so -j 100000
+// with two inputs makes two slots, and the surplus of the target simply idles (never made).
+// At most kSlotsPerPass are made per pass of the event loop, so that a large resize keeps the
+// loop (and the control socket) responsive while the pool grows.
+void Pool::growSlots()
+{
+    if (m_slotCount >= m_targetSize || m_queue.empty())
+        return;
+    if (m_slotBudget == 0)
+        m_slotBudget = slotBudget(isService());
+    int active = 0;
+    qint64 idle = 0;
+    for (const auto &s : m_slots) {
+        if (!s || s->parked || s->draining)
+            continue;
+        ++active;
+        idle += !isBusy(*s) && !s->paused && !s->crashed && s->endReason == EndReason::None;
+    }
+    qint64 wanted = qint64(m_queue.size()) - idle;
+    for (int made = 0; active < m_targetSize && wanted > 0; ++made, ++active, --wanted) {
+        if (m_slotCount >= m_slotBudget) {
+            if (!m_budgetReported) {
+                m_budgetReported = true;
+                message(u"only %1 of the %2 workers can run at once within the limit on open files "
+                        "(ulimit -n): the others stay idle"_s.arg(m_slotBudget)
+                            .arg(m_targetSize));
+            }
+            return;
+        }
+        if (made == kSlotsPerPass) {
+            if (!m_growPending) {
+                m_growPending = true;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        m_growPending = false;
+                        dispatch();
+                    },
+                    Qt::QueuedConnection);
+            }
+            return;
+        }
+        if (!addSlot()) {
+            const int error = errno;
+            // What the budget did not foresee (other descriptors, a full TMPDIR): what runs now
+            // is the real budget. With no slot at all, nothing could ever run: fail, not hang.
+            m_slotBudget = m_slotCount;
+            if (m_slotCount == 0) {
+                failUnservedTasks(u"cannot create the output files of a worker in '%1': %2"_s.arg(
+                    QDir::tempPath(), QString::fromLocal8Bit(strerror(error))));
+            } else if (!m_budgetReported) {
+                m_budgetReported = true;
+                message(u"only %1 of the %2 workers can run at once: cannot create more output "
+                        "files in '%3': %4"_s.arg(m_slotCount)
+                            .arg(m_targetSize)
+                            .arg(QDir::tempPath(), QString::fromLocal8Bit(strerror(error))));
+            }
+            return;
+        }
+    }
 }
 
 int Pool::activeSlotCount() const
@@ -588,9 +676,11 @@ void Pool::dispatch()
     if (!m_started || m_paused || m_stopping)
         return;
     if (isService()) {
+        growSlots();
         dispatchService();
         return;
     }
+    growSlots();
     while (!m_queue.empty()) {
         Slot *slot = freeSlot();
         if (!slot)
@@ -979,10 +1069,7 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
                 ++active;
             }
         }
-        while (active < workers) {
-            addSlot();
-            ++active;
-        }
+        // More slots are made by dispatch() below, for the queued tasks only.
     } else if (workers < active) {
         int surplus = active - workers;
         for (auto it = m_slots.rbegin(); it != m_slots.rend() && surplus > 0; ++it) {
@@ -1136,8 +1223,17 @@ void Pool::checkHalt(const TaskRecord &task)
     if (!byCount && !byPercent)
         return;
     m_halted = true;
-    if (byPercent && !byCount)
-        m_haltExitStatus = qMax(1, int(double(m_failed) * 100.0 / double(m_tasks.size())));
+    // The exit status, as GNU parallel 20221122 computes it: with fail=1 the failing task's own
+    // status (128 + signal when killed); with fail=N the number of failed tasks (N, at most 101);
+    // with fail=P% the failed percentage of all tasks, rounded up, except where P% of the tasks
+    // is exactly one task, which GNU treats as fail=1.
+    const qint64 total = qint64(m_tasks.size());
+    const bool oneTask = byCount ? halt.failCount == 1 : halt.failPercent * double(total) == 100.0;
+    if (!oneTask && byCount)
+        m_haltExitStatus = int(qMin<qint64>(m_failed, 101));
+    else if (!oneTask)
+        m_haltExitStatus = int(
+            qBound(qint64(1), (m_failed * 100 + total - 1) / qMax(total, qint64(1)), qint64(100)));
     else if (task.exit.kind == ExitStatus::Kind::Signaled)
         m_haltExitStatus = 128 + task.exit.signal; // as GNU parallel (and a shell) report it
     else

@@ -172,8 +172,9 @@ private:
     bool isFrozen(const Slot &slot) const;
     qint64 activeMs(const Slot &slot) const;
     void armDeadlineTimer();
-    Slot &addSlot();
+    Slot *addSlot(); // null when its output files cannot be created
     void removeSlot(int slotNumber);
+    void growSlots();
     int activeSlotCount() const;
     void checkHalt(const TaskRecord &task);
     void checkFinished();
@@ -234,6 +235,11 @@ private:
     TaskQueue m_queue;
     std::vector<std::unique_ptr<Slot>> m_slots; // index = slot number - 1; null when removed
     int m_targetSize = 0;
+    int m_slotCount = 0; // non-null entries of m_slots
+    int m_slotBudget = 0; // slots the descriptor limit allows; 0 until first needed
+    bool m_growPending = false; // a queued dispatch() continues growing the pool
+    bool m_budgetReported = false;
+    static constexpr int kSlotsPerPass = 256;
 
     std::unique_ptr<Launcher> m_launcher;
     std::unique_ptr<ProcessGuard> m_guard;

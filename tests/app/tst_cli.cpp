@@ -96,6 +96,7 @@ private Q_SLOTS:
     void exitStatus();
     void badInput_data();
     void badInput();
+    void helpSaysWhatJoblogDoes();
     void outputIsWholeAndOrdered();
     void resultsLayout();
     void eventsFile();
@@ -105,6 +106,7 @@ private Q_SLOTS:
     void serviceWorkers();
     void largeOutputsKeepMemoryBounded();
     void ctlSteersARun();
+    void manyWorkersWithinTheFileLimit();
     void killedShoalLeavesNoProcess_data();
     void killedShoalLeavesNoProcess();
     void windowEndsItsBatchOnSigterm();
@@ -139,6 +141,26 @@ void TestCli::sameAsGnuParallel_data()
     row("timeout", false, { u"-j1"_s, u"--timeout"_s, u"0.3"_s, u"sleep"_s, u":::"_s, u"3"_s, u"0"_s });
     row("halt now", false, { u"-j1"_s, u"--halt"_s, u"now,fail=1"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"0"_s, u"3"_s, u"0"_s });
     row("halt percent", false, { u"-j1"_s, u"--halt"_s, u"soon,fail=50%"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"1"_s, u"1"_s, u"0"_s, u"0"_s });
+    // fail=N (N > 1) exits N, a percentage exits the failed percentage rounded up, and P% that
+    // is exactly one task behaves as fail=1, as in GNU parallel 20221122.
+    row("halt soon fail=2", false,
+        { u"-j1"_s, u"--halt"_s, u"soon,fail=2"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"7"_s,
+          u"9"_s, u"0"_s, u"11"_s });
+    row("halt now fail=3", false,
+        { u"-j1"_s, u"--halt"_s, u"now,fail=3"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"7"_s,
+          u"0"_s, u"9"_s, u"11"_s, u"0"_s });
+    row("halt fail=2 by signals", false,
+        { u"-j1"_s, u"--halt"_s, u"now,fail=2"_s, u"sh"_s, u"-c"_s, u"kill -9 $$"_s, u":::"_s,
+          u"1"_s, u"2"_s, u"3"_s });
+    row("halt fail=2 never reached", false,
+        { u"-j1"_s, u"--halt"_s, u"soon,fail=2"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"3"_s,
+          u"0"_s });
+    row("halt percent rounds up", false,
+        { u"-j1"_s, u"--halt"_s, u"soon,fail=30%"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s,
+          u"5"_s, u"0"_s, u"0"_s });
+    row("halt percent of one task", false,
+        { u"-j1"_s, u"--halt"_s, u"now,fail=25%"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s,
+          u"0"_s, u"6"_s, u"0"_s, u"0"_s });
     row("killed by a signal", false, { u"-j1"_s, u"--halt"_s, u"now,fail=1"_s, u"sh"_s, u"-c"_s, u"kill -9 $$"_s, u":::"_s, u"1"_s, u"2"_s });
     row("shell mode", true, { u"-j1"_s, u"echo {} | tr a-z A-Z"_s, u":::"_s, u"a b"_s, u"it's"_s, u"$(id)"_s });
     row("shell mode appended", true, { u"-j1"_s, u"echo"_s, u":::"_s, u"a  b"_s, u"*"_s });
@@ -205,6 +227,32 @@ void TestCli::badInput_data()
     QTest::newRow("resume without joblog") << QStringList { u"--resume"_s, u"echo"_s, u":::"_s, u"a"_s } << u"--joblog"_s;
     QTest::newRow("two input sources") << QStringList { u"echo"_s, u":::"_s, u"a"_s, u":::"_s, u"b"_s } << u"one input source"_s;
     QTest::newRow("no command") << QStringList { u":::"_s, u"a"_s } << u"no command"_s;
+    // Numbers: bounded (no overflow of the engine's milliseconds), finite, and big enough to work.
+    const auto option = [](const char *name, const char *value) {
+        return QStringList { QString::fromLatin1(name), QString::fromLatin1(value), u"echo"_s,
+                             u":::"_s, u"a"_s };
+    };
+    QTest::newRow("grace overflows")
+        << option("--grace", "3e6")
+        << u"--grace needs a number of seconds from 0 to 86400 (a day), not '3e6'"_s;
+    QTest::newRow("grace nan") << option("--grace", "nan")
+                               << u"--grace needs a number of seconds"_s;
+    QTest::newRow("grace inf") << option("--grace", "inf")
+                               << u"--grace needs a number of seconds"_s;
+    QTest::newRow("grace negative")
+        << option("--grace", "-1") << u"--grace needs a number of seconds"_s;
+    QTest::newRow("timeout nan")
+        << option("--timeout", "nan")
+        << u"--timeout needs 0 (none) or a number of seconds from 0.001 to 31536000 (a year), not 'nan'"_s;
+    QTest::newRow("timeout inf") << option("--timeout", "inf") << u"--timeout needs 0 (none)"_s;
+    QTest::newRow("timeout too long")
+        << option("--timeout", "1e300") << u"--timeout needs 0 (none)"_s;
+    QTest::newRow("timeout below a millisecond")
+        << option("--timeout", "0.0001") << u"--timeout needs 0 (none)"_s;
+    QTest::newRow("memory limit of a byte")
+        << option("--memory-limit", "1") << u"--memory-limit needs at least 1M"_s;
+    QTest::newRow("memory limit of 512K")
+        << option("--memory-limit", "512K") << u"--memory-limit needs at least 1M"_s;
 }
 
 void TestCli::badInput()
@@ -215,6 +263,17 @@ void TestCli::badInput()
     QCOMPARE(r.exitCode, 255);
     QVERIFY2(QString::fromLocal8Bit(r.err).contains(fragment), r.err.constData());
     QVERIFY(r.out.isEmpty());
+}
+
+// --help says what --joblog does: start afresh, append only with --resume.
+void TestCli::helpSaysWhatJoblogDoes()
+{
+    const RunResult r = runShoal({ u"run"_s, u"--help"_s });
+    QCOMPARE(r.exitCode, 0);
+    const QByteArray help = r.out.simplified();
+    QVERIFY2(help.contains("starting it afresh (with --resume or --resume-failed: append to it)"),
+             r.out.constData());
+    QVERIFY(!help.contains("Append a GNU parallel joblog"));
 }
 
 void TestCli::outputIsWholeAndOrdered()
@@ -462,6 +521,33 @@ void TestCli::largeOutputsKeepMemoryBounded()
     run = runShoalMeasured(args);
     QCOMPARE(run.exitCode, 0);
     QVERIFY2(!kRssIsMeaningful || run.maxRssKiB < 64 * 1024, qPrintable(QString::number(run.maxRssKiB)));
+}
+
+// -j 100000 with two inputs, and -j 100 under `ulimit -n 64`: slots are made for what can run
+// within the descriptor limit, and every task succeeds.
+void TestCli::manyWorkersWithinTheFileLimit()
+{
+    RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"-j"_s, u"100000"_s, worker(), u"--print"_s,
+                             u"{}"_s, u":::"_s, u"a"_s, u"b"_s });
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QList<QByteArray> lines = r.out.split('\n');
+    lines.removeAll(QByteArray());
+    std::sort(lines.begin(), lines.end());
+    QCOMPARE(lines, (QList<QByteArray> { "a", "b" }));
+
+    QProcess limited;
+    limited.start(u"/bin/sh"_s,
+                  QStringList { u"-c"_s, u"ulimit -n 64 && exec \"$0\" \"$@\""_s, shoalBinary(),
+                                u"run"_s, u"--no-bar"_s, u"-j"_s, u"100"_s, worker(), u"--print"_s,
+                                u"{}"_s, u":::"_s }
+                      + numbers(200));
+    QVERIFY(limited.waitForFinished(60000));
+    const QByteArray err = limited.readAllStandardError();
+    QVERIFY2(limited.exitStatus() == QProcess::NormalExit && limited.exitCode() == 0,
+             err.constData());
+    QCOMPARE(limited.readAllStandardOutput().count('\n'), 200);
+    QVERIFY2(err.contains("workers can run at once within the limit on open files"),
+             err.constData());
 }
 
 void TestCli::ctlSteersARun()

@@ -4,8 +4,10 @@
 // lets the tasks finish and checks the run's exit status and output.
 #include "testsupport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
@@ -147,8 +149,17 @@ private Q_SLOTS:
     void binaryGarbageGetsErrors();
     void manyClientsComingAndGoing();
     void idleClientDoesNotHoldTheRunOpen();
+    void liveSocketIsNotTakenOver();
+    void relativePathMeansTheCurrentDirectory();
+    void nonSocketAtThePathIsRefused_data();
+    void nonSocketAtThePathIsRefused();
+    void staleSocketIsReplaced();
+    void missingFolderIsNamed();
+    void resizeFarBeyondTheTasks();
 
 private:
+    // `shoal run --control path` of one quick task, from workingDir.
+    RunResult quickRun(const QString &path, const QString &workingDir = {});
     void startRun();
     void finishRun();
 
@@ -417,6 +428,167 @@ void TestControl::idleClientDoesNotHoldTheRunOpen()
     finishRun();
     QVERIFY(idle.waitForHangUp());
     QVERIFY(partial.waitForHangUp());
+}
+
+RunResult TestControl::quickRun(const QString &path, const QString &workingDir)
+{
+    return runShoal({ u"run"_s, u"--no-bar"_s, u"--control"_s, path, worker(), u"--print"_s,
+                      u"{}"_s, u":::"_s, u"x"_s },
+                    {}, 60000, workingDir);
+}
+
+// A second run on the same path must not take over (or remove) the first run's socket.
+void TestControl::liveSocketIsNotTakenOver()
+{
+    const RunResult second = quickRun(m_socket);
+    QCOMPARE(second.exitCode, 255);
+    QVERIFY2(second.err.contains("another shoal run is listening"), second.err.constData());
+    QVERIFY(second.out.isEmpty());
+    finishRun();
+}
+
+// A relative path names the same file for the liveness check, for listening and for `ctl`:
+// the current directory, not /tmp.
+void TestControl::relativePathMeansTheCurrentDirectory()
+{
+    const RunResult second = quickRun(u"ctl.sock"_s, m_dir->path());
+    QCOMPARE(second.exitCode, 255);
+    QVERIFY2(second.err.contains("another shoal run is listening"), second.err.constData());
+    QVERIFY2(second.err.contains(m_socket.toUtf8()), second.err.constData()); // the absolute path
+
+    const RunResult status
+        = runShoal({ u"ctl"_s, u"ctl.sock"_s, u"status"_s }, {}, 60000, m_dir->path());
+    QVERIFY2(status.exitCode == 0, status.err.constData());
+    QVERIFY(status.out.contains("\"workers\""));
+
+    // A run of its own on a relative name listens in its current directory.
+    QTemporaryDir other;
+    QVERIFY(other.isValid());
+    QProcess run;
+    run.setWorkingDirectory(other.path());
+    run.start(shoalBinary(),
+              { u"run"_s, u"--no-bar"_s, u"--control"_s, u"own.sock"_s, worker(), u"--wait-file"_s,
+                m_go, u"--print"_s, u"{}"_s, u":::"_s, u"1"_s });
+    QVERIFY(run.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(other.filePath(u"own.sock"_s)), 10000);
+    const RunResult own
+        = runShoal({ u"ctl"_s, u"own.sock"_s, u"status"_s }, {}, 60000, other.path());
+    QVERIFY2(own.exitCode == 0, own.err.constData());
+    finishRun(); // creates the go file: both runs end
+    QVERIFY(run.waitForFinished(30000));
+    QVERIFY2(run.exitCode() == 0, run.readAllStandardError().constData());
+    QVERIFY(!QFile::exists(other.filePath(u"own.sock"_s)));
+}
+
+void TestControl::nonSocketAtThePathIsRefused_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QByteArray>("message");
+    QTest::newRow("regular file") << u"file"_s << QByteArray("is not a socket");
+    QTest::newRow("folder") << u"folder"_s << QByteArray("is not a socket");
+    QTest::newRow("symlink to a file") << u"symlink"_s << QByteArray("symbolic link");
+    QTest::newRow("dangling symlink") << u"dangling"_s << QByteArray("symbolic link");
+    QTest::newRow("symlink to the live socket") << u"socketlink"_s << QByteArray("symbolic link");
+}
+
+// Nothing but a stale socket may be removed: a file, a folder or a planted symlink stays as it
+// was, and the run refuses to start.
+void TestControl::nonSocketAtThePathIsRefused()
+{
+    QFETCH(QString, kind);
+    QFETCH(QByteArray, message);
+    const QString path = m_dir->filePath(u"other.sock"_s);
+    const QString precious = m_dir->filePath(u"precious"_s);
+    QFile file(precious);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("keep me\n");
+    file.close();
+    if (kind == u"file"_s)
+        QVERIFY(QFile::copy(precious, path));
+    else if (kind == u"folder"_s)
+        QVERIFY(QDir().mkdir(path));
+    else if (kind == u"symlink"_s)
+        QVERIFY(QFile::link(precious, path));
+    else if (kind == u"dangling"_s)
+        QVERIFY(QFile::link(m_dir->filePath(u"nowhere"_s), path));
+    else
+        QVERIFY(QFile::link(m_socket, path));
+
+    const RunResult r = quickRun(path);
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(r.err.contains(message), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+    const QFileInfo after(path);
+    if (kind == u"file"_s) {
+        QVERIFY(after.isFile() && !after.isSymLink());
+        QFile kept(path);
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), QByteArray("keep me\n"));
+    } else if (kind == u"folder"_s) {
+        QVERIFY(after.isDir());
+    } else {
+        QVERIFY(after.isSymLink());
+    }
+    QFile kept(precious);
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("keep me\n"));
+    finishRun();
+}
+
+// A socket nobody listens on (left by a killed run) is replaced, and the new run works.
+void TestControl::staleSocketIsReplaced()
+{
+    const QString path = m_dir->filePath(u"stale.sock"_s);
+    const QByteArray name = QFile::encodeName(path);
+    sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, name.constData(), size_t(name.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    QVERIFY(fd >= 0);
+    QCOMPARE(::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr), 0);
+    ::close(fd); // the file stays, nobody answers
+    QVERIFY(QFileInfo::exists(path));
+
+    const RunResult r = quickRun(path);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(r.out, QByteArray("x\n"));
+    QVERIFY(!QFileInfo::exists(path)); // its own socket removed on exit
+    finishRun();
+}
+
+void TestControl::missingFolderIsNamed()
+{
+    const QString path = m_dir->filePath(u"missing/x.sock"_s);
+    const RunResult r = quickRun(path);
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(r.err.contains("folder"), r.err.constData());
+    QVERIFY2(r.err.contains(
+                 QByteArray(QFile::encodeName(m_dir->filePath(u"missing"_s)) + "' does not exist")),
+             r.err.constData());
+    QVERIFY2(!r.err.contains("Name error"), r.err.constData());
+
+    const RunResult relative = quickRun(u"missing/x.sock"_s, m_dir->path());
+    QCOMPARE(relative.exitCode, 255);
+    QVERIFY2(relative.err.contains("' does not exist"), relative.err.constData());
+    finishRun();
+}
+
+// resize 30000 with four tasks: the socket answers at once, slots are made for the four tasks
+// only (no descriptors for the idle surplus), and the run completes normally.
+void TestControl::resizeFarBeyondTheTasks()
+{
+    Client client;
+    QVERIFY(client.connectTo(m_socket));
+    QJsonObject reply = client.request("resize 30000");
+    QVERIFY2(reply.value(u"ok"_s).toBool(), qPrintable(describe(reply)));
+    QCOMPARE(reply.value(u"stats"_s).toObject().value(u"workers"_s).toInt(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        client.request("status").value(u"stats"_s).toObject().value(u"running"_s).toInt() == kTasks,
+        10000);
+    reply = client.request("status");
+    QCOMPARE(reply.value(u"workers"_s).toArray().size(), kTasks);
+    QVERIFY(client.request("resize 2").value(u"ok"_s).toBool());
+    finishRun();
 }
 
 QTEST_GUILESS_MAIN(TestControl)

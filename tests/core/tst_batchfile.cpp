@@ -22,6 +22,9 @@ private Q_SLOTS:
     void folderInputs();
     void relativePaths();
     void optionsCarryTheWholeSpec();
+    void attemptsMeansRetries();
+    void serviceRoundTrip();
+    void bundledBatchFilesLoad();
     void byteSizes_data();
     void byteSizes();
 };
@@ -86,9 +89,92 @@ void TestBatchFile::malformed_data()
     QTest::newRow("not an object") << QByteArray("[1,2]") << u"JSON object"_s;
     QTest::newRow("no command") << QByteArray("{\"inputs\": [1]}") << u"\"command\" is missing"_s;
     QTest::newRow("no inputs") << QByteArray("{\"command\": \"echo\"}") << u"\"inputs\" is missing"_s;
-    QTest::newRow("bad inputs kind") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"url\": 1}}") << u"one of"_s;
+    QTest::newRow("bad inputs kind")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": {\"url\": 1}}")
+        << u"unknown key \"inputs.url\" (known: file, folder"_s;
+    QTest::newRow("no inputs kind")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": {}}") << u"one of"_s;
     QTest::newRow("bad jobs") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"jobs\": 1.5}") << u"\"jobs\""_s;
     QTest::newRow("bad drain") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}") << u"\"drain\""_s;
+    const auto withKeys = [](const QByteArray &more) -> QByteArray {
+        return "{\"command\": \"echo\", " + more + "}";
+    };
+    const QByteArray inputs = "\"inputs\": [1]";
+    // Unknown keys, at every level, named with the closest known key.
+    QTest::newRow("typo jobz") << withKeys(inputs + ", \"jobz\": 4")
+                               << u"unknown key \"jobz\" (did you mean \"jobs\"?)"_s;
+    QTest::newRow("typo attempt") << withKeys(inputs + ", \"attempt\": 3")
+                                  << u"unknown key \"attempt\" (did you mean \"attempts\"?)"_s;
+    QTest::newRow("wrong case") << withKeys(inputs + ", \"keeporder\": true")
+                                << u"unknown key \"keeporder\" (did you mean \"keepOrder\"?)"_s;
+    QTest::newRow("far from any") << withKeys(inputs + ", \"colour\": \"blue\"")
+                                  << u"unknown key \"colour\" (known: name, command"_s;
+    QTest::newRow("typo in inputs")
+        << withKeys("\"inputs\": {\"lines\": \"a\", \"recursve\": true}")
+        << u"unknown key \"inputs.recursve\" (did you mean \"recursive\"?)"_s;
+    QTest::newRow("typo in range")
+        << withKeys("\"inputs\": {\"range\": {\"from\": 1, \"to\": 2, \"stpe\": 1}}")
+        << u"unknown key \"inputs.range.stpe\" (did you mean \"step\"?)"_s;
+    QTest::newRow("typo in service")
+        << QByteArray("{\"service\": {\"program\": \"w\", \"mdoe\": \"json\"}, \"inputs\": [1]}")
+        << u"unknown key \"service.mdoe\" (did you mean \"mode\"?)"_s;
+    // Wrong types name the key and the type expected, never run zero tasks.
+    QTest::newRow("lines as array")
+        << withKeys("\"inputs\": {\"lines\": [\"x\"]}") << u"\"inputs.lines\" must be a string"_s;
+    QTest::newRow("file as number")
+        << withKeys("\"inputs\": {\"file\": 3}") << u"\"inputs.file\" must be a string"_s;
+    QTest::newRow("folder as bool")
+        << withKeys("\"inputs\": {\"folder\": true}") << u"\"inputs.folder\" must be a string"_s;
+    QTest::newRow("pattern as array")
+        << withKeys("\"inputs\": {\"folder\": \"d\", \"pattern\": [\"*\"]}")
+        << u"\"inputs.pattern\" must be a string"_s;
+    QTest::newRow("recursive as string")
+        << withKeys("\"inputs\": {\"folder\": \"d\", \"recursive\": \"yes\"}")
+        << u"\"inputs.recursive\" must be true or false"_s;
+    QTest::newRow("range as array")
+        << withKeys("\"inputs\": {\"range\": [1, 2]}") << u"\"inputs.range\" must be an object"_s;
+    QTest::newRow("inputs as string")
+        << withKeys("\"inputs\": \"a b\"") << u"\"inputs\" must be an array"_s;
+    QTest::newRow("two sources") << withKeys("\"inputs\": {\"lines\": \"a\", \"file\": \"f\"}")
+                                 << u"has both \"file\" and \"lines\""_s;
+    QTest::newRow("pattern without folder")
+        << withKeys("\"inputs\": {\"lines\": \"a\", \"pattern\": \"*\"}")
+        << u"\"inputs.pattern\" goes only with"_s;
+    QTest::newRow("name as number")
+        << withKeys(inputs + ", \"name\": 5") << u"\"name\" must be a string"_s;
+    QTest::newRow("command as number") << QByteArray("{\"command\": 5, \"inputs\": [1]}")
+                                       << u"\"command\" must be a string or an array"_s;
+    QTest::newRow("command word as number")
+        << QByteArray("{\"command\": [\"echo\", 5], \"inputs\": [1]}")
+        << u"\"command\" must be a string or an array"_s;
+    QTest::newRow("shell as string")
+        << withKeys(inputs + ", \"shell\": \"yes\"") << u"\"shell\" must be true or false"_s;
+    QTest::newRow("keepOrder as number")
+        << withKeys(inputs + ", \"keepOrder\": 1") << u"\"keepOrder\" must be true or false"_s;
+    QTest::newRow("drain as number")
+        << withKeys(inputs + ", \"drain\": 1") << u"\"drain\" must be a string"_s;
+    QTest::newRow("retries as string")
+        << withKeys(inputs + ", \"retries\": \"3\"") << u"\"retries\" must be a whole number"_s;
+    QTest::newRow("attempts zero")
+        << withKeys(inputs + ", \"attempts\": 0") << u"\"attempts\" must be a whole number"_s;
+    QTest::newRow("retries and attempts differ")
+        << withKeys(inputs + ", \"retries\": 2, \"attempts\": 3")
+        << u"\"retries\" (2) and \"attempts\" (3)"_s;
+    QTest::newRow("service program word")
+        << QByteArray("{\"service\": {\"program\": [\"w\", 1]}, \"inputs\": [1]}")
+        << u"\"service.program\" must be a string or an array"_s;
+    QTest::newRow("service mode number")
+        << QByteArray("{\"service\": {\"program\": \"w\", \"mode\": 1}, \"inputs\": [1]}")
+        << u"\"service.mode\" must be a string"_s;
+    QTest::newRow("service prefetch string")
+        << QByteArray("{\"service\": {\"program\": \"w\", \"prefetch\": \"2\"}, \"inputs\": [1]}")
+        << u"\"service.prefetch\" must be a whole number"_s;
+    QTest::newRow("timeout too long")
+        << withKeys(inputs + ", \"timeout\": 1e300") << u"\"timeout\" must be 0 (none)"_s;
+    QTest::newRow("timeout below a millisecond")
+        << withKeys(inputs + ", \"timeout\": 0.0001") << u"\"timeout\" must be 0 (none)"_s;
+    QTest::newRow("memory limit of a byte") << withKeys(inputs + ", \"memoryLimit\": \"1\"")
+                                            << u"\"memoryLimit\" must be at least 1M"_s;
     QTest::newRow("zero step") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"range\": {\"from\": 1, \"to\": 3, \"step\": 0}}}") << u"step"_s;
 }
 
@@ -170,6 +256,62 @@ void TestBatchFile::optionsCarryTheWholeSpec()
     QCOMPARE(o.timeoutSeconds, 1.5);
     QCOMPARE(o.drain, DrainPolicy::Requeue);
     QCOMPARE(o.memoryLimitBytes, qint64(64) << 20);
+}
+
+// "attempts" is accepted as what "retries" means (attempts in all); both may be given if equal.
+void TestBatchFile::attemptsMeansRetries()
+{
+    auto spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "attempts": 3})", u"b.json"_s);
+    QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error()));
+    QCOMPARE(spec->retries, 3);
+    QCOMPARE(poolOptions(*spec).attempts, 3);
+    spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "attempts": 2, "retries": 2})",
+                          u"b.json"_s);
+    QVERIFY(spec.ok());
+    QCOMPARE(spec->retries, 2);
+    spec = parseBatchJson(R"({"command": "echo", "inputs": [1]})", u"b.json"_s);
+    QVERIFY(spec.ok());
+    QCOMPARE(spec->retries, 1);
+}
+
+// What the window saves for a service batch (every field set) loads back under the strict checks.
+void TestBatchFile::serviceRoundTrip()
+{
+    BatchSpec spec;
+    spec.name = u"svc"_s;
+    spec.service.program = { u"worker"_s, u"--fast"_s };
+    spec.service.mode = ServiceSpec::Mode::Json;
+    spec.service.initializer = u"true"_s;
+    spec.service.maxTasksPerWorker = 5;
+    spec.service.prefetch = 2;
+    spec.inputs.kind = InputSpec::Kind::Folder;
+    spec.inputs.path = u"data"_s;
+    spec.inputs.recursive = true;
+    spec.shell = true;
+    spec.keepOrder = true;
+    spec.memoryLimitBytes = qint64(1) << 20;
+    const auto loaded = parseBatchJson(toBatchJson(spec), u"svc.shoal.json"_s);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+    QCOMPARE(loaded->service.program, spec.service.program);
+    QCOMPARE(loaded->service.mode, ServiceSpec::Mode::Json);
+    QCOMPARE(loaded->service.initializer, u"true"_s);
+    QCOMPARE(loaded->service.maxTasksPerWorker, 5);
+    QCOMPARE(loaded->service.prefetch, 2);
+    QVERIFY(loaded->inputs.recursive);
+    QCOMPARE(loaded->memoryLimitBytes, qint64(1) << 20);
+}
+
+// The demo batch and the valid examples of the fuzz corpus keep loading under the strict checks.
+void TestBatchFile::bundledBatchFilesLoad()
+{
+    QStringList files { QStringLiteral(SHOAL_SOURCE_DIR "/resources/demo/demo.shoal.json") };
+    for (const char *name : { "args", "folder", "lines", "range", "service" })
+        files << QStringLiteral(SHOAL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_batchfile/%1.shoal.json")
+                     .arg(QLatin1StringView(name));
+    for (const QString &path : files) {
+        const auto loaded = loadBatchFile(path);
+        QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+    }
 }
 
 void TestBatchFile::byteSizes_data()

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <deque>
 
@@ -64,6 +66,9 @@ private Q_SLOTS:
     void pauseFreezesTimeouts();
     void pauseOneWorker();
     void resizeUp();
+    void manyWorkersFewTasks();
+    void resizeFarBeyondTheTasks();
+    void growsInPasses();
     void resizeDownFinish();
     void resizeDownRequeue();
     void resizeDownPause();
@@ -306,6 +311,75 @@ void TestPool::resizeUp()
     QVERIFY(done.wait(10000));
     QCOMPARE(pool->stats().succeeded, 6);
     verifyEachTaskEndsOnce(rec, 6);
+}
+
+// -j 100000 with two inputs: two slots (two pairs of output files), both tasks succeed, and the
+// size asked for is kept (the surplus idles without existing).
+void TestPool::manyWorkersFewTasks()
+{
+    PoolOptions o;
+    o.workers = 100000;
+    auto pool = makePool({ worker(), u"--print"_s, u"{}"_s }, numbers(2), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(pool->snapshot().workers.size() <= 2);
+    QVERIFY(done.wait(20000));
+    QCOMPARE(pool->stats().succeeded, 2);
+    QCOMPARE(pool->stats().failed, 0);
+    QCOMPARE(pool->stats().workers, 100000);
+    QVERIFY(pool->snapshot().workers.size() <= 2);
+    verifyEachTaskEndsOnce(rec, 2);
+}
+
+// resize 30000 with ten tasks: slots only for the tasks waiting, made after resize returns
+// nothing but the queued ones; every task succeeds.
+void TestPool::resizeFarBeyondTheTasks()
+{
+    const QString go = m_dir.filePath(u"go"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(10), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 2; }));
+    pool->resize(30000);
+    QCOMPARE(pool->size(), 30000);
+    QVERIFY(pool->snapshot().workers.size() <= 10);
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 10; }));
+    QCOMPARE(pool->snapshot().workers.size(), size_t(10));
+    touch(go);
+    QVERIFY(done.wait(20000));
+    QCOMPARE(pool->stats().succeeded, 10);
+    QCOMPARE(pool->stats().failed, 0);
+    QCOMPARE(pool->stats().workers, 30000);
+    verifyEachTaskEndsOnce(rec, 10);
+}
+
+// A large pool is made a few hundred slots per pass of the event loop, so that the loop (the
+// control socket, the window) keeps answering while it grows.
+void TestPool::growsInPasses()
+{
+    rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max < 4096)
+        QSKIP("needs a hard limit of 4096 open files or more");
+    const QString go = m_dir.filePath(u"go"_s);
+    constexpr int kTasks = 300;
+    PoolOptions o;
+    o.workers = kTasks;
+    auto pool
+        = makePool({ worker(), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(kTasks), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const size_t first = pool->snapshot().workers.size();
+    QVERIFY2(first > 0 && first < size_t(kTasks), qPrintable(QString::number(first)));
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == kTasks; }, 30000));
+    touch(go);
+    QVERIFY(done.wait(30000));
+    QCOMPARE(pool->stats().succeeded, kTasks);
+    verifyEachTaskEndsOnce(rec, kTasks);
 }
 
 void TestPool::resizeDownFinish()
