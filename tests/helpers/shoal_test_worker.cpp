@@ -18,6 +18,8 @@
 //                       writes its pid to FILE, then runs the steps up to --parent (where it
 //                       hangs); this process skips to the steps after --parent (or ends).
 //   --parent            see --escape
+//   --clear-env         exec this program again with the remaining steps and an empty
+//                       environment (the same pid, no task token)
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -134,6 +136,12 @@ int main(int argc, char **argv)
             while (i + 1 < argc && std::strcmp(argv[i + 1], "--parent") != 0)
                 ++i;
             ++i; // past --parent
+        } else if (step == "--clear-env") {
+            char *empty[] = { nullptr };
+            argv[i] = argv[0];
+            execve("/proc/self/exe", argv + i, empty);
+            std::perror("shoal_test_worker: exec");
+            return 98;
         } else if (step == "--parent") {
             for (;;)
                 pause(); // the escaped process's steps end here
