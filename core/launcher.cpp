@@ -176,9 +176,17 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
         argp.push_back(a.data());
     argp.push_back(nullptr);
 
-    ChildArgs a { path.constData(), argp.data(), m_envp.data(), stdinFd >= 0 ? stdinFd : m_devNull, stdoutFd, stderrFd,
-                  guardFd, m_token.empty() ? nullptr : m_token.data() + m_tokenPidOffset, getpid(),
-                  rlim_t(m_memoryLimit), 0 };
+    ChildArgs a { path.constData(),
+                  argp.data(),
+                  m_envp.data(),
+                  stdinFd >= 0 ? stdinFd : m_devNull,
+                  stdoutFd,
+                  stderrFd,
+                  guardFd,
+                  m_token.empty() ? nullptr : m_token.data() + m_tokenPidOffset,
+                  getpid(),
+                  rlim_t(m_memoryLimit),
+                  0 };
 
     // Block every signal so that no handler of ours runs in the child before exec.
     sigset_t all, old;
@@ -191,7 +199,8 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     {
         // Claimed before anyone sweeping adopted orphans can look (ChildRegistry).
         std::shared_lock launching(ChildRegistry::launchLock());
-        pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, &pidfd);
+        pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a,
+                    &pidfd);
         cloneErrno = errno;
         if (pid > 0)
             ChildRegistry::claim(pid);

@@ -18,8 +18,8 @@ namespace shoal {
 // on a private stack, and in the child only async-signal-safe calls: its own process group, a
 // clean signal mask and dispositions, stdin from /dev/null, stdout/stderr onto the given fds,
 // PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, registration of its group with the
-// ProcessGuard, its task token, then execve of a path the parent resolved once. Never fork()s: fork costs grow
-// with the engine's RSS.
+// ProcessGuard, its task token (see ProcessTree), then execve of a path the parent resolved
+// once. Never fork()s: fork costs grow with the engine's RSS.
 //
 // PDEATHSIG follows the spawning thread, so a Launcher must be used from one long-lived thread.
 class Launcher

@@ -221,7 +221,8 @@ Result<void> Pool::start()
     m_launcher->setMemoryLimit(m_options.memoryLimitBytes);
     // Whatever a task leaves behind is re-parented to us, not to init, and ended with it.
     if (!ProcessTree::becomeSubreaper())
-        qCWarning(lcPool) << "cannot become a child subreaper: processes that leave their task may outlive it";
+        qCWarning(lcPool)
+            << "cannot become a child subreaper: processes that leave their task may outlive it";
     m_tree = std::make_unique<ProcessTree>();
     m_launcher->setTaskToken(m_tree->tokenPrefix());
     const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();

@@ -8,11 +8,11 @@
 #include <QtGlobal>
 
 #include <cerrno>
+#include <csignal>
+#include <fcntl.h>
 #include <initializer_list>
 #include <mutex>
 #include <shared_mutex>
-#include <csignal>
-#include <fcntl.h>
 #include <spawn.h>
 #include <string>
 #include <sys/syscall.h>
@@ -44,7 +44,8 @@ std::string guardProgram()
     return {};
 }
 
-pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd, const QByteArray &tokenPrefix)
+pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd,
+                 const QByteArray &tokenPrefix)
 {
     posix_spawn_file_actions_t files;
     posix_spawn_file_actions_init(&files);

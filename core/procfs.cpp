@@ -36,13 +36,19 @@ void procPath(char *out, pid_t pid, const char *suffix)
     *p = '\0';
 }
 
+ssize_t readSome(int fd, char *buf, size_t size)
+{
+    ssize_t n;
+    while ((n = ::read(fd, buf, size)) < 0 && errno == EINTR) { }
+    return n;
+}
+
 ssize_t readSmall(const char *path, char *buf, size_t size)
 {
     const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n;
-    while ((n = ::read(fd, buf, size)) < 0 && errno == EINTR) { }
+    const ssize_t n = readSome(fd, buf, size);
     ::close(fd);
     return n;
 }
@@ -171,12 +177,7 @@ void forEachChild(pid_t pid, void (*fn)(pid_t, void *), void *context)
             char buf[4096];
             std::int64_t value = 0;
             bool inNumber = false;
-            for (;;) {
-                const ssize_t got = ::read(fd, buf, sizeof buf);
-                if (got < 0 && errno == EINTR)
-                    continue;
-                if (got <= 0)
-                    break;
+            for (ssize_t got; (got = readSome(fd, buf, sizeof buf)) > 0;) {
                 for (ssize_t i = 0; i < got; ++i) { // numbers may straddle reads
                     if (buf[i] >= '0' && buf[i] <= '9') {
                         value = value * 10 + (buf[i] - '0');
@@ -210,12 +211,7 @@ int findEnvironNumber(pid_t pid, const char *prefix, size_t prefixLength, std::u
     bool readAnything = false;
     std::uint64_t value = 0;
     int result = 0;
-    for (;;) {
-        const ssize_t got = ::read(fd, buf, sizeof buf);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
+    for (ssize_t got; result == 0 && (got = readSome(fd, buf, sizeof buf)) > 0;) {
         readAnything = true;
         for (ssize_t i = 0; i < got && result == 0; ++i) {
             const char c = buf[i];
@@ -239,8 +235,6 @@ int findEnvironNumber(pid_t pid, const char *prefix, size_t prefixLength, std::u
             }
             atEntryStart = false;
         }
-        if (result)
-            break;
     }
     ::close(fd);
     if (inValue)

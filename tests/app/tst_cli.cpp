@@ -570,7 +570,8 @@ void TestCli::killedShoalLeavesNoEscapee()
         QDir().mkpath(QFileInfo(binary).absolutePath());
         QFile::remove(binary);
         QVERIFY(QFile::copy(shoalBinary(), binary));
-        QVERIFY(QFile::setPermissions(binary, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        QVERIFY(
+            QFile::setPermissions(binary, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
     }
     const QString events = m_dir.filePath(u"escape-events.jsonl"_s);
     QFile::remove(events);
@@ -582,10 +583,13 @@ void TestCli::killedShoalLeavesNoEscapee()
     }
     QProcess run;
     // The input is how to escape, then steps for the escaped process only (--clear-env).
-    const QString script = u"w=$0; f=$2; set -- $1; exec \"$w\" --escape \"$1\" \"$f\" $2 --hang --parent --hang"_s;
-    run.start(binary, QStringList { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--events"_s, events, u"sh"_s, u"-c"_s,
-                                    script, worker(), u"{}"_s, m_dir.filePath(u"escapee{#}"_s), u":::"_s }
-                              + hows);
+    const QString script
+        = u"w=$0; f=$2; set -- $1; exec \"$w\" --escape \"$1\" \"$f\" $2 --hang --parent --hang"_s;
+    run.start(binary,
+              QStringList { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--events"_s, events, u"sh"_s,
+                            u"-c"_s, script, worker(), u"{}"_s, m_dir.filePath(u"escapee{#}"_s),
+                            u":::"_s }
+                  + hows);
     QVERIFY(run.waitForStarted());
     QList<qint64> pids;
     for (const QString &file : files)
@@ -612,16 +616,19 @@ void TestCli::memoryLimitCountsEscapees()
         QFile::remove(files.last());
     }
     QProcess run;
-    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"--memory-limit"_s, u"250M"_s, u"sh"_s, u"-c"_s,
-                               u"for f in \"$1\" \"$2\" \"$3\"; do \"$0\" --escape setsid \"$f\" --rss 120 --hang; done; exec sleep 100"_s,
-                               worker(), files[0], files[1], files[2], u":::"_s, u"x"_s });
+    run.start(
+        shoalBinary(),
+        { u"run"_s, u"--no-bar"_s, u"--memory-limit"_s, u"250M"_s, u"sh"_s, u"-c"_s,
+          u"for f in \"$1\" \"$2\" \"$3\"; do \"$0\" --escape setsid \"$f\" --rss 120 --hang; done; exec sleep 100"_s,
+          worker(), files[0], files[1], files[2], u":::"_s, u"x"_s });
     QVERIFY(run.waitForStarted());
     QList<qint64> pids;
     for (const QString &file : files)
         pids << readPidFile(file, 10000);
     QVERIFY(run.waitForFinished(20000));
     QCOMPARE(run.exitCode(), 1);
-    QVERIFY2(run.readAllStandardError().contains("over the 250 MiB limit"), "not ended for its memory");
+    QVERIFY2(run.readAllStandardError().contains("over the 250 MiB limit"),
+             "not ended for its memory");
     for (qint64 pid : pids)
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 5000);
 }

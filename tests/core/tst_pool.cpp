@@ -76,6 +76,7 @@ private Q_SLOTS:
     void destructorEndsRunningTasks();
     void escapeesEndWithTheirTask_data();
     void escapeesEndWithTheirTask();
+    void escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd();
     void serviceWorkerEscapeesEndWithIt();
     void memoryLimitCountsEscapees();
     void snapshotMatchesEvents();
@@ -545,7 +546,8 @@ void TestPool::escapeesEndWithTheirTask_data()
     QTest::addColumn<QString>("how");
     QTest::addColumn<bool>("ignoreTerm");
     QTest::addColumn<QString>("end");
-    for (const QString &end : { u"exit"_s, u"timeout"_s, u"cancel"_s, u"requeue"_s, u"destroy"_s }) {
+    for (const QString &end :
+         { u"exit"_s, u"timeout"_s, u"cancel"_s, u"requeue"_s, u"destroy"_s }) {
         for (const QString &how : { u"setsid"_s, u"setpgid"_s, u"double-fork"_s })
             QTest::addRow("%s, %s", qPrintable(how), qPrintable(end)) << how << false << end;
         QTest::addRow("setsid ignoring TERM, %s", qPrintable(end)) << u"setsid"_s << true << end;
@@ -593,7 +595,7 @@ void TestPool::escapeesEndWithTheirTask()
         }
         QVERIFY(done.wait(10000));
         const TaskState expected = end == u"exit" ? TaskState::Succeeded
-                : end == u"timeout"               ? TaskState::TimedOut
+            : end == u"timeout"                   ? TaskState::TimedOut
                                                   : TaskState::Cancelled;
         QCOMPARE(rec.ofType(Event::Type::TaskFinished).last().taskState, expected);
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(escapee), 5000);
@@ -601,11 +603,32 @@ void TestPool::escapeesEndWithTheirTask()
     QVERIFY(!processExists(escapee));
 }
 
+// A daemon that also clears its environment carries no task token: it still cannot outlive the
+// batch.
+void TestPool::escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd()
+{
+    const QString escapeeFile = m_dir.filePath(u"escapee"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--escape"_s, u"double-fork"_s, escapeeFile + u"{}"_s, u"--clear-env"_s,
+                           u"--hang"_s, u"--parent"_s, u"--wait-file"_s, escapeeFile + u"{}"_s },
+                         { u"1"_s, u"2"_s }, o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 first = readPidFile(escapeeFile + u"1"_s);
+    const qint64 second = readPidFile(escapeeFile + u"2"_s);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 2);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(first), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(second), 5000);
+}
+
 // A service worker's escapee ends with the worker.
 void TestPool::serviceWorkerEscapeesEndWithIt()
 {
     const QString escapeeFile = m_dir.filePath(u"escapee"_s);
-    const QString script = u"'%1' --escape double-fork '%2' --parent --wait-file '%2'; exec '%3'"_s.arg(
+    const QString script
+        = u"'%1' --escape double-fork '%2' --parent --wait-file '%2'; exec '%3'"_s.arg(
             worker(), escapeeFile, QStringLiteral(SHOAL_DOUBLE_WORKER));
     PoolOptions o;
     o.service.program = { u"/bin/sh"_s, u"-c"_s, script };
@@ -631,7 +654,8 @@ void TestPool::memoryLimitCountsEscapees()
         escapees << m_dir.filePath(u"escapee%1"_s.arg(i));
         script += u"\"$0\" --escape setsid '%1' --rss 60 --hang; "_s.arg(escapees.last());
     }
-    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, script + u"exec sleep 100"_s, worker() }, { u"x"_s }, o);
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, script + u"exec sleep 100"_s, worker() },
+                         { u"x"_s }, o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
