@@ -179,7 +179,8 @@ void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenP
 
     bool orderly = false;
     bool napping = wakeFd >= 0;
-    GuardRecord buffer[1024];
+    GuardRecord
+        buffer[4096]; // 64 KiB a read: as many records a nap as before they grew to 16 bytes
     for (;;) {
         const ssize_t n = ::read(registrationFd, buffer, sizeof buffer);
         if (n < 0) {

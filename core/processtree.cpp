@@ -175,7 +175,7 @@ void ProcessTree::sweepOrphans()
     m_escapees.clear();
 }
 
-void ProcessTree::endProcesses(pid_t group, const std::function<void(std::vector<Known> &)> &roots)
+template<typename Roots> void ProcessTree::endProcesses(pid_t group, const Roots &roots)
 {
     if (group > 0)
         ::kill(-group, SIGSTOP); // its members cannot fork while we look for their children

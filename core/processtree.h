@@ -6,7 +6,6 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <vector>
 
 class QSocketNotifier;
@@ -75,7 +74,8 @@ private:
     };
     // Stops every process roots() names and all their descendants, round after round until
     // a round finds nothing new (a stopped process cannot fork), then kills them all.
-    void endProcesses(pid_t group, const std::function<void(std::vector<Known> &)> &roots);
+    // roots(std::vector<Known> &) appends; a template, so that no task's end allocates for it.
+    template<typename Roots> void endProcesses(pid_t group, const Roots &roots);
     void reapPending();
     void onReapable();
 
