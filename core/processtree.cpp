@@ -172,6 +172,13 @@ void ProcessTree::sweepOrphans()
             roots.push_back({ child, st.startTime });
         });
     });
+    // Every task has ended: what was remembered for them is gone too.
+    for (const std::vector<Known> &known : std::as_const(m_escapees)) {
+        for (const Known &k : known) {
+            if (m_guard)
+                m_guard->forgetProcess(k.pid);
+        }
+    }
     m_escapees.clear();
 }
 
