@@ -1,13 +1,16 @@
 // shoal-guard: the process guard as its own tiny program (see processguard.h). Shoal starts it
-// with the registration pipe on fd 0 and the wake pipe on fd 1; exec'ing it costs far less
-// than fork()ing a large Shoal and paying copy-on-write faults for the rest of the batch.
+// as `shoal-guard SHOAL_PID TOKEN_PREFIX` with the registration pipe on fd 0 and the wake pipe
+// on fd 1; exec'ing it costs far less than fork()ing a large Shoal and paying copy-on-write
+// faults for the rest of the batch.
 #include "guardloop.h"
 
+#include <cstdlib>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int main()
+int main(int argc, char **argv)
 {
     syscall(SYS_close_range, 3u, ~0u, 0u); // hold nothing of Shoal's open
-    shoal::runGuard(0, 1);
+    const pid_t shoal = argc > 1 ? pid_t(std::atol(argv[1])) : 0;
+    shoal::runGuard(0, 1, shoal, argc > 2 ? argv[2] : nullptr);
 }

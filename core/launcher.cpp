@@ -1,5 +1,8 @@
 #include "launcher.h"
 
+#include "childregistry.h"
+#include "guardrecord.h"
+
 #include <QFile>
 #include <QFileInfo>
 
@@ -34,6 +37,7 @@ struct ChildArgs
     int stdoutFd;
     int stderrFd;
     int guardFd;
+    char *tokenPid; // where the child writes its pid in the token entry; null: no token
     pid_t parent;
     rlim_t memoryLimit;
     volatile int error;
@@ -73,9 +77,21 @@ __attribute__((no_sanitize("address", "undefined", "thread"))) int childMain(voi
             goto fail;
     }
     if (a->guardFd >= 0) {
-        const qint32 pgid = qint32(syscall(SYS_getpid));
-        if (syscall(SYS_write, a->guardFd, &pgid, sizeof pgid) != sizeof pgid)
+        const GuardRecord record { GuardRecord::kWatchGroup, qint32(syscall(SYS_getpid)), 0 };
+        if (syscall(SYS_write, a->guardFd, &record, sizeof record) != sizeof record)
             goto fail;
+    }
+    if (a->tokenPid) {
+        // The parent is suspended (CLONE_VFORK) and execve copies the environment: writing
+        // into the shared entry is safe, and the next launch overwrites it.
+        char digits[16];
+        int n = 0;
+        for (unsigned long v = (unsigned long)syscall(SYS_getpid); v && n < 16; v /= 10)
+            digits[n++] = char('0' + v % 10);
+        char *p = a->tokenPid;
+        while (n)
+            *p++ = digits[--n];
+        *p = '\0';
     }
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &emptyMask, nullptr, sizeof emptyMask);
     syscall(SYS_execve, a->path, a->argv, a->envp);
@@ -104,6 +120,21 @@ Launcher::~Launcher()
 {
     if (m_devNull >= 0)
         ::close(m_devNull);
+}
+
+void Launcher::setTaskToken(const QByteArray &prefix)
+{
+    const QByteArray name = prefix.left(prefix.indexOf('=') + 1);
+    m_envp.clear();
+    for (QByteArray &e : m_env) {
+        if (name.isEmpty() || !e.startsWith(name)) // a Shoal run inside a task: its own token
+            m_envp.push_back(e.data());
+    }
+    m_token.assign(prefix.begin(), prefix.end());
+    m_tokenPidOffset = m_token.size();
+    m_token.resize(m_token.size() + 16, '\0'); // room for any pid and its NUL
+    m_envp.push_back(m_token.data());
+    m_envp.push_back(nullptr);
 }
 
 QByteArray Launcher::resolve(const QString &program)
@@ -145,8 +176,17 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
         argp.push_back(a.data());
     argp.push_back(nullptr);
 
-    ChildArgs a { path.constData(), argp.data(), m_envp.data(), stdinFd >= 0 ? stdinFd : m_devNull, stdoutFd, stderrFd,
-                  guardFd, getpid(), rlim_t(m_memoryLimit), 0 };
+    ChildArgs a { path.constData(),
+                  argp.data(),
+                  m_envp.data(),
+                  stdinFd >= 0 ? stdinFd : m_devNull,
+                  stdoutFd,
+                  stderrFd,
+                  guardFd,
+                  m_token.empty() ? nullptr : m_token.data() + m_tokenPidOffset,
+                  getpid(),
+                  rlim_t(m_memoryLimit),
+                  0 };
 
     // Block every signal so that no handler of ours runs in the child before exec.
     sigset_t all, old;
@@ -154,9 +194,17 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd = -1;
     char *stackTop = m_stack.data() + m_stack.size();
-    const pid_t pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a,
-                            &pidfd);
-    const int cloneErrno = errno;
+    pid_t pid;
+    int cloneErrno;
+    {
+        // Claimed before anyone sweeping adopted orphans can look (ChildRegistry).
+        std::shared_lock launching(ChildRegistry::launchLock());
+        pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a,
+                    &pidfd);
+        cloneErrno = errno;
+        if (pid > 0)
+            ChildRegistry::claim(pid);
+    }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
 
     Process p;
@@ -170,6 +218,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
         // The child has _exit()ed already (CLONE_VFORK resumed us): reap it now.
         siginfo_t info;
         while (waitid(P_PIDFD, id_t(pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+        ChildRegistry::release(pid);
         p.error = a.error;
     }
     return p;

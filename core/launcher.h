@@ -18,8 +18,8 @@ namespace shoal {
 // on a private stack, and in the child only async-signal-safe calls: its own process group, a
 // clean signal mask and dispositions, stdin from /dev/null, stdout/stderr onto the given fds,
 // PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, registration of its group with the
-// ProcessGuard, then execve of a path the parent resolved once. Never fork()s: fork costs grow
-// with the engine's RSS.
+// ProcessGuard, its task token (see ProcessTree), then execve of a path the parent resolved
+// once. Never fork()s: fork costs grow with the engine's RSS.
 //
 // PDEATHSIG follows the spawning thread, so a Launcher must be used from one long-lived thread.
 class Launcher
@@ -41,6 +41,10 @@ public:
     Process start(const QByteArray &path, const QStringList &argv, int stdinFd, int stdoutFd,
                   int stderrFd, int guardFd);
 
+    // Every process started from now on carries `prefix` followed by its own pid in its
+    // environment (SHOAL_TASK=<run id>.<pid>, see ProcessTree), replacing any inherited one.
+    void setTaskToken(const QByteArray &prefix);
+
     // Address-space limit (RLIMIT_AS) for every process started from now on; 0: none.
     void setMemoryLimit(qint64 bytes) { m_memoryLimit = bytes; }
 
@@ -51,6 +55,9 @@ private:
     std::vector<char> m_stack;
     std::vector<QByteArray> m_env;
     std::vector<char *> m_envp;
+    // The token entry: the child writes its pid after the prefix before exec.
+    std::vector<char> m_token;
+    size_t m_tokenPidOffset = 0;
     QHash<QString, QByteArray> m_resolved;
     QByteArray m_path;
     int m_devNull = -1;

@@ -1,9 +1,11 @@
 #include "pool.h"
 
+#include "childregistry.h"
 #include "joblog.h"
 #include "launcher.h"
 #include "outputcapture.h"
 #include "processguard.h"
+#include "processtree.h"
 #include "procstats.h"
 #include "serviceworker.h"
 
@@ -204,15 +206,21 @@ Pool::~Pool()
     for (auto &s : m_slots) {
         if (!s || s->pidfd < 0)
             continue;
-        ::kill(-s->pid, SIGKILL);
+        if (m_tree)
+            m_tree->endTask(s->pid); // the group and all the task left outside it
+        else
+            ::kill(-s->pid, SIGKILL);
         siginfo_t info;
         while (waitid(P_PIDFD, id_t(s->pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+        ChildRegistry::release(s->pid);
         if (m_epollFd >= 0)
             epoll_ctl(m_epollFd, EPOLL_CTL_DEL, s->pidfd, nullptr);
         ::close(s->pidfd);
         if (m_guard)
             m_guard->forget(s->pid);
     }
+    if (m_tree)
+        m_tree->sweepOrphans();
     delete m_notifier;
     if (m_epollFd >= 0)
         ::close(m_epollFd);
@@ -227,6 +235,12 @@ Result<void> Pool::start()
 
     m_launcher = std::make_unique<Launcher>();
     m_launcher->setMemoryLimit(m_options.memoryLimitBytes);
+    // Whatever a task leaves behind is re-parented to us, not to init, and ended with it.
+    if (!ProcessTree::becomeSubreaper())
+        qCWarning(lcPool)
+            << "cannot become a child subreaper: processes that leave their task may outlive it";
+    m_tree = std::make_unique<ProcessTree>();
+    m_launcher->setTaskToken(m_tree->tokenPrefix());
     const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();
     if (isService()) {
         m_servicePath = m_launcher->resolve(program);
@@ -272,10 +286,11 @@ Result<void> Pool::start()
         return Error { u"cannot create the process watcher: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
     m_notifier = new QSocketNotifier(m_epollFd, QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &Pool::onProcessActivity);
-    m_guard = std::make_unique<ProcessGuard>();
+    m_guard = std::make_unique<ProcessGuard>(m_tree->tokenPrefix());
     if (!m_guard->isRunning())
         qCWarning(lcPool) << "could not start the process guard: grandchildren may outlive a killed Shoal";
-    m_procStats = std::make_unique<ProcStats>();
+    m_tree->setGuard(m_guard.get());
+    m_procStats = std::make_unique<ProcStats>(m_tree.get());
 
     m_clock.start();
     m_wallStartMs = QDateTime::currentMSecsSinceEpoch();
@@ -782,9 +797,11 @@ void Pool::reap(Slot &slot)
     siginfo_t info {};
     if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
         return; // not exited yet
-    // End whatever the task left in its group while the zombie leader still reserves the pgid.
-    ::kill(-slot.pid, SIGKILL);
+    // End whatever the task left, in its group or not, while the zombie leader still reserves
+    // the pgid and its token.
+    m_tree->endTask(slot.pid);
     while (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+    ChildRegistry::release(slot.pid);
     epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.pidfd, nullptr);
     ::close(slot.pidfd);
     m_guard->forget(slot.pid);
@@ -1261,6 +1278,7 @@ void Pool::checkFinished()
         return;
     }
     m_finished = true;
+    m_tree->sweepOrphans(); // what left its task and cleared its environment
     m_statsTimer.stop();
     m_memoryTimer.stop();
     m_deadlineTimer.stop();
@@ -1385,9 +1403,7 @@ void Pool::onMemoryTimer()
         slot.rssBytes = it.value().rssBytes;
         slot.endReason = EndReason::Memory;
         slot.lastSignal = SIGKILL;
-        ::kill(-slot.pid, SIGKILL); // no grace: the machine's memory is at stake
-        if (slot.frozen)
-            ::kill(-slot.pid, SIGCONT);
+        m_tree->endTask(slot.pid); // the whole tree, no grace: the machine's memory is at stake
         message(u"worker %1: ending pid %2 (%3 MiB resident, over the %4 MiB limit)"_s.arg(slot.number)
                         .arg(slot.pid).arg(slot.rssBytes >> 20).arg(m_options.memoryLimitBytes >> 20));
     }
@@ -1756,8 +1772,9 @@ void Pool::onServiceExited(Slot &slot)
         if (slot.service->read(replies, batch.outputs, &garbage) != ServiceProcess::ReadStatus::Garbage)
             takeReplies(slot, replies, batch);
     }
-    ::kill(-slot.pid, SIGKILL);
+    m_tree->endTask(slot.pid);
     while (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+    ChildRegistry::release(slot.pid);
     m_guard->forget(slot.pid);
     if (slot.stdinWatched)
         epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdinFd(), nullptr);

@@ -27,6 +27,7 @@ class Launcher;
 class OutputCapture;
 class ProcStats;
 class ProcessGuard;
+class ProcessTree;
 
 // --halt: when to stop the batch after failures (GNU parallel's now/soon,fail=N|P%).
 struct HaltPolicy
@@ -248,6 +249,7 @@ private:
     QString m_writeError;
     bool m_warnedOutputLost = false;
     std::unique_ptr<ProcStats> m_procStats;
+    std::unique_ptr<ProcessTree> m_tree; // what tasks leave outside their groups
     QByteArray m_fixedProgramPath;
     int m_epollFd = -1;
     QSocketNotifier *m_notifier = nullptr;

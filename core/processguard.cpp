@@ -1,14 +1,18 @@
 #include "processguard.h"
 
+#include "childregistry.h"
 #include "guardloop.h"
+#include "guardrecord.h"
 #include "selfpath.h"
 
 #include <QtGlobal>
 
 #include <cerrno>
-#include <initializer_list>
 #include <csignal>
 #include <fcntl.h>
+#include <initializer_list>
+#include <mutex>
+#include <shared_mutex>
 #include <spawn.h>
 #include <string>
 #include <sys/syscall.h>
@@ -40,7 +44,8 @@ std::string guardProgram()
     return {};
 }
 
-pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd)
+pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd,
+                 const QByteArray &tokenPrefix)
 {
     posix_spawn_file_actions_t files;
     posix_spawn_file_actions_init(&files);
@@ -55,7 +60,9 @@ pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setpgroup(&attr, 0); // its own group from the start: a Ctrl-C meant for Shoal misses it
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    char *argv[] = { const_cast<char *>("shoal-guard"), nullptr };
+    const std::string shoalPid = std::to_string(getpid());
+    char *argv[] = { const_cast<char *>("shoal-guard"), const_cast<char *>(shoalPid.c_str()),
+                     const_cast<char *>(tokenPrefix.constData()), nullptr };
     pid_t pid = -1;
     if (posix_spawn(&pid, program.c_str(), &files, &attr, argv, environ) != 0)
         pid = -1;
@@ -92,7 +99,7 @@ bool makePipe(int fds[2])
 
 } // namespace
 
-ProcessGuard::ProcessGuard()
+ProcessGuard::ProcessGuard(const QByteArray &tokenPrefix)
 {
     int registration[2], wake[2];
     if (!makePipe(registration))
@@ -105,8 +112,11 @@ ProcessGuard::ProcessGuard()
     fcntl(registration[1], F_SETPIPE_SZ, 1 << 20);
     pid_t pid = -1;
     static const std::string program = guardProgram();
+    const pid_t shoalPid = getpid();
+    // Claimed at once: a pool sweeping adopted orphans must never take the guard for one.
+    std::shared_lock launching(ChildRegistry::launchLock());
     if (!program.empty())
-        pid = spawnGuard(program, registration[0], wake[0]);
+        pid = spawnGuard(program, registration[0], wake[0], tokenPrefix);
     if (pid < 0) {
         pid = fork();
         if (pid == 0) {
@@ -115,9 +125,12 @@ ProcessGuard::ProcessGuard()
             if (dup2(registration[0], 0) < 0 || dup2(wake[0], 1) < 0)
                 _exit(1);
             syscall(SYS_close_range, 3u, ~0u, 0u);
-            runGuard(0, 1);
+            runGuard(0, 1, shoalPid, tokenPrefix.isEmpty() ? nullptr : tokenPrefix.constData());
         }
     }
+    if (pid > 0)
+        ChildRegistry::claim(pid);
+    launching.unlock();
     ::close(registration[0]);
     ::close(wake[0]);
     if (pid < 0) {
@@ -132,21 +145,38 @@ ProcessGuard::ProcessGuard()
 
 ProcessGuard::~ProcessGuard()
 {
+    send(GuardRecord::kGoodbye, 0);
     if (m_writeFd >= 0)
         ::close(m_writeFd); // EOF first: the guard ends what is still registered...
     if (m_wakeFd >= 0)
         ::close(m_wakeFd); // ...and wakes from its nap to see it
     if (m_pid > 0) {
         while (waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) { }
+        ChildRegistry::release(m_pid);
     }
+}
+
+void ProcessGuard::send(int kind, pid_t pid, quint64 startTime)
+{
+    if (m_writeFd < 0)
+        return;
+    const GuardRecord record { kind, qint32(pid), startTime };
+    while (::write(m_writeFd, &record, sizeof record) < 0 && errno == EINTR) { }
 }
 
 void ProcessGuard::forget(pid_t pgid)
 {
-    if (m_writeFd < 0)
-        return;
-    const qint32 v = -qint32(pgid);
-    while (::write(m_writeFd, &v, sizeof v) < 0 && errno == EINTR) { }
+    send(GuardRecord::kForgetGroup, pgid);
+}
+
+void ProcessGuard::watchProcess(pid_t pid, quint64 startTime)
+{
+    send(GuardRecord::kWatchProcess, pid, startTime);
+}
+
+void ProcessGuard::forgetProcess(pid_t pid)
+{
+    send(GuardRecord::kForgetProcess, pid);
 }
 
 } // namespace shoal

@@ -1,15 +1,16 @@
 #include "procstats.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <dirent.h>
-#include <fcntl.h>
+#include "processtree.h"
+#include "procfs.h"
+
 #include <unistd.h>
+
+#include <vector>
 
 namespace shoal {
 
-ProcStats::ProcStats()
+ProcStats::ProcStats(ProcessTree *tree)
+    : m_tree(tree)
 {
     m_hz = double(sysconf(_SC_CLK_TCK));
     m_pageSize = sysconf(_SC_PAGESIZE);
@@ -20,54 +21,72 @@ QHash<pid_t, GroupUsage> ProcStats::sampleGroups(const QHash<pid_t, int> &groups
     QHash<pid_t, GroupUsage> usage;
     if (groups.isEmpty())
         return usage;
-    DIR *proc = opendir("/proc");
-    if (!proc)
-        return usage;
-    char path[300];
-    char buf[1024];
-    while (dirent *entry = readdir(proc)) {
-        if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
-            continue;
-        std::snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-        const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-        ::close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        // The command name may hold spaces and parentheses: fields start after the last ')'.
-        const char *p = std::strrchr(buf, ')');
-        if (!p)
-            continue;
-        // Fields from 3 on: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-        // utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss
-        long long field[22] = {};
-        int count = 0;
-        char *cursor = const_cast<char *>(p + 2);
-        while (count < 22 && *cursor) {
-            char *end = nullptr;
-            if (count == 0) { // state is a letter
-                end = cursor + 1;
-            } else {
-                field[count] = std::strtoll(cursor, &end, 10);
-            }
-            ++count;
-            cursor = end;
-            while (*cursor == ' ')
-                ++cursor;
+    struct Entry
+    {
+        pid_t pid;
+        procfs::Stat stat;
+        pid_t owner; // task leader; 0: none; -1: not known yet
+    };
+    struct Scan
+    {
+        std::vector<Entry> entries;
+    } scan;
+    scan.entries.reserve(512);
+    procfs::forEachProcess(
+        [](pid_t pid, void *s) {
+            Entry e { pid, {}, -1 };
+            if (procfs::readStat(pid, e.stat))
+                static_cast<Scan *>(s)->entries.push_back(e);
+        },
+        &scan);
+    std::vector<Entry> &entries = scan.entries;
+
+    const pid_t self = getpid();
+    QHash<pid_t, qsizetype> index;
+    index.reserve(qsizetype(entries.size()));
+    QHash<quint64, pid_t> orphanOwners;
+    for (qsizetype i = 0; i < qsizetype(entries.size()); ++i) {
+        Entry &e = entries[size_t(i)];
+        index.insert(e.pid, i);
+        if (groups.contains(e.stat.pgrp)) {
+            e.owner = e.stat.pgrp;
+        } else if (e.stat.ppid == self && m_tree) {
+            // An adopted orphan: its token says whose it is (read once per process).
+            const quint64 key = quint64(e.pid) << 32 ^ e.stat.startTime;
+            const auto known = m_orphanOwners.constFind(key);
+            const pid_t owner
+                = known != m_orphanOwners.constEnd() ? *known : m_tree->ownerOfChild(e.pid);
+            orphanOwners.insert(key, owner);
+            e.owner = groups.contains(owner) ? owner : 0;
+        } else if (e.stat.ppid <= 1 || e.stat.ppid == self) {
+            e.owner = 0;
         }
-        if (count < 22)
-            continue;
-        const pid_t pgrp = pid_t(field[2]);
-        if (!groups.contains(pgrp))
-            continue;
-        GroupUsage &u = usage[pgrp];
-        u.cpuTicks += field[11] + field[12];
-        u.rssBytes += field[21] * m_pageSize;
     }
-    closedir(proc);
+    m_orphanOwners = std::move(orphanOwners);
+    // Everything else belongs to whatever its nearest attributed ancestor belongs to.
+    std::vector<qsizetype> path;
+    for (qsizetype i = 0; i < qsizetype(entries.size()); ++i) {
+        path.clear();
+        qsizetype at = i;
+        pid_t owner = 0;
+        while (at >= 0 && entries[size_t(at)].owner < 0 && path.size() < entries.size()) {
+            path.push_back(at);
+            at = index.value(entries[size_t(at)].stat.ppid, -1);
+        }
+        if (at >= 0)
+            owner = qMax(0, entries[size_t(at)].owner);
+        for (qsizetype p : path)
+            entries[size_t(p)].owner = owner;
+    }
+    for (const Entry &e : entries) {
+        if (e.owner <= 0)
+            continue;
+        GroupUsage &u = usage[e.owner];
+        u.cpuTicks += e.stat.cpuTicks;
+        u.rssBytes += e.stat.rssPages * m_pageSize;
+        if (m_tree && e.stat.pgrp != e.owner)
+            m_tree->remember(e.owner, e.pid, e.stat.startTime);
+    }
     return usage;
 }
 

@@ -109,6 +109,9 @@ private Q_SLOTS:
     void manyWorkersWithinTheFileLimit();
     void killedShoalLeavesNoProcess_data();
     void killedShoalLeavesNoProcess();
+    void killedShoalLeavesNoEscapee_data();
+    void killedShoalLeavesNoEscapee();
+    void memoryLimitCountsEscapees();
     void windowEndsItsBatchOnSigterm();
 
 private:
@@ -635,6 +638,85 @@ void TestCli::killedShoalLeavesNoProcess()
     QVERIFY(run.waitForFinished());
     const QStringList left = waitForNoChildren(10000);
     QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+}
+
+// Tasks whose processes left their groups (a new session, a new group, a daemon's double
+// fork, a new session with an empty environment): a SIGKILL of Shoal still ends them all.
+void TestCli::killedShoalLeavesNoEscapee_data()
+{
+    killedShoalLeavesNoProcess_data();
+}
+
+void TestCli::killedShoalLeavesNoEscapee()
+{
+    QFETCH(bool, guardProgram);
+    QString binary = shoalBinary();
+    if (!guardProgram) {
+        binary = m_dir.filePath(u"alone/bin/shoal"_s);
+        QDir().mkpath(QFileInfo(binary).absolutePath());
+        QFile::remove(binary);
+        QVERIFY(QFile::copy(shoalBinary(), binary));
+        QVERIFY(
+            QFile::setPermissions(binary, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    }
+    const QString events = m_dir.filePath(u"escape-events.jsonl"_s);
+    QFile::remove(events);
+    const QStringList hows { u"setsid"_s, u"setpgid"_s, u"double-fork"_s, u"setsid --clear-env"_s };
+    QStringList files;
+    for (int i = 0; i < hows.size(); ++i) {
+        files << m_dir.filePath(u"escapee%1"_s.arg(i + 1));
+        QFile::remove(files.last());
+    }
+    QProcess run;
+    // The input is how to escape, then steps for the escaped process only (--clear-env).
+    const QString script
+        = u"w=$0; f=$2; set -- $1; exec \"$w\" --escape \"$1\" \"$f\" $2 --hang --parent --hang"_s;
+    run.start(binary,
+              QStringList { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--events"_s, events, u"sh"_s,
+                            u"-c"_s, script, worker(), u"{}"_s, m_dir.filePath(u"escapee{#}"_s),
+                            u":::"_s }
+                  + hows);
+    QVERIFY(run.waitForStarted());
+    QList<qint64> pids;
+    for (const QString &file : files)
+        pids << readPidFile(file, 10000);
+    for (qint64 pid : pids)
+        QVERIFY(processExists(pid));
+    // The empty environment hides its escapee's task: Shoal must have seen it once while its
+    // parent still lived (a stats pass) and told the guard.
+    const int passes = int(readFile(events).count("\"stats\""));
+    QVERIFY(waitForFileContaining(events, "\"stats\"", passes + 2));
+    ::kill(pid_t(run.processId()), SIGKILL);
+    QVERIFY(run.waitForFinished());
+    for (qint64 pid : pids)
+        QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 10000);
+}
+
+// Three processes of 120 MB, each in a session of its own, under a 250 MB limit: the task is
+// ended for memory and they go with it.
+void TestCli::memoryLimitCountsEscapees()
+{
+    QStringList files;
+    for (int i = 0; i < 3; ++i) {
+        files << m_dir.filePath(u"hog%1"_s.arg(i));
+        QFile::remove(files.last());
+    }
+    QProcess run;
+    run.start(
+        shoalBinary(),
+        { u"run"_s, u"--no-bar"_s, u"--memory-limit"_s, u"250M"_s, u"sh"_s, u"-c"_s,
+          u"for f in \"$1\" \"$2\" \"$3\"; do \"$0\" --escape setsid \"$f\" --rss 120 --hang; done; exec sleep 100"_s,
+          worker(), files[0], files[1], files[2], u":::"_s, u"x"_s });
+    QVERIFY(run.waitForStarted());
+    QList<qint64> pids;
+    for (const QString &file : files)
+        pids << readPidFile(file, 10000);
+    QVERIFY(run.waitForFinished(20000));
+    QCOMPARE(run.exitCode(), 1);
+    QVERIFY2(run.readAllStandardError().contains("over the 250 MiB limit"),
+             "not ended for its memory");
+    for (qint64 pid : pids)
+        QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 5000);
 }
 
 // The window (offscreen) running a batch of sleepers: SIGTERM ends the batch (the tasks'

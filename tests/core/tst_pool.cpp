@@ -79,6 +79,11 @@ private Q_SLOTS:
     void retryFailed();
     void haltNow();
     void destructorEndsRunningTasks();
+    void escapeesEndWithTheirTask_data();
+    void escapeesEndWithTheirTask();
+    void escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd();
+    void serviceWorkerEscapeesEndWithIt();
+    void memoryLimitCountsEscapees();
     void snapshotMatchesEvents();
     void statsReportCpuAndMemory();
     void memoryLimitEndsTheGroup();
@@ -606,6 +611,138 @@ void TestPool::destructorEndsRunningTasks()
         QVERIFY(grandchild > 0);
     }
     QVERIFY(!processExists(grandchild));
+}
+
+// A task's process that leaves its group (a new session, a new group, a daemon's double fork;
+// ignoring SIGTERM or not) is ended with its task however the task ends.
+void TestPool::escapeesEndWithTheirTask_data()
+{
+    QTest::addColumn<QString>("how");
+    QTest::addColumn<bool>("ignoreTerm");
+    QTest::addColumn<QString>("end");
+    for (const QString &end :
+         { u"exit"_s, u"timeout"_s, u"cancel"_s, u"requeue"_s, u"destroy"_s }) {
+        for (const QString &how : { u"setsid"_s, u"setpgid"_s, u"double-fork"_s })
+            QTest::addRow("%s, %s", qPrintable(how), qPrintable(end)) << how << false << end;
+        QTest::addRow("setsid ignoring TERM, %s", qPrintable(end)) << u"setsid"_s << true << end;
+    }
+}
+
+void TestPool::escapeesEndWithTheirTask()
+{
+    QFETCH(QString, how);
+    QFETCH(bool, ignoreTerm);
+    QFETCH(QString, end);
+    const QString escapeeFile = m_dir.filePath(u"escapee"_s);
+    QStringList words { worker() };
+    if (ignoreTerm)
+        words << u"--ignore-term"_s;
+    words << u"--escape"_s << how << escapeeFile << u"--parent"_s;
+    if (end == u"exit")
+        words << u"--wait-file"_s << escapeeFile << u"--exit"_s << u"0"_s;
+    else
+        words << u"--hang"_s;
+    words << u"--tag"_s << u"{}"_s;
+    PoolOptions o;
+    o.termGraceMs = 300;
+    if (end == u"timeout")
+        o.timeoutSeconds = 0.5;
+    qint64 escapee = 0;
+    for (int once = 0; once < 1; ++once) { // `continue` destroys the pool at once
+        auto pool = makePool(words, { u"x"_s }, o);
+        EventRecorder rec(*pool);
+        QSignalSpy done(pool.get(), &Pool::finished);
+        QVERIFY(pool->start().ok());
+        escapee = readPidFile(escapeeFile);
+        QVERIFY(escapee > 0);
+        QVERIFY(processExists(escapee));
+        if (end == u"destroy")
+            continue; // ~Pool with the task running
+        if (end == u"cancel")
+            pool->cancelTask(0);
+        if (end == u"requeue") {
+            // Drained back to the queue (its escapee must go with it), then run again to the end.
+            pool->resizeWith(0, DrainPolicy::Requeue);
+            QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskRequeued) == 1; }));
+            QTRY_VERIFY(!processExists(escapee));
+            pool->cancelAll();
+        }
+        QVERIFY(done.wait(10000));
+        const TaskState expected = end == u"exit" ? TaskState::Succeeded
+            : end == u"timeout"                   ? TaskState::TimedOut
+                                                  : TaskState::Cancelled;
+        QCOMPARE(rec.ofType(Event::Type::TaskFinished).last().taskState, expected);
+        QTRY_VERIFY_WITH_TIMEOUT(!processExists(escapee), 5000);
+    }
+    QVERIFY(!processExists(escapee));
+}
+
+// A daemon that also clears its environment carries no task token: it still cannot outlive the
+// batch.
+void TestPool::escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd()
+{
+    const QString escapeeFile = m_dir.filePath(u"escapee"_s);
+    PoolOptions o;
+    o.workers = 2;
+    auto pool = makePool({ worker(), u"--escape"_s, u"double-fork"_s, escapeeFile + u"{}"_s, u"--clear-env"_s,
+                           u"--hang"_s, u"--parent"_s, u"--wait-file"_s, escapeeFile + u"{}"_s },
+                         { u"1"_s, u"2"_s }, o);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    const qint64 first = readPidFile(escapeeFile + u"1"_s);
+    const qint64 second = readPidFile(escapeeFile + u"2"_s);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool->stats().succeeded, 2);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(first), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(second), 5000);
+}
+
+// A service worker's escapee ends with the worker.
+void TestPool::serviceWorkerEscapeesEndWithIt()
+{
+    const QString escapeeFile = m_dir.filePath(u"escapee"_s);
+    const QString script
+        = u"'%1' --escape double-fork '%2' --parent --wait-file '%2'; exec '%3'"_s.arg(
+            worker(), escapeeFile, QStringLiteral(SHOAL_DOUBLE_WORKER));
+    PoolOptions o;
+    o.service.program = { u"/bin/sh"_s, u"-c"_s, script };
+    o.service.mode = ServiceSpec::Mode::Json;
+    Pool pool(CommandTemplate(), numbers(3), o);
+    QSignalSpy done(&pool, &Pool::finished);
+    QVERIFY(pool.start().ok());
+    const qint64 escapee = readPidFile(escapeeFile);
+    QVERIFY(escapee > 0);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(pool.stats().succeeded, 3);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(escapee), 5000);
+}
+
+// Three escapees of 60 MB each, each in a session of its own: the task holds 180 MB.
+void TestPool::memoryLimitCountsEscapees()
+{
+    PoolOptions o;
+    o.memoryLimitBytes = 150 << 20;
+    QStringList escapees;
+    QString script;
+    for (int i = 0; i < 3; ++i) {
+        escapees << m_dir.filePath(u"escapee%1"_s.arg(i));
+        script += u"\"$0\" --escape setsid '%1' --rss 60 --hang; "_s.arg(escapees.last());
+    }
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, script + u"exec sleep 100"_s, worker() },
+                         { u"x"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QList<qint64> pids;
+    for (const QString &file : escapees)
+        pids << readPidFile(file);
+    QVERIFY(done.wait(20000));
+    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    QCOMPARE(finished.exit.kind, ExitStatus::Kind::MemoryLimit);
+    for (qint64 pid : pids) {
+        QVERIFY(pid > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 5000);
+    }
 }
 
 void TestPool::snapshotMatchesEvents()

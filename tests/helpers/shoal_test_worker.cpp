@@ -12,12 +12,21 @@
 //   --crash             abort (SIGABRT)
 //   --exit N            exit with status N
 //   --tag VALUE         nothing (names the task's input in a template)
+//   --escape HOW FILE   start a process that leaves this one's group: HOW is setsid (a new
+//                       session), setpgid (a new group in this session) or double-fork (a
+//                       daemon: fork, setsid, fork, the middle one exits). The escaped process
+//                       writes its pid to FILE, then runs the steps up to --parent (where it
+//                       hangs); this process skips to the steps after --parent (or ends).
+//   --parent            see --escape
+//   --clear-env         exec this program again with the remaining steps and an empty
+//                       environment (the same pid, no task token)
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -37,6 +46,24 @@ void writeFile(const char *path, long value)
 void sleepFor(double seconds)
 {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+// Forks the escaped process as HOW says: true in it, false in the original.
+bool escape(const std::string &how)
+{
+    const pid_t child = fork();
+    if (child != 0)
+        return false;
+    if (how == "setpgid") {
+        setpgid(0, 0);
+        return true;
+    }
+    setsid();
+    if (how == "double-fork") {
+        if (fork() != 0)
+            _exit(0); // the daemon's parent: its child is orphaned
+    }
+    return true;
 }
 
 } // namespace
@@ -96,6 +123,28 @@ int main(int argc, char **argv)
             ++i;
         } else if (step == "--tag") {
             ++i;
+        } else if (step == "--escape") {
+            const std::string how = value;
+            const char *file = i + 2 < argc ? argv[i + 2] : "";
+            i += 2;
+            if (escape(how)) {
+                writeFile(file, getpid());
+                continue;
+            }
+            if (how == "double-fork")
+                wait(nullptr); // the middle process, gone at once
+            while (i + 1 < argc && std::strcmp(argv[i + 1], "--parent") != 0)
+                ++i;
+            ++i; // past --parent
+        } else if (step == "--clear-env") {
+            char *empty[] = { nullptr };
+            argv[i] = argv[0];
+            execve("/proc/self/exe", argv + i, empty);
+            std::perror("shoal_test_worker: exec");
+            return 98;
+        } else if (step == "--parent") {
+            for (;;)
+                pause(); // the escaped process's steps end here
         } else if (step == "--crash") {
             std::abort();
         } else if (step == "--exit") {

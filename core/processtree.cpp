@@ -1,0 +1,308 @@
+#include "processtree.h"
+
+#include "childregistry.h"
+#include "processguard.h"
+#include "procfs.h"
+
+#include <QElapsedTimer>
+#include <QSocketNotifier>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <mutex>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace shoal {
+
+namespace {
+
+constexpr int kMaxRounds = 64;
+constexpr int kReapWaitMs = 2000;
+
+int pidfdOpen(pid_t pid)
+{
+    return int(syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool pidfdSignal(int pidfd, int sig)
+{
+    return syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
+}
+
+QByteArray newRunId()
+{
+    static std::atomic<unsigned> counter { 0 };
+    timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return QByteArray::number(getpid()) + '-' + QByteArray::number(++counter) + '-'
+        + QByteArray::number(qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec);
+}
+
+// Whether the environment of pid carries any run's token.
+bool hasAnyToken(pid_t pid)
+{
+    static const QByteArray name = QByteArray(ProcessTree::kTokenName) + '=';
+    return procfs::findEnvironNumber(pid, name.constData(), size_t(name.size()), nullptr) == 1;
+}
+
+template<typename Fn> void forEachChildOf(pid_t pid, Fn fn)
+{
+    procfs::forEachChild(
+        pid, [](pid_t child, void *f) { (*static_cast<Fn *>(f))(child); }, &fn);
+}
+
+} // namespace
+
+ProcessTree::ProcessTree(QObject *parent)
+    : QObject(parent)
+    , m_runId(newRunId())
+{
+    m_prefix = QByteArray(kTokenName) + '=' + m_runId + '.';
+    m_epollFd = epoll_create1(EPOLL_CLOEXEC);
+    if (m_epollFd >= 0) {
+        m_notifier = new QSocketNotifier(m_epollFd, QSocketNotifier::Read, this);
+        connect(m_notifier, &QSocketNotifier::activated, this, &ProcessTree::onReapable);
+    }
+}
+
+ProcessTree::~ProcessTree()
+{
+    // SIGKILLed processes die at once unless stuck in the kernel: wait a little for them, so
+    // that a pool's end leaves no zombie of its tasks behind.
+    QElapsedTimer waited;
+    waited.start();
+    reapPending();
+    while (!m_pending.empty() && waited.elapsed() < kReapWaitMs) {
+        std::vector<pollfd> fds;
+        for (const Pending &p : m_pending) {
+            if (!p.exited)
+                fds.push_back({ p.pidfd, POLLIN, 0 });
+        }
+        if (fds.empty())
+            break;
+        if (::poll(fds.data(), fds.size(), int(kReapWaitMs - waited.elapsed())) <= 0)
+            break;
+        reapPending();
+    }
+    for (const Pending &p : m_pending)
+        ::close(p.pidfd);
+    delete m_notifier;
+    if (m_epollFd >= 0)
+        ::close(m_epollFd);
+}
+
+bool ProcessTree::becomeSubreaper()
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+}
+
+pid_t ProcessTree::ownerOfChild(pid_t pid) const
+{
+    std::uint64_t leader = 0;
+    if (procfs::findEnvironNumber(pid, m_prefix.constData(), size_t(m_prefix.size()), &leader) != 1)
+        return 0;
+    return pid_t(leader);
+}
+
+void ProcessTree::remember(pid_t leader, pid_t pid, quint64 startTime)
+{
+    std::vector<Known> &known = m_escapees[leader];
+    for (const Known &k : known) {
+        if (k.pid == pid && k.startTime == startTime)
+            return;
+    }
+    known.push_back({ pid, startTime });
+    if (m_guard)
+        m_guard->watchProcess(pid, startTime);
+}
+
+void ProcessTree::endTask(pid_t leader)
+{
+    if (leader <= 0)
+        return;
+    const std::vector<Known> escapees = m_escapees.take(leader);
+    endProcesses(leader, [&](std::vector<Known> &roots) {
+        forEachChildOf(0, [&](pid_t child) {
+            if (ChildRegistry::isClaimed(child))
+                return; // a task leader (this one included) or a guard: its owner reaps it
+            procfs::Stat st;
+            if (!procfs::readStat(child, st))
+                return;
+            if (st.pgrp == leader || ownerOfChild(child) == leader)
+                roots.push_back({ child, st.startTime });
+        });
+        forEachChildOf(leader, [&](pid_t child) { // still alive when a pool is destroyed
+            procfs::Stat st;
+            if (procfs::readStat(child, st) && st.ppid == leader)
+                roots.push_back({ child, st.startTime });
+        });
+        roots.insert(roots.end(), escapees.begin(), escapees.end());
+    });
+    if (m_guard) {
+        for (const Known &k : escapees)
+            m_guard->forgetProcess(k.pid);
+    }
+}
+
+void ProcessTree::sweepOrphans()
+{
+    const pid_t ownGroup = getpgrp();
+    std::unique_lock lock(ChildRegistry::launchLock()); // no child of ours is unclaimed by mistake
+    endProcesses(0, [&](std::vector<Known> &roots) {
+        forEachChildOf(0, [&](pid_t child) {
+            procfs::Stat st;
+            if (ChildRegistry::isClaimed(child) || !procfs::readStat(child, st)
+                || st.pgrp == ownGroup)
+                return;
+            if (st.state == 'Z') {
+                siginfo_t info {};
+                waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG);
+                return;
+            }
+            if (ownerOfChild(child) == 0 && hasAnyToken(child))
+                return; // a task of another pool in this process
+            roots.push_back({ child, st.startTime });
+        });
+    });
+    // Every task has ended: what was remembered for them is gone too.
+    for (const std::vector<Known> &known : std::as_const(m_escapees)) {
+        for (const Known &k : known) {
+            if (m_guard)
+                m_guard->forgetProcess(k.pid);
+        }
+    }
+    m_escapees.clear();
+}
+
+template<typename Roots> void ProcessTree::endProcesses(pid_t group, const Roots &roots)
+{
+    if (group > 0)
+        ::kill(-group, SIGSTOP); // its members cannot fork while we look for their children
+    struct Member
+    {
+        pid_t pid;
+        int pidfd;
+    };
+    std::vector<Member> found;
+    auto isFound = [&](pid_t pid) {
+        return std::any_of(found.begin(), found.end(),
+                           [pid](const Member &m) { return m.pid == pid; });
+    };
+    // Opens a pidfd for pid and keeps it if it is still the process we mean (its start time,
+    // or its parent), stopping it so that it forks no more.
+    auto take = [&](pid_t pid, quint64 startTime, pid_t parent) {
+        if (pid <= 1 || pid == getpid() || isFound(pid) || ChildRegistry::isClaimed(pid))
+            return false;
+        const int fd = pidfdOpen(pid);
+        if (fd < 0)
+            return false;
+        procfs::Stat st;
+        const bool same = procfs::readStat(pid, st)
+            && (startTime ? st.startTime == startTime : st.ppid == parent);
+        if (!same) {
+            ::close(fd);
+            return false;
+        }
+        pidfdSignal(fd, SIGSTOP);
+        found.push_back({ pid, fd });
+        return true;
+    };
+    std::vector<Known> candidates;
+    for (int round = 0; round < kMaxRounds; ++round) {
+        bool grew = false;
+        candidates.clear();
+        roots(candidates);
+        for (const Known &k : candidates)
+            grew |= take(k.pid, k.startTime, 0);
+        // Descendants of everything found (a breadth-first walk: found grows as it goes).
+        for (size_t i = 0; i < found.size(); ++i) {
+            const pid_t parent = found[i].pid;
+            forEachChildOf(parent, [&](pid_t child) { grew |= take(child, 0, parent); });
+        }
+        if (!grew)
+            break;
+    }
+    if (group > 0)
+        ::kill(-group, SIGKILL);
+    for (const Member &m : found) {
+        pidfdSignal(m.pidfd, SIGKILL);
+        m_pending.push_back({ m.pidfd, false });
+        if (m_epollFd >= 0) {
+            epoll_event ev {};
+            ev.events = EPOLLIN;
+            ev.data.fd = m.pidfd;
+            epoll_ctl(m_epollFd, EPOLL_CTL_ADD, m.pidfd, &ev);
+        }
+    }
+    if (!found.empty())
+        reapPending();
+}
+
+void ProcessTree::onReapable()
+{
+    epoll_event events[64];
+    int n;
+    do {
+        n = epoll_wait(m_epollFd, events, 64, 0);
+        for (int i = 0; i < n; ++i) {
+            for (Pending &p : m_pending) {
+                if (p.pidfd == events[i].data.fd)
+                    p.exited = true;
+            }
+            // Level-triggered and readable for good once exited: watch no more.
+            epoll_ctl(m_epollFd, EPOLL_CTL_DEL, events[i].data.fd, nullptr);
+        }
+    } while (n == 64);
+    reapPending();
+}
+
+void ProcessTree::reapPending()
+{
+    // A process we ended is reaped by us once it is our child: at once when it was an adopted
+    // orphan, or when its parent (ended with it) dies and it is re-parented to us, which the
+    // kernel does before the parent's pidfd turns readable. Never waitid(P_ALL): that would
+    // steal the task leaders' statuses from their pidfds.
+    bool changed = true;
+    while (changed && !m_pending.empty()) {
+        changed = false;
+        std::erase_if(m_pending, [this, &changed](Pending &p) {
+            if (!p.exited) {
+                pollfd fd { p.pidfd, POLLIN, 0 };
+                p.exited = ::poll(&fd, 1, 0) > 0;
+                changed |= p.exited;
+            }
+            if (!p.exited)
+                return false;
+            siginfo_t info {};
+            const int r = waitid(P_PIDFD, id_t(p.pidfd), &info, WEXITED | WNOHANG);
+            if (r != 0 && errno == ECHILD)
+                return false; // a zombie still held by a parent that is dying with it
+            if (m_epollFd >= 0)
+                epoll_ctl(m_epollFd, EPOLL_CTL_DEL, p.pidfd, nullptr);
+            ::close(p.pidfd);
+            changed = true;
+            return true;
+        });
+    }
+    // All of them dead and nothing changed in a whole pass: a zombie that is still not ours
+    // was reaped by someone else, and nothing more will come to us.
+    if (std::all_of(m_pending.begin(), m_pending.end(),
+                    [](const Pending &p) { return p.exited; })) {
+        for (const Pending &p : m_pending) {
+            if (m_epollFd >= 0)
+                epoll_ctl(m_epollFd, EPOLL_CTL_DEL, p.pidfd, nullptr);
+            ::close(p.pidfd);
+        }
+        m_pending.clear();
+    }
+}
+
+} // namespace shoal

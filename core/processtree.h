@@ -1,0 +1,91 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QObject>
+
+#include <sys/types.h>
+
+#include <vector>
+
+class QSocketNotifier;
+
+namespace shoal {
+
+class ProcessGuard;
+
+// Everything a task starts, wherever it goes: a process that leaves its task's group
+// (setsid, setpgid, a daemon's double fork) is still found and ended with its task.
+//
+// The process hosting the pool is a child subreaper, so whatever a task leaves behind when
+// its parent dies is re-parented to us instead of to init. Every task process carries
+// SHOAL_TASK=<run id>.<leader pid> in its environment, inherited by all it starts, so an
+// adopted orphan tells whose it is; the rest of a task's tree hangs below its group members
+// and adopted orphans (/proc/PID/task/*/children). Only our own children's lists are read
+// when a task ends, never the whole of /proc. Processes are signalled through pidfds whose
+// identity was checked after opening, so a reused pid is never hit.
+class ProcessTree : public QObject
+{
+public:
+    explicit ProcessTree(QObject *parent = nullptr);
+    ~ProcessTree() override; // reaps what it ended (waits a little for it)
+
+    // Where remembered processes are registered (pid and start time); may be null.
+    void setGuard(ProcessGuard *guard) { m_guard = guard; }
+
+    // PR_SET_CHILD_SUBREAPER for the whole process; false when the kernel refuses.
+    static bool becomeSubreaper();
+    static constexpr const char kTokenName[] = "SHOAL_TASK";
+
+    // Unique to this pool on this machine: "<pid>-<counter>-<nanoseconds>".
+    const QByteArray &runId() const { return m_runId; }
+    // "SHOAL_TASK=<run id>.": the leader's pid follows.
+    const QByteArray &tokenPrefix() const { return m_prefix; }
+
+    // Ends (SIGKILL) the group `leader` leads and everything its task left outside it, and
+    // reaps what was re-parented to us. Call while the leader is alive or an unreaped zombie
+    // (its pid then still reserves the group id).
+    void endTask(pid_t leader);
+
+    // Which task (leader pid) a child of this process belongs to; 0 when it carries no token
+    // of this run.
+    pid_t ownerOfChild(pid_t pid) const;
+
+    // A process of the task led by `leader` seen outside its group while the task runs
+    // (ProcStats): ended with the task even if it cleared its environment, and told to the
+    // guard (pid and start time) so that it is ended if we die first.
+    void remember(pid_t leader, pid_t pid, quint64 startTime);
+
+    // At the batch's end: children of ours that no one waits for and that belong to no other
+    // run (adopted orphans, including those that cleared their environment) are ended and
+    // reaped. Processes in our own process group are left alone: the host started them.
+    void sweepOrphans();
+
+private:
+    struct Known
+    {
+        pid_t pid;
+        quint64 startTime;
+    };
+    struct Pending
+    {
+        int pidfd;
+        bool exited;
+    };
+    // Stops every process roots() names and all their descendants, round after round until
+    // a round finds nothing new (a stopped process cannot fork), then kills them all.
+    // roots(std::vector<Known> &) appends; a template, so that no task's end allocates for it.
+    template<typename Roots> void endProcesses(pid_t group, const Roots &roots);
+    void reapPending();
+    void onReapable();
+
+    ProcessGuard *m_guard = nullptr;
+    QByteArray m_runId;
+    QByteArray m_prefix;
+    QHash<pid_t, std::vector<Known>> m_escapees; // by task leader
+    std::vector<Pending> m_pending; // ended, not reaped yet
+    int m_epollFd = -1;
+    QSocketNotifier *m_notifier = nullptr;
+};
+
+} // namespace shoal
