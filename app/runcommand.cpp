@@ -177,12 +177,29 @@ int runHeadless(const QStringList &args)
         if (spec.jobs <= 0)
             spec.jobs = QThread::idealThreadCount();
         baseDir = QFileInfo(parser.value(batch)).absolutePath();
-        auto resolved = resolveInputs(spec.inputs, baseDir);
-        if (!resolved) {
-            fail(u"%1: %2"_s.arg(parser.value(batch), resolved.error()));
-            return 255;
+        if (spec.inputs.kind == InputSpec::Kind::Range || spec.inputs.kind == InputSpec::Kind::File) {
+            // Generated or read as they are needed: a range of millions starts at once.
+            reader = std::make_unique<InputReader>();
+            Result<void> opened;
+            if (spec.inputs.kind == InputSpec::Kind::File) {
+                opened = reader->open(resolveInputPath(spec.inputs.path, baseDir));
+            } else if (auto count = rangeSize(spec.inputs); count) {
+                reader->openRange(spec.inputs.from, spec.inputs.step, *count);
+            } else {
+                opened = Error { count.error() };
+            }
+            if (!opened) {
+                fail(u"%1: %2"_s.arg(parser.value(batch), opened.error()));
+                return 255;
+            }
+        } else {
+            auto resolved = resolveInputs(spec.inputs, baseDir);
+            if (!resolved) {
+                fail(u"%1: %2"_s.arg(parser.value(batch), resolved.error()));
+                return 255;
+            }
+            inputs = std::move(*resolved);
         }
-        inputs = std::move(*resolved);
         if (!parser.positionalArguments().isEmpty()) {
             fail(u"--batch takes no command line arguments (got '%1')"_s.arg(parser.positionalArguments().join(u' ')));
             return 255;

@@ -39,13 +39,6 @@ QString lineColumn(const QByteArray &data, int offset)
     return u"%1:%2"_s.arg(line).arg(column);
 }
 
-QString resolvePath(const QString &path, const QString &baseDir)
-{
-    if (path == u"-"_s || baseDir.isEmpty() || QDir::isAbsolutePath(path))
-        return path;
-    return QDir(baseDir).filePath(path);
-}
-
 constexpr qint64 kMaxRangeTasks = 100'000'000;
 
 // A JSON number that is a whole number a double holds exactly (|n| <= 2^53), as a qint64.
@@ -191,9 +184,9 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     case InputSpec::Kind::Lines:
         return InputList(spec.args);
     case InputSpec::Kind::File:
-        return readInputFile(resolvePath(spec.path, baseDir));
+        return readInputFile(resolveInputPath(spec.path, baseDir));
     case InputSpec::Kind::Folder: {
-        const QString dir = resolvePath(spec.path, baseDir);
+        const QString dir = resolveInputPath(spec.path, baseDir);
         if (!QFileInfo(dir).isDir())
             return Error { u"the input folder '%1' does not exist"_s.arg(dir) };
         QStringList files;
@@ -205,14 +198,11 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
         return InputList(files);
     }
     case InputSpec::Kind::Range: {
-        if (spec.step == 0)
-            return Error { u"the input range has a step of 0"_s };
-        // In long double (64-bit mantissa on x86-64): to - from may not fit a qint64.
-        const long double count = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
-        if (count > kMaxRangeTasks)
-            return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
+        auto count = rangeSize(spec);
+        if (!count)
+            return Error { count.error() };
         InputList values;
-        const qint64 n = count > 0 ? qint64(count) : 0;
+        const qint64 n = *count;
         // Every value lies between from and to, so stepping never overflows; the step after
         // the last value is not taken.
         qint64 v = spec.from;
@@ -227,6 +217,24 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     }
     }
     return InputList();
+}
+
+QString resolveInputPath(const QString &path, const QString &baseDir)
+{
+    if (path == u"-"_s || baseDir.isEmpty() || QDir::isAbsolutePath(path))
+        return path;
+    return QDir(baseDir).filePath(path);
+}
+
+Result<qint64> rangeSize(const InputSpec &spec)
+{
+    if (spec.step == 0)
+        return Error { u"the input range has a step of 0"_s };
+    // In long double (64-bit mantissa on x86-64): to - from may not fit a qint64.
+    const long double count = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
+    if (count > kMaxRangeTasks)
+        return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
+    return count > 0 ? qint64(count) : qint64(0);
 }
 
 qint64 parseByteSize(const QString &text)

@@ -54,6 +54,10 @@ QByteArray toBatchJson(const BatchSpec &spec);
 
 // The inputs, one per task. Relative paths are resolved against baseDir.
 Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
+// How many values a range input has (an error for a step of 0 or an absurd size).
+Result<qint64> rangeSize(const InputSpec &spec);
+// A batch file's input path, relative to the batch file's folder.
+QString resolveInputPath(const QString &path, const QString &baseDir);
 // One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
 Result<InputList> readInputFile(const QString &path);
 // "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.

@@ -4,6 +4,9 @@
 
 #include <QFile>
 #include <QSocketNotifier>
+#include <QTimer>
+
+#include <charconv>
 
 #include <cstring>
 #include <fcntl.h>
@@ -53,17 +56,53 @@ Result<void> InputReader::open(const QString &path, char separator)
     return {};
 }
 
+void InputReader::openRange(qint64 from, qint64 step, qint64 count)
+{
+    m_name = u"the input range"_s;
+    m_rangeNext = from;
+    m_rangeStep = step;
+    m_rangeLeft = count;
+    m_rangeTimer = new QTimer(this);
+    connect(m_rangeTimer, &QTimer::timeout, this, &InputReader::generateRange);
+    m_rangeTimer->start(0);
+}
+
+void InputReader::generateRange()
+{
+    if (m_paused)
+        return;
+    InputList values;
+    for (int i = 0; i < 65536 && m_rangeLeft > 0; ++i) {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, m_rangeNext);
+        values.append(QByteArrayView(digits, end - digits));
+        // Every value lies between from and to: the step after the last one is not taken.
+        if (--m_rangeLeft > 0)
+            m_rangeNext += m_rangeStep;
+    }
+    if (!values.isEmpty())
+        Q_EMIT inputsRead(values);
+    if (m_rangeLeft == 0 && m_rangeTimer) {
+        close();
+        Q_EMIT finished();
+    }
+}
+
 void InputReader::setPaused(bool paused)
 {
     m_paused = paused;
     if (m_notifier)
         m_notifier->setEnabled(!paused);
+    if (m_rangeTimer)
+        paused ? m_rangeTimer->stop() : m_rangeTimer->start(0);
 }
 
 void InputReader::close()
 {
     delete m_notifier;
     m_notifier = nullptr;
+    delete m_rangeTimer;
+    m_rangeTimer = nullptr;
     if (m_ownsFd && m_fd >= 0)
         ::close(m_fd);
     m_fd = -1;

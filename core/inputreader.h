@@ -6,6 +6,7 @@
 #include <QObject>
 
 class QSocketNotifier;
+class QTimer;
 
 namespace shoal {
 
@@ -21,9 +22,11 @@ public:
 
     // path "-" is standard input. separator '\n' (lines: a NUL byte in one is an error) or '\0'.
     Result<void> open(const QString &path, char separator = '\n');
+    // A number range (a batch file's inputs.range): generated as it is needed, never held whole.
+    void openRange(qint64 from, qint64 step, qint64 count);
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }
-    bool isOpen() const { return m_fd >= 0; }
+    bool isOpen() const { return m_fd >= 0 || m_rangeTimer; }
 
     // Splits text at separator into inputs, as fromLines() does; with '\n', a NUL byte is an
     // error naming where (firstLine: the line number of text's first line).
@@ -37,6 +40,7 @@ Q_SIGNALS:
 
 private:
     void onReadable();
+    void generateRange();
     void close();
 
     QString m_name;
@@ -47,6 +51,8 @@ private:
     QSocketNotifier *m_notifier = nullptr;
     QByteArray m_partial; // the input still being read
     qint64 m_line = 1; // of m_partial's start
+    QTimer *m_rangeTimer = nullptr;
+    qint64 m_rangeNext = 0, m_rangeStep = 1, m_rangeLeft = 0;
 };
 
 } // namespace shoal

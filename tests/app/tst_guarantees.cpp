@@ -473,6 +473,25 @@ void TestGuarantees::inputsStream()
     QCOMPARE(lineCounts(run.readAllStandardOutput()),
              (QHash<QByteArray, int> { { "got 1", 1 }, { "got 2", 1 }, { "got 3", 1 } }));
 
+    // A range of a hundred million values is generated as it is needed: the first task runs
+    // at once, and an interrupt ends the batch at once (nothing waits in memory).
+    const QString batchFile = m_dir.filePath(u"huge-range.shoal.json"_s);
+    QFile b(batchFile);
+    QVERIFY(b.open(QIODevice::WriteOnly));
+    b.write(
+        R"({"command": ["echo", "value"], "inputs": {"range": {"from": 1, "to": 100000000}}, "jobs": 2})");
+    b.close();
+    QProcess huge;
+    huge.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"--batch"_s, batchFile });
+    QVERIFY(huge.waitForStarted());
+    QVERIFY(waitFor([&] {
+        huge.waitForReadyRead(50);
+        return huge.peek(1 << 20).contains("value 2\n");
+    }));
+    ::kill(pid_t(huge.processId()), SIGINT);
+    QVERIFY(huge.waitForFinished(30000));
+    QCOMPARE(huge.exitCode(), 255);
+
     // A NUL byte inside a line cut the input short before: now it is an error naming the line.
     RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"echo"_s }, QByteArray("a\nb\0c\n", 6));
     QCOMPARE(r.exitCode, 255);
