@@ -346,7 +346,8 @@ struct Inputs
 };
 
 // Splits "TEMPLATE... ::: ARGS" / "TEMPLATE... :::: FILE"; with neither, inputs come from stdin.
-Result<Inputs> splitPositionals(const QStringList &positional)
+// separator: what ends an input read from a file ('\n', or '\0' for -0).
+Result<Inputs> splitPositionals(const QStringList &positional, char separator)
 {
     Inputs in;
     qsizetype sep = -1;
@@ -371,7 +372,7 @@ Result<Inputs> splitPositionals(const QStringList &positional)
     }
     if (rest.size() != 1)
         return Error { u":::: takes exactly one file ('-' for stdin)"_s };
-    auto lines = readInputFile(rest.front());
+    auto lines = readInputFile(rest.front(), separator);
     if (!lines)
         return Error { lines.error() };
     in.values = std::move(*lines);
@@ -411,9 +412,12 @@ int runHeadless(const QStringList &args)
     const QCommandLineOption maxTasks(u"max-tasks-per-worker"_s, u"Recycle a service worker after N tasks."_s, u"N"_s);
     const QCommandLineOption prefetch(u"prefetch"_s, u"Tasks in flight per service worker (default: adaptive)."_s, u"K"_s);
     const QCommandLineOption memoryLimit(u"memory-limit"_s, u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s, u"SIZE"_s);
+    const QCommandLineOption null({ u"0"_s, u"null"_s },
+                                  u"Inputs (:::: FILE, stdin) end with NUL, not newline."_s);
     parser.addOptions({ jobs, joblog, resume, resumeFailed, retries, timeout, grace, results, keepOrder,
                         halt, bar, noBar, control, events, shell, batch, drain, quote, willCite, service,
                         serviceMode, initializer, maxTasks, prefetch, memoryLimit });
+    parser.addOption(null);
     parser.addPositionalArgument(u"command"_s, u"The command template, then ::: ARGS or :::: FILE."_s,
                                  u"COMMAND... [::: ARG... | :::: FILE]"_s);
 
@@ -430,6 +434,11 @@ int runHeadless(const QStringList &args)
     spec.jobs = QThread::idealThreadCount();
     InputList inputs;
     QString baseDir;
+    const char separator = parser.isSet(null) ? '\0' : '\n';
+    if (parser.isSet(batch) && parser.isSet(null)) {
+        fail(u"-0/--null applies to inputs read from :::: FILE or stdin, not to --batch"_s);
+        return 255;
+    }
     if (parser.isSet(batch)) {
         auto loaded = loadBatchFile(parser.value(batch));
         if (!loaded) {
@@ -451,7 +460,7 @@ int runHeadless(const QStringList &args)
             return 255;
         }
     } else {
-        auto split = splitPositionals(parser.positionalArguments());
+        auto split = splitPositionals(parser.positionalArguments(), separator);
         if (!split) {
             fail(split.error());
             return 255;
@@ -472,7 +481,7 @@ int runHeadless(const QStringList &args)
             return 255;
         }
         if (split->fromStdin) {
-            auto lines = readInputFile(u"-"_s);
+            auto lines = readInputFile(u"-"_s, separator);
             if (!lines) {
                 fail(lines.error());
                 return 255;

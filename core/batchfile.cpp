@@ -58,7 +58,7 @@ bool exactInteger(const QJsonValue &v, qint64 *out)
 
 } // namespace
 
-Result<InputList> readInputFile(const QString &path)
+Result<InputList> readInputFile(const QString &path, char separator)
 {
     QFile file;
     bool opened;
@@ -75,7 +75,19 @@ Result<InputList> readInputFile(const QString &path)
     QByteArray data = file.readAll();
     if (file.error() != QFileDevice::NoError)
         return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
-    return InputList::fromLines(std::move(data)); // an empty file: no inputs (a lone newline is one empty input)
+    if (separator != '\0') {
+        // execve() would cut the argument short at a NUL byte, and the task would silently
+        // run with less than its input.
+        if (const qsizetype nul = data.indexOf('\0'); nul >= 0) {
+            const qsizetype line = QByteArrayView(data).first(nul).count(separator) + 1;
+            const QString text
+                = u"cannot read inputs from '%1': line %2 holds a NUL byte, which no "
+                  "argument can carry (-0/--null reads inputs separated by NUL bytes)"_s;
+            return Error { text.arg(path).arg(line) };
+        }
+    }
+    // An empty file: no inputs (a lone separator is one empty input).
+    return InputList::fromRecords(std::move(data), separator);
 }
 
 Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
@@ -83,6 +95,11 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     switch (spec.kind) {
     case InputSpec::Kind::Args:
     case InputSpec::Kind::Lines:
+        for (qsizetype i = 0; i < spec.args.size(); ++i) {
+            if (spec.args[i].contains(QChar(0)))
+                return Error { u"input %1 holds a NUL byte, which no argument can carry"_s.arg(
+                    i + 1) };
+        }
         return InputList(spec.args);
     case InputSpec::Kind::File:
         return readInputFile(resolvePath(spec.path, baseDir));

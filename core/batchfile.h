@@ -46,8 +46,10 @@ QByteArray toBatchJson(const BatchSpec &spec);
 
 // The inputs, one per task. Relative paths are resolved against baseDir.
 Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir = {});
-// One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
-Result<InputList> readInputFile(const QString &path);
+// One input per line (GNU parallel's ::::), or per NUL-terminated record with separator '\0'
+// (-0/--null); '-' reads stdin. The bytes are kept as they are (see bytes.h). A NUL byte in a
+// line is an error naming the file and line: no argument can carry one. Errors name the file.
+Result<InputList> readInputFile(const QString &path, char separator = '\n');
 // "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.
 qint64 parseByteSize(const QString &text);
 // "line" or "json"

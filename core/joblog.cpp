@@ -1,5 +1,7 @@
 #include "joblog.h"
 
+#include "bytes.h"
+
 #include <QFile>
 #include <QList>
 
@@ -60,7 +62,7 @@ Result<void> JoblogWriter::open(const QString &path, bool truncate)
 Result<void> JoblogWriter::append(qint64 seq, double startTime, double runtime, qint64 received,
                                   const ExitStatus &exit, const QString &command)
 {
-    QByteArray cmd = command.toLocal8Bit();
+    QByteArray cmd = encodeBytes(command); // the input's own bytes, as GNU parallel writes them
     cmd.replace('\n', '\0'); // as GNU does: newlines would break the TSV
     QByteArray row = QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
             + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"

@@ -123,6 +123,22 @@ void TestBatchFile::inputFileLines()
     QCOMPARE(readInputFile(write("c", ""))->toStringList(), QStringList());
     QCOMPARE(readInputFile(write("d", "\n"))->toStringList(), QStringList { QString() });
     QCOMPARE(readInputFile(write("e", "caf\xc3\xa9\r\n\n"))->toStringList(), (QStringList { u"caf\u00e9\r"_s, QString() }));
+    // Bytes that are not UTF-8 stay as they are; a NUL byte (which no argument can carry) is
+    // refused, naming the file and line, unless NUL separates the inputs (-0).
+    QCOMPARE(readInputFile(write("latin1", "caf\xe9\n"))->utf8(0), QByteArrayView("caf\xe9"));
+    const QString nul = write("nul", QByteArray("a\nb\0c\nd\n", 8));
+    auto refused = readInputFile(nul);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().contains(nul) && refused.error().contains(u"line 2"_s)
+                 && refused.error().contains(u"NUL"_s),
+             qPrintable(refused.error()));
+    QCOMPARE(readInputFile(nul, '\0')->toStringList(), (QStringList { u"a\nb"_s, u"c\nd\n"_s }));
+    InputSpec args;
+    args.kind = InputSpec::Kind::Args;
+    args.args = QStringList { u"ok"_s, u"a\0b"_s };
+    auto nulArg = resolveInputs(args);
+    QVERIFY(!nulArg.ok());
+    QVERIFY2(nulArg.error().contains(u"input 2 holds a NUL byte"_s), qPrintable(nulArg.error()));
     auto missing = readInputFile(dir.filePath(u"nope"_s));
     QVERIFY(!missing.ok());
     QVERIFY(missing.error().contains(dir.filePath(u"nope"_s)));

@@ -1,3 +1,4 @@
+#include "bytes.h"
 #include "joblog.h"
 
 #include <QFile>
@@ -17,6 +18,7 @@ private Q_SLOTS:
     void tornLastLine();
     void malformedMiddleLine();
     void missingIsEmpty();
+    void commandKeepsItsBytes();
 };
 
 void TestJoblog::writesGnuFormat()
@@ -123,6 +125,19 @@ void TestJoblog::missingIsEmpty()
     auto read = readJoblog(u"/nonexistent/joblog"_s);
     QVERIFY(read.ok());
     QCOMPARE(read->seqs.size(), 0);
+}
+
+// The Command column holds the input's own bytes (as GNU parallel writes them), not U+FFFD.
+void TestJoblog::commandKeepsItsBytes()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"log"_s);
+    JoblogWriter w;
+    QVERIFY(w.open(path, true).ok());
+    QVERIFY(w.append(1, 1, 1, 0, ExitStatus::exited(0), decodeBytes("ls 'caf\xe9.txt'")).ok());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().endsWith("\tls 'caf\xe9.txt'\n"));
 }
 
 QTEST_GUILESS_MAIN(TestJoblog)
