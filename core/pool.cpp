@@ -1693,19 +1693,13 @@ void Pool::onServiceExited(Slot &slot)
         if (!m_stopping)
             requeueInFlight(slot);
         QString reason = slot.endReason == EndReason::Garbage
-            ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
-            : slot.endReason == EndReason::ClosedOutput
-            ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s
-                  .arg(slot.number)
-                  .arg(pid)
-                  .arg(exit.describe())
-            : slot.endReason == EndReason::Memory
-            ? u"worker %1 (pid %2) was %3"_s.arg(slot.number)
-                  .arg(pid)
-                  .arg(ExitStatus::memoryLimit(int(slot.rssBytes >> 20),
-                                               int(m_options.memoryLimitBytes >> 20))
-                           .describe())
-            : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
+                ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
+                : slot.endReason == EndReason::ClosedOutput
+                ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe())
+                : slot.endReason == EndReason::Memory
+                ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
+                        ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20)).describe())
+                : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
         const QByteArray stderrTail = slot.capture.peek(2, 400).trimmed();
         if (!stderrTail.isEmpty())
             reason += u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
