@@ -83,6 +83,7 @@ private Q_SLOTS:
     void programThatKeepsExitingDoesNotHang();
     void closedStdoutEndsTheWorker();
     void silentWorkerIsReported();
+    void extraLineWithNothingInFlightIsGarbage();
     void jsonWorkerInLineModeStops();
     void missingProgram();
     void resizeAndDrain_data();
@@ -460,6 +461,31 @@ void TestService::silentWorkerIsReported()
     QCOMPARE(warnings().size(), 1);
     pool->cancelAll();
     QVERIFY(done.wait(10000));
+}
+
+// Line mode pairs answers with requests by order, so what it can tell is an answer with no
+// request in flight: with --prefetch 1, a worker that answers twice at once is caught (and
+// replaced) instead of its extra line becoming the next task's answer (see the README).
+void TestService::extraLineWithNothingInFlightIsGarbage()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.service.prefetch = 1;
+    const QString twice = uR"(while read -r l; do printf '%s\n%s\n' "$l" "$l"; done)"_s;
+    auto pool
+        = makeServicePool({ u"/bin/sh"_s, u"-c"_s, twice }, ServiceSpec::Mode::Line, numbers(3), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 3);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(out.text.value(i), QByteArray::number(i + 1));
+    bool named = false;
+    for (const Event &e : rec.ofType(Event::Type::Message))
+        named = named || e.text.contains(u"a line when no task was in flight"_s);
+    QVERIFY(named);
 }
 
 // The bundled JSON-lines worker run in line mode (the default) stops with the reason on its
