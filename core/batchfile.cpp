@@ -1,9 +1,9 @@
 #include "batchfile.h"
 
+#include "bytes.h"
 #include "commandtemplate.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -12,10 +12,14 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -42,6 +46,35 @@ QString resolvePath(const QString &path, const QString &baseDir)
     if (path == u"-"_s || baseDir.isEmpty() || QDir::isAbsolutePath(path))
         return path;
     return QDir(baseDir).filePath(path);
+}
+
+// The regular files under dir whose names match pattern, as QDirIterator(QDir::Files) lists
+// them (hidden entries and folders reached through symlinks skipped, the pattern a wildcard
+// matched without case), but with their names' bytes: QDirIterator decodes a name that is not
+// UTF-8 lossily, and the task would be handed a file that does not exist.
+void listFiles(const QByteArray &dir, const QByteArray &pattern, bool recursive,
+               QList<QByteArray> &files)
+{
+    DIR *d = ::opendir(dir.constData());
+    if (!d)
+        return;
+    while (const dirent *entry = ::readdir(d)) {
+        if (entry->d_name[0] == '.')
+            continue; // hidden, and . and ..
+        const QByteArray path = dir + '/' + entry->d_name;
+        struct stat st;
+        if (::stat(path.constData(), &st) != 0)
+            continue; // a broken symlink
+        if (S_ISDIR(st.st_mode)) {
+            struct stat link;
+            if (recursive && ::lstat(path.constData(), &link) == 0 && S_ISDIR(link.st_mode))
+                listFiles(path, pattern, recursive, files);
+        } else if (S_ISREG(st.st_mode)
+                   && ::fnmatch(pattern.constData(), entry->d_name, FNM_CASEFOLD) == 0) {
+            files << path;
+        }
+    }
+    ::closedir(d);
 }
 
 constexpr qint64 kMaxRangeTasks = 100'000'000;
@@ -107,13 +140,14 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
         const QString dir = resolvePath(spec.path, baseDir);
         if (!QFileInfo(dir).isDir())
             return Error { u"the input folder '%1' does not exist"_s.arg(dir) };
-        QStringList files;
-        QDirIterator it(dir, { spec.pattern.isEmpty() ? u"*"_s : spec.pattern }, QDir::Files,
-                        spec.recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
-        while (it.hasNext())
-            files << it.next();
-        files.sort();
-        return InputList(files);
+        QList<QByteArray> files;
+        listFiles(encodeBytes(dir), encodeBytes(spec.pattern.isEmpty() ? u"*"_s : spec.pattern),
+                  spec.recursive, files);
+        std::sort(files.begin(), files.end());
+        InputList list;
+        for (const QByteArray &file : std::as_const(files))
+            list.append(QByteArrayView(file));
+        return list;
     }
     case InputSpec::Kind::Range: {
         if (spec.step == 0)

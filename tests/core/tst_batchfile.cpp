@@ -6,6 +6,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
 
@@ -157,6 +160,22 @@ void TestBatchFile::folderInputs()
     in.path = dir.path();
     in.pattern = u"*.csv"_s;
     QCOMPARE(*resolveInputs(in), (QStringList { dir.filePath(u"a.csv"_s), dir.filePath(u"b.csv"_s) }));
+    // A name that is not UTF-8 is listed with its bytes (it used to be dropped); hidden files
+    // are not listed, and the pattern ignores case, as with QDir.
+    const QByteArray root = QFile::encodeName(dir.path());
+    for (const char *name : { "caf\xe9.csv", ".hidden.csv", "D.CSV" }) {
+        const QByteArray path = root + '/' + name;
+        const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        QVERIFY(fd >= 0);
+        ::close(fd);
+    }
+    in.path = dir.path();
+    const auto listed = resolveInputs(in);
+    QVERIFY(listed.ok());
+    QCOMPARE(listed->size(), 4);
+    QCOMPARE(listed->utf8(2).toByteArray(), root + "/b.csv");
+    QCOMPARE(listed->utf8(3).toByteArray(), root + "/caf\xe9.csv");
+    QCOMPARE(listed->at(0), dir.filePath(u"D.CSV"_s));
     in.path = dir.filePath(u"missing"_s);
     QVERIFY(!resolveInputs(in).ok());
 }
