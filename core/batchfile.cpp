@@ -13,13 +13,16 @@
 #include <QSaveFile>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -98,10 +101,17 @@ Result<InputList> readInputFile(const QString &path, char separator)
     if (path == u"-"_s)
         opened = file.open(stdin, QIODevice::ReadOnly);
     else {
-        file.setFileName(path);
-        if (QFileInfo(path).isDir())
+        // By its bytes: QFile would encode a name that is not UTF-8 lossily, and not find it.
+        const int fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return Error { u"cannot read inputs from '%1': %2"_s.arg(
+                path, QString::fromLocal8Bit(strerror(errno))) };
+        struct stat st;
+        if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(fd);
             return Error { u"cannot read inputs from '%1': it is a directory"_s.arg(path) };
-        opened = file.open(QIODevice::ReadOnly);
+        }
+        opened = file.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
     }
     if (!opened)
         return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };

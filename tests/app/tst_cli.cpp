@@ -325,6 +325,10 @@ void TestCli::inputsAreBytes()
         uR"sh(cp /bin/echo "$(printf 'ech\351')" && exec "$1" run --no-bar "./$(printf 'ech\351')" ::: hi)sh"_s);
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out, QByteArray("hi\n"));
+    r = viaShell(
+        uR"sh(printf 'x\n' > "$(printf 'in\351')" && exec "$1" run --no-bar echo :::: "$(printf 'in\351')")sh"_s);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("x\n"));
 
     writeFile(dir + u"/latin1.txt"_s, "caf\xe9\n\xff\xfe.txt\n");
     r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"sh"_s, u"-c"_s,
