@@ -148,7 +148,8 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
         return readInputFile(resolvePath(spec.path, baseDir));
     case InputSpec::Kind::Folder: {
         const QString dir = resolvePath(spec.path, baseDir);
-        if (!QFileInfo(dir).isDir())
+        struct stat st;
+        if (::stat(encodeBytes(dir).constData(), &st) != 0 || !S_ISDIR(st.st_mode))
             return Error { u"the input folder '%1' does not exist"_s.arg(dir) };
         QList<QByteArray> files;
         listFiles(encodeBytes(dir), encodeBytes(spec.pattern.isEmpty() ? u"*"_s : spec.pattern),
