@@ -1692,9 +1692,13 @@ void Pool::onServiceExited(Slot &slot)
         }
         if (!m_stopping)
             requeueInFlight(slot);
+        // EOF on stdout may come from a worker that was exiting anyway: then its own status
+        // is the reason, not the signal that came too late to matter.
+        const bool endedForClosedOutput = slot.endReason == EndReason::ClosedOutput
+                && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.lastSignal;
         QString reason = slot.endReason == EndReason::Garbage
                 ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
-                : slot.endReason == EndReason::ClosedOutput
+                : endedForClosedOutput
                 ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe())
                 : slot.endReason == EndReason::Memory
                 ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
