@@ -1695,7 +1695,7 @@ void Pool::onServiceExited(Slot &slot)
         // EOF on stdout may come from a worker that was exiting anyway: then its own status
         // is the reason, not the signal that came too late to matter.
         const bool endedForClosedOutput = slot.endReason == EndReason::ClosedOutput
-                && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.lastSignal;
+            && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.lastSignal;
         QString reason = slot.endReason == EndReason::Garbage
                 ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
                 : endedForClosedOutput
