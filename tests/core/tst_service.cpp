@@ -486,6 +486,19 @@ void TestService::extraLineWithNothingInFlightIsGarbage()
     for (const Event &e : rec.ofType(Event::Type::Message))
         named = named || e.text.contains(u"a line when no task was in flight"_s);
     QVERIFY(named);
+
+    // An extra line at the end (after the last answer, whatever the prefetch) is caught too.
+    const QString extraAtEnd = uR"(while read -r l; do echo "$l"; done; echo extra; exec sleep 5)"_s;
+    pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, extraAtEnd }, ServiceSpec::Mode::Line, numbers(3));
+    EventRecorder rec2(*pool);
+    QSignalSpy done2(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done2.wait(15000));
+    QCOMPARE(pool->stats().succeeded, 3);
+    named = false;
+    for (const Event &e : rec2.ofType(Event::Type::Message))
+        named = named || e.text.contains(u"no task was in flight: 'extra'"_s);
+    QVERIFY(named);
 }
 
 // The bundled JSON-lines worker run in line mode (the default) stops with the reason on its
