@@ -1,3 +1,4 @@
+#include "bytes.h"
 #include "controlserver.h"
 #include "runcommand.h"
 #include "selfpath.h"
@@ -67,7 +68,13 @@ int main(int argc, char *argv[])
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(u"shoal"_s);
         QCoreApplication::setApplicationVersion(QStringLiteral(SHOAL_VERSION));
-        QStringList args = QCoreApplication::arguments().mid(1);
+        // Not QCoreApplication::arguments(): it decodes argv lossily (a byte that is not UTF-8
+        // becomes U+FFFD), and inputs are bytes that must reach the tasks unchanged. argc and
+        // argv are what QCoreApplication left after taking its own options.
+        QStringList args;
+        args.reserve(argc - 1);
+        for (int i = 1; i < argc; ++i)
+            args << shoal::decodeBytes(argv[i]);
         if (!std::strcmp(command, "ctl"))
             return shoal::runCtl(args.mid(1));
         args[0] = u"shoal run"_s;

@@ -82,6 +82,7 @@ struct Inputs
 };
 
 // Splits "TEMPLATE... ::: ARGS" / "TEMPLATE... :::: FILE"; with neither, inputs come from stdin.
+// separator: what ends an input read from a file ('\n', or '\0' for -0).
 Result<Inputs> splitPositionals(const QStringList &positional)
 {
     Inputs in;
@@ -147,9 +148,12 @@ int runHeadless(const QStringList &args)
     const QCommandLineOption maxTasks(u"max-tasks-per-worker"_s, u"Recycle a service worker after N tasks."_s, u"N"_s);
     const QCommandLineOption prefetch(u"prefetch"_s, u"Tasks in flight per service worker (default: adaptive)."_s, u"K"_s);
     const QCommandLineOption memoryLimit(u"memory-limit"_s, u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s, u"SIZE"_s);
+    const QCommandLineOption null({ u"0"_s, u"null"_s },
+                                  u"Inputs (:::: FILE, stdin) end with NUL, not newline."_s);
     parser.addOptions({ jobs, joblog, resume, resumeFailed, retries, timeout, grace, results, keepOrder,
                         halt, bar, noBar, control, events, shell, batch, drain, quote, willCite, service,
                         serviceMode, initializer, maxTasks, prefetch, memoryLimit });
+    parser.addOption(null);
     parser.addPositionalArgument(u"command"_s, u"The command template, then ::: ARGS or :::: FILE."_s,
                                  u"COMMAND... [::: ARG... | :::: FILE]"_s);
 
@@ -167,6 +171,11 @@ int runHeadless(const QStringList &args)
     std::unique_ptr<InputReader> reader; // inputs from a file or stdin, read as they come
     InputList inputs;
     QString baseDir;
+    const char separator = parser.isSet(null) ? '\0' : '\n';
+    if (parser.isSet(batch) && parser.isSet(null)) {
+        fail(u"-0/--null applies to inputs read from :::: FILE or stdin, not to --batch"_s);
+        return 255;
+    }
     if (parser.isSet(batch)) {
         auto loaded = loadBatchFile(parser.value(batch));
         if (!loaded) {
@@ -227,7 +236,7 @@ int runHeadless(const QStringList &args)
         }
         if (!split->streamFrom.isEmpty()) {
             reader = std::make_unique<InputReader>();
-            auto opened = reader->open(split->streamFrom);
+            auto opened = reader->open(split->streamFrom, separator);
             if (!opened) {
                 fail(opened.error());
                 return 255;

@@ -1,9 +1,11 @@
 #include "batchfile.h"
 
+#include "inputreader.h"
+
+#include "bytes.h"
 #include "commandtemplate.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -13,11 +15,17 @@
 #include <QSaveFile>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -37,6 +45,35 @@ QString lineColumn(const QByteArray &data, int offset)
         }
     }
     return u"%1:%2"_s.arg(line).arg(column);
+}
+
+// The regular files under dir whose names match pattern, as QDirIterator(QDir::Files) lists
+// them (hidden entries and folders reached through symlinks skipped, the pattern a wildcard
+// matched without case), but with their names' bytes: QDirIterator decodes a name that is not
+// UTF-8 lossily, and the task would be handed a file that does not exist.
+void listFiles(const QByteArray &dir, const QByteArray &pattern, bool recursive,
+               QList<QByteArray> &files)
+{
+    DIR *d = ::opendir(dir.constData());
+    if (!d)
+        return;
+    while (const dirent *entry = ::readdir(d)) {
+        if (entry->d_name[0] == '.')
+            continue; // hidden, and . and ..
+        const QByteArray path = dir + '/' + entry->d_name;
+        struct stat st;
+        if (::stat(path.constData(), &st) != 0)
+            continue; // a broken symlink
+        if (S_ISDIR(st.st_mode)) {
+            struct stat link;
+            if (recursive && ::lstat(path.constData(), &link) == 0 && S_ISDIR(link.st_mode))
+                listFiles(path, pattern, recursive, files);
+        } else if (S_ISREG(st.st_mode)
+                   && ::fnmatch(pattern.constData(), entry->d_name, FNM_CASEFOLD) == 0) {
+            files << path;
+        }
+    }
+    ::closedir(d);
 }
 
 constexpr qint64 kMaxRangeTasks = 100'000'000;
@@ -157,24 +194,31 @@ QString intField(const QJsonObject &o, const QString &key, const QString &name, 
 
 } // namespace
 
-Result<InputList> readInputFile(const QString &path)
+Result<InputList> readInputFile(const QString &path, char separator)
 {
     QFile file;
     bool opened;
     if (path == u"-"_s)
         opened = file.open(stdin, QIODevice::ReadOnly);
     else {
-        file.setFileName(path);
-        if (QFileInfo(path).isDir())
+        // By its bytes: QFile would encode a name that is not UTF-8 lossily, and not find it.
+        const int fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return Error { u"cannot read inputs from '%1': %2"_s.arg(
+                path, QString::fromLocal8Bit(strerror(errno))) };
+        struct stat st;
+        if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(fd);
             return Error { u"cannot read inputs from '%1': it is a directory"_s.arg(path) };
-        opened = file.open(QIODevice::ReadOnly);
+        }
+        opened = file.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
     }
     if (!opened)
         return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
     QByteArray data = file.readAll();
     if (file.error() != QFileDevice::NoError)
         return Error { u"cannot read inputs from '%1': %2"_s.arg(path, file.errorString()) };
-    return InputList::fromLines(std::move(data)); // an empty file: no inputs (a lone newline is one empty input)
+    return InputReader::split(std::move(data), separator, u"'%1'"_s.arg(path));
 }
 
 Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
@@ -182,20 +226,27 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir)
     switch (spec.kind) {
     case InputSpec::Kind::Args:
     case InputSpec::Kind::Lines:
+        for (qsizetype i = 0; i < spec.args.size(); ++i) {
+            if (spec.args[i].contains(QChar(0)))
+                return Error { u"input %1 holds a NUL byte, which no argument can carry"_s.arg(
+                    i + 1) };
+        }
         return InputList(spec.args);
     case InputSpec::Kind::File:
         return readInputFile(resolveInputPath(spec.path, baseDir));
     case InputSpec::Kind::Folder: {
         const QString dir = resolveInputPath(spec.path, baseDir);
-        if (!QFileInfo(dir).isDir())
+        struct stat st;
+        if (::stat(encodeBytes(dir).constData(), &st) != 0 || !S_ISDIR(st.st_mode))
             return Error { u"the input folder '%1' does not exist"_s.arg(dir) };
-        QStringList files;
-        QDirIterator it(dir, { spec.pattern.isEmpty() ? u"*"_s : spec.pattern }, QDir::Files,
-                        spec.recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
-        while (it.hasNext())
-            files << it.next();
-        files.sort();
-        return InputList(files);
+        QList<QByteArray> files;
+        listFiles(encodeBytes(dir), encodeBytes(spec.pattern.isEmpty() ? u"*"_s : spec.pattern),
+                  spec.recursive, files);
+        std::sort(files.begin(), files.end());
+        InputList list;
+        for (const QByteArray &file : std::as_const(files))
+            list.append(QByteArrayView(file));
+        return list;
     }
     case InputSpec::Kind::Range: {
         auto count = rangeSize(spec);

@@ -58,8 +58,10 @@ Result<InputList> resolveInputs(const InputSpec &spec, const QString &baseDir = 
 Result<qint64> rangeSize(const InputSpec &spec);
 // A batch file's input path, relative to the batch file's folder.
 QString resolveInputPath(const QString &path, const QString &baseDir);
-// One input per line (GNU parallel's ::::); '-' reads stdin. Errors name the file.
-Result<InputList> readInputFile(const QString &path);
+// One input per line (GNU parallel's ::::), or per NUL-terminated record with separator '\0'
+// (-0/--null); '-' reads stdin. The bytes are kept as they are (see bytes.h). A NUL byte in a
+// line is an error naming the file and line: no argument can carry one. Errors name the file.
+Result<InputList> readInputFile(const QString &path, char separator = '\n');
 // "512M", "2G", "100K", "1048576" (bytes); binary multiples. Returns -1 when malformed.
 qint64 parseByteSize(const QString &text);
 // 0 (none), or from kMinTimeoutSeconds to kMaxTimeoutSeconds. NaN is not valid.

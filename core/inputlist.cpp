@@ -11,21 +11,21 @@ InputList::InputList(const QStringList &inputs)
         append(input);
 }
 
-InputList InputList::fromLines(QByteArray text)
+InputList InputList::fromRecords(QByteArray text, char separator)
 {
     InputList list;
     if (text.isEmpty())
-        return list; // no lines (a lone newline is one empty line)
-    if (text.endsWith('\n'))
+        return list; // no records (a lone separator is one empty record)
+    if (text.endsWith(separator))
         text.chop(1);
     const char *begin = text.constData();
     const char *p = begin;
     const char *end = p + text.size();
-    list.m_ends.resize(text.count('\n') + 1);
+    list.m_ends.resize(text.count(separator) + 1);
     qint64 *ends = list.m_ends.data(); // filled in place: a million lines, no per-line checks
-    // The newlines stay in the buffer as the separators utf8() skips.
+    // The separators stay in the buffer: utf8() skips them.
     for (;;) {
-        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+        const char *nl = static_cast<const char *>(std::memchr(p, separator, size_t(end - p)));
         *ends++ = (nl ? nl : end) - begin;
         if (!nl)
             break;

@@ -1,5 +1,6 @@
 #include "inputreader.h"
 
+#include "bytes.h"
 #include "fileio.h"
 
 #include <QFile>
@@ -41,7 +42,7 @@ Result<void> InputReader::open(const QString &path, char separator)
     if (path == u"-"_s) {
         m_fd = 0;
     } else {
-        m_fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+        m_fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC); // the name's own bytes
         if (m_fd < 0)
             return Error { u"cannot read inputs from '%1': %2"_s.arg(path, errnoText()) };
         m_ownsFd = true;
@@ -109,37 +110,19 @@ void InputReader::close()
     m_ownsFd = false;
 }
 
-Result<InputList> InputReader::split(QByteArray text, char separator, const QString &name,
-                                     qint64 firstLine)
+Result<InputList> InputReader::split(QByteArray text, char separator, const QString &name, qint64 firstLine)
 {
-    if (separator == '\n') {
-        if (const char *nul
-            = static_cast<const char *>(std::memchr(text.constData(), '\0', size_t(text.size())))) {
-            const qint64 line
-                = firstLine + QByteArrayView(text.constData(), nul - text.constData()).count('\n');
-            return Error {
-                u"%1, line %2: an input holds a NUL byte (use -0 to separate inputs by NUL)"_s
-                    .arg(name)
-                    .arg(line)
-            };
+    if (separator != '\0') {
+        // execve() would cut the argument short at a NUL byte, and the task would silently run
+        // with less than its input.
+        if (const qsizetype nul = text.indexOf('\0'); nul >= 0) {
+            const qint64 line = firstLine + QByteArrayView(text).first(nul).count(separator);
+            return Error { u"cannot read inputs from %1: line %2 holds a NUL byte, which no argument can carry "
+                           "(-0/--null reads inputs separated by NUL bytes)"_s.arg(name)
+                                   .arg(line) };
         }
-        return InputList::fromLines(std::move(text));
     }
-    // NUL-separated: the same layout with NULs as the separators (utf8() skips one byte).
-    if (text.isEmpty())
-        return InputList();
-    if (text.endsWith(separator))
-        text.chop(1);
-    InputList list;
-    qsizetype from = 0;
-    for (;;) {
-        const qsizetype at = text.indexOf(separator, from);
-        list.append(QByteArrayView(text).sliced(from, (at < 0 ? text.size() : at) - from));
-        if (at < 0)
-            break;
-        from = at + 1;
-    }
-    return list;
+    return InputList::fromRecords(std::move(text), separator); // empty: no inputs
 }
 
 void InputReader::onReadable()

@@ -1,5 +1,6 @@
 #include "joblog.h"
 
+#include "bytes.h"
 #include "fileio.h"
 
 #include <QFile>
@@ -162,7 +163,7 @@ Result<void> JoblogWriter::append(qint64 seq, double startTime, double runtime, 
 QByteArray JoblogWriter::formatRow(qint64 seq, double startTime, double runtime, qint64 received,
                                    const ExitStatus &exit, const QString &command)
 {
-    QByteArray cmd = command.toLocal8Bit();
+    QByteArray cmd = encodeBytes(command); // the input's own bytes, as GNU parallel writes them
     cmd.replace('\n', '\0'); // as GNU does: newlines would break the TSV
     return QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
             + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"

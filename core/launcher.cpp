@@ -1,5 +1,6 @@
 #include "launcher.h"
 
+#include "bytes.h"
 #include "childregistry.h"
 #include "guardrecord.h"
 
@@ -11,6 +12,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,9 +145,11 @@ QByteArray Launcher::resolve(const QString &program)
     if (it != m_resolved.constEnd())
         return *it;
     QByteArray found;
-    const QByteArray local = QFile::encodeName(program);
+    const QByteArray local = encodeBytes(program); // a name that is not UTF-8 keeps its bytes
     auto runnable = [](const QByteArray &path) {
-        return ::access(path.constData(), X_OK) == 0 && !QFileInfo(QFile::decodeName(path)).isDir();
+        struct stat st;
+        return ::access(path.constData(), X_OK) == 0 && ::stat(path.constData(), &st) == 0
+            && !S_ISDIR(st.st_mode);
     };
     if (program.contains(u'/')) {
         if (runnable(local))
@@ -169,7 +173,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     std::vector<QByteArray> args;
     args.reserve(argv.size());
     for (const QString &a : argv)
-        args.push_back(a.toLocal8Bit());
+        args.push_back(encodeBytes(a)); // inputs that were not UTF-8 get their bytes back
     std::vector<char *> argp;
     argp.reserve(args.size() + 1);
     for (QByteArray &a : args)

@@ -79,6 +79,7 @@ struct Pool::Slot
     qint64 lastReplyNs = 0;
     double nsPerTask = 0; // moving average of the worker's service time
     QString endDetail; // why Shoal ended the process (garbage line)
+    bool silenceReported = false; // this process was reported for giving no answer (once each)
 
     pid_t statsGroup = 0;
     qint64 lastTicks = 0;
@@ -844,6 +845,7 @@ void Pool::reap(Slot &slot)
     }
     case EndReason::None:
     case EndReason::Garbage: // service workers only
+    case EndReason::ClosedOutput:
         break;
     }
     finishAttempt(slot, exit, std::move(output));
@@ -1411,6 +1413,8 @@ void Pool::onMemoryTimer()
 
 void Pool::onStatsTimer()
 {
+    if (isService())
+        warnAboutSilentWorkers();
     const qint64 t = now();
     QHash<pid_t, int> groups;
     for (const auto &s : m_slots) {
@@ -1495,6 +1499,7 @@ bool Pool::startServiceProcess(Slot &slot)
     slot.frozen = false;
     slot.endReason = EndReason::None;
     slot.endDetail.clear();
+    slot.silenceReported = false;
     slot.lastSignal = 0;
     slot.killAtMs = -1;
     slot.statsGroup = 0;
@@ -1698,6 +1703,8 @@ void Pool::onServiceReadable(Slot &slot)
     if (status == ServiceProcess::ReadStatus::EndOfFile) {
         epoll_ctl(m_epollFd, EPOLL_CTL_DEL, slot.service->stdoutFd(), nullptr);
         slot.service->closeStdout();
+        onServiceOutputClosed(slot);
+        return; // nothing more to feed it
     }
     if (m_options.service.maxTasksPerWorker > 0 && slot.inflight.empty()
         && slot.service->sent() >= m_options.service.maxTasksPerWorker)
@@ -1707,6 +1714,58 @@ void Pool::onServiceReadable(Slot &slot)
     feed(slot);
     if (m_options.timeoutSeconds > 0)
         armDeadlineTimer();
+}
+
+void Pool::warnAboutSilentWorkers()
+{
+    // Without a timeout, a worker that waits for something, or does not speak the protocol of
+    // its mode (a JSON worker fed plain lines), would hold the pool without a word.
+    const qint64 warnMs = m_options.service.silenceWarningMs;
+    const qint64 timeoutMs = qint64(m_options.timeoutSeconds * 1000.0);
+    if (warnMs <= 0 || (timeoutMs > 0 && timeoutMs <= warnMs))
+        return; // the timeout speaks first
+    for (auto &s : m_slots) {
+        if (!s || !s->service || s->silenceReported || s->inflight.empty() || s->frozen
+            || s->endReason != EndReason::None)
+            continue;
+        const qint64 silentMs = activeMs(*s) - s->progressActiveMs;
+        if (silentMs < warnMs)
+            continue;
+        s->silenceReported = true;
+        QString text
+            = u"worker %1 (pid %2) has given no answer for %3 s with %4 task(s) in flight; still "
+              "waiting (--timeout SECONDS ends such a wait)"_s.arg(s->number)
+                  .arg(s->pid)
+                  .arg(double(silentMs) / 1000.0, 0, 'f', 1)
+                  .arg(s->inflight.size());
+        const QByteArray stderrTail = s->capture.peek(2, 400).trimmed();
+        text += stderrTail.isEmpty()
+            ? u"; its stderr is empty"_s
+            : u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
+        message(text);
+    }
+}
+
+void Pool::onServiceOutputClosed(Slot &slot)
+{
+    // EOF on its stdout: no answer can come any more, so the worker is over even if its process
+    // keeps running (it would hold its tasks, and the pool, forever). Its exit is then handled
+    // as any other (onServiceExited): tasks in flight are retried or failed with the reason.
+    if (slot.endReason != EndReason::None)
+        return; // Shoal is ending it already
+    siginfo_t info {};
+    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+        && info.si_pid != 0)
+        return; // it has exited: its pidfd reports that, with its real status
+    if (!slot.service->stdinClosed()) {
+        terminate(slot, EndReason::ClosedOutput);
+        return;
+    }
+    // Told to finish (EOF on its stdin), it is on its way out: let it exit on its own, within
+    // the grace period (then SIGKILL).
+    slot.endReason = EndReason::ClosedOutput;
+    slot.killAtMs = now() + m_options.termGraceMs;
+    armDeadlineTimer();
 }
 
 void Pool::requeueInFlight(Slot &slot)
@@ -1809,8 +1868,14 @@ void Pool::onServiceExited(Slot &slot)
         }
         if (!m_stopping)
             requeueInFlight(slot);
+        // EOF on stdout may come from a worker that was exiting anyway: then its own status
+        // is the reason, not the signal that came too late to matter.
+        const bool endedForClosedOutput = slot.endReason == EndReason::ClosedOutput
+            && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.lastSignal;
         QString reason = slot.endReason == EndReason::Garbage
                 ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
+                : endedForClosedOutput
+                ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe())
                 : slot.endReason == EndReason::Memory
                 ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
                         ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20)).describe())

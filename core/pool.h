@@ -147,7 +147,8 @@ Q_SIGNALS:
 private:
     struct TaskRecord;
     struct Slot;
-    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage, Memory };
+    // Garbage and ClosedOutput: service workers only (a bad line; EOF on stdout).
+    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage, Memory, ClosedOutput };
 
     void setPoolPaused(bool paused);
     void setWorkerPaused(int slot, bool paused);
@@ -207,6 +208,8 @@ private:
                            qsizetype length, qint64 nowMs);
     void serviceTimedOut(Slot &slot);
     void requeueInFlight(Slot &slot);
+    void onServiceOutputClosed(Slot &slot);
+    void warnAboutSilentWorkers();
     void failUnservedTasks(const QString &reason);
     int liveServiceProcesses() const;
     TaskBatch &openBatch();

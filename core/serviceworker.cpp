@@ -1,5 +1,7 @@
 #include "serviceworker.h"
 
+#include "bytes.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -40,7 +42,7 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     QByteArray program = path;
     if (!m_spec.initializer.isEmpty()) {
         argv = QStringList { u"/bin/sh"_s, u"-c"_s, m_spec.initializer + u"\nexec \"$@\""_s, u"shoal-initializer"_s } + argv;
-        argv[4] = QString::fromLocal8Bit(path);
+        argv[4] = decodeBytes(path); // the launcher encodes it back to these bytes
         program = "/bin/sh";
     }
     m_process = launcher.start(program, argv, in[0], out[1], stderrFd, guardFd);

@@ -22,6 +22,9 @@ struct ServiceSpec
     QString initializer; // a shell command run before the program, once per worker process
     int maxTasksPerWorker = 0; // recycle the process after this many tasks (0: never)
     int prefetch = 0; // tasks in flight per worker (0: adapt to the task rate)
+    // No answer for this long with tasks in flight (and no timeout that fires first): say so
+    // once, with the worker's stderr, rather than wait without a word.
+    int silenceWarningMs = 10000;
     bool isValid() const { return !program.isEmpty(); }
 };
 

@@ -11,6 +11,7 @@
 //   crash          abort()                    exit   exit with status 3
 //   hang           never answer               garbage  write a line that is not JSON
 //   garbage-once:FILE   write garbage unless FILE exists (creating it), else answer "recovered"
+// A line without an id (not this protocol: Shoal runs it in line mode) ends it with status 2.
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -132,8 +133,14 @@ void handle(std::string_view line)
     const std::string_view id = field(line, "\"id\":");
     const std::string_view input = field(line, "\"input\":");
     if (id.empty()) {
-        std::fprintf(stderr, "double_worker: no id in '%.*s'\n", int(line.size()), line.data());
-        return;
+        // Not the JSON-lines protocol (run in line mode?): a task left without an answer would
+        // wait forever, so stop here and let Shoal report the reason from this stderr.
+        flushOut();
+        std::fprintf(
+            stderr,
+            "double_worker: no id in '%.*s' (this worker speaks JSON lines: --service-mode json)\n",
+            int(line.size()), line.data());
+        std::exit(2);
     }
     long long value = 0;
     if (integer(input, &value)) {

@@ -101,6 +101,7 @@ private Q_SLOTS:
     void resultsLayout();
     void eventsFile();
     void batchFile();
+    void inputsAreBytes();
     void resumeRunsOnlyWhatIsMissing();
     void resumeAfterShoalWasKilled();
     void serviceWorkers();
@@ -169,6 +170,11 @@ void TestCli::sameAsGnuParallel_data()
     row("shell mode appended", true, { u"-j1"_s, u"echo"_s, u":::"_s, u"a  b"_s, u"*"_s });
     row("no inputs", false, { u"-j1"_s, u"echo"_s, u":::"_s });
     row("keep order", false, { u"-k"_s, u"-j2"_s, u"sh"_s, u"-c"_s, u"sleep $0; echo $0"_s, u":::"_s, u"0.3"_s, u"0.1"_s, u"0.2"_s });
+    const QString latin1 = m_dir.filePath(u"latin1-inputs.txt"_s);
+    writeFile(latin1,
+              "caf\xe9.txt\n\xff x\n"); // bytes, not UTF-8: passed through and logged as they are
+    row("bytes that are not UTF-8", false,
+        { u"-j1"_s, u"echo"_s, u"{}"_s, u"{.}"_s, u"{/}"_s, u"::::"_s, latin1 });
     row("many failures", false, { u"-j2"_s, u"sh"_s, u"-c"_s, u"exit $(( $0 % 2 ))"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s, u"7"_s });
 }
 
@@ -256,6 +262,8 @@ void TestCli::badInput_data()
         << option("--memory-limit", "1") << u"--memory-limit needs at least 1M"_s;
     QTest::newRow("memory limit of 512K")
         << option("--memory-limit", "512K") << u"--memory-limit needs at least 1M"_s;
+    QTest::newRow("null with a batch")
+        << QStringList { u"-0"_s, u"--batch"_s, u"b.shoal.json"_s } << u"-0/--null"_s;
 }
 
 void TestCli::badInput()
@@ -350,6 +358,62 @@ void TestCli::batchFile()
     r = runShoal({ u"run"_s, u"--no-bar"_s, u"--batch"_s, m_dir.filePath(u"batch/bad.shoal.json"_s) });
     QCOMPARE(r.exitCode, 255);
     QVERIFY2(r.err.contains("bad.shoal.json:3:"), r.err.constData());
+}
+
+// Inputs are bytes, as for GNU parallel: what is not UTF-8 reaches the task, the program's name
+// and the joblog unchanged; a NUL byte in a :::: file is refused; -0 splits on NUL bytes.
+void TestCli::inputsAreBytes()
+{
+    const QString dir = m_dir.filePath(u"bytes"_s);
+    QVERIFY(QDir().mkpath(dir));
+    // Raw bytes in argv go through sh: QProcess would encode its arguments as UTF-8.
+    auto viaShell = [&](const QString &script) {
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.start(u"/bin/sh"_s, { u"-c"_s, script, u"sh"_s, shoalBinary() });
+        if (!p.waitForFinished(60000))
+            p.kill();
+        return RunResult { p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError() };
+    };
+    RunResult r = viaShell(
+        uR"sh(exec "$1" run --no-bar --joblog jl sh -c 'printf %s "$1$2" | od -An -tx1' sh )sh"
+        uR"sh("$(printf 'x\377')" ::: "$(printf 'caf\351')")sh"_s);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.simplified(), QByteArray("78 ff 63 61 66 e9"));
+    const QByteArray joblog = readFile(dir + u"/jl"_s);
+    QVERIFY2(joblog.endsWith("\tsh -c 'printf %s \"$1$2\" | od -An -tx1' sh 'x\xff' 'caf\xe9'\n"),
+             joblog.constData());
+    r = viaShell(
+        uR"sh(cp /bin/echo "$(printf 'ech\351')" && exec "$1" run --no-bar "./$(printf 'ech\351')" ::: hi)sh"_s);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("hi\n"));
+    r = viaShell(
+        uR"sh(printf 'x\n' > "$(printf 'in\351')" && exec "$1" run --no-bar echo :::: "$(printf 'in\351')")sh"_s);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("x\n"));
+
+    writeFile(dir + u"/latin1.txt"_s, "caf\xe9\n\xff\xfe.txt\n");
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"sh"_s, u"-c"_s,
+                   u"printf %s \"$1\" | od -An -tx1"_s, u"sh"_s, u"::::"_s,
+                   dir + u"/latin1.txt"_s });
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.simplified(), QByteArray("63 61 66 e9 ff fe 2e 74 78 74"));
+
+    writeFile(dir + u"/nul.txt"_s, QByteArray("a\nb\0c\n", 6));
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"echo"_s, u"::::"_s, dir + u"/nul.txt"_s });
+    QCOMPARE(r.exitCode, 255);
+    QVERIFY2(r.err.contains("nul.txt': line 2 holds a NUL byte"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+
+    writeFile(dir + u"/records"_s, QByteArray("a b\0c\nd\0", 8));
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"-0"_s, u"sh"_s, u"-c"_s,
+                   u"printf '[%s]' \"$1\""_s, u"sh"_s, u"::::"_s, dir + u"/records"_s });
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("[a b][c\nd]"));
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"-k"_s, u"--null"_s, u"echo"_s },
+                 QByteArray("x\0y", 3));
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("x\ny\n"));
 }
 
 void TestCli::resumeRunsOnlyWhatIsMissing()

@@ -6,6 +6,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
 
@@ -209,6 +212,22 @@ void TestBatchFile::inputFileLines()
     QCOMPARE(readInputFile(write("c", ""))->toStringList(), QStringList());
     QCOMPARE(readInputFile(write("d", "\n"))->toStringList(), QStringList { QString() });
     QCOMPARE(readInputFile(write("e", "caf\xc3\xa9\r\n\n"))->toStringList(), (QStringList { u"caf\u00e9\r"_s, QString() }));
+    // Bytes that are not UTF-8 stay as they are; a NUL byte (which no argument can carry) is
+    // refused, naming the file and line, unless NUL separates the inputs (-0).
+    QCOMPARE(readInputFile(write("latin1", "caf\xe9\n"))->utf8(0), QByteArrayView("caf\xe9"));
+    const QString nul = write("nul", QByteArray("a\nb\0c\nd\n", 8));
+    auto refused = readInputFile(nul);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().contains(nul) && refused.error().contains(u"line 2"_s)
+                 && refused.error().contains(u"NUL"_s),
+             qPrintable(refused.error()));
+    QCOMPARE(readInputFile(nul, '\0')->toStringList(), (QStringList { u"a\nb"_s, u"c\nd\n"_s }));
+    InputSpec args;
+    args.kind = InputSpec::Kind::Args;
+    args.args = QStringList { u"ok"_s, u"a\0b"_s };
+    auto nulArg = resolveInputs(args);
+    QVERIFY(!nulArg.ok());
+    QVERIFY2(nulArg.error().contains(u"input 2 holds a NUL byte"_s), qPrintable(nulArg.error()));
     auto missing = readInputFile(dir.filePath(u"nope"_s));
     QVERIFY(!missing.ok());
     QVERIFY(missing.error().contains(dir.filePath(u"nope"_s)));
@@ -227,6 +246,22 @@ void TestBatchFile::folderInputs()
     in.path = dir.path();
     in.pattern = u"*.csv"_s;
     QCOMPARE(*resolveInputs(in), (QStringList { dir.filePath(u"a.csv"_s), dir.filePath(u"b.csv"_s) }));
+    // A name that is not UTF-8 is listed with its bytes (it used to be dropped); hidden files
+    // are not listed, and the pattern ignores case, as with QDir.
+    const QByteArray root = QFile::encodeName(dir.path());
+    for (const char *name : { "caf\xe9.csv", ".hidden.csv", "D.CSV" }) {
+        const QByteArray path = root + '/' + name;
+        const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        QVERIFY(fd >= 0);
+        ::close(fd);
+    }
+    in.path = dir.path();
+    const auto listed = resolveInputs(in);
+    QVERIFY(listed.ok());
+    QCOMPARE(listed->size(), 4);
+    QCOMPARE(listed->utf8(2).toByteArray(), root + "/b.csv");
+    QCOMPARE(listed->utf8(3).toByteArray(), root + "/caf\xe9.csv");
+    QCOMPARE(listed->at(0), dir.filePath(u"D.CSV"_s));
     in.path = dir.filePath(u"missing"_s);
     QVERIFY(!resolveInputs(in).ok());
 }

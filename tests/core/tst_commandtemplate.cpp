@@ -1,3 +1,4 @@
+#include "bytes.h"
 #include "commandtemplate.h"
 
 #include <QTest>
@@ -19,6 +20,7 @@ private Q_SLOTS:
     void errors();
     void display();
     void fixedProgram();
+    void bytesThatAreNotUtf8Survive();
 };
 
 void TestCommandTemplate::expand_data()
@@ -144,6 +146,30 @@ void TestCommandTemplate::fixedProgram()
     QCOMPARE(CommandTemplate::parse({ u"gzip"_s, u"{}"_s }, false)->fixedProgram(), u"gzip"_s);
     QCOMPARE(CommandTemplate::parse({ u"{}"_s }, false)->fixedProgram(), QString());
     QCOMPARE(CommandTemplate::parse({ u"echo {}"_s }, true)->fixedProgram(), u"/bin/sh"_s);
+}
+
+// An input that is not UTF-8, decoded with decodeBytes(), keeps its bytes through every
+// placeholder and the shell quoting: encodeBytes() gives them back for execve and the joblog.
+void TestCommandTemplate::bytesThatAreNotUtf8Survive()
+{
+    const QString input = shoal::decodeBytes("d\xe9/f\xff.tar\xfe");
+    auto t = CommandTemplate::parse({ u"x"_s, u"{}"_s, u"{.}"_s, u"{/}"_s, u"{//}"_s, u"{/.}"_s },
+                                    false);
+    QVERIFY(t.ok());
+    const QStringList argv = t->expand(input, 1, 1);
+    QList<QByteArray> bytes;
+    for (const QString &a : argv)
+        bytes << shoal::encodeBytes(a);
+    QCOMPARE(bytes,
+             (QList<QByteArray> { "x", "d\xe9/f\xff.tar\xfe", "d\xe9/f\xff", "f\xff.tar\xfe",
+                                  "d\xe9", "f\xff" }));
+    QCOMPARE(shoal::encodeBytes(t->display(argv)),
+             QByteArray("x 'd\xe9/f\xff.tar\xfe' 'd\xe9/f\xff' 'f\xff.tar\xfe' 'd\xe9' 'f\xff'"));
+
+    auto shell = CommandTemplate::parse({ u"cat {/} > {.}.out"_s }, true);
+    QVERIFY(shell.ok());
+    QCOMPARE(shoal::encodeBytes(shell->expand(input, 1, 1).value(2)),
+             QByteArray("cat 'f\xff.tar\xfe' > 'd\xe9/f\xff'.out"));
 }
 
 QTEST_GUILESS_MAIN(TestCommandTemplate)

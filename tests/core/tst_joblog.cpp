@@ -1,3 +1,4 @@
+#include "bytes.h"
 #include "joblog.h"
 
 #include <QDir>
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void resumeRefusesSymlink();
     void refusesToCutANonJoblog();
     void deviceIsWrittenInPlace();
+    void commandKeepsItsBytes();
 
 private:
     static void writeFile(const QString &path, const QByteArray &data);
@@ -292,6 +294,19 @@ void TestJoblog::deviceIsWrittenInPlace()
     }
     QFileInfo null(u"/dev/null"_s);
     QVERIFY(!null.isFile());
+}
+
+// The Command column holds the input's own bytes (as GNU parallel writes them), not U+FFFD.
+void TestJoblog::commandKeepsItsBytes()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"log"_s);
+    JoblogWriter w;
+    QVERIFY(w.open(path, true).ok());
+    QVERIFY(w.append(1, 1, 1, 0, ExitStatus::exited(0), decodeBytes("ls 'caf\xe9.txt'")).ok());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().endsWith("\tls 'caf\xe9.txt'\n"));
 }
 
 QTEST_GUILESS_MAIN(TestJoblog)

@@ -81,6 +81,10 @@ private Q_SLOTS:
     void initializerRunsOncePerProcess();
     void pauseFreezesServiceWorkers();
     void programThatKeepsExitingDoesNotHang();
+    void closedStdoutEndsTheWorker();
+    void silentWorkerIsReported();
+    void extraLineWithNothingInFlightIsGarbage();
+    void jsonWorkerInLineModeStops();
     void missingProgram();
     void resizeAndDrain_data();
     void resizeAndDrain();
@@ -379,6 +383,137 @@ void TestService::programThatKeepsExitingDoesNotHang()
     verifyEachEndsOnce(out, 10);
     QCOMPARE(pool->stats().failed, 10);
     QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"), out.text.value(0).constData());
+}
+
+// A worker that closes its stdout but keeps running can answer nothing more: it is ended, and
+// its tasks in flight are retried (or failed) as for a crash, with no --timeout needed.
+void TestService::closedStdoutEndsTheWorker()
+{
+    const QString marker = m_dir.filePath(u"closed-once"_s);
+    // The first process takes a task, closes its stdout and sleeps; the next one echoes.
+    const QString script
+        = u"if [ -e '%1' ]; then exec cat; fi; : > '%1'; read -r l; exec >&-; exec sleep 1000"_s
+              .arg(marker);
+    PoolOptions o;
+    o.workers = 1;
+    o.attempts = 2;
+    o.termGraceMs = 200;
+    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Line,
+                                numbers(5), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 5);
+    QCOMPARE(pool->stats().succeeded, 5);
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(out.text.value(i), QByteArray::number(i + 1));
+    QCOMPARE(pool->snapshot().tasks[0].attempts, 2);
+
+    // With no attempt left, the task fails and says why.
+    QFile::remove(marker);
+    o.attempts = 1;
+    pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Line, numbers(1),
+                           o);
+    EventRecorder rec2(*pool);
+    QSignalSpy done2(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done2.wait(15000));
+    const Outcomes failed(rec2);
+    QCOMPARE(failed.state.value(0), TaskState::Failed);
+    QVERIFY2(failed.text.value(0).contains("closed its stdout"), failed.text.value(0).constData());
+}
+
+// No answer for a while, no --timeout: the pool says so once, naming the worker and showing
+// its stderr, instead of waiting without a word.
+void TestService::silentWorkerIsReported()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.statsIntervalMs = 50;
+    o.service.silenceWarningMs = 300;
+    auto pool = makeServicePool(
+        { u"/bin/sh"_s, u"-c"_s, u"echo waiting for godot >&2; exec sleep 1000"_s },
+        ServiceSpec::Mode::Line, numbers(2), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    auto warnings = [&] {
+        QStringList found;
+        for (const Event &e : rec.ofType(Event::Type::Message)) {
+            if (e.text.contains(u"has given no answer"_s))
+                found << e.text;
+        }
+        return found;
+    };
+    QVERIFY(rec.waitFor([&] { return !warnings().isEmpty(); }));
+    const QString text = warnings().front();
+    const auto workers = pool->snapshot().workers;
+    QCOMPARE(workers.size(), size_t(1));
+    const qint64 pid = workers.front().pid;
+    QVERIFY2(text.contains(u"worker 1 (pid %1)"_s.arg(pid))
+                 && text.contains(u"waiting for godot"_s),
+             qPrintable(text));
+    // Once: more stats ticks go by without another warning.
+    const int ticks = rec.count(Event::Type::Stats);
+    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::Stats) >= ticks + 10; }));
+    QCOMPARE(warnings().size(), 1);
+    pool->cancelAll();
+    QVERIFY(done.wait(10000));
+}
+
+// Line mode pairs answers with requests by order, so what it can tell is an answer with no
+// request in flight: with --prefetch 1, a worker that answers twice at once is caught (and
+// replaced) instead of its extra line becoming the next task's answer (see the README).
+void TestService::extraLineWithNothingInFlightIsGarbage()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.service.prefetch = 1;
+    const QString twice = uR"(while read -r l; do printf '%s\n%s\n' "$l" "$l"; done)"_s;
+    auto pool
+        = makeServicePool({ u"/bin/sh"_s, u"-c"_s, twice }, ServiceSpec::Mode::Line, numbers(3), o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 3);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(out.text.value(i), QByteArray::number(i + 1));
+    bool named = false;
+    for (const Event &e : rec.ofType(Event::Type::Message))
+        named = named || e.text.contains(u"a line when no task was in flight"_s);
+    QVERIFY(named);
+
+    // An extra line at the end (after the last answer, whatever the prefetch) is caught too.
+    const QString extraAtEnd = uR"(while read -r l; do echo "$l"; done; echo extra; exec sleep 5)"_s;
+    pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, extraAtEnd }, ServiceSpec::Mode::Line, numbers(3));
+    EventRecorder rec2(*pool);
+    QSignalSpy done2(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done2.wait(15000));
+    QCOMPARE(pool->stats().succeeded, 3);
+    named = false;
+    for (const Event &e : rec2.ofType(Event::Type::Message))
+        named = named || e.text.contains(u"no task was in flight: 'extra'"_s);
+    QVERIFY(named);
+}
+
+// The bundled JSON-lines worker run in line mode (the default) stops with the reason on its
+// stderr, and the pool fails the tasks with it instead of waiting forever.
+void TestService::jsonWorkerInLineModeStops()
+{
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Line, numbers(3));
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 3);
+    QCOMPARE(pool->stats().failed, 3);
+    QVERIFY2(out.text.value(0).contains("no id in '1'"), out.text.value(0).constData());
 }
 
 void TestService::missingProgram()
