@@ -1,5 +1,7 @@
 #include "fileio.h"
 
+#include "bytes.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
@@ -37,9 +39,9 @@ bool writeAll(int fd, QByteArrayView data)
 
 Result<int> createReplacing(const QString &path)
 {
-    const QByteArray target = QFile::encodeName(path);
+    const QByteArray target = encodeBytes(path);
     for (int attempt = 0; attempt < 16; ++attempt) {
-        const QByteArray temp = QFile::encodeName(QFileInfo(path).absolutePath()) + "/.shoal-"
+        const QByteArray temp = encodeBytes(QFileInfo(path).absolutePath()) + "/.shoal-"
             + QByteArray::number(QRandomGenerator::global()->generate64(), 36) + ".tmp";
         const int fd
             = ::open(temp.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);

@@ -33,7 +33,7 @@ QByteArray JoblogWriter::header()
 Result<void> JoblogWriter::open(const QString &path, bool truncate)
 {
     m_path = path;
-    const QByteArray name = QFile::encodeName(path);
+    const QByteArray name = encodeBytes(path);
     struct stat st = {};
     if (::lstat(name.constData(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
         // A device such as /dev/null is written as it is: never replaced, never read back.
@@ -186,7 +186,7 @@ Result<void> JoblogWriter::writeRows(QByteArrayView rows)
 Result<JoblogContents> readJoblog(const QString &path)
 {
     JoblogContents contents;
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT)
             return contents;

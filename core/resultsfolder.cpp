@@ -1,5 +1,6 @@
 #include "resultsfolder.h"
 
+#include "bytes.h"
 #include "fileio.h"
 #include "outputcapture.h"
 
@@ -44,7 +45,7 @@ Result<void> ResultsFolder::open(const QString &dir)
 {
     if (!QDir().mkpath(dir))
         return Error { u"cannot create the results folder '%1'"_s.arg(dir) };
-    const int top = ::open(QFile::encodeName(dir).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int top = ::open(encodeBytes(dir).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (top < 0)
         return Error { u"cannot open the results folder '%1': %2"_s.arg(dir, errnoText()) };
     m_setFd = openSubfolder(top, "1");
