@@ -3,9 +3,6 @@
 #include "fileio.h"
 #include "outputcapture.h"
 
-#include <QDir>
-#include <QFile>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,19 +11,6 @@ namespace shoal {
 namespace {
 
 constexpr qsizetype kSpoolBufferSize = 1 << 20;
-
-int openSpool()
-{
-    const QByteArray dir = QFile::encodeName(QDir::tempPath());
-    int fd = ::open(dir.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
-    QByteArray templ = dir + "/shoal-spool-XXXXXX";
-    fd = mkostemp(templ.data(), O_CLOEXEC);
-    if (fd >= 0)
-        ::unlink(templ.constData());
-    return fd;
-}
 
 // One stream's pending write while draining: bytes from memory, or a range of the spool;
 // consecutive pieces of the same kind go out in one write.
@@ -139,7 +123,7 @@ bool OrderedOutput::spoolAppend(Stream stream, qint64 *at)
     if (stream.size() == 0)
         return true;
     if (m_spool < 0) {
-        m_spool = openSpool();
+        m_spool = openScratchFile();
         if (m_spool < 0)
             return false;
     }

@@ -2,10 +2,12 @@
 
 #include "bytes.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
 
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -35,6 +37,20 @@ bool writeAll(int fd, QByteArrayView data)
         done += n;
     }
     return true;
+}
+
+int openScratchFile()
+{
+    const QByteArray dir = QFile::encodeName(QDir::tempPath());
+    int fd = ::open(dir.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    // Filesystems without O_TMPFILE: a named file, unlinked at once.
+    QByteArray templ = dir + "/shoal-scratch-XXXXXX";
+    fd = mkostemp(templ.data(), O_CLOEXEC);
+    if (fd >= 0)
+        ::unlink(templ.constData());
+    return fd;
 }
 
 Result<int> createReplacing(const QString &path)

@@ -2,9 +2,6 @@
 
 #include "fileio.h"
 
-#include <QDir>
-#include <QFile>
-
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/vfs.h>
@@ -13,20 +10,6 @@
 namespace shoal {
 
 namespace {
-
-int openScratchFile()
-{
-    const QByteArray dir = QFile::encodeName(QDir::tempPath());
-    int fd = ::open(dir.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
-    // Filesystems without O_TMPFILE: a named file, unlinked at once.
-    QByteArray templ = dir + "/shoal-output-XXXXXX";
-    fd = mkostemp(templ.data(), O_CLOEXEC);
-    if (fd >= 0)
-        ::unlink(templ.constData());
-    return fd;
-}
 
 QByteArray takeFile(int fd)
 {
@@ -116,7 +99,8 @@ bool SpilledOutput::copyTo(int fd) const
 {
     char buffer[64 * 1024];
     for (qint64 offset = 0; offset < m_size;) {
-        const ssize_t n = ::pread(m_fd, buffer, size_t(qMin<qint64>(sizeof buffer, m_size - offset)), offset);
+        const ssize_t n
+            = ::pread(m_fd, buffer, size_t(qMin<qint64>(sizeof buffer, m_size - offset)), offset);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {

@@ -1369,10 +1369,19 @@ void Pool::stopForError(const QString &what)
 void Pool::stopDispatching(bool endRunning)
 {
     m_stopping = true;
+    // Every waiting task ends as cancelled in one batch event: an interrupt with a million
+    // tasks queued takes milliseconds, not an event (and seconds) per task.
+    TaskBatch *batch = nullptr;
     for (size_t i = 0; i < m_tasks.size(); ++i) {
-        const TaskState s = m_tasks[i].state;
-        if (s == TaskState::Queued || s == TaskState::Retrying)
-            cancelTask(TaskId(i));
+        TaskRecord &t = m_tasks[i];
+        if (t.state != TaskState::Queued && t.state != TaskState::Retrying)
+            continue;
+        t.state = TaskState::Cancelled;
+        t.exit = ExitStatus::cancelled(0);
+        ++m_cancelled;
+        if (!batch)
+            batch = &openBatch();
+        batch->finished.push_back({ TaskId(i), t.slot, t.attempts, t.state, t.exit, 0, 0, 0 });
     }
     m_queue.clear();
     if (!endRunning)

@@ -184,9 +184,12 @@ void TestGuarantees::killAtRandomThenResume()
     // output is printed, and printed twice only where the killed run printed it and was killed
     // before its joblog row (output first, row after: never the other way round).
     QFETCH(bool, keepOrder);
-    const quint32 seed = QRandomGenerator::global()->generate();
-    qInfo("seed %u", seed);
-    QRandomGenerator random(seed);
+    // SHOAL_CHAOS_SEED=N replays a run, as in tst_chaos.
+    bool seeded = false;
+    const quint32 seed = qEnvironmentVariableIntValue("SHOAL_CHAOS_SEED", &seeded);
+    const quint32 used = seeded ? seed : QRandomGenerator::global()->generate();
+    qInfo("SHOAL_CHAOS_SEED=%u", used);
+    QRandomGenerator random(used);
     constexpr int kTasks = 400;
     QStringList inputs;
     for (int i = 1; i <= kTasks; ++i)
