@@ -168,10 +168,14 @@ bool OrderedOutput::drain(OutputSink &sink, std::vector<std::pair<TaskId, qint64
         const Entry &e = m_waiting.front();
         if (e.spooled) {
             if (!spoolFlushed) {
-                ok = flushSpoolBuffer();
+                if (!flushSpoolBuffer()) {
+                    m_spoolError = errno;
+                    ok = false;
+                    break; // this entry stays: it is not out
+                }
                 spoolFlushed = true;
             }
-            ok = ok && out.addSpool(sink, m_spool, e.outAt, e.outLength)
+            ok = out.addSpool(sink, m_spool, e.outAt, e.outLength)
                 && err.addSpool(sink, m_spool, e.errAt, e.errLength);
         } else {
             ok = out.addBytes(sink, m_spool, QByteArrayView(m_memory).sliced(e.outAt, e.outLength))
@@ -183,13 +187,15 @@ bool OrderedOutput::drain(OutputSink &sink, std::vector<std::pair<TaskId, qint64
             delivered->emplace_back(m_next, e.received);
         m_waiting.pop_front();
     }
-    ok = ok && out.flush(sink, m_spool) && err.flush(sink, m_spool);
+    // After a spool failure, what was gathered before it still goes out (and is delivered).
+    const bool spoolFailed = m_spoolError != 0;
+    ok = (ok || spoolFailed) && out.flush(sink, m_spool) && err.flush(sink, m_spool);
     if (!ok) {
-        delivered->clear(); // what went out before the failure cannot be told apart
+        delivered->clear(); // the output failed: what went out before cannot be told apart
         return false;
     }
     compactMemory();
-    return true;
+    return !spoolFailed;
 }
 
 void OrderedOutput::compactMemory()

@@ -52,6 +52,7 @@ public:
     bool drain(OutputSink &sink, std::vector<std::pair<TaskId, qint64>> *delivered);
 
     qint64 waitingBytesInMemory() const { return m_memoryLive; }
+    int spoolError() const { return m_spoolError; } // errno of a failed spool write, or 0
     qint64 spoolBytes() const { return m_spoolWritten + m_spoolBuffer.size(); }
     // Whether task's turn is now: its output may go out directly (then add() it with nothing).
     bool isNext(TaskId task) const;
@@ -79,6 +80,7 @@ private:
     int m_spool = -1;
     qint64 m_spoolWritten = 0; // bytes in the spool file; m_spoolBuffer continues it
     QByteArray m_spoolBuffer;
+    int m_spoolError = 0;
 };
 
 } // namespace shoal

@@ -63,9 +63,10 @@ void Reporter::onEvents(const QList<Event> &events)
 
 // A task that Shoal ended (interrupt, cancel, halt) printed only part of its output: none of it
 // goes out, and it gets no joblog row, so --resume runs it again and prints it whole once.
-static bool delivers(TaskState state, int attempt)
+bool Reporter::delivers(TaskState state, int attempt) const
 {
-    return state != TaskState::Cancelled && attempt > 0;
+    // Nor once the joblog cannot be written: printed output with no row would be printed again.
+    return state != TaskState::Cancelled && attempt > 0 && m_pool.canRecord();
 }
 
 void Reporter::onTaskDone(const Event &e)
@@ -93,9 +94,19 @@ void Reporter::onTaskDone(const Event &e)
             u"cannot hold an output for -k in the scratch folder (TMPDIR): %1"_s.arg(errnoText()));
         return;
     }
+    drain();
+}
+
+void Reporter::drain()
+{
     m_delivered.clear();
-    if (m_ordered.drain(*this, &m_delivered))
-        record(m_delivered);
+    const bool drained = m_ordered.drain(*this, &m_delivered);
+    record(m_delivered); // what went out, even when something failed after it
+    if (!drained && m_ordered.spoolError() && !std::exchange(m_outputBroken, true)) {
+        m_pool.stopForError(
+            u"cannot hold an output for -k in the scratch folder (TMPDIR): %1"_s.arg(
+                errnoText(m_ordered.spoolError())));
+    }
 }
 
 void Reporter::onBatch(const TaskBatch &batch)
@@ -149,8 +160,7 @@ void Reporter::onBatch(const TaskBatch &batch)
             return;
         }
     }
-    if (m_ordered.drain(*this, &m_delivered))
-        record(m_delivered);
+    drain();
 }
 
 QByteArray Reporter::taskError(const TaskBatch::Finished &f, QByteArrayView text) const

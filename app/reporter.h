@@ -27,11 +27,14 @@ public:
     Reporter(Pool &pool, Options options);
 
     void finish(); // the final bar
+    void setEventsFd(int fd) { m_options.eventsFd = fd; } // events from now on go there
 
 private:
     void onEvents(const QList<Event> &events);
     void onTaskDone(const Event &e);
     void onBatch(const TaskBatch &batch);
+    bool delivers(TaskState state, int attempt) const;
+    void drain(); // -k: what is next in order goes out, then its rows
     QByteArray taskError(const TaskBatch::Finished &f, QByteArrayView text) const;
     void print(const QByteArray &out, const QByteArray &err);
     void printFile(int fd, const std::shared_ptr<const SpilledOutput> &file,

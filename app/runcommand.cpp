@@ -2,14 +2,15 @@
 
 #include "batchfile.h"
 #include "batchrunner.h"
+#include "bytes.h"
 #include "commandtemplate.h"
 #include "controlserver.h"
 #include "eventjson.h"
+#include "fileio.h"
 #include "humanformat.h"
+#include "inputreader.h"
 #include "pool.h"
 #include "reporter.h"
-#include "fileio.h"
-#include "inputreader.h"
 #include "signalwatcher.h"
 
 #include <QCommandLineParser>
@@ -66,7 +67,7 @@ bool parseHalt(const QString &text, HaltPolicy *halt, QString *error)
 
 struct FdCloser
 {
-    int fd;
+    const int &fd;
     ~FdCloser()
     {
         if (fd >= 0)
@@ -353,16 +354,23 @@ int runHeadless(const QStringList &args)
     report.bar = parser.isSet(bar) || (!parser.isSet(noBar) && ::isatty(2));
     options.joblogAfterDelivery = report.printOutput; // the row follows the printed output
     options.inputsOpen = reader != nullptr;
+    options.ownsAllChildren = true; // this process starts nothing but the tasks and their guard
+    options.taskCgroups = qEnvironmentVariable("SHOAL_CGROUPS") != "0"_L1;
     if (parser.isSet(events)) {
+        // Checked now, created once the batch has started: a run that fails to start leaves
+        // the previous events file as it was.
         report.eventsPath = parser.value(events);
-        auto created = createReplacing(report.eventsPath);
-        if (!created) {
-            fail(u"cannot write the events file: %1"_s.arg(created.error()));
+        const OutputTarget target = outputTarget(encodeBytes(report.eventsPath));
+        if (target == OutputTarget::Symlink || target == OutputTarget::Folder) {
+            fail(u"cannot write the events file '%1': it is a %2"_s.arg(
+                report.eventsPath,
+                target == OutputTarget::Folder ? u"folder"_s
+                                               : u"symbolic link (name the file itself)"_s));
             return 255;
         }
-        report.eventsFd = *created;
     }
-    const FdCloser closeEvents { report.eventsFd };
+    int eventsFd = -1;
+    const FdCloser closeEvents { eventsFd };
 
     // Signals become events on the loop: the first ends the batch (its tasks' groups get the
     // termination sequence), a second one exits at once (the pool's destructor still ends them).
@@ -397,7 +405,7 @@ int runHeadless(const QStringList &args)
         fail(u"interrupted: ending %1 running task(s) (interrupt again to exit at once)"_s.arg(pool.stats().running));
         pool.cancelAll();
         if (reader) {
-            reader->setPaused(true);
+            reader->stop();
             pool.endInputs();
         }
     });
@@ -412,8 +420,14 @@ int runHeadless(const QStringList &args)
                 reader->setPaused(true);
         });
         QObject::connect(&pool, &Pool::eventsReady, reader.get(), [&, lookAhead] {
-            if (reader->isPaused() && reader->isOpen() && !interrupted && pool.queuedCount() < lookAhead / 2)
+            if (!reader->isOpen())
+                return;
+            if (pool.isStopping()) { // a halt or an error: the rest of the input is not wanted
+                reader->stop();
+                pool.endInputs();
+            } else if (reader->isPaused() && pool.queuedCount() < lookAhead / 2) {
                 reader->setPaused(false);
+            }
         });
         QObject::connect(reader.get(), &InputReader::finished, &pool, [&] { pool.endInputs(); });
         QObject::connect(reader.get(), &InputReader::failed, &pool, [&](const QString &error) {
@@ -426,6 +440,15 @@ int runHeadless(const QStringList &args)
     if (!started) {
         fail(started.error());
         return 255;
+    }
+    if (!report.eventsPath.isEmpty()) {
+        auto created = createReplacing(report.eventsPath);
+        if (created) {
+            eventsFd = *created;
+            reporter.setEventsFd(eventsFd);
+        } else {
+            pool.stopForError(u"cannot write the events file: %1"_s.arg(created.error()));
+        }
     }
     const int loop = QCoreApplication::exec();
     QCoreApplication::processEvents(); // deliver the last queued events

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -53,9 +54,50 @@ int openScratchFile()
     return fd;
 }
 
+OutputTarget outputTarget(const QByteArray &path)
+{
+    struct stat st;
+    if (::lstat(path.constData(), &st) != 0)
+        return OutputTarget::Missing;
+    const auto isStream
+        = [](mode_t mode) { return S_ISCHR(mode) || S_ISFIFO(mode) || S_ISSOCK(mode); };
+    if (S_ISLNK(st.st_mode)) {
+        struct stat target;
+        return ::stat(path.constData(), &target) == 0 && isStream(target.st_mode)
+            ? OutputTarget::Stream
+            : OutputTarget::Symlink;
+    }
+    if (isStream(st.st_mode))
+        return OutputTarget::Stream;
+    return S_ISDIR(st.st_mode) ? OutputTarget::Folder : OutputTarget::RegularFile;
+}
+
+Result<int> openStream(const QString &path)
+{
+    const int fd
+        = ::open(encodeBytes(path).constData(), O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return Error { u"cannot open '%1': %2"_s.arg(path, errnoText()) };
+    return fd;
+}
+
 Result<int> createReplacing(const QString &path)
 {
     const QByteArray target = encodeBytes(path);
+    switch (outputTarget(target)) {
+    case OutputTarget::Stream:
+        return openStream(path);
+    case OutputTarget::Symlink:
+        return Error {
+            u"'%1' is a symbolic link: refusing to follow or replace it (name the file itself)"_s
+                .arg(path)
+        };
+    case OutputTarget::Folder:
+        return Error { u"cannot create '%1': it is a folder"_s.arg(path) };
+    case OutputTarget::Missing:
+    case OutputTarget::RegularFile:
+        break;
+    }
     for (int attempt = 0; attempt < 16; ++attempt) {
         const QByteArray temp = encodeBytes(QFileInfo(path).absolutePath()) + "/.shoal-"
             + QByteArray::number(QRandomGenerator::global()->generate64(), 36) + ".tmp";

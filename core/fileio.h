@@ -19,9 +19,24 @@ bool writeAll(int fd, QByteArrayView data);
 // when it cannot be made.
 int openScratchFile();
 
+// What is at a path an output (joblog, events) is to be written to.
+enum class OutputTarget : quint8 {
+    Missing,
+    RegularFile,
+    Stream, // a character device, FIFO or socket, itself or behind a symlink (/dev/null,
+            // /dev/stderr)
+    Symlink, // to a file, a folder or nothing: never followed, never replaced
+    Folder,
+};
+OutputTarget outputTarget(const QByteArray &path);
+// A Stream target opened for writing, following a symlink (it cannot be a file's content).
+Result<int> openStream(const QString &path);
+
 // Creates the file at path afresh without ever following a symlink planted there: a new file
 // is made under a temporary name in the same folder (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0666 less
-// the umask) and renamed over path. Returns its descriptor (O_WRONLY, close-on-exec).
+// the umask) and renamed over path. Returns its descriptor (O_WRONLY, close-on-exec). A device,
+// FIFO or socket (/dev/null, /dev/stderr) is written as it is; a symlink to anything else is
+// refused with an error that says so.
 Result<int> createReplacing(const QString &path);
 
 } // namespace shoal

@@ -149,9 +149,79 @@ void endEverything(State &s, bool orderly)
     }
 }
 
+// folder + '/' + name into out (PATH_MAX bytes); false when it does not fit.
+bool joinPath(char *out, const char *folder, const char *name)
+{
+    const size_t a = std::strlen(folder), b = std::strlen(name);
+    if (a + 1 + b + 1 > 4096)
+        return false;
+    std::memcpy(out, folder, a);
+    out[a] = '/';
+    std::memcpy(out + a + 1, name, b + 1);
+    return true;
+}
+
+void killCgroup(const char *folder)
+{
+    char path[4096];
+    if (!joinPath(path, folder, "cgroup.kill"))
+        return;
+    const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        [[maybe_unused]] const ssize_t written = ::write(fd, "1", 1);
+        ::close(fd);
+    }
+}
+
+// Waits (up to 2 s) until the killed processes are gone, then removes the cells and the
+// run's folder.
+void removeCgroup(const char *folder)
+{
+    char path[4096];
+    if (!joinPath(path, folder, "cgroup.events"))
+        return;
+    for (int waited = 0; waited < 2000; waited += 10) {
+        char events[256] = {};
+        const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            break;
+        const ssize_t n = ::read(fd, events, sizeof events - 1);
+        ::close(fd);
+        if (n <= 0 || !std::strstr(events, "populated 1"))
+            break;
+        poll(nullptr, 0, 10);
+    }
+    const int dir = ::open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        alignas(8) char buffer[4096];
+        for (;;) {
+            const long n = syscall(SYS_getdents64, dir, buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            for (long at = 0; at < n;) {
+                struct Entry
+                {
+                    std::uint64_t inode;
+                    std::int64_t offset;
+                    unsigned short length;
+                    unsigned char type;
+                    char name[1];
+                };
+                const auto *e = reinterpret_cast<const Entry *>(buffer + at);
+                if (e->type == 4 /* DT_DIR */ && e->name[0] != '.')
+                    unlinkat(dir, e->name, AT_REMOVEDIR);
+                at += e->length;
+            }
+        }
+        ::close(dir);
+    }
+    ::rmdir(folder);
+}
+
 } // namespace
 
-void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix)
+void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix,
+              const char *cgroupFolder)
 {
     setpgid(0, 0); // terminal signals meant for Shoal do not reach the guard
     struct sigaction ignore = {};
@@ -228,7 +298,12 @@ void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenP
         pollfd gone { shoalFd, POLLIN, 0 };
         while (poll(&gone, 1, kShoalExitWaitMs) < 0 && errno == EINTR) { }
     }
+    // Shoal died: its tasks' cgroups go first, whole (an orderly Shoal removed them itself).
+    if (!orderly && cgroupFolder)
+        killCgroup(cgroupFolder);
     endEverything(s, orderly);
+    if (!orderly && cgroupFolder)
+        removeCgroup(cgroupFolder);
     _exit(0);
 }
 

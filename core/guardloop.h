@@ -15,7 +15,9 @@ namespace shoal {
 // processes in a registered group, registered processes (pid and start time), processes whose
 // environment carries tokenPrefix (every process a task started, unless it cleared its
 // environment) and descendants of all these; it stops each as found (so it cannot fork any
-// more), then kills them all.
-[[noreturn]] void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix);
+// more), then kills them all. Before that, when the run's tasks have cgroups (cgroupFolder,
+// see TaskCgroups), it kills them whole (cgroup.kill), and after it removes their folders.
+[[noreturn]] void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix,
+                           const char *cgroupFolder);
 
 } // namespace shoal

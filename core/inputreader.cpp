@@ -98,6 +98,11 @@ void InputReader::setPaused(bool paused)
         paused ? m_rangeTimer->stop() : m_rangeTimer->start(0);
 }
 
+void InputReader::stop()
+{
+    close();
+}
+
 void InputReader::close()
 {
     delete m_notifier;

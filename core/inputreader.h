@@ -12,7 +12,8 @@ namespace shoal {
 
 // Reads inputs from a file or a pipe as they come, a chunk at a time on the event loop, so that
 // a pool starts on the first inputs before the last is read and an endless stream (`yes |`)
-// runs in bounded memory: the owner pauses reading while enough inputs wait.
+// runs: the owner pauses reading while enough inputs wait (a bounded look-ahead; the records
+// of tasks that ran stay with the pool).
 class InputReader : public QObject
 {
     Q_OBJECT
@@ -25,6 +26,7 @@ public:
     // A number range (a batch file's inputs.range): generated as it is needed, never held whole.
     void openRange(qint64 from, qint64 step, qint64 count);
     void setPaused(bool paused);
+    void stop(); // reads nothing more and signals nothing more
     bool isPaused() const { return m_paused; }
     bool isOpen() const { return m_fd >= 0 || m_rangeTimer; }
 

@@ -34,13 +34,26 @@ Result<void> JoblogWriter::open(const QString &path, bool truncate)
 {
     m_path = path;
     const QByteArray name = encodeBytes(path);
-    struct stat st = {};
-    if (::lstat(name.constData(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        // A device such as /dev/null is written as it is: never replaced, never read back.
-        m_fd = ::open(name.constData(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (m_fd < 0)
-            return Error { u"cannot open the joblog '%1': %2"_s.arg(path, errnoText()) };
+    switch (outputTarget(name)) {
+    case OutputTarget::Stream: {
+        // A device such as /dev/null or /dev/stderr is written as it is: never replaced, never
+        // read back.
+        auto opened = openStream(path);
+        if (!opened)
+            return Error { u"cannot open the joblog: %1"_s.arg(opened.error()) };
+        m_fd = *opened;
         return truncate ? writeBytes(header()) : Result<void> {};
+    }
+    case OutputTarget::Symlink:
+        return Error {
+            u"the joblog '%1' is a symbolic link: refusing to follow or replace it (name the "
+            "file itself)"_s.arg(path)
+        };
+    case OutputTarget::Folder:
+        return Error { u"cannot open the joblog '%1': it is a folder"_s.arg(path) };
+    case OutputTarget::Missing:
+    case OutputTarget::RegularFile:
+        break;
     }
     return truncate ? createFresh(name) : openForAppend(name);
 }

@@ -7,8 +7,10 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <atomic>
 #include <csignal>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -39,6 +41,7 @@ struct ChildArgs
     int stdoutFd;
     int stderrFd;
     int guardFd;
+    int cgroupProcsFd; // a cgroup.procs to enter (where clone3 cannot start it there), or -1
     char *tokenPid; // where the child writes its pid in the token entry; null: no token
     pid_t parent;
     rlim_t memoryLimit;
@@ -63,6 +66,9 @@ __attribute__((no_sanitize("address", "undefined", "thread"))) int childMain(voi
     const KernelSigaction dfl { SIG_DFL, 0, nullptr, 0 };
     const unsigned long emptyMask = 0;
     const int redirects[3][2] = { { a->stdinFd, 0 }, { a->stdoutFd, 1 }, { a->stderrFd, 2 } };
+    // Into the task's cgroup first: everything it starts from here on is born there.
+    if (a->cgroupProcsFd >= 0 && syscall(SYS_write, a->cgroupProcsFd, "0", 1) != 1)
+        goto fail;
     if (syscall(SYS_setpgid, 0, 0) != 0)
         goto fail;
     for (int sig : kResetSignals)
@@ -101,6 +107,78 @@ fail:
     a->error = errno ? errno : EINVAL;
     syscall(SYS_exit_group, 127);
     return 127;
+}
+
+#if defined(__x86_64__)
+// clone3() with a function to run on a stack of our own, as glibc's internal __clone3 (which
+// it does not export): the child returns from the system call on the new stack, where C code
+// cannot go on, so it calls fn(arg) from here and exits with its value. CLONE_INTO_CGROUP
+// exists only in clone3.
+extern "C" long shoalClone3(clone_args *args, size_t size, int (*fn)(void *), void *arg);
+asm(R"(
+    .text
+    .globl shoalClone3
+    .type shoalClone3, @function
+shoalClone3:
+    .cfi_startproc
+    mov %rcx, %r8
+    mov $435, %eax
+    .cfi_endproc
+    syscall
+    test %rax, %rax
+    jz 1f
+    ret
+1:
+    .cfi_startproc
+    .cfi_undefined rip
+    xor %ebp, %ebp
+    and $-16, %rsp
+    mov %r8, %rdi
+    call *%rdx
+    mov %rax, %rdi
+    mov $60, %eax
+    syscall
+    hlt
+    .cfi_endproc
+    .size shoalClone3, .-shoalClone3
+)");
+static_assert(SYS_clone3 == 435 && SYS_exit == 60);
+#endif
+
+// Starts childMain like clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), born in the cgroup whose
+// folder is cgroupFd when that is not -1. Returns the pid, or -1 with errno.
+pid_t cloneChild(ChildArgs &a, char *stack, size_t stackSize, int *pidfd, int cgroupFd)
+{
+#if defined(__x86_64__)
+    static std::atomic<bool> noClone3 { false };
+    if (cgroupFd >= 0 && !noClone3.load(std::memory_order_relaxed)) {
+        clone_args args {};
+        args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+        args.pidfd = quint64(reinterpret_cast<quintptr>(pidfd));
+        args.exit_signal = SIGCHLD;
+        args.stack = quint64(reinterpret_cast<quintptr>(stack));
+        args.stack_size = stackSize;
+        args.cgroup = quint64(cgroupFd);
+        const long pid = shoalClone3(&args, sizeof args, childMain, &a);
+        if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+            return pid_t(pid < 0 ? -1 : pid);
+        noClone3.store(true, std::memory_order_relaxed); // an older kernel: enter it by hand
+    }
+#endif
+    int procs = -1;
+    if (cgroupFd >= 0) {
+        procs = ::openat(cgroupFd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs < 0)
+            return -1;
+    }
+    a.cgroupProcsFd = procs;
+    const pid_t pid = clone(childMain, stack + stackSize,
+                            CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, pidfd);
+    const int error = errno;
+    if (procs >= 0)
+        ::close(procs);
+    errno = error;
+    return pid;
 }
 
 } // namespace
@@ -168,7 +246,7 @@ QByteArray Launcher::resolve(const QString &program)
 }
 
 Launcher::Process Launcher::start(const QByteArray &path, const QStringList &argv, int stdinFd,
-                                  int stdoutFd, int stderrFd, int guardFd)
+                                  int stdoutFd, int stderrFd, int guardFd, int cgroupFd)
 {
     std::vector<QByteArray> args;
     args.reserve(argv.size());
@@ -187,6 +265,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
                   stdoutFd,
                   stderrFd,
                   guardFd,
+                  -1,
                   m_token.empty() ? nullptr : m_token.data() + m_tokenPidOffset,
                   getpid(),
                   rlim_t(m_memoryLimit),
@@ -197,14 +276,12 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd = -1;
-    char *stackTop = m_stack.data() + m_stack.size();
     pid_t pid;
     int cloneErrno;
     {
         // Claimed before anyone sweeping adopted orphans can look (ChildRegistry).
         std::shared_lock launching(ChildRegistry::launchLock());
-        pid = clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a,
-                    &pidfd);
+        pid = cloneChild(a, m_stack.data(), m_stack.size(), &pidfd, cgroupFd);
         cloneErrno = errno;
         if (pid > 0)
             ChildRegistry::claim(pid);

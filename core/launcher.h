@@ -37,9 +37,10 @@ public:
         int error = 0; // errno of a failed exec (pid is then already reaped)
     };
 
-    // stdinFd < 0: /dev/null. guardFd < 0: no guard registration.
+    // stdinFd < 0: /dev/null. guardFd < 0: no guard registration. cgroupFd: the folder of a
+    // cgroup v2 the child is born in (TaskCgroups), or -1.
     Process start(const QByteArray &path, const QStringList &argv, int stdinFd, int stdoutFd,
-                  int stderrFd, int guardFd);
+                  int stderrFd, int guardFd, int cgroupFd = -1);
 
     // Every process started from now on carries `prefix` followed by its own pid in its
     // environment (SHOAL_TASK=<run id>.<pid>, see ProcessTree), replacing any inherited one.

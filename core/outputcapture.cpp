@@ -55,13 +55,7 @@ int OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<Spille
     // The child's failed writes are invisible to us; a full file system is not. Both scratch
     // files live in one folder, so one look covers both streams. Less than two blocks left
     // means the last write that did not fit was refused (root may use the reserved blocks).
-    int lost = 0;
-    struct statfs fs;
-    if (::fstatfs(m_fds[0], &fs) == 0) {
-        const auto freeBlocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
-        if (freeBlocks < 2)
-            lost = ENOSPC;
-    }
+    const int lost = isScratchFull() ? ENOSPC : 0;
     QByteArray *data[2] = { out, err };
     std::shared_ptr<SpilledOutput> *files[2] = { outFile, errFile };
     for (int i = 0; i < 2; ++i) {
@@ -79,6 +73,15 @@ int OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<Spille
         *data[i] = takeFile(m_fds[i]);
     }
     return lost;
+}
+
+bool OutputCapture::isScratchFull() const
+{
+    struct statfs fs;
+    if (m_fds[0] < 0 || ::fstatfs(m_fds[0], &fs) != 0)
+        return false;
+    const auto freeBlocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+    return freeBlocks < 2;
 }
 
 SpilledOutput::~SpilledOutput()

@@ -50,6 +50,9 @@ public:
     // what it wrote cannot be trusted to be whole (a program that ignores write errors exits 0).
     int take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
               std::shared_ptr<SpilledOutput> *errFile);
+    // Whether the scratch folder has (next to) no room left: writes into it are failing. Quotas
+    // (EDQUOT) are not seen this way.
+    bool isScratchFull() const;
     // What the current task has written so far (for a live tail), without consuming it.
     QByteArray peek(int which, qint64 maxBytes) const;
 

@@ -91,9 +91,10 @@ struct Pool::Slot
 namespace {
 
 // Slots the descriptor limit leaves room for: each holds its two output files and a pidfd (a
-// service worker also its stdin and stdout pipes), after what is open now and a reserve for
-// the joblog, results, outputs waiting for their turn, control clients and the launcher.
-int slotBudget(bool service)
+// service worker also its stdin and stdout pipes, a task cgroup two more), after what is open now
+// and a reserve for the joblog, results, outputs waiting for their turn, control clients and the
+// launcher.
+int slotBudget(bool service, bool cgroups)
 {
     rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
@@ -107,7 +108,7 @@ int slotBudget(bool service)
         open = 64;
     }
     const qint64 reserve = 32 + qint64(limit.rlim_cur) / 16;
-    const qint64 perSlot = service ? 5 : 3;
+    const qint64 perSlot = (service ? 5 : 3) + (cgroups ? 2 : 0); // a cell: its folder and procs
     const qint64 room = (qint64(qMin<rlim_t>(limit.rlim_cur, 1 << 30)) - open - reserve) / perSlot;
     return int(qBound(qint64(1), room, qint64(std::numeric_limits<int>::max())));
 }
@@ -227,6 +228,11 @@ Pool::~Pool()
         ::close(m_epollFd);
 }
 
+QByteArray Pool::taskCgroupsPath() const
+{
+    return m_tree ? m_tree->cgroupPath() : QByteArray();
+}
+
 Result<void> Pool::start()
 {
     if (m_started)
@@ -241,6 +247,12 @@ Result<void> Pool::start()
         qCWarning(lcPool)
             << "cannot become a child subreaper: processes that leave their task may outlive it";
     m_tree = std::make_unique<ProcessTree>();
+    m_tree->setOwnsAllChildren(m_options.ownsAllChildren);
+    if (m_options.taskCgroups) {
+        QString why;
+        if (!m_tree->useCgroups(&why))
+            qCInfo(lcPool) << "tasks get no cgroup of their own:" << why;
+    }
     m_launcher->setTaskToken(m_tree->tokenPrefix());
     const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();
     if (isService()) {
@@ -287,7 +299,7 @@ Result<void> Pool::start()
         return Error { u"cannot create the process watcher: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
     m_notifier = new QSocketNotifier(m_epollFd, QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &Pool::onProcessActivity);
-    m_guard = std::make_unique<ProcessGuard>(m_tree->tokenPrefix());
+    m_guard = std::make_unique<ProcessGuard>(m_tree->tokenPrefix(), m_tree->cgroupPath());
     if (!m_guard->isRunning())
         qCWarning(lcPool) << "could not start the process guard: grandchildren may outlive a killed Shoal";
     m_tree->setGuard(m_guard.get());
@@ -339,7 +351,9 @@ void Pool::reportResumed()
 
 void Pool::addInputs(const InputList &more)
 {
-    if (!m_inputsOpen || more.isEmpty())
+    // Once the batch stops (a halt, an interrupt, an error), later inputs become no tasks at
+    // all: they are not in the joblog, so --resume runs them.
+    if (!m_inputsOpen || more.isEmpty() || m_stopping)
         return;
     const qint64 firstSeq = m_inputs.size() + 1;
     const TaskId firstTask = TaskId(m_tasks.size());
@@ -349,10 +363,6 @@ void Pool::addInputs(const InputList &more)
         Event &e = post(Event::Type::TasksAdded);
         e.task = firstTask;
         e.lastTask = TaskId(m_tasks.size()) - 1;
-        if (m_stopping) { // a halt or an interrupt came first: these never start
-            for (TaskId id = firstTask; id < TaskId(m_tasks.size()); ++id)
-                cancelTask(id);
-        }
     }
     dispatch();
 }
@@ -617,7 +627,7 @@ void Pool::growSlots()
     if (m_slotCount >= m_targetSize || m_queue.empty())
         return;
     if (m_slotBudget == 0)
-        m_slotBudget = slotBudget(isService());
+        m_slotBudget = slotBudget(isService(), !m_tree->cgroupPath().isEmpty());
     int active = 0;
     qint64 idle = 0;
     for (const auto &s : m_slots) {
@@ -733,9 +743,11 @@ void Pool::startTask(Slot &slot, TaskId id)
     Launcher::Process p;
     if (path.isEmpty())
         p.error = ENOENT;
-    else
+    else {
         p = m_launcher->start(path, argv, -1, slot.capture.stdoutFd(), slot.capture.stderrFd(),
-                              m_guard->registrationFd());
+                              m_guard->registrationFd(), m_tree->prepareLaunch());
+        m_tree->launched(p.error ? -1 : p.pid);
+    }
 
     Event &started = post(Event::Type::TaskStarted);
     started.task = id;
@@ -855,6 +867,12 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
 {
     const TaskId id = slot.task;
     TaskRecord &t = m_tasks[size_t(id)];
+    // Lost when the scratch folder is full now, or was seen full while this task ran (taking an
+    // output frees room, so the next task to end may find some although its writes failed too).
+    if (output.lost)
+        m_scratchFullMs = now();
+    else if (m_scratchFullMs >= t.startedMs)
+        output.lost = ENOSPC;
     if (output.lost && exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart) {
         exit = ExitStatus::outputLost(exit, output.lost);
         if (!std::exchange(m_warnedOutputLost, true))
@@ -1302,19 +1320,24 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
     const TaskRecord &t = m_tasks[size_t(id)];
     // Ended by Shoal (interrupt, cancel, halt) or never run: not done, so not recorded; --resume
     // runs it again, as GNU parallel does.
-    if (t.state == TaskState::Cancelled || t.attempts == 0 || stoppedByError())
+    // After another error (the events file, say) tasks still end and are recorded, as long as
+    // their own records can be written.
+    if (t.state == TaskState::Cancelled || t.attempts == 0 || m_recordsBroken)
         return;
     if (m_results.isOpen()) {
         auto written = m_results.write(t.seq, m_inputs.utf8(t.seq - 1), out, err);
         if (!written) {
+            m_recordsBroken = true; // no row without its files
             stopForError(written.error());
             return;
         }
     }
     if (m_joblog && !m_options.joblogAfterDelivery) {
         auto written = m_joblog->writeRows(joblogRow(id, received));
-        if (!written)
+        if (!written) {
+            m_recordsBroken = true;
             stopForError(written.error());
+        }
     }
 }
 
@@ -1327,7 +1350,7 @@ QByteArray Pool::joblogRow(TaskId id, qint64 received) const
 
 void Pool::recordDelivered(const std::vector<Delivered> &tasks)
 {
-    if (!m_joblog || !m_options.joblogAfterDelivery || stoppedByError())
+    if (!m_joblog || !m_options.joblogAfterDelivery || m_recordsBroken)
         return;
     QByteArray rows;
     for (const Delivered &d : tasks) {
@@ -1340,8 +1363,10 @@ void Pool::recordDelivered(const std::vector<Delivered> &tasks)
     if (rows.isEmpty())
         return;
     auto written = m_joblog->writeRows(rows);
-    if (!written)
+    if (!written) {
+        m_recordsBroken = true;
         stopForError(written.error());
+    }
 }
 
 void Pool::stopForError(const QString &what)
@@ -1422,6 +1447,13 @@ void Pool::onMemoryTimer()
 
 void Pool::onStatsTimer()
 {
+    for (const auto &slot : m_slots) {
+        if (slot && slot->capture.isValid()) {
+            if (slot->capture.isScratchFull())
+                m_scratchFullMs = now();
+            break; // every slot's scratch files are in the same folder
+        }
+    }
     if (isService())
         warnAboutSilentWorkers();
     const qint64 t = now();
@@ -1486,8 +1518,10 @@ int Pool::prefetchFor(const Slot &slot) const
 bool Pool::startServiceProcess(Slot &slot)
 {
     slot.service = std::make_unique<ServiceProcess>(m_options.service);
-    auto started = slot.service->start(*m_launcher, m_servicePath, slot.capture.stderrFd(), m_guard->registrationFd());
+    auto started = slot.service->start(*m_launcher, m_servicePath, slot.capture.stderrFd(),
+                                       m_guard->registrationFd(), m_tree->prepareLaunch());
     const Launcher::Process p { slot.service->pid(), slot.service->pidfd(), 0 };
+    m_tree->launched(started ? p.pid : -1);
     if (!started) {
         if (p.pidfd >= 0)
             ::close(p.pidfd);

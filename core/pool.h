@@ -66,6 +66,14 @@ struct PoolOptions
     // Inputs read from a pipe or a file stream in this way, so the first task starts before the
     // last input is read, and an endless input (`yes | shoal run ...`) runs in bounded memory.
     bool inputsOpen = false;
+    // Every child of this process that no one waits for is a task's leftover (`shoal run`):
+    // at the batch's end such orphans are ended even when nothing traces them to a task (they
+    // cleared their environment). Off in a window or any host with children of its own.
+    bool ownsAllChildren = false;
+    // Each task in a cgroup v2 of its own where the system allows one (TaskCgroups): what a
+    // task starts cannot leave it, and cgroup.kill ends all of it. Elsewhere the process tree
+    // is traced instead (ProcessTree).
+    bool taskCgroups = true;
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
@@ -107,6 +115,11 @@ public:
     // Non-zero once --halt stopped the batch: GNU's exit status for it.
     int haltExitStatus() const { return m_haltExitStatus; }
     bool halted() const { return m_halted; }
+    // Nothing more is dispatched: a halt, cancelAll() or stopForError(). Inputs still to come
+    // are not wanted.
+    bool isStopping() const { return m_stopping; }
+    // The cgroup folder this pool's tasks run in (a cell each), empty where there is none.
+    QByteArray taskCgroupsPath() const;
     // Output the running task on a slot has written so far (which: 1 stdout, 2 stderr).
     QByteArray liveOutput(int slot, int which, qint64 maxBytes = 64 * 1024) const;
     QByteArray taskOutput(TaskId id, int which) const;
@@ -125,6 +138,9 @@ public:
     // failure is as final as --halt now) and stoppedByError() is true from then on.
     void stopForError(const QString &what);
     bool stoppedByError() const { return !m_writeError.isEmpty(); }
+    // False once the joblog or --results could not be written: output delivered from then on
+    // would have no record, and --resume would deliver it again.
+    bool canRecord() const { return !m_recordsBroken; }
 
 public Q_SLOTS:
     void pause();
@@ -250,7 +266,9 @@ private:
     std::unique_ptr<JoblogWriter> m_joblog;
     ResultsFolder m_results;
     QString m_writeError;
+    bool m_recordsBroken = false;
     bool m_warnedOutputLost = false;
+    qint64 m_scratchFullMs = -1; // when the scratch folder (TMPDIR) was last seen full
     std::unique_ptr<ProcStats> m_procStats;
     std::unique_ptr<ProcessTree> m_tree; // what tasks leave outside their groups
     QByteArray m_fixedProgramPath;

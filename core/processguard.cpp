@@ -45,7 +45,7 @@ std::string guardProgram()
 }
 
 pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd,
-                 const QByteArray &tokenPrefix)
+                 const QByteArray &tokenPrefix, const QByteArray &cgroupFolder)
 {
     posix_spawn_file_actions_t files;
     posix_spawn_file_actions_init(&files);
@@ -62,7 +62,8 @@ pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd,
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     const std::string shoalPid = std::to_string(getpid());
     char *argv[] = { const_cast<char *>("shoal-guard"), const_cast<char *>(shoalPid.c_str()),
-                     const_cast<char *>(tokenPrefix.constData()), nullptr };
+                     const_cast<char *>(tokenPrefix.constData()),
+                     const_cast<char *>(cgroupFolder.constData()), nullptr };
     pid_t pid = -1;
     if (posix_spawn(&pid, program.c_str(), &files, &attr, argv, environ) != 0)
         pid = -1;
@@ -99,7 +100,7 @@ bool makePipe(int fds[2])
 
 } // namespace
 
-ProcessGuard::ProcessGuard(const QByteArray &tokenPrefix)
+ProcessGuard::ProcessGuard(const QByteArray &tokenPrefix, const QByteArray &cgroupFolder)
 {
     int registration[2], wake[2];
     if (!makePipe(registration))
@@ -116,7 +117,7 @@ ProcessGuard::ProcessGuard(const QByteArray &tokenPrefix)
     // Claimed at once: a pool sweeping adopted orphans must never take the guard for one.
     std::shared_lock launching(ChildRegistry::launchLock());
     if (!program.empty())
-        pid = spawnGuard(program, registration[0], wake[0], tokenPrefix);
+        pid = spawnGuard(program, registration[0], wake[0], tokenPrefix, cgroupFolder);
     if (pid < 0) {
         pid = fork();
         if (pid == 0) {
@@ -125,7 +126,8 @@ ProcessGuard::ProcessGuard(const QByteArray &tokenPrefix)
             if (dup2(registration[0], 0) < 0 || dup2(wake[0], 1) < 0)
                 _exit(1);
             syscall(SYS_close_range, 3u, ~0u, 0u);
-            runGuard(0, 1, shoalPid, tokenPrefix.isEmpty() ? nullptr : tokenPrefix.constData());
+            runGuard(0, 1, shoalPid, tokenPrefix.isEmpty() ? nullptr : tokenPrefix.constData(),
+                     cgroupFolder.isEmpty() ? nullptr : cgroupFolder.constData());
         }
     }
     if (pid > 0)

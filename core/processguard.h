@@ -17,7 +17,9 @@ class ProcessGuard
 {
 public:
     // tokenPrefix: "SHOAL_TASK=<run id>." (ProcessTree::tokenPrefix()), empty for none.
-    explicit ProcessGuard(const QByteArray &tokenPrefix = {});
+    // cgroupFolder: the run's task cgroups (TaskCgroups), killed whole and removed if Shoal
+    // dies; empty for none.
+    explicit ProcessGuard(const QByteArray &tokenPrefix = {}, const QByteArray &cgroupFolder = {});
     ~ProcessGuard(); // says goodbye, closes the pipe and reaps the guard
     ProcessGuard(const ProcessGuard &) = delete;
     ProcessGuard &operator=(const ProcessGuard &) = delete;

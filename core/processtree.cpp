@@ -3,6 +3,7 @@
 #include "childregistry.h"
 #include "processguard.h"
 #include "procfs.h"
+#include "taskcgroups.h"
 
 #include <QElapsedTimer>
 #include <QSocketNotifier>
@@ -77,6 +78,10 @@ ProcessTree::~ProcessTree()
 {
     // SIGKILLed processes die at once unless stuck in the kernel: wait a little for them, so
     // that a pool's end leaves no zombie of its tasks behind.
+    if (m_cgroups) { // a pool that ends with tasks running (their leaders are ended already)
+        for (auto it = m_cellOf.cbegin(); it != m_cellOf.cend(); ++it)
+            endCell(it.value());
+    }
     QElapsedTimer waited;
     waited.start();
     reapPending();
@@ -94,6 +99,7 @@ ProcessTree::~ProcessTree()
     }
     for (const Pending &p : m_pending)
         ::close(p.pidfd);
+    m_cgroups.reset(); // kills what may be left, removes the folders
     delete m_notifier;
     if (m_epollFd >= 0)
         ::close(m_epollFd);
@@ -124,10 +130,68 @@ void ProcessTree::remember(pid_t leader, pid_t pid, quint64 startTime)
         m_guard->watchProcess(pid, startTime);
 }
 
+bool ProcessTree::useCgroups(QString *why)
+{
+    m_cgroups = TaskCgroups::create(m_runId, why);
+    return m_cgroups != nullptr;
+}
+
+const QByteArray &ProcessTree::cgroupPath() const
+{
+    static const QByteArray none;
+    return m_cgroups ? m_cgroups->path() : none;
+}
+
+int ProcessTree::prepareLaunch()
+{
+    if (!m_cgroups)
+        return -1;
+    if (m_preparedCell < 0)
+        m_preparedCell = m_cgroups->acquire();
+    return m_preparedCell < 0 ? -1 : m_cgroups->folderFd(m_preparedCell);
+}
+
+void ProcessTree::launched(pid_t leader)
+{
+    if (m_preparedCell < 0)
+        return;
+    if (leader > 0)
+        m_cellOf.insert(leader, std::exchange(m_preparedCell, -1));
+    // else: kept for the next launch (a child that failed left nothing in it)
+}
+
+// Kills everything in the cell at once and takes what was there for reaping (processes of
+// ours once their parents die with them).
+void ProcessTree::endCell(int cell)
+{
+    std::vector<pid_t> members;
+    if (m_cgroups->members(cell, members) && !members.empty()) {
+        std::vector<int> pidfds;
+        pidfds.reserve(members.size());
+        for (pid_t pid : members) { // opened while they are alive, so that they are the ones
+            // A task leader is reaped by its owner, who needs its exit status.
+            pidfds.push_back(ChildRegistry::isClaimed(pid) ? -1 : pidfdOpen(pid));
+        }
+        m_cgroups->kill(cell);
+        for (size_t i = 0; i < members.size(); ++i) {
+            if (pidfds[i] >= 0)
+                addPending(members[i], pidfds[i]);
+        }
+    }
+    m_cgroups->release(cell);
+}
+
 void ProcessTree::endTask(pid_t leader)
 {
     if (leader <= 0)
         return;
+    if (m_cgroups) {
+        const auto cell = m_cellOf.constFind(leader);
+        if (cell != m_cellOf.cend()) {
+            endCell(cell.value());
+            m_cellOf.erase(cell);
+        }
+    }
     const std::vector<Known> escapees = m_escapees.take(leader);
     endProcesses(leader, [&](std::vector<Known> &roots) {
         forEachChildOf(0, [&](pid_t child) {
@@ -163,12 +227,16 @@ void ProcessTree::sweepOrphans()
                 || st.pgrp == ownGroup)
                 return;
             if (st.state == 'Z') {
-                siginfo_t info {};
-                waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG);
+                // Reaped only where every child is ours: a host's own child (a QProcess) must
+                // keep its exit status for its owner.
+                if (m_ownsAllChildren) {
+                    siginfo_t info {};
+                    waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG);
+                }
                 return;
             }
-            if (ownerOfChild(child) == 0 && hasAnyToken(child))
-                return; // a task of another pool in this process
+            if (ownerOfChild(child) == 0 && (hasAnyToken(child) || !m_ownsAllChildren))
+                return; // a task of another pool in this process, or not traceable to ours
             roots.push_back({ child, st.startTime });
         });
     });
@@ -234,16 +302,27 @@ template<typename Roots> void ProcessTree::endProcesses(pid_t group, const Roots
         ::kill(-group, SIGKILL);
     for (const Member &m : found) {
         pidfdSignal(m.pidfd, SIGKILL);
-        m_pending.push_back({ m.pidfd, false });
-        if (m_epollFd >= 0) {
-            epoll_event ev {};
-            ev.events = EPOLLIN;
-            ev.data.fd = m.pidfd;
-            epoll_ctl(m_epollFd, EPOLL_CTL_ADD, m.pidfd, &ev);
+        addPending(m.pid, m.pidfd);
+    }
+    if (!m_pending.empty())
+        reapPending();
+}
+
+void ProcessTree::addPending(pid_t pid, int pidfd)
+{
+    for (const Pending &p : m_pending) {
+        if (p.pid == pid) { // found both in its cgroup and in the tree
+            ::close(pidfd);
+            return;
         }
     }
-    if (!found.empty())
-        reapPending();
+    m_pending.push_back({ pid, pidfd, false });
+    if (m_epollFd >= 0) {
+        epoll_event ev {};
+        ev.events = EPOLLIN;
+        ev.data.fd = pidfd;
+        epoll_ctl(m_epollFd, EPOLL_CTL_ADD, pidfd, &ev);
+    }
 }
 
 void ProcessTree::onReapable()

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <vector>
 
 class QSocketNotifier;
@@ -13,6 +14,7 @@ class QSocketNotifier;
 namespace shoal {
 
 class ProcessGuard;
+class TaskCgroups;
 
 // Everything a task starts, wherever it goes: a process that leaves its task's group
 // (setsid, setpgid, a daemon's double fork) is still found and ended with its task.
@@ -23,7 +25,9 @@ class ProcessGuard;
 // adopted orphan tells whose it is; the rest of a task's tree hangs below its group members
 // and adopted orphans (/proc/PID/task/*/children). Only our own children's lists are read
 // when a task ends, never the whole of /proc. Processes are signalled through pidfds whose
-// identity was checked after opening, so a reused pid is never hit.
+// identity was checked after opening, so a reused pid is never hit. Where the system lets us
+// make cgroups, each task also runs in a cgroup of its own (TaskCgroups), which nothing it
+// starts can leave: its end kills that cgroup whole as well.
 class ProcessTree : public QObject
 {
 public:
@@ -42,6 +46,15 @@ public:
     // "SHOAL_TASK=<run id>.": the leader's pid follows.
     const QByteArray &tokenPrefix() const { return m_prefix; }
 
+    // Puts every task started from now on in a cgroup of its own (TaskCgroups); false, with
+    // why set, where the system does not allow it.
+    bool useCgroups(QString *why);
+    const QByteArray &cgroupPath() const; // empty without cgroups
+    // Around each launch: the cgroup folder the child is to be born in (-1 for none), then the
+    // leader's pid (or -1 when it did not start), so that the cell goes with that task.
+    int prepareLaunch();
+    void launched(pid_t leader);
+
     // Ends (SIGKILL) the group `leader` leads and everything its task left outside it, and
     // reaps what was re-parented to us. Call while the leader is alive or an unreaped zombie
     // (its pid then still reserves the group id).
@@ -59,6 +72,11 @@ public:
     // At the batch's end: children of ours that no one waits for and that belong to no other
     // run (adopted orphans, including those that cleared their environment) are ended and
     // reaped. Processes in our own process group are left alone: the host started them.
+    // Whether every child of this process that is not claimed is fair game for sweepOrphans()
+    // (`shoal run`, whose only children are its tasks). Off by default: a window or any host
+    // that starts programs of its own (a browser, a file manager) only has children carrying
+    // this run's token ended, and an orphan that cleared its environment lives on there.
+    void setOwnsAllChildren(bool owns) { m_ownsAllChildren = owns; }
     void sweepOrphans();
 
 private:
@@ -69,6 +87,7 @@ private:
     };
     struct Pending
     {
+        pid_t pid;
         int pidfd;
         bool exited;
     };
@@ -77,13 +96,19 @@ private:
     // roots(std::vector<Known> &) appends; a template, so that no task's end allocates for it.
     template<typename Roots> void endProcesses(pid_t group, const Roots &roots);
     void reapPending();
+    void addPending(pid_t pid, int pidfd);
+    void endCell(int cell);
     void onReapable();
 
     ProcessGuard *m_guard = nullptr;
     QByteArray m_runId;
+    bool m_ownsAllChildren = false;
     QByteArray m_prefix;
     QHash<pid_t, std::vector<Known>> m_escapees; // by task leader
     std::vector<Pending> m_pending; // ended, not reaped yet
+    std::unique_ptr<TaskCgroups> m_cgroups;
+    int m_preparedCell = -1;
+    QHash<pid_t, int> m_cellOf; // by task leader
     int m_epollFd = -1;
     QSocketNotifier *m_notifier = nullptr;
 };

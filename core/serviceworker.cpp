@@ -28,7 +28,8 @@ ServiceProcess::~ServiceProcess()
         ::close(m_stdout);
 }
 
-Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, int stderrFd, int guardFd)
+Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, int stderrFd,
+                                   int guardFd, int cgroupFd)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0)
@@ -45,7 +46,7 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
         argv[4] = decodeBytes(path); // the launcher encodes it back to these bytes
         program = "/bin/sh";
     }
-    m_process = launcher.start(program, argv, in[0], out[1], stderrFd, guardFd);
+    m_process = launcher.start(program, argv, in[0], out[1], stderrFd, guardFd, cgroupFd);
     ::close(in[0]);
     ::close(out[1]);
     m_stdin = in[1];

@@ -39,7 +39,8 @@ public:
     ServiceProcess &operator=(const ServiceProcess &) = delete;
 
     // Starts program (resolved to path) with its stderr onto stderrFd.
-    Result<void> start(Launcher &launcher, const QByteArray &path, int stderrFd, int guardFd);
+    Result<void> start(Launcher &launcher, const QByteArray &path, int stderrFd, int guardFd,
+                       int cgroupFd = -1);
 
     pid_t pid() const { return m_process.pid; }
     int pidfd() const { return m_process.pidfd; }

@@ -708,12 +708,19 @@ void TestCli::killedShoalLeavesNoProcess()
 // fork, a new session with an empty environment): a SIGKILL of Shoal still ends them all.
 void TestCli::killedShoalLeavesNoEscapee_data()
 {
-    killedShoalLeavesNoProcess_data();
+    QTest::addColumn<bool>("guardProgram");
+    QTest::addColumn<bool>("cgroups");
+    for (bool cgroups : { false, true }) {
+        const char *how = cgroups ? "task cgroups" : "traced";
+        QTest::addRow("shoal-guard, %s", how) << true << cgroups;
+        QTest::addRow("forked guard, %s", how) << false << cgroups;
+    }
 }
 
 void TestCli::killedShoalLeavesNoEscapee()
 {
     QFETCH(bool, guardProgram);
+    QFETCH(bool, cgroups);
     QString binary = shoalBinary();
     if (!guardProgram) {
         binary = m_dir.filePath(u"alone/bin/shoal"_s);
@@ -725,20 +732,25 @@ void TestCli::killedShoalLeavesNoEscapee()
     }
     const QString events = m_dir.filePath(u"escape-events.jsonl"_s);
     QFile::remove(events);
-    const QStringList hows { u"setsid"_s, u"setpgid"_s, u"double-fork"_s, u"setsid --clear-env"_s };
+    QStringList hows { u"setsid"_s, u"setpgid"_s, u"double-fork"_s, u"setsid --clear-env"_s };
+    if (cgroups) // a daemon nobody can trace: no token, its parent gone before any stats pass
+        hows << u"double-fork --clear-env"_s;
     QStringList files;
     for (int i = 0; i < hows.size(); ++i) {
         files << m_dir.filePath(u"escapee%1"_s.arg(i + 1));
         QFile::remove(files.last());
     }
     QProcess run;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"SHOAL_CGROUPS"_s, cgroups ? u"1"_s : u"0"_s);
+    run.setProcessEnvironment(env);
     // The input is how to escape, then steps for the escaped process only (--clear-env).
     const QString script
         = u"w=$0; f=$2; set -- $1; exec \"$w\" --escape \"$1\" \"$f\" $2 --hang --parent --hang"_s;
     run.start(binary,
-              QStringList { u"run"_s, u"--no-bar"_s, u"-j4"_s, u"--events"_s, events, u"sh"_s,
-                            u"-c"_s, script, worker(), u"{}"_s, m_dir.filePath(u"escapee{#}"_s),
-                            u":::"_s }
+              QStringList { u"run"_s, u"--no-bar"_s, u"-j%1"_s.arg(hows.size()), u"--events"_s,
+                            events, u"sh"_s, u"-c"_s, script, worker(), u"{}"_s,
+                            m_dir.filePath(u"escapee{#}"_s), u":::"_s }
                   + hows);
     QVERIFY(run.waitForStarted());
     QList<qint64> pids;
@@ -746,14 +758,34 @@ void TestCli::killedShoalLeavesNoEscapee()
         pids << readPidFile(file, 10000);
     for (qint64 pid : pids)
         QVERIFY(processExists(pid));
-    // The empty environment hides its escapee's task: Shoal must have seen it once while its
-    // parent still lived (a stats pass) and told the guard.
-    const int passes = int(readFile(events).count("\"stats\""));
-    QVERIFY(waitForFileContaining(events, "\"stats\"", passes + 2));
+    // The folder of the run's task cgroups: "0::/<...>/shoal-<run>/c<N>" in /proc/PID/cgroup.
+    QString cgroupFolder;
+    const QByteArray cgroupLine
+        = readFile(u"/proc/%1/cgroup"_s.arg(pids.last())).trimmed().split('\n').last();
+    if (cgroups) {
+        const qsizetype at = cgroupLine.indexOf("/shoal-");
+        if (at < 0)
+            QSKIP(qPrintable(u"no cgroup v2 can be made here (the task is in %1)"_s.arg(
+                QString::fromLatin1(cgroupLine))));
+        const QString mount = u"/sys/fs/cgroup"_s
+            + (QFileInfo::exists(u"/sys/fs/cgroup/unified/cgroup.procs"_s) ? u"/unified"_s
+                                                                           : QString());
+        cgroupFolder
+            = mount + QString::fromLocal8Bit(cgroupLine.mid(3, cgroupLine.lastIndexOf('/') - 3));
+        QVERIFY2(QFileInfo::exists(cgroupFolder), qPrintable(cgroupFolder));
+    } else {
+        QVERIFY2(!cgroupLine.contains("/shoal-"), cgroupLine.constData());
+        // The empty environment hides its escapee's task: Shoal must have seen it once while
+        // its parent still lived (a stats pass) and told the guard.
+        const int passes = int(readFile(events).count("\"stats\""));
+        QVERIFY(waitForFileContaining(events, "\"stats\"", passes + 2));
+    }
     ::kill(pid_t(run.processId()), SIGKILL);
     QVERIFY(run.waitForFinished());
     for (qint64 pid : pids)
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 10000);
+    if (cgroups) // the guard removed the folders
+        QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(cgroupFolder), 10000);
 }
 
 // Three processes of 120 MB, each in a session of its own, under a 250 MB limit: the task is

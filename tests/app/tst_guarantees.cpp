@@ -415,14 +415,27 @@ void TestGuarantees::outputsNeverFollowSymlinks()
     QCOMPARE(readFile(results + u"/1/\\../stdout"_s), QByteArray("..\n"));
     QVERIFY(!QFile::exists(results + u"/stdout"_s));
 
-    // The events file: a symlink at its path is replaced, never written through.
+    // The events file and the joblog: a symlink at the path is refused, never written through
+    // and never replaced (/dev/stdout is a symlink too); nothing runs.
     const QString events = m_dir.filePath(u"planted-events"_s);
     QVERIFY(QFile::link(victim, events));
-    r = runShoal({ u"run"_s, u"--no-bar"_s, u"--events"_s, events, u"true"_s, u":::"_s, u"1"_s });
+    const QString ran = m_dir.filePath(u"ran-with-planted-link"_s);
+    for (const QString &option : { u"--events"_s, u"--joblog"_s }) {
+        r = runShoal({ u"run"_s, u"--no-bar"_s, option, events, u"touch"_s, u":::"_s, ran });
+        QCOMPARE(r.exitCode, 255);
+        QVERIFY2(r.err.contains("symbolic link"), r.err.constData());
+        QCOMPARE(readFile(victim), QByteArray("precious\n"));
+        QVERIFY(QFileInfo(events).isSymLink());
+        QVERIFY(!QFile::exists(ran));
+    }
+    // Devices, directly or behind a symlink, are written as they are, never replaced.
+    const QString toNull = m_dir.filePath(u"to-null"_s);
+    QVERIFY(QFile::link(u"/dev/null"_s, toNull));
+    r = runShoal({ u"run"_s, u"--no-bar"_s, u"--events"_s, toNull, u"--joblog"_s, u"/dev/null"_s,
+                   u"true"_s, u":::"_s, u"1"_s });
     QCOMPARE(r.exitCode, 0);
-    QCOMPARE(readFile(victim), QByteArray("precious\n"));
-    QVERIFY(!QFileInfo(events).isSymLink());
-    QVERIFY(readFile(events).contains("batch-finished"));
+    QVERIFY(QFileInfo(toNull).isSymLink());
+    QVERIFY(!QFileInfo(u"/dev/null"_s).isFile());
 }
 
 void TestGuarantees::keepOrderBoundsMemoryAndDescriptors()

@@ -23,7 +23,7 @@ private Q_SLOTS:
     void tornRowWithNineColumns();
     void nulTail_data();
     void nulTail();
-    void freshReplacesSymlink();
+    void freshRefusesSymlink();
     void resumeRefusesSymlink();
     void refusesToCutANonJoblog();
     void deviceIsWrittenInPlace();
@@ -226,8 +226,10 @@ void TestJoblog::nulTail()
 }
 
 // A fresh joblog replaces a symlink planted at its path; it never writes through it.
-void TestJoblog::freshReplacesSymlink()
+void TestJoblog::freshRefusesSymlink()
 {
+    // A symlink at the path is neither followed (a planted link to someone's file) nor replaced
+    // (/dev/stdout is a symlink too, and renaming over it would break the system): refused.
     QTemporaryDir dir;
     const QString path = dir.filePath(u"log"_s);
     const QString victim = dir.filePath(u"victim"_s);
@@ -235,22 +237,31 @@ void TestJoblog::freshReplacesSymlink()
     QVERIFY(QFile::link(victim, path));
     {
         JoblogWriter w;
-        QVERIFY(w.open(path, true).ok());
-        QVERIFY(w.append(1, 1, 1, 0, ExitStatus::exited(0), u"a"_s).ok());
+        const auto opened = w.open(path, true);
+        QVERIFY(!opened.ok());
+        QVERIFY2(opened.error().contains(u"symbolic link"_s), qPrintable(opened.error()));
     }
     QCOMPARE(readFile(victim), QByteArray("precious\n"));
-    QVERIFY(!QFileInfo(path).isSymLink());
-    QVERIFY(readFile(path).startsWith(JoblogWriter::header()));
-    // A dangling symlink too; and nothing is left behind in the folder but the two files.
+    QVERIFY(QFileInfo(path).isSymLink());
+    // A dangling symlink too; and nothing is left behind in the folder.
     QVERIFY(QFile::remove(path));
     QVERIFY(QFile::link(dir.filePath(u"nowhere"_s), path));
     {
         JoblogWriter w;
-        QVERIFY(w.open(path, true).ok());
+        QVERIFY(!w.open(path, true).ok());
     }
     QVERIFY(!QFileInfo::exists(dir.filePath(u"nowhere"_s)));
-    QVERIFY(!QFileInfo(path).isSymLink());
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).size(), 2);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System),
+             QStringList({ u"log"_s, u"victim"_s })); // no temporary file left
+    // A symlink to a device is what /dev/stderr is: written through.
+    QVERIFY(QFile::remove(path));
+    QVERIFY(QFile::link(u"/dev/null"_s, path));
+    {
+        JoblogWriter w;
+        QVERIFY(w.open(path, true).ok());
+        QVERIFY(w.append(1, 1, 1, 0, ExitStatus::exited(0), u"a"_s).ok());
+    }
+    QVERIFY(QFileInfo(path).isSymLink());
 }
 
 void TestJoblog::resumeRefusesSymlink()

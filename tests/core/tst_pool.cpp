@@ -644,11 +644,21 @@ void TestPool::escapeesEndWithTheirTask_data()
     QTest::addColumn<QString>("how");
     QTest::addColumn<bool>("ignoreTerm");
     QTest::addColumn<QString>("end");
+    QTest::addColumn<bool>("cgroups");
     for (const QString &end :
          { u"exit"_s, u"timeout"_s, u"cancel"_s, u"requeue"_s, u"destroy"_s }) {
+        // The process tree traced (no cgroups, as where none is delegated).
         for (const QString &how : { u"setsid"_s, u"setpgid"_s, u"double-fork"_s })
-            QTest::addRow("%s, %s", qPrintable(how), qPrintable(end)) << how << false << end;
-        QTest::addRow("setsid ignoring TERM, %s", qPrintable(end)) << u"setsid"_s << true << end;
+            QTest::addRow("%s, %s", qPrintable(how), qPrintable(end))
+                << how << false << end << false;
+        QTest::addRow("setsid ignoring TERM, %s", qPrintable(end))
+            << u"setsid"_s << true << end << false;
+        // In a cgroup, even a daemon that cleared its environment (no token, and never adopted
+        // by us while its parent lives) ends with its task, not only by the batch's end.
+        QTest::addRow("cgroup, setsid ignoring TERM, %s", qPrintable(end))
+            << u"setsid"_s << true << end << true;
+        QTest::addRow("cgroup, double-fork, %s", qPrintable(end))
+            << u"double-fork"_s << false << end << true;
     }
 }
 
@@ -657,11 +667,15 @@ void TestPool::escapeesEndWithTheirTask()
     QFETCH(QString, how);
     QFETCH(bool, ignoreTerm);
     QFETCH(QString, end);
+    QFETCH(bool, cgroups);
     const QString escapeeFile = m_dir.filePath(u"escapee"_s);
     QStringList words { worker() };
     if (ignoreTerm)
         words << u"--ignore-term"_s;
-    words << u"--escape"_s << how << escapeeFile << u"--parent"_s;
+    words << u"--escape"_s << how << escapeeFile;
+    if (cgroups)
+        words << u"--clear-env"_s << u"--hang"_s;
+    words << u"--parent"_s;
     if (end == u"exit")
         words << u"--wait-file"_s << escapeeFile << u"--exit"_s << u"0"_s;
     else
@@ -669,14 +683,19 @@ void TestPool::escapeesEndWithTheirTask()
     words << u"--tag"_s << u"{}"_s;
     PoolOptions o;
     o.termGraceMs = 300;
+    o.taskCgroups = cgroups;
     if (end == u"timeout")
         o.timeoutSeconds = 0.5;
     qint64 escapee = 0;
+    QByteArray cgroupFolder;
     for (int once = 0; once < 1; ++once) { // `continue` destroys the pool at once
         auto pool = makePool(words, { u"x"_s }, o);
         EventRecorder rec(*pool);
         QSignalSpy done(pool.get(), &Pool::finished);
         QVERIFY(pool->start().ok());
+        cgroupFolder = pool->taskCgroupsPath();
+        if (cgroups && cgroupFolder.isEmpty())
+            QSKIP("no cgroup v2 can be made here (see the pool's log for why)");
         escapee = readPidFile(escapeeFile);
         QVERIFY(escapee > 0);
         QVERIFY(processExists(escapee));
@@ -699,6 +718,9 @@ void TestPool::escapeesEndWithTheirTask()
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(escapee), 5000);
     }
     QVERIFY(!processExists(escapee));
+    if (cgroups)
+        QVERIFY2(!QFileInfo::exists(QString::fromLocal8Bit(cgroupFolder)),
+                 cgroupFolder.constData());
 }
 
 // A daemon that also clears its environment carries no task token: it still cannot outlive the
@@ -708,6 +730,7 @@ void TestPool::escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd()
     const QString escapeeFile = m_dir.filePath(u"escapee"_s);
     PoolOptions o;
     o.workers = 2;
+    o.ownsAllChildren = true; // as in `shoal run`: this test starts nothing else
     auto pool = makePool({ worker(), u"--escape"_s, u"double-fork"_s, escapeeFile + u"{}"_s, u"--clear-env"_s,
                            u"--hang"_s, u"--parent"_s, u"--wait-file"_s, escapeeFile + u"{}"_s },
                          { u"1"_s, u"2"_s }, o);
