@@ -519,6 +519,15 @@ void TestGuarantees::inputsStream()
     QVERIFY(zero.waitForFinished(60000));
     QCOMPARE(zero.exitCode(), 255);
     QVERIFY(zero.readAllStandardError().contains("longer than"));
+
+    // A run that halts stops reading its endless input instead of waiting for its end (it
+    // used to hang with `yes |` in front of it).
+    QProcess halting;
+    halting.start(u"/bin/sh"_s,
+                  { u"-c"_s, u"yes | \"$0\" run --no-bar -j2 --halt now,fail=1 sh -c 'exit 3'"_s,
+                    shoalBinary() });
+    QVERIFY(halting.waitForFinished(30000));
+    QCOMPARE(halting.exitCode(), 3); // GNU parallel's: the failing task's own status
 }
 
 QTEST_GUILESS_MAIN(TestGuarantees)
