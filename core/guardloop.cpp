@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <initializer_list>
 #include <poll.h>
@@ -191,30 +192,16 @@ void removeCgroup(const char *folder)
             break;
         poll(nullptr, 0, 10);
     }
-    const int dir = ::open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        alignas(8) char buffer[4096];
-        for (;;) {
-            const long n = syscall(SYS_getdents64, dir, buffer, sizeof buffer);
-            if (n <= 0)
-                break;
-            for (long at = 0; at < n;) {
-                struct Entry
-                {
-                    std::uint64_t inode;
-                    std::int64_t offset;
-                    unsigned short length;
-                    unsigned char type;
-                    char name[1];
-                };
-                const auto *e = reinterpret_cast<const Entry *>(buffer + at);
-                if (e->type == 4 /* DT_DIR */ && e->name[0] != '.')
-                    unlinkat(dir, e->name, AT_REMOVEDIR);
-                at += e->length;
-            }
-        }
-        ::close(dir);
-    }
+    // Folders are removed, not unlinked: a cgroup's folder goes once nothing lives in it.
+    procfs::forEachEntryIn(
+        folder,
+        [](const char *name, unsigned char type, void *f) {
+            char cell[4096];
+            if (type == DT_DIR && name[0] != '.'
+                && joinPath(cell, static_cast<const char *>(f), name))
+                ::rmdir(cell);
+        },
+        const_cast<char *>(folder));
     ::rmdir(folder);
 }
 

@@ -67,18 +67,38 @@ const char *parseNumber(const char *p, const char *end, std::int64_t &out)
     return p;
 }
 
-struct DirentHeader
-{
-    std::uint64_t ino;
-    std::int64_t off;
-    unsigned short reclen;
-    unsigned char type;
-    char name[1];
-};
-
 // getdents64 on a directory of numbers: no opendir(), which allocates.
 void forEachNumberIn(const char *dir, void (*fn)(pid_t, void *), void *context)
 {
+    struct Forward
+    {
+        void (*fn)(pid_t, void *);
+        void *context;
+    } forward { fn, context };
+    forEachEntryIn(
+        dir,
+        [](const char *name, unsigned char, void *f) {
+            std::int64_t v = 0;
+            const char *end = name + std::strlen(name);
+            if (name[0] >= '1' && name[0] <= '9' && parseNumber(name, end, v) == end)
+                static_cast<Forward *>(f)->fn(pid_t(v), static_cast<Forward *>(f)->context);
+        },
+        &forward);
+}
+
+} // namespace
+
+void forEachEntryIn(const char *dir,
+                    void (*fn)(const char *name, unsigned char type, void *context), void *context)
+{
+    struct DirentHeader
+    {
+        std::uint64_t ino;
+        std::int64_t off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[1];
+    };
     const int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
@@ -90,17 +110,11 @@ void forEachNumberIn(const char *dir, void (*fn)(pid_t, void *), void *context)
         for (long off = 0; off < n;) {
             const auto *d = reinterpret_cast<const DirentHeader *>(buf + off);
             off += d->reclen;
-            std::int64_t v = 0;
-            const char *name = d->name;
-            const char *end = name + std::strlen(name);
-            if (name[0] >= '1' && name[0] <= '9' && parseNumber(name, end, v) == end)
-                fn(pid_t(v), context);
+            fn(d->name, d->type, context);
         }
     }
     ::close(fd);
 }
-
-} // namespace
 
 bool parseStat(const char *text, size_t length, Stat &out)
 {

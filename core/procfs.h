@@ -26,6 +26,10 @@ bool readStat(pid_t pid, Stat &out);
 
 // Reads /proc/PID/task/TID/children of every thread of pid (self when pid is 0) and calls
 // fn(child, context) for each child.
+// Every entry of dir (its name and its d_type), read with getdents64: no allocation, so that
+// the process guard's fork() fallback may use it.
+void forEachEntryIn(const char *dir,
+                    void (*fn)(const char *name, unsigned char type, void *context), void *context);
 void forEachChild(pid_t pid, void (*fn)(pid_t child, void *context), void *context);
 
 // Whether /proc/PID/environ holds an entry starting with prefix; if so the digits right after
