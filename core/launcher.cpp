@@ -112,8 +112,8 @@ fail:
 #if defined(__x86_64__)
 // clone3() with a function to run on a stack of our own, as glibc's internal __clone3 (which
 // it does not export): the child returns from the system call on the new stack, where C code
-// cannot go on, so it calls fn(arg) from here and exits with its value. CLONE_INTO_CGROUP
-// exists only in clone3.
+// cannot go on, so it calls fn(arg) from here and exits with its value. Returns the child's
+// pid, or -errno. CLONE_INTO_CGROUP exists only in clone3.
 extern "C" long shoalClone3(clone_args *args, size_t size, int (*fn)(void *), void *arg);
 asm(R"(
     .text
@@ -160,8 +160,11 @@ pid_t cloneChild(ChildArgs &a, char *stack, size_t stackSize, int *pidfd, int cg
         args.stack_size = stackSize;
         args.cgroup = quint64(cgroupFd);
         const long pid = shoalClone3(&args, sizeof args, childMain, &a);
-        if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
-            return pid_t(pid < 0 ? -1 : pid);
+        if (pid >= 0)
+            return pid_t(pid);
+        errno = int(-pid); // the raw system call's -errno
+        if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+            return -1;
         noClone3.store(true, std::memory_order_relaxed); // an older kernel: enter it by hand
     }
 #endif
