@@ -1,5 +1,6 @@
 #include "guardloop.h"
 
+#include "cgroupfs.h"
 #include "guardrecord.h"
 #include "procfs.h"
 
@@ -8,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <initializer_list>
 #include <poll.h>
@@ -150,61 +150,6 @@ void endEverything(State &s, bool orderly)
     }
 }
 
-// folder + '/' + name into out (PATH_MAX bytes); false when it does not fit.
-bool joinPath(char *out, const char *folder, const char *name)
-{
-    const size_t a = std::strlen(folder), b = std::strlen(name);
-    if (a + 1 + b + 1 > 4096)
-        return false;
-    std::memcpy(out, folder, a);
-    out[a] = '/';
-    std::memcpy(out + a + 1, name, b + 1);
-    return true;
-}
-
-void killCgroup(const char *folder)
-{
-    char path[4096];
-    if (!joinPath(path, folder, "cgroup.kill"))
-        return;
-    const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        [[maybe_unused]] const ssize_t written = ::write(fd, "1", 1);
-        ::close(fd);
-    }
-}
-
-// Waits (up to 2 s) until the killed processes are gone, then removes the cells and the
-// run's folder.
-void removeCgroup(const char *folder)
-{
-    char path[4096];
-    if (!joinPath(path, folder, "cgroup.events"))
-        return;
-    for (int waited = 0; waited < 2000; waited += 10) {
-        char events[256] = {};
-        const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            break;
-        const ssize_t n = ::read(fd, events, sizeof events - 1);
-        ::close(fd);
-        if (n <= 0 || !std::strstr(events, "populated 1"))
-            break;
-        poll(nullptr, 0, 10);
-    }
-    // Folders are removed, not unlinked: a cgroup's folder goes once nothing lives in it.
-    procfs::forEachEntryIn(
-        folder,
-        [](const char *name, unsigned char type, void *f) {
-            char cell[4096];
-            if (type == DT_DIR && name[0] != '.'
-                && joinPath(cell, static_cast<const char *>(f), name))
-                ::rmdir(cell);
-        },
-        const_cast<char *>(folder));
-    ::rmdir(folder);
-}
-
 } // namespace
 
 void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix,
@@ -287,10 +232,10 @@ void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenP
     }
     // Shoal died: its tasks' cgroups go first, whole (an orderly Shoal removed them itself).
     if (!orderly && cgroupFolder)
-        killCgroup(cgroupFolder);
+        cgroupfs::kill(cgroupFolder);
     endEverything(s, orderly);
     if (!orderly && cgroupFolder)
-        removeCgroup(cgroupFolder);
+        cgroupfs::removeTree(cgroupFolder, 2000);
     _exit(0);
 }
 

@@ -116,11 +116,13 @@ fail:
 // pid, or -errno. CLONE_INTO_CGROUP exists only in clone3.
 extern "C" long shoalClone3(clone_args *args, size_t size, int (*fn)(void *), void *arg);
 asm(R"(
-    .text
+    .pushsection .text
     .globl shoalClone3
+    .hidden shoalClone3
     .type shoalClone3, @function
 shoalClone3:
     .cfi_startproc
+    endbr64
     mov %rcx, %r8
     mov $435, %eax
     .cfi_endproc
@@ -141,6 +143,7 @@ shoalClone3:
     hlt
     .cfi_endproc
     .size shoalClone3, .-shoalClone3
+    .popsection
 )");
 static_assert(SYS_clone3 == 435 && SYS_exit == 60);
 #endif

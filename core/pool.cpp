@@ -744,9 +744,16 @@ void Pool::startTask(Slot &slot, TaskId id)
     if (path.isEmpty())
         p.error = ENOENT;
     else {
-        p = m_launcher->start(path, argv, -1, slot.capture.stdoutFd(), slot.capture.stderrFd(),
-                              m_guard->registrationFd(), m_tree->prepareLaunch());
-        m_tree->launched(p.error ? -1 : p.pid);
+        // A cell that could not take a child (its folder removed under us) is dropped and the
+        // task launched into a new one.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            const int cgroup = m_tree->prepareLaunch();
+            p = m_launcher->start(path, argv, -1, slot.capture.stdoutFd(), slot.capture.stderrFd(),
+                                  m_guard->registrationFd(), cgroup);
+            m_tree->launched(p.error ? -1 : p.pid, p.pid > 0);
+            if (!p.error || p.pid > 0 || cgroup < 0)
+                break;
+        }
     }
 
     Event &started = post(Event::Type::TaskStarted);
@@ -1521,7 +1528,7 @@ bool Pool::startServiceProcess(Slot &slot)
     auto started = slot.service->start(*m_launcher, m_servicePath, slot.capture.stderrFd(),
                                        m_guard->registrationFd(), m_tree->prepareLaunch());
     const Launcher::Process p { slot.service->pid(), slot.service->pidfd(), 0 };
-    m_tree->launched(started ? p.pid : -1);
+    m_tree->launched(started ? p.pid : -1, p.pid > 0);
     if (!started) {
         if (p.pidfd >= 0)
             ::close(p.pidfd);

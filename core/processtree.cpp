@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <poll.h>
@@ -79,6 +80,7 @@ ProcessTree::~ProcessTree()
     // SIGKILLed processes die at once unless stuck in the kernel: wait a little for them, so
     // that a pool's end leaves no zombie of its tasks behind.
     if (m_cgroups) { // a pool that ends with tasks running (their leaders are ended already)
+        m_pendingMark = m_pending.size();
         for (auto it = m_cellOf.cbegin(); it != m_cellOf.cend(); ++it)
             endCell(it.value());
     }
@@ -151,13 +153,15 @@ int ProcessTree::prepareLaunch()
     return m_preparedCell < 0 ? -1 : m_cgroups->folderFd(m_preparedCell);
 }
 
-void ProcessTree::launched(pid_t leader)
+void ProcessTree::launched(pid_t leader, bool childRan)
 {
     if (m_preparedCell < 0)
         return;
     if (leader > 0)
         m_cellOf.insert(leader, std::exchange(m_preparedCell, -1));
-    // else: kept for the next launch (a child that failed left nothing in it)
+    else if (!childRan) // no child was born in it: the cell itself may be at fault (removed)
+        m_preparedCell = -1; // never used again; its folder goes with the run's
+    // else: kept for the next launch (a child that failed to exec left nothing in it)
 }
 
 // Kills everything in the cell at once and takes what was there for reaping (processes of
@@ -165,17 +169,27 @@ void ProcessTree::launched(pid_t leader)
 void ProcessTree::endCell(int cell)
 {
     std::vector<pid_t> members;
-    if (m_cgroups->members(cell, members) && !members.empty()) {
-        std::vector<int> pidfds;
-        pidfds.reserve(members.size());
-        for (pid_t pid : members) { // opened while they are alive, so that they are the ones
+    if (!m_cgroups->members(cell, members) || !members.empty()) {
+        // Opened before the kill, and kept only for pids still in the cell after opening: a
+        // pid that was reused in between is not in our cell, so a pidfd kept is one of ours.
+        std::vector<std::pair<pid_t, int>> opened;
+        for (pid_t pid : members) {
             // A task leader is reaped by its owner, who needs its exit status.
-            pidfds.push_back(ChildRegistry::isClaimed(pid) ? -1 : pidfdOpen(pid));
+            if (!ChildRegistry::isClaimed(pid))
+                opened.emplace_back(pid, pidfdOpen(pid));
         }
-        m_cgroups->kill(cell);
-        for (size_t i = 0; i < members.size(); ++i) {
-            if (pidfds[i] >= 0)
-                addPending(members[i], pidfds[i]);
+        std::vector<pid_t> still;
+        const bool listed = m_cgroups->members(cell, still);
+        if (!m_cgroups->kill(cell))
+            qWarning("shoal: cannot kill the task's cgroup (%s): %s", m_cgroups->path().constData(),
+                     strerror(errno));
+        for (const auto &[pid, pidfd] : opened) {
+            if (pidfd < 0)
+                continue;
+            if (listed && std::find(still.begin(), still.end(), pid) != still.end())
+                addPending(pid, pidfd);
+            else
+                ::close(pidfd);
         }
     }
     m_cgroups->release(cell);
@@ -185,6 +199,7 @@ void ProcessTree::endTask(pid_t leader)
 {
     if (leader <= 0)
         return;
+    m_pendingMark = m_pending.size();
     if (m_cgroups) {
         const auto cell = m_cellOf.constFind(leader);
         if (cell != m_cellOf.cend()) {
@@ -218,6 +233,7 @@ void ProcessTree::endTask(pid_t leader)
 
 void ProcessTree::sweepOrphans()
 {
+    m_pendingMark = m_pending.size();
     const pid_t ownGroup = getpgrp();
     std::unique_lock lock(ChildRegistry::launchLock()); // no child of ours is unclaimed by mistake
     endProcesses(0, [&](std::vector<Known> &roots) {
@@ -310,8 +326,10 @@ template<typename Roots> void ProcessTree::endProcesses(pid_t group, const Roots
 
 void ProcessTree::addPending(pid_t pid, int pidfd)
 {
-    for (const Pending &p : m_pending) {
-        if (p.pid == pid) { // found both in its cgroup and in the tree
+    // Found both in its cgroup and in the tree by the same endTask() (an older entry with that
+    // pid may be a process that is gone, its pid reused).
+    for (size_t i = m_pendingMark; i < m_pending.size(); ++i) {
+        if (m_pending[i].pid == pid) {
             ::close(pidfd);
             return;
         }

@@ -51,9 +51,10 @@ public:
     bool useCgroups(QString *why);
     const QByteArray &cgroupPath() const; // empty without cgroups
     // Around each launch: the cgroup folder the child is to be born in (-1 for none), then the
-    // leader's pid (or -1 when it did not start), so that the cell goes with that task.
+    // leader's pid (or -1 when it did not start, childRan telling whether a child was born
+    // and failed to exec, or none could be), so that the cell goes with that task.
     int prepareLaunch();
-    void launched(pid_t leader);
+    void launched(pid_t leader, bool childRan);
 
     // Ends (SIGKILL) the group `leader` leads and everything its task left outside it, and
     // reaps what was re-parented to us. Call while the leader is alive or an unreaped zombie
@@ -106,6 +107,7 @@ private:
     QByteArray m_prefix;
     QHash<pid_t, std::vector<Known>> m_escapees; // by task leader
     std::vector<Pending> m_pending; // ended, not reaped yet
+    size_t m_pendingMark = 0; // where the current endTask()'s entries begin
     std::unique_ptr<TaskCgroups> m_cgroups;
     int m_preparedCell = -1;
     QHash<pid_t, int> m_cellOf; // by task leader

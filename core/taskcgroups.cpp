@@ -1,12 +1,14 @@
 #include "taskcgroups.h"
 
+#include "cgroupfs.h"
 #include "fileio.h"
+#include "procfs.h"
 
-#include <QDir>
 #include <QFile>
 
 #include <cerrno>
 #include <csignal>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -71,45 +73,13 @@ QByteArray ownCgroupFolder(QString *why)
     return {};
 }
 
-bool isPopulated(const QByteArray &folder)
+// Our pid namespace: a run folder names it, so that a run in another namespace sharing the
+// cgroup (a sandbox, `unshare -p`) is never taken for a dead one of ours.
+QByteArray pidNamespace()
 {
-    return readSmallFile(QByteArray(folder + "/cgroup.events").constData()).contains("populated 1");
-}
-
-// Waits (a little) until nothing lives in folder any more: killed processes take a moment.
-void waitUntilEmpty(const QByteArray &folder)
-{
-    const int fd = ::open(QByteArray(folder + "/cgroup.events").constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    // cgroup.events signals a change with POLLPRI.
-    for (int waited = 0; isPopulated(folder) && waited < kEmptyWaitMs; waited += 50) {
-        pollfd p { fd, POLLPRI, 0 };
-        ::poll(&p, 1, 50);
-    }
-    ::close(fd);
-}
-
-bool writeControl(const QByteArray &file, QByteArrayView value)
-{
-    const int fd = ::open(file.constData(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    const bool written = writeAll(fd, value);
-    const int error = errno;
-    ::close(fd);
-    errno = error;
-    return written;
-}
-
-// Removes folder's cells, then folder; what something still lives in stays.
-void removeRunFolder(const QByteArray &folder)
-{
-    const QStringList cells
-        = QDir(QString::fromLocal8Bit(folder)).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &cell : cells)
-        ::rmdir(QByteArray(folder + '/' + cell.toLocal8Bit()).constData());
-    ::rmdir(folder.constData());
+    struct stat st;
+    return ::stat("/proc/self/ns/pid", &st) == 0 ? QByteArray::number(quint64(st.st_ino))
+                                                 : QByteArray("0");
 }
 
 } // namespace
@@ -120,7 +90,7 @@ std::unique_ptr<TaskCgroups> TaskCgroups::create(const QByteArray &runId, QStrin
     if (parent.isEmpty())
         return nullptr;
     removeStale(parent);
-    const QByteArray path = parent + "/shoal-" + runId;
+    const QByteArray path = parent + "/shoal-" + pidNamespace() + '-' + runId;
     if (::mkdir(path.constData(), 0755) != 0) {
         *why = u"cannot create a cgroup in %1: %2"_s.arg(QString::fromLocal8Bit(parent),
                                                          errnoText());
@@ -161,9 +131,9 @@ TaskCgroups::~TaskCgroups()
         ::close(cell.procs);
     }
     // Everything in every cell at once (cgroup.kill applies to the descendants too).
-    if (isPopulated(m_path) && writeControl(m_path + "/cgroup.kill", "1"))
-        waitUntilEmpty(m_path);
-    removeRunFolder(m_path);
+    if (cgroupfs::isPopulated(m_path.constData()))
+        cgroupfs::kill(m_path.constData());
+    cgroupfs::removeTree(m_path.constData(), kEmptyWaitMs);
 }
 
 int TaskCgroups::acquire()
@@ -225,20 +195,32 @@ bool TaskCgroups::members(int cell, std::vector<pid_t> &out) const
 
 bool TaskCgroups::kill(int cell)
 {
-    return writeControl(cellPath(cell) + "/cgroup.kill", "1");
+    return cgroupfs::kill(cellPath(cell).constData());
 }
 
 void TaskCgroups::removeStale(const QByteArray &parent)
 {
-    const QStringList runs
-        = QDir(QString::fromLocal8Bit(parent)).entryList({ u"shoal-*"_s }, QDir::Dirs);
-    for (const QString &run : runs) {
-        // "shoal-<pid>-<counter>-<nanoseconds>" (ProcessTree's run id)
-        bool isNumber = false;
-        const pid_t pid = pid_t(run.section(u'-', 1, 1).toInt(&isNumber));
-        if (isNumber && pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
-            removeRunFolder(parent + '/' + run.toLocal8Bit());
-    }
+    struct Context
+    {
+        const QByteArray &parent;
+        QByteArray prefix; // "shoal-<our pid namespace>-"
+    } context { parent, "shoal-" + pidNamespace() + '-' };
+    procfs::forEachEntryIn(
+        parent.constData(),
+        [](const char *name, unsigned char type, void *c) {
+            const auto *ctx = static_cast<const Context *>(c);
+            const QByteArrayView entry(name);
+            if (type != DT_DIR || !entry.startsWith(ctx->prefix))
+                return;
+            // "shoal-<namespace>-<pid>-<counter>-<nanoseconds>" (ProcessTree's run id)
+            const QByteArrayView rest = entry.sliced(ctx->prefix.size());
+            bool isNumber = false;
+            const pid_t pid
+                = pid_t(rest.first(qMax<qsizetype>(0, rest.indexOf('-'))).toInt(&isNumber));
+            if (isNumber && pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+                cgroupfs::removeTree(QByteArray(ctx->parent + '/' + name).constData(), 0);
+        },
+        &context);
 }
 
 } // namespace shoal
