@@ -141,6 +141,7 @@ QString nameOf(Event::Type type);
 struct PoolSnapshot
 {
     quint64 seq = 0;
+    qint64 wallStartMs = 0; // the pool clock's zero, as epoch ms (the joblog's Starttime)
     PoolStats stats;
     std::vector<WorkerInfo> workers;
     std::vector<TaskInfo> tasks;
@@ -150,3 +151,4 @@ struct PoolSnapshot
 
 Q_DECLARE_METATYPE(shoal::Event)
 Q_DECLARE_METATYPE(QList<shoal::Event>)
+Q_DECLARE_METATYPE(shoal::PoolSnapshot)

@@ -557,6 +557,7 @@ PoolSnapshot Pool::snapshot() const
 {
     PoolSnapshot snap;
     snap.seq = m_seq;
+    snap.wallStartMs = m_wallStartMs;
     snap.stats = stats();
     for (const auto &s : m_slots) {
         if (s)

@@ -1,6 +1,5 @@
 #include "joblogexport.h"
 
-#include "batchsession.h"
 #include "joblog.h"
 #include "taskmodel.h"
 
@@ -8,7 +7,7 @@
 
 namespace shoal {
 
-Result<void> writeJoblog(const QString &path, const TaskModel &tasks, const BatchSession &session)
+QList<TaskId> joblogOrder(const TaskModel &tasks)
 {
     std::vector<const TaskModel::Row *> rows;
     for (const TaskModel::Row &row : tasks.tasks()) {
@@ -22,17 +21,21 @@ Result<void> writeJoblog(const QString &path, const TaskModel &tasks, const Batc
     ids.reserve(qsizetype(rows.size()));
     for (const auto *row : rows)
         ids << row->id;
-    const QStringList commands = session.commandsOf(ids);
+    return ids;
+}
 
+Result<void> writeJoblog(const QString &path, const TaskModel &tasks, const QList<TaskId> &order,
+                         const QStringList &commands, qint64 wallStartMs)
+{
     JoblogWriter writer;
     auto opened = writer.open(path, true);
     if (!opened)
         return opened;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        const TaskModel::Row &row = *rows[i];
-        const double start = double(session.wallStartMs() + row.startedMs) / 1000.0;
+    for (qsizetype i = 0; i < order.size(); ++i) {
+        const TaskModel::Row &row = tasks.task(int(order[i]));
+        const double start = double(wallStartMs + row.startedMs) / 1000.0;
         auto written = writer.append(row.seq, start, double(row.durationMs) / 1000.0,
-                                     row.receivedBytes, row.exit, commands.value(qsizetype(i)));
+                                     row.receivedBytes, row.exit, commands.value(i));
         if (!written)
             return written;
     }

@@ -206,33 +206,33 @@ QWidget *MainWindow::createDashboard()
 
     connect(m_overview, &OverviewBar::pauseRequested, this, [this] {
         if (m_session)
-            m_session->pause();
+            m_session->engine()->pause();
     });
     connect(m_overview, &OverviewBar::resumeRequested, this, [this] {
         if (m_session)
-            m_session->resume();
+            m_session->engine()->resume();
     });
     connect(m_overview, &OverviewBar::resizeRequested, this,
             [this](int workers, DrainPolicy policy) {
                 if (m_session)
-                    m_session->resize(workers, policy);
+                    m_session->engine()->resize(workers, policy);
             });
     connect(m_overview, &OverviewBar::cancelRequested, this, [this] {
         if (m_session)
-            m_session->cancelAll();
+            m_session->engine()->cancelAll();
     });
     connect(m_overview, &OverviewBar::retryFailedRequested, this, [this] {
         if (m_session)
-            m_session->retryFailed();
+            m_session->engine()->retryFailed();
     });
     connect(m_taskPanel, &TaskPanel::taskSelected, this, &MainWindow::refreshTaskDetails);
     connect(m_taskPanel, &TaskPanel::cancelRequested, this, [this](const QList<TaskId> &ids) {
         for (TaskId id : ids)
-            m_session->cancelTask(id);
+            m_session->engine()->cancelTask(id);
     });
     connect(m_taskPanel, &TaskPanel::retryRequested, this, [this](const QList<TaskId> &ids) {
         for (TaskId id : ids)
-            m_session->retryTask(id);
+            m_session->engine()->retryTask(id);
     });
     connect(m_taskPanel, &TaskPanel::exportCsvRequested, this, &MainWindow::exportCsv);
     connect(m_taskPanel, &TaskPanel::exportJoblogRequested, this, &MainWindow::exportJoblog);
@@ -268,13 +268,13 @@ void MainWindow::createActions()
     m_cancelAction = new QAction(tr("&Cancel Batch"), this);
     connect(m_cancelAction, &QAction::triggered, this, [this] {
         if (m_session)
-            m_session->cancelAll();
+            m_session->engine()->cancelAll();
     });
     m_retryAction = new QAction(tr("&Retry Failed Tasks"), this);
     m_retryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     connect(m_retryAction, &QAction::triggered, this, [this] {
         if (m_session)
-            m_session->retryFailed();
+            m_session->engine()->retryFailed();
     });
     // Window-wide shortcuts work whichever child has focus.
     addActions(
@@ -384,15 +384,14 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     // The engine starts in its own thread; until it answers the dashboard says so.
     connect(s, &BatchSession::started, this, &MainWindow::onSessionStarted);
     connect(s, &BatchSession::failed, this, [this](const QString &error) {
-        // This runs inside the session's signal: it goes away once the signal returns.
-        disconnect(m_session->feed(), nullptr, this, nullptr);
-        m_session.release()->deleteLater();
-        m_overview->setActive(false);
+        closeSession(); // it goes once its engine has ended, after this signal returns
         showError(tr("Cannot Start the Batch"), error);
         updateActions();
         updateTitle();
     });
     connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
+    connect(s->engine(), &EngineClient::taskDetailsReady, this, &MainWindow::showTaskDetails);
+    connect(s->engine(), &EngineClient::commandsReady, this, &MainWindow::writeExportedJoblog);
     m_workerModel->reset({});
     m_taskModel->clear();
     m_taskPanel->clearDetails();
@@ -440,9 +439,23 @@ void MainWindow::closeSession()
 {
     if (!m_session)
         return;
-    disconnect(m_session->feed(), nullptr, this, nullptr);
-    // The pool ends in its own thread; its destructor ends what still runs.
-    m_session.reset();
+    BatchSession *old = m_session.release();
+    disconnect(old->feed(), nullptr, this, nullptr);
+    disconnect(old, nullptr, this, nullptr);
+    if (old->engine())
+        disconnect(old->engine(), nullptr, this, nullptr);
+    // Its tasks end in the engine's thread (their grace period too): the window goes on, and
+    // the session goes once its engine has ended. A window closed meanwhile still owns it.
+    old->setParent(this);
+    ++m_closingSessions;
+    connect(old, &BatchSession::closed, this, [this, old] {
+        old->deleteLater();
+        if (--m_closingSessions == 0 && m_quitWhenClosed)
+            close();
+    });
+    old->close();
+    m_detailsRequest = 0;
+    m_joblogExport = {};
     m_overview->setActive(false);
 }
 
@@ -499,6 +512,17 @@ void MainWindow::refreshTaskDetails()
         return;
     }
     const TaskModel::Row &row = m_taskModel->task(int(id));
+    const bool service = m_session->spec().service.isValid() && row.slot > 0;
+    m_detailsRequest = m_session->engine()->requestTaskDetails(id, service ? row.slot : 0);
+}
+
+void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
+{
+    const TaskId id = m_taskPanel->selectedTask();
+    // An answer to an older question, or about a task no longer selected: a newer one follows.
+    if (request != m_detailsRequest || details.task != id || id < 0 || id >= m_taskModel->rowCount())
+        return;
+    const TaskModel::Row &row = m_taskModel->task(int(id));
     QString status = nameOf(row.state);
     if (row.exit.kind != ExitStatus::Kind::None)
         status += u" · "_s + row.exit.describe();
@@ -506,18 +530,15 @@ void MainWindow::refreshTaskDetails()
         status += tr(" · attempt %1").arg(row.attempts);
     if (row.progress >= 0)
         status += tr(" · %1% done").arg(qRound(row.progress * 100));
-    QByteArray err = m_session->taskOutput(id, 2);
-    if (m_session->spec().service.isValid() && row.slot > 0) {
+    QByteArray err = details.stderrData;
+    if (!details.workerStderr.isEmpty()) {
         // A service worker's stderr belongs to the process, not to one task: show what the
         // worker that ran this task has written, after the task's own error.
-        const QByteArray workerErr = m_session->workerOutput(row.slot, 2);
-        if (!workerErr.isEmpty()) {
-            if (!err.isEmpty() && !err.endsWith('\n'))
-                err += '\n';
-            err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + workerErr;
-        }
+        if (!err.isEmpty() && !err.endsWith('\n'))
+            err += '\n';
+        err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + details.workerStderr;
     }
-    m_taskPanel->showDetails(id, m_session->commandOf(id), status, m_session->taskOutput(id, 1), err);
+    m_taskPanel->showDetails(id, details.command, status, details.stdoutData, err);
 }
 
 void MainWindow::togglePause()
@@ -525,9 +546,9 @@ void MainWindow::togglePause()
     if (!m_session)
         return;
     if (m_lastStats.paused)
-        m_session->resume();
+        m_session->engine()->resume();
     else
-        m_session->pause();
+        m_session->engine()->pause();
 }
 
 void MainWindow::showWorkerMenu(const QPoint &pos)
@@ -543,14 +564,14 @@ void MainWindow::showWorkerMenu(const QPoint &pos)
     pause->setEnabled(!w.parked);
     connect(pause, &QAction::triggered, this, [this, slot = w.slot, paused] {
         if (paused)
-            m_session->resumeWorker(slot);
+            m_session->engine()->resumeWorker(slot);
         else
-            m_session->pauseWorker(slot);
+            m_session->engine()->pauseWorker(slot);
     });
     QAction *cancel = menu.addAction(tr("Cancel Its Task"));
     cancel->setEnabled(w.task >= 0);
     connect(cancel, &QAction::triggered, this,
-            [this, slot = w.slot] { m_session->cancelWorkerTask(slot); });
+            [this, slot = w.slot] { m_session->engine()->cancelWorkerTask(slot); });
     menu.exec(m_workerView->viewport()->mapToGlobal(pos));
 }
 
@@ -632,11 +653,33 @@ void MainWindow::exportJoblog()
     const QString path = QFileDialog::getSaveFileName(this, tr("Export Joblog"),
                                                       m_session->displayName() + u".joblog.tsv"_s,
                                                       tr("Joblogs (*.tsv *.log);;All files (*)"));
-    if (path.isEmpty())
+    if (!path.isEmpty())
+        exportJoblogTo(path);
+}
+
+void MainWindow::exportJoblogTo(const QString &path)
+{
+    if (!m_session)
         return;
-    const auto written = writeJoblog(path, *m_taskModel, *m_session);
+    // The rows are the table's now; their commands come from the engine.
+    m_joblogExport.path = path;
+    m_joblogExport.order = joblogOrder(*m_taskModel);
+    m_joblogExport.request = m_session->engine()->requestCommands(m_joblogExport.order);
+    statusBar()->showMessage(tr("Exporting the joblog to %1…").arg(path));
+}
+
+void MainWindow::writeExportedJoblog(quint64 request, const QStringList &commands)
+{
+    if (request != m_joblogExport.request || !m_session)
+        return;
+    const JoblogExport job = std::exchange(m_joblogExport, {});
+    const auto written
+        = writeJoblog(job.path, *m_taskModel, job.order, commands, m_session->wallStartMs());
     if (!written)
         showError(tr("Cannot Export the Joblog"), written.error());
+    else
+        statusBar()->showMessage(tr("Exported the joblog to %1").arg(job.path), 5000);
+    Q_EMIT joblogExported(job.path, written ? QString() : written.error());
 }
 
 // ---- window state -------------------------------------------------------------------------
@@ -749,6 +792,13 @@ void MainWindow::closeEvent(QCloseEvent *event)
     }
     writeSettings();
     closeSession();
+    if (m_closingSessions > 0) {
+        // Running tasks get their grace period in the engine; the window closes after it.
+        m_quitWhenClosed = true;
+        event->ignore();
+        statusBar()->showMessage(tr("Ending the running tasks…"));
+        return;
+    }
     if (m_tray)
         m_tray->hide();
     event->accept();

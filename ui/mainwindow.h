@@ -1,6 +1,7 @@
 #pragma once
 
 #include "batchfile.h"
+#include "engineclient.h"
 #include "enginefeed.h"
 
 #include <QMainWindow>
@@ -59,6 +60,8 @@ public:
     // The question or error box currently open, if any.
     QMessageBox *currentPrompt() const { return m_prompt; }
     QStringList recentFiles() const;
+    // Writes the tasks table as a GNU parallel joblog; joblogExported follows.
+    void exportJoblogTo(const QString &path);
 
     static QByteArray demoBatchJson();
     // Registers the icon and the demo (resources of a static library need it); idempotent.
@@ -68,6 +71,7 @@ Q_SIGNALS:
     void batchStarted();
     void frameApplied();
     void batchFinished();
+    void joblogExported(const QString &path, const QString &error); // error empty: written
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -86,6 +90,8 @@ private:
     void updateActions();
     void updateTitle();
     void refreshTaskDetails();
+    void showTaskDetails(quint64 request, const shoal::TaskDetails &details);
+    void writeExportedJoblog(quint64 request, const QStringList &commands);
     void showWorkerMenu(const QPoint &pos);
     void togglePause();
     void newBatch();
@@ -105,6 +111,15 @@ private:
     std::unique_ptr<BatchSession> m_session;
     PoolStats m_lastStats;
     bool m_closeConfirmed = false;
+    bool m_quitWhenClosed = false;
+    int m_closingSessions = 0; // sessions whose engines are still ending
+    quint64 m_detailsRequest = 0; // the only task details answer still wanted
+    struct JoblogExport
+    {
+        QString path;
+        QList<TaskId> order;
+        quint64 request = 0;
+    } m_joblogExport;
 
     QStackedWidget *m_stack = nullptr;
     QWidget *m_welcome = nullptr;

@@ -29,7 +29,9 @@
 #include <QStyleFactory>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
@@ -236,7 +238,10 @@ private Q_SLOTS:
 
         // The joblog export is GNU's format: its header, then one row per task that ran.
         const QString joblog = m_dir.filePath(u"tasks.joblog"_s);
-        QVERIFY(writeJoblog(joblog, *w.taskModel(), *w.session()).ok());
+        QSignalSpy exported(&w, &MainWindow::joblogExported);
+        w.exportJoblogTo(joblog);
+        QVERIFY(exported.wait());
+        QCOMPARE(exported.at(0).at(1).toString(), QString()); // no error
         QFile log(joblog);
         QVERIFY(log.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = log.readAll().split('\n');
@@ -337,6 +342,37 @@ private Q_SLOTS:
         QVERIFY(w.session());
         QCOMPARE(w.session()->filePath(), QFileInfo(path).absoluteFilePath());
         QTRY_COMPARE(w.session()->stats().succeeded, 2);
+    }
+
+    // The tasks' grace period runs in the engine: closing the window returns at once, the
+    // window stays responsive meanwhile, and it closes once the tasks are gone.
+    void closingNeverWaitsForTheGracePeriod()
+    {
+        MainWindow &w = window();
+        BatchSpec spec = sleepers(2, 2);
+        spec.command = { u"trap '' TERM; sleep 30"_s }; // sleep inherits the ignored TERM
+        spec.shell = true;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.session()->stats().running, 2);
+        QTRY_VERIFY(w.workerModel()->rowCount() == 2 && w.workerModel()->worker(0).pid > 0);
+        const qint64 pid = w.workerModel()->worker(0).pid;
+        bool yes = false;
+        QTimer::singleShot(0, &w, [&] {
+            for (QAbstractButton *b : w.currentPrompt()->buttons()) {
+                if (w.currentPrompt()->buttonRole(b) == QMessageBox::DestructiveRole) {
+                    yes = true;
+                    b->click();
+                }
+            }
+        });
+        QVERIFY(!w.close()); // asks
+        QTRY_VERIFY(yes);
+        // The click returned while the task still runs: its grace period has not been waited.
+        QVERIFY(test::processExists(pid));
+        QVERIFY(!w.session());
+        QVERIFY(w.isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 15000);
+        QVERIFY(!test::processExists(pid));
     }
 
     void closingWhileRunningAsksFirst()

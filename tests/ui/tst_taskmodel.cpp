@@ -350,7 +350,11 @@ private Q_SLOTS:
         BatchSession &session = watched.session;
         QVERIFY(session.start().ok());
         QTRY_VERIFY(watched.finished);
-        const PoolSnapshot final = session.snapshot();
+        QSignalSpy answers(session.engine(), &EngineClient::snapshotReady);
+        const quint64 request = session.engine()->requestSnapshot();
+        QVERIFY(answers.wait());
+        QCOMPARE(answers.at(0).at(0).toULongLong(), request);
+        const PoolSnapshot final = answers.at(0).at(1).value<PoolSnapshot>();
         QCOMPARE(model.rowCount(), 30);
         for (const TaskInfo &t : final.tasks) {
             QCOMPARE(model.task(int(t.id)).state, t.state);
@@ -377,7 +381,10 @@ private Q_SLOTS:
         for (int row = 0; row < 500; ++row)
             QCOMPARE(model.task(row).state, TaskState::Succeeded);
         QCOMPARE(model.task(41).receivedBytes, 3); // "r42"
-        QVERIFY(session.commandOf(0).contains(u"<<<"_s));
+        QSignalSpy answers(session.engine(), &EngineClient::commandsReady);
+        session.engine()->requestCommands({ 0 });
+        QVERIFY(answers.wait());
+        QVERIFY(answers.at(0).at(1).toStringList().value(0).contains(u"<<<"_s));
     }
 };
 

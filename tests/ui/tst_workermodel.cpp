@@ -238,11 +238,13 @@ private Q_SLOTS:
         QTRY_VERIFY(model.rowCount() == 2 && model.worker(0).state == WorkerState::Busy
                     && model.worker(1).state == WorkerState::Busy);
         QVERIFY(test::processExists(model.worker(0).pid));
-        session.pauseWorker(2);
+        session.engine()->pauseWorker(2);
         QTRY_COMPARE(model.worker(1).state, WorkerState::Paused);
-        session.resize(1, DrainPolicy::Requeue);
+        session.engine()->resize(1, DrainPolicy::Requeue);
         QTRY_COMPARE(model.rowCount(), 1);
-        session.stop();
+        session.close();
+        QSignalSpy closed(&session, &BatchSession::closed);
+        QVERIFY(closed.wait());
     }
 };
 

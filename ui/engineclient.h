@@ -1,0 +1,77 @@
+#pragma once
+
+#include "events.h"
+
+#include <QList>
+#include <QObject>
+#include <QStringList>
+
+namespace shoal {
+
+// What the window shows of one task when it is selected: everything the engine holds about it
+// that the events do not carry.
+struct TaskDetails
+{
+    TaskId task = -1;
+    QString command; // as a shell would read it
+    QByteArray stdoutData;
+    QByteArray stderrData;
+    // Service batches: what the worker that ran the task has written to its stderr so far.
+    QByteArray workerStderr;
+};
+
+// The window's one way to an engine, wherever that engine runs: a thread of this process
+// today (LocalEngine), a control socket when attaching (a later step). Nothing here waits:
+// commands are posted, and each read returns a request number that its answer carries, so
+// that a view drops answers it no longer wants (hotspot's JobTracker does the same for its
+// parsers). Events arrive in the engine's batches, in seq order, after opened().
+class EngineClient : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    // Opens the link; opened (with the state to render first) or failed follows.
+    virtual void open() = 0;
+    // Ends the link. An engine this process owns ends its pool: running tasks get their stop
+    // sequence (TERM, grace, KILL) in the engine's thread, never in the caller's. closed()
+    // follows once nothing of the engine is left running.
+    virtual void close() = 0;
+    virtual bool isClosed() const = 0;
+
+    virtual void pause() = 0;
+    virtual void resume() = 0;
+    virtual void resize(int workers, DrainPolicy policy) = 0;
+    virtual void pauseWorker(int slot) = 0;
+    virtual void resumeWorker(int slot) = 0;
+    virtual void cancelWorkerTask(int slot) = 0;
+    virtual void cancelTask(TaskId id) = 0;
+    virtual void retryTask(TaskId id) = 0;
+    virtual void cancelAll() = 0;
+    virtual void retryFailed() = 0;
+
+    // workerSlot > 0 also asks for the stderr of that service worker.
+    virtual quint64 requestTaskDetails(TaskId id, int workerSlot) = 0;
+    virtual quint64 requestCommands(const QList<TaskId> &ids) = 0;
+    virtual quint64 requestSnapshot() = 0;
+
+Q_SIGNALS:
+    void opened(const shoal::PoolSnapshot &snapshot);
+    void failed(const QString &error);
+    void eventsReady(const QList<shoal::Event> &events);
+    void closed();
+
+    void taskDetailsReady(quint64 request, const shoal::TaskDetails &details);
+    void commandsReady(quint64 request, const QStringList &commands);
+    void snapshotReady(quint64 request, const shoal::PoolSnapshot &snapshot);
+
+protected:
+    quint64 nextRequest() { return ++m_lastRequest; }
+
+private:
+    quint64 m_lastRequest = 0;
+};
+
+} // namespace shoal
+
+Q_DECLARE_METATYPE(shoal::TaskDetails)

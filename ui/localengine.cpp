@@ -1,0 +1,196 @@
+#include "localengine.h"
+
+#include "pool.h"
+
+#include <QThread>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+class LocalEngine::Thread : public QThread
+{
+public:
+    explicit Thread(LocalEngine *engine) : m_engine(engine) { setObjectName(u"shoal-engine"_s); }
+    int loop() { return exec(); }
+
+protected:
+    void run() override { m_engine->runEngine(); }
+
+private:
+    LocalEngine *m_engine;
+};
+
+LocalEngine::LocalEngine(PreparedBatch batch, QObject *parent)
+    : EngineClient(parent), m_batch(std::move(batch)), m_thread(std::make_unique<Thread>(this))
+{
+    connect(m_thread.get(), &QThread::finished, this, [this] {
+        m_pool = nullptr;
+        Q_EMIT closed();
+    });
+}
+
+LocalEngine::~LocalEngine()
+{
+    close();
+    m_thread->wait();
+}
+
+void LocalEngine::open()
+{
+    if (m_opened || m_closing)
+        return;
+    m_opened = true;
+    m_thread->start(); // from here on only the engine thread touches m_batch
+}
+
+void LocalEngine::close()
+{
+    if (m_closing)
+        return;
+    m_closing = true;
+    m_pool = nullptr; // nothing more is posted to it
+    if (!m_opened) {
+        Q_EMIT closed(); // nothing ever ran
+        return;
+    }
+    m_thread->quit(); // also ends an exec() that has not begun yet
+}
+
+bool LocalEngine::isClosed() const
+{
+    return m_closing && !m_thread->isRunning();
+}
+
+void LocalEngine::runEngine()
+{
+    PreparedBatch batch = std::move(*m_batch);
+    Pool pool(std::move(batch.command), std::move(batch.inputs), std::move(batch.options));
+    connect(&pool, &Pool::eventsReady, this, &EngineClient::eventsReady); // queued to us
+    auto result = pool.start();
+    if (!result) {
+        QMetaObject::invokeMethod(this, [this, error = result.error()] { Q_EMIT failed(error); });
+        return;
+    }
+    QMetaObject::invokeMethod(this, [this, p = &pool, snapshot = pool.snapshot()] {
+        if (m_closing)
+            return; // closed meanwhile
+        m_pool = p;
+        Q_EMIT opened(snapshot);
+    });
+    m_thread->loop();
+    // ~Pool ends every running task here, in the thread that spawned them.
+}
+
+template<typename Fn> void LocalEngine::post(Fn fn)
+{
+    if (Pool *pool = m_pool)
+        QMetaObject::invokeMethod(pool, [pool, fn = std::move(fn)] { fn(*pool); });
+}
+
+template<typename Read, typename Deliver> quint64 LocalEngine::ask(Read read, Deliver deliver)
+{
+    const quint64 request = nextRequest();
+    post([this, request, read = std::move(read), deliver = std::move(deliver)](Pool &pool) {
+        // Delivered only while this object lives: its destructor waits for this thread.
+        QMetaObject::invokeMethod(this, [this, request, deliver, value = read(pool)] {
+            deliver(this, request, value);
+        });
+    });
+    return request;
+}
+
+void LocalEngine::pause()
+{
+    post([](Pool &pool) { pool.pause(); });
+}
+
+void LocalEngine::resume()
+{
+    post([](Pool &pool) { pool.resume(); });
+}
+
+void LocalEngine::resize(int workers, DrainPolicy policy)
+{
+    post([workers, policy](Pool &pool) { pool.resizeWith(workers, policy); });
+}
+
+void LocalEngine::pauseWorker(int slot)
+{
+    post([slot](Pool &pool) { pool.pauseWorker(slot); });
+}
+
+void LocalEngine::resumeWorker(int slot)
+{
+    post([slot](Pool &pool) { pool.resumeWorker(slot); });
+}
+
+void LocalEngine::cancelWorkerTask(int slot)
+{
+    post([slot](Pool &pool) { pool.cancelWorkerTask(slot); });
+}
+
+void LocalEngine::cancelTask(TaskId id)
+{
+    post([id](Pool &pool) { pool.cancelTask(id); });
+}
+
+void LocalEngine::retryTask(TaskId id)
+{
+    post([id](Pool &pool) { pool.retryTask(id); });
+}
+
+void LocalEngine::cancelAll()
+{
+    post([](Pool &pool) { pool.cancelAll(); });
+}
+
+void LocalEngine::retryFailed()
+{
+    post([](Pool &pool) { pool.retryFailed(); });
+}
+
+quint64 LocalEngine::requestTaskDetails(TaskId id, int workerSlot)
+{
+    return ask(
+        [id, workerSlot](const Pool &pool) {
+            TaskDetails d;
+            d.task = id;
+            if (id < 0 || id >= pool.taskCount())
+                return d;
+            d.command = pool.commandOf(id);
+            d.stdoutData = pool.taskOutput(id, 1);
+            d.stderrData = pool.taskOutput(id, 2);
+            if (workerSlot > 0)
+                d.workerStderr = pool.liveOutput(workerSlot, 2);
+            return d;
+        },
+        [](LocalEngine *self, quint64 request, const TaskDetails &d) {
+            Q_EMIT self->taskDetailsReady(request, d);
+        });
+}
+
+quint64 LocalEngine::requestCommands(const QList<TaskId> &ids)
+{
+    return ask(
+        [ids](const Pool &pool) {
+            QStringList commands;
+            commands.reserve(ids.size());
+            for (TaskId id : ids)
+                commands << (id >= 0 && id < pool.taskCount() ? pool.commandOf(id) : QString());
+            return commands;
+        },
+        [](LocalEngine *self, quint64 request, const QStringList &commands) {
+            Q_EMIT self->commandsReady(request, commands);
+        });
+}
+
+quint64 LocalEngine::requestSnapshot()
+{
+    return ask([](const Pool &pool) { return pool.snapshot(); },
+               [](LocalEngine *self, quint64 request, const PoolSnapshot &snapshot) {
+                   Q_EMIT self->snapshotReady(request, snapshot);
+               });
+}
+
+} // namespace shoal
