@@ -1,5 +1,6 @@
 #include "controlserver.h"
 
+#include "fileio.h"
 #include "eventjson.h"
 #include "pool.h"
 
@@ -79,7 +80,7 @@ bool ControlServer::listen(const QString &path, QString *error)
     if (::stat(folder.constData(), &st) != 0)
         folderProblem = errno == ENOENT || errno == ENOTDIR
             ? u"does not exist"_s
-            : QString::fromLocal8Bit(std::strerror(errno));
+            : errnoText(errno);
     else if (!S_ISDIR(st.st_mode))
         folderProblem = u"is not a folder"_s;
     if (!folderProblem.isEmpty()) {
@@ -104,7 +105,7 @@ bool ControlServer::listen(const QString &path, QString *error)
     }
     if (!::mkdtemp(scratch.data())) {
         *error = u"cannot create the control socket '%1': %2"_s.arg(
-            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+            m_path, errnoText(errno));
         return false;
     }
     const QByteArray scratchSocket = scratch + "/s";
@@ -115,10 +116,10 @@ bool ControlServer::listen(const QString &path, QString *error)
     QString failure;
     if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) != 0
         || ::chmod(scratchSocket.constData(), 0600) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-        failure = QString::fromLocal8Bit(std::strerror(errno));
+        failure = errnoText(errno);
     } else if (::link(scratchSocket.constData(), target.constData()) != 0) {
         failure = errno == EEXIST ? u"something else was created at that path meanwhile"_s
-                                  : QString::fromLocal8Bit(std::strerror(errno));
+                                  : errnoText(errno);
     }
     ::unlink(scratchSocket.constData());
     ::rmdir(scratch.constData());
@@ -148,7 +149,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
         if (errno == ENOENT)
             return true;
         *error = u"cannot check the control socket path '%1': %2"_s.arg(
-            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+            m_path, errnoText(errno));
         return false;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -166,7 +167,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
     const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (probe < 0) {
         *error = u"cannot check the control socket '%1': %2"_s.arg(
-            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+            m_path, errnoText(errno));
         return false;
     }
     sockaddr_un addr {};
@@ -182,7 +183,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
     }
     if (err != ECONNREFUSED) {
         *error = u"cannot tell whether the control socket '%1' is in use: %2"_s.arg(
-            m_path, QString::fromLocal8Bit(std::strerror(err)));
+            m_path, errnoText(err));
         return false;
     }
     // Stale. Check again that it is the same socket right before removing it.
@@ -194,7 +195,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
     }
     if (::unlink(target.constData()) != 0 && errno != ENOENT) {
         *error = u"cannot remove the stale control socket '%1': %2"_s.arg(
-            m_path, QString::fromLocal8Bit(std::strerror(errno)));
+            m_path, errnoText(errno));
         return false;
     }
     return true;

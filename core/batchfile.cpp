@@ -1,5 +1,6 @@
 #include "batchfile.h"
 
+#include "fileio.h"
 #include "inputreader.h"
 
 #include "bytes.h"
@@ -205,7 +206,7 @@ Result<InputList> readInputFile(const QString &path, char separator)
         const int fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return Error { u"cannot read inputs from '%1': %2"_s.arg(
-                path, QString::fromLocal8Bit(strerror(errno))) };
+                path, errnoText(errno)) };
         struct stat st;
         if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
             ::close(fd);

@@ -14,7 +14,7 @@
 namespace shoal {
 
 // Starts one task process as cheaply as this machine allows, with every guarantee Shoal needs
-// (see shared/bench/spawn_limits.md, "clone_pdeath"): clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD)
+// (bench/minilauncher.c is the measured limit it is held to): clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD)
 // on a private stack, and in the child only async-signal-safe calls: its own process group, a
 // clean signal mask and dispositions, stdin from /dev/null, stdout/stderr onto the given fds,
 // PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, registration of its group with the

@@ -118,9 +118,9 @@ bool SpilledOutput::copyTo(int fd) const
     return true;
 }
 
-QByteArray OutputCapture::peek(int which, qint64 maxBytes) const
+QByteArray OutputCapture::peek(Stream stream, qint64 maxBytes) const
 {
-    const int fd = m_fds[which == 2 ? 1 : 0];
+    const int fd = m_fds[stream == Stream::Stderr ? 1 : 0];
     const off_t size = ::lseek(fd, 0, SEEK_CUR);
     if (size <= 0)
         return {};

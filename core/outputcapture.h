@@ -1,5 +1,7 @@
 #pragma once
 
+#include "task.h"
+
 #include <QByteArray>
 
 #include <memory>
@@ -54,7 +56,7 @@ public:
     // (EDQUOT) are not seen this way.
     bool isScratchFull() const;
     // What the current task has written so far (for a live tail), without consuming it.
-    QByteArray peek(int which, qint64 maxBytes) const;
+    QByteArray peek(Stream stream, qint64 maxBytes) const;
 
 private:
     int m_fds[2] = { -1, -1 };

@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include "fileio.h"
 #include "childregistry.h"
 #include "joblog.h"
 #include "launcher.h"
@@ -296,7 +297,7 @@ Result<void> Pool::start()
     raiseFileLimit();
     m_epollFd = epoll_create1(EPOLL_CLOEXEC);
     if (m_epollFd < 0)
-        return Error { u"cannot create the process watcher: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
+        return Error { u"cannot create the process watcher: %1"_s.arg(errnoText(errno)) };
     m_notifier = new QSocketNotifier(m_epollFd, QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &Pool::onProcessActivity);
     m_guard = std::make_unique<ProcessGuard>(m_tree->tokenPrefix(), m_tree->cgroupPath());
@@ -569,20 +570,20 @@ PoolSnapshot Pool::snapshot() const
     return snap;
 }
 
-QByteArray Pool::liveOutput(int slot, int which, qint64 maxBytes) const
+QByteArray Pool::liveOutput(int slot, Stream stream, qint64 maxBytes) const
 {
     const Slot *s = slotAt(slot);
-    return s ? s->capture.peek(which, maxBytes) : QByteArray();
+    return s ? s->capture.peek(stream, maxBytes) : QByteArray();
 }
 
-QByteArray Pool::taskOutput(TaskId id, int which) const
+QByteArray Pool::taskOutput(TaskId id, Stream stream) const
 {
     if (id < 0 || size_t(id) >= m_tasks.size())
         return {};
     const TaskRecord &t = m_tasks[size_t(id)];
     if (t.state == TaskState::Running || t.state == TaskState::Paused)
-        return liveOutput(t.slot, which);
-    const QByteArray &kept = which == 2 ? t.err : t.out;
+        return liveOutput(t.slot, stream);
+    const QByteArray &kept = stream == Stream::Stderr ? t.err : t.out;
     return QByteArray(kept.constData(), kept.size()); // a deep copy: service results point into m_kept
 }
 
@@ -668,13 +669,13 @@ void Pool::growSlots()
             m_slotBudget = m_slotCount;
             if (m_slotCount == 0) {
                 failUnservedTasks(u"cannot create the output files of a worker in '%1': %2"_s.arg(
-                    QDir::tempPath(), QString::fromLocal8Bit(strerror(error))));
+                    QDir::tempPath(), errnoText(error)));
             } else if (!m_budgetReported) {
                 m_budgetReported = true;
                 message(u"only %1 of the %2 workers can run at once: cannot create more output "
                         "files in '%3': %4"_s.arg(m_slotCount)
                             .arg(m_targetSize)
-                            .arg(QDir::tempPath(), QString::fromLocal8Bit(strerror(error))));
+                            .arg(QDir::tempPath(), errnoText(error)));
             }
             return;
         }
@@ -771,7 +772,7 @@ void Pool::startTask(Slot &slot, TaskId id)
         Output output;
         slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
         output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq).arg(argv.front(),
-                                                                             QString::fromLocal8Bit(strerror(p.error))).toLocal8Bit();
+                                                                             errnoText(p.error)).toLocal8Bit();
         finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(output));
         return;
     }
@@ -1261,28 +1262,13 @@ void Pool::retryFailed()
 void Pool::checkHalt(const TaskRecord &task)
 {
     const HaltPolicy &halt = m_options.halt;
-    if (halt.when == HaltPolicy::When::Never || m_halted)
+    if (m_halted)
         return;
-    const bool byCount = halt.failCount > 0 && m_failed >= halt.failCount;
-    const bool byPercent = halt.failPercent > 0 && double(m_failed) * 100.0 >= halt.failPercent * double(m_tasks.size());
-    if (!byCount && !byPercent)
+    const HaltDecision decision = decideHalt(halt, m_failed, qint64(m_tasks.size()), task.exit);
+    if (!decision.halt)
         return;
     m_halted = true;
-    // The exit status, as GNU parallel 20221122 computes it: with fail=1 the failing task's own
-    // status (128 + signal when killed); with fail=N the number of failed tasks (N, at most 101);
-    // with fail=P% the failed percentage of all tasks, rounded up, except where P% of the tasks
-    // is exactly one task, which GNU treats as fail=1.
-    const qint64 total = qint64(m_tasks.size());
-    const bool oneTask = byCount ? halt.failCount == 1 : halt.failPercent * double(total) == 100.0;
-    if (!oneTask && byCount)
-        m_haltExitStatus = int(qMin<qint64>(m_failed, 101));
-    else if (!oneTask)
-        m_haltExitStatus = int(
-            qBound(qint64(1), (m_failed * 100 + total - 1) / qMax(total, qint64(1)), qint64(100)));
-    else if (task.exit.kind == ExitStatus::Kind::Signaled)
-        m_haltExitStatus = 128 + task.exit.signal; // as GNU parallel (and a shell) report it
-    else
-        m_haltExitStatus = (task.exit.joblogExitval() & 0xff) ? (task.exit.joblogExitval() & 0xff) : 1;
+    m_haltExitStatus = decision.exitStatus;
     const TaskId id = TaskId(&task - m_tasks.data());
     message(u"halting (%1): task %2 failed (%3): %4"_s
                     .arg(halt.when == HaltPolicy::When::Now ? u"now"_s : u"soon"_s)
@@ -1507,7 +1493,8 @@ void Pool::closeFd(int &fd)
 {
     if (fd < 0)
         return;
-    epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr); // before close(): see spawn_limits.md
+    epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr); // before close(): a closed fd whose file a
+                                                     // child still holds stays in the epoll set
     ::close(fd);
     fd = -1;
 }
@@ -1789,7 +1776,7 @@ void Pool::warnAboutSilentWorkers()
                   .arg(s->pid)
                   .arg(double(silentMs) / 1000.0, 0, 'f', 1)
                   .arg(s->inflight.size());
-        const QByteArray stderrTail = s->capture.peek(2, 400).trimmed();
+        const QByteArray stderrTail = s->capture.peek(Stream::Stderr, 400).trimmed();
         text += stderrTail.isEmpty()
             ? u"; its stderr is empty"_s
             : u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
@@ -1931,7 +1918,7 @@ void Pool::onServiceExited(Slot &slot)
                 ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
                         ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20)).describe())
                 : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
-        const QByteArray stderrTail = slot.capture.peek(2, 400).trimmed();
+        const QByteArray stderrTail = slot.capture.peek(Stream::Stderr, 400).trimmed();
         if (!stderrTail.isEmpty())
             reason += u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
         for (TaskId id : blamed) {

@@ -2,6 +2,7 @@
 
 #include "commandtemplate.h"
 #include "events.h"
+#include "haltrule.h"
 #include "hugepages.h"
 #include "inputlist.h"
 #include "result.h"
@@ -28,15 +29,6 @@ class OutputCapture;
 class ProcStats;
 class ProcessGuard;
 class ProcessTree;
-
-// --halt: when to stop the batch after failures (GNU parallel's now/soon,fail=N|P%).
-struct HaltPolicy
-{
-    enum class When : quint8 { Never, Soon, Now };
-    When when = When::Never;
-    int failCount = 0; // halt when this many tasks failed (0: unused)
-    double failPercent = 0; // or when this percentage of all tasks failed (0: unused)
-};
 
 enum class ResumeMode : quint8 { None, Resume, ResumeFailed };
 
@@ -120,9 +112,9 @@ public:
     bool isStopping() const { return m_stopping; }
     // The cgroup folder this pool's tasks run in (a cell each), empty where there is none.
     QByteArray taskCgroupsPath() const;
-    // Output the running task on a slot has written so far (which: 1 stdout, 2 stderr).
-    QByteArray liveOutput(int slot, int which, qint64 maxBytes = 64 * 1024) const;
-    QByteArray taskOutput(TaskId id, int which) const;
+    // Output the running task on a slot has written so far.
+    QByteArray liveOutput(int slot, Stream stream, qint64 maxBytes = 64 * 1024) const;
+    QByteArray taskOutput(TaskId id, Stream stream) const;
 
     // With joblogAfterDelivery: these tasks' outputs are out (written and flushed); their joblog
     // rows follow, in one write. Tasks that are not terminal (retried since) or were ended by

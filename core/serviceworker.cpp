@@ -1,5 +1,6 @@
 #include "serviceworker.h"
 
+#include "fileio.h"
 #include "bytes.h"
 
 #include <algorithm>
@@ -33,11 +34,11 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0)
-        return Error { u"cannot create a pipe: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
+        return Error { u"cannot create a pipe: %1"_s.arg(errnoText(errno)) };
     if (pipe2(out, O_CLOEXEC) != 0) {
         ::close(in[0]);
         ::close(in[1]);
-        return Error { u"cannot create a pipe: %1"_s.arg(QString::fromLocal8Bit(strerror(errno))) };
+        return Error { u"cannot create a pipe: %1"_s.arg(errnoText(errno)) };
     }
     QStringList argv = m_spec.program;
     QByteArray program = path;
@@ -57,7 +58,7 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     fcntl(m_stdout, F_SETPIPE_SZ, 1 << 20); // a worker answering a big read need not wait for us
     if (m_process.error) {
         return Error { u"cannot run '%1': %2"_s.arg(QString::fromLocal8Bit(path),
-                                                    QString::fromLocal8Bit(strerror(m_process.error))) };
+                                                    errnoText(m_process.error)) };
     }
     return {};
 }

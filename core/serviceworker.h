@@ -51,7 +51,6 @@ public:
     void queueRequest(TaskId id, QByteArrayView utf8Input);
     // Writes what it can without blocking; true when nothing is left to write.
     bool flush();
-    bool hasPendingWrites() const { return m_writeOffset < m_writeBuffer.size(); }
     void closeStdin();
     bool stdinClosed() const { return m_stdin < 0; }
     void closeStdout();

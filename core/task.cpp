@@ -1,5 +1,7 @@
 #include "task.h"
 
+#include "fileio.h"
+
 #include <QStringList>
 
 #include <csignal>
@@ -42,12 +44,12 @@ QString ExitStatus::describe() const
     case Kind::Cancelled:
         return signal ? u"cancelled (ended with %1)"_s.arg(signalName(signal)) : u"cancelled"_s;
     case Kind::FailedToStart:
-        return u"failed to start: %1"_s.arg(QString::fromLocal8Bit(strerror(error)));
+        return u"failed to start: %1"_s.arg(errnoText(error));
     case Kind::MemoryLimit:
-        return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(code).arg(error);
+        return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(rssMiB()).arg(limitMiB());
     case Kind::OutputLost:
         return u"output incomplete: it could not be stored whole in the scratch folder (TMPDIR): %1"_s.arg(
-                QString::fromLocal8Bit(strerror(error)));
+                errnoText(error));
     }
     return {};
 }
@@ -74,8 +76,8 @@ QString nameOf(TaskState state)
 
 QString nameOf(WorkerState state)
 {
-    static const QStringList names { u"starting"_s, u"idle"_s,   u"busy"_s,   u"paused"_s,
-                                     u"draining"_s, u"exited"_s, u"crashed"_s };
+    static const QStringList names { u"idle"_s, u"busy"_s, u"paused"_s, u"draining"_s,
+                                     u"crashed"_s };
     return names.value(int(state));
 }
 

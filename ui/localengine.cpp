@@ -159,10 +159,10 @@ quint64 LocalEngine::requestTaskDetails(TaskId id, int workerSlot)
             if (id < 0 || id >= pool.taskCount())
                 return d;
             d.command = pool.commandOf(id);
-            d.stdoutData = pool.taskOutput(id, 1);
-            d.stderrData = pool.taskOutput(id, 2);
+            d.stdoutData = pool.taskOutput(id, Stream::Stdout);
+            d.stderrData = pool.taskOutput(id, Stream::Stderr);
             if (workerSlot > 0)
-                d.workerStderr = pool.liveOutput(workerSlot, 2);
+                d.workerStderr = pool.liveOutput(workerSlot, Stream::Stderr);
             return d;
         },
         [](LocalEngine *self, quint64 request, const TaskDetails &d) {

@@ -30,14 +30,12 @@ QColor workerStateBackground(WorkerState state, const QPalette &palette)
         hue = QColor(0xe0, 0xa0, 0x00); // amber
         break;
     case WorkerState::Draining:
-    case WorkerState::Starting:
         hue = QColor(0x3a, 0x7b, 0xd5); // blue
         break;
     case WorkerState::Crashed:
         hue = QColor(0xd0, 0x30, 0x30); // red
         break;
     case WorkerState::Idle:
-    case WorkerState::Exited:
         return {}; // the view's own background
     }
     // A tint, not a fill: the palette's text colour stays readable on it either way.

@@ -142,7 +142,7 @@ void TestCli::sameAsGnuParallel_data()
     row("input appended", false, { u"-j1"_s, u"echo"_s, u"pre"_s, u":::"_s, u"x"_s, u"y z"_s });
     row("exit codes", false, { u"-j1"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"0"_s, u"3"_s, u"4"_s });
     row("retries", false, { u"-j1"_s, u"--retries"_s, u"3"_s, u"sh"_s, u"-c"_s, u"echo try; exit 2"_s, u":::"_s, u"x"_s });
-    row("timeout", false, { u"-j1"_s, u"--timeout"_s, u"0.3"_s, u"sleep"_s, u":::"_s, u"3"_s, u"0"_s });
+    row("timeout", false, { u"-j1"_s, u"--timeout"_s, u"1"_s, u"sleep"_s, u":::"_s, u"3"_s, u"0"_s });
     row("halt now", false, { u"-j1"_s, u"--halt"_s, u"now,fail=1"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"0"_s, u"3"_s, u"0"_s });
     row("halt percent", false, { u"-j1"_s, u"--halt"_s, u"soon,fail=50%"_s, u"sh"_s, u"-c"_s, u"exit $0"_s, u":::"_s, u"1"_s, u"1"_s, u"0"_s, u"0"_s });
     // fail=N (N > 1) exits N, a percentage exits the failed percentage rounded up, and P% that

@@ -143,7 +143,7 @@ void TestPool::runsEveryTaskWithItsOutput()
         const QString input = u"%1"_s.arg(e.task + 1);
         QCOMPARE(e.stdoutData, (u"out "_s + input + u"\n"_s).toUtf8());
         QCOMPARE(e.stderrData, (u"err "_s + input + u"\n"_s).toUtf8());
-        QCOMPARE(pool->taskOutput(e.task, 1), e.stdoutData);
+        QCOMPARE(pool->taskOutput(e.task, Stream::Stdout), e.stdoutData);
         QVERIFY(e.slot >= 1 && e.slot <= 4);
     }
 }
@@ -173,7 +173,7 @@ void TestPool::resumedTasksKeepTheirNumbers()
         QCOMPARE(snapshot.tasks[i].input, QString::number(i + 4));
     }
     QVERIFY(done.wait(10000));
-    QCOMPARE(pool->taskOutput(0, 1), QByteArray("4:4\n"));
+    QCOMPARE(pool->taskOutput(0, Stream::Stdout), QByteArray("4:4\n"));
 }
 
 void TestPool::eventsAreOrderedAndComplete()

@@ -206,7 +206,7 @@ void TestService::resultShapes()
     verifyEachEndsOnce(out, 40);
     QCOMPARE(out.state.value(0), ok ? TaskState::Succeeded : TaskState::Failed);
     QCOMPARE(out.text.value(0), text);
-    QCOMPARE(pool->taskOutput(0, ok ? 1 : 2), text);
+    QCOMPARE(pool->taskOutput(0, ok ? Stream::Stdout : Stream::Stderr), text);
     for (int i = 1; i < 40; ++i)
         QCOMPARE(out.text.value(i), QByteArray::number(2 * (i + 1)));
 }
