@@ -163,8 +163,7 @@ Pool::Pool(CommandTemplate command, InputList inputs, PoolOptions options, QObje
     , m_inputs(std::move(inputs))
     , m_options(std::move(options))
 {
-    qRegisterMetaType<shoal::Event>();
-    qRegisterMetaType<QList<shoal::Event>>();
+    connect(&m_outbox, &EventOutbox::eventsReady, this, &Pool::eventsReady);
     m_options.workers = qMax(0, m_options.workers);
     m_options.attempts = qMax(1, m_options.attempts);
     m_deadlineTimer.setSingleShot(true);
@@ -382,17 +381,7 @@ void Pool::endInputs()
 
 Event &Pool::post(Event::Type type)
 {
-    m_openBatch = nullptr; // later batch entries go after this event
-    Event e;
-    e.seq = ++m_seq;
-    e.type = type;
-    e.timeMs = m_started ? now() : 0;
-    m_pending.append(std::move(e));
-    if (!m_flushQueued) {
-        m_flushQueued = true;
-        QMetaObject::invokeMethod(this, &Pool::flushEvents, Qt::QueuedConnection);
-    }
-    return m_pending.last();
+    return m_outbox.post(type, m_started ? now() : 0);
 }
 
 void Pool::postWorker(const Slot &slot)
@@ -416,27 +405,7 @@ void Pool::message(const QString &text)
 
 TaskBatch &Pool::openBatch()
 {
-    if (!m_openBatch) {
-        auto batch = std::make_shared<TaskBatch>();
-        if (isService()) { // the arrays grow to thousands: skip the small reallocations
-            batch->started.reserve(1024);
-            batch->finished.reserve(1024);
-        }
-        TaskBatch *raw = batch.get();
-        post(Event::Type::TaskBatch).batch = std::move(batch);
-        m_openBatch = raw;
-    }
-    return *m_openBatch;
-}
-
-void Pool::flushEvents()
-{
-    m_flushQueued = false;
-    m_openBatch = nullptr;
-    if (m_pending.isEmpty())
-        return;
-    const QList<Event> batch = std::exchange(m_pending, {});
-    Q_EMIT eventsReady(batch);
+    return m_outbox.openBatch(m_started ? now() : 0, isService());
 }
 
 // ---- state --------------------------------------------------------------------------------
@@ -540,24 +509,15 @@ PoolStats Pool::stats() const
             ++s.busyWorkers;
     }
     s.paused = m_paused;
-    if (m_rateSamples.size() >= 2) {
-        const auto &[t0, n0] = m_rateSamples.front();
-        const auto &[t1, n1] = m_rateSamples.back();
-        if (t1 > t0)
-            s.throughput = double(n1 - n0) * 1000.0 / double(t1 - t0);
-    }
-    const qint64 remaining = s.queued + s.running;
-    if (remaining == 0)
-        s.etaSeconds = 0;
-    else if (s.throughput > 0)
-        s.etaSeconds = double(remaining) / s.throughput;
+    s.throughput = m_throughput.perSecond();
+    s.etaSeconds = m_throughput.etaSeconds(s.queued + s.running);
     return s;
 }
 
 PoolSnapshot Pool::snapshot() const
 {
     PoolSnapshot snap;
-    snap.seq = m_seq;
+    snap.seq = m_outbox.lastSeq();
     snap.wallStartMs = m_wallStartMs;
     snap.stats = stats();
     for (const auto &s : m_slots) {
@@ -920,7 +880,7 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
         t.err = kept(output.err, output.errFile);
         const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
         recordTerminal(id, received, { output.out, output.outFile.get() }, { output.err, output.errFile.get() });
-        m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
+        m_throughput.sample(now(), m_succeeded + m_failed + m_cancelled);
     }
 
     Event &e = post(Event::Type::TaskFinished);
@@ -1296,13 +1256,13 @@ void Pool::checkFinished()
     m_statsTimer.stop();
     m_memoryTimer.stop();
     m_deadlineTimer.stop();
-    m_rateSamples.emplace_back(now(), m_succeeded + m_failed + m_cancelled);
+    m_throughput.sample(now(), m_succeeded + m_failed + m_cancelled);
     postStats(Event::Type::BatchFinished);
     // Always from the event loop, after the last events, even when start() finished everything.
     QMetaObject::invokeMethod(
             this,
             [this] {
-                flushEvents();
+                m_outbox.flush();
                 if (m_finished)
                     Q_EMIT finished();
             },
@@ -1476,9 +1436,7 @@ void Pool::onStatsTimer()
         s->rssBytes = u.rssBytes;
         postWorker(*s);
     }
-    m_rateSamples.emplace_back(t, m_succeeded + m_failed + m_cancelled);
-    while (m_rateSamples.size() > 2 && m_rateSamples.front().first < t - 5000)
-        m_rateSamples.pop_front();
+    m_throughput.sample(t, m_succeeded + m_failed + m_cancelled);
     postStats(Event::Type::Stats);
 }
 
@@ -1718,8 +1676,8 @@ void Pool::onServiceReadable(Slot &slot)
     // A batch event stays open until the event loop flushes; past a few thousand tasks, start
     // the next one. Smaller arrays are reused by the heap instead of freshly mapped (and
     // faulted in) each time. Only here, before reading: replies point into this batch.
-    if (m_openBatch && m_openBatch->finished.size() >= 4096)
-        m_openBatch = nullptr;
+    if (m_outbox.currentBatch() && m_outbox.currentBatch()->finished.size() >= 4096)
+        m_outbox.closeBatch();
     m_replies.clear();
     std::vector<ServiceProcess::Reply> &replies = m_replies;
     TaskBatch &batch = openBatch();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "commandtemplate.h"
+#include "eventoutbox.h"
 #include "events.h"
 #include "haltrule.h"
 #include "hugepages.h"
@@ -9,6 +10,7 @@
 #include "resultsfolder.h"
 #include "serviceworker.h"
 #include "taskqueue.h"
+#include "throughputmeter.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -226,7 +228,6 @@ private:
     Event &post(Event::Type type);
     void postWorker(const Slot &slot);
     void postStats(Event::Type type);
-    void flushEvents();
     void message(const QString &text);
 
     CommandTemplate m_template;
@@ -282,14 +283,11 @@ private:
     bool m_finished = false;
     int m_haltExitStatus = 0;
     qint64 m_running = 0, m_succeeded = 0, m_failed = 0, m_cancelled = 0;
-    std::deque<std::pair<qint64, qint64>> m_rateSamples; // (ms, finished count)
+    ThroughputMeter m_throughput;
 
     QByteArray m_servicePath;
-    TaskBatch *m_openBatch = nullptr; // the batch event still taking entries, until the next post
     std::vector<ServiceProcess::Reply> m_replies; // scratch for onServiceReadable
-    QList<Event> m_pending;
-    quint64 m_seq = 0;
-    bool m_flushQueued = false;
+    EventOutbox m_outbox { this };
 };
 
 } // namespace shoal
