@@ -2,13 +2,16 @@
 
 #include "batchsession.h"
 #include "chartpanel.h"
+#include "dashboard.h"
 #include "humanformat.h"
-#include "joblogexport.h"
 #include "newbatchdialog.h"
 #include "overviewbar.h"
+#include "prompts.h"
+#include "sessionfiles.h"
 #include "taskfiltermodel.h"
 #include "taskmodel.h"
 #include "taskpanel.h"
+#include "welcomepage.h"
 #include "workermodel.h"
 
 #include <QAction>
@@ -20,20 +23,15 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QHeaderView>
 #include <QLabel>
-#include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPushButton>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
-#include <QSystemTrayIcon>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -79,9 +77,27 @@ MainWindow::MainWindow(QWidget *parent)
     m_workerModel = new WorkerModel(this);
     m_taskModel = new TaskModel(this);
 
+    m_prompts = new Prompts(this);
+    m_files = new SessionFiles(this, m_taskModel, m_prompts);
+    connect(m_files, &SessionFiles::saved, this, &MainWindow::addRecentFile);
+    connect(m_files, &SessionFiles::joblogExported, this, &MainWindow::joblogExported);
     m_stack = new QStackedWidget(this);
-    m_welcome = createWelcomePage();
-    m_dashboard = createDashboard();
+    m_welcome = new WelcomePage(windowIcon(), this);
+    connect(m_welcome, &WelcomePage::newBatchRequested, this, &MainWindow::newBatch);
+    connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::openWithDialog);
+    connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
+    connect(m_welcome, &WelcomePage::recentFileActivated, this, &MainWindow::openBatchFile);
+    m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
+    m_overview = m_dashboard->overview();
+    m_taskPanel = m_dashboard->taskPanel();
+    m_charts = m_dashboard->charts();
+    m_workerView = m_dashboard->workerView();
+    connect(m_dashboard->taskPanel(), &TaskPanel::taskSelected, this,
+            &MainWindow::refreshTaskDetails);
+    connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
+            &SessionFiles::exportCsv);
+    connect(m_dashboard->taskPanel(), &TaskPanel::exportJoblogRequested, m_files,
+            &SessionFiles::exportJoblog);
     m_stack->addWidget(m_welcome);
     m_stack->addWidget(m_dashboard);
     setCentralWidget(m_stack);
@@ -104,141 +120,6 @@ MainWindow::~MainWindow()
 
 // ---- building -----------------------------------------------------------------------------
 
-QWidget *MainWindow::createWelcomePage()
-{
-    auto *page = new QWidget(this);
-    auto *title = new QLabel(tr("Shoal"), page);
-    QFont big = title->font();
-    big.setPointSizeF(big.pointSizeF() * 2.2);
-    big.setBold(true);
-    title->setFont(big);
-    auto *subtitle = new QLabel(tr("Run, watch and steer pools of worker processes."), page);
-    auto *icon = new QLabel(page);
-    icon->setPixmap(windowIcon().pixmap(96, 96));
-    icon->setVisible(!windowIcon().isNull()); // needs Qt's SVG plugin (libqt6svg6)
-    auto *newButton = new QPushButton(tr("New Batch…"), page);
-    auto *openButton = new QPushButton(tr("Open Batch File…"), page);
-    auto *demoButton = new QPushButton(tr("Run the Demo"), page);
-    for (QPushButton *b : { newButton, openButton, demoButton })
-        b->setMinimumWidth(220);
-    m_recentList = new QListWidget(page);
-    m_recentList->setMaximumWidth(520);
-    m_recentList->setMaximumHeight(180);
-
-    auto *column = new QVBoxLayout;
-    column->setSpacing(10);
-    column->addWidget(icon, 0, Qt::AlignHCenter);
-    column->addWidget(title, 0, Qt::AlignHCenter);
-    column->addWidget(subtitle, 0, Qt::AlignHCenter);
-    column->addSpacing(16);
-    column->addWidget(newButton, 0, Qt::AlignHCenter);
-    column->addWidget(openButton, 0, Qt::AlignHCenter);
-    column->addWidget(demoButton, 0, Qt::AlignHCenter);
-    column->addSpacing(16);
-    m_recentLabel = new QLabel(page);
-    column->addWidget(m_recentLabel, 0, Qt::AlignHCenter);
-    column->addWidget(m_recentList, 0, Qt::AlignHCenter);
-    auto *layout = new QVBoxLayout(page);
-    layout->addStretch(1);
-    layout->addLayout(column);
-    layout->addStretch(2);
-
-    connect(newButton, &QPushButton::clicked, this, &MainWindow::newBatch);
-    connect(openButton, &QPushButton::clicked, this, &MainWindow::openWithDialog);
-    connect(demoButton, &QPushButton::clicked, this, &MainWindow::openDemo);
-    connect(m_recentList, &QListWidget::itemActivated, this,
-            [this](QListWidgetItem *item) { openBatchFile(item->data(Qt::UserRole).toString()); });
-    return page;
-}
-
-QWidget *MainWindow::createDashboard()
-{
-    auto *page = new QWidget(this);
-    m_overview = new OverviewBar(page);
-
-    m_workerView = new QTableView(page);
-    m_workerView->setModel(m_workerModel);
-    m_workerView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_workerView->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_workerView->setWordWrap(false);
-    m_workerView->verticalHeader()->hide();
-    m_workerView->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_workerView->verticalHeader()->setDefaultSectionSize(m_workerView->fontMetrics().height() + 6);
-    m_workerView->horizontalHeader()->setSectionResizeMode(WorkerModel::TaskColumn,
-                                                           QHeaderView::Stretch);
-    m_workerView->horizontalHeader()->setHighlightSections(false);
-    m_workerView->setContextMenuPolicy(Qt::CustomContextMenu);
-    const QFontMetrics fm = m_workerView->fontMetrics();
-    const std::pair<int, const char16_t *> widths[] = {
-        { WorkerModel::SlotColumn, u"Slot__" },
-        { WorkerModel::PidColumn, u"99999999" },
-        { WorkerModel::StateColumn, u"draining___" },
-        { WorkerModel::ElapsedColumn, u"Elapsed__" },
-        { WorkerModel::DoneColumn, u"Done___" },
-        { WorkerModel::FailuresColumn, u"Failures__" },
-        { WorkerModel::CpuColumn, u"CPU___" },
-        { WorkerModel::RssColumn, u"999.9 MiB" },
-    };
-    for (const auto &[column, sample] : widths)
-        m_workerView->setColumnWidth(column, fm.horizontalAdvance(QString::fromUtf16(sample)) + 12);
-    connect(m_workerView, &QWidget::customContextMenuRequested, this, &MainWindow::showWorkerMenu);
-
-    m_charts = new ChartPanel(page);
-    m_taskPanel = new TaskPanel(m_taskModel, page);
-
-    m_topSplitter = new QSplitter(Qt::Horizontal, page);
-    m_topSplitter->setChildrenCollapsible(false);
-    m_topSplitter->addWidget(m_workerView);
-    m_topSplitter->addWidget(m_charts);
-    m_topSplitter->setStretchFactor(0, 1);
-    m_topSplitter->setStretchFactor(1, 1);
-    m_mainSplitter = new QSplitter(Qt::Vertical, page);
-    m_mainSplitter->setChildrenCollapsible(false);
-    m_mainSplitter->addWidget(m_topSplitter);
-    m_mainSplitter->addWidget(m_taskPanel);
-    m_mainSplitter->setStretchFactor(0, 1);
-    m_mainSplitter->setStretchFactor(1, 1);
-
-    auto *layout = new QVBoxLayout(page);
-    layout->setContentsMargins(6, 0, 6, 6);
-    layout->addWidget(m_overview);
-    layout->addWidget(m_mainSplitter, 1);
-
-    connect(m_overview, &OverviewBar::pauseRequested, this, [this] {
-        if (m_session)
-            m_session->engine()->pause();
-    });
-    connect(m_overview, &OverviewBar::resumeRequested, this, [this] {
-        if (m_session)
-            m_session->engine()->resume();
-    });
-    connect(m_overview, &OverviewBar::resizeRequested, this,
-            [this](int workers, DrainPolicy policy) {
-                if (m_session)
-                    m_session->engine()->resize(workers, policy);
-            });
-    connect(m_overview, &OverviewBar::cancelRequested, this, [this] {
-        if (m_session)
-            m_session->engine()->cancelAll();
-    });
-    connect(m_overview, &OverviewBar::retryFailedRequested, this, [this] {
-        if (m_session)
-            m_session->engine()->retryFailed();
-    });
-    connect(m_taskPanel, &TaskPanel::taskSelected, this, &MainWindow::refreshTaskDetails);
-    connect(m_taskPanel, &TaskPanel::cancelRequested, this, [this](const QList<TaskId> &ids) {
-        for (TaskId id : ids)
-            m_session->engine()->cancelTask(id);
-    });
-    connect(m_taskPanel, &TaskPanel::retryRequested, this, [this](const QList<TaskId> &ids) {
-        for (TaskId id : ids)
-            m_session->engine()->retryTask(id);
-    });
-    connect(m_taskPanel, &TaskPanel::exportCsvRequested, this, &MainWindow::exportCsv);
-    connect(m_taskPanel, &TaskPanel::exportJoblogRequested, this, &MainWindow::exportJoblog);
-    return page;
-}
-
 void MainWindow::createActions()
 {
     m_newAction = new QAction(QIcon::fromTheme(u"document-new"_s), tr("&New Batch…"), this);
@@ -250,13 +131,13 @@ void MainWindow::createActions()
     m_saveAction
         = new QAction(QIcon::fromTheme(u"document-save-as"_s), tr("&Save Batch As…"), this);
     m_saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
-    connect(m_saveAction, &QAction::triggered, this, &MainWindow::saveBatchAs);
+    connect(m_saveAction, &QAction::triggered, m_files, &SessionFiles::saveBatchAs);
     m_demoAction = new QAction(tr("Run the &Demo Batch"), this);
     connect(m_demoAction, &QAction::triggered, this, &MainWindow::openDemo);
     m_exportCsvAction = new QAction(tr("Export Tasks as &CSV…"), this);
-    connect(m_exportCsvAction, &QAction::triggered, this, &MainWindow::exportCsv);
+    connect(m_exportCsvAction, &QAction::triggered, m_files, &SessionFiles::exportCsv);
     m_exportJoblogAction = new QAction(tr("Export &Joblog…"), this);
-    connect(m_exportJoblogAction, &QAction::triggered, this, &MainWindow::exportJoblog);
+    connect(m_exportJoblogAction, &QAction::triggered, m_files, &SessionFiles::exportJoblog);
     m_quitAction = new QAction(QIcon::fromTheme(u"application-exit"_s), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
@@ -337,7 +218,7 @@ bool MainWindow::openDemo()
     // The demo's inputs are a number range, so it needs no file beside it.
     auto spec = parseBatchJson(demoBatchJson(), u"demo.shoal.json"_s);
     if (!spec) {
-        showError(tr("Cannot Open the Demo"), spec.error());
+        m_prompts->showError(tr("Cannot Open the Demo"), spec.error());
         return false;
     }
     startBatchConfirmed(*spec);
@@ -348,7 +229,7 @@ bool MainWindow::openBatchFile(const QString &path)
 {
     auto spec = loadBatchFile(path);
     if (!spec) {
-        showError(tr("Cannot Open the Batch File"), spec.error());
+        m_prompts->showError(tr("Cannot Open the Batch File"), spec.error());
         return false;
     }
     addRecentFile(QFileInfo(path).absoluteFilePath());
@@ -362,7 +243,7 @@ void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &fileP
         startBatch(spec, filePath);
         return;
     }
-    ask(tr("Replace the Running Batch?"),
+    m_prompts->ask(tr("Replace the Running Batch?"),
         tr("The batch “%1” is still running. Cancel it and start “%2”?")
             .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
         tr("Cancel It and Start"), [this, spec, filePath] { startBatch(spec, filePath); });
@@ -374,7 +255,7 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     auto session = std::make_unique<BatchSession>(spec, filePath);
     auto prepared = session->start();
     if (!prepared) {
-        showError(tr("Cannot Start the Batch"), prepared.error());
+        m_prompts->showError(tr("Cannot Start the Batch"), prepared.error());
         updateActions();
         updateTitle();
         return false;
@@ -385,19 +266,20 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     connect(s, &BatchSession::started, this, &MainWindow::onSessionStarted);
     connect(s, &BatchSession::failed, this, [this](const QString &error) {
         closeSession(); // it goes once its engine has ended, after this signal returns
-        showError(tr("Cannot Start the Batch"), error);
+        m_prompts->showError(tr("Cannot Start the Batch"), error);
         updateActions();
         updateTitle();
     });
     connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
     connect(s->engine(), &EngineClient::taskDetailsReady, this, &MainWindow::showTaskDetails);
-    connect(s->engine(), &EngineClient::commandsReady, this, &MainWindow::writeExportedJoblog);
+    m_files->setSession(s);
     m_workerModel->reset({});
     m_taskModel->clear();
     m_taskPanel->clearDetails();
     m_charts->clear();
     m_lastStats = {};
     m_overview->setStarting();
+    m_dashboard->setEngine(s->engine());
     m_stack->setCurrentWidget(m_dashboard);
     statusBar()->showMessage(tr("Starting “%1”…").arg(s->displayName()));
     updateActions();
@@ -455,7 +337,8 @@ void MainWindow::closeSession()
     });
     old->close();
     m_detailsRequest = 0;
-    m_joblogExport = {};
+    m_files->setSession(nullptr);
+    m_dashboard->setEngine(nullptr);
     m_overview->setActive(false);
 }
 
@@ -498,7 +381,7 @@ void MainWindow::onBatchFinished(const PoolStats &stats)
                                 .arg(stats.cancelled)
                                 .arg(formatClock(double(stats.timeMs) / 1000.0));
     statusBar()->showMessage(tr("Batch “%1” finished: %2").arg(name, summary));
-    notify(tr("Batch finished: %1").arg(name), summary);
+    m_prompts->notify(tr("Batch finished: %1").arg(name), summary);
     updateActions();
     updateTitle();
     Q_EMIT batchFinished();
@@ -551,30 +434,6 @@ void MainWindow::togglePause()
         m_session->engine()->pause();
 }
 
-void MainWindow::showWorkerMenu(const QPoint &pos)
-{
-    const QModelIndex index = m_workerView->indexAt(pos);
-    if (!m_session || !index.isValid())
-        return;
-    const WorkerInfo w = m_workerModel->worker(index.row());
-    QMenu menu(this);
-    const bool paused = w.state == WorkerState::Paused && !w.parked;
-    QAction *pause = menu.addAction(paused ? tr("Resume Worker %1").arg(w.slot)
-                                           : tr("Pause Worker %1").arg(w.slot));
-    pause->setEnabled(!w.parked);
-    connect(pause, &QAction::triggered, this, [this, slot = w.slot, paused] {
-        if (paused)
-            m_session->engine()->resumeWorker(slot);
-        else
-            m_session->engine()->pauseWorker(slot);
-    });
-    QAction *cancel = menu.addAction(tr("Cancel Its Task"));
-    cancel->setEnabled(w.task >= 0);
-    connect(cancel, &QAction::triggered, this,
-            [this, slot = w.slot] { m_session->engine()->cancelWorkerTask(slot); });
-    menu.exec(m_workerView->viewport()->mapToGlobal(pos));
-}
-
 void MainWindow::newBatch()
 {
     auto *dialog = new NewBatchDialog(this);
@@ -603,83 +462,9 @@ void MainWindow::openWithDialog()
         openBatchFile(path);
 }
 
-void MainWindow::saveBatchAs()
-{
-    if (!m_session)
-        return;
-    QString path = QFileDialog::getSaveFileName(this, tr("Save Batch As"),
-                                                m_session->displayName() + u".shoal.json"_s,
-                                                tr("Shoal batches (*.shoal.json)"));
-    if (path.isEmpty())
-        return;
-    if (!isBatchFile(path))
-        path += u".shoal.json"_s;
-    BatchSpec spec = m_session->spec();
-    // Input paths resolve against the batch file: anchor relative ones before moving it.
-    if (!spec.inputs.path.isEmpty() && spec.inputs.path != u"-"_s
-        && QDir::isRelativePath(spec.inputs.path)) {
-        const QString base = m_session->filePath().isEmpty()
-            ? QDir::currentPath()
-            : QFileInfo(m_session->filePath()).absolutePath();
-        spec.inputs.path = QDir(base).absoluteFilePath(spec.inputs.path);
-    }
-    const auto saved = saveBatchFile(path, spec);
-    if (!saved) {
-        showError(tr("Cannot Save the Batch"), saved.error());
-        return;
-    }
-    addRecentFile(QFileInfo(path).absoluteFilePath());
-    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
-}
-
-void MainWindow::exportCsv()
-{
-    if (!m_session)
-        return;
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export Tasks"), m_session->displayName() + u".csv"_s, tr("CSV files (*.csv)"));
-    if (path.isEmpty())
-        return;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || !m_taskModel->writeCsv(&file) || !file.commit())
-        showError(tr("Cannot Export the Tasks"),
-                  tr("Could not write '%1': %2").arg(path, file.errorString()));
-}
-
-void MainWindow::exportJoblog()
-{
-    if (!m_session)
-        return;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Joblog"),
-                                                      m_session->displayName() + u".joblog.tsv"_s,
-                                                      tr("Joblogs (*.tsv *.log);;All files (*)"));
-    if (!path.isEmpty())
-        exportJoblogTo(path);
-}
-
 void MainWindow::exportJoblogTo(const QString &path)
 {
-    if (!m_session)
-        return;
-    // The rows are the table's now; their commands come from the engine.
-    m_joblogExport.path = path;
-    m_joblogExport.order = joblogOrder(*m_taskModel);
-    m_joblogExport.request = m_session->engine()->requestCommands(m_joblogExport.order);
-    statusBar()->showMessage(tr("Exporting the joblog to %1…").arg(path));
-}
-
-void MainWindow::writeExportedJoblog(quint64 request, const QStringList &commands)
-{
-    if (request != m_joblogExport.request || !m_session)
-        return;
-    const JoblogExport job = std::exchange(m_joblogExport, {});
-    const auto written
-        = writeJoblog(job.path, *m_taskModel, job.order, commands, m_session->wallStartMs());
-    if (!written)
-        showError(tr("Cannot Export the Joblog"), written.error());
-    else
-        statusBar()->showMessage(tr("Exported the joblog to %1").arg(job.path), 5000);
-    Q_EMIT joblogExported(job.path, written ? QString() : written.error());
+    m_files->exportJoblogTo(path);
 }
 
 // ---- window state -------------------------------------------------------------------------
@@ -713,6 +498,11 @@ void MainWindow::updateTitle()
     setWindowTitle(u"%1%2 — Shoal"_s.arg(progress, m_session->displayName()));
 }
 
+QMessageBox *MainWindow::currentPrompt() const
+{
+    return m_prompts->current();
+}
+
 QStringList MainWindow::recentFiles() const
 {
     return QSettings().value(u"recentFiles"_s).toStringList();
@@ -733,19 +523,10 @@ void MainWindow::updateRecentFiles()
 {
     const QStringList files = recentFiles();
     m_recentMenu->clear();
-    m_recentList->clear();
-    for (const QString &path : files) {
-        const QString label = u"%1  (%2)"_s.arg(QFileInfo(path).fileName(),
-                                                QDir::toNativeSeparators(QFileInfo(path).path()));
-        m_recentMenu->addAction(label, this, [this, path] { openBatchFile(path); });
-        auto *item = new QListWidgetItem(label, m_recentList);
-        item->setData(Qt::UserRole, path);
-        item->setToolTip(path);
-    }
+    for (const QString &path : files)
+        m_recentMenu->addAction(recentFileLabel(path), this, [this, path] { openBatchFile(path); });
     m_recentMenu->setEnabled(!files.isEmpty());
-    m_recentList->setVisible(!files.isEmpty());
-    m_recentLabel->setText(files.isEmpty() ? tr("Or drop a batch file (*.shoal.json) here.")
-                                           : tr("Recent batch files (or drop one here):"));
+    m_welcome->setRecentFiles(files);
 }
 
 void MainWindow::readSettings()
@@ -754,13 +535,7 @@ void MainWindow::readSettings()
     if (!restoreGeometry(settings.value(u"window/geometry"_s).toByteArray()))
         resize(1360, 880);
     restoreState(settings.value(u"window/state"_s).toByteArray());
-    if (!m_mainSplitter->restoreState(settings.value(u"window/mainSplitter"_s).toByteArray()))
-        m_mainSplitter->setSizes({ 420, 440 });
-    if (!m_topSplitter->restoreState(settings.value(u"window/topSplitter"_s).toByteArray()))
-        m_topSplitter->setSizes({ 620, 720 });
-    if (!m_taskPanel->splitter()->restoreState(
-            settings.value(u"window/taskSplitter"_s).toByteArray()))
-        m_taskPanel->splitter()->setSizes({ 260, 160 });
+    m_dashboard->restoreLayout(settings);
 }
 
 void MainWindow::writeSettings()
@@ -768,9 +543,7 @@ void MainWindow::writeSettings()
     QSettings settings;
     settings.setValue(u"window/geometry"_s, saveGeometry());
     settings.setValue(u"window/state"_s, saveState());
-    settings.setValue(u"window/mainSplitter"_s, m_mainSplitter->saveState());
-    settings.setValue(u"window/topSplitter"_s, m_topSplitter->saveState());
-    settings.setValue(u"window/taskSplitter"_s, m_taskPanel->splitter()->saveState());
+    m_dashboard->saveLayout(settings);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -778,7 +551,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     if (!m_closeConfirmed && m_session && m_session->isRunning()) {
         event->ignore();
         const PoolStats s = m_session->stats();
-        ask(tr("Cancel the Running Batch?"),
+        m_prompts->ask(tr("Cancel the Running Batch?"),
             tr("The batch “%1” is still running (%2 tasks left). Closing Shoal cancels it: running "
                "tasks are "
                "ended.")
@@ -799,8 +572,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         statusBar()->showMessage(tr("Ending the running tasks…"));
         return;
     }
-    if (m_tray)
-        m_tray->hide();
+    m_prompts->hideTray();
     event->accept();
 }
 
@@ -818,49 +590,6 @@ void MainWindow::dropEvent(QDropEvent *event)
         return;
     event->acceptProposedAction();
     openBatchFile(urls.front().toLocalFile());
-}
-
-// ---- talking to the user ------------------------------------------------------------------
-
-void MainWindow::showError(const QString &title, const QString &text)
-{
-    if (m_prompt)
-        m_prompt->close();
-    auto *box = new QMessageBox(QMessageBox::Critical, title, text, QMessageBox::Ok, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    m_prompt = box;
-    box->open(); // window-modal, without a nested event loop
-    statusBar()->showMessage(text, 15000);
-}
-
-void MainWindow::ask(const QString &title, const QString &text, const QString &yesText,
-                     std::function<void()> onYes)
-{
-    if (m_prompt)
-        m_prompt->close();
-    auto *box = new QMessageBox(QMessageBox::Question, title, text, QMessageBox::NoButton, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    QPushButton *yes = box->addButton(yesText, QMessageBox::DestructiveRole);
-    box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
-    box->setDefaultButton(qobject_cast<QPushButton *>(box->buttons().last()));
-    connect(box, &QMessageBox::finished, this, [box, yes, onYes = std::move(onYes)] {
-        if (box->clickedButton() == yes)
-            onYes();
-    });
-    m_prompt = box;
-    box->open();
-}
-
-void MainWindow::notify(const QString &title, const QString &text)
-{
-    if (!QSystemTrayIcon::isSystemTrayAvailable())
-        return;
-    if (!m_tray) {
-        m_tray = new QSystemTrayIcon(windowIcon(), this);
-        m_tray->setToolTip(tr("Shoal"));
-        m_tray->show();
-    }
-    m_tray->showMessage(title, text, QSystemTrayIcon::Information, 8000);
 }
 
 } // namespace shoal

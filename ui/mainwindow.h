@@ -6,24 +6,22 @@
 
 #include <QMainWindow>
 #include <QMessageBox>
-#include <QPointer>
 
-#include <functional>
 #include <memory>
 
 class QAction;
-class QLabel;
-class QListWidget;
 class QMenu;
-class QSplitter;
 class QStackedWidget;
-class QSystemTrayIcon;
 class QTableView;
 
 namespace shoal {
 
 class BatchSession;
 class ChartPanel;
+class Dashboard;
+class Prompts;
+class SessionFiles;
+class WelcomePage;
 class OverviewBar;
 class TaskModel;
 class TaskPanel;
@@ -58,7 +56,7 @@ public:
     ChartPanel *chartPanel() const { return m_charts; }
     QTableView *workerView() const { return m_workerView; }
     // The question or error box currently open, if any.
-    QMessageBox *currentPrompt() const { return m_prompt; }
+    QMessageBox *currentPrompt() const;
     QStringList recentFiles() const;
     // Writes the tasks table as a GNU parallel joblog; joblogExported follows.
     void exportJoblogTo(const QString &path);
@@ -81,8 +79,6 @@ protected:
 private:
     void createActions();
     void createMenus();
-    QWidget *createWelcomePage();
-    QWidget *createDashboard();
     void onSessionStarted(const shoal::PoolSnapshot &snapshot);
     void applyFrame(const shoal::Frame &frame);
     void onBatchFinished(const PoolStats &stats);
@@ -91,22 +87,13 @@ private:
     void updateTitle();
     void refreshTaskDetails();
     void showTaskDetails(quint64 request, const shoal::TaskDetails &details);
-    void writeExportedJoblog(quint64 request, const QStringList &commands);
-    void showWorkerMenu(const QPoint &pos);
     void togglePause();
     void newBatch();
     void openWithDialog();
-    void saveBatchAs();
-    void exportCsv();
-    void exportJoblog();
     void addRecentFile(const QString &path);
     void updateRecentFiles();
     void readSettings();
     void writeSettings();
-    void showError(const QString &title, const QString &text);
-    void ask(const QString &title, const QString &text, const QString &yesText,
-             std::function<void()> onYes);
-    void notify(const QString &title, const QString &text);
 
     std::unique_ptr<BatchSession> m_session;
     PoolStats m_lastStats;
@@ -114,28 +101,18 @@ private:
     bool m_quitWhenClosed = false;
     int m_closingSessions = 0; // sessions whose engines are still ending
     quint64 m_detailsRequest = 0; // the only task details answer still wanted
-    struct JoblogExport
-    {
-        QString path;
-        QList<TaskId> order;
-        quint64 request = 0;
-    } m_joblogExport;
 
     QStackedWidget *m_stack = nullptr;
-    QWidget *m_welcome = nullptr;
-    QWidget *m_dashboard = nullptr;
-    QListWidget *m_recentList = nullptr;
-    QLabel *m_recentLabel = nullptr;
+    WelcomePage *m_welcome = nullptr;
+    Dashboard *m_dashboard = nullptr;
+    Prompts *m_prompts = nullptr;
+    SessionFiles *m_files = nullptr;
     OverviewBar *m_overview = nullptr;
-    QSplitter *m_mainSplitter = nullptr;
-    QSplitter *m_topSplitter = nullptr;
     QTableView *m_workerView = nullptr;
     WorkerModel *m_workerModel = nullptr;
     TaskModel *m_taskModel = nullptr;
     TaskPanel *m_taskPanel = nullptr;
     ChartPanel *m_charts = nullptr;
-    QSystemTrayIcon *m_tray = nullptr;
-    QPointer<QMessageBox> m_prompt;
 
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;

@@ -1,0 +1,157 @@
+#include "dashboard.h"
+
+#include "chartpanel.h"
+#include "engineclient.h"
+#include "overviewbar.h"
+#include "taskpanel.h"
+#include "workermodel.h"
+
+#include <QHeaderView>
+#include <QMenu>
+#include <QSettings>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
+    : QWidget(parent), m_workerModel(workers), m_taskModel(tasks)
+{
+    m_overview = new OverviewBar(this);
+    createWorkerView();
+    m_charts = new ChartPanel(this);
+    m_taskPanel = new TaskPanel(m_taskModel, this);
+
+    m_topSplitter = new QSplitter(Qt::Horizontal, this);
+    m_topSplitter->setChildrenCollapsible(false);
+    m_topSplitter->addWidget(m_workerView);
+    m_topSplitter->addWidget(m_charts);
+    m_topSplitter->setStretchFactor(0, 1);
+    m_topSplitter->setStretchFactor(1, 1);
+    m_mainSplitter = new QSplitter(Qt::Vertical, this);
+    m_mainSplitter->setChildrenCollapsible(false);
+    m_mainSplitter->addWidget(m_topSplitter);
+    m_mainSplitter->addWidget(m_taskPanel);
+    m_mainSplitter->setStretchFactor(0, 1);
+    m_mainSplitter->setStretchFactor(1, 1);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 0, 6, 6);
+    layout->addWidget(m_overview);
+    layout->addWidget(m_mainSplitter, 1);
+    connectControls();
+}
+
+void Dashboard::createWorkerView()
+{
+    m_workerView = new QTableView(this);
+    m_workerView->setModel(m_workerModel);
+    m_workerView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_workerView->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_workerView->setWordWrap(false);
+    m_workerView->verticalHeader()->hide();
+    m_workerView->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_workerView->verticalHeader()->setDefaultSectionSize(m_workerView->fontMetrics().height() + 6);
+    m_workerView->horizontalHeader()->setSectionResizeMode(WorkerModel::TaskColumn,
+                                                           QHeaderView::Stretch);
+    m_workerView->horizontalHeader()->setHighlightSections(false);
+    m_workerView->setContextMenuPolicy(Qt::CustomContextMenu);
+    const QFontMetrics fm = m_workerView->fontMetrics();
+    const std::pair<int, const char16_t *> widths[] = {
+        { WorkerModel::SlotColumn, u"Slot__" },
+        { WorkerModel::PidColumn, u"99999999" },
+        { WorkerModel::StateColumn, u"draining___" },
+        { WorkerModel::ElapsedColumn, u"Elapsed__" },
+        { WorkerModel::DoneColumn, u"Done___" },
+        { WorkerModel::FailuresColumn, u"Failures__" },
+        { WorkerModel::CpuColumn, u"CPU___" },
+        { WorkerModel::RssColumn, u"999.9 MiB" },
+    };
+    for (const auto &[column, sample] : widths)
+        m_workerView->setColumnWidth(column, fm.horizontalAdvance(QString::fromUtf16(sample)) + 12);
+    connect(m_workerView, &QWidget::customContextMenuRequested, this, &Dashboard::showWorkerMenu);
+}
+
+void Dashboard::connectControls()
+{
+    // Each control reaches the engine of the moment, if any.
+    auto toEngine = [this](auto command) {
+        return [this, command](auto &&...args) {
+            if (m_engine)
+                command(*m_engine, args...);
+        };
+    };
+    connect(m_overview, &OverviewBar::pauseRequested, this,
+            toEngine([](EngineClient &e) { e.pause(); }));
+    connect(m_overview, &OverviewBar::resumeRequested, this,
+            toEngine([](EngineClient &e) { e.resume(); }));
+    connect(m_overview, &OverviewBar::resizeRequested, this,
+            toEngine([](EngineClient &e, int workers, DrainPolicy policy) {
+                e.resize(workers, policy);
+            }));
+    connect(m_overview, &OverviewBar::cancelRequested, this,
+            toEngine([](EngineClient &e) { e.cancelAll(); }));
+    connect(m_overview, &OverviewBar::retryFailedRequested, this,
+            toEngine([](EngineClient &e) { e.retryFailed(); }));
+    connect(m_taskPanel, &TaskPanel::cancelRequested, this,
+            toEngine([](EngineClient &e, const QList<TaskId> &ids) {
+                for (TaskId id : ids)
+                    e.cancelTask(id);
+            }));
+    connect(m_taskPanel, &TaskPanel::retryRequested, this,
+            toEngine([](EngineClient &e, const QList<TaskId> &ids) {
+                for (TaskId id : ids)
+                    e.retryTask(id);
+            }));
+}
+
+void Dashboard::showWorkerMenu(const QPoint &pos)
+{
+    const QModelIndex index = m_workerView->indexAt(pos);
+    if (!m_engine || !index.isValid())
+        return;
+    const WorkerInfo w = m_workerModel->worker(index.row());
+    QMenu menu(this);
+    const bool paused = w.state == WorkerState::Paused && !w.parked;
+    QAction *pause = menu.addAction(paused ? tr("Resume Worker %1").arg(w.slot)
+                                           : tr("Pause Worker %1").arg(w.slot));
+    pause->setEnabled(!w.parked);
+    connect(pause, &QAction::triggered, this, [this, slot = w.slot, paused] {
+        if (!m_engine)
+            return;
+        if (paused)
+            m_engine->resumeWorker(slot);
+        else
+            m_engine->pauseWorker(slot);
+    });
+    QAction *cancel = menu.addAction(tr("Cancel Its Task"));
+    cancel->setEnabled(w.task >= 0);
+    connect(cancel, &QAction::triggered, this, [this, slot = w.slot] {
+        if (m_engine)
+            m_engine->cancelWorkerTask(slot);
+    });
+    menu.exec(m_workerView->viewport()->mapToGlobal(pos));
+}
+
+void Dashboard::restoreLayout(const QSettings &settings)
+{
+    if (!m_mainSplitter->restoreState(settings.value(u"window/mainSplitter"_s).toByteArray()))
+        m_mainSplitter->setSizes({ 420, 440 });
+    if (!m_topSplitter->restoreState(settings.value(u"window/topSplitter"_s).toByteArray()))
+        m_topSplitter->setSizes({ 620, 720 });
+    if (!m_taskPanel->splitter()->restoreState(
+            settings.value(u"window/taskSplitter"_s).toByteArray()))
+        m_taskPanel->splitter()->setSizes({ 260, 160 });
+}
+
+void Dashboard::saveLayout(QSettings &settings) const
+{
+    settings.setValue(u"window/mainSplitter"_s, m_mainSplitter->saveState());
+    settings.setValue(u"window/topSplitter"_s, m_topSplitter->saveState());
+    settings.setValue(u"window/taskSplitter"_s, m_taskPanel->splitter()->saveState());
+}
+
+} // namespace shoal

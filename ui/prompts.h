@@ -1,0 +1,38 @@
+#pragma once
+
+#include <QMessageBox>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QMainWindow;
+class QSystemTrayIcon;
+
+namespace shoal {
+
+// The window's questions, errors and notifications. Boxes are window-modal and opened without
+// a nested event loop, so nothing blocks the engine's frames (or a test); one box at a time.
+class Prompts : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Prompts(QMainWindow *window);
+
+    // An error box; the text also goes to the status bar.
+    void showError(const QString &title, const QString &text);
+    // A question whose safe answer ("Keep Running") is the default; onYes runs on yesText.
+    void ask(const QString &title, const QString &text, const QString &yesText,
+             std::function<void()> onYes);
+    // A desktop notification, where the desktop has a tray.
+    void notify(const QString &title, const QString &text);
+    void hideTray();
+    QMessageBox *current() const { return m_prompt; }
+
+private:
+    QMainWindow *m_window;
+    QPointer<QMessageBox> m_prompt;
+    QSystemTrayIcon *m_tray = nullptr;
+};
+
+} // namespace shoal

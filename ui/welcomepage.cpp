@@ -1,0 +1,80 @@
+#include "welcomepage.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+QString recentFileLabel(const QString &path)
+{
+    return u"%1  (%2)"_s.arg(QFileInfo(path).fileName(),
+                             QDir::toNativeSeparators(QFileInfo(path).path()));
+}
+
+WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent) : QWidget(parent)
+{
+    auto *title = new QLabel(tr("Shoal"), this);
+    QFont big = title->font();
+    big.setPointSizeF(big.pointSizeF() * 2.2);
+    big.setBold(true);
+    title->setFont(big);
+    auto *subtitle = new QLabel(tr("Run, watch and steer pools of worker processes."), this);
+    auto *iconLabel = new QLabel(this);
+    iconLabel->setPixmap(icon.pixmap(96, 96));
+    iconLabel->setVisible(!icon.isNull()); // needs Qt's SVG plugin (libqt6svg6)
+    auto *newButton = new QPushButton(tr("New Batch…"), this);
+    auto *openButton = new QPushButton(tr("Open Batch File…"), this);
+    auto *demoButton = new QPushButton(tr("Run the Demo"), this);
+    for (QPushButton *b : { newButton, openButton, demoButton })
+        b->setMinimumWidth(220);
+    m_recentList = new QListWidget(this);
+    m_recentList->setMaximumWidth(520);
+    m_recentList->setMaximumHeight(180);
+    m_recentLabel = new QLabel(this);
+
+    auto *column = new QVBoxLayout;
+    column->setSpacing(10);
+    column->addWidget(iconLabel, 0, Qt::AlignHCenter);
+    column->addWidget(title, 0, Qt::AlignHCenter);
+    column->addWidget(subtitle, 0, Qt::AlignHCenter);
+    column->addSpacing(16);
+    column->addWidget(newButton, 0, Qt::AlignHCenter);
+    column->addWidget(openButton, 0, Qt::AlignHCenter);
+    column->addWidget(demoButton, 0, Qt::AlignHCenter);
+    column->addSpacing(16);
+    column->addWidget(m_recentLabel, 0, Qt::AlignHCenter);
+    column->addWidget(m_recentList, 0, Qt::AlignHCenter);
+    auto *layout = new QVBoxLayout(this);
+    layout->addStretch(1);
+    layout->addLayout(column);
+    layout->addStretch(2);
+
+    connect(newButton, &QPushButton::clicked, this, &WelcomePage::newBatchRequested);
+    connect(openButton, &QPushButton::clicked, this, &WelcomePage::openRequested);
+    connect(demoButton, &QPushButton::clicked, this, &WelcomePage::demoRequested);
+    connect(m_recentList, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
+        Q_EMIT recentFileActivated(item->data(Qt::UserRole).toString());
+    });
+    setRecentFiles({});
+}
+
+void WelcomePage::setRecentFiles(const QStringList &paths)
+{
+    m_recentList->clear();
+    for (const QString &path : paths) {
+        auto *item = new QListWidgetItem(recentFileLabel(path), m_recentList);
+        item->setData(Qt::UserRole, path);
+        item->setToolTip(path);
+    }
+    m_recentList->setVisible(!paths.isEmpty());
+    m_recentLabel->setText(paths.isEmpty() ? tr("Or drop a batch file (*.shoal.json) here.")
+                                           : tr("Recent batch files (or drop one here):"));
+}
+
+} // namespace shoal
