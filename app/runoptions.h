@@ -1,0 +1,36 @@
+#pragma once
+
+#include "commandtemplate.h"
+#include "inputlist.h"
+#include "pool.h"
+#include "reporter.h"
+#include "result.h"
+
+#include <memory>
+
+namespace shoal {
+
+class InputReader;
+
+// `shoal run`'s command line, checked: everything a run needs before anything starts. Bad
+// input is an Error naming the option and the value at fault.
+struct RunConfig
+{
+    RunConfig();
+    RunConfig(RunConfig &&) noexcept;
+    RunConfig &operator=(RunConfig &&) noexcept;
+    ~RunConfig();
+
+    QString helpText; // --help: print this and exit 0; nothing else is set
+    CommandTemplate command; // empty for service workers
+    InputList inputs; // given on the command line (::: ARGS) or in a batch file's list
+    // Inputs that stream as they are read (:::: FILE, stdin, a batch file's file or range).
+    std::unique_ptr<InputReader> reader;
+    PoolOptions pool;
+    Reporter::Options report;
+    QString controlPath; // --control, or empty
+};
+
+Result<RunConfig> parseRunOptions(const QStringList &args);
+
+} // namespace shoal
