@@ -6,17 +6,26 @@
 // times drift, so it also reports CPU time (this process and its reaped children, i.e. the
 // tasks), and splits each stall into the GUI thread's own work and time it was not scheduled.
 //
-//   gui_bench [--tasks N] [--jobs J] [--shoal PATH]
-// Targets: no stall over 100 ms; the window costs under 10% of batch time.
+// Then two more phases: stopping a batch whose tasks ignore SIGTERM (their grace period must
+// not stall the GUI thread), and the window's memory with 1,000,000 tiny service tasks (the
+// C++ double worker on 2 workers): its peak resident bytes per task, against `shoal run`'s.
+//
+//   gui_bench [--tasks N] [--jobs J] [--memory-tasks M] [--shoal PATH]
+// GUI_BENCH_TRACE=1 prints the resident size and the tasks table's rows every 50 ms of the
+// memory phase.
+// Targets: no stall over 100 ms; the window costs under 10% of batch time; under 250 bytes
+// per task at 1,000,000 tasks.
 
 #include "batchsession.h"
 #include "mainwindow.h"
+#include "taskmodel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -121,6 +130,140 @@ private:
     std::vector<qint64> m_stalls;
 };
 
+// Peak resident memory of this process since the last reset, in bytes (VmHWM).
+qint64 peakRssBytes()
+{
+    QFile status(u"/proc/self/status"_s);
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+    }
+    return -1;
+}
+
+void resetPeakRss()
+{
+    QFile clear(u"/proc/self/clear_refs"_s);
+    if (clear.open(QIODevice::WriteOnly))
+        clear.write("5"); // resets VmHWM to the current RSS
+}
+
+// Runs the window's event loop until the batch has finished.
+bool runInWindow(shoal::MainWindow &window, const shoal::BatchSpec &spec)
+{
+    QEventLoop loop;
+    const auto connection = QObject::connect(&window, &shoal::MainWindow::batchFinished, &loop,
+                                             &QEventLoop::quit);
+    const bool started = window.startBatch(spec);
+    if (started)
+        loop.exec();
+    QObject::disconnect(connection);
+    return started;
+}
+
+// Stopping a batch whose tasks ignore SIGTERM: the grace period passes in the engine thread.
+void stopPhase(shoal::MainWindow &window, int jobs)
+{
+    shoal::BatchSpec stubborn;
+    stubborn.name = u"stubborn"_s;
+    stubborn.command = { u"trap '' TERM; sleep 60"_s };
+    stubborn.shell = true;
+    stubborn.inputs.kind = shoal::InputSpec::Kind::Args;
+    for (int i = 0; i < jobs; ++i)
+        stubborn.inputs.args << QString::number(i);
+    stubborn.jobs = jobs;
+    if (!window.startBatch(stubborn))
+        return;
+    QElapsedTimer waited;
+    waited.start();
+    while (window.session()->stats().running < jobs && waited.elapsed() < 30000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    StallMeter stalls;
+    stalls.start();
+    shoal::BatchSpec next;
+    next.name = u"next"_s;
+    next.command = { u"true"_s };
+    next.inputs.kind = shoal::InputSpec::Kind::Args;
+    next.inputs.args = { u"1"_s };
+    window.startBatch(next); // replaces (ends) the stubborn one
+    QEventLoop loop;
+    QTimer::singleShot(3000, &loop, &QEventLoop::quit); // past the 2 s grace period
+    loop.exec();
+    stalls.stop();
+    std::printf("  stopping %d tasks that ignore SIGTERM: worst GUI stall %lld ms (target: under "
+                "100 ms; their 2 s grace runs in the engine)\n",
+                jobs, static_cast<long long>(stalls.worst()));
+}
+
+// `shoal run`'s peak resident memory for the same batch: measured by a fresh python3 whose
+// only child it is (RUSAGE_CHILDREN's maxrss is its largest waited-for descendant's).
+qint64 headlessPeakRss(const QString &shoal, const QString &worker, int tasks)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    p.start(u"python3"_s,
+            { u"-c"_s,
+              u"import resource, subprocess, sys\n"
+              u"subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+              u"print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"_s,
+              shoal, u"run"_s, u"-j2"_s, u"--no-bar"_s, u"--service"_s, worker,
+              u"--service-mode"_s, u"json"_s, u"::::"_s, u"/dev/stdin"_s });
+    p.waitForStarted(-1);
+    for (int i = 1; i <= tasks; i += 10000) {
+        QByteArray chunk;
+        for (int j = i; j < i + 10000 && j <= tasks; ++j)
+            chunk += QByteArray::number(j) + '\n';
+        p.write(chunk);
+    }
+    p.closeWriteChannel();
+    if (!p.waitForFinished(-1) || p.exitCode() != 0)
+        return -1;
+    return p.readAllStandardOutput().trimmed().toLongLong() * 1024;
+}
+
+// The window's memory with many tiny service tasks: peak resident bytes per task.
+void memoryPhase(shoal::MainWindow &window, const QString &shoal, int tasks)
+{
+    const QString worker = QFileInfo(shoal).absolutePath() + u"/shoal-double-worker"_s;
+    shoal::BatchSpec spec;
+    spec.name = u"memory"_s;
+    spec.service.mode = shoal::ServiceSpec::Mode::Json;
+    spec.service.program = { worker };
+    spec.inputs.kind = shoal::InputSpec::Kind::Range;
+    spec.inputs.from = 1;
+    spec.inputs.to = tasks;
+    spec.jobs = 2;
+    QCoreApplication::processEvents();
+    resetPeakRss();
+    const qint64 base = peakRssBytes();
+    QElapsedTimer wall;
+    wall.start();
+    QTimer probe;
+    if (qEnvironmentVariableIsSet("GUI_BENCH_TRACE")) {
+        QObject::connect(&probe, &QTimer::timeout, [&] {
+            QFile st(u"/proc/self/status"_s);
+            st.open(QIODevice::ReadOnly);
+            for (const QByteArray &line : st.readAll().split('\n'))
+                if (line.startsWith("VmRSS:"))
+                    std::fprintf(stderr, "%6lld ms %s rows %d\n", wall.elapsed(), line.constData(),
+                                 window.taskModel()->rowCount());
+        });
+        probe.start(50);
+    }
+    if (!runInWindow(window, spec))
+        return;
+    const qint64 windowPeak = peakRssBytes() - base;
+    std::printf("  window, %d service tasks: %.2f s, peak %.0f MB over its idle size: %.0f "
+                "bytes per task (target: under 250)\n",
+                tasks, double(wall.elapsed()) / 1000.0, double(windowPeak) / 1e6,
+                double(windowPeak) / tasks);
+    const qint64 headless = headlessPeakRss(shoal, worker, tasks);
+    std::printf("  shoal run, the same tasks: peak %.0f MB: %.0f bytes per task\n",
+                double(headless) / 1e6, double(headless) / tasks);
+}
+
 qint64 runHeadless(const QString &shoal, int jobs, const QString &inputsFile, double *cpu)
 {
     const double cpuBefore = totalCpuSeconds();
@@ -156,7 +299,10 @@ int main(int argc, char **argv)
     const QCommandLineOption jobsOption(u"jobs"_s, u"Workers (default 64)."_s, u"J"_s, u"64"_s);
     const QCommandLineOption shoalOption(u"shoal"_s, u"The shoal binary."_s, u"PATH"_s,
                                          QStringLiteral(SHOAL_BINARY));
-    parser.addOptions({ tasksOption, jobsOption, shoalOption });
+    const QCommandLineOption memoryOption(u"memory-tasks"_s,
+                                          u"Service tasks for the memory phase (default 1000000)."_s,
+                                          u"M"_s, u"1000000"_s);
+    parser.addOptions({ tasksOption, jobsOption, shoalOption, memoryOption });
     parser.addHelpOption();
     parser.process(app);
     const int tasks = parser.value(tasksOption).toInt();
@@ -239,5 +385,8 @@ int main(int argc, char **argv)
         "longest GUI-thread work between two ticks: %lld ms\n",
         static_cast<long long>(stalls.worstBusyMs()),
         static_cast<long long>(stalls.longestBusyMs()));
+    window.show();
+    stopPhase(window, 8);
+    memoryPhase(window, shoal, parser.value(memoryOption).toInt());
     return 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inputlist.h"
 #include "outputcapture.h"
 #include "task.h"
 
@@ -50,7 +51,6 @@ struct TaskInfo
 {
     TaskId id = -1;
     qint64 seq = 0; // GNU's {#}: id + 1, except in resumed runs (they keep the full list's numbers)
-    QString input;
     TaskState state = TaskState::Queued;
     int slot = 0; // worker of the latest attempt
     int attempts = 0;
@@ -145,6 +145,9 @@ struct PoolSnapshot
     PoolStats stats;
     std::vector<WorkerInfo> workers;
     std::vector<TaskInfo> tasks;
+    // Every input of the batch, shared with the engine (one buffer, about 8 bytes per input
+    // beyond its text): a task's input is inputs.value(seq - 1).
+    InputList inputs;
 };
 
 } // namespace shoal

@@ -477,7 +477,6 @@ TaskInfo Pool::taskInfo(TaskId id) const
     TaskInfo info;
     info.id = id;
     info.seq = t.seq;
-    info.input = m_inputs.at(t.seq - 1);
     info.state = t.state;
     info.slot = t.slot;
     info.attempts = t.attempts;
@@ -519,6 +518,7 @@ PoolSnapshot Pool::snapshot() const
     PoolSnapshot snap;
     snap.seq = m_outbox.lastSeq();
     snap.wallStartMs = m_wallStartMs;
+    snap.inputs = m_inputs;
     snap.stats = stats();
     for (const auto &s : m_slots) {
         if (s)

@@ -41,7 +41,6 @@ Result<void> BatchSession::start()
     auto prepared = prepareBatch(m_spec, m_filePath);
     if (!prepared)
         return Error { prepared.error() };
-    m_inputs = prepared->inputs;
     m_engine = std::make_unique<LocalEngine>(std::move(*prepared));
     connect(m_engine.get(), &EngineClient::eventsReady, &m_feed, &EngineFeed::addEvents);
     connect(m_engine.get(), &EngineClient::opened, this, [this](const PoolSnapshot &snapshot) {

@@ -34,7 +34,6 @@ public:
     QString displayName() const;
     EngineFeed *feed() { return &m_feed; }
     EngineClient *engine() const { return m_engine.get(); }
-    InputList inputs() const { return m_inputs; }
     qint64 wallStartMs() const { return m_wallStartMs; } // the pool clock's zero, epoch ms
 
     // As of the latest frame.
@@ -49,7 +48,6 @@ Q_SIGNALS:
 private:
     BatchSpec m_spec;
     QString m_filePath;
-    InputList m_inputs;
     std::unique_ptr<EngineClient> m_engine;
     EngineFeed m_feed;
     PoolStats m_stats;

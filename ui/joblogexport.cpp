@@ -9,18 +9,18 @@ namespace shoal {
 
 QList<TaskId> joblogOrder(const TaskModel &tasks)
 {
-    std::vector<const TaskModel::Row *> rows;
-    for (const TaskModel::Row &row : tasks.tasks()) {
-        if (isTerminal(row.state) && row.attempts > 0 && row.exit.kind != ExitStatus::Kind::None)
-            rows.push_back(&row);
-    }
-    std::stable_sort(rows.begin(), rows.end(), [](const auto *a, const auto *b) {
-        return a->startedMs + a->durationMs < b->startedMs + b->durationMs;
-    });
     QList<TaskId> ids;
-    ids.reserve(qsizetype(rows.size()));
-    for (const auto *row : rows)
-        ids << row->id;
+    const std::vector<TaskModel::Row> &rows = tasks.tasks();
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const TaskModel::Row &row = rows[i];
+        if (isTerminal(row.state) && row.attempts > 0 && row.exit.kind != ExitStatus::Kind::None)
+            ids << TaskId(i);
+    }
+    const auto endOf = [&rows](TaskId id) {
+        return rows[size_t(id)].startedMs + rows[size_t(id)].durationMs;
+    };
+    std::stable_sort(ids.begin(), ids.end(),
+                     [&](TaskId a, TaskId b) { return endOf(a) < endOf(b); });
     return ids;
 }
 

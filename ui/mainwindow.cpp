@@ -291,17 +291,20 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
 {
     BatchSession *s = m_session.get();
     const BatchSpec &spec = s->spec();
-    // The models may outlive the session (a view repaints while it closes): they keep the
-    // inputs themselves (a shared copy), not the session.
-    const InputList inputs = s->inputs();
-    m_taskModel->setInputSource([inputs](TaskId id) { return inputs.value(qsizetype(id)); });
-    m_workerModel->setTaskLabel(
-        [inputs](TaskId id) { return u"#%1  %2"_s.arg(id + 1).arg(inputs.value(qsizetype(id))); });
-    m_workerModel->setTaskProgress([model = m_taskModel](TaskId id) {
-        return id >= 0 && id < TaskId(model->tasks().size()) ? model->task(int(id)).progress : -1.0f;
+    // The models may outlive the session (a view repaints while it closes): the task model
+    // keeps the inputs itself (a shared copy, from the snapshot), not the session.
+    m_taskModel->reset(snapshot.tasks, snapshot.inputs);
+    const auto known = [model = m_taskModel](TaskId id) {
+        return id >= 0 && id < TaskId(model->tasks().size());
+    };
+    m_workerModel->setTaskLabel([model = m_taskModel, known](TaskId id) {
+        return known(id) ? u"#%1  %2"_s.arg(model->task(int(id)).seq).arg(model->inputOf(int(id)))
+                         : QString();
+    });
+    m_workerModel->setTaskProgress([model = m_taskModel, known](TaskId id) {
+        return known(id) ? model->task(int(id)).progress : -1.0f;
     });
     m_workerModel->reset(snapshot.workers);
-    m_taskModel->reset(snapshot.tasks);
     m_overview->setActive(true);
     m_overview->setDrainPolicy(spec.drain);
     m_lastStats = snapshot.stats;

@@ -47,14 +47,24 @@ QList<int> TaskModel::changedRoles()
     return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole, ProgressRole };
 }
 
-void TaskModel::reset(const std::vector<TaskInfo> &tasks)
+void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
 {
     beginResetModel();
+    m_inputs = std::move(inputs);
     m_rows.clear();
+    m_rows.shrink_to_fit();
     m_rows.reserve(tasks.size());
-    for (const TaskInfo &t : tasks)
-        m_rows.push_back(Row { t.id, t.seq > 0 ? t.seq : t.id + 1, t.input, t.state, t.slot, t.attempts, t.startedMs,
-                               isTerminal(t.state) ? t.durationMs : 0, t.exit, 0, -1 });
+    for (const TaskInfo &t : tasks) {
+        Row row;
+        row.seq = t.seq > 0 ? t.seq : t.id + 1;
+        row.startedMs = t.startedMs;
+        row.durationMs = isTerminal(t.state) ? t.durationMs : 0;
+        row.exit = t.exit;
+        row.slot = t.slot;
+        row.attempts = t.attempts;
+        row.state = t.state;
+        m_rows.push_back(row);
+    }
     endResetModel();
 }
 
@@ -74,18 +84,11 @@ void TaskModel::applyFrame(const Frame &frame)
     if (last >= 0) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, int(last));
-        for (TaskId id = first; id <= last; ++id)
-            m_rows.push_back(Row { id,
-                                   id + 1,
-                                   m_inputOf ? m_inputOf(id) : QString(),
-                                   TaskState::Queued,
-                                   0,
-                                   0,
-                                   -1,
-                                   0,
-                                   {},
-                                   0,
-                                   -1 });
+        for (TaskId id = first; id <= last; ++id) {
+            Row row;
+            row.seq = id + 1;
+            m_rows.push_back(row);
+        }
         endInsertRows();
     }
 
@@ -144,9 +147,10 @@ void TaskModel::applyFrame(const Frame &frame)
 bool TaskModel::writeCsv(QIODevice *device) const
 {
     QString out = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome\n"_s;
-    for (const Row &r : m_rows) {
+    for (size_t i = 0; i < m_rows.size(); ++i) {
+        const Row &r = m_rows[i];
         const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
-        out += QString::number(r.seq) + u',' + csvField(r.input) + u',' + nameOf(r.state) + u','
+        out += QString::number(r.seq) + u',' + csvField(inputOf(int(i))) + u',' + nameOf(r.state) + u','
             + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
             + QString::number(r.attempts) + u','
             + (hasRun(r) && isTerminal(r.state)
@@ -176,6 +180,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &r = m_rows[size_t(index.row())];
+    const auto input = [&] { return inputOf(index.row()); };
     const bool done = isTerminal(r.state) && hasRun(r);
     switch (role) {
     case Qt::DisplayRole:
@@ -183,7 +188,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         case SeqColumn:
             return r.seq;
         case InputColumn:
-            return r.input;
+            return input();
         case StateColumn:
             if (r.progress >= 0)
                 return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
@@ -204,7 +209,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         if (index.column() == ExitColumn && r.exit.kind != ExitStatus::Kind::None)
             return r.exit.describe();
         if (index.column() == InputColumn)
-            return r.input;
+            return input();
         break;
     case Qt::ForegroundRole:
         if (index.column() == StateColumn || index.column() == ExitColumn) {
@@ -224,7 +229,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
     case StateRole:
         return int(r.state);
     case TaskIdRole:
-        return r.id;
+        return TaskId(index.row());
     case ProgressRole:
         return r.progress >= 0 ? QVariant(double(r.progress)) : QVariant();
     case SortRole:
@@ -232,7 +237,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         case SeqColumn:
             return r.seq;
         case InputColumn:
-            return r.input;
+            return input();
         case StateColumn:
             return int(r.state);
         case WorkerColumn:

@@ -5,7 +5,6 @@
 
 #include <QAbstractTableModel>
 
-#include <functional>
 #include <vector>
 
 class QIODevice;
@@ -36,31 +35,33 @@ public:
         ProgressRole, // 0..1 as a service worker reported it; invalid when none
     };
 
+    // One task (its id is its row). 64 bytes: a million tasks fit in 64 MB; the input text
+    // stays in the batch's InputList, shared with the engine.
     struct Row
     {
-        TaskId id = -1;
         qint64 seq = 0;
-        QString input;
-        TaskState state = TaskState::Queued;
-        int slot = 0;
-        int attempts = 0;
         qint64 startedMs = -1; // pool clock
         qint64 durationMs = 0;
-        ExitStatus exit;
         qint64 receivedBytes = 0;
+        ExitStatus exit;
+        int slot = 0;
         float progress = -1; // the running attempt's, as its service worker reported it (-1: none)
+        int attempts = 0;
+        TaskState state = TaskState::Queued;
     };
 
     explicit TaskModel(QObject *parent = nullptr);
 
-    // A new batch (or none): the only resets.
-    void reset(const std::vector<TaskInfo> &tasks);
+    // A new batch (or none): the only resets. inputs: every input of the batch (a task's is
+    // inputs.value(seq - 1)).
+    void reset(const std::vector<TaskInfo> &tasks, InputList inputs = {});
     void clear();
     void applyFrame(const Frame &frame);
-    // Where inputs of tasks added after the snapshot come from (TasksAdded carries none).
-    void setInputSource(std::function<QString(TaskId)> source) { m_inputOf = std::move(source); }
+    // Inputs read since the snapshot (TasksAdded carries none).
+    void setInputs(InputList inputs) { m_inputs = std::move(inputs); }
 
     const Row &task(int row) const { return m_rows.at(size_t(row)); }
+    QString inputOf(int row) const { return m_inputs.value(qsizetype(task(row).seq - 1)); }
     const std::vector<Row> &tasks() const { return m_rows; }
     static QList<int> changedRoles();
 
@@ -75,7 +76,7 @@ public:
 
 private:
     std::vector<Row> m_rows;
-    std::function<QString(TaskId)> m_inputOf;
+    InputList m_inputs;
 };
 
 QString exitText(const TaskModel::Row &row);

@@ -170,7 +170,7 @@ void TestPool::resumedTasksKeepTheirNumbers()
     QCOMPARE(snapshot.tasks.size(), size_t(3));
     for (size_t i = 0; i < 3; ++i) {
         QCOMPARE(snapshot.tasks[i].seq, qint64(i + 4));
-        QCOMPARE(snapshot.tasks[i].input, QString::number(i + 4));
+        QCOMPARE(snapshot.inputs.value(snapshot.tasks[i].seq - 1), QString::number(i + 4));
     }
     QVERIFY(done.wait(10000));
     QCOMPARE(pool->taskOutput(0, Stream::Stdout), QByteArray("4:4\n"));

@@ -257,7 +257,7 @@ private Q_SLOTS:
             QCOMPARE(columns[6], seq % 4 == 0 ? "3" : "0");
             QCOMPARE(columns[8],
                      u"echo out-{}; echo err-{} >&2; exit {}"_s
-                         .replace(u"{}"_s, w.taskModel()->task(int(seq - 1)).input)
+                         .replace(u"{}"_s, w.taskModel()->inputOf(int(seq - 1)))
                          .toUtf8());
             QVERIFY(qAbs(columns[2].toDouble() - double(QDateTime::currentSecsSinceEpoch())) < 120);
             failures += columns[6] == "3";

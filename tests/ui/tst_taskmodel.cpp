@@ -22,10 +22,19 @@ std::vector<TaskInfo> queuedTasks(int count)
     for (int i = 0; i < count; ++i) {
         TaskInfo t;
         t.id = i;
-        t.input = u"input-%1.txt"_s.arg(i);
+        t.seq = i + 1;
         tasks.push_back(t);
     }
     return tasks;
+}
+
+// The inputs of queuedTasks(count): "input-0.txt", ...
+InputList taskInputs(qsizetype count, const QString &pattern = u"input-%1.txt"_s)
+{
+    InputList inputs;
+    for (qsizetype i = 0; i < count; ++i)
+        inputs.append(pattern.arg(i));
+    return inputs;
 }
 
 Event taskEvent(quint64 seq, Event::Type type, TaskId task, TaskState state, int slot = 1)
@@ -51,7 +60,7 @@ struct WatchedSession
     explicit WatchedSession(const BatchSpec &spec) : session(spec, {})
     {
         QObject::connect(&session, &BatchSession::started, &model,
-                         [this](const PoolSnapshot &s) { model.reset(s.tasks); });
+                         [this](const PoolSnapshot &s) { model.reset(s.tasks, s.inputs); });
         QObject::connect(&session, &BatchSession::failed, &model,
                          [](const QString &error) { QFAIL(qPrintable(error)); });
         QObject::connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
@@ -86,7 +95,7 @@ private Q_SLOTS:
         tasks[1].slot = 4;
         tasks[1].durationMs = 1500;
         tasks[1].exit = ExitStatus::signaled(9);
-        model.reset(tasks);
+        model.reset(tasks, taskInputs(qsizetype(tasks.size())));
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.index(1, TaskModel::SeqColumn).data().toLongLong(), 2);
         QCOMPARE(model.index(1, TaskModel::InputColumn).data().toString(), u"input-1.txt"_s);
@@ -117,7 +126,7 @@ private Q_SLOTS:
         TaskModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.reset(queuedTasks(5000 * stride));
+        model.reset(queuedTasks(5000 * stride), taskInputs(5000 * stride));
         EngineFeed feed;
         feed.setInterval(60'000);
         connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
@@ -150,8 +159,7 @@ private Q_SLOTS:
         TaskModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setInputSource([](TaskId id) { return u"late-%1"_s.arg(id); });
-        model.reset(queuedTasks(2));
+        model.reset(queuedTasks(2), taskInputs(12, u"late-%1"_s)); // the inputs read so far
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         Frame frame;
         frame.addedTasks = { { 2, 9 }, { 10, 11 } };
@@ -162,7 +170,7 @@ private Q_SLOTS:
         model.applyFrame(frame);
         QCOMPARE(inserted.count(), 1);
         QCOMPARE(model.rowCount(), 12);
-        QCOMPARE(model.task(11).input, u"late-11"_s);
+        QCOMPARE(model.inputOf(11), u"late-11"_s);
         QCOMPARE(model.task(10).state, TaskState::Running);
     }
 
@@ -173,7 +181,7 @@ private Q_SLOTS:
         TaskModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.reset(queuedTasks(3));
+        model.reset(queuedTasks(3), taskInputs(3));
         auto batch = std::make_shared<TaskBatch>();
         batch->outputs = "r1";
         batch->started = { { 0, 1, 1 }, { 1, 2, 1 }, { 0, 1, 2 } };
@@ -205,7 +213,7 @@ private Q_SLOTS:
         TaskModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.reset(queuedTasks(2));
+        model.reset(queuedTasks(2), taskInputs(2));
         WorkerModel workers;
         workers.setTaskProgress([&](TaskId id) { return model.task(int(id)).progress; });
         WorkerInfo w;
@@ -279,7 +287,7 @@ private Q_SLOTS:
                 : t.id % 4 == 2     ? TaskState::Succeeded
                                     : TaskState::Running;
         }
-        model.reset(tasks);
+        model.reset(tasks, taskInputs(qsizetype(tasks.size())));
         TaskFilterModel proxy;
         QAbstractItemModelTester tester(&proxy,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -318,13 +326,12 @@ private Q_SLOTS:
     {
         TaskModel model;
         auto tasks = queuedTasks(2);
-        tasks[0].input = u"a, \"quoted\" input"_s;
         tasks[0].state = TaskState::Succeeded;
         tasks[0].attempts = 1;
         tasks[0].slot = 2;
         tasks[0].durationMs = 1234;
         tasks[0].exit = ExitStatus::exited(0);
-        model.reset(tasks);
+        model.reset(tasks, InputList(QStringList { u"a, \"quoted\" input"_s, u"input-1.txt"_s }));
         QBuffer buffer;
         buffer.open(QIODevice::WriteOnly);
         QVERIFY(model.writeCsv(&buffer));
