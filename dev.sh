@@ -10,6 +10,8 @@
 #   ./dev.sh test-tsan         the engine's tests under ThreadSanitizer
 #   ./dev.sh fuzz [SECONDS]    the libFuzzer targets (clang), SECONDS each (default 60)
 #   ./dev.sh bench             the benchmarks in bench/ (release build)
+#   ./dev.sh format            clang-format every C and C++ source in place
+#   ./dev.sh format-check      fail (listing them) if any source is not clang-formatted
 #
 # SHOAL_JOBS=N builds with N jobs instead of the preset's.
 set -euo pipefail
@@ -20,7 +22,7 @@ PACKAGES=(
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libvulkan-dev
     libqt6test6 qt6-qpa-plugins fonts-dejavu-core
     parallel procps bc libqt6svg6
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev clang-format
 )
 
 install_missing() {
@@ -98,13 +100,22 @@ fuzz)
     install_missing
     exec tests/fuzz/run_fuzzers.sh build-fuzz "${1:-60}"
     ;;
+format | format-check)
+    install_missing
+    mapfile -t sources < <(git ls-files '*.c' '*.cpp' '*.h')
+    if [ "$cmd" = format ]; then
+        clang-format -i "${sources[@]}"
+    else
+        clang-format --dry-run -Werror "${sources[@]}"
+    fi
+    ;;
 bench)
     install_missing
     build dev
     exec bench/run_all.sh build
     ;;
 *)
-    echo "usage: ./dev.sh demo [--headless] | test | test-asan | test-tsan | fuzz [SECONDS] | bench" >&2
+    echo "usage: ./dev.sh demo [--headless] | test | test-asan | test-tsan | fuzz [SECONDS] | bench | format | format-check" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,7 @@
 #include "controlserver.h"
 
-#include "fileio.h"
 #include "eventjson.h"
+#include "fileio.h"
 #include "pool.h"
 
 #include <QCoreApplication>
@@ -47,7 +47,9 @@ bool peerIsOwner(qintptr fd)
 } // namespace
 
 ControlServer::ControlServer(Pool &pool, QObject *parent)
-    : QObject(parent), m_pool(pool), m_server(new QLocalServer(this))
+    : QObject(parent)
+    , m_pool(pool)
+    , m_server(new QLocalServer(this))
 {
     connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
 }
@@ -78,9 +80,8 @@ bool ControlServer::listen(const QString &path, QString *error)
     struct stat st = {};
     QString folderProblem;
     if (::stat(folder.constData(), &st) != 0)
-        folderProblem = errno == ENOENT || errno == ENOTDIR
-            ? u"does not exist"_s
-            : errnoText(errno);
+        folderProblem
+            = errno == ENOENT || errno == ENOTDIR ? u"does not exist"_s : errnoText(errno);
     else if (!S_ISDIR(st.st_mode))
         folderProblem = u"is not a folder"_s;
     if (!folderProblem.isEmpty()) {
@@ -104,8 +105,7 @@ bool ControlServer::listen(const QString &path, QString *error)
         return false;
     }
     if (!::mkdtemp(scratch.data())) {
-        *error = u"cannot create the control socket '%1': %2"_s.arg(
-            m_path, errnoText(errno));
+        *error = u"cannot create the control socket '%1': %2"_s.arg(m_path, errnoText(errno));
         return false;
     }
     const QByteArray scratchSocket = scratch + "/s";
@@ -148,8 +148,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
     if (::lstat(target.constData(), &st) != 0) {
         if (errno == ENOENT)
             return true;
-        *error = u"cannot check the control socket path '%1': %2"_s.arg(
-            m_path, errnoText(errno));
+        *error = u"cannot check the control socket path '%1': %2"_s.arg(m_path, errnoText(errno));
         return false;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -166,8 +165,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
     }
     const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (probe < 0) {
-        *error = u"cannot check the control socket '%1': %2"_s.arg(
-            m_path, errnoText(errno));
+        *error = u"cannot check the control socket '%1': %2"_s.arg(m_path, errnoText(errno));
         return false;
     }
     sockaddr_un addr {};
@@ -182,8 +180,8 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
         return false;
     }
     if (err != ECONNREFUSED) {
-        *error = u"cannot tell whether the control socket '%1' is in use: %2"_s.arg(
-            m_path, errnoText(err));
+        *error = u"cannot tell whether the control socket '%1' is in use: %2"_s.arg(m_path,
+                                                                                    errnoText(err));
         return false;
     }
     // Stale. Check again that it is the same socket right before removing it.
@@ -194,8 +192,7 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
         return false;
     }
     if (::unlink(target.constData()) != 0 && errno != ENOENT) {
-        *error = u"cannot remove the stale control socket '%1': %2"_s.arg(
-            m_path, errnoText(errno));
+        *error = u"cannot remove the stale control socket '%1': %2"_s.arg(m_path, errnoText(errno));
         return false;
     }
     return true;
@@ -213,7 +210,8 @@ void ControlServer::onNewConnection()
     while (QLocalSocket *socket = m_server->nextPendingConnection()) {
         connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
         if (!peerIsOwner(socket->socketDescriptor())) {
-            socket->write(reply(false, {}, u"permission denied: the control socket accepts only its owner"_s));
+            socket->write(reply(false, {},
+                                u"permission denied: the control socket accepts only its owner"_s));
             socket->disconnectFromServer();
             continue;
         }
@@ -229,14 +227,16 @@ void ControlServer::onReadyRead(QLocalSocket *socket)
         // readLine(n) returns at most n - 1 bytes: a longer line comes back without its newline.
         const QByteArray line = socket->readLine(kMaxRequestBytes + 1);
         if (!line.endsWith('\n')) {
-            socket->write(reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
+            socket->write(
+                reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
             socket->disconnectFromServer();
             return;
         }
         socket->write(handle(line.trimmed()));
     }
     if (socket->bytesAvailable() > kMaxRequestBytes) {
-        socket->write(reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
+        socket->write(
+            reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
         socket->disconnectFromServer();
     }
 }
@@ -255,11 +255,14 @@ QByteArray ControlServer::handle(const QByteArray &request)
         bool ok = false;
         const int n = words[1].toInt(&ok);
         if (!ok || n < 0)
-            return reply(false, {}, u"resize needs a worker count of 0 or more, not '%1'"_s.arg(words[1]));
+            return reply(false, {},
+                         u"resize needs a worker count of 0 or more, not '%1'"_s.arg(words[1]));
         DrainPolicy policy = DrainPolicy::Finish;
         if (words.size() == 3) {
             if (!parseDrainPolicy(words[2], &policy))
-                return reply(false, {}, u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[2]));
+                return reply(
+                    false, {},
+                    u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[2]));
             m_pool.resizeWith(n, policy);
         } else {
             m_pool.resize(n);
@@ -267,8 +270,9 @@ QByteArray ControlServer::handle(const QByteArray &request)
     } else if (command == u"status"_s && words.size() == 1) {
         // fall through to the status reply
     } else {
-        return reply(false, {}, u"unknown request '%1' (pause, resume, resize N [finish|requeue|pause], "
-                                "cancel, status)"_s.arg(QString::fromUtf8(request.left(200))));
+        return reply(false, {},
+                     u"unknown request '%1' (pause, resume, resize N [finish|requeue|pause], "
+                     "cancel, status)"_s.arg(QString::fromUtf8(request.left(200))));
     }
     const PoolSnapshot snap = m_pool.snapshot();
     QJsonArray workers;
@@ -280,7 +284,9 @@ QByteArray ControlServer::handle(const QByteArray &request)
 int runCtl(const QStringList &args)
 {
     if (args.size() < 2) {
-        std::fprintf(stderr, "usage: shoal ctl SOCKET pause|resume|resize N [finish|requeue|pause]|cancel|status\n");
+        std::fprintf(
+            stderr,
+            "usage: shoal ctl SOCKET pause|resume|resize N [finish|requeue|pause]|cancel|status\n");
         return 255;
     }
     QLocalSocket socket;
@@ -308,8 +314,9 @@ int runCtl(const QStringList &args)
     } else {
         const QJsonObject s = answer.value(u"stats"_s).toObject();
         std::printf("ok: %s, %d workers, %lld queued, %lld running, %lld done\n",
-                    s.value(u"paused"_s).toBool() ? "paused" : "running", s.value(u"workers"_s).toInt(),
-                    qint64(s.value(u"queued"_s).toDouble()), qint64(s.value(u"running"_s).toDouble()),
+                    s.value(u"paused"_s).toBool() ? "paused" : "running",
+                    s.value(u"workers"_s).toInt(), qint64(s.value(u"queued"_s).toDouble()),
+                    qint64(s.value(u"running"_s).toDouble()),
                     qint64(s.value(u"succeeded"_s).toDouble() + s.value(u"failed"_s).toDouble()));
     }
     return 0;

@@ -19,14 +19,15 @@ namespace {
 
 void printUsage()
 {
-    std::fputs("usage:\n"
-               "  shoal                              open the window\n"
-               "  shoal open FILE.shoal.json         open the window and start that batch\n"
-               "  shoal --demo                       open the window with the bundled demo batch running\n"
-               "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
-               "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n"
-               "  shoal --version\n",
-               stdout);
+    std::fputs(
+        "usage:\n"
+        "  shoal                              open the window\n"
+        "  shoal open FILE.shoal.json         open the window and start that batch\n"
+        "  shoal --demo                       open the window with the bundled demo batch running\n"
+        "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
+        "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n"
+        "  shoal --version\n",
+        stdout);
 }
 
 #ifdef SHOAL_HAVE_UI
@@ -36,23 +37,27 @@ int runWindow(int argc, char **argv)
 {
     const char *platform = std::getenv("QT_QPA_PLATFORM");
     if ((!platform || !*platform) && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
-        std::fputs("shoal: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset).\n"
-                   "       Run batches headless with `shoal run` (see `shoal run --help`), or set\n"
-                   "       QT_QPA_PLATFORM=offscreen to run the window without a screen.\n",
-                   stderr);
+        std::fputs(
+            "shoal: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+            "       Run batches headless with `shoal run` (see `shoal run --help`), or set\n"
+            "       QT_QPA_PLATFORM=offscreen to run the window without a screen.\n",
+            stderr);
         return 255;
     }
     const std::string module = shoal::executableDir() + SHOAL_WINDOW_MODULE; // relative to bin/
     void *handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        std::fprintf(stderr, "shoal: cannot load the window: %s\n"
-                             "       (headless runs work without it: `shoal run --help`)\n", dlerror());
+        std::fprintf(stderr,
+                     "shoal: cannot load the window: %s\n"
+                     "       (headless runs work without it: `shoal run --help`)\n",
+                     dlerror());
         return 255;
     }
     using Entry = int (*)(int, char **);
     const auto entry = reinterpret_cast<Entry>(dlsym(handle, "shoal_window_main"));
     if (!entry) {
-        std::fprintf(stderr, "shoal: %s is not Shoal's window module: %s\n", module.c_str(), dlerror());
+        std::fprintf(stderr, "shoal: %s is not Shoal's window module: %s\n", module.c_str(),
+                     dlerror());
         return 255;
     }
     return entry(argc, argv);
@@ -80,7 +85,8 @@ int main(int argc, char *argv[])
         args[0] = u"shoal run"_s;
         return shoal::runHeadless(args);
     }
-    if (!std::strcmp(command, "-h") || !std::strcmp(command, "--help") || !std::strcmp(command, "help")) {
+    if (!std::strcmp(command, "-h") || !std::strcmp(command, "--help")
+        || !std::strcmp(command, "help")) {
         printUsage();
         return 0;
     }
@@ -96,7 +102,9 @@ int main(int argc, char *argv[])
 #ifdef SHOAL_HAVE_UI
     return runWindow(argc, argv);
 #else
-    std::fputs("shoal: this build has no window (configure with SHOAL_BUILD_UI=ON); use `shoal run`\n", stderr);
+    std::fputs(
+        "shoal: this build has no window (configure with SHOAL_BUILD_UI=ON); use `shoal run`\n",
+        stderr);
     return 255;
 #endif
 }

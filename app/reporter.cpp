@@ -240,8 +240,8 @@ void Reporter::outputFailed(int fd, int err)
 {
     if (std::exchange(m_outputBroken, true))
         return;
-    m_pool.stopForError(u"cannot write to standard %1: %2"_s.arg(
-        fd == 1 ? u"output"_s : u"error"_s, errnoText(err)));
+    m_pool.stopForError(u"cannot write to standard %1: %2"_s.arg(fd == 1 ? u"output"_s : u"error"_s,
+                                                                 errnoText(err)));
 }
 
 void Reporter::clearBar()

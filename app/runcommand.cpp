@@ -41,11 +41,12 @@ struct FdCloser
 void feedPool(InputReader &reader, Pool &pool, int workers)
 {
     const qint64 lookAhead = qMax<qint64>(10000, 4 * qint64(workers));
-    QObject::connect(&reader, &InputReader::inputsRead, &pool, [&, lookAhead](const InputList &more) {
-        pool.addInputs(more);
-        if (pool.queuedCount() >= lookAhead)
-            reader.setPaused(true);
-    });
+    QObject::connect(&reader, &InputReader::inputsRead, &pool,
+                     [&, lookAhead](const InputList &more) {
+                         pool.addInputs(more);
+                         if (pool.queuedCount() >= lookAhead)
+                             reader.setPaused(true);
+                     });
     QObject::connect(&pool, &Pool::eventsReady, &reader, [&, lookAhead] {
         if (!reader.isOpen())
             return;

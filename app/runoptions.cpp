@@ -29,7 +29,8 @@ Result<HaltPolicy> parseHalt(const QString &text)
     const QStringList parts = text.split(u',');
     if (parts.size() != 2 || (parts[0] != u"now"_s && parts[0] != u"soon"_s)
         || !parts[1].startsWith(u"fail="_s))
-        return Error { u"--halt takes now,fail=N, soon,fail=N or now,fail=P%, not '%1'"_s.arg(text) };
+        return Error { u"--halt takes now,fail=N, soon,fail=N or now,fail=P%, not '%1'"_s.arg(
+            text) };
     HaltPolicy halt;
     halt.when = parts[0] == u"now"_s ? HaltPolicy::When::Now : HaltPolicy::When::Soon;
     QString value = parts[1].mid(5);
@@ -103,41 +104,56 @@ private:
 
     QCommandLineParser m_parser;
     const Option m_jobs { { u"j"_s, u"jobs"_s }, u"Workers (default: number of CPUs)."_s, u"N"_s };
-    const Option m_joblog { u"joblog"_s,
-                            u"Write a GNU parallel joblog to FILE, starting it afresh (with --resume or --resume-failed: append to it)."_s,
-                            u"FILE"_s };
+    const Option m_joblog {
+        u"joblog"_s,
+        u"Write a GNU parallel joblog to FILE, starting it afresh (with --resume or --resume-failed: append to it)."_s,
+        u"FILE"_s
+    };
     const Option m_resume { u"resume"_s, u"Skip tasks already in the joblog."_s };
-    const Option m_resumeFailed { u"resume-failed"_s, u"Rerun tasks the joblog records as failed."_s };
+    const Option m_resumeFailed { u"resume-failed"_s,
+                                  u"Rerun tasks the joblog records as failed."_s };
     const Option m_retries { u"retries"_s, u"Attempts in all per task (default 1)."_s, u"N"_s };
-    const Option m_timeout { u"timeout"_s, u"End a task after SECONDS (fractions allowed)."_s, u"SECONDS"_s };
-    const Option m_grace { u"grace"_s, u"Between SIGTERM and SIGKILL (default 2)."_s, u"SECONDS"_s };
-    const Option m_results { u"results"_s, u"Write each task's stdout/stderr under DIR."_s, u"DIR"_s };
+    const Option m_timeout { u"timeout"_s, u"End a task after SECONDS (fractions allowed)."_s,
+                             u"SECONDS"_s };
+    const Option m_grace { u"grace"_s, u"Between SIGTERM and SIGKILL (default 2)."_s,
+                           u"SECONDS"_s };
+    const Option m_results { u"results"_s, u"Write each task's stdout/stderr under DIR."_s,
+                             u"DIR"_s };
     const Option m_keepOrder { { u"k"_s, u"keep-order"_s }, u"Print outputs in input order."_s };
     const Option m_halt { u"halt"_s, u"now,fail=N | soon,fail=N | now,fail=P%"_s, u"SPEC"_s };
-    const Option m_bar { u"bar"_s, u"Progress bar on stderr (default when stderr is a terminal)."_s };
+    const Option m_bar { u"bar"_s,
+                         u"Progress bar on stderr (default when stderr is a terminal)."_s };
     const Option m_noBar { u"no-bar"_s, u"No progress bar."_s };
-    const Option m_control { u"control"_s, u"Listen for `shoal ctl` on this Unix socket."_s, u"SOCKET"_s };
-    const Option m_events { u"events"_s, u"Write every engine event to FILE as JSON lines."_s, u"FILE"_s };
+    const Option m_control { u"control"_s, u"Listen for `shoal ctl` on this Unix socket."_s,
+                             u"SOCKET"_s };
+    const Option m_events { u"events"_s, u"Write every engine event to FILE as JSON lines."_s,
+                            u"FILE"_s };
     const Option m_shell { u"shell"_s, u"Run each command with /bin/sh -c, inputs quoted."_s };
     const Option m_batch { u"batch"_s, u"Run the batch saved in FILE.shoal.json."_s, u"FILE"_s };
     const Option m_drain { u"drain"_s, u"Shrink policy: finish, requeue or pause."_s, u"POLICY"_s };
-    const Option m_quote { { u"q"_s, u"quote"_s }, u"Accepted for GNU compatibility (argv is the default)."_s };
+    const Option m_quote { { u"q"_s, u"quote"_s },
+                           u"Accepted for GNU compatibility (argv is the default)."_s };
     const Option m_willCite { u"will-cite"_s, u"Accepted for GNU compatibility."_s };
-    const Option m_service { u"service"_s, u"Feed the inputs to long-lived workers running PROGRAM."_s,
+    const Option m_service { u"service"_s,
+                             u"Feed the inputs to long-lived workers running PROGRAM."_s,
                              u"PROGRAM ARGS"_s };
-    const Option m_serviceMode { u"service-mode"_s, u"line (one line in, one out; default) or json."_s,
-                                 u"MODE"_s };
-    const Option m_initializer { u"initializer"_s,
-                                 u"Shell command run once in each service worker before its program."_s,
-                                 u"COMMAND"_s };
-    const Option m_maxTasks { u"max-tasks-per-worker"_s, u"Recycle a service worker after N tasks."_s,
-                              u"N"_s };
-    const Option m_prefetch { u"prefetch"_s, u"Tasks in flight per service worker (default: adaptive)."_s,
+    const Option m_serviceMode { u"service-mode"_s,
+                                 u"line (one line in, one out; default) or json."_s, u"MODE"_s };
+    const Option m_initializer {
+        u"initializer"_s, u"Shell command run once in each service worker before its program."_s,
+        u"COMMAND"_s
+    };
+    const Option m_maxTasks { u"max-tasks-per-worker"_s,
+                              u"Recycle a service worker after N tasks."_s, u"N"_s };
+    const Option m_prefetch { u"prefetch"_s,
+                              u"Tasks in flight per service worker (default: adaptive)."_s,
                               u"K"_s };
-    const Option m_memoryLimit { u"memory-limit"_s,
-                                 u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s,
-                                 u"SIZE"_s };
-    const Option m_null { { u"0"_s, u"null"_s }, u"Inputs (:::: FILE, stdin) end with NUL, not newline."_s };
+    const Option m_memoryLimit {
+        u"memory-limit"_s, u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s,
+        u"SIZE"_s
+    };
+    const Option m_null { { u"0"_s, u"null"_s },
+                          u"Inputs (:::: FILE, stdin) end with NUL, not newline."_s };
 };
 
 RunParser::RunParser()
@@ -146,10 +162,12 @@ RunParser::RunParser()
         u"Run COMMAND once per input on a pool of workers (GNU parallel style)."_s);
     m_parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
     m_parser.addHelpOption();
-    m_parser.addOptions({ m_jobs, m_joblog, m_resume, m_resumeFailed, m_retries, m_timeout, m_grace,
-                          m_results, m_keepOrder, m_halt, m_bar, m_noBar, m_control, m_events,
-                          m_shell, m_batch, m_drain, m_quote, m_willCite, m_service, m_serviceMode,
-                          m_initializer, m_maxTasks, m_prefetch, m_memoryLimit });
+    m_parser.addOptions(
+        { m_jobs,        m_joblog,      m_resume,   m_resumeFailed, m_retries,
+          m_timeout,     m_grace,       m_results,  m_keepOrder,    m_halt,
+          m_bar,         m_noBar,       m_control,  m_events,       m_shell,
+          m_batch,       m_drain,       m_quote,    m_willCite,     m_service,
+          m_serviceMode, m_initializer, m_maxTasks, m_prefetch,     m_memoryLimit });
     m_parser.addOption(m_null);
     m_parser.addPositionalArgument(u"command"_s,
                                    u"The command template, then ::: ARGS or :::: FILE."_s,
@@ -195,7 +213,9 @@ Result<void> RunParser::readBatchFile(RunConfig &run, BatchSpec &spec)
 {
     const QString path = m_parser.value(m_batch);
     if (m_parser.isSet(m_null))
-        return Error { u"-0/--null applies to inputs read from :::: FILE or stdin, not to --batch"_s };
+        return Error {
+            u"-0/--null applies to inputs read from :::: FILE or stdin, not to --batch"_s
+        };
     if (!m_parser.positionalArguments().isEmpty())
         return Error { u"--batch takes no command line arguments (got '%1')"_s.arg(
             m_parser.positionalArguments().join(u' ')) };
@@ -307,15 +327,18 @@ Result<void> RunParser::readNumbers(BatchSpec &spec, double *graceSeconds)
         const QString text = m_parser.value(m_memoryLimit);
         spec.memoryLimitBytes = parseByteSize(text);
         if (spec.memoryLimitBytes <= 0)
-            return Error { u"--memory-limit needs a size such as 512M or 2G, not '%1'"_s.arg(text) };
+            return Error { u"--memory-limit needs a size such as 512M or 2G, not '%1'"_s.arg(
+                text) };
         if (spec.memoryLimitBytes < kMinMemoryLimitBytes)
             return Error {
-                u"--memory-limit needs at least 1M (no program can start in less), not '%1'"_s.arg(text)
+                u"--memory-limit needs at least 1M (no program can start in less), not '%1'"_s.arg(
+                    text)
             };
     }
     spec.keepOrder = spec.keepOrder || m_parser.isSet(m_keepOrder);
     if (m_parser.isSet(m_drain) && !parseDrainPolicy(m_parser.value(m_drain), &spec.drain))
-        return Error { u"--drain takes finish, requeue or pause, not '%1'"_s.arg(m_parser.value(m_drain)) };
+        return Error { u"--drain takes finish, requeue or pause, not '%1'"_s.arg(
+            m_parser.value(m_drain)) };
     return {};
 }
 
@@ -329,7 +352,8 @@ Result<void> RunParser::readRecords(RunConfig &run)
     if (m_parser.isSet(m_resume) || m_parser.isSet(m_resumeFailed)) {
         if (options.joblogPath.isEmpty())
             return Error { u"--resume and --resume-failed need --joblog FILE"_s };
-        options.resume = m_parser.isSet(m_resumeFailed) ? ResumeMode::ResumeFailed : ResumeMode::Resume;
+        options.resume
+            = m_parser.isSet(m_resumeFailed) ? ResumeMode::ResumeFailed : ResumeMode::Resume;
     }
     if (m_parser.isSet(m_halt)) {
         auto halt = parseHalt(m_parser.value(m_halt));
@@ -350,9 +374,9 @@ Result<void> RunParser::readRecords(RunConfig &run)
         const OutputTarget target = outputTarget(encodeBytes(run.report.eventsPath));
         if (target == OutputTarget::Symlink || target == OutputTarget::Folder)
             return Error { u"cannot write the events file '%1': it is a %2"_s.arg(
-                run.report.eventsPath, target == OutputTarget::Folder
-                                           ? u"folder"_s
-                                           : u"symbolic link (name the file itself)"_s) };
+                run.report.eventsPath,
+                target == OutputTarget::Folder ? u"folder"_s
+                                               : u"symbolic link (name the file itself)"_s) };
     }
     return {};
 }
@@ -364,8 +388,7 @@ Result<int> RunParser::wholeNumber(const Option &o, int min, int fallback) const
     bool ok = false;
     const int v = m_parser.value(o).toInt(&ok);
     if (!ok || v < min)
-        return Error { u"--%1 needs a whole number of at least %2, not '%3'"_s
-                           .arg(o.names().last())
+        return Error { u"--%1 needs a whole number of at least %2, not '%3'"_s.arg(o.names().last())
                            .arg(min)
                            .arg(m_parser.value(o)) };
     return v;

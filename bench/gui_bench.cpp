@@ -154,8 +154,8 @@ void resetPeakRss()
 bool runInWindow(shoal::MainWindow &window, const shoal::BatchSpec &spec)
 {
     QEventLoop loop;
-    const auto connection = QObject::connect(&window, &shoal::MainWindow::batchFinished, &loop,
-                                             &QEventLoop::quit);
+    const auto connection
+        = QObject::connect(&window, &shoal::MainWindow::batchFinished, &loop, &QEventLoop::quit);
     const bool started = window.startBatch(spec);
     if (started)
         loop.exec();
@@ -208,8 +208,8 @@ qint64 headlessPeakRss(const QString &shoal, const QString &worker, int tasks)
               u"import resource, subprocess, sys\n"
               u"subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
               u"print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"_s,
-              shoal, u"run"_s, u"-j2"_s, u"--no-bar"_s, u"--service"_s, worker,
-              u"--service-mode"_s, u"json"_s, u"::::"_s, u"/dev/stdin"_s });
+              shoal, u"run"_s, u"-j2"_s, u"--no-bar"_s, u"--service"_s, worker, u"--service-mode"_s,
+              u"json"_s, u"::::"_s, u"/dev/stdin"_s });
     p.waitForStarted(-1);
     for (int i = 1; i <= tasks; i += 10000) {
         QByteArray chunk;
@@ -299,9 +299,9 @@ int main(int argc, char **argv)
     const QCommandLineOption jobsOption(u"jobs"_s, u"Workers (default 64)."_s, u"J"_s, u"64"_s);
     const QCommandLineOption shoalOption(u"shoal"_s, u"The shoal binary."_s, u"PATH"_s,
                                          QStringLiteral(SHOAL_BINARY));
-    const QCommandLineOption memoryOption(u"memory-tasks"_s,
-                                          u"Service tasks for the memory phase (default 1000000)."_s,
-                                          u"M"_s, u"1000000"_s);
+    const QCommandLineOption memoryOption(
+        u"memory-tasks"_s, u"Service tasks for the memory phase (default 1000000)."_s, u"M"_s,
+        u"1000000"_s);
     parser.addOptions({ tasksOption, jobsOption, shoalOption, memoryOption });
     parser.addHelpOption();
     parser.process(app);

@@ -14,17 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SLOTS 64
 #define STACK_SIZE (64 * 1024)
 
-struct child_args {
+struct child_args
+{
     const char *path;
     char *const *argv;
     int out, err, devnull, guard;
@@ -126,7 +127,8 @@ int main(int argc, char **argv)
             sigfillset(&all);
             pthread_sigmask(SIG_SETMASK, &all, &old);
             int fd = -1;
-            pid_t pid = clone(child_main, stack + STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, &fd);
+            pid_t pid = clone(child_main, stack + STACK_SIZE,
+                              CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, &fd);
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             if (pid < 0 || a.error) {
                 fprintf(stderr, "minilauncher: cannot start %s\n", path);
@@ -159,7 +161,8 @@ int main(int argc, char **argv)
                 int fd = f ? err[s] : out[s];
                 off_t size = lseek(fd, 0, SEEK_CUR);
                 if (size > 0) {
-                    ssize_t got = pread(fd, buffer, size < (off_t)sizeof buffer ? (size_t)size : sizeof buffer, 0);
+                    ssize_t got = pread(
+                        fd, buffer, size < (off_t)sizeof buffer ? (size_t)size : sizeof buffer, 0);
                     if (got > 0 && write(f ? 2 : 1, buffer, (size_t)got) < 0)
                         return 1;
                     if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)

@@ -104,7 +104,8 @@ int main(int argc, char **argv)
             w.pending += "\"}\n";
         }
         while (w.written < w.pending.size()) {
-            const ssize_t n = write(w.in, w.pending.data() + w.written, w.pending.size() - w.written);
+            const ssize_t n
+                = write(w.in, w.pending.data() + w.written, w.pending.size() - w.written);
             if (n <= 0)
                 break;
             w.written += size_t(n);
@@ -126,11 +127,13 @@ int main(int argc, char **argv)
                 w.partial.append(chunk, size_t(n));
             size_t start = 0;
             // {"id":N,"ok":true,"result":V}
-            for (size_t nl; (nl = w.partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+            for (size_t nl; (nl = w.partial.find('\n', start)) != std::string::npos;
+                 start = nl + 1) {
                 const std::string_view line(w.partial.data() + start, nl - start);
                 const size_t value = line.find("\"result\":");
                 if (value == std::string_view::npos || line.back() != '}') {
-                    std::fprintf(stderr, "service_floor: unexpected answer '%.*s'\n", int(line.size()), line.data());
+                    std::fprintf(stderr, "service_floor: unexpected answer '%.*s'\n",
+                                 int(line.size()), line.data());
                     return 1;
                 }
                 results.append(line.substr(value + 9, line.size() - value - 10));

@@ -21,10 +21,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,8 +205,7 @@ Result<InputList> readInputFile(const QString &path, char separator)
         // By its bytes: QFile would encode a name that is not UTF-8 lossily, and not find it.
         const int fd = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return Error { u"cannot read inputs from '%1': %2"_s.arg(
-                path, errnoText(errno)) };
+            return Error { u"cannot read inputs from '%1': %2"_s.arg(path, errnoText(errno)) };
         struct stat st;
         if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
             ::close(fd);
@@ -283,19 +282,27 @@ Result<qint64> rangeSize(const InputSpec &spec)
     if (spec.step == 0)
         return Error { u"the input range has a step of 0"_s };
     // In long double (64-bit mantissa on x86-64): to - from may not fit a qint64.
-    const long double count = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
+    const long double count
+        = std::floor((static_cast<long double>(spec.to) - spec.from) / spec.step) + 1;
     if (count > kMaxRangeTasks)
-        return Error { u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(kMaxRangeTasks) };
+        return Error {
+            u"the input range %1..%2 has more than %3 values"_s.arg(spec.from).arg(spec.to).arg(
+                kMaxRangeTasks)
+        };
     return count > 0 ? qint64(count) : qint64(0);
 }
 
 qint64 parseByteSize(const QString &text)
 {
-    static const QRegularExpression pattern(u"^\\s*(\\d+(?:\\.\\d+)?)\\s*([kKmMgGtT]?)(?:i?[bB])?\\s*$"_s);
+    static const QRegularExpression pattern(
+        u"^\\s*(\\d+(?:\\.\\d+)?)\\s*([kKmMgGtT]?)(?:i?[bB])?\\s*$"_s);
     const QRegularExpressionMatch m = pattern.match(text);
     if (!m.hasMatch())
         return -1;
-    const int shift = QStringView(u"_kmgt").indexOf(m.captured(2).toLower().isEmpty() ? u'_' : m.captured(2).toLower().front()) * 10;
+    const int shift = QStringView(u"_kmgt").indexOf(m.captured(2).toLower().isEmpty()
+                                                        ? u'_'
+                                                        : m.captured(2).toLower().front())
+        * 10;
     const double bytes = m.captured(1).toDouble() * double(qint64(1) << shift);
     return bytes >= 1 && bytes < 9e18 ? qint64(bytes) : -1;
 }
@@ -321,8 +328,8 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        return Error { u"%1:%2: not valid JSON: %3"_s.arg(fileName, lineColumn(json, parseError.offset),
-                                                          parseError.errorString()) };
+        return Error { u"%1:%2: not valid JSON: %3"_s.arg(
+            fileName, lineColumn(json, parseError.offset), parseError.errorString()) };
     }
     if (!doc.isObject())
         return Error { u"%1: a batch file must hold a JSON object"_s.arg(fileName) };
@@ -439,17 +446,23 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
             const QJsonObject r = range.toObject();
             SHOAL_CHECK(unknownKey(r, { u"from"_s, u"to"_s, u"step"_s }, u"inputs.range"_s));
             spec.inputs.kind = InputSpec::Kind::Range;
-            if (!exactInteger(r.value(u"from"_s), &spec.inputs.from) || !exactInteger(r.value(u"to"_s), &spec.inputs.to)
-                || !exactInteger(r.value(u"step"_s).isUndefined() ? QJsonValue(1) : r.value(u"step"_s), &spec.inputs.step))
-                return bad(u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s);
+            if (!exactInteger(r.value(u"from"_s), &spec.inputs.from)
+                || !exactInteger(r.value(u"to"_s), &spec.inputs.to)
+                || !exactInteger(r.value(u"step"_s).isUndefined() ? QJsonValue(1)
+                                                                  : r.value(u"step"_s),
+                                 &spec.inputs.step))
+                return bad(
+                    u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s);
             if (spec.inputs.step == 0)
                 return bad(u"\"inputs.range.step\" must not be 0"_s);
         }
-        if ((spec.inputs.kind == InputSpec::Kind::File || spec.inputs.kind == InputSpec::Kind::Folder)
+        if ((spec.inputs.kind == InputSpec::Kind::File
+             || spec.inputs.kind == InputSpec::Kind::Folder)
             && spec.inputs.path.isEmpty())
             return bad(u"\"inputs\" names an empty path"_s);
     } else if (inputs.isUndefined()) {
-        return bad(u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s);
+        return bad(
+            u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s);
     } else {
         return bad(
             wrongType(u"inputs"_s, u"an array, or an object with file, folder, lines or range"_s));
@@ -475,7 +488,8 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
     QString drain = u"finish"_s;
     SHOAL_CHECK(stringField(o, u"drain"_s, u"drain"_s, &drain));
     if (!parseDrainPolicy(drain, &spec.drain))
-        return bad(u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
+        return bad(
+            u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
     SHOAL_CHECK(boolField(o, u"keepOrder"_s, u"keepOrder"_s, &spec.keepOrder));
     const QJsonValue memory = o.value(u"memoryLimit"_s);
     if (!memory.isUndefined()) {
@@ -504,7 +518,8 @@ QByteArray toBatchJson(const BatchSpec &spec)
         o[u"name"_s] = spec.name;
     if (spec.service.isValid()) {
         QJsonObject so { { u"program"_s, QJsonArray::fromStringList(spec.service.program) },
-                         { u"mode"_s, spec.service.mode == ServiceSpec::Mode::Json ? u"json"_s : u"line"_s } };
+                         { u"mode"_s,
+                           spec.service.mode == ServiceSpec::Mode::Json ? u"json"_s : u"line"_s } };
         if (!spec.service.initializer.isEmpty())
             so[u"initializer"_s] = spec.service.initializer;
         if (spec.service.maxTasksPerWorker > 0)
@@ -513,8 +528,9 @@ QByteArray toBatchJson(const BatchSpec &spec)
             so[u"prefetch"_s] = spec.service.prefetch;
         o[u"service"_s] = so;
     } else {
-        o[u"command"_s] = spec.command.size() == 1 ? QJsonValue(spec.command.front())
-                                                   : QJsonValue(QJsonArray::fromStringList(spec.command));
+        o[u"command"_s] = spec.command.size() == 1
+            ? QJsonValue(spec.command.front())
+            : QJsonValue(QJsonArray::fromStringList(spec.command));
     }
     if (spec.shell)
         o[u"shell"_s] = true;

@@ -11,7 +11,7 @@ namespace {
 bool isBareShellChar(QChar c)
 {
     return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
-            || c == u'-' || c == u'_' || c == u'.' || c == u'+' || c == u'/';
+        || c == u'-' || c == u'_' || c == u'.' || c == u'+' || c == u'/';
 }
 
 struct Known
@@ -161,14 +161,19 @@ Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool sh
                 if (close > 0) {
                     const QString content = text.mid(i + 1, close - i - 1);
                     if (placeholderLike.match(content).hasMatch()) {
-                        const auto known = std::find_if(std::begin(kPlaceholders), std::end(kPlaceholders),
-                                                        [&](const Known &k) { return content == k.name; });
+                        const auto known
+                            = std::find_if(std::begin(kPlaceholders), std::end(kPlaceholders),
+                                           [&](const Known &k) { return content == k.name; });
                         if (known == std::end(kPlaceholders)) {
-                            return Error { u"unknown placeholder '{%1}' in the command template '%2' "
-                                           "(known: {} {.} {/} {//} {/.} {#} {%})"_s.arg(content, words.join(u' ')) };
+                            return Error {
+                                u"unknown placeholder '{%1}' in the command template '%2' "
+                                "(known: {} {.} {/} {//} {/.} {#} {%})"_s.arg(content,
+                                                                              words.join(u' '))
+                            };
                         }
                         if (!literal.isEmpty())
-                            word.append(Part { true, Placeholder::Input, std::exchange(literal, {}) });
+                            word.append(
+                                Part { true, Placeholder::Input, std::exchange(literal, {}) });
                         word.append(Part { false, known->placeholder, {} });
                         anyPlaceholder = true;
                         i = close + 1;
@@ -187,7 +192,8 @@ Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool sh
     return t;
 }
 
-QString CommandTemplate::substitute(Placeholder placeholder, const QString &input, qint64 seq, int slot)
+QString CommandTemplate::substitute(Placeholder placeholder, const QString &input, qint64 seq,
+                                    int slot)
 {
     switch (placeholder) {
     case Placeholder::Input:
@@ -208,7 +214,8 @@ QString CommandTemplate::substitute(Placeholder placeholder, const QString &inpu
     return {};
 }
 
-QString CommandTemplate::expandWord(const Word &word, const QString &input, qint64 seq, int slot) const
+QString CommandTemplate::expandWord(const Word &word, const QString &input, qint64 seq,
+                                    int slot) const
 {
     QString out;
     for (const Part &part : word) {

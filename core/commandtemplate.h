@@ -21,7 +21,15 @@ Result<QStringList> splitShellWords(const QString &text);
 class CommandTemplate
 {
 public:
-    enum class Placeholder : quint8 { Input, NoExtension, Basename, Dirname, BasenameNoExtension, Seq, Slot };
+    enum class Placeholder : quint8 {
+        Input,
+        NoExtension,
+        Basename,
+        Dirname,
+        BasenameNoExtension,
+        Seq,
+        Slot
+    };
 
     CommandTemplate() = default;
     // A single word with white space in argv mode is split like a shell would split it

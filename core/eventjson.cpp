@@ -29,12 +29,12 @@ QJsonObject toJson(const ExitStatus &exit)
 QJsonObject toJson(const PoolStats &s)
 {
     return {
-        { u"timeMs"_s, double(s.timeMs) },     { u"total"_s, double(s.total) },
-        { u"queued"_s, double(s.queued) },     { u"running"_s, double(s.running) },
+        { u"timeMs"_s, double(s.timeMs) },       { u"total"_s, double(s.total) },
+        { u"queued"_s, double(s.queued) },       { u"running"_s, double(s.running) },
         { u"succeeded"_s, double(s.succeeded) }, { u"failed"_s, double(s.failed) },
         { u"cancelled"_s, double(s.cancelled) }, { u"workers"_s, s.workers },
-        { u"busyWorkers"_s, s.busyWorkers },   { u"paused"_s, s.paused },
-        { u"throughput"_s, s.throughput },     { u"etaSeconds"_s, s.etaSeconds },
+        { u"busyWorkers"_s, s.busyWorkers },     { u"paused"_s, s.paused },
+        { u"throughput"_s, s.throughput },       { u"etaSeconds"_s, s.etaSeconds },
     };
 }
 
@@ -58,7 +58,9 @@ QJsonObject toJson(const WorkerInfo &w)
 
 QJsonObject toJson(const Event &e)
 {
-    QJsonObject o { { u"seq"_s, double(e.seq) }, { u"type"_s, nameOf(e.type) }, { u"timeMs"_s, double(e.timeMs) } };
+    QJsonObject o { { u"seq"_s, double(e.seq) },
+                    { u"type"_s, nameOf(e.type) },
+                    { u"timeMs"_s, double(e.timeMs) } };
     switch (e.type) {
     case Event::Type::TasksAdded:
         o[u"firstTask"_s] = double(e.task);
@@ -98,15 +100,22 @@ QJsonObject toJson(const Event &e)
     case Event::Type::TaskBatch: {
         QJsonArray started, finished, progress;
         for (const TaskBatch::Started &s : e.batch->started)
-            started.append(QJsonObject { { u"task"_s, double(s.task) }, { u"slot"_s, s.slot }, { u"attempt"_s, s.attempt } });
+            started.append(QJsonObject { { u"task"_s, double(s.task) },
+                                         { u"slot"_s, s.slot },
+                                         { u"attempt"_s, s.attempt } });
         for (const TaskBatch::Finished &f : e.batch->finished) {
-            finished.append(QJsonObject { { u"task"_s, double(f.task) }, { u"slot"_s, f.slot },
-                                          { u"attempt"_s, f.attempt }, { u"state"_s, nameOf(f.state) },
-                                          { u"exit"_s, toJson(f.exit) }, { u"durationMs"_s, double(f.durationMs) },
-                                          { u"output"_s, QString::fromUtf8(e.batch->output(f).toByteArray()) } });
+            finished.append(QJsonObject {
+                { u"task"_s, double(f.task) },
+                { u"slot"_s, f.slot },
+                { u"attempt"_s, f.attempt },
+                { u"state"_s, nameOf(f.state) },
+                { u"exit"_s, toJson(f.exit) },
+                { u"durationMs"_s, double(f.durationMs) },
+                { u"output"_s, QString::fromUtf8(e.batch->output(f).toByteArray()) } });
         }
         for (const TaskBatch::Progress &p : e.batch->progress)
-            progress.append(QJsonObject { { u"task"_s, double(p.task) }, { u"progress"_s, p.value } });
+            progress.append(
+                QJsonObject { { u"task"_s, double(p.task) }, { u"progress"_s, p.value } });
         o[u"started"_s] = started;
         o[u"finished"_s] = finished;
         if (!progress.isEmpty())

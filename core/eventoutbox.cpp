@@ -2,7 +2,8 @@
 
 namespace shoal {
 
-EventOutbox::EventOutbox(QObject *parent) : QObject(parent)
+EventOutbox::EventOutbox(QObject *parent)
+    : QObject(parent)
 {
     qRegisterMetaType<shoal::Event>();
     qRegisterMetaType<QList<shoal::Event>>();

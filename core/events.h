@@ -90,7 +90,10 @@ struct TaskBatch
     std::vector<Progress> progress;
     QByteArray outputs;
 
-    QByteArrayView output(const Finished &f) const { return QByteArrayView(outputs).sliced(f.offset, f.length); }
+    QByteArrayView output(const Finished &f) const
+    {
+        return QByteArrayView(outputs).sliced(f.offset, f.length);
+    }
 };
 
 // A typed engine event. Events are published in batches (Pool::eventsReady) in seq order.

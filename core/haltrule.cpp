@@ -24,8 +24,8 @@ HaltDecision decideHalt(const HaltPolicy &policy, qint64 failed, qint64 total,
     if (!oneTask && byCount)
         status = int(qMin<qint64>(failed, 101));
     else if (!oneTask)
-        status = int(qBound(qint64(1), (failed * 100 + total - 1) / qMax(total, qint64(1)),
-                            qint64(100)));
+        status = int(
+            qBound(qint64(1), (failed * 100 + total - 1) / qMax(total, qint64(1)), qint64(100)));
     else if (lastFailure.kind == ExitStatus::Kind::Signaled)
         status = 128 + lastFailure.signal; // as GNU parallel (and a shell) report it
     else

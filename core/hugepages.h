@@ -1,8 +1,8 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <sys/mman.h>
 
@@ -12,15 +12,13 @@ namespace shoal {
 // are mapped on 2 MiB boundaries and offered to transparent huge pages, so that filling them
 // takes one page fault per 2 MiB instead of one per 4 KiB: on a 200,000-task service batch the
 // faults were a quarter of Shoal's time. Small blocks come from the heap as usual.
-template<typename T>
-struct HugePageAllocator
+template<typename T> struct HugePageAllocator
 {
     using value_type = T;
     static constexpr size_t kHugePage = size_t(2) << 20;
 
     HugePageAllocator() = default;
-    template<typename U>
-    HugePageAllocator(const HugePageAllocator<U> &) noexcept { }
+    template<typename U> HugePageAllocator(const HugePageAllocator<U> &) noexcept { }
 
     T *allocate(size_t n)
     {
@@ -29,7 +27,8 @@ struct HugePageAllocator
             return std::allocator<T>().allocate(n);
         const size_t mapped = (bytes + kHugePage - 1) / kHugePage * kHugePage;
         // Over-map by one huge page and trim, to start on a 2 MiB boundary.
-        void *raw = mmap(nullptr, mapped + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *raw = mmap(nullptr, mapped + kHugePage, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (raw == MAP_FAILED)
             throw std::bad_alloc();
         const auto start = reinterpret_cast<uintptr_t>(raw);
@@ -52,8 +51,10 @@ struct HugePageAllocator
         munmap(p, (bytes + kHugePage - 1) / kHugePage * kHugePage);
     }
 
-    template<typename U>
-    bool operator==(const HugePageAllocator<U> &) const noexcept { return true; }
+    template<typename U> bool operator==(const HugePageAllocator<U> &) const noexcept
+    {
+        return true;
+    }
 };
 
 } // namespace shoal

@@ -35,13 +35,19 @@ public:
         return QByteArrayView(m_text.constData() + start, m_ends.at(i) - start);
     }
     QString at(qsizetype i) const { return decodeBytes(utf8(i)); }
-    QString value(qsizetype i) const { return i >= 0 && i < size() ? at(i) : QString(); } // empty when out of range
+    QString value(qsizetype i) const
+    {
+        return i >= 0 && i < size() ? at(i) : QString();
+    } // empty when out of range
     void append(QByteArrayView utf8);
     void append(const QString &input) { append(QByteArrayView(encodeBytes(input))); }
     void append(const InputList &more); // all of more's inputs, after these
     QStringList toStringList() const;
 
-    friend bool operator==(const InputList &a, const InputList &b) { return a.m_ends == b.m_ends && a.m_text == b.m_text; }
+    friend bool operator==(const InputList &a, const InputList &b)
+    {
+        return a.m_ends == b.m_ends && a.m_text == b.m_text;
+    }
 
 private:
     QByteArray m_text; // the inputs, one byte (a separator) between each two

@@ -115,16 +115,18 @@ void InputReader::close()
     m_ownsFd = false;
 }
 
-Result<InputList> InputReader::split(QByteArray text, char separator, const QString &name, qint64 firstLine)
+Result<InputList> InputReader::split(QByteArray text, char separator, const QString &name,
+                                     qint64 firstLine)
 {
     if (separator != '\0') {
         // execve() would cut the argument short at a NUL byte, and the task would silently run
         // with less than its input.
         if (const qsizetype nul = text.indexOf('\0'); nul >= 0) {
             const qint64 line = firstLine + QByteArrayView(text).first(nul).count(separator);
-            return Error { u"cannot read inputs from %1: line %2 holds a NUL byte, which no argument can carry "
+            return Error { u"cannot read inputs from %1: line %2 holds a NUL byte, which no "
+                           u"argument can carry "
                            "(-0/--null reads inputs separated by NUL bytes)"_s.arg(name)
-                                   .arg(line) };
+                               .arg(line) };
         }
     }
     return InputList::fromRecords(std::move(text), separator); // empty: no inputs

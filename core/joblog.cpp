@@ -179,9 +179,9 @@ QByteArray JoblogWriter::formatRow(qint64 seq, double startTime, double runtime,
     QByteArray cmd = encodeBytes(command); // the input's own bytes, as GNU parallel writes them
     cmd.replace('\n', '\0'); // as GNU does: newlines would break the TSV
     return QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
-            + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"
-            + QByteArray::number(received) + '\t' + QByteArray::number(exit.joblogExitval()) + '\t'
-            + QByteArray::number(exit.joblogSignal()) + '\t' + cmd + '\n';
+        + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"
+        + QByteArray::number(received) + '\t' + QByteArray::number(exit.joblogExitval()) + '\t'
+        + QByteArray::number(exit.joblogSignal()) + '\t' + cmd + '\n';
 }
 
 Result<void> JoblogWriter::writeRows(QByteArrayView rows)
@@ -262,8 +262,12 @@ Result<JoblogContents> readJoblog(const QString &path)
         const int exitval = cols.value(6).toInt(&exitOk);
         const int sig = cols.value(7).toInt(&sigOk);
         if (cols.size() < 9 || !seqOk || seq <= 0 || !exitOk || !sigOk) {
-            return Error { u"%1:%2: not a joblog row (expected 9 tab-separated columns with numeric "
-                           "Seq, Exitval and Signal): '%3'"_s.arg(path).arg(i + 1).arg(QString::fromLocal8Bit(line)) };
+            return Error {
+                u"%1:%2: not a joblog row (expected 9 tab-separated columns with numeric "
+                "Seq, Exitval and Signal): '%3'"_s.arg(path)
+                    .arg(i + 1)
+                    .arg(QString::fromLocal8Bit(line))
+            };
         }
         ++contents.rows;
         contents.seqs[seq] = contents.seqs.value(seq) || (exitval == 0 && sig == 0);

@@ -1,8 +1,8 @@
 #include "jsonlines.h"
 
 #include <cstdlib>
-#include <string_view>
 #include <cstring>
+#include <string_view>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -13,7 +13,11 @@ namespace {
 class Scanner
 {
 public:
-    explicit Scanner(QByteArrayView text) : m_p(text.data()), m_end(text.data() + text.size()) { }
+    explicit Scanner(QByteArrayView text)
+        : m_p(text.data())
+        , m_end(text.data() + text.size())
+    {
+    }
 
     void skipSpace()
     {
@@ -208,7 +212,8 @@ bool parseCommonReply(QByteArrayView line, ServiceReply *reply)
     constexpr qsizetype headSize = sizeof kHead - 1, okSize = sizeof kOk - 1;
     const char *p = line.data();
     const char *end = p + line.size();
-    if (line.size() < headSize + 1 + okSize + 2 || std::memcmp(p, kHead, headSize) != 0 || end[-1] != '}')
+    if (line.size() < headSize + 1 + okSize + 2 || std::memcmp(p, kHead, headSize) != 0
+        || end[-1] != '}')
         return false;
     p += headSize;
     const char *digits = p;
@@ -269,7 +274,8 @@ bool parseServiceReplyFully(QByteArrayView line, ServiceReply *reply, QString *e
         *error = u"not a JSON object"_s;
         return false;
     }
-    bool haveId = false, haveOk = false, ok = false, haveResult = false, haveError = false, haveProgress = false;
+    bool haveId = false, haveOk = false, ok = false, haveResult = false, haveError = false,
+         haveProgress = false;
     QByteArrayView resultValue, errorValue;
     if (!s.consume('}')) {
         do {
@@ -367,11 +373,21 @@ void appendJsonValueAsText(QByteArray &out, QByteArrayView value)
             break;
         ++p; // the backslash
         switch (*p) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+            out += '\n';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
         case 'u': {
             uint cp = uint(std::strtoul(QByteArray(p + 1, 4).constData(), nullptr, 16));
             p += 4;
@@ -385,7 +401,9 @@ void appendJsonValueAsText(QByteArray &out, QByteArrayView value)
             appendUtf8(out, cp);
             break;
         }
-        default: out += *p; break; // " \ /
+        default:
+            out += *p;
+            break; // " \ /
         }
         ++p;
     }

@@ -32,8 +32,7 @@ bool parseServiceReplyFully(QByteArrayView line, ServiceReply *reply, QString *e
 // Appends VALUE as text: a JSON string is decoded, anything else is kept as raw JSON.
 void appendJsonValueAsText(QByteArray &out, QByteArrayView value);
 // Appends utf8 as a JSON string literal (quoted, escaped), to a QByteArray or a std::string.
-template<typename Buffer>
-void appendJsonString(Buffer &out, QByteArrayView utf8)
+template<typename Buffer> void appendJsonString(Buffer &out, QByteArrayView utf8)
 {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
@@ -48,11 +47,21 @@ void appendJsonString(Buffer &out, QByteArrayView utf8)
             break;
         const unsigned char c = static_cast<unsigned char>(*p++);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
         default:
             out += "\\u00";
             out += kHex[c >> 4];

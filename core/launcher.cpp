@@ -77,7 +77,8 @@ __attribute__((no_sanitize("address", "undefined", "thread"))) int childMain(voi
         if (from != to && syscall(SYS_dup3, from, to, 0) < 0)
             goto fail;
     }
-    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || syscall(SYS_getppid) != a->parent)
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0
+        || syscall(SYS_getppid) != a->parent)
         goto fail;
     if (a->memoryLimit) {
         const rlimit limit { a->memoryLimit, a->memoryLimit };
@@ -189,7 +190,8 @@ pid_t cloneChild(ChildArgs &a, char *stack, size_t stackSize, int *pidfd, int cg
 
 } // namespace
 
-Launcher::Launcher() : m_stack(kChildStackSize)
+Launcher::Launcher()
+    : m_stack(kChildStackSize)
 {
     for (char **e = environ; e && *e; ++e)
         m_env.emplace_back(*e);

@@ -14,12 +14,12 @@
 namespace shoal {
 
 // Starts one task process as cheaply as this machine allows, with every guarantee Shoal needs
-// (bench/minilauncher.c is the measured limit it is held to): clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD)
-// on a private stack, and in the child only async-signal-safe calls: its own process group, a
-// clean signal mask and dispositions, stdin from /dev/null, stdout/stderr onto the given fds,
-// PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, registration of its group with the
-// ProcessGuard, its task token (see ProcessTree), then execve of a path the parent resolved
-// once. Never fork()s: fork costs grow with the engine's RSS.
+// (bench/minilauncher.c is the measured limit it is held to):
+// clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) on a private stack, and in the child only
+// async-signal-safe calls: its own process group, a clean signal mask and dispositions, stdin from
+// /dev/null, stdout/stderr onto the given fds, PR_SET_PDEATHSIG(SIGKILL) with the getppid() check,
+// registration of its group with the ProcessGuard, its task token (see ProcessTree), then execve of
+// a path the parent resolved once. Never fork()s: fork costs grow with the engine's RSS.
 //
 // PDEATHSIG follows the spawning thread, so a Launcher must be used from one long-lived thread.
 class Launcher

@@ -13,7 +13,11 @@ namespace shoal {
 class SpilledOutput
 {
 public:
-    SpilledOutput(int fd, qint64 size) : m_fd(fd), m_size(size) { }
+    SpilledOutput(int fd, qint64 size)
+        : m_fd(fd)
+        , m_size(size)
+    {
+    }
     ~SpilledOutput();
     SpilledOutput(const SpilledOutput &) = delete;
     SpilledOutput &operator=(const SpilledOutput &) = delete;
@@ -51,7 +55,7 @@ public:
     // Returns 0, or ENOSPC when the scratch folder is full: the task's writes may have failed, so
     // what it wrote cannot be trusted to be whole (a program that ignores write errors exits 0).
     int take(QByteArray *out, QByteArray *err, std::shared_ptr<SpilledOutput> *outFile,
-              std::shared_ptr<SpilledOutput> *errFile);
+             std::shared_ptr<SpilledOutput> *errFile);
     // Whether the scratch folder has (next to) no room left: writes into it are failing. Quotas
     // (EDQUOT) are not seen this way.
     bool isScratchFull() const;

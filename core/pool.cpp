@@ -1,7 +1,7 @@
 #include "pool.h"
 
-#include "fileio.h"
 #include "childregistry.h"
+#include "fileio.h"
 #include "joblog.h"
 #include "launcher.h"
 #include "outputcapture.h"
@@ -254,18 +254,23 @@ Result<void> Pool::start()
             qCInfo(lcPool) << "tasks get no cgroup of their own:" << why;
     }
     m_launcher->setTaskToken(m_tree->tokenPrefix());
-    const QString program = isService() ? m_options.service.program.front() : m_template.fixedProgram();
+    const QString program
+        = isService() ? m_options.service.program.front() : m_template.fixedProgram();
     if (isService()) {
         m_servicePath = m_launcher->resolve(program);
         if (m_servicePath.isEmpty())
-            return Error { program.contains(u'/') ? u"cannot run the service program '%1': no such executable file"_s.arg(program)
-                                                  : u"cannot run the service program '%1': command not found in PATH"_s.arg(program) };
+            return Error {
+                program.contains(u'/')
+                    ? u"cannot run the service program '%1': no such executable file"_s.arg(program)
+                    : u"cannot run the service program '%1': command not found in PATH"_s.arg(
+                        program)
+            };
     } else if (!program.isEmpty() && (!m_inputs.isEmpty() || m_options.inputsOpen)) {
         m_fixedProgramPath = m_launcher->resolve(program);
         if (m_fixedProgramPath.isEmpty()) {
             return Error { program.contains(u'/')
-                                   ? u"cannot run '%1': no such executable file"_s.arg(program)
-                                   : u"cannot run '%1': command not found in PATH"_s.arg(program) };
+                               ? u"cannot run '%1': no such executable file"_s.arg(program)
+                               : u"cannot run '%1': command not found in PATH"_s.arg(program) };
         }
     }
 
@@ -301,7 +306,8 @@ Result<void> Pool::start()
     connect(m_notifier, &QSocketNotifier::activated, this, &Pool::onProcessActivity);
     m_guard = std::make_unique<ProcessGuard>(m_tree->tokenPrefix(), m_tree->cgroupPath());
     if (!m_guard->isRunning())
-        qCWarning(lcPool) << "could not start the process guard: grandchildren may outlive a killed Shoal";
+        qCWarning(lcPool)
+            << "could not start the process guard: grandchildren may outlive a killed Shoal";
     m_tree->setGuard(m_guard.get());
     m_procStats = std::make_unique<ProcStats>(m_tree.get());
 
@@ -344,9 +350,10 @@ void Pool::addTasksFrom(qint64 firstSeq)
 void Pool::reportResumed()
 {
     if (m_options.resume != ResumeMode::None && m_tasks.size() < size_t(m_inputs.size()))
-        message(u"resuming from the joblog '%1': skipping %2 of %3 tasks"_s.arg(m_options.joblogPath)
-                        .arg(m_inputs.size() - qint64(m_tasks.size()))
-                        .arg(m_inputs.size()));
+        message(
+            u"resuming from the joblog '%1': skipping %2 of %3 tasks"_s.arg(m_options.joblogPath)
+                .arg(m_inputs.size() - qint64(m_tasks.size()))
+                .arg(m_inputs.size()));
 }
 
 void Pool::addInputs(const InputList &more)
@@ -424,7 +431,8 @@ QString Pool::commandOf(TaskId id) const
 {
     const TaskRecord &t = m_tasks.at(size_t(id));
     if (isService())
-        return shellJoin(m_options.service.program) + u" <<< "_s + shellQuote(m_inputs.at(t.seq - 1));
+        return shellJoin(m_options.service.program) + u" <<< "_s
+            + shellQuote(m_inputs.at(t.seq - 1));
     return m_template.display(m_template.expand(m_inputs.at(t.seq - 1), t.seq, qMax(1, t.slot)));
 }
 
@@ -448,7 +456,8 @@ WorkerInfo Pool::workerInfo(const Slot &slot) const
     WorkerInfo w;
     w.slot = slot.number;
     w.parked = slot.parked;
-    const TaskId current = slot.service ? (slot.inflight.empty() ? -1 : slot.inflight.front()) : slot.task;
+    const TaskId current
+        = slot.service ? (slot.inflight.empty() ? -1 : slot.inflight.front()) : slot.task;
     if (slot.pid > 0)
         w.pid = slot.pid;
     if (current >= 0) {
@@ -544,7 +553,8 @@ QByteArray Pool::taskOutput(TaskId id, Stream stream) const
     if (t.state == TaskState::Running || t.state == TaskState::Paused)
         return liveOutput(t.slot, stream);
     const QByteArray &kept = stream == Stream::Stderr ? t.err : t.out;
-    return QByteArray(kept.constData(), kept.size()); // a deep copy: service results point into m_kept
+    return QByteArray(kept.constData(),
+                      kept.size()); // a deep copy: service results point into m_kept
 }
 
 // ---- slots --------------------------------------------------------------------------------
@@ -701,7 +711,8 @@ void Pool::startTask(Slot &slot, TaskId id)
     slot.rssBytes = 0;
 
     const QStringList argv = m_template.expand(m_inputs.at(t.seq - 1), t.seq, slot.number);
-    const QByteArray path = m_fixedProgramPath.isEmpty() ? m_launcher->resolve(argv.front()) : m_fixedProgramPath;
+    const QByteArray path
+        = m_fixedProgramPath.isEmpty() ? m_launcher->resolve(argv.front()) : m_fixedProgramPath;
     Launcher::Process p;
     if (path.isEmpty())
         p.error = ENOENT;
@@ -731,8 +742,9 @@ void Pool::startTask(Slot &slot, TaskId id)
             m_guard->forget(p.pid);
         Output output;
         slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
-        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq).arg(argv.front(),
-                                                                             errnoText(p.error)).toLocal8Bit();
+        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq)
+                          .arg(argv.front(), errnoText(p.error))
+                          .toLocal8Bit();
         finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(output));
         return;
     }
@@ -777,7 +789,8 @@ void Pool::onProcessActivity()
 void Pool::reap(Slot &slot)
 {
     siginfo_t info {};
-    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0
+        || info.si_pid == 0)
         return; // not exited yet
     // End whatever the task left, in its group or not, while the zombie leader still reserves
     // the pgid and its token.
@@ -805,7 +818,8 @@ void Pool::reap(Slot &slot)
         exit = ExitStatus::cancelled(slot.lastSignal);
         break;
     case EndReason::Memory:
-        exit = ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20));
+        exit = ExitStatus::memoryLimit(int(slot.rssBytes >> 20),
+                                       int(m_options.memoryLimitBytes >> 20));
         break;
     case EndReason::Requeue: {
         TaskRecord &t = m_tasks[size_t(slot.task)];
@@ -842,11 +856,13 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
         m_scratchFullMs = now();
     else if (m_scratchFullMs >= t.startedMs)
         output.lost = ENOSPC;
-    if (output.lost && exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart) {
+    if (output.lost && exit.kind != ExitStatus::Kind::Cancelled
+        && exit.kind != ExitStatus::Kind::FailedToStart) {
         exit = ExitStatus::outputLost(exit, output.lost);
         if (!std::exchange(m_warnedOutputLost, true))
-            message(u"the scratch folder for task outputs ('%1', from TMPDIR) is full: tasks that end "
-                    "now fail with 'output incomplete'"_s.arg(QDir::tempPath()));
+            message(
+                u"the scratch folder for task outputs ('%1', from TMPDIR) is full: tasks that end "
+                "now fail with 'output incomplete'"_s.arg(QDir::tempPath()));
     }
     t.durationMs = slot.accumulatedMs + (slot.frozen ? 0 : now() - slot.segmentStartMs);
     t.exit = exit;
@@ -855,7 +871,8 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
     const bool ok = exit.succeeded();
     if (!ok)
         ++slot.failures;
-    const bool retry = !ok && exit.kind != ExitStatus::Kind::Cancelled && t.attempts < m_options.attempts && !m_stopping;
+    const bool retry = !ok && exit.kind != ExitStatus::Kind::Cancelled
+        && t.attempts < m_options.attempts && !m_stopping;
     if (retry) {
         t.state = TaskState::Retrying;
         m_queue.push_back(id);
@@ -867,7 +884,8 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
             t.state = TaskState::Cancelled;
             ++m_cancelled;
         } else {
-            t.state = exit.kind == ExitStatus::Kind::TimedOut ? TaskState::TimedOut : TaskState::Failed;
+            t.state
+                = exit.kind == ExitStatus::Kind::TimedOut ? TaskState::TimedOut : TaskState::Failed;
             ++m_failed;
         }
         const qint64 keep = m_options.keepOutputBytes;
@@ -879,7 +897,8 @@ void Pool::finishAttempt(Slot &slot, ExitStatus exit, Output output)
         t.out = kept(output.out, output.outFile);
         t.err = kept(output.err, output.errFile);
         const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
-        recordTerminal(id, received, { output.out, output.outFile.get() }, { output.err, output.errFile.get() });
+        recordTerminal(id, received, { output.out, output.outFile.get() },
+                       { output.err, output.errFile.get() });
         m_throughput.sample(now(), m_succeeded + m_failed + m_cancelled);
     }
 
@@ -939,7 +958,8 @@ void Pool::armDeadlineTimer()
     if (next == std::numeric_limits<qint64>::max())
         m_deadlineTimer.stop();
     else
-        m_deadlineTimer.start(int(qBound<qint64>(0, next - t, qint64(std::numeric_limits<int>::max()))));
+        m_deadlineTimer.start(
+            int(qBound<qint64>(0, next - t, qint64(std::numeric_limits<int>::max()))));
 }
 
 void Pool::onDeadlineTimer()
@@ -1024,7 +1044,8 @@ void Pool::setPoolPaused(bool paused)
 
 Pool::Slot *Pool::slotAt(int number) const
 {
-    return number >= 1 && size_t(number) <= m_slots.size() ? m_slots[size_t(number) - 1].get() : nullptr;
+    return number >= 1 && size_t(number) <= m_slots.size() ? m_slots[size_t(number) - 1].get()
+                                                           : nullptr;
 }
 
 void Pool::pauseWorker(int number)
@@ -1067,7 +1088,8 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
             if (active == workers)
                 break;
             const bool exiting = s && s->service && s->service->stdinClosed();
-            if (s && !exiting && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
+            if (s && !exiting
+                && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
                 s->parked = false;
                 s->draining = false;
                 thaw(*s);
@@ -1100,7 +1122,8 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
             return m_tasks[size_t(s->service ? s->inflight.back() : s->task)].startedMs;
         };
         if (policy == DrainPolicy::Requeue) {
-            std::stable_sort(busy.begin(), busy.end(), [&](Slot *a, Slot *b) { return youngest(a) > youngest(b); });
+            std::stable_sort(busy.begin(), busy.end(),
+                             [&](Slot *a, Slot *b) { return youngest(a) > youngest(b); });
         } else {
             std::reverse(busy.begin(), busy.end());
         }
@@ -1153,7 +1176,8 @@ void Pool::cancelTask(TaskId id)
         t.durationMs = now() - t.startedMs;
         --m_running;
         ++m_cancelled;
-        openBatch().finished.push_back({ id, t.slot, t.attempts, t.state, t.exit, t.durationMs, 0, 0 });
+        openBatch().finished.push_back(
+            { id, t.slot, t.attempts, t.state, t.exit, t.durationMs, 0, 0 });
         checkFinished();
     } else if (t.state == TaskState::Running || t.state == TaskState::Paused) {
         if (Slot *s = slotAt(t.slot); s && s->task == id)
@@ -1164,7 +1188,8 @@ void Pool::cancelTask(TaskId id)
 void Pool::cancelWorkerTask(int number)
 {
     if (const Slot *slot = slotAt(number)) {
-        for (TaskId id : slot->service ? std::deque<TaskId>(slot->inflight) : std::deque<TaskId> { slot->task })
+        for (TaskId id :
+             slot->service ? std::deque<TaskId>(slot->inflight) : std::deque<TaskId> { slot->task })
             cancelTask(id);
     }
 }
@@ -1231,9 +1256,9 @@ void Pool::checkHalt(const TaskRecord &task)
     m_haltExitStatus = decision.exitStatus;
     const TaskId id = TaskId(&task - m_tasks.data());
     message(u"halting (%1): task %2 failed (%3): %4"_s
-                    .arg(halt.when == HaltPolicy::When::Now ? u"now"_s : u"soon"_s)
-                    .arg(task.seq)
-                    .arg(task.exit.describe(), commandOf(id)));
+                .arg(halt.when == HaltPolicy::When::Now ? u"now"_s : u"soon"_s)
+                .arg(task.seq)
+                .arg(task.exit.describe(), commandOf(id)));
     stopDispatching(halt.when == HaltPolicy::When::Now);
 }
 
@@ -1260,16 +1285,17 @@ void Pool::checkFinished()
     postStats(Event::Type::BatchFinished);
     // Always from the event loop, after the last events, even when start() finished everything.
     QMetaObject::invokeMethod(
-            this,
-            [this] {
-                m_outbox.flush();
-                if (m_finished)
-                    Q_EMIT finished();
-            },
-            Qt::QueuedConnection);
+        this,
+        [this] {
+            m_outbox.flush();
+            if (m_finished)
+                Q_EMIT finished();
+        },
+        Qt::QueuedConnection);
 }
 
-void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out, ResultsFolder::Stream err)
+void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
+                          ResultsFolder::Stream err)
 {
     const TaskRecord &t = m_tasks[size_t(id)];
     // Ended by Shoal (interrupt, cancel, halt) or never run: not done, so not recorded; --resume
@@ -1298,8 +1324,8 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
 QByteArray Pool::joblogRow(TaskId id, qint64 received) const
 {
     const TaskRecord &t = m_tasks[size_t(id)];
-    return JoblogWriter::formatRow(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0, double(t.durationMs) / 1000.0,
-                                   received, t.exit, commandOf(id));
+    return JoblogWriter::formatRow(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+                                   double(t.durationMs) / 1000.0, received, t.exit, commandOf(id));
 }
 
 void Pool::recordDelivered(const std::vector<Delivered> &tasks)
@@ -1335,14 +1361,14 @@ void Pool::stopForError(const QString &what)
     m_stopping = true; // no dispatch and no retry from here on
     // The rest from the event loop: this may run in the middle of recording a task.
     QMetaObject::invokeMethod(
-            this,
-            [this] {
-                if (m_finished)
-                    return;
-                stopDispatching(true);
-                checkFinished();
-            },
-            Qt::QueuedConnection);
+        this,
+        [this] {
+            if (m_finished)
+                return;
+            stopDispatching(true);
+            checkFinished();
+        },
+        Qt::QueuedConnection);
 }
 
 void Pool::stopDispatching(bool endRunning)
@@ -1394,8 +1420,11 @@ void Pool::onMemoryTimer()
         slot.endReason = EndReason::Memory;
         slot.lastSignal = SIGKILL;
         m_tree->endTask(slot.pid); // the whole tree, no grace: the machine's memory is at stake
-        message(u"worker %1: ending pid %2 (%3 MiB resident, over the %4 MiB limit)"_s.arg(slot.number)
-                        .arg(slot.pid).arg(slot.rssBytes >> 20).arg(m_options.memoryLimitBytes >> 20));
+        message(
+            u"worker %1: ending pid %2 (%3 MiB resident, over the %4 MiB limit)"_s.arg(slot.number)
+                .arg(slot.pid)
+                .arg(slot.rssBytes >> 20)
+                .arg(m_options.memoryLimitBytes >> 20));
     }
 }
 
@@ -1423,9 +1452,11 @@ void Pool::onStatsTimer()
         const GroupUsage u = usage.value(s->pid);
         const double hz = m_procStats->ticksPerSecond();
         if (s->statsGroup == s->pid && t > s->lastSampleMs) {
-            s->cpuPercent = double(u.cpuTicks - s->lastTicks) / hz * 100000.0 / double(t - s->lastSampleMs);
+            s->cpuPercent
+                = double(u.cpuTicks - s->lastTicks) / hz * 100000.0 / double(t - s->lastSampleMs);
         } else {
-            const qint64 since = s->service ? s->processStartedMs : m_tasks[size_t(s->task)].startedMs;
+            const qint64 since
+                = s->service ? s->processStartedMs : m_tasks[size_t(s->task)].startedMs;
             const qint64 elapsed = qMax<qint64>(1, t - since);
             s->cpuPercent = double(u.cpuTicks) / hz * 100000.0 / double(elapsed);
         }
@@ -1444,7 +1475,8 @@ void Pool::onStatsTimer()
 
 int Pool::liveServiceProcesses() const
 {
-    return int(std::count_if(m_slots.begin(), m_slots.end(), [](const auto &s) { return s && s->service; }));
+    return int(std::count_if(m_slots.begin(), m_slots.end(),
+                             [](const auto &s) { return s && s->service; }));
 }
 
 void Pool::closeFd(int &fd)
@@ -1452,7 +1484,7 @@ void Pool::closeFd(int &fd)
     if (fd < 0)
         return;
     epoll_ctl(m_epollFd, EPOLL_CTL_DEL, fd, nullptr); // before close(): a closed fd whose file a
-                                                     // child still holds stays in the epoll set
+                                                      // child still holds stays in the epoll set
     ::close(fd);
     fd = -1;
 }
@@ -1515,7 +1547,8 @@ void Pool::dispatchService()
     for (auto &s : m_slots) {
         if (m_queue.empty())
             break;
-        if (!s || s->paused || s->parked || s->draining || s->crashed || s->endReason != EndReason::None)
+        if (!s || s->paused || s->parked || s->draining || s->crashed
+            || s->endReason != EndReason::None)
             continue;
         if (!s->service && !startServiceProcess(*s))
             continue;
@@ -1583,8 +1616,8 @@ void Pool::onServiceWritable(Slot &slot)
     }
 }
 
-void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
-                             qsizetype length, qint64 nowMs)
+void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source,
+                             qsizetype offset, qsizetype length, qint64 nowMs)
 {
     TaskRecord &t = m_tasks[size_t(id)];
     if (t.state != TaskState::Running && t.state != TaskState::Paused)
@@ -1613,18 +1646,22 @@ void Pool::finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &so
         batch.outputs.append(source.outputs.constData() + offset, length);
         offset = moved;
     }
-    batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset, length });
+    batch.finished.push_back(
+        { id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset, length });
     if (isTerminal(t.state)) {
         const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
         if (m_options.keepOutputBytes > 0)
-            (ok ? t.out : t.err) = m_kept.keep(text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)));
-        recordTerminal(id, length, { ok ? text : QByteArrayView() }, { ok ? QByteArrayView() : text });
+            (ok ? t.out : t.err)
+                = m_kept.keep(text.last(qMin<qsizetype>(text.size(), m_options.keepOutputBytes)));
+        recordTerminal(id, length, { ok ? text : QByteArrayView() },
+                       { ok ? QByteArrayView() : text });
         if (t.state == TaskState::Failed)
             checkHalt(t);
     }
 }
 
-bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch)
+bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies,
+                       const TaskBatch &batch)
 {
     const bool json = m_options.service.mode == ServiceSpec::Mode::Json;
     const qint64 t = now();
@@ -1634,7 +1671,9 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
         if (!json) {
             if (slot.inflight.empty()) {
                 slot.endDetail = u"a line when no task was in flight: '%1'"_s.arg(
-                        QString::fromUtf8(QByteArrayView(batch.outputs).sliced(r.offset, qMin<qsizetype>(r.length, 200)).toByteArray()));
+                    QString::fromUtf8(QByteArrayView(batch.outputs)
+                                          .sliced(r.offset, qMin<qsizetype>(r.length, 200))
+                                          .toByteArray()));
                 return false;
             }
             id = slot.inflight.front();
@@ -1642,7 +1681,8 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
         } else {
             auto it = std::find(slot.inflight.begin(), slot.inflight.end(), TaskId(r.id));
             if (it == slot.inflight.end()) {
-                slot.endDetail = u"an answer for id %1, which is not in flight on this worker"_s.arg(r.id);
+                slot.endDetail
+                    = u"an answer for id %1, which is not in flight on this worker"_s.arg(r.id);
                 return false;
             }
             id = *it;
@@ -1656,7 +1696,8 @@ bool Pool::takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, 
                 slot.inflight.erase(it);
         }
         ++completed;
-        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, batch, r.offset, r.length, t);
+        finishServiceTask(slot, id, r.kind == ServiceReply::Kind::Result, batch, r.offset, r.length,
+                          t);
     }
     if (!replies.empty()) {
         slot.progressActiveMs = activeMs(slot);
@@ -1687,7 +1728,9 @@ void Pool::onServiceReadable(Slot &slot)
     if (status == ServiceProcess::ReadStatus::Garbage || !valid) {
         if (status == ServiceProcess::ReadStatus::Garbage)
             slot.endDetail = u"an invalid line %1"_s.arg(garbage);
-        message(u"worker %1 (pid %2) wrote %3: replacing it"_s.arg(slot.number).arg(slot.pid).arg(slot.endDetail));
+        message(u"worker %1 (pid %2) wrote %3: replacing it"_s.arg(slot.number)
+                    .arg(slot.pid)
+                    .arg(slot.endDetail));
         slot.endReason = EndReason::Garbage;
         ::kill(-slot.pid, SIGKILL);
         slot.lastSignal = SIGKILL;
@@ -1802,10 +1845,12 @@ void Pool::serviceTimedOut(Slot &slot)
             ++m_failed;
         TaskBatch &batch = openBatch();
         const qsizetype offset = batch.outputs.size();
-        batch.outputs += u"worker %1 (pid %2) gave no answer for %3 s"_s.arg(slot.number).arg(slot.pid)
-                                 .arg(m_options.timeoutSeconds).toUtf8();
-        batch.finished.push_back({ blamed, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
-                                   batch.outputs.size() - offset });
+        batch.outputs += u"worker %1 (pid %2) gave no answer for %3 s"_s.arg(slot.number)
+                             .arg(slot.pid)
+                             .arg(m_options.timeoutSeconds)
+                             .toUtf8();
+        batch.finished.push_back({ blamed, slot.number, t.attempts, t.state, t.exit, t.durationMs,
+                                   offset, batch.outputs.size() - offset });
         if (t.state == TaskState::TimedOut)
             recordTerminal(blamed, 0, {}, { QByteArrayView(batch.outputs).sliced(offset) });
         if (t.state == TaskState::TimedOut)
@@ -1817,14 +1862,16 @@ void Pool::serviceTimedOut(Slot &slot)
 void Pool::onServiceExited(Slot &slot)
 {
     siginfo_t info {};
-    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+    if (waitid(P_PIDFD, id_t(slot.pidfd), &info, WEXITED | WNOHANG | WNOWAIT) != 0
+        || info.si_pid == 0)
         return;
     // Answers written just before the exit still count.
     if (slot.service->stdoutFd() >= 0 && slot.endReason != EndReason::Garbage) {
         std::vector<ServiceProcess::Reply> replies;
         TaskBatch &batch = openBatch();
         QString garbage;
-        if (slot.service->read(replies, batch.outputs, &garbage) != ServiceProcess::ReadStatus::Garbage)
+        if (slot.service->read(replies, batch.outputs, &garbage)
+            != ServiceProcess::ReadStatus::Garbage)
             takeReplies(slot, replies, batch);
     }
     m_tree->endTask(slot.pid);
@@ -1869,13 +1916,19 @@ void Pool::onServiceExited(Slot &slot)
         const bool endedForClosedOutput = slot.endReason == EndReason::ClosedOutput
             && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.lastSignal;
         QString reason = slot.endReason == EndReason::Garbage
-                ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
-                : endedForClosedOutput
-                ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe())
-                : slot.endReason == EndReason::Memory
-                ? u"worker %1 (pid %2) was %3"_s.arg(slot.number).arg(pid).arg(
-                        ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20)).describe())
-                : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
+            ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.endDetail)
+            : endedForClosedOutput
+            ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s
+                  .arg(slot.number)
+                  .arg(pid)
+                  .arg(exit.describe())
+            : slot.endReason == EndReason::Memory
+            ? u"worker %1 (pid %2) was %3"_s.arg(slot.number)
+                  .arg(pid)
+                  .arg(ExitStatus::memoryLimit(int(slot.rssBytes >> 20),
+                                               int(m_options.memoryLimitBytes >> 20))
+                           .describe())
+            : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
         const QByteArray stderrTail = slot.capture.peek(Stream::Stderr, 400).trimmed();
         if (!stderrTail.isEmpty())
             reason += u"; its stderr ends with: %1"_s.arg(QString::fromUtf8(stderrTail));
@@ -1888,9 +1941,11 @@ void Pool::onServiceExited(Slot &slot)
             batch.outputs += reason.toUtf8();
             --m_running;
             t.durationMs = now() - t.startedMs;
-            t.exit = slot.endReason == EndReason::Memory
-                    ? ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20))
-                    : exit.kind == ExitStatus::Kind::Signaled ? exit : ExitStatus::exited(exit.code ? exit.code : 1);
+            t.exit = slot.endReason == EndReason::Memory ? ExitStatus::memoryLimit(
+                         int(slot.rssBytes >> 20), int(m_options.memoryLimitBytes >> 20))
+                : exit.kind == ExitStatus::Kind::Signaled
+                ? exit
+                : ExitStatus::exited(exit.code ? exit.code : 1);
             const bool cancel = m_stopping && slot.endReason == EndReason::Cancel;
             if (cancel) {
                 t.state = TaskState::Cancelled;
@@ -1905,8 +1960,8 @@ void Pool::onServiceExited(Slot &slot)
                 if (m_options.keepOutputBytes > 0)
                     t.err = reason.toUtf8();
             }
-            batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs, offset,
-                                       batch.outputs.size() - offset });
+            batch.finished.push_back({ id, slot.number, t.attempts, t.state, t.exit, t.durationMs,
+                                       offset, batch.outputs.size() - offset });
             if (t.state == TaskState::Failed) {
                 recordTerminal(id, 0, {}, { QByteArrayView(batch.outputs).sliced(offset) });
                 checkHalt(t);
@@ -1916,14 +1971,19 @@ void Pool::onServiceExited(Slot &slot)
         ++slot.failures;
         if (++slot.consecutiveCrashes >= 3 && !m_stopping) {
             slot.crashed = true;
-            message(u"worker %1: the service program ended %2 times in a row without an answer (last: %3); "
-                    "not starting it again"_s.arg(slot.number).arg(slot.consecutiveCrashes).arg(exit.describe()));
+            message(u"worker %1: the service program ended %2 times in a row without an answer "
+                    u"(last: %3); "
+                    "not starting it again"_s.arg(slot.number)
+                        .arg(slot.consecutiveCrashes)
+                        .arg(exit.describe()));
         }
-    } else if (slot.endReason == EndReason::None && !exit.succeeded() && m_succeeded + m_failed + m_cancelled < qint64(m_tasks.size())) {
+    } else if (slot.endReason == EndReason::None && !exit.succeeded()
+               && m_succeeded + m_failed + m_cancelled < qint64(m_tasks.size())) {
         // Exited on its own while idle (not asked to): try again, but not forever.
         if (++slot.consecutiveCrashes >= 3) {
             slot.crashed = true;
-            message(u"worker %1: the service program keeps exiting (%2)"_s.arg(slot.number).arg(exit.describe()));
+            message(u"worker %1: the service program keeps exiting (%2)"_s.arg(slot.number)
+                        .arg(exit.describe()));
         }
     }
     slot.endReason = EndReason::None;
@@ -1951,7 +2011,9 @@ void Pool::failUnservedTasks(const QString &reason)
         t.exit = ExitStatus::exited(1);
         ++m_failed;
         batch.finished.push_back({ id, 0, t.attempts, t.state, t.exit, 0, offset, length });
-        recordTerminal(id, 0, {}, { QByteArrayView(batch.outputs).sliced(offset, length) }); // if it ran before
+        recordTerminal(
+            id, 0, {},
+            { QByteArrayView(batch.outputs).sliced(offset, length) }); // if it ran before
     }
     checkFinished();
 }

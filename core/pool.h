@@ -73,8 +73,8 @@ struct PoolOptions
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
 // workers (multiprocessing.Pool style) run one long-lived program per slot, fed tasks on stdin.
 // Either way up to N worker slots, steered live (pause, resize, cancel, retry), and typed events
-// published in batches. It lives in the thread that creates it and never blocks on its consumers: front ends
-// connect to eventsReady (queued across threads) and call the control slots.
+// published in batches. It lives in the thread that creates it and never blocks on its consumers:
+// front ends connect to eventsReady (queued across threads) and call the control slots.
 //
 // Guarantees (DESIGN.md section 4): every task ends exactly once as succeeded, failed, timed-out
 // or cancelled; every process is reaped and its group ended; a ProcessGuard ends the groups if
@@ -194,7 +194,8 @@ private:
     void reportResumed();
     // The one place a terminal attempt is recorded: --results files, then the joblog row
     // (unless the front end writes it after delivering the output).
-    void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out, ResultsFolder::Stream err);
+    void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
+                        ResultsFolder::Stream err);
     QByteArray joblogRow(TaskId id, qint64 received) const;
     // Cancels the queued tasks; with endRunning also ends the running ones (halt now, cancel all).
     void stopDispatching(bool endRunning);
@@ -212,10 +213,12 @@ private:
     void onServiceReadable(Slot &slot);
     void onServiceWritable(Slot &slot);
     void onServiceExited(Slot &slot);
-    bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies, const TaskBatch &batch);
-    // The answer's text is [offset, offset + length) of source.outputs (the batch it was read into).
-    void finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
-                           qsizetype length, qint64 nowMs);
+    bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies,
+                     const TaskBatch &batch);
+    // The answer's text is [offset, offset + length) of source.outputs (the batch it was read
+    // into).
+    void finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source,
+                           qsizetype offset, qsizetype length, qint64 nowMs);
     void serviceTimedOut(Slot &slot);
     void requeueInFlight(Slot &slot);
     void onServiceOutputClosed(Slot &slot);

@@ -31,7 +31,8 @@ namespace {
 std::string guardProgram()
 {
     if (const std::string dir = executableDir(); !dir.empty()) {
-        for (const char *relative : { "shoal-guard", "../" SHOAL_LIBEXEC_DIR "/shoal/shoal-guard" }) {
+        for (const char *relative :
+             { "shoal-guard", "../" SHOAL_LIBEXEC_DIR "/shoal/shoal-guard" }) {
             const std::string path = dir + relative;
             if (::access(path.c_str(), X_OK) == 0)
                 return path;
@@ -58,8 +59,10 @@ pid_t spawnGuard(const std::string &program, int registrationFd, int wakeFd,
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0); // its own group from the start: a Ctrl-C meant for Shoal misses it
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(
+        &attr, 0); // its own group from the start: a Ctrl-C meant for Shoal misses it
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     const std::string shoalPid = std::to_string(getpid());
     char *argv[] = { const_cast<char *>("shoal-guard"), const_cast<char *>(shoalPid.c_str()),
                      const_cast<char *>(tokenPrefix.constData()),

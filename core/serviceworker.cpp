@@ -1,7 +1,7 @@
 #include "serviceworker.h"
 
-#include "fileio.h"
 #include "bytes.h"
+#include "fileio.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -20,7 +20,10 @@ constexpr qsizetype kReadChunk = 256 * 1024;
 constexpr qsizetype kMaxLineBytes = 64 * 1024 * 1024;
 } // namespace
 
-ServiceProcess::ServiceProcess(const ServiceSpec &spec) : m_spec(spec) { }
+ServiceProcess::ServiceProcess(const ServiceSpec &spec)
+    : m_spec(spec)
+{
+}
 
 ServiceProcess::~ServiceProcess()
 {
@@ -43,7 +46,9 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
     QStringList argv = m_spec.program;
     QByteArray program = path;
     if (!m_spec.initializer.isEmpty()) {
-        argv = QStringList { u"/bin/sh"_s, u"-c"_s, m_spec.initializer + u"\nexec \"$@\""_s, u"shoal-initializer"_s } + argv;
+        argv = QStringList { u"/bin/sh"_s, u"-c"_s, m_spec.initializer + u"\nexec \"$@\""_s,
+                             u"shoal-initializer"_s }
+            + argv;
         argv[4] = decodeBytes(path); // the launcher encodes it back to these bytes
         program = "/bin/sh";
     }
@@ -75,8 +80,8 @@ void ServiceProcess::queueRequest(TaskId id, QByteArrayView utf8)
         const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
         const size_t idSize = size_t(end - digits);
         const bool plain = std::all_of(utf8.begin(), utf8.end(), [](char c) {
-            return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"'
-                && c != '\\';
+            return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80
+                && c != '"' && c != '\\';
         });
         if (plain) { // the usual case: the whole request in one go
             constexpr size_t head = 6, mid = 10, tail = 3; // {"id":  ,"input":"  "}\n
@@ -123,7 +128,8 @@ bool ServiceProcess::flush()
     pthread_sigmask(SIG_BLOCK, &pipeSet, &oldMask);
     bool brokenPipe = false;
     while (m_stdin >= 0 && m_writeOffset < m_writeBuffer.size()) {
-        const ssize_t n = ::write(m_stdin, m_writeBuffer.data() + m_writeOffset, m_writeBuffer.size() - m_writeOffset);
+        const ssize_t n = ::write(m_stdin, m_writeBuffer.data() + m_writeOffset,
+                                  m_writeBuffer.size() - m_writeOffset);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -164,7 +170,8 @@ void ServiceProcess::closeStdin()
     }
 }
 
-ServiceProcess::ReadStatus ServiceProcess::read(std::vector<Reply> &replies, QByteArray &sink, QString *garbage)
+ServiceProcess::ReadStatus ServiceProcess::read(std::vector<Reply> &replies, QByteArray &sink,
+                                                QString *garbage)
 {
     if (m_stdout < 0)
         return ReadStatus::EndOfFile;
@@ -196,7 +203,8 @@ ServiceProcess::ReadStatus ServiceProcess::read(std::vector<Reply> &replies, QBy
     }
 }
 
-ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replies, QByteArray &sink, QString *garbage)
+ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replies, QByteArray &sink,
+                                                      QString *garbage)
 {
     // The complete lines go to the sink in one copy; a reply's text is then a range of it
     // (a line, a number, a string without escapes), or decoded after it when it must be.
@@ -206,7 +214,8 @@ ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replie
     const char *data = sink.constData() + base;
     qsizetype start = 0;
     while (start < complete) {
-        const char *nl = static_cast<const char *>(std::memchr(data + start, '\n', size_t(complete - start)));
+        const char *nl
+            = static_cast<const char *>(std::memchr(data + start, '\n', size_t(complete - start)));
         const QByteArrayView line(data + start, nl - (data + start));
         start = (nl - data) + 1;
         Reply r;
@@ -217,8 +226,11 @@ ServiceProcess::ReadStatus ServiceProcess::parseLines(std::vector<Reply> &replie
             ServiceReply reply;
             QString why;
             if (!parseServiceReply(line, &reply, &why)) {
-                *garbage = u"'%1' (%2)"_s.arg(QString::fromUtf8(line.first(qMin<qsizetype>(line.size(), 200)).toByteArray()), why);
-                m_readBuffer.clear(); // the sink keeps the lines: the replies before point into them
+                *garbage = u"'%1' (%2)"_s.arg(
+                    QString::fromUtf8(line.first(qMin<qsizetype>(line.size(), 200)).toByteArray()),
+                    why);
+                m_readBuffer
+                    .clear(); // the sink keeps the lines: the replies before point into them
                 return ReadStatus::Garbage;
             }
             r.kind = reply.kind;

@@ -46,10 +46,11 @@ QString ExitStatus::describe() const
     case Kind::FailedToStart:
         return u"failed to start: %1"_s.arg(errnoText(error));
     case Kind::MemoryLimit:
-        return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(rssMiB()).arg(limitMiB());
+        return u"killed for memory (%1 MiB resident, over the %2 MiB limit)"_s.arg(rssMiB()).arg(
+            limitMiB());
     case Kind::OutputLost:
-        return u"output incomplete: it could not be stored whole in the scratch folder (TMPDIR): %1"_s.arg(
-                errnoText(error));
+        return u"output incomplete: it could not be stored whole in the scratch folder (TMPDIR): %1"_s
+            .arg(errnoText(error));
     }
     return {};
 }
@@ -69,7 +70,7 @@ bool isTerminal(TaskState state)
 
 QString nameOf(TaskState state)
 {
-    static const QStringList names { u"queued"_s, u"running"_s, u"paused"_s, u"succeeded"_s,
+    static const QStringList names { u"queued"_s, u"running"_s,  u"paused"_s,    u"succeeded"_s,
                                      u"failed"_s, u"retrying"_s, u"cancelled"_s, u"timed-out"_s };
     return names.value(int(state));
 }

@@ -74,8 +74,14 @@ struct ExitStatus
     static ExitStatus timedOut(int sig) { return { Kind::TimedOut, 0, sig, 0 }; }
     static ExitStatus cancelled(int sig) { return { Kind::Cancelled, 0, sig, 0 }; }
     static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 127, 0, err }; }
-    static ExitStatus memoryLimit(int rssMiB, int limitMiB) { return { Kind::MemoryLimit, rssMiB, 9, limitMiB }; }
-    static ExitStatus outputLost(const ExitStatus &ran, int err) { return { Kind::OutputLost, ran.code, ran.signal, err }; }
+    static ExitStatus memoryLimit(int rssMiB, int limitMiB)
+    {
+        return { Kind::MemoryLimit, rssMiB, 9, limitMiB };
+    }
+    static ExitStatus outputLost(const ExitStatus &ran, int err)
+    {
+        return { Kind::OutputLost, ran.code, ran.signal, err };
+    }
 };
 
 bool isTerminal(TaskState state);

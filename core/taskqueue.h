@@ -16,7 +16,10 @@ class TaskQueue
 public:
     bool empty() const { return m_front.empty() && m_next == m_end && m_back.empty(); }
     size_t size() const { return m_front.size() + size_t(m_end - m_next) + m_back.size(); }
-    TaskId front() const { return !m_front.empty() ? m_front.front() : m_next < m_end ? m_next : m_back.front(); }
+    TaskId front() const
+    {
+        return !m_front.empty() ? m_front.front() : m_next < m_end ? m_next : m_back.front();
+    }
     void pop_front()
     {
         if (!m_front.empty())

@@ -12,7 +12,10 @@ namespace shoal {
 class ThroughputMeter
 {
 public:
-    explicit ThroughputMeter(qint64 windowMs = 5000) : m_windowMs(windowMs) { }
+    explicit ThroughputMeter(qint64 windowMs = 5000)
+        : m_windowMs(windowMs)
+    {
+    }
 
     // `finished` tasks in all at time `ms` (non-decreasing).
     void sample(qint64 ms, qint64 finished)

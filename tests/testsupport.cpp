@@ -12,11 +12,11 @@
 #include <csignal>
 
 extern char **environ;
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <sys/resource.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -46,7 +46,8 @@ QStringList leftoverChildren(const QList<qint64> &except)
         const QList<QByteArray> fields = line.mid(close + 2).split(' ');
         if (fields.size() > 1 && fields[1].toLongLong() == self) {
             const QByteArray comm = line.mid(line.indexOf('(') + 1, close - line.indexOf('(') - 1);
-            found << u"%1 %2 %3"_s.arg(pid).arg(QString::fromLocal8Bit(comm), QString::fromLatin1(fields[0]));
+            found << u"%1 %2 %3"_s.arg(pid).arg(QString::fromLocal8Bit(comm),
+                                                QString::fromLatin1(fields[0]));
         }
     }
     return found;
@@ -114,12 +115,14 @@ qint64 readPidFile(const QString &path, int timeoutMs)
 
 EventRecorder::EventRecorder(Pool &pool)
 {
-    connect(&pool, &Pool::eventsReady, this, [this](const QList<Event> &batch) { events += batch; });
+    connect(&pool, &Pool::eventsReady, this,
+            [this](const QList<Event> &batch) { events += batch; });
 }
 
 int EventRecorder::count(Event::Type type) const
 {
-    return int(std::count_if(events.begin(), events.end(), [type](const Event &e) { return e.type == type; }));
+    return int(std::count_if(events.begin(), events.end(),
+                             [type](const Event &e) { return e.type == type; }));
 }
 
 QList<Event> EventRecorder::ofType(Event::Type type) const
@@ -144,7 +147,8 @@ bool EventRecorder::waitFor(const std::function<bool()> &pred, int timeoutMs)
     return true;
 }
 
-RunResult runShoal(const QStringList &args, const QByteArray &input, int timeoutMs, const QString &workingDir)
+RunResult runShoal(const QStringList &args, const QByteArray &input, int timeoutMs,
+                   const QString &workingDir)
 {
     QProcess p;
     if (!workingDir.isEmpty())
@@ -198,13 +202,15 @@ QString worker()
     return QStringLiteral(SHOAL_TEST_WORKER);
 }
 
-QStringList progressThenWaitWorker(const QString &releaseFile, const QString &progress, const QString &result)
+QStringList progressThenWaitWorker(const QString &releaseFile, const QString &progress,
+                                   const QString &result)
 {
     return { u"/bin/sh"_s, u"-c"_s,
              u"while read -r l; do id=${l#*:}; id=${id%%,*};"
              " echo \"{\\\"id\\\":$id,\\\"progress\\\":%2}\";"
              " while [ ! -e '%1' ]; do sleep 0.02; done;"
-             " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":%3}\"; done"_s.arg(releaseFile, progress, result) };
+             " echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":%3}\"; done"_s.arg(
+                 releaseFile, progress, result) };
 }
 
 QString shoalBinary()

@@ -65,7 +65,8 @@ QString shoalBinary();
 // A JSON-lines service program (sh) that answers each task with {"progress": P} at once, then
 // waits until releaseFile exists to answer {"ok":true,"result":RESULT}. P and RESULT are shell
 // expressions that may use $id.
-QStringList progressThenWaitWorker(const QString &releaseFile, const QString &progress = QStringLiteral("0.4"),
+QStringList progressThenWaitWorker(const QString &releaseFile,
+                                   const QString &progress = QStringLiteral("0.4"),
                                    const QString &result = QStringLiteral("1"));
 
 } // namespace shoal::test

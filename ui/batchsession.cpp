@@ -10,7 +10,9 @@ using namespace Qt::Literals::StringLiterals;
 namespace shoal {
 
 BatchSession::BatchSession(BatchSpec spec, QString filePath, QObject *parent)
-    : QObject(parent), m_spec(std::move(spec)), m_filePath(std::move(filePath))
+    : QObject(parent)
+    , m_spec(std::move(spec))
+    , m_filePath(std::move(filePath))
 {
     // First in line: whoever else listens to the feed sees the session already up to date.
     connect(&m_feed, &EngineFeed::frameReady, this, [this](const Frame &frame) {

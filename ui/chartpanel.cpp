@@ -295,8 +295,8 @@ void ChartPanel::redrawHistogram()
     outline.append({ bins * binSeconds, 0 });
     parts.series->replace(outline);
     setRoundRange(parts.x, 0, bins * binSeconds, 6);
-    setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1),
-                  5, 1);
+    setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1), 5,
+                  1);
 }
 
 void ChartPanel::applyPalette()

@@ -18,7 +18,9 @@ using namespace Qt::Literals::StringLiterals;
 namespace shoal {
 
 Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
-    : QWidget(parent), m_workerModel(workers), m_taskModel(tasks)
+    : QWidget(parent)
+    , m_workerModel(workers)
+    , m_taskModel(tasks)
 {
     m_overview = new OverviewBar(this);
     createWorkerView();

@@ -16,9 +16,8 @@ QList<TaskId> joblogOrder(const TaskModel &tasks)
         if (isTerminal(row.state) && row.attempts > 0 && row.exit.kind != ExitStatus::Kind::None)
             ids << TaskId(i);
     }
-    const auto endOf = [&rows](TaskId id) {
-        return rows[size_t(id)].startedMs + rows[size_t(id)].durationMs;
-    };
+    const auto endOf
+        = [&rows](TaskId id) { return rows[size_t(id)].startedMs + rows[size_t(id)].durationMs; };
     std::stable_sort(ids.begin(), ids.end(),
                      [&](TaskId a, TaskId b) { return endOf(a) < endOf(b); });
     return ids;

@@ -11,7 +11,11 @@ namespace shoal {
 class LocalEngine::Thread : public QThread
 {
 public:
-    explicit Thread(LocalEngine *engine) : m_engine(engine) { setObjectName(u"shoal-engine"_s); }
+    explicit Thread(LocalEngine *engine)
+        : m_engine(engine)
+    {
+        setObjectName(u"shoal-engine"_s);
+    }
     int loop() { return exec(); }
 
 protected:
@@ -22,7 +26,9 @@ private:
 };
 
 LocalEngine::LocalEngine(PreparedBatch batch, QObject *parent)
-    : EngineClient(parent), m_batch(std::move(batch)), m_thread(std::make_unique<Thread>(this))
+    : EngineClient(parent)
+    , m_batch(std::move(batch))
+    , m_thread(std::make_unique<Thread>(this))
 {
     connect(m_thread.get(), &QThread::finished, this, [this] {
         m_pool = nullptr;
@@ -93,9 +99,8 @@ template<typename Read, typename Deliver> quint64 LocalEngine::ask(Read read, De
     const quint64 request = nextRequest();
     post([this, request, read = std::move(read), deliver = std::move(deliver)](Pool &pool) {
         // Delivered only while this object lives: its destructor waits for this thread.
-        QMetaObject::invokeMethod(this, [this, request, deliver, value = read(pool)] {
-            deliver(this, request, value);
-        });
+        QMetaObject::invokeMethod(
+            this, [this, request, deliver, value = read(pool)] { deliver(this, request, value); });
     });
     return request;
 }

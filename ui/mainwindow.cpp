@@ -244,9 +244,10 @@ void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &fileP
         return;
     }
     m_prompts->ask(tr("Replace the Running Batch?"),
-        tr("The batch “%1” is still running. Cancel it and start “%2”?")
-            .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
-        tr("Cancel It and Start"), [this, spec, filePath] { startBatch(spec, filePath); });
+                   tr("The batch “%1” is still running. Cancel it and start “%2”?")
+                       .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
+                   tr("Cancel It and Start"),
+                   [this, spec, filePath] { startBatch(spec, filePath); });
 }
 
 bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
@@ -406,7 +407,8 @@ void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
 {
     const TaskId id = m_taskPanel->selectedTask();
     // An answer to an older question, or about a task no longer selected: a newer one follows.
-    if (request != m_detailsRequest || details.task != id || id < 0 || id >= m_taskModel->rowCount())
+    if (request != m_detailsRequest || details.task != id || id < 0
+        || id >= m_taskModel->rowCount())
         return;
     const TaskModel::Row &row = m_taskModel->task(int(id));
     QString status = nameOf(row.state);
@@ -554,7 +556,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
     if (!m_closeConfirmed && m_session && m_session->isRunning()) {
         event->ignore();
         const PoolStats s = m_session->stats();
-        m_prompts->ask(tr("Cancel the Running Batch?"),
+        m_prompts->ask(
+            tr("Cancel the Running Batch?"),
             tr("The batch “%1” is still running (%2 tasks left). Closing Shoal cancels it: running "
                "tasks are "
                "ended.")

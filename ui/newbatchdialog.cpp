@@ -20,8 +20,8 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QThread>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -103,7 +103,8 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     m_workerKind->addItem(tr("Feed the inputs to a service program (one per worker)"));
     m_serviceOptions = new QWidget(this);
     m_serviceMode = new QComboBox(m_serviceOptions);
-    m_serviceMode->addItem(tr("Line mode: one line in, one line out"), int(ServiceSpec::Mode::Line));
+    m_serviceMode->addItem(tr("Line mode: one line in, one line out"),
+                           int(ServiceSpec::Mode::Line));
     m_serviceMode->addItem(tr("JSON lines: {\"id\",\"input\"} in; ok/result, error, progress out"),
                            int(ServiceSpec::Mode::Json));
     m_initializer = new QLineEdit(m_serviceOptions);
@@ -246,10 +247,12 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     connect(m_workerKind, &QComboBox::currentIndexChanged, this, [this] {
         m_shell->setVisible(!isService());
         m_serviceOptions->setVisible(isService());
-        m_command->setPlaceholderText(isService() ? tr("e.g. python3 -u worker.py") : tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
+        m_command->setPlaceholderText(isService() ? tr("e.g. python3 -u worker.py")
+                                                  : tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
         scheduleValidation();
     });
-    connect(m_serviceMode, &QComboBox::currentIndexChanged, this, &NewBatchDialog::scheduleValidation);
+    connect(m_serviceMode, &QComboBox::currentIndexChanged, this,
+            &NewBatchDialog::scheduleValidation);
     connect(m_recursive, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
     connect(m_inputKind, &QComboBox::currentIndexChanged, this, [this](int index) {
         m_inputPages->setCurrentIndex(index);

@@ -7,7 +7,11 @@
 
 namespace shoal {
 
-Prompts::Prompts(QMainWindow *window) : QObject(window), m_window(window) { }
+Prompts::Prompts(QMainWindow *window)
+    : QObject(window)
+    , m_window(window)
+{
+}
 
 void Prompts::showError(const QString &title, const QString &text)
 {

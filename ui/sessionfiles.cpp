@@ -17,7 +17,10 @@ using namespace Qt::Literals::StringLiterals;
 namespace shoal {
 
 SessionFiles::SessionFiles(QMainWindow *window, TaskModel *tasks, Prompts *prompts)
-    : QObject(window), m_window(window), m_tasks(tasks), m_prompts(prompts)
+    : QObject(window)
+    , m_window(window)
+    , m_tasks(tasks)
+    , m_prompts(prompts)
 {
 }
 
@@ -65,9 +68,9 @@ void SessionFiles::exportCsv()
 {
     if (!m_session)
         return;
-    const QString path
-        = QFileDialog::getSaveFileName(m_window, tr("Export Tasks"),
-                                       m_session->displayName() + u".csv"_s, tr("CSV files (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export Tasks"),
+                                                      m_session->displayName() + u".csv"_s,
+                                                      tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
     QSaveFile file(path);

@@ -54,7 +54,8 @@ int runWindow(int argc, char **argv)
     // (the process guard still ends the groups).
     SignalWatcher termination({ SIGINT, SIGTERM, SIGHUP });
     QObject::connect(&termination, &SignalWatcher::received, &app, [](int sig) {
-        std::fprintf(stderr, "shoal: %s: ending the batch and closing the window\n", strsignal(sig));
+        std::fprintf(stderr, "shoal: %s: ending the batch and closing the window\n",
+                     strsignal(sig));
         QCoreApplication::exit(0); // not quit(): that asks the window, which would ask the user
     });
     if (parser.isSet(demo))

@@ -44,7 +44,9 @@ TaskModel::TaskModel(QObject *parent)
 
 QList<int> TaskModel::changedRoles()
 {
-    return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole, ProgressRole };
+    return {
+        Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole, ProgressRole
+    };
 }
 
 void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
@@ -150,8 +152,8 @@ bool TaskModel::writeCsv(QIODevice *device) const
     for (size_t i = 0; i < m_rows.size(); ++i) {
         const Row &r = m_rows[i];
         const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
-        out += QString::number(r.seq) + u',' + csvField(inputOf(int(i))) + u',' + nameOf(r.state) + u','
-            + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
+        out += QString::number(r.seq) + u',' + csvField(inputOf(int(i))) + u',' + nameOf(r.state)
+            + u',' + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
             + QString::number(r.attempts) + u','
             + (hasRun(r) && isTerminal(r.state)
                    ? QString::number(double(r.durationMs) / 1000.0, 'f', 3)

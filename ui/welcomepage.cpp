@@ -17,7 +17,8 @@ QString recentFileLabel(const QString &path)
                              QDir::toNativeSeparators(QFileInfo(path).path()));
 }
 
-WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent) : QWidget(parent)
+WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
+    : QWidget(parent)
 {
     auto *title = new QLabel(tr("Shoal"), this);
     QFont big = title->font();

@@ -161,8 +161,9 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
             if (!hasTask)
                 return QString();
             const float progress = m_taskProgress ? m_taskProgress(w.task) : -1;
-            return progress >= 0 ? tr("%1  (%2%)").arg(m_taskLabel(w.task)).arg(qRound(progress * 100))
-                                 : m_taskLabel(w.task);
+            return progress >= 0
+                ? tr("%1  (%2%)").arg(m_taskLabel(w.task)).arg(qRound(progress * 100))
+                : m_taskLabel(w.task);
         }
         case ElapsedColumn:
             return hasTask ? formatDuration(w.taskElapsedMs) : QString();

@@ -45,7 +45,10 @@ public:
     void setTaskLabel(std::function<QString(TaskId)> label) { m_taskLabel = std::move(label); }
     // The current task's progress as its service worker reported it, -1 when none (shown after
     // the label; rows repaint when a frame brings progress for their task).
-    void setTaskProgress(std::function<float(TaskId)> progress) { m_taskProgress = std::move(progress); }
+    void setTaskProgress(std::function<float(TaskId)> progress)
+    {
+        m_taskProgress = std::move(progress);
+    }
 
     const WorkerInfo &worker(int row) const { return m_rows.at(size_t(row)); }
     int rowOfSlot(int slot) const; // -1 when absent

@@ -96,8 +96,8 @@ bool integer(std::string_view text, long long *value)
 bool handleFast(std::string_view line)
 {
     constexpr std::string_view head = "{\"id\":", mid = ",\"input\":\"", tail = "\"}";
-    if (line.size() < head.size() + 1 + mid.size() + 1 + tail.size() || line.substr(0, head.size()) != head
-        || line.substr(line.size() - tail.size()) != tail)
+    if (line.size() < head.size() + 1 + mid.size() + 1 + tail.size()
+        || line.substr(0, head.size()) != head || line.substr(line.size() - tail.size()) != tail)
         return false;
     size_t at = head.size();
     const size_t idStart = at;

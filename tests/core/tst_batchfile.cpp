@@ -76,8 +76,11 @@ void TestBatchFile::roundTrip()
     QVERIFY(loaded->keepOrder);
     if (spec.inputs.kind == InputSpec::Kind::Range) {
         auto values = resolveInputs(loaded->inputs);
-        QCOMPARE(*values, (QStringList { u"5"_s, u"10"_s, u"15"_s, u"20"_s, u"25"_s, u"30"_s, u"35"_s, u"40"_s, u"45"_s, u"50"_s }));
-    } else if (spec.inputs.kind == InputSpec::Kind::Args || spec.inputs.kind == InputSpec::Kind::Lines) {
+        QCOMPARE(*values,
+                 (QStringList { u"5"_s, u"10"_s, u"15"_s, u"20"_s, u"25"_s, u"30"_s, u"35"_s,
+                                u"40"_s, u"45"_s, u"50"_s }));
+    } else if (spec.inputs.kind == InputSpec::Kind::Args
+               || spec.inputs.kind == InputSpec::Kind::Lines) {
         QCOMPARE(loaded->inputs.args, spec.inputs.args);
     } else {
         QCOMPARE(loaded->inputs.path, spec.inputs.path);
@@ -88,17 +91,23 @@ void TestBatchFile::malformed_data()
 {
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("fragment");
-    QTest::newRow("syntax") << QByteArray("{\n  \"command\": \"echo\",\n  \"inputs\": [1,]\n}") << u"b.json:3:"_s;
+    QTest::newRow("syntax") << QByteArray("{\n  \"command\": \"echo\",\n  \"inputs\": [1,]\n}")
+                            << u"b.json:3:"_s;
     QTest::newRow("not an object") << QByteArray("[1,2]") << u"JSON object"_s;
     QTest::newRow("no command") << QByteArray("{\"inputs\": [1]}") << u"\"command\" is missing"_s;
-    QTest::newRow("no inputs") << QByteArray("{\"command\": \"echo\"}") << u"\"inputs\" is missing"_s;
+    QTest::newRow("no inputs") << QByteArray("{\"command\": \"echo\"}")
+                               << u"\"inputs\" is missing"_s;
     QTest::newRow("bad inputs kind")
         << QByteArray("{\"command\": \"echo\", \"inputs\": {\"url\": 1}}")
         << u"unknown key \"inputs.url\" (known: file, folder"_s;
     QTest::newRow("no inputs kind")
         << QByteArray("{\"command\": \"echo\", \"inputs\": {}}") << u"one of"_s;
-    QTest::newRow("bad jobs") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"jobs\": 1.5}") << u"\"jobs\""_s;
-    QTest::newRow("bad drain") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}") << u"\"drain\""_s;
+    QTest::newRow("bad jobs") << QByteArray(
+        "{\"command\": \"echo\", \"inputs\": [1], \"jobs\": 1.5}")
+                              << u"\"jobs\""_s;
+    QTest::newRow("bad drain") << QByteArray(
+        "{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}")
+                               << u"\"drain\""_s;
     const auto withKeys = [](const QByteArray &more) -> QByteArray {
         return "{\"command\": \"echo\", " + more + "}";
     };
@@ -178,7 +187,9 @@ void TestBatchFile::malformed_data()
         << withKeys(inputs + ", \"timeout\": 0.0001") << u"\"timeout\" must be 0 (none)"_s;
     QTest::newRow("memory limit of a byte") << withKeys(inputs + ", \"memoryLimit\": \"1\"")
                                             << u"\"memoryLimit\" must be at least 1M"_s;
-    QTest::newRow("zero step") << QByteArray("{\"command\": \"echo\", \"inputs\": {\"range\": {\"from\": 1, \"to\": 3, \"step\": 0}}}") << u"step"_s;
+    QTest::newRow("zero step") << QByteArray(
+        "{\"command\": \"echo\", \"inputs\": {\"range\": {\"from\": 1, \"to\": 3, \"step\": 0}}}")
+                               << u"step"_s;
 }
 
 void TestBatchFile::malformed()
@@ -207,11 +218,14 @@ void TestBatchFile::inputFileLines()
         f.write(data);
         return f.fileName();
     };
-    QCOMPARE(readInputFile(write("a", "x\ny z\n"))->toStringList(), (QStringList { u"x"_s, u"y z"_s }));
-    QCOMPARE(readInputFile(write("b", "x\n\nlast"))->toStringList(), (QStringList { u"x"_s, QString(), u"last"_s }));
+    QCOMPARE(readInputFile(write("a", "x\ny z\n"))->toStringList(),
+             (QStringList { u"x"_s, u"y z"_s }));
+    QCOMPARE(readInputFile(write("b", "x\n\nlast"))->toStringList(),
+             (QStringList { u"x"_s, QString(), u"last"_s }));
     QCOMPARE(readInputFile(write("c", ""))->toStringList(), QStringList());
     QCOMPARE(readInputFile(write("d", "\n"))->toStringList(), QStringList { QString() });
-    QCOMPARE(readInputFile(write("e", "caf\xc3\xa9\r\n\n"))->toStringList(), (QStringList { u"caf\u00e9\r"_s, QString() }));
+    QCOMPARE(readInputFile(write("e", "caf\xc3\xa9\r\n\n"))->toStringList(),
+             (QStringList { u"caf\u00e9\r"_s, QString() }));
     // Bytes that are not UTF-8 stay as they are; a NUL byte (which no argument can carry) is
     // refused, naming the file and line, unless NUL separates the inputs (-0).
     QCOMPARE(readInputFile(write("latin1", "caf\xe9\n"))->utf8(0), QByteArrayView("caf\xe9"));
@@ -245,7 +259,8 @@ void TestBatchFile::folderInputs()
     in.kind = InputSpec::Kind::Folder;
     in.path = dir.path();
     in.pattern = u"*.csv"_s;
-    QCOMPARE(*resolveInputs(in), (QStringList { dir.filePath(u"a.csv"_s), dir.filePath(u"b.csv"_s) }));
+    QCOMPARE(*resolveInputs(in),
+             (QStringList { dir.filePath(u"a.csv"_s), dir.filePath(u"b.csv"_s) }));
     // A name that is not UTF-8 is listed with its bytes (it used to be dropped); hidden files
     // are not listed, and the pattern ignores case, as with QDir.
     const QByteArray root = QFile::encodeName(dir.path());
@@ -282,8 +297,10 @@ void TestBatchFile::relativePaths()
 
 void TestBatchFile::optionsCarryTheWholeSpec()
 {
-    auto spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "jobs": 3, "retries": 2, "timeout": 1.5,
-                                   "drain": "requeue", "memoryLimit": "64M"})", u"b.json"_s);
+    auto spec = parseBatchJson(
+        R"({"command": "echo", "inputs": [1], "jobs": 3, "retries": 2, "timeout": 1.5,
+                                   "drain": "requeue", "memoryLimit": "64M"})",
+        u"b.json"_s);
     QVERIFY(spec.ok());
     const PoolOptions o = poolOptions(*spec);
     QCOMPARE(o.workers, 3);

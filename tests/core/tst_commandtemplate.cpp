@@ -29,34 +29,46 @@ void TestCommandTemplate::expand_data()
     QTest::addColumn<QString>("input");
     QTest::addColumn<QStringList>("argv");
 
-    QTest::newRow("input") << QStringList { u"echo"_s, u"{}"_s } << u"a b"_s << QStringList { u"echo"_s, u"a b"_s };
+    QTest::newRow("input") << QStringList { u"echo"_s, u"{}"_s } << u"a b"_s
+                           << QStringList { u"echo"_s, u"a b"_s };
     QTest::newRow("no placeholder appends") << QStringList { u"gzip"_s, u"-9"_s } << u"f.txt"_s
                                             << QStringList { u"gzip"_s, u"-9"_s, u"f.txt"_s };
-    QTest::newRow("empty input is an empty argument") << QStringList { u"echo"_s } << QString()
-                                                      << QStringList { u"echo"_s, QString() };
+    QTest::newRow("empty input is an empty argument")
+        << QStringList { u"echo"_s } << QString() << QStringList { u"echo"_s, QString() };
     QTest::newRow("no extension") << QStringList { u"x"_s, u"{.}"_s } << u"dir.d/file.tar.gz"_s
                                   << QStringList { u"x"_s, u"dir.d/file.tar"_s };
-    QTest::newRow("no extension, dot in dir only") << QStringList { u"x"_s, u"{.}"_s } << u"dir.d/file"_s
-                                                   << QStringList { u"x"_s, u"dir.d/file"_s };
-    QTest::newRow("basename") << QStringList { u"x"_s, u"{/}"_s } << u"/a/b/c.txt"_s << QStringList { u"x"_s, u"c.txt"_s };
-    QTest::newRow("dirname") << QStringList { u"x"_s, u"{//}"_s } << u"/a/b/c.txt"_s << QStringList { u"x"_s, u"/a/b"_s };
-    QTest::newRow("dirname of a bare name") << QStringList { u"x"_s, u"{//}"_s } << u"c.txt"_s << QStringList { u"x"_s, u"."_s };
-    QTest::newRow("dirname of a root file") << QStringList { u"x"_s, u"{//}"_s } << u"/c"_s << QStringList { u"x"_s, u"/"_s };
-    QTest::newRow("basename no extension") << QStringList { u"x"_s, u"{/.}"_s } << u"a.b/c.d.e"_s
-                                           << QStringList { u"x"_s, u"c.d"_s };
-    QTest::newRow("seq and slot") << QStringList { u"x"_s, u"{#}-{%}"_s } << u"in"_s << QStringList { u"x"_s, u"7-3"_s };
-    QTest::newRow("inside a word") << QStringList { u"cp"_s, u"{}"_s, u"out/{/.}.bak"_s } << u"src/a.txt"_s
-                                   << QStringList { u"cp"_s, u"src/a.txt"_s, u"out/a.bak"_s };
-    QTest::newRow("quotes and spaces survive") << QStringList { u"echo"_s, u"{}"_s } << u"it's \"q\" $HOME *"_s
-                                               << QStringList { u"echo"_s, u"it's \"q\" $HOME *"_s };
-    QTest::newRow("literal braces stay") << QStringList { u"awk"_s, u"{print $1}"_s, u"{}"_s } << u"f"_s
-                                         << QStringList { u"awk"_s, u"{print $1}"_s, u"f"_s };
+    QTest::newRow("no extension, dot in dir only")
+        << QStringList { u"x"_s, u"{.}"_s } << u"dir.d/file"_s
+        << QStringList { u"x"_s, u"dir.d/file"_s };
+    QTest::newRow("basename") << QStringList { u"x"_s, u"{/}"_s } << u"/a/b/c.txt"_s
+                              << QStringList { u"x"_s, u"c.txt"_s };
+    QTest::newRow("dirname") << QStringList { u"x"_s, u"{//}"_s } << u"/a/b/c.txt"_s
+                             << QStringList { u"x"_s, u"/a/b"_s };
+    QTest::newRow("dirname of a bare name")
+        << QStringList { u"x"_s, u"{//}"_s } << u"c.txt"_s << QStringList { u"x"_s, u"."_s };
+    QTest::newRow("dirname of a root file")
+        << QStringList { u"x"_s, u"{//}"_s } << u"/c"_s << QStringList { u"x"_s, u"/"_s };
+    QTest::newRow("basename no extension")
+        << QStringList { u"x"_s, u"{/.}"_s } << u"a.b/c.d.e"_s << QStringList { u"x"_s, u"c.d"_s };
+    QTest::newRow("seq and slot") << QStringList { u"x"_s, u"{#}-{%}"_s } << u"in"_s
+                                  << QStringList { u"x"_s, u"7-3"_s };
+    QTest::newRow("inside a word")
+        << QStringList { u"cp"_s, u"{}"_s, u"out/{/.}.bak"_s } << u"src/a.txt"_s
+        << QStringList { u"cp"_s, u"src/a.txt"_s, u"out/a.bak"_s };
+    QTest::newRow("quotes and spaces survive")
+        << QStringList { u"echo"_s, u"{}"_s } << u"it's \"q\" $HOME *"_s
+        << QStringList { u"echo"_s, u"it's \"q\" $HOME *"_s };
+    QTest::newRow("literal braces stay")
+        << QStringList { u"awk"_s, u"{print $1}"_s, u"{}"_s } << u"f"_s
+        << QStringList { u"awk"_s, u"{print $1}"_s, u"f"_s };
     QTest::newRow("one word with spaces is split") << QStringList { u"gzip -9 '{}'"_s } << u"a b"_s
                                                    << QStringList { u"gzip"_s, u"-9"_s, u"a b"_s };
-    QTest::newRow("split keeps double quotes' words") << QStringList { u"printf \"%s %s\\n\" {} \\$x"_s } << u"in"_s
-                                                     << QStringList { u"printf"_s, u"%s %s\\n"_s, u"in"_s, u"$x"_s };
-    QTest::newRow("placeholder in the program") << QStringList { u"{}"_s, u"--version"_s } << u"/bin/true"_s
-                                                << QStringList { u"/bin/true"_s, u"--version"_s };
+    QTest::newRow("split keeps double quotes' words")
+        << QStringList { u"printf \"%s %s\\n\" {} \\$x"_s } << u"in"_s
+        << QStringList { u"printf"_s, u"%s %s\\n"_s, u"in"_s, u"$x"_s };
+    QTest::newRow("placeholder in the program")
+        << QStringList { u"{}"_s, u"--version"_s } << u"/bin/true"_s
+        << QStringList { u"/bin/true"_s, u"--version"_s };
 }
 
 void TestCommandTemplate::expand()
@@ -74,8 +86,10 @@ void TestCommandTemplate::shellMode_data()
     QTest::addColumn<QStringList>("words");
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("script");
-    QTest::newRow("quoted input") << QStringList { u"echo {} | wc -c"_s } << u"a b"_s << u"echo 'a b' | wc -c"_s;
-    QTest::newRow("words joined") << QStringList { u"echo"_s, u"{}"_s, u";"_s, u"true"_s } << u"x"_s << u"echo x ; true"_s;
+    QTest::newRow("quoted input") << QStringList { u"echo {} | wc -c"_s } << u"a b"_s
+                                  << u"echo 'a b' | wc -c"_s;
+    QTest::newRow("words joined") << QStringList { u"echo"_s, u"{}"_s, u";"_s, u"true"_s } << u"x"_s
+                                  << u"echo x ; true"_s;
     QTest::newRow("appended") << QStringList { u"echo"_s } << u"it's"_s << u"echo 'it'\"'\"'s'"_s;
     QTest::newRow("no injection") << QStringList { u"echo {}"_s } << u"$(touch /tmp/x); `id`"_s
                                   << u"echo '$(touch /tmp/x); `id`'"_s;
@@ -116,12 +130,14 @@ void TestCommandTemplate::errors_data()
 {
     QTest::addColumn<QStringList>("words");
     QTest::addColumn<QString>("fragment");
-    QTest::newRow("unknown placeholder") << QStringList { u"echo"_s, u"{x}"_s } << u"unknown placeholder '{x}'"_s;
+    QTest::newRow("unknown placeholder")
+        << QStringList { u"echo"_s, u"{x}"_s } << u"unknown placeholder '{x}'"_s;
     QTest::newRow("positional is unknown") << QStringList { u"echo"_s, u"{1}"_s } << u"'{1}'"_s;
     QTest::newRow("double dot") << QStringList { u"echo"_s, u"{..}"_s } << u"'{..}'"_s;
     QTest::newRow("empty") << QStringList {} << u"empty"_s;
     QTest::newRow("blank") << QStringList { u"  "_s } << u"empty"_s;
-    QTest::newRow("unterminated quote") << QStringList { u"echo 'x {}"_s } << u"unterminated single quote"_s;
+    QTest::newRow("unterminated quote")
+        << QStringList { u"echo 'x {}"_s } << u"unterminated single quote"_s;
 }
 
 void TestCommandTemplate::errors()

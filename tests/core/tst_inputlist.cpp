@@ -18,9 +18,12 @@ private slots:
         QTest::newRow("one empty line") << QByteArray("\n") << QStringList { QString() };
         QTest::newRow("no final newline") << QByteArray("a\nb") << QStringList { u"a"_s, u"b"_s };
         QTest::newRow("final newline") << QByteArray("a\nb\n") << QStringList { u"a"_s, u"b"_s };
-        QTest::newRow("empty line between") << QByteArray("a\n\nb\n") << QStringList { u"a"_s, QString(), u"b"_s };
-        QTest::newRow("two final newlines") << QByteArray("a\n\n") << QStringList { u"a"_s, QString() };
-        QTest::newRow("utf-8") << QByteArray("café\nnaïve\n") << QStringList { u"café"_s, u"naïve"_s };
+        QTest::newRow("empty line between")
+            << QByteArray("a\n\nb\n") << QStringList { u"a"_s, QString(), u"b"_s };
+        QTest::newRow("two final newlines")
+            << QByteArray("a\n\n") << QStringList { u"a"_s, QString() };
+        QTest::newRow("utf-8") << QByteArray("café\nnaïve\n")
+                               << QStringList { u"café"_s, u"naïve"_s };
     }
 
     void fromLines()

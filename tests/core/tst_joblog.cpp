@@ -58,10 +58,11 @@ void TestJoblog::writesGnuFormat()
     QVERIFY(w.append(3, 1700000002.0, 0, 0, ExitStatus::signaled(9), u"x\ny"_s).ok());
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    static const char expected[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
-                                "1\t:\t1700000000.123\t     0.500\t0\t12\t0\t0\techo 'a b'\n"
-                                "2\t:\t1700000001.000\t     1.250\t0\t0\t-1\t15\tsleep 3\n"
-                                "3\t:\t1700000002.000\t     0.000\t0\t0\t0\t9\tx\0y\n";
+    static const char expected[]
+        = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+          "1\t:\t1700000000.123\t     0.500\t0\t12\t0\t0\techo 'a b'\n"
+          "2\t:\t1700000001.000\t     1.250\t0\t0\t-1\t15\tsleep 3\n"
+          "3\t:\t1700000002.000\t     0.000\t0\t0\t0\t9\tx\0y\n";
     QCOMPARE(f.readAll(), QByteArray(expected, sizeof expected - 1));
 }
 
@@ -120,7 +121,8 @@ void TestJoblog::tornLastLine()
     auto read = readJoblog(path);
     QVERIFY(read.ok());
     QCOMPARE(read->seqs.size(), 1);
-    QVERIFY2(read->warning.contains(u"torn last line"_s) && read->warning.contains(u":3:"_s), qPrintable(read->warning));
+    QVERIFY2(read->warning.contains(u"torn last line"_s) && read->warning.contains(u":3:"_s),
+             qPrintable(read->warning));
 
     // Appending (a resumed run) first cuts the torn fragment off.
     JoblogWriter w;

@@ -4,8 +4,8 @@
 
 #include <QDir>
 #include <QElapsedTimer>
-#include <QRandomGenerator>
 #include <QFile>
+#include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -21,7 +21,8 @@ using namespace shoal::test;
 
 namespace {
 
-std::unique_ptr<Pool> makePool(const QStringList &words, const QStringList &inputs, PoolOptions options = {})
+std::unique_ptr<Pool> makePool(const QStringList &words, const QStringList &inputs,
+                               PoolOptions options = {})
 {
     auto parsed = CommandTemplate::parse(words, false);
     if (!parsed)
@@ -69,7 +70,8 @@ void verifyEachTaskEndsOnce(const EventRecorder &rec, qint64 tasks)
     }
     QCOMPARE(qint64(ends.size()), tasks);
     for (auto it = ends.cbegin(); it != ends.cend(); ++it)
-        QVERIFY2(it.value() == 1, qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
+        QVERIFY2(it.value() == 1,
+                 qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
 }
 
 } // namespace
@@ -129,7 +131,8 @@ void TestPool::runsEveryTaskWithItsOutput()
 {
     PoolOptions o;
     o.workers = 4;
-    auto pool = makePool({ worker(), u"--print"_s, u"out {}"_s, u"--stderr"_s, u"err {#}"_s }, numbers(40), o);
+    auto pool = makePool({ worker(), u"--print"_s, u"out {}"_s, u"--stderr"_s, u"err {#}"_s },
+                         numbers(40), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -208,10 +211,11 @@ void TestPool::failureKinds_data()
     QTest::addColumn<int>("state");
     QTest::addColumn<int>("kind");
     QTest::addColumn<int>("code");
-    QTest::newRow("exit 3") << QStringList { worker(), u"--exit"_s, u"3"_s, u"--tag"_s, u"{}"_s } << int(TaskState::Failed)
-                            << int(ExitStatus::Kind::Exited) << 3;
-    QTest::newRow("crash") << QStringList { worker(), u"--crash"_s, u"--tag"_s, u"{}"_s } << int(TaskState::Failed)
-                           << int(ExitStatus::Kind::Signaled) << int(SIGABRT);
+    QTest::newRow("exit 3") << QStringList { worker(), u"--exit"_s, u"3"_s, u"--tag"_s, u"{}"_s }
+                            << int(TaskState::Failed) << int(ExitStatus::Kind::Exited) << 3;
+    QTest::newRow("crash") << QStringList { worker(), u"--crash"_s, u"--tag"_s, u"{}"_s }
+                           << int(TaskState::Failed) << int(ExitStatus::Kind::Signaled)
+                           << int(SIGABRT);
     QTest::newRow("missing program per task") << QStringList { u"{}"_s } << int(TaskState::Failed)
                                               << int(ExitStatus::Kind::FailedToStart) << 127;
 }
@@ -234,7 +238,9 @@ void TestPool::failureKinds()
     QCOMPARE(finished[0].taskState, TaskState::Retrying);
     QCOMPARE(int(finished[1].taskState), state);
     QCOMPARE(int(finished[1].exit.kind), kind);
-    QCOMPARE(finished[1].exit.kind == ExitStatus::Kind::Signaled ? finished[1].exit.signal : finished[1].exit.code, code);
+    QCOMPARE(finished[1].exit.kind == ExitStatus::Kind::Signaled ? finished[1].exit.signal
+                                                                 : finished[1].exit.code,
+             code);
     QCOMPARE(pool->stats().failed, 1);
     if (finished[1].exit.kind == ExitStatus::Kind::FailedToStart)
         QVERIFY(finished[1].stderrData.contains("cannot run '/nonexistent/program'"));
@@ -244,7 +250,9 @@ void TestPool::pauseFreezesAndResumeContinues()
 {
     const QString pidFile = m_dir.filePath(u"pid"_s);
     const QString go = m_dir.filePath(u"go"_s);
-    auto pool = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, { u"x"_s, u"y"_s });
+    auto pool
+        = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s },
+                   { u"x"_s, u"y"_s });
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -269,7 +277,8 @@ void TestPool::pauseFreezesAndResumeContinues()
     QCOMPARE(rec.count(Event::Type::TaskResumed), 1);
     // The first task's elapsed time excludes the pause.
     const Event first = rec.ofType(Event::Type::TaskFinished).front();
-    QVERIFY2(first.durationMs < 350, qPrintable(u"duration %1 ms includes the pause"_s.arg(first.durationMs)));
+    QVERIFY2(first.durationMs < 350,
+             qPrintable(u"duration %1 ms includes the pause"_s.arg(first.durationMs)));
 }
 
 void TestPool::pauseFreezesTimeouts()
@@ -278,7 +287,9 @@ void TestPool::pauseFreezesTimeouts()
     const QString go = m_dir.filePath(u"go"_s);
     PoolOptions o;
     o.timeoutSeconds = 0.6;
-    auto pool = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, { u"x"_s }, o);
+    auto pool
+        = makePool({ worker(), u"--pidfile"_s, pidFile, u"--wait-file"_s, go, u"--tag"_s, u"{}"_s },
+                   { u"x"_s }, o);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
     QVERIFY(readPidFile(pidFile) > 0);
@@ -297,7 +308,9 @@ void TestPool::pauseOneWorker()
     const QString go = m_dir.filePath(u"go"_s);
     PoolOptions o;
     o.workers = 2;
-    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(4), o);
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s,
+                           go, u"--tag"_s, u"{}"_s },
+                         numbers(4), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -467,7 +480,9 @@ void TestPool::resizeDownPause()
     const QString go = m_dir.filePath(u"go"_s);
     PoolOptions o;
     o.workers = 2;
-    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--tag"_s, u"{}"_s }, numbers(2), o);
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s,
+                           go, u"--tag"_s, u"{}"_s },
+                         numbers(2), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -529,7 +544,8 @@ void TestPool::killedTaskIsRetriedExactlyOnce()
     PoolOptions o;
     o.workers = 2;
     o.attempts = 2;
-    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s, go, u"--print"_s, u"{}"_s },
+    auto pool = makePool({ worker(), u"--pidfile"_s, m_dir.filePath(u"pid{}"_s), u"--wait-file"_s,
+                           go, u"--print"_s, u"{}"_s },
                          numbers(6), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
@@ -574,7 +590,8 @@ void TestPool::cancelTaskAndCancelAll()
     pool->cancelTask(5); // queued
     pool->cancelTask(0); // running
     QVERIFY(rec.waitFor([&] { return pool->stats().cancelled == 2; }));
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; })); // its worker moved on
+    QVERIFY(rec.waitFor(
+        [&] { return rec.count(Event::Type::TaskStarted) == 3; })); // its worker moved on
     pool->cancelAll();
     QVERIFY(done.wait(10000));
     const PoolStats s = pool->stats();
@@ -588,7 +605,8 @@ void TestPool::retryFailed()
 {
     const QString flag = m_dir.filePath(u"flag"_s);
     // Each task fails until its flag file exists.
-    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"test -e \"$1\""_s, u"sh"_s, flag + u"{}"_s }, { QString(), u"x"_s });
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"test -e \"$1\""_s, u"sh"_s, flag + u"{}"_s },
+                         { QString(), u"x"_s });
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -608,7 +626,8 @@ void TestPool::haltNow()
     o.workers = 1;
     o.halt.when = HaltPolicy::When::Now;
     o.halt.failCount = 1;
-    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"exit $0"_s }, { u"0"_s, u"4"_s, u"0"_s, u"0"_s }, o);
+    auto pool
+        = makePool({ u"/bin/sh"_s, u"-c"_s, u"exit $0"_s }, { u"0"_s, u"4"_s, u"0"_s, u"0"_s }, o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -629,7 +648,9 @@ void TestPool::destructorEndsRunningTasks()
     o.termGraceMs = 300;
     qint64 grandchild = 0;
     {
-        auto pool = makePool({ worker(), u"--spawn-grandchild"_s, grandchildFile, u"--ignore-term"_s, u"--hang"_s, u"--tag"_s, u"{}"_s }, numbers(2), o);
+        auto pool = makePool({ worker(), u"--spawn-grandchild"_s, grandchildFile,
+                               u"--ignore-term"_s, u"--hang"_s, u"--tag"_s, u"{}"_s },
+                             numbers(2), o);
         QVERIFY(pool->start().ok());
         grandchild = readPidFile(grandchildFile);
         QVERIFY(grandchild > 0);
@@ -731,8 +752,9 @@ void TestPool::escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd()
     PoolOptions o;
     o.workers = 2;
     o.ownsAllChildren = true; // as in `shoal run`: this test starts nothing else
-    auto pool = makePool({ worker(), u"--escape"_s, u"double-fork"_s, escapeeFile + u"{}"_s, u"--clear-env"_s,
-                           u"--hang"_s, u"--parent"_s, u"--wait-file"_s, escapeeFile + u"{}"_s },
+    auto pool = makePool({ worker(), u"--escape"_s, u"double-fork"_s, escapeeFile + u"{}"_s,
+                           u"--clear-env"_s, u"--hang"_s, u"--parent"_s, u"--wait-file"_s,
+                           escapeeFile + u"{}"_s },
                          { u"1"_s, u"2"_s }, o);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -826,7 +848,9 @@ void TestPool::statsReportCpuAndMemory()
     PoolOptions o;
     o.statsIntervalMs = 100;
     // A shell whose child holds 64 MB: the group's memory counts toward the worker.
-    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"\"$0\" --rss 64 --wait-file \"$1\"; true"_s, worker(), go }, { u"x"_s }, o);
+    auto pool = makePool(
+        { u"/bin/sh"_s, u"-c"_s, u"\"$0\" --rss 64 --wait-file \"$1\"; true"_s, worker(), go },
+        { u"x"_s }, o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -847,7 +871,8 @@ void TestPool::memoryLimitEndsTheGroup()
     // Two processes of 60 MB each: each is under the limit, the task's group is not.
     PoolOptions o;
     o.memoryLimitBytes = 100 << 20;
-    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s, u"\"$0\" --rss 60 --hang & \"$0\" --rss 60 --hang; wait"_s, worker() },
+    auto pool = makePool({ u"/bin/sh"_s, u"-c"_s,
+                           u"\"$0\" --rss 60 --hang & \"$0\" --rss 60 --hang; wait"_s, worker() },
                          { u"x"_s }, o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
@@ -856,7 +881,8 @@ void TestPool::memoryLimitEndsTheGroup()
     const Event finished = rec.ofType(Event::Type::TaskFinished).last();
     QCOMPARE(finished.taskState, TaskState::Failed);
     QCOMPARE(finished.exit.kind, ExitStatus::Kind::MemoryLimit);
-    QVERIFY2(finished.exit.describe().contains(u"over the 100 MiB limit"_s), qPrintable(finished.exit.describe()));
+    QVERIFY2(finished.exit.describe().contains(u"over the 100 MiB limit"_s),
+             qPrintable(finished.exit.describe()));
     QCOMPARE(finished.exit.joblogSignal(), 9);
 }
 

@@ -18,10 +18,11 @@ using namespace shoal::test;
 namespace {
 
 const QString kDoubleWorker = QStringLiteral(SHOAL_DOUBLE_WORKER);
-const QString kPythonWorker = QStringLiteral(SHOAL_SOURCE_DIR "/resources/examples/double_worker.py");
+const QString kPythonWorker
+    = QStringLiteral(SHOAL_SOURCE_DIR "/resources/examples/double_worker.py");
 
-std::unique_ptr<Pool> makeServicePool(const QStringList &program, ServiceSpec::Mode mode, const QStringList &inputs,
-                                      PoolOptions options = {})
+std::unique_ptr<Pool> makeServicePool(const QStringList &program, ServiceSpec::Mode mode,
+                                      const QStringList &inputs, PoolOptions options = {})
 {
     options.service.program = program;
     options.service.mode = mode;
@@ -57,7 +58,8 @@ void verifyEachEndsOnce(const Outcomes &o, int tasks)
 {
     QCOMPARE(o.ends.size(), tasks);
     for (auto it = o.ends.cbegin(); it != o.ends.cend(); ++it)
-        QVERIFY2(it.value() == 1, qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
+        QVERIFY2(it.value() == 1,
+                 qPrintable(u"task %1 ended %2 times"_s.arg(it.key()).arg(it.value())));
 }
 
 } // namespace
@@ -132,7 +134,8 @@ void TestService::lineModePython()
         QSKIP("python3 is not installed");
     PoolOptions o;
     o.workers = 2;
-    auto pool = makeServicePool({ python, u"-u"_s, kPythonWorker }, ServiceSpec::Mode::Line, numbers(500), o);
+    auto pool = makeServicePool({ python, u"-u"_s, kPythonWorker }, ServiceSpec::Mode::Line,
+                                numbers(500), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -168,18 +171,23 @@ void TestService::resultShapes_data()
     QTest::addColumn<QByteArray>("answer");
     QTest::addColumn<bool>("ok");
     QTest::addColumn<QByteArray>("text");
-    QTest::newRow("integer") << QByteArray(R"({"id":0,"ok":true,"result":-12})") << true << QByteArray("-12");
-    QTest::newRow("plain string") << QByteArray(R"({"id":0,"ok":true,"result":"caf\u00e9 au lait"})") << true
-                                  << QByteArray("caf\xc3\xa9 au lait");
-    QTest::newRow("raw utf-8 string") << QByteArray("{\"id\":0,\"ok\":true,\"result\":\"caf\xc3\xa9\"}") << true
-                                      << QByteArray("caf\xc3\xa9");
-    QTest::newRow("escaped string") << QByteArray(R"({"id":0,"ok":true,"result":"a\"b\\c\td"})") << true
-                                    << QByteArray("a\"b\\c\td");
-    QTest::newRow("spaced") << QByteArray(R"({ "id": 0, "ok": true, "result": "x" })") << true << QByteArray("x");
+    QTest::newRow("integer") << QByteArray(R"({"id":0,"ok":true,"result":-12})") << true
+                             << QByteArray("-12");
+    QTest::newRow("plain string") << QByteArray(
+        R"({"id":0,"ok":true,"result":"caf\u00e9 au lait"})")
+                                  << true << QByteArray("caf\xc3\xa9 au lait");
+    QTest::newRow("raw utf-8 string")
+        << QByteArray("{\"id\":0,\"ok\":true,\"result\":\"caf\xc3\xa9\"}") << true
+        << QByteArray("caf\xc3\xa9");
+    QTest::newRow("escaped string") << QByteArray(R"({"id":0,"ok":true,"result":"a\"b\\c\td"})")
+                                    << true << QByteArray("a\"b\\c\td");
+    QTest::newRow("spaced") << QByteArray(R"({ "id": 0, "ok": true, "result": "x" })") << true
+                            << QByteArray("x");
     QTest::newRow("object") << QByteArray(R"({"id":0,"ok":true,"result":{"k":[1,"v"]}})") << true
                             << QByteArray(R"({"k":[1,"v"]})");
     QTest::newRow("no result") << QByteArray(R"({"id":0,"ok":true})") << true << QByteArray("null");
-    QTest::newRow("error") << QByteArray(R"({"id":0,"ok":false,"error":"bad\nthing"})") << false << QByteArray("bad\nthing");
+    QTest::newRow("error") << QByteArray(R"({"id":0,"ok":false,"error":"bad\nthing"})") << false
+                           << QByteArray("bad\nthing");
 }
 
 void TestService::resultShapes()
@@ -197,7 +205,8 @@ void TestService::resultShapes()
     const QString script = u"read -r l; cat '%1'; exec '%2'"_s.arg(file.fileName(), kDoubleWorker);
     PoolOptions o;
     o.service.prefetch = 16;
-    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Json, numbers(40), o);
+    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Json,
+                                numbers(40), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -213,7 +222,8 @@ void TestService::resultShapes()
 
 void TestService::progressIsReported()
 {
-    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, { u"progress"_s, u"1"_s });
+    auto pool
+        = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, { u"progress"_s, u"1"_s });
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -228,7 +238,8 @@ void TestService::recycleAfterNTasks()
     PoolOptions o;
     o.workers = 1;
     o.service.maxTasksPerWorker = 3;
-    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, QStringList(10, u"pid"_s), o);
+    auto pool
+        = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, QStringList(10, u"pid"_s), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -374,7 +385,8 @@ void TestService::programThatKeepsExitingDoesNotHang()
 {
     PoolOptions o;
     o.workers = 2;
-    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, u"echo boom >&2; exit 7"_s }, ServiceSpec::Mode::Line, numbers(10), o);
+    auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, u"echo boom >&2; exit 7"_s },
+                                ServiceSpec::Mode::Line, numbers(10), o);
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
@@ -382,7 +394,8 @@ void TestService::programThatKeepsExitingDoesNotHang()
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 10);
     QCOMPARE(pool->stats().failed, 10);
-    QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"), out.text.value(0).constData());
+    QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"),
+             out.text.value(0).constData());
 }
 
 // A worker that closes its stdout but keeps running can answer nothing more: it is ended, and
@@ -488,8 +501,10 @@ void TestService::extraLineWithNothingInFlightIsGarbage()
     QVERIFY(named);
 
     // An extra line at the end (after the last answer, whatever the prefetch) is caught too.
-    const QString extraAtEnd = uR"(while read -r l; do echo "$l"; done; echo extra; exec sleep 5)"_s;
-    pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, extraAtEnd }, ServiceSpec::Mode::Line, numbers(3));
+    const QString extraAtEnd
+        = uR"(while read -r l; do echo "$l"; done; echo extra; exec sleep 5)"_s;
+    pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, extraAtEnd }, ServiceSpec::Mode::Line,
+                           numbers(3));
     EventRecorder rec2(*pool);
     QSignalSpy done2(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());

@@ -1,7 +1,8 @@
 // libFuzzer target: the service workers' JSON-lines reader. Every line of the input goes
-// through parseServiceReply (its fast path checked against the full reader), and each value it accepts through appendJsonValueAsText, as the
-// pool does with a worker's stdout. The whole input is also tried as a result value, and as
-// text that must survive appendJsonString -> parse -> appendJsonValueAsText unchanged.
+// through parseServiceReply (its fast path checked against the full reader), and each value it
+// accepts through appendJsonValueAsText, as the pool does with a worker's stdout. The whole input
+// is also tried as a result value, and as text that must survive appendJsonString -> parse ->
+// appendJsonValueAsText unchanged.
 #include "jsonlines.h"
 
 #include <QByteArray>
@@ -29,8 +30,8 @@ void parseLine(QByteArrayView line)
     // Whatever the fast path accepts, the full reader must read the same way.
     shoal::ServiceReply quick, full;
     if (shoal::parseCommonReply(line, &quick)) {
-        check(shoal::parseServiceReplyFully(line, &full, &error), "fast path accepted what the full reader rejects",
-              line.toByteArray());
+        check(shoal::parseServiceReplyFully(line, &full, &error),
+              "fast path accepted what the full reader rejects", line.toByteArray());
         check(quick.kind == full.kind && quick.id == full.id && quick.value == full.value,
               "fast path and full reader disagree", line.toByteArray());
     }

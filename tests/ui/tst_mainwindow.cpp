@@ -23,13 +23,13 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStyle>
 #include <QStyleFactory>
 #include <QTableView>
 #include <QTemporaryDir>
-#include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
 
@@ -270,8 +270,9 @@ private Q_SLOTS:
     {
         MainWindow &w = window();
         BatchSpec spec;
-        spec.service.program = { u"/bin/sh"_s, u"-c"_s,
-                                 u"echo 'worker warming up' >&2; while read -r l; do echo \"r$l\"; done"_s };
+        spec.service.program
+            = { u"/bin/sh"_s, u"-c"_s,
+                u"echo 'worker warming up' >&2; while read -r l; do echo \"r$l\"; done"_s };
         spec.inputs.kind = InputSpec::Kind::Args;
         spec.inputs.args = { u"a"_s, u"b"_s };
         spec.jobs = 1;
@@ -281,7 +282,8 @@ private Q_SLOTS:
         TaskPanel *panel = w.taskPanel();
         panel->view()->selectRow(1);
         QTRY_COMPARE(panel->stdoutView()->toPlainText(), u"rb"_s);
-        QCOMPARE(panel->stderrView()->toPlainText(), u"── stderr of worker 1 ──\nworker warming up\n"_s);
+        QCOMPARE(panel->stderrView()->toPlainText(),
+                 u"── stderr of worker 1 ──\nworker warming up\n"_s);
     }
 
     void malformedBatchFileShowsAnErrorAndKeepsTheWindowUsable()
@@ -459,7 +461,8 @@ private Q_SLOTS:
         BatchSpec spec;
         spec.name = u"progress demo"_s;
         spec.service.mode = ServiceSpec::Mode::Json;
-        spec.service.program = test::progressThenWaitWorker(release, u"0.$(( (id * 37) % 9 + 1 ))"_s, u"$id"_s);
+        spec.service.program
+            = test::progressThenWaitWorker(release, u"0.$(( (id * 37) % 9 + 1 ))"_s, u"$id"_s);
         spec.service.prefetch = 1;
         spec.inputs.kind = InputSpec::Kind::Range;
         spec.inputs.from = 1;
@@ -469,7 +472,8 @@ private Q_SLOTS:
         QTRY_COMPARE(w.taskModel()->rowCount(), 12);
         QTRY_VERIFY(w.taskModel()->task(0).progress > 0 && w.taskModel()->task(1).progress > 0
                     && w.taskModel()->task(2).progress > 0);
-        QTRY_VERIFY(w.workerModel()->index(0, WorkerModel::TaskColumn).data().toString().endsWith(u"%)"_s));
+        QTRY_VERIFY(
+            w.workerModel()->index(0, WorkerModel::TaskColumn).data().toString().endsWith(u"%)"_s));
         w.taskPanel()->view()->selectRow(1);
         QTRY_VERIFY(!w.taskPanel()->commandView()->text().isEmpty());
         const QString shot = screenshotDir() + u"/service.png"_s;

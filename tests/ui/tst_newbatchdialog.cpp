@@ -197,22 +197,26 @@ private Q_SLOTS:
         dialog.validate();
         QVERIFY(!dialog.isValid());
         QVERIFY(!dialog.startButton()->isEnabled());
-        QVERIFY2(dialog.commandError()->text().contains(u"'/nonexistent/worker'"_s), qPrintable(dialog.commandError()->text()));
+        QVERIFY2(dialog.commandError()->text().contains(u"'/nonexistent/worker'"_s),
+                 qPrintable(dialog.commandError()->text()));
 
         chooseInputs(dialog, InputSpec::Kind::Range);
         dialog.rangeFrom()->setValue(1);
         dialog.rangeTo()->setValue(3);
         dialog.commandEdit()->setText(QStringLiteral(SHOAL_DOUBLE_WORKER) + u" --quiet"_s);
-        dialog.serviceModeCombo()->setCurrentIndex(dialog.serviceModeCombo()->findData(int(ServiceSpec::Mode::Json)));
+        dialog.serviceModeCombo()->setCurrentIndex(
+            dialog.serviceModeCombo()->findData(int(ServiceSpec::Mode::Json)));
         dialog.initializerEdit()->setText(u"echo ready"_s);
         dialog.maxTasksSpin()->setValue(100);
         dialog.validate();
         QVERIFY(dialog.isValid());
         QVERIFY(dialog.startButton()->isEnabled());
-        QCOMPARE(dialog.preview()->toPlainText().section(u'\n', 0, 0), u"worker 1 reads: {\"id\":0,\"input\":\"1\"}"_s);
+        QCOMPARE(dialog.preview()->toPlainText().section(u'\n', 0, 0),
+                 u"worker 1 reads: {\"id\":0,\"input\":\"1\"}"_s);
 
         const BatchSpec spec = dialog.spec();
-        QCOMPARE(spec.service.program, (QStringList { QStringLiteral(SHOAL_DOUBLE_WORKER), u"--quiet"_s }));
+        QCOMPARE(spec.service.program,
+                 (QStringList { QStringLiteral(SHOAL_DOUBLE_WORKER), u"--quiet"_s }));
         QCOMPARE(spec.service.mode, ServiceSpec::Mode::Json);
         QCOMPARE(spec.service.initializer, u"echo ready"_s);
         QCOMPARE(spec.service.maxTasksPerWorker, 100);

@@ -21,11 +21,14 @@ private slots:
         QTest::newRow("none") << std::vector<int> {} << 32 << Ranges {};
         QTest::newRow("one") << std::vector<int> { 4 } << 32 << Ranges { { 4, 4 } };
         QTest::newRow("a run") << std::vector<int> { 1, 2, 3 } << 32 << Ranges { { 1, 3 } };
-        QTest::newRow("unsorted, repeated") << std::vector<int> { 7, 3, 2, 7, 8, 3 } << 32
-                                            << Ranges { { 2, 3 }, { 7, 8 } };
-        QTest::newRow("gaps") << std::vector<int> { 0, 2, 4 } << 32 << Ranges { { 0, 0 }, { 2, 2 }, { 4, 4 } };
-        QTest::newRow("at the limit") << std::vector<int> { 0, 2, 4 } << 3 << Ranges { { 0, 0 }, { 2, 2 }, { 4, 4 } };
-        QTest::newRow("over the limit: one span") << std::vector<int> { 9, 0, 2, 4 } << 3 << Ranges { { 0, 9 } };
+        QTest::newRow("unsorted, repeated")
+            << std::vector<int> { 7, 3, 2, 7, 8, 3 } << 32 << Ranges { { 2, 3 }, { 7, 8 } };
+        QTest::newRow("gaps") << std::vector<int> { 0, 2, 4 } << 32
+                              << Ranges { { 0, 0 }, { 2, 2 }, { 4, 4 } };
+        QTest::newRow("at the limit")
+            << std::vector<int> { 0, 2, 4 } << 3 << Ranges { { 0, 0 }, { 2, 2 }, { 4, 4 } };
+        QTest::newRow("over the limit: one span")
+            << std::vector<int> { 9, 0, 2, 4 } << 3 << Ranges { { 0, 9 } };
     }
 
     void ranges()

@@ -57,7 +57,8 @@ Event taskEvent(quint64 seq, Event::Type type, TaskId task, TaskState state, int
 // A batch session feeding a TaskModel (checked by the model tester), wired as the window does.
 struct WatchedSession
 {
-    explicit WatchedSession(const BatchSpec &spec) : session(spec, {})
+    explicit WatchedSession(const BatchSpec &spec)
+        : session(spec, {})
     {
         QObject::connect(&session, &BatchSession::started, &model,
                          [this](const PoolSnapshot &s) { model.reset(s.tasks, s.inputs); });
@@ -70,7 +71,8 @@ struct WatchedSession
 
     BatchSession session;
     TaskModel model;
-    QAbstractItemModelTester tester { &model, QAbstractItemModelTester::FailureReportingMode::QtTest };
+    QAbstractItemModelTester tester { &model,
+                                      QAbstractItemModelTester::FailureReportingMode::QtTest };
     bool finished = false;
 };
 
@@ -237,7 +239,8 @@ private Q_SLOTS:
         feed.flush();
         QCOMPARE(model.task(0).progress, 0.4f);
         QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(), u"running 40%"_s);
-        QCOMPARE(model.index(0, TaskModel::StateColumn).data(TaskModel::ProgressRole).toDouble(), double(0.4f));
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data(TaskModel::ProgressRole).toDouble(),
+                 double(0.4f));
         QVERIFY(!model.index(1, TaskModel::StateColumn).data(TaskModel::ProgressRole).isValid());
         QVERIFY(!workerRepaints.isEmpty());
         QVERIFY2(workers.index(0, WorkerModel::TaskColumn).data().toString().endsWith(u"(40%)"_s),
@@ -251,7 +254,8 @@ private Q_SLOTS:
         feed.addEvents({ e });
         feed.flush();
         QCOMPARE(model.task(0).progress, -1.0f);
-        QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(), nameOf(TaskState::Succeeded));
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(),
+                 nameOf(TaskState::Succeeded));
     }
 
     // The same through a real pool: a worker reports progress, then waits to be let go.
