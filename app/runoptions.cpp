@@ -206,6 +206,8 @@ Result<RunConfig> RunParser::parse(const QStringList &args)
     if (auto records = readRecords(run); !records)
         return Error { records.error() };
     run.controlPath = m_parser.value(m_control);
+    if (m_parser.isSet(m_control) && run.controlPath.isEmpty())
+        return Error { u"--control needs the path of a socket"_s };
     return run;
 }
 

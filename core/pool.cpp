@@ -17,6 +17,7 @@
 #include <QSocketNotifier>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -131,9 +132,10 @@ quint64 watchTag(int slot, quint32 generation, WatchKind kind)
     return quint64(slot) | (quint64(kind) << 24) | (quint64(generation) << 32);
 }
 
+// Process-wide: a window may run two pools at once (one still ending, one starting).
 quint32 nextGeneration()
 {
-    static quint32 generation = 0;
+    static std::atomic<quint32> generation = 0;
     return ++generation;
 }
 

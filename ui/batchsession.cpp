@@ -38,6 +38,22 @@ QString BatchSession::displayName() const
 
 Result<void> BatchSession::start()
 {
+    auto prepared = prepare();
+    if (prepared)
+        open();
+    return prepared;
+}
+
+void BatchSession::open()
+{
+    if (!m_engine || m_opened || m_closing)
+        return;
+    m_opened = true;
+    m_engine->open();
+}
+
+Result<void> BatchSession::prepare()
+{
     if (m_engine)
         return Error { u"this batch has already started"_s };
     auto prepared = prepareBatch(m_spec, m_filePath);
@@ -56,7 +72,6 @@ Result<void> BatchSession::start()
         Q_EMIT failed(m_filePath.isEmpty() ? error : u"%1: %2"_s.arg(m_filePath, error));
     });
     connect(m_engine.get(), &EngineClient::closed, this, &BatchSession::closed);
-    m_engine->open();
     return {};
 }
 

@@ -22,9 +22,13 @@ public:
     BatchSession(BatchSpec spec, QString filePath, QObject *parent = nullptr);
     ~BatchSession() override; // waits for the engine only if close() was never called
 
-    // Prepares the spec (an error: nothing starts), then opens an engine that runs it:
-    // started (with the state to render first) or failed follows.
-    Result<void> start();
+    // Prepares the spec and the engine that will run it (an error: nothing starts).
+    Result<void> prepare();
+    // Opens the prepared engine: started (with the state to render first) or failed follows.
+    void open();
+    Result<void> start(); // prepare(), then open()
+    bool hasOpened() const { return m_opened; }
+    bool hasStarted() const { return m_started; } // started has been delivered
     // Ends the batch: its running tasks get their stop sequence in the engine; closed() follows.
     void close();
     bool isClosed() const;
@@ -52,6 +56,7 @@ private:
     EngineFeed m_feed;
     PoolStats m_stats;
     qint64 m_wallStartMs = 0;
+    bool m_opened = false;
     bool m_started = false;
     bool m_closing = false;
 };

@@ -35,7 +35,8 @@ public:
     virtual void open() = 0;
     // Ends the link. An engine this process owns ends its pool: running tasks get their stop
     // sequence (TERM, grace, KILL) in the engine's thread, never in the caller's. closed()
-    // follows once nothing of the engine is left running.
+    // follows once nothing of the engine is left running, exactly once, and never before
+    // close() (an engine that ends by itself, as one that failed to start, waits for it).
     virtual void close() = 0;
     virtual bool isClosed() const = 0;
 

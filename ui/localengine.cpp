@@ -30,9 +30,13 @@ LocalEngine::LocalEngine(PreparedBatch batch, QObject *parent)
     , m_batch(std::move(batch))
     , m_thread(std::make_unique<Thread>(this))
 {
+    // The engine may end by itself (its pool failed to start): closed() still waits for
+    // close(), and follows it exactly once.
     connect(m_thread.get(), &QThread::finished, this, [this] {
         m_pool = nullptr;
-        Q_EMIT closed();
+        m_ended = true;
+        if (m_closing)
+            Q_EMIT closed();
     });
 }
 
@@ -56,8 +60,8 @@ void LocalEngine::close()
         return;
     m_closing = true;
     m_pool = nullptr; // nothing more is posted to it
-    if (!m_opened) {
-        Q_EMIT closed(); // nothing ever ran
+    if (!m_opened || m_ended) { // nothing runs (any more): say so from the event loop
+        QMetaObject::invokeMethod(this, &EngineClient::closed, Qt::QueuedConnection);
         return;
     }
     m_thread->quit(); // also ends an exec() that has not begun yet
@@ -65,7 +69,7 @@ void LocalEngine::close()
 
 bool LocalEngine::isClosed() const
 {
-    return m_closing && !m_thread->isRunning();
+    return m_closing && (!m_opened || m_ended);
 }
 
 void LocalEngine::runEngine()

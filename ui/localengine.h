@@ -55,6 +55,7 @@ private:
     Pool *m_pool = nullptr; // this object's thread only: set once opened, cleared by close()
     bool m_opened = false;
     bool m_closing = false;
+    bool m_ended = false; // the engine thread has finished
 };
 
 } // namespace shoal

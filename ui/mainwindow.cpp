@@ -252,9 +252,11 @@ void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &fileP
 
 bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
 {
+    if (m_quitWhenClosed)
+        return false; // the window is closing: nothing new starts
     closeSession();
     auto session = std::make_unique<BatchSession>(spec, filePath);
-    auto prepared = session->start();
+    auto prepared = session->prepare();
     if (!prepared) {
         m_prompts->showError(tr("Cannot Start the Batch"), prepared.error());
         updateActions();
@@ -282,7 +284,15 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     m_overview->setStarting();
     m_dashboard->setEngine(s->engine());
     m_stack->setCurrentWidget(m_dashboard);
-    statusBar()->showMessage(tr("Starting “%1”…").arg(s->displayName()));
+    if (m_closingSessions == 0) {
+        s->open();
+        statusBar()->showMessage(tr("Starting “%1”…").arg(s->displayName()));
+    } else {
+        // Not while the previous batch's tasks still end (their grace period): the same
+        // command must not run twice at once. It opens once they are gone.
+        statusBar()->showMessage(
+            tr("Starting “%1” once the previous batch's tasks have ended…").arg(s->displayName()));
+    }
     updateActions();
     updateTitle();
     return true;
@@ -336,8 +346,12 @@ void MainWindow::closeSession()
     ++m_closingSessions;
     connect(old, &BatchSession::closed, this, [this, old] {
         old->deleteLater();
-        if (--m_closingSessions == 0 && m_quitWhenClosed)
+        if (--m_closingSessions > 0)
+            return;
+        if (m_quitWhenClosed)
             close();
+        else if (m_session && !m_session->hasOpened())
+            m_session->open(); // it waited for the previous batch's tasks
     });
     old->close();
     m_detailsRequest = 0;
@@ -395,20 +409,36 @@ void MainWindow::refreshTaskDetails()
 {
     const TaskId id = m_taskPanel->selectedTask();
     if (!m_session || id < 0 || id >= m_taskModel->rowCount()) {
+        m_detailsRequest = 0;
         m_taskPanel->clearDetails();
+        return;
+    }
+    if (m_detailsRequest != 0 && m_detailsTask == id) {
+        // One question about this task at a time: a slow engine still gets to answer it, and
+        // the next one goes out with the answer.
+        m_detailsStale = true;
         return;
     }
     const TaskModel::Row &row = m_taskModel->task(int(id));
     const bool service = m_session->spec().service.isValid() && row.slot > 0;
+    m_detailsTask = id;
+    m_detailsStale = false;
     m_detailsRequest = m_session->engine()->requestTaskDetails(id, service ? row.slot : 0);
 }
 
 void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
 {
+    // An answer to an older question (the selection changed since): a newer one follows.
+    if (request != m_detailsRequest)
+        return;
+    m_detailsRequest = 0;
     const TaskId id = m_taskPanel->selectedTask();
-    // An answer to an older question, or about a task no longer selected: a newer one follows.
-    if (request != m_detailsRequest || details.task != id || id < 0
-        || id >= m_taskModel->rowCount())
+    if (m_detailsStale || details.task != id) {
+        refreshTaskDetails(); // it changed meanwhile: ask again
+        if (details.task != id)
+            return;
+    }
+    if (id < 0 || id >= m_taskModel->rowCount())
         return;
     const TaskModel::Row &row = m_taskModel->task(int(id));
     QString status = nameOf(row.state);
@@ -572,9 +602,14 @@ void MainWindow::closeEvent(QCloseEvent *event)
     writeSettings();
     closeSession();
     if (m_closingSessions > 0) {
-        // Running tasks get their grace period in the engine; the window closes after it.
+        // Running tasks get their grace period in the engine; the window closes after it and
+        // takes no new batch meanwhile.
         m_quitWhenClosed = true;
         event->ignore();
+        updateActions();
+        updateTitle();
+        centralWidget()->setEnabled(false);
+        menuBar()->setEnabled(false);
         statusBar()->showMessage(tr("Ending the running tasks…"));
         return;
     }

@@ -94,6 +94,14 @@ void SessionFiles::exportJoblogTo(const QString &path)
 {
     if (!m_session || !m_session->engine())
         return;
+    const auto refuse = [&](const QString &why) {
+        m_prompts->showError(tr("Cannot Export the Joblog"), why);
+        Q_EMIT joblogExported(path, why);
+    };
+    if (!m_session->hasStarted())
+        return refuse(tr("The batch has not started yet."));
+    if (m_joblogExport.request != 0)
+        return refuse(tr("The joblog is still being exported to %1.").arg(m_joblogExport.path));
     // The rows are the table's now; their commands come from the engine.
     m_joblogExport.path = path;
     m_joblogExport.order = joblogOrder(*m_tasks);

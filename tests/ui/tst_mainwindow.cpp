@@ -373,8 +373,32 @@ private Q_SLOTS:
         QVERIFY(test::processExists(pid));
         QVERIFY(!w.session());
         QVERIFY(w.isVisible());
+        QVERIFY(!w.startBatch(sleepers(1, 1))); // closing: nothing new starts
         QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 15000);
         QVERIFY(!test::processExists(pid));
+    }
+
+    // A batch that replaces another starts once the other's tasks have ended, so that "Cancel
+    // It and Start" never runs the same command twice at once; the window waits meanwhile.
+    void replacingWaitsForTheOldTasks()
+    {
+        MainWindow &w = window();
+        BatchSpec stubborn = sleepers(1, 1);
+        stubborn.command = { u"trap '' TERM; sleep 30"_s };
+        stubborn.shell = true;
+        QVERIFY(w.startBatch(stubborn));
+        QTRY_VERIFY(w.workerModel()->rowCount() == 1 && w.workerModel()->worker(0).pid > 0);
+        const qint64 oldPid = w.workerModel()->worker(0).pid;
+        bool oldGoneAtStart = false;
+        connect(&w, &MainWindow::batchStarted, this,
+                [&] { oldGoneAtStart = !test::processExists(oldPid); });
+        QSignalSpy started(&w, &MainWindow::batchStarted);
+        QVERIFY(w.startBatch(sleepers(1, 1, u"0"_s)));
+        QVERIFY(!w.session()->hasOpened()); // waits: the old task is in its grace period
+        QVERIFY(test::processExists(oldPid));
+        QVERIFY(started.wait(15000));
+        QVERIFY(oldGoneAtStart);
+        QTRY_COMPARE(w.session()->stats().succeeded, 1);
     }
 
     void closingWhileRunningAsksFirst()
