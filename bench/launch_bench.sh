@@ -4,6 +4,8 @@
 # Rounds interleave the rows so that machine noise spreads over all of them; the table reports the
 # median launches/s per row and Shoal's ratios, each taken within a round, then the median.
 #   bench/launch_bench.sh BUILD_DIR [N=5000] [ROUNDS=3]
+# SHOAL_COMPARE=OTHER_BUILD_DIR adds that build's shoal as a row (a change, before and after, in
+# one run).
 set -euo pipefail
 build=${1:-build}
 n=${2:-5000}
@@ -28,9 +30,12 @@ rate() { # name command...
 
 declare -A rates
 rows=(limit shoal xargs parallel)
+other=${SHOAL_COMPARE:+$SHOAL_COMPARE/bin/shoal}
+[ -z "$other" ] || rows+=(other)
 for r in $(seq "$rounds"); do
     rates[limit,$r]=$(rate "$mini" 2 "$truebin" < "$inputs")
     rates[shoal,$r]=$(rate "$shoal" run -j2 --no-bar "$truebin" :::: "$inputs")
+    [ -z "$other" ] || rates[other,$r]=$(rate "$other" run -j2 --no-bar "$truebin" :::: "$inputs")
     rates[xargs,$r]=$(rate xargs -P2 -n1 "$truebin" < "$inputs")
     rates[parallel,$r]=$(rate parallel --will-cite -j2 "$truebin" :::: "$inputs")
     echo "round $r: limit ${rates[limit,$r]%.*}/s, shoal ${rates[shoal,$r]%.*}/s, xargs ${rates[xargs,$r]%.*}/s, parallel ${rates[parallel,$r]%.*}/s" >&2
@@ -47,6 +52,7 @@ for row in "${rows[@]}"; do
     shoal) label="shoal run -j2" ;;
     xargs) label="xargs -P2 -n1" ;;
     parallel) label="GNU parallel -j2" ;;
+    other) label="shoal run -j2 (other build)" ;;
     esac
     printf '%-34s %12.0f\n' "$label" "$m"
 done
@@ -55,3 +61,4 @@ ratio() { for r in $(seq "$rounds"); do echo "${rates[$1,$r]} / ${rates[$2,$r]}"
 printf 'shoal / limit     %.2f   (target >= 0.80)\n' "$(ratio shoal limit)"
 printf 'shoal / xargs     %.2f   (target ~ 1.4)\n' "$(ratio shoal xargs)"
 printf 'shoal / parallel  %.2f   (target >= 5)\n' "$(ratio shoal parallel)"
+[ -z "$other" ] || printf 'shoal / other     %.2f   (this build against the other)\n' "$(ratio shoal other)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Service workers against Python's process pools, in one run, on the same tiny tasks.
 
-    bench/service_bench.py BUILD_DIR [--tasks N] [--rounds R] [--skip-executor]
+    bench/service_bench.py BUILD_DIR [--tasks N] [--rounds R] [--skip-executor] [--skip-slow]
+                           [--compare OTHER_BUILD_DIR]
 
 Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   multiprocessing.Pool(2).imap_unordered(f, xs, chunksize=1)
@@ -11,6 +12,10 @@ Times f(x) = 2x over N inputs (default 200,000) with 2 workers each:
   shoal run -j2 --service 'python3 -u double_worker.py'             (Python, line mode)
   service_floor shoal-double-worker 2   (the protocol's floor: a bare driver, no engine)
 and prints tasks/s and Shoal's ratios. Then Shoal's peak memory with 1,000,000 queued tasks.
+--skip-slow leaves out the peers that run one task per round trip (imap_unordered with
+chunksize=1, the executor, the Python worker): at 3,000,000 tasks they take minutes, and start-up
+no longer dominates the others. --compare adds the same Shoal rows for another build (the same
+worker program), so that a change is measured before and after in one run.
 Pool timings include starting the pool, as Shoal's include starting its workers (and Shoal
 itself: it is a separate program). Rounds are interleaved, peer after peer, and each peer's
 median round is reported, so that a noisy moment of a shared machine hits every peer alike.
@@ -89,6 +94,9 @@ def main():
     ap.add_argument("--tasks", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-executor", action="store_true", help="ProcessPoolExecutor takes about a minute")
+    ap.add_argument("--skip-slow", action="store_true", help="only the peers that batch (see above)")
+    ap.add_argument("--compare", metavar="BUILD", help="also time this build's shoal")
+    ap.add_argument("--skip-memory", action="store_true", help="no peak-RSS measurement")
     args = ap.parse_args()
     n = args.tasks
     xs = range(n)
@@ -100,18 +108,27 @@ def main():
         with open(inputs, "w") as fh:
             fh.write("".join(f"{i}\n" for i in xs))
 
-        rows = [
-            ("Pool(2).imap_unordered(chunksize=1)", lambda: imap_unordered(xs)),
-            ("Pool(2).map (default chunks)", lambda: pool_map(xs)),
-        ]
-        if not args.skip_executor:
+        slow = not args.skip_slow
+        rows = []
+        if slow:
+            rows.append(("Pool(2).imap_unordered(chunksize=1)", lambda: imap_unordered(xs)))
+        rows.append(("Pool(2).map (default chunks)", lambda: pool_map(xs)))
+        if slow and not args.skip_executor:
             rows.append(("ProcessPoolExecutor(2).map", lambda: executor_map(xs)))
+        json_args = ["--service", worker_cpp, "--service-mode", "json"]
         rows += [
-            ("shoal --service C++ json", shoal(args.build, ["--service", worker_cpp, "--service-mode", "json"], inputs, n)),
-            ("shoal --service C++ json -k (ordered)", shoal(args.build, ["-k", "--service", worker_cpp, "--service-mode", "json"], inputs, n)),
-            ("shoal --service python3 line", shoal(args.build, ["--service", f"{sys.executable} -u {worker_py}"], inputs, n)),
-            ("floor: bare driver, C++ json", floor(args.build, worker_cpp, inputs, n)),
+            ("shoal --service C++ json", shoal(args.build, json_args, inputs, n)),
+            ("shoal --service C++ json -k (ordered)", shoal(args.build, ["-k"] + json_args, inputs, n)),
         ]
+        if args.compare:
+            rows += [
+                ("other build: shoal C++ json", shoal(args.compare, json_args, inputs, n)),
+                ("other build: shoal C++ json -k", shoal(args.compare, ["-k"] + json_args, inputs, n)),
+            ]
+        if slow:
+            rows.append(("shoal --service python3 line",
+                         shoal(args.build, ["--service", f"{sys.executable} -u {worker_py}"], inputs, n)))
+        rows.append(("floor: bare driver, C++ json", floor(args.build, worker_cpp, inputs, n)))
         times = {name: [] for name, _ in rows}
         for _ in range(args.rounds):
             for name, fn in rows:
@@ -128,18 +145,25 @@ def main():
             print(f"{name:40s} {rates[name]:12.0f} {seconds:9.3f}   {spread}", flush=True)
 
         cpp = rates["shoal --service C++ json"]
-        py = rates["shoal --service python3 line"]
-        imap = rates["Pool(2).imap_unordered(chunksize=1)"]
         pmap = rates["Pool(2).map (default chunks)"]
-        print()
-        print(f"shoal C++ / imap_unordered(chunksize=1)   {cpp / imap:7.1f}x   (target >= 10x)")
-        print(f"shoal C++ / Pool.map default chunks       {cpp / pmap:7.2f}x   (target >= 2x)")
         ordered = rates["shoal --service C++ json -k (ordered)"]
-        print(f"shoal C++ -k / Pool.map (both in order)   {ordered / pmap:7.2f}x")
-        print(f"shoal Python / imap_unordered(chunksize=1){py / imap:7.1f}x   (target >= 2x)")
         bare = rates["floor: bare driver, C++ json"]
+        print()
+        if slow:
+            imap = rates["Pool(2).imap_unordered(chunksize=1)"]
+            py = rates["shoal --service python3 line"]
+            print(f"shoal C++ / imap_unordered(chunksize=1)   {cpp / imap:7.1f}x   (target >= 10x)")
+            print(f"shoal Python / imap_unordered(chunksize=1){py / imap:7.1f}x   (target >= 2x)")
+        print(f"shoal C++ / Pool.map default chunks       {cpp / pmap:7.2f}x   (target >= 2x)")
+        print(f"shoal C++ -k / Pool.map (both in order)   {ordered / pmap:7.2f}x")
         print(f"floor / Pool.map default chunks           {bare / pmap:7.2f}x   (the most this protocol allows here)")
-        print(f"shoal C++ / floor                         {cpp / bare:7.2f}x")
+        print(f"shoal C++ / floor                         {cpp / bare:7.2f}x   (target >= 0.9 at 3,000,000 tasks)")
+        if args.compare:
+            other = rates["other build: shoal C++ json"]
+            other_k = rates["other build: shoal C++ json -k"]
+            print(f"this build / other build                  {cpp / other:7.2f}x   (-k: {ordered / other_k:.2f}x)")
+        if args.skip_memory:
+            return
 
         # Memory: 1,000,000 queued tasks against 1,000, same program, same input shape.
         big = os.path.join(tmp, "big.txt")

@@ -414,6 +414,9 @@ void Pool::message(const QString &text)
 
 TaskBatch &Pool::openBatch()
 {
+    // The service path's hot loop calls this per task: read the clock only for a new batch.
+    if (TaskBatch *open = m_outbox.currentBatch())
+        return *open;
     return m_outbox.openBatch(m_started ? now() : 0, isService());
 }
 
