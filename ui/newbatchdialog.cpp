@@ -84,7 +84,18 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     : QDialog(parent)
 {
     setWindowTitle(tr("New Batch"));
+    createCommandFields();
+    createInputFields();
+    createPoolFields();
+    createPreviewAndButtons();
+    layOut();
+    connectValidation();
+    m_inputKind->setCurrentIndex(m_inputKind->findData(int(InputSpec::Kind::Range)));
+    validate();
+}
 
+void NewBatchDialog::createCommandFields()
+{
     m_name = new QLineEdit(this);
     m_name->setPlaceholderText(tr("optional"));
     m_command = new QLineEdit(this);
@@ -120,7 +131,10 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
         form->addRow(tr("Recycle after:"), m_maxTasks);
     }
     m_serviceOptions->setVisible(false);
+}
 
+void NewBatchDialog::createInputFields()
+{
     m_inputKind = new QComboBox(this);
     m_inputKind->addItem(tr("Lines from a file"), int(InputSpec::Kind::File));
     m_inputKind->addItem(tr("Files in a folder"), int(InputSpec::Kind::Folder));
@@ -165,7 +179,12 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     m_inputPages->addWidget(topAligned(rangePage));
     m_inputError = makeErrorLabel(this);
     m_inputCount = new QLabel(this);
+    connect(browseFileButton, &QToolButton::clicked, this, &NewBatchDialog::browseFile);
+    connect(browseFolderButton, &QToolButton::clicked, this, &NewBatchDialog::browseFolder);
+}
 
+void NewBatchDialog::createPoolFields()
+{
     m_workers = makeSpin(1, 100000, qMax(1, QThread::idealThreadCount()), this);
     m_retries = makeSpin(1, 1000, 1, this);
     m_retries->setToolTip(tr("Attempts in all for each task (GNU parallel's --retries)"));
@@ -177,7 +196,10 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     m_drain = new QComboBox(this);
     for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause })
         m_drain->addItem(nameOf(p), int(p));
+}
 
+void NewBatchDialog::createPreviewAndButtons()
+{
     m_preview = new QPlainTextEdit(this);
     m_preview->setReadOnly(true);
     m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -191,8 +213,11 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     m_startButton->setDefault(true);
     m_saveButton = m_buttons->addButton(tr("Save As…"), QDialogButtonBox::ActionRole);
     m_buttons->addButton(QDialogButtonBox::Cancel);
+}
 
-    // Layout: the command, the inputs, the policy, the preview.
+// The command, the inputs beside the pool, the preview.
+void NewBatchDialog::layOut()
+{
     auto *commandBox = new QGroupBox(tr("Command"), this);
     auto *commandLayout = new QVBoxLayout(commandBox);
     commandLayout->addWidget(m_workerKind);
@@ -233,7 +258,10 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     layout->addWidget(m_saveError);
     layout->addWidget(m_buttons);
     resize(760, 620);
+}
 
+void NewBatchDialog::connectValidation()
+{
     // Validation reads files and folders: once typing pauses, not on every key.
     m_validateTimer.setSingleShot(true);
     m_validateTimer.setInterval(150);
@@ -258,8 +286,6 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
         m_inputPages->setCurrentIndex(index);
         scheduleValidation();
     });
-    connect(browseFileButton, &QToolButton::clicked, this, &NewBatchDialog::browseFile);
-    connect(browseFolderButton, &QToolButton::clicked, this, &NewBatchDialog::browseFolder);
     connect(m_startButton, &QPushButton::clicked, this, [this] {
         validate();
         if (m_valid)
@@ -267,9 +293,6 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     });
     connect(m_saveButton, &QPushButton::clicked, this, &NewBatchDialog::saveWithDialog);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-
-    m_inputKind->setCurrentIndex(m_inputKind->findData(int(InputSpec::Kind::Range)));
-    validate();
 }
 
 void NewBatchDialog::scheduleValidation()

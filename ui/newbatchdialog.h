@@ -64,6 +64,12 @@ public:
     static constexpr int kPreviewCommands = 5;
 
 private:
+    void createCommandFields();
+    void createInputFields();
+    void createPoolFields();
+    void createPreviewAndButtons();
+    void layOut();
+    void connectValidation();
     void scheduleValidation();
     void saveWithDialog();
     void browseFile();

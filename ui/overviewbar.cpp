@@ -25,6 +25,14 @@ constexpr int kSliderMinimumTop = 64;
 OverviewBar::OverviewBar(QWidget *parent)
     : QWidget(parent)
 {
+    createWidgets();
+    layOut();
+    connectControls();
+    setActive(false);
+}
+
+void OverviewBar::createWidgets()
+{
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
@@ -57,7 +65,11 @@ OverviewBar::OverviewBar(QWidget *parent)
         tr("Cancel the batch: queued tasks are dropped, running ones ended"));
     m_retryButton = new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload),
                                     tr("Retry failed"), this);
+}
 
+// Progress and counts on the left; the controls, then the rate, on the right.
+void OverviewBar::layOut()
+{
     auto *sizeLabel = new QLabel(tr("Workers:"), this);
     sizeLabel->setBuddy(m_workerSpin);
     auto *drainLabel = new QLabel(tr("on shrink:"), this);
@@ -84,7 +96,10 @@ OverviewBar::OverviewBar(QWidget *parent)
     grid->addLayout(controls, 0, 1);
     grid->addWidget(m_rate, 1, 1);
     grid->setColumnStretch(0, 1);
+}
 
+void OverviewBar::connectControls()
+{
     m_resizeTimer.setSingleShot(true);
     m_resizeTimer.setInterval(kResizeSettleMs);
     connect(&m_resizeTimer, &QTimer::timeout, this, [this] {
@@ -110,7 +125,6 @@ OverviewBar::OverviewBar(QWidget *parent)
     });
     connect(m_cancelButton, &QPushButton::clicked, this, &OverviewBar::cancelRequested);
     connect(m_retryButton, &QPushButton::clicked, this, &OverviewBar::retryFailedRequested);
-    setActive(false);
 }
 
 void OverviewBar::requestResize(int workers)

@@ -49,6 +49,9 @@ Q_SIGNALS:
     void retryFailedRequested();
 
 private:
+    void createWidgets();
+    void layOut();
+    void connectControls();
     void setWorkerControls(int workers);
     void requestResize(int workers);
 

@@ -182,36 +182,14 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &r = m_rows[size_t(index.row())];
-    const auto input = [&] { return inputOf(index.row()); };
-    const bool done = isTerminal(r.state) && hasRun(r);
     switch (role) {
     case Qt::DisplayRole:
-        switch (Column(index.column())) {
-        case SeqColumn:
-            return r.seq;
-        case InputColumn:
-            return input();
-        case StateColumn:
-            if (r.progress >= 0)
-                return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
-            return nameOf(r.state);
-        case WorkerColumn:
-            return r.slot > 0 ? QVariant(r.slot) : QVariant();
-        case AttemptsColumn:
-            return r.attempts;
-        case DurationColumn:
-            return done ? formatDuration(r.durationMs) : QString();
-        case ExitColumn:
-            return exitText(r);
-        case ColumnCount:
-            break;
-        }
-        break;
+        return displayData(index);
     case Qt::ToolTipRole:
         if (index.column() == ExitColumn && r.exit.kind != ExitStatus::Kind::None)
             return r.exit.describe();
         if (index.column() == InputColumn)
-            return input();
+            return inputOf(index.row());
         break;
     case Qt::ForegroundRole:
         if (index.column() == StateColumn || index.column() == ExitColumn) {
@@ -235,28 +213,64 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
     case ProgressRole:
         return r.progress >= 0 ? QVariant(double(r.progress)) : QVariant();
     case SortRole:
-        switch (Column(index.column())) {
-        case SeqColumn:
-            return r.seq;
-        case InputColumn:
-            return input();
-        case StateColumn:
-            return int(r.state);
-        case WorkerColumn:
-            return r.slot;
-        case AttemptsColumn:
-            return r.attempts;
-        case DurationColumn:
-            return done ? r.durationMs : -1;
-        case ExitColumn:
-            return r.exit.kind == ExitStatus::Kind::None
-                ? -1
-                : r.exit.joblogExitval() * 1000 + r.exit.signal;
-        case ColumnCount:
-            break;
-        }
-        break;
+        return sortData(index);
     default:
+        break;
+    }
+    return {};
+}
+
+QVariant TaskModel::displayData(const QModelIndex &index) const
+{
+    const Row &r = m_rows[size_t(index.row())];
+    const auto input = [&] { return inputOf(index.row()); };
+    const bool done = isTerminal(r.state) && hasRun(r);
+    switch (Column(index.column())) {
+    case SeqColumn:
+        return r.seq;
+    case InputColumn:
+        return input();
+    case StateColumn:
+        if (r.progress >= 0)
+            return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
+        return nameOf(r.state);
+    case WorkerColumn:
+        return r.slot > 0 ? QVariant(r.slot) : QVariant();
+    case AttemptsColumn:
+        return r.attempts;
+    case DurationColumn:
+        return done ? formatDuration(r.durationMs) : QString();
+    case ExitColumn:
+        return exitText(r);
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+QVariant TaskModel::sortData(const QModelIndex &index) const
+{
+    const Row &r = m_rows[size_t(index.row())];
+    const auto input = [&] { return inputOf(index.row()); };
+    const bool done = isTerminal(r.state) && hasRun(r);
+    switch (Column(index.column())) {
+    case SeqColumn:
+        return r.seq;
+    case InputColumn:
+        return input();
+    case StateColumn:
+        return int(r.state);
+    case WorkerColumn:
+        return r.slot;
+    case AttemptsColumn:
+        return r.attempts;
+    case DurationColumn:
+        return done ? r.durationMs : -1;
+    case ExitColumn:
+        return r.exit.kind == ExitStatus::Kind::None
+            ? -1
+            : r.exit.joblogExitval() * 1000 + r.exit.signal;
+    case ColumnCount:
         break;
     }
     return {};

@@ -75,6 +75,8 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 private:
+    QVariant displayData(const QModelIndex &index) const;
+    QVariant sortData(const QModelIndex &index) const;
     std::vector<Row> m_rows;
     InputList m_inputs;
 };

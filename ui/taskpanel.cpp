@@ -44,78 +44,9 @@ TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
 {
     m_proxy = new TaskFilterModel(this);
     m_proxy->setSourceModel(model);
-
-    m_stateCombo = new QComboBox(this);
-    using Group = TaskFilterModel::StateGroup;
-    for (Group g : { Group::All, Group::Queued, Group::Running, Group::Succeeded, Group::Failed,
-                     Group::Cancelled, Group::Retrying })
-        m_stateCombo->addItem(TaskFilterModel::nameOf(g), int(g));
-    m_filterEdit = new QLineEdit(this);
-    m_filterEdit->setPlaceholderText(tr("Filter by input…"));
-    m_filterEdit->setClearButtonEnabled(true);
-    m_countLabel = new QLabel(this);
-    auto *csvButton = new QPushButton(tr("Export CSV…"), this);
-    auto *joblogButton = new QPushButton(tr("Export joblog…"), this);
-    joblogButton->setToolTip(tr("GNU parallel's joblog format (TSV)"));
-
-    auto *filterRow = new QHBoxLayout;
-    filterRow->addWidget(new QLabel(tr("Tasks:"), this));
-    filterRow->addWidget(m_stateCombo);
-    filterRow->addWidget(m_filterEdit, 1);
-    filterRow->addWidget(m_countLabel);
-    filterRow->addWidget(csvButton);
-    filterRow->addWidget(joblogButton);
-
-    m_view = new QTableView(this);
-    m_view->setModel(m_proxy);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_view->setAlternatingRowColors(true);
-    m_view->setWordWrap(false);
-    m_view->verticalHeader()->hide();
-    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setSectionResizeMode(TaskModel::InputColumn, QHeaderView::Stretch);
-    m_view->horizontalHeader()->setHighlightSections(false);
-    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
-    const QFontMetrics fm = m_view->fontMetrics();
-    m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
-    m_view->setColumnWidth(TaskModel::StateColumn, fm.horizontalAdvance(u"running 100%____"_s));
-    m_view->setColumnWidth(TaskModel::WorkerColumn, fm.horizontalAdvance(u"Worker____"_s));
-    m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
-    m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));
-    m_view->setColumnWidth(TaskModel::ExitColumn, fm.horizontalAdvance(u"killed by SIGKILL__"_s));
-    // Sorting only once asked for: sorting a large batch up front would stall the first frame.
-    auto *header = m_view->horizontalHeader();
-    header->setSectionsClickable(true);
-    header->setSortIndicatorShown(true);
-    header->setSortIndicator(-1, Qt::AscendingOrder);
-    connect(header, &QHeaderView::sortIndicatorChanged, m_proxy,
-            [this](int column, Qt::SortOrder order) { m_proxy->sort(column, order); });
-
-    m_command = new QLineEdit(this);
-    m_command->setReadOnly(true);
-    m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_command->setPlaceholderText(tr("Select a task to see its command and output"));
-    m_status = new QLabel(this);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_stdout = makeOutputView(this);
-    m_stderr = makeOutputView(this);
-    m_outputTabs = new QTabWidget(this);
-    m_outputTabs->setDocumentMode(true);
-    m_outputTabs->addTab(m_stdout, tr("stdout"));
-    m_outputTabs->addTab(m_stderr, tr("stderr"));
-
-    auto *details = new QWidget(this);
-    auto *detailsLayout = new QVBoxLayout(details);
-    detailsLayout->setContentsMargins(0, 4, 0, 0);
-    auto *commandRow = new QHBoxLayout;
-    commandRow->addWidget(new QLabel(tr("Command:"), details));
-    commandRow->addWidget(m_command, 1);
-    commandRow->addWidget(m_status);
-    detailsLayout->addLayout(commandRow);
-    detailsLayout->addWidget(m_outputTabs, 1);
-
+    QLayout *filterRow = createFilterRow();
+    createTable();
+    QWidget *details = createDetails();
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setChildrenCollapsible(false);
     m_splitter->addWidget(m_view);
@@ -147,12 +78,94 @@ TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
                     current.isValid() ? current.data(TaskModel::TaskIdRole).toLongLong() : -1);
             });
     connect(m_view, &QWidget::customContextMenuRequested, this, &TaskPanel::showContextMenu);
-    connect(csvButton, &QPushButton::clicked, this, &TaskPanel::exportCsvRequested);
-    connect(joblogButton, &QPushButton::clicked, this, &TaskPanel::exportJoblogRequested);
     for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
         connect(m_proxy, signal, this, &TaskPanel::updateCount);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &TaskPanel::updateCount);
     updateCount();
+}
+
+QLayout *TaskPanel::createFilterRow()
+{
+    m_stateCombo = new QComboBox(this);
+    using Group = TaskFilterModel::StateGroup;
+    for (Group g : { Group::All, Group::Queued, Group::Running, Group::Succeeded, Group::Failed,
+                     Group::Cancelled, Group::Retrying })
+        m_stateCombo->addItem(TaskFilterModel::nameOf(g), int(g));
+    m_filterEdit = new QLineEdit(this);
+    m_filterEdit->setPlaceholderText(tr("Filter by input…"));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_countLabel = new QLabel(this);
+    auto *csvButton = new QPushButton(tr("Export CSV…"), this);
+    auto *joblogButton = new QPushButton(tr("Export joblog…"), this);
+    joblogButton->setToolTip(tr("GNU parallel's joblog format (TSV)"));
+
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(new QLabel(tr("Tasks:"), this));
+    filterRow->addWidget(m_stateCombo);
+    filterRow->addWidget(m_filterEdit, 1);
+    filterRow->addWidget(m_countLabel);
+    filterRow->addWidget(csvButton);
+    filterRow->addWidget(joblogButton);
+    connect(csvButton, &QPushButton::clicked, this, &TaskPanel::exportCsvRequested);
+    connect(joblogButton, &QPushButton::clicked, this, &TaskPanel::exportJoblogRequested);
+    return filterRow;
+}
+
+void TaskPanel::createTable()
+{
+    m_view = new QTableView(this);
+    m_view->setModel(m_proxy);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setSectionResizeMode(TaskModel::InputColumn, QHeaderView::Stretch);
+    m_view->horizontalHeader()->setHighlightSections(false);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    const QFontMetrics fm = m_view->fontMetrics();
+    m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
+    m_view->setColumnWidth(TaskModel::StateColumn, fm.horizontalAdvance(u"running 100%____"_s));
+    m_view->setColumnWidth(TaskModel::WorkerColumn, fm.horizontalAdvance(u"Worker____"_s));
+    m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
+    m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));
+    m_view->setColumnWidth(TaskModel::ExitColumn, fm.horizontalAdvance(u"killed by SIGKILL__"_s));
+    // Sorting only once asked for: sorting a large batch up front would stall the first frame.
+    auto *header = m_view->horizontalHeader();
+    header->setSectionsClickable(true);
+    header->setSortIndicatorShown(true);
+    header->setSortIndicator(-1, Qt::AscendingOrder);
+    connect(header, &QHeaderView::sortIndicatorChanged, m_proxy,
+            [this](int column, Qt::SortOrder order) { m_proxy->sort(column, order); });
+}
+
+QWidget *TaskPanel::createDetails()
+{
+    m_command = new QLineEdit(this);
+    m_command->setReadOnly(true);
+    m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_command->setPlaceholderText(tr("Select a task to see its command and output"));
+    m_status = new QLabel(this);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stdout = makeOutputView(this);
+    m_stderr = makeOutputView(this);
+    m_outputTabs = new QTabWidget(this);
+    m_outputTabs->setDocumentMode(true);
+    m_outputTabs->addTab(m_stdout, tr("stdout"));
+    m_outputTabs->addTab(m_stderr, tr("stderr"));
+
+    auto *details = new QWidget(this);
+    auto *detailsLayout = new QVBoxLayout(details);
+    detailsLayout->setContentsMargins(0, 4, 0, 0);
+    auto *commandRow = new QHBoxLayout;
+    commandRow->addWidget(new QLabel(tr("Command:"), details));
+    commandRow->addWidget(m_command, 1);
+    commandRow->addWidget(m_status);
+    detailsLayout->addLayout(commandRow);
+    detailsLayout->addWidget(m_outputTabs, 1);
+    return details;
 }
 
 void TaskPanel::updateCount()

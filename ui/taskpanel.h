@@ -6,6 +6,7 @@
 
 class QComboBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QPlainTextEdit;
 class QSplitter;
@@ -50,6 +51,9 @@ Q_SIGNALS:
     void exportJoblogRequested();
 
 private:
+    QLayout *createFilterRow();
+    void createTable();
+    QWidget *createDetails();
     void updateCount();
     void showContextMenu(const QPoint &pos);
 

@@ -150,35 +150,7 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     const bool hasTask = w.task >= 0;
     switch (role) {
     case Qt::DisplayRole:
-        switch (Column(index.column())) {
-        case SlotColumn:
-            return w.slot;
-        case PidColumn:
-            return w.pid > 0 ? QVariant(w.pid) : QVariant(u"–"_s);
-        case StateColumn:
-            return w.parked ? u"parked"_s : nameOf(w.state);
-        case TaskColumn: {
-            if (!hasTask)
-                return QString();
-            const float progress = m_taskProgress ? m_taskProgress(w.task) : -1;
-            return progress >= 0
-                ? tr("%1  (%2%)").arg(m_taskLabel(w.task)).arg(qRound(progress * 100))
-                : m_taskLabel(w.task);
-        }
-        case ElapsedColumn:
-            return hasTask ? formatDuration(w.taskElapsedMs) : QString();
-        case DoneColumn:
-            return w.tasksDone;
-        case FailuresColumn:
-            return w.failures;
-        case CpuColumn:
-            return hasTask ? u"%1%"_s.arg(w.cpuPercent, 0, 'f', 0) : QString();
-        case RssColumn:
-            return hasTask && w.rssBytes > 0 ? formatBytes(w.rssBytes) : QString();
-        case ColumnCount:
-            break;
-        }
-        break;
+        return displayData(index);
     case Qt::ToolTipRole:
         if (index.column() == TaskColumn && hasTask)
             return m_taskLabel(w.task);
@@ -206,30 +178,70 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     case TaskIdRole:
         return w.task;
     case SortRole:
-        switch (Column(index.column())) {
-        case SlotColumn:
-            return w.slot;
-        case PidColumn:
-            return w.pid;
-        case StateColumn:
-            return int(w.state);
-        case TaskColumn:
-            return w.task;
-        case ElapsedColumn:
-            return w.taskElapsedMs;
-        case DoneColumn:
-            return w.tasksDone;
-        case FailuresColumn:
-            return w.failures;
-        case CpuColumn:
-            return w.cpuPercent;
-        case RssColumn:
-            return w.rssBytes;
-        case ColumnCount:
-            break;
-        }
-        break;
+        return sortData(index);
     default:
+        break;
+    }
+    return {};
+}
+
+QVariant WorkerModel::displayData(const QModelIndex &index) const
+{
+    const WorkerInfo &w = m_rows[size_t(index.row())];
+    const bool hasTask = w.task >= 0;
+    switch (Column(index.column())) {
+    case SlotColumn:
+        return w.slot;
+    case PidColumn:
+        return w.pid > 0 ? QVariant(w.pid) : QVariant(u"–"_s);
+    case StateColumn:
+        return w.parked ? u"parked"_s : nameOf(w.state);
+    case TaskColumn: {
+        if (!hasTask)
+            return QString();
+        const float progress = m_taskProgress ? m_taskProgress(w.task) : -1;
+        return progress >= 0 ? tr("%1  (%2%)").arg(m_taskLabel(w.task)).arg(qRound(progress * 100))
+                             : m_taskLabel(w.task);
+    }
+    case ElapsedColumn:
+        return hasTask ? formatDuration(w.taskElapsedMs) : QString();
+    case DoneColumn:
+        return w.tasksDone;
+    case FailuresColumn:
+        return w.failures;
+    case CpuColumn:
+        return hasTask ? u"%1%"_s.arg(w.cpuPercent, 0, 'f', 0) : QString();
+    case RssColumn:
+        return hasTask && w.rssBytes > 0 ? formatBytes(w.rssBytes) : QString();
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+QVariant WorkerModel::sortData(const QModelIndex &index) const
+{
+    const WorkerInfo &w = m_rows[size_t(index.row())];
+    switch (Column(index.column())) {
+    case SlotColumn:
+        return w.slot;
+    case PidColumn:
+        return w.pid;
+    case StateColumn:
+        return int(w.state);
+    case TaskColumn:
+        return w.task;
+    case ElapsedColumn:
+        return w.taskElapsedMs;
+    case DoneColumn:
+        return w.tasksDone;
+    case FailuresColumn:
+        return w.failures;
+    case CpuColumn:
+        return w.cpuPercent;
+    case RssColumn:
+        return w.rssBytes;
+    case ColumnCount:
         break;
     }
     return {};

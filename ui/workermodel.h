@@ -61,6 +61,8 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 private:
+    QVariant displayData(const QModelIndex &index) const;
+    QVariant sortData(const QModelIndex &index) const;
     void removeSlots(const std::vector<int> &slotNumbers);
     void insertWorkers(const std::vector<WorkerInfo> &workers);
 
