@@ -503,6 +503,11 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
     return spec;
 }
 
+bool isBatchFilePath(const QString &path)
+{
+    return path.endsWith(u".json"_s, Qt::CaseInsensitive);
+}
+
 Result<BatchSpec> loadBatchFile(const QString &path)
 {
     QFile file(path);

@@ -48,6 +48,9 @@ struct BatchSpec
 
 // Errors name the file and, for JSON syntax errors, the line and column.
 Result<BatchSpec> loadBatchFile(const QString &path);
+// Whether a path names a batch file (*.json, any case): what the window opens on a drop, and
+// what a save keeps as it is instead of appending ".shoal.json".
+bool isBatchFilePath(const QString &path);
 Result<void> saveBatchFile(const QString &path, const BatchSpec &spec);
 Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName);
 QByteArray toBatchJson(const BatchSpec &spec);

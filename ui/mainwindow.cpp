@@ -2,7 +2,6 @@
 
 #include "batchsession.h"
 #include "chartpanel.h"
-#include "dashboard.h"
 #include "humanformat.h"
 #include "newbatchdialog.h"
 #include "overviewbar.h"
@@ -50,11 +49,6 @@ namespace {
 constexpr int kMaxRecentFiles = 8;
 const auto kDemoResource = u":/demo/demo.shoal.json"_s;
 
-bool isBatchFile(const QString &path)
-{
-    return path.endsWith(u".json"_s, Qt::CaseInsensitive);
-}
-
 } // namespace
 
 void MainWindow::loadResources()
@@ -88,10 +82,6 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
     connect(m_welcome, &WelcomePage::recentFileActivated, this, &MainWindow::openBatchFile);
     m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
-    m_overview = m_dashboard->overview();
-    m_taskPanel = m_dashboard->taskPanel();
-    m_charts = m_dashboard->charts();
-    m_workerView = m_dashboard->workerView();
     connect(m_dashboard->taskPanel(), &TaskPanel::taskSelected, this,
             &MainWindow::refreshTaskDetails);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
@@ -188,9 +178,9 @@ void MainWindow::createMenus()
         QAction *a = chartWindow->addAction(minutes == 1 ? tr("Last minute")
                                                          : tr("Last %1 minutes").arg(minutes));
         a->setCheckable(true);
-        a->setChecked(minutes * 60 == m_charts->windowSeconds());
+        a->setChecked(minutes * 60 == chartPanel()->windowSeconds());
         connect(a, &QAction::triggered, this, [this, minutes, chartWindow, a] {
-            m_charts->setWindowSeconds(minutes * 60);
+            chartPanel()->setWindowSeconds(minutes * 60);
             for (QAction *other : chartWindow->actions())
                 other->setChecked(other == a);
         });
@@ -278,10 +268,10 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     m_files->setSession(s);
     m_workerModel->reset({});
     m_taskModel->clear();
-    m_taskPanel->clearDetails();
-    m_charts->clear();
+    taskPanel()->clearDetails();
+    chartPanel()->clear();
     m_lastStats = {};
-    m_overview->setStarting();
+    overview()->setStarting();
     m_dashboard->setEngine(s->engine());
     m_stack->setCurrentWidget(m_dashboard);
     if (m_closingSessions == 0) {
@@ -316,10 +306,10 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
         return known(id) ? model->task(int(id)).progress : -1.0f;
     });
     m_workerModel->reset(snapshot.workers);
-    m_overview->setActive(true);
-    m_overview->setDrainPolicy(spec.drain);
+    overview()->setActive(true);
+    overview()->setDrainPolicy(spec.drain);
     m_lastStats = snapshot.stats;
-    m_overview->setStats(snapshot.stats);
+    overview()->setStats(snapshot.stats);
     statusBar()->showMessage(
         tr("Started “%1”: %2")
             .arg(s->displayName(),
@@ -357,24 +347,24 @@ void MainWindow::closeSession()
     m_detailsRequest = 0;
     m_files->setSession(nullptr);
     m_dashboard->setEngine(nullptr);
-    m_overview->setActive(false);
+    overview()->setActive(false);
 }
 
 void MainWindow::applyFrame(const Frame &frame)
 {
     m_taskModel->applyFrame(frame);
     m_workerModel->applyFrame(frame);
-    m_charts->addFrame(frame);
+    chartPanel()->addFrame(frame);
     if (frame.hasStats) {
         m_lastStats = frame.stats;
-        m_overview->setStats(frame.stats);
+        overview()->setStats(frame.stats);
         updateActions();
         updateTitle();
     }
     if (!frame.messages.isEmpty())
         statusBar()->showMessage(frame.messages.last(), 15000);
 
-    const TaskId selected = m_taskPanel->selectedTask();
+    const TaskId selected = taskPanel()->selectedTask();
     if (selected >= 0 && selected < m_taskModel->rowCount()) {
         const bool changed
             = std::any_of(frame.taskChanges.begin(), frame.taskChanges.end(),
@@ -407,10 +397,10 @@ void MainWindow::onBatchFinished(const PoolStats &stats)
 
 void MainWindow::refreshTaskDetails()
 {
-    const TaskId id = m_taskPanel->selectedTask();
+    const TaskId id = taskPanel()->selectedTask();
     if (!m_session || id < 0 || id >= m_taskModel->rowCount()) {
         m_detailsRequest = 0;
-        m_taskPanel->clearDetails();
+        taskPanel()->clearDetails();
         return;
     }
     if (m_detailsRequest != 0 && m_detailsTask == id) {
@@ -432,7 +422,7 @@ void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
     if (request != m_detailsRequest)
         return;
     m_detailsRequest = 0;
-    const TaskId id = m_taskPanel->selectedTask();
+    const TaskId id = taskPanel()->selectedTask();
     if (m_detailsStale || details.task != id) {
         refreshTaskDetails(); // it changed meanwhile: ask again
         if (details.task != id)
@@ -456,7 +446,7 @@ void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
             err += '\n';
         err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + details.workerStderr;
     }
-    m_taskPanel->showDetails(id, details.command, status, details.stdoutData, err);
+    taskPanel()->showDetails(id, details.command, status, details.stdoutData, err);
 }
 
 void MainWindow::togglePause()
@@ -620,7 +610,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 {
     const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile() && isBatchFile(urls.front().toLocalFile()))
+    if (urls.size() == 1 && urls.front().isLocalFile()
+        && isBatchFilePath(urls.front().toLocalFile()))
         event->acceptProposedAction();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "batchfile.h"
+#include "dashboard.h"
 #include "engineclient.h"
 #include "enginefeed.h"
 
@@ -18,7 +19,6 @@ namespace shoal {
 
 class BatchSession;
 class ChartPanel;
-class Dashboard;
 class Prompts;
 class SessionFiles;
 class WelcomePage;
@@ -49,12 +49,12 @@ public:
     bool startBatch(const BatchSpec &spec, const QString &filePath = {});
 
     BatchSession *session() const { return m_session.get(); }
-    OverviewBar *overview() const { return m_overview; }
+    OverviewBar *overview() const { return m_dashboard->overview(); }
     WorkerModel *workerModel() const { return m_workerModel; }
     TaskModel *taskModel() const { return m_taskModel; }
-    TaskPanel *taskPanel() const { return m_taskPanel; }
-    ChartPanel *chartPanel() const { return m_charts; }
-    QTableView *workerView() const { return m_workerView; }
+    TaskPanel *taskPanel() const { return m_dashboard->taskPanel(); }
+    ChartPanel *chartPanel() const { return m_dashboard->charts(); }
+    QTableView *workerView() const { return m_dashboard->workerView(); }
     // The question or error box currently open, if any.
     QMessageBox *currentPrompt() const;
     QStringList recentFiles() const;
@@ -109,12 +109,8 @@ private:
     Dashboard *m_dashboard = nullptr;
     Prompts *m_prompts = nullptr;
     SessionFiles *m_files = nullptr;
-    OverviewBar *m_overview = nullptr;
-    QTableView *m_workerView = nullptr;
     WorkerModel *m_workerModel = nullptr;
     TaskModel *m_taskModel = nullptr;
-    TaskPanel *m_taskPanel = nullptr;
-    ChartPanel *m_charts = nullptr;
 
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;

@@ -44,7 +44,7 @@ void SessionFiles::saveBatchAs()
                                                 tr("Shoal batches (*.shoal.json)"));
     if (path.isEmpty())
         return;
-    if (!path.endsWith(u".json"_s, Qt::CaseInsensitive))
+    if (!isBatchFilePath(path))
         path += u".shoal.json"_s;
     BatchSpec spec = m_session->spec();
     // Input paths resolve against the batch file: anchor relative ones before moving it.

@@ -223,13 +223,12 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
 QVariant TaskModel::displayData(const QModelIndex &index) const
 {
     const Row &r = m_rows[size_t(index.row())];
-    const auto input = [&] { return inputOf(index.row()); };
     const bool done = isTerminal(r.state) && hasRun(r);
     switch (Column(index.column())) {
     case SeqColumn:
         return r.seq;
     case InputColumn:
-        return input();
+        return inputOf(index.row());
     case StateColumn:
         if (r.progress >= 0)
             return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
@@ -251,13 +250,12 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
 QVariant TaskModel::sortData(const QModelIndex &index) const
 {
     const Row &r = m_rows[size_t(index.row())];
-    const auto input = [&] { return inputOf(index.row()); };
     const bool done = isTerminal(r.state) && hasRun(r);
     switch (Column(index.column())) {
     case SeqColumn:
         return r.seq;
     case InputColumn:
-        return input();
+        return inputOf(index.row());
     case StateColumn:
         return int(r.state);
     case WorkerColumn:
