@@ -4,13 +4,16 @@
 #include "eventoutbox.h"
 #include "events.h"
 #include "haltrule.h"
-#include "hugepages.h"
 #include "inputlist.h"
+#include "launching.h"
+#include "processwatcher.h"
 #include "result.h"
 #include "resultsfolder.h"
 #include "serviceworker.h"
-#include "taskqueue.h"
+#include "taskledger.h"
+#include "taskrecords.h"
 #include "throughputmeter.h"
+#include "workerslot.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -21,13 +24,9 @@
 #include <memory>
 #include <vector>
 
-class QSocketNotifier;
-
 namespace shoal {
 
-class JoblogWriter;
 class Launcher;
-class OutputCapture;
 class ProcStats;
 class ProcessGuard;
 class ProcessTree;
@@ -79,7 +78,7 @@ struct PoolOptions
 // Guarantees (DESIGN.md section 4): every task ends exactly once as succeeded, failed, timed-out
 // or cancelled; every process is reaped and its group ended; a ProcessGuard ends the groups if
 // the process hosting the pool is killed.
-class Pool : public QObject
+class Pool : public QObject, private LaunchHost
 {
     Q_OBJECT
 public:
@@ -92,7 +91,7 @@ public:
     // With PoolOptions::inputsOpen: more inputs (Seq numbers continue), then their end.
     void addInputs(const InputList &more);
     void endInputs();
-    qint64 queuedCount() const { return qint64(m_queue.size()); }
+    qint64 queuedCount() const { return m_ledger.queuedCount(); }
 
     PoolSnapshot snapshot() const;
     PoolStats stats() const;
@@ -111,7 +110,7 @@ public:
     bool halted() const { return m_halted; }
     // Nothing more is dispatched: a halt, cancelAll() or stopForError(). Inputs still to come
     // are not wanted.
-    bool isStopping() const { return m_stopping; }
+    bool isStopping() const override { return m_stopping; }
     // The cgroup folder this pool's tasks run in (a cell each), empty where there is none.
     QByteArray taskCgroupsPath() const;
     // Output the running task on a slot has written so far.
@@ -134,7 +133,7 @@ public:
     bool stoppedByError() const { return !m_writeError.isEmpty(); }
     // False once the joblog or --results could not be written: output delivered from then on
     // would have no record, and --resume would deliver it again.
-    bool canRecord() const { return !m_recordsBroken; }
+    bool canRecord() const { return !m_records.isBroken(); }
 
 public Q_SLOTS:
     void pause();
@@ -155,101 +154,68 @@ Q_SIGNALS:
     void finished();
 
 private:
-    struct TaskRecord;
-    struct Slot;
-    // Garbage and ClosedOutput: service workers only (a bad line; EOF on stdout).
-    enum class EndReason : quint8 { None, Timeout, Cancel, Requeue, Garbage, Memory, ClosedOutput };
+    // LaunchHost: what the launching gets from the pool.
+    const PoolOptions &options() const override { return m_options; }
+    TaskLedger &ledger() override { return m_ledger; }
+    Launcher &launcher() override { return *m_launcher; }
+    ProcessTree &tree() override { return *m_tree; }
+    ProcessGuard &guard() override { return *m_guard; }
+    ProcessWatcher &watcher() override { return m_watcher; }
+    std::vector<std::unique_ptr<WorkerSlot>> &workerSlots() override { return m_slots; }
+    WorkerSlot *slotAt(int number) const override;
+    qint64 now() const override { return m_clock.elapsed(); }
+    qint64 nowNs() const override { return m_clock.nsecsElapsed(); }
+    Event &post(Event::Type type) override;
+    TaskBatch &openBatch() override;
+    EventOutbox &outbox() override { return m_outbox; }
+    void postWorker(const WorkerSlot &slot) override;
+    void message(const QString &text) override;
+    void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
+                        ResultsFolder::Stream err) override;
+    void checkHalt(TaskId id) override;
+    void slotSettled(WorkerSlot &slot) override;
+    qint64 activeMs(const WorkerSlot &slot) const override;
+    void terminate(WorkerSlot &slot, EndReason reason) override;
+    void armDeadlines() override;
+    void checkFinished() override;
+    void failUnserved(const QString &reason) override;
 
+    bool isService() const { return m_options.service.isValid(); }
+    Result<void> prepareProcesses();
     void setPoolPaused(bool paused);
     void setWorkerPaused(int slot, bool paused);
-    Slot *slotAt(int number) const; // null when no such slot
     void onProcessActivity();
     void onDeadlineTimer();
     void onStatsTimer();
+    void sampleUsage();
     void onMemoryTimer();
     void dispatch();
-    Slot *freeSlot();
-    void startTask(Slot &slot, TaskId id);
-    struct Output
-    {
-        QByteArray out, err;
-        std::shared_ptr<SpilledOutput> outFile, errFile;
-        int lost = 0; // errno when the output could not be captured whole (a full TMPDIR)
-    };
-    void finishAttempt(Slot &slot, ExitStatus exit, Output output);
-    void reap(Slot &slot);
-    void terminate(Slot &slot, EndReason reason);
-    void freeze(Slot &slot);
-    void thaw(Slot &slot);
-    bool isFrozen(const Slot &slot) const;
-    qint64 activeMs(const Slot &slot) const;
-    void armDeadlineTimer();
-    Slot *addSlot(); // null when its output files cannot be created
+    void freeze(WorkerSlot &slot);
+    void thaw(WorkerSlot &slot);
+    bool isFrozen(const WorkerSlot &slot) const;
+    WorkerSlot *addSlot(); // null when its output files cannot be created
     void removeSlot(int slotNumber);
     void growSlots();
+    void reportSlotLimit(int error);
     int activeSlotCount() const;
-    void checkHalt(const TaskRecord &task);
-    void checkFinished();
+    void growTo(int workers);
+    void shrinkTo(int workers, DrainPolicy policy);
     void addTasksFrom(qint64 firstSeq);
     void reportResumed();
-    // The one place a terminal attempt is recorded: --results files, then the joblog row
-    // (unless the front end writes it after delivering the output).
-    void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
-                        ResultsFolder::Stream err);
     QByteArray joblogRow(TaskId id, qint64 received) const;
     // Cancels the queued tasks; with endRunning also ends the running ones (halt now, cancel all).
     void stopDispatching(bool endRunning);
-    WorkerInfo workerInfo(const Slot &slot) const;
+    WorkerInfo workerInfo(const WorkerSlot &slot) const;
     TaskInfo taskInfo(TaskId id) const;
-    bool isBusy(const Slot &slot) const;
-    void closeFd(int &fd);
-
-    // Service workers
-    bool isService() const { return m_options.service.isValid(); }
-    void dispatchService();
-    bool startServiceProcess(Slot &slot);
-    int prefetchFor(const Slot &slot) const;
-    void feed(Slot &slot);
-    void onServiceReadable(Slot &slot);
-    void onServiceWritable(Slot &slot);
-    void onServiceExited(Slot &slot);
-    bool takeReplies(Slot &slot, std::vector<ServiceProcess::Reply> &replies,
-                     const TaskBatch &batch);
-    // The answer's text is [offset, offset + length) of source.outputs (the batch it was read
-    // into).
-    void finishServiceTask(Slot &slot, TaskId id, bool ok, const TaskBatch &source,
-                           qsizetype offset, qsizetype length, qint64 nowMs);
-    void serviceTimedOut(Slot &slot);
-    void requeueInFlight(Slot &slot);
-    void onServiceOutputClosed(Slot &slot);
-    void warnAboutSilentWorkers();
-    void failUnservedTasks(const QString &reason);
-    int liveServiceProcesses() const;
-    TaskBatch &openBatch();
-    qint64 now() const { return m_clock.elapsed(); }
-
-    Event &post(Event::Type type);
-    void postWorker(const Slot &slot);
     void postStats(Event::Type type);
-    void message(const QString &text);
 
     CommandTemplate m_template;
     InputList m_inputs;
     PoolOptions m_options;
 
-    std::vector<TaskRecord, HugePageAllocator<TaskRecord>> m_tasks;
-    class KeptOutputs
-    {
-    public:
-        QByteArray keep(QByteArrayView text); // raw data: valid while the Pool lives
-
-    private:
-        static constexpr qsizetype kBlockSize = 1 << 20;
-        std::vector<std::unique_ptr<char[]>> m_blocks;
-        qsizetype m_used = 0;
-    } m_kept;
-    TaskQueue m_queue;
-    std::vector<std::unique_ptr<Slot>> m_slots; // index = slot number - 1; null when removed
+    TaskLedger m_ledger;
+    std::unique_ptr<Launching> m_launching;
+    std::vector<std::unique_ptr<WorkerSlot>> m_slots; // index = slot number - 1; null: removed
     int m_targetSize = 0;
     int m_slotCount = 0; // non-null entries of m_slots
     int m_slotBudget = 0; // slots the descriptor limit allows; 0 until first needed
@@ -259,17 +225,11 @@ private:
 
     std::unique_ptr<Launcher> m_launcher;
     std::unique_ptr<ProcessGuard> m_guard;
-    std::unique_ptr<JoblogWriter> m_joblog;
-    ResultsFolder m_results;
+    TaskRecords m_records;
     QString m_writeError;
-    bool m_recordsBroken = false;
-    bool m_warnedOutputLost = false;
-    qint64 m_scratchFullMs = -1; // when the scratch folder (TMPDIR) was last seen full
     std::unique_ptr<ProcStats> m_procStats;
     std::unique_ptr<ProcessTree> m_tree; // what tasks leave outside their groups
-    QByteArray m_fixedProgramPath;
-    int m_epollFd = -1;
-    QSocketNotifier *m_notifier = nullptr;
+    ProcessWatcher m_watcher;
     // Children of the pool (so that a moveToThread takes them along), destroyed as members.
     QTimer m_deadlineTimer { this };
     QTimer m_statsTimer { this };
@@ -285,11 +245,7 @@ private:
     bool m_stopping = false; // cancelAll/halt: no more dispatch
     bool m_finished = false;
     int m_haltExitStatus = 0;
-    qint64 m_running = 0, m_succeeded = 0, m_failed = 0, m_cancelled = 0;
     ThroughputMeter m_throughput;
-
-    QByteArray m_servicePath;
-    std::vector<ServiceProcess::Reply> m_replies; // scratch for onServiceReadable
     EventOutbox m_outbox { this };
 };
 

@@ -1,0 +1,116 @@
+#pragma once
+
+#include "events.h"
+#include "processwatcher.h"
+#include "result.h"
+#include "resultsfolder.h"
+#include "task.h"
+#include "workerslot.h"
+
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace shoal {
+
+class EventOutbox;
+class Launcher;
+class ProcessGuard;
+class ProcessTree;
+class TaskLedger;
+struct PoolOptions;
+
+// What a way of launching gets from the pool it serves: the shared parts (the ledger, the event
+// outbox, the process tools) and the decisions that stay the pool's (what a terminal task
+// records, when a slot leaves, when the batch is finished).
+class LaunchHost
+{
+public:
+    virtual const PoolOptions &options() const = 0;
+    virtual TaskLedger &ledger() = 0;
+    virtual Launcher &launcher() = 0;
+    virtual ProcessTree &tree() = 0;
+    virtual ProcessGuard &guard() = 0;
+    virtual ProcessWatcher &watcher() = 0;
+    virtual std::vector<std::unique_ptr<WorkerSlot>> &workerSlots() = 0; // index: number - 1; nulls
+    virtual WorkerSlot *slotAt(int number) const = 0; // null when there is no such slot
+    virtual qint64 now() const = 0; // the pool clock, ms
+    virtual qint64 nowNs() const = 0;
+    virtual bool isStopping() const = 0; // no dispatch and no retry
+
+    virtual Event &post(Event::Type type) = 0;
+    virtual TaskBatch &openBatch() = 0;
+    virtual EventOutbox &outbox() = 0;
+    virtual void postWorker(const WorkerSlot &slot) = 0;
+    virtual void message(const QString &text) = 0;
+
+    // A task became terminal: its records (--results files, then the joblog row unless the
+    // front end writes it after delivery). received: its stdout's size.
+    virtual void recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
+                                ResultsFolder::Stream err)
+        = 0;
+    // A task failed for good: the halt rule (--halt) decides whether the batch stops.
+    virtual void checkHalt(TaskId id) = 0;
+    // The slot's process, or its task, ended: a draining or parked slot leaves the pool now.
+    virtual void slotSettled(WorkerSlot &slot) = 0;
+    // The slot's active time (pauses excluded).
+    virtual qint64 activeMs(const WorkerSlot &slot) const = 0;
+    // The stop policy (TERM, grace, KILL) for the slot's process, for this reason.
+    virtual void terminate(WorkerSlot &slot, EndReason reason) = 0;
+    virtual void armDeadlines() = 0;
+    virtual void checkFinished() = 0;
+    // Nothing can run the waiting tasks (no worker can start): they fail with the reason.
+    virtual void failUnserved(const QString &reason) = 0;
+
+protected:
+    ~LaunchHost() = default;
+};
+
+// How the tasks of a pool run on its worker slots. Two ways today: one process per task
+// (CommandLaunching, GNU parallel style) and long-lived programs fed tasks on stdin
+// (ServiceLaunching, multiprocessing.Pool style). A third (workers on another host) implements
+// the same calls; the ledger, the outbox and the pool's steering do not change.
+class Launching
+{
+public:
+    virtual ~Launching() = default;
+
+    // Finds the program: an error names it and what is wrong. Nothing has started.
+    virtual Result<void> prepare() = 0;
+    // A new slot joined the pool.
+    virtual void slotAdded(WorkerSlot &) { }
+    // Descriptors one slot holds (its budget under ulimit -n), beyond a cgroup's.
+    virtual int descriptorsPerSlot() const = 0;
+    // The command line of a task, as a shell would read it (joblog, halt messages).
+    virtual QString commandOf(TaskId id) const = 0;
+
+    // Hands queued tasks to the slots that can take them.
+    virtual void dispatch() = 0;
+    // Whether the slot has a task to run or finish (not counting paused).
+    virtual bool isBusy(const WorkerSlot &slot) const = 0;
+    // The tasks on the slot, the oldest first.
+    virtual std::vector<TaskId> tasksOn(const WorkerSlot &slot) const = 0;
+    // Whether its process is on its way out (it cannot be taken back into the pool).
+    virtual bool isExiting(const WorkerSlot &slot) const = 0;
+
+    // A watched descriptor of the slot is ready.
+    virtual void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) = 0;
+    // The slot made no progress for a whole timeout.
+    virtual void onTimeout(WorkerSlot &slot) = 0;
+    // Ends a running task: the user's cancel, cancel all, halt now.
+    virtual void cancelRunning(TaskId id) = 0;
+    // Drain by requeue: the slot's tasks go back to the front of the queue, its process ends.
+    virtual void requeueRunning(WorkerSlot &slot) = 0;
+    // The idle slot is surplus: true when it can be removed now, false when its process was
+    // asked to exit first (the slot then leaves when it has).
+    virtual bool retireIdle(WorkerSlot &slot) = 0;
+    // Every task has ended: true while processes still run (they were asked to exit).
+    virtual bool finishWorkers() = 0;
+    // Before the pool ends every process: ask them to exit on their own.
+    virtual void prepareEnd() { }
+    // The stats interval: checks to make now and then.
+    virtual void onStatsTick() { }
+};
+
+} // namespace shoal

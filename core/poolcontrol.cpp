@@ -1,0 +1,237 @@
+// Steering a running pool: pause and resume (the pool or one worker), resize with a drain
+// policy, cancel and retry.
+
+#include "pool.h"
+
+#include <algorithm>
+
+namespace shoal {
+
+void Pool::freeze(WorkerSlot &slot)
+{
+    if (!slot.process.isLive() || slot.process.isFrozen())
+        return;
+    slot.process.stop();
+    slot.accumulatedMs += now() - slot.segmentStartMs;
+    slot.process.setFrozen(true);
+    if (slot.task < 0)
+        return;
+    m_ledger[slot.task].state = TaskState::Paused;
+    Event &e = post(Event::Type::TaskPaused);
+    e.task = slot.task;
+    e.slot = slot.number;
+}
+
+void Pool::thaw(WorkerSlot &slot)
+{
+    if (!slot.process.isLive() || !slot.process.isFrozen() || isFrozen(slot))
+        return;
+    slot.process.cont();
+    slot.segmentStartMs = now();
+    slot.process.setFrozen(false);
+    if (slot.task < 0)
+        return;
+    m_ledger[slot.task].state = TaskState::Running;
+    Event &e = post(Event::Type::TaskResumed);
+    e.task = slot.task;
+    e.slot = slot.number;
+}
+
+void Pool::pause()
+{
+    setPoolPaused(true);
+}
+
+void Pool::resume()
+{
+    setPoolPaused(false);
+}
+
+void Pool::setPoolPaused(bool paused)
+{
+    if (!m_started || m_paused == paused)
+        return;
+    m_paused = paused;
+    for (auto &s : m_slots) {
+        if (s && s->process.isLive()) {
+            paused ? freeze(*s) : thaw(*s);
+            postWorker(*s);
+        }
+    }
+    armDeadlines();
+    postStats(paused ? Event::Type::PoolPaused : Event::Type::PoolResumed);
+    dispatch();
+}
+
+void Pool::pauseWorker(int number)
+{
+    setWorkerPaused(number, true);
+}
+
+void Pool::resumeWorker(int number)
+{
+    setWorkerPaused(number, false);
+}
+
+void Pool::setWorkerPaused(int number, bool paused)
+{
+    WorkerSlot *slot = slotAt(number);
+    if (!slot || slot->paused == paused)
+        return;
+    slot->paused = paused;
+    paused ? freeze(*slot) : thaw(*slot);
+    armDeadlines();
+    postWorker(*slot);
+    dispatch();
+}
+
+void Pool::resize(int workers)
+{
+    resizeWith(workers, m_options.drain);
+}
+
+void Pool::resizeWith(int workers, DrainPolicy policy)
+{
+    if (!m_started)
+        return;
+    workers = qBound(0, workers, 100000);
+    m_targetSize = workers;
+    const int active = activeSlotCount();
+    if (workers > active)
+        growTo(workers);
+    else if (workers < active)
+        shrinkTo(workers, policy);
+    postStats(Event::Type::PoolResized);
+    dispatch();
+}
+
+// Parked and draining workers are taken back before new ones start; more slots are made by
+// dispatch(), for the queued tasks only.
+void Pool::growTo(int workers)
+{
+    int active = activeSlotCount();
+    for (auto &s : m_slots) {
+        if (active == workers)
+            break;
+        if (s && !m_launching->isExiting(*s)
+            && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
+            s->parked = false;
+            s->draining = false;
+            thaw(*s);
+            postWorker(*s);
+            ++active;
+        }
+    }
+}
+
+// Idle workers go first (the newest first); then busy ones, by the policy: let their tasks
+// finish, requeue the youngest tasks, or park the workers with their tasks frozen.
+void Pool::shrinkTo(int workers, DrainPolicy policy)
+{
+    int surplus = activeSlotCount() - workers;
+    for (auto it = m_slots.rbegin(); it != m_slots.rend() && surplus > 0; ++it) {
+        WorkerSlot *s = it->get();
+        if (s && !s->parked && !s->draining && !m_launching->isBusy(*s)) {
+            --surplus;
+            if (m_launching->retireIdle(*s)) {
+                removeSlot(s->number);
+            } else {
+                s->draining = true;
+                postWorker(*s);
+            }
+        }
+    }
+    std::vector<WorkerSlot *> busy;
+    for (auto &s : m_slots) {
+        if (s && !s->parked && !s->draining && m_launching->isBusy(*s))
+            busy.push_back(s.get());
+    }
+    auto youngest
+        = [&](const WorkerSlot *s) { return m_ledger[m_launching->tasksOn(*s).back()].startedMs; };
+    if (policy == DrainPolicy::Requeue) {
+        std::stable_sort(busy.begin(), busy.end(),
+                         [&](WorkerSlot *a, WorkerSlot *b) { return youngest(a) > youngest(b); });
+    } else {
+        std::reverse(busy.begin(), busy.end());
+    }
+    for (WorkerSlot *s : busy) {
+        if (surplus-- <= 0)
+            break;
+        switch (policy) {
+        case DrainPolicy::Finish:
+            s->draining = true;
+            break;
+        case DrainPolicy::Requeue:
+            s->draining = true;
+            m_launching->requeueRunning(*s);
+            break;
+        case DrainPolicy::Pause:
+            s->parked = true;
+            freeze(*s);
+            break;
+        }
+        postWorker(*s);
+    }
+    armDeadlines();
+}
+
+void Pool::cancelTask(TaskId id)
+{
+    if (!m_ledger.contains(id))
+        return;
+    const TaskLedger::Record &t = m_ledger[id];
+    if (TaskLedger::isWaiting(t.state)) {
+        m_ledger.settle(id, ExitStatus::cancelled(0), false);
+        Event &e = post(Event::Type::TaskFinished);
+        e.task = id;
+        e.taskState = t.state;
+        e.exit = t.exit;
+        e.attempt = t.attempts;
+        checkFinished();
+    } else if (TaskLedger::isRunning(t.state)) {
+        m_launching->cancelRunning(id);
+    }
+}
+
+void Pool::cancelWorkerTask(int number)
+{
+    if (const WorkerSlot *slot = slotAt(number)) {
+        for (TaskId id : m_launching->tasksOn(*slot))
+            cancelTask(id);
+    }
+}
+
+void Pool::cancelAll()
+{
+    if (!m_started || m_finished)
+        return;
+    stopDispatching(true);
+    checkFinished();
+}
+
+void Pool::retryTask(TaskId id)
+{
+    if (!m_ledger.contains(id) || !m_ledger.reopen(id))
+        return;
+    m_stopping = false;
+    m_halted = false;
+    m_haltExitStatus = 0;
+    if (m_finished) {
+        m_finished = false;
+        m_statsTimer.start();
+    }
+    Event &e = post(Event::Type::TaskRequeued);
+    e.task = id;
+    dispatch();
+}
+
+void Pool::retryFailed()
+{
+    for (TaskId id = 0; id < m_ledger.size(); ++id) {
+        const TaskState state = m_ledger[id].state;
+        if (state == TaskState::Failed || state == TaskState::TimedOut)
+            retryTask(id);
+    }
+}
+
+} // namespace shoal
