@@ -70,10 +70,15 @@ struct PoolOptions
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service
-// workers (multiprocessing.Pool style) run one long-lived program per slot, fed tasks on stdin.
-// Either way up to N worker slots, steered live (pause, resize, cancel, retry), and typed events
-// published in batches. It lives in the thread that creates it and never blocks on its consumers:
-// front ends connect to eventsReady (queued across threads) and call the control slots.
+// workers (multiprocessing.Pool style) run one long-lived program per slot, fed tasks on stdin:
+// either way a Launching (launching.h) runs the tasks, and the pool keeps the rest. Up to N
+// worker slots, steered live (pause, resize, cancel, retry), and typed events published in
+// batches. It lives in the thread that creates it and never blocks on its consumers: front ends
+// connect to eventsReady (queued across threads) and call the control slots.
+//
+// Its parts: the TaskLedger (records, queue, the retry-or-terminal rule), TaskRecords (results
+// and joblog), the ProcessWatcher, each slot's TaskProcess (stop policy), the EventOutbox, the
+// halt rule and the throughput meter.
 //
 // Guarantees (DESIGN.md section 4): every task ends exactly once as succeeded, failed, timed-out
 // or cancelled; every process is reaped and its group ended; a ProcessGuard ends the groups if
@@ -192,6 +197,7 @@ private:
     void dispatch();
     void freeze(WorkerSlot &slot);
     void thaw(WorkerSlot &slot);
+    void setTaskState(const WorkerSlot &slot, TaskState state, Event::Type type);
     bool isFrozen(const WorkerSlot &slot) const;
     WorkerSlot *addSlot(); // null when its output files cannot be created
     void removeSlot(int slotNumber);

@@ -14,12 +14,7 @@ void Pool::freeze(WorkerSlot &slot)
     slot.process.stop();
     slot.accumulatedMs += now() - slot.segmentStartMs;
     slot.process.setFrozen(true);
-    if (slot.task < 0)
-        return;
-    m_ledger[slot.task].state = TaskState::Paused;
-    Event &e = post(Event::Type::TaskPaused);
-    e.task = slot.task;
-    e.slot = slot.number;
+    setTaskState(slot, TaskState::Paused, Event::Type::TaskPaused);
 }
 
 void Pool::thaw(WorkerSlot &slot)
@@ -29,10 +24,17 @@ void Pool::thaw(WorkerSlot &slot)
     slot.process.cont();
     slot.segmentStartMs = now();
     slot.process.setFrozen(false);
+    setTaskState(slot, TaskState::Running, Event::Type::TaskResumed);
+}
+
+// The task of a one-process-per-task slot is paused or running with its process (tasks in a
+// service worker's pipe stay as they are: the worker is shown paused).
+void Pool::setTaskState(const WorkerSlot &slot, TaskState state, Event::Type type)
+{
     if (slot.task < 0)
         return;
-    m_ledger[slot.task].state = TaskState::Running;
-    Event &e = post(Event::Type::TaskResumed);
+    m_ledger[slot.task].state = state;
+    Event &e = post(type);
     e.task = slot.task;
     e.slot = slot.number;
 }

@@ -126,8 +126,9 @@ bool ServiceLaunching::startProcess(WorkerSlot &slot)
 {
     ServiceSlot &st = *slot.service;
     st.process = std::make_unique<ServiceProcess>(m_spec);
-    auto started = st.process->start(m_host.launcher(), m_path, slot.capture.stderrFd(),
-                                     m_host.guard().registrationFd(), m_host.tree().prepareLaunch());
+    auto started
+        = st.process->start(m_host.launcher(), m_path, slot.capture.stderrFd(),
+                            m_host.guard().registrationFd(), m_host.tree().prepareLaunch());
     const pid_t pid = st.process->pid();
     m_host.tree().launched(started ? pid : -1, pid > 0);
     if (!started) {
@@ -149,7 +150,8 @@ bool ServiceLaunching::startProcess(WorkerSlot &slot)
     st.silenceReported = false;
     st.lastReplyNs = m_host.nowNs();
     ProcessWatcher &watcher = m_host.watcher();
-    watcher.watch(slot.process.pidfd(), { slot.number, slot.generation, ProcessWatcher::Kind::Exited });
+    watcher.watch(slot.process.pidfd(),
+                  { slot.number, slot.generation, ProcessWatcher::Kind::Exited });
     watcher.watch(st.process->stdoutFd(),
                   { slot.number, slot.generation, ProcessWatcher::Kind::Readable });
     m_host.postWorker(slot);
@@ -229,8 +231,8 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
     t.durationMs = nowMs - t.startedMs;
     if (!ok)
         ++slot.failures;
-    const TaskState state
-        = ledger.settle(id, ok ? ExitStatus::exited(0) : ExitStatus::exited(1), !m_host.isStopping());
+    const TaskState state = ledger.settle(id, ok ? ExitStatus::exited(0) : ExitStatus::exited(1),
+                                          !m_host.isStopping());
     TaskBatch &batch = m_host.openBatch();
     if (&batch != &source) {
         // An event went out since the answers were read (a halt's message, a cancel): this
@@ -239,8 +241,8 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
         batch.outputs.append(source.outputs.constData() + offset, length);
         offset = moved;
     }
-    batch.finished.push_back({ id, slot.number, t.attempts, state, t.exit, t.durationMs, offset,
-                               length });
+    batch.finished.push_back(
+        { id, slot.number, t.attempts, state, t.exit, t.durationMs, offset, length });
     if (!isTerminal(state))
         return;
     const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
@@ -552,8 +554,9 @@ void ServiceLaunching::charge(WorkerSlot &slot, const ExitStatus &exit, qint64 p
         const qint64 limitMiB = m_host.options().memoryLimitBytes >> 20;
         ExitStatus taskExit = slot.endReason == EndReason::Memory
             ? ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(limitMiB))
-            : exit.kind == ExitStatus::Kind::Signaled ? exit
-                                                      : ExitStatus::exited(exit.code ? exit.code : 1);
+            : exit.kind == ExitStatus::Kind::Signaled
+            ? exit
+            : ExitStatus::exited(exit.code ? exit.code : 1);
         if (m_host.isStopping() && slot.endReason == EndReason::Cancel)
             taskExit = ExitStatus::cancelled(slot.process.lastSignal());
         failTask(slot, blamed, taskExit, exitReason(slot, pid, exit));
@@ -579,8 +582,7 @@ QString ServiceLaunching::exitReason(const WorkerSlot &slot, qint64 pid,
     QString reason = slot.endReason == EndReason::Garbage
         ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.service->endDetail)
         : endedForClosedOutput
-        ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s
-              .arg(slot.number)
+        ? u"worker %1 (pid %2) closed its stdout with tasks in flight; ended: %3"_s.arg(slot.number)
               .arg(pid)
               .arg(exit.describe())
         : slot.endReason == EndReason::Memory

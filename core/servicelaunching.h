@@ -62,8 +62,8 @@ private:
                      const TaskBatch &batch);
     // The answer's text is [offset, offset + length) of source.outputs (the batch it was read
     // into).
-    void finishTask(WorkerSlot &slot, TaskId id, bool ok, const TaskBatch &source,
-                    qsizetype offset, qsizetype length, qint64 nowMs);
+    void finishTask(WorkerSlot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
+                    qsizetype length, qint64 nowMs);
     // A task that ended with Shoal's words for why: its text in the batch, its records.
     void cancelInFlight(TaskId id);
     void failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit, const QString &reason);

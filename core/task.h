@@ -60,6 +60,7 @@ struct ExitStatus
     int error = 0;
 
     bool succeeded() const { return kind == Kind::Exited && code == 0; }
+    friend bool operator==(const ExitStatus &, const ExitStatus &) = default;
     // MemoryLimit only. The sizes share code/error with the other kinds: a task record keeps
     // one ExitStatus, and 16 bytes instead of 24 is 8 MB less for a million tasks.
     int rssMiB() const { return kind == Kind::MemoryLimit ? code : 0; }

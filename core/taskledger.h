@@ -29,7 +29,10 @@ public:
         QByteArray out, err; // the final attempt's output, tail kept for front ends
     };
 
-    explicit TaskLedger(int attempts = 1) : m_maxAttempts(qMax(1, attempts)) { }
+    explicit TaskLedger(int attempts = 1)
+        : m_maxAttempts(qMax(1, attempts))
+    {
+    }
 
     int maxAttempts() const { return m_maxAttempts; }
     void reserve(size_t count) { m_records.reserve(count); }
@@ -40,7 +43,10 @@ public:
     Record &operator[](TaskId id) { return m_records[size_t(id)]; }
     const Record &operator[](TaskId id) const { return m_records[size_t(id)]; }
     TaskId idOf(const Record &record) const { return TaskId(&record - m_records.data()); }
-    static bool isWaiting(TaskState s) { return s == TaskState::Queued || s == TaskState::Retrying; }
+    static bool isWaiting(TaskState s)
+    {
+        return s == TaskState::Queued || s == TaskState::Retrying;
+    }
     static bool isRunning(TaskState s) { return s == TaskState::Running || s == TaskState::Paused; }
 
     bool hasQueued() const { return !m_queue.empty(); }

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void initializerRunsOncePerProcess();
     void pauseFreezesServiceWorkers();
     void programThatKeepsExitingDoesNotHang();
+    void workerDyingWhileHaltingEndsItsTasks();
     void closedStdoutEndsTheWorker();
     void silentWorkerIsReported();
     void extraLineWithNothingInFlightIsGarbage();
@@ -396,6 +397,41 @@ void TestService::programThatKeepsExitingDoesNotHang()
     QCOMPARE(pool->stats().failed, 10);
     QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"),
              out.text.value(0).constData());
+}
+
+// --halt soon stops the batch with tasks still in the worker's pipe; when the worker then dies,
+// the task it was on fails and the others end as cancelled: none is left running (the batch
+// would never finish).
+void TestService::workerDyingWhileHaltingEndsItsTasks()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.service.prefetch = 8;
+    o.halt.when = HaltPolicy::When::Soon;
+    o.halt.failCount = 1;
+    const QStringList inputs { u"not a number"_s,
+                               u"crash"_s,
+                               u"1"_s,
+                               u"2"_s,
+                               u"3"_s,
+                               u"4"_s,
+                               u"5"_s,
+                               u"6"_s,
+                               u"7"_s,
+                               u"8"_s };
+    auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    QVERIFY(pool->halted());
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, int(inputs.size()));
+    QCOMPARE(out.state.value(0), TaskState::Failed);
+    QCOMPARE(out.state.value(1), TaskState::Failed);
+    QCOMPARE(pool->stats().failed, 2);
+    QCOMPARE(pool->stats().running, 0);
+    QCOMPARE(pool->stats().succeeded + pool->stats().cancelled, inputs.size() - 2);
 }
 
 // A worker that closes its stdout but keeps running can answer nothing more: it is ended, and
