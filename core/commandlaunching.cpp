@@ -2,6 +2,7 @@
 
 #include "eventoutbox.h"
 #include "fileio.h"
+#include "keptoutputs.h"
 #include "launcher.h"
 #include "pool.h"
 #include "processguard.h"
@@ -238,9 +239,8 @@ void CommandLaunching::keepOutput(TaskId id, const Output &output)
     auto kept = [keep](const QByteArray &data, const std::shared_ptr<SpilledOutput> &file) {
         return file ? file->tail(keep) : data.size() > keep ? data.right(keep) : data;
     };
-    TaskLedger::Record &t = m_host.ledger()[id];
-    t.out = kept(output.out, output.outFile);
-    t.err = kept(output.err, output.errFile);
+    m_host.keptOutputs().keep(id, Stream::Stdout, kept(output.out, output.outFile));
+    m_host.keptOutputs().keep(id, Stream::Stderr, kept(output.err, output.errFile));
 }
 
 void CommandLaunching::onTimeout(WorkerSlot &slot)

@@ -15,6 +15,7 @@
 namespace shoal {
 
 class EventOutbox;
+class KeptOutputs;
 class Launcher;
 class ProcessGuard;
 class ProcessTree;
@@ -29,6 +30,7 @@ class LaunchHost
 public:
     virtual const PoolOptions &options() const = 0;
     virtual TaskLedger &ledger() = 0;
+    virtual KeptOutputs &keptOutputs() = 0; // the tails front ends show
     virtual Launcher &launcher() = 0;
     virtual ProcessTree &tree() = 0;
     virtual ProcessGuard &guard() = 0;

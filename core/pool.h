@@ -5,6 +5,7 @@
 #include "events.h"
 #include "haltrule.h"
 #include "inputlist.h"
+#include "keptoutputs.h"
 #include "launching.h"
 #include "processwatcher.h"
 #include "result.h"
@@ -162,6 +163,7 @@ private:
     // LaunchHost: what the launching gets from the pool.
     const PoolOptions &options() const override { return m_options; }
     TaskLedger &ledger() override { return m_ledger; }
+    KeptOutputs &keptOutputs() override { return m_kept; }
     Launcher &launcher() override { return *m_launcher; }
     ProcessTree &tree() override { return *m_tree; }
     ProcessGuard &guard() override { return *m_guard; }
@@ -220,6 +222,7 @@ private:
     PoolOptions m_options;
 
     TaskLedger m_ledger;
+    KeptOutputs m_kept;
     std::unique_ptr<Launching> m_launching;
     std::vector<std::unique_ptr<WorkerSlot>> m_slots; // index = slot number - 1; null: removed
     int m_targetSize = 0;

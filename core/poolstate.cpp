@@ -140,9 +140,7 @@ QByteArray Pool::taskOutput(TaskId id, Stream stream) const
     const TaskLedger::Record &t = m_ledger[id];
     if (TaskLedger::isRunning(t.state))
         return liveOutput(t.slot, stream);
-    const QByteArray &kept = stream == Stream::Stderr ? t.err : t.out;
-    // A deep copy: service results point into blocks the launching owns.
-    return QByteArray(kept.constData(), kept.size());
+    return m_kept.get(id, stream);
 }
 
 QByteArray Pool::taskCgroupsPath() const

@@ -2,6 +2,7 @@
 
 #include "commandtemplate.h"
 #include "eventoutbox.h"
+#include "keptoutputs.h"
 #include "launcher.h"
 #include "pool.h"
 #include "processguard.h"
@@ -248,7 +249,8 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
     const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
     const qint64 keep = m_host.options().keepOutputBytes;
     if (keep > 0)
-        (ok ? t.out : t.err) = m_kept.keep(text.last(qMin<qsizetype>(text.size(), keep)));
+        m_host.keptOutputs().keep(id, ok ? Stream::Stdout : Stream::Stderr,
+                                  text.last(qMin<qsizetype>(text.size(), keep)));
     m_host.recordTerminal(id, length, { ok ? text : QByteArrayView() },
                           { ok ? QByteArrayView() : text });
     if (state == TaskState::Failed)
@@ -275,7 +277,8 @@ void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &e
     const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
     const qint64 keep = m_host.options().keepOutputBytes;
     if (keep > 0)
-        t.err = m_kept.keep(text.last(qMin<qsizetype>(text.size(), keep)));
+        m_host.keptOutputs().keep(id, Stream::Stderr,
+                                  text.last(qMin<qsizetype>(text.size(), keep)));
     m_host.recordTerminal(id, 0, {}, { text });
     m_host.checkHalt(id);
 }

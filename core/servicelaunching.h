@@ -1,7 +1,6 @@
 #pragma once
 
 #include "inputlist.h"
-#include "keptoutputs.h"
 #include "launching.h"
 #include "serviceworker.h"
 
@@ -77,7 +76,6 @@ private:
     const ServiceSpec &m_spec;
     const InputList &m_inputs;
     QByteArray m_path;
-    KeptOutputs m_kept;
     std::vector<ServiceProcess::Reply> m_replies; // scratch for onReadable
 };
 

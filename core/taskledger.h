@@ -4,8 +4,6 @@
 #include "task.h"
 #include "taskqueue.h"
 
-#include <QByteArray>
-
 #include <vector>
 
 namespace shoal {
@@ -17,17 +15,18 @@ namespace shoal {
 class TaskLedger
 {
 public:
+    // 48 bytes: a million tasks are 48 MB (their kept outputs live in KeptOutputs).
     struct Record
     {
         qint64 seq = 0; // {#}: resumed runs keep the numbers of the full input list
-        TaskState state = TaskState::Queued;
-        quint16 attempts = 0;
-        int slot = 0; // worker of the latest attempt
         qint64 startedMs = -1; // pool clock, latest attempt
         qint64 durationMs = 0;
         ExitStatus exit;
-        QByteArray out, err; // the final attempt's output, tail kept for front ends
+        int slot = 0; // worker of the latest attempt
+        quint16 attempts = 0;
+        TaskState state = TaskState::Queued;
     };
+    static_assert(sizeof(Record) == 48);
 
     explicit TaskLedger(int attempts = 1)
         : m_maxAttempts(qMax(1, attempts))

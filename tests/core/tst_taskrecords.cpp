@@ -61,10 +61,12 @@ private slots:
         QVERIFY(!records.writesRows());
         QVERIFY(records.writesDeliveredRows());
         // record() makes no row: the front end writes it once the output is out.
-        QVERIFY(records.record(1, "x", {}, {}, [] {
-                           QTest::qFail("row made", __FILE__, __LINE__);
-                           return QByteArray();
-                       })
+        QVERIFY(records
+                    .record(1, "x", {}, {},
+                            [] {
+                                QTest::qFail("row made", __FILE__, __LINE__);
+                                return QByteArray();
+                            })
                     .ok());
         QCOMPARE(readAll(joblog), JoblogWriter::header());
         QVERIFY(records.writeDelivered(row(1) + row(2)).ok());
