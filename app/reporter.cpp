@@ -37,10 +37,6 @@ void Reporter::onEvents(const QList<Event> &events)
         if (m_options.eventsFd >= 0)
             jsonLines += QJsonDocument(toJson(e)).toJson(QJsonDocument::Compact) + '\n';
         switch (e.type) {
-        case Event::Type::TaskFinished:
-            if (isTerminal(e.taskState))
-                onTaskDone(e);
-            break;
         case Event::Type::TaskBatch:
             onBatch(*e.batch);
             break;
@@ -69,26 +65,24 @@ bool Reporter::delivers(TaskState state, int attempt) const
     return state != TaskState::Cancelled && attempt > 0 && m_pool.canRecord();
 }
 
-void Reporter::onTaskDone(const Event &e)
+// A command task's end: its own stdout and stderr (none for one that never ran).
+void Reporter::onTaskDone(const TaskBatch::Finished &f, const TaskBatch::Captured &c)
 {
-    if (!m_options.printOutput || m_outputBroken)
-        return;
-    const bool deliver = delivers(e.taskState, e.attempt);
-    const qint64 received = e.stdoutFile ? e.stdoutFile->size() : e.stdoutData.size();
-    if (!m_options.keepOrder || m_ordered.isNext(e.task)) {
+    const bool deliver = delivers(f.state, f.attempt);
+    if (!m_options.keepOrder || m_ordered.isNext(f.task)) {
         if (deliver) {
             clearBar();
-            printFile(1, e.stdoutFile, e.stdoutData);
-            printFile(2, e.stderrFile, e.stderrData);
+            printFile(1, c.outFile, c.out);
+            printFile(2, c.errFile, c.err);
             if (m_outputBroken)
                 return;
-            record({ { e.task, received } });
+            record({ { f.task, c.outBytes() } });
         }
         if (!m_options.keepOrder)
             return;
-        (void)m_ordered.add(e.task, {}, {}, false); // its turn is taken
-    } else if (!m_ordered.add(e.task, { e.stdoutData, e.stdoutFile.get() },
-                              { e.stderrData, e.stderrFile.get() }, deliver)) {
+        (void)m_ordered.add(f.task, {}, {}, false); // its turn is taken
+    } else if (!m_ordered.add(f.task, { c.out, c.outFile.get() }, { c.err, c.errFile.get() },
+                              deliver)) {
         m_outputBroken = true;
         m_pool.stopForError(
             u"cannot hold an output for -k in the scratch folder (TMPDIR): %1"_s.arg(errnoText()));
@@ -113,6 +107,17 @@ void Reporter::onBatch(const TaskBatch &batch)
 {
     if (!m_options.printOutput || m_outputBroken || batch.finished.empty())
         return;
+    if (!batch.captured.empty()) { // command tasks: each its own stdout and stderr
+        static const TaskBatch::Captured none;
+        for (const TaskBatch::Finished &f : batch.finished) {
+            if (isTerminal(f.state))
+                onTaskDone(f, f.captured >= 0 ? batch.captured[size_t(f.captured)] : none);
+            if (m_outputBroken)
+                return;
+        }
+        return;
+    }
+    // Service tasks: one line per result.
     m_delivered.clear();
     if (!m_options.keepOrder) {
         // One line per result, copied straight into a buffer sized for them all.

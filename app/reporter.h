@@ -31,7 +31,7 @@ public:
 
 private:
     void onEvents(const QList<Event> &events);
-    void onTaskDone(const Event &e);
+    void onTaskDone(const TaskBatch::Finished &f, const TaskBatch::Captured &c);
     void onBatch(const TaskBatch &batch);
     bool delivers(TaskState state, int attempt) const;
     void drain(); // -k: what is next in order goes out, then its rows

@@ -112,11 +112,7 @@ void CommandLaunching::start(WorkerSlot &slot, TaskId id)
         }
     }
 
-    Event &started = m_host.post(Event::Type::TaskStarted);
-    started.task = id;
-    started.slot = slot.number;
-    started.attempt = t.attempts;
-    started.worker.pid = qMax(0, p.pid);
+    m_host.openBatch().started.push_back({ id, slot.number, t.attempts, qMax(0, p.pid) });
 
     if (p.error) {
         TaskProcess::abandon(p.pid, p.pidfd, m_host.guard());
@@ -211,17 +207,11 @@ void CommandLaunching::finishAttempt(WorkerSlot &slot, ExitStatus exit, Output o
                               { output.err, output.errFile.get() });
     }
 
-    Event &e = m_host.post(Event::Type::TaskFinished);
-    e.task = id;
-    e.slot = slot.number;
-    e.attempt = t.attempts;
-    e.taskState = t.state;
-    e.exit = exit;
-    e.durationMs = t.durationMs;
-    e.stdoutData = std::move(output.out);
-    e.stderrData = std::move(output.err);
-    e.stdoutFile = std::move(output.outFile);
-    e.stderrFile = std::move(output.errFile);
+    TaskBatch &batch = m_host.openBatch();
+    batch.finished.push_back({ id, slot.number, t.attempts, state, int(batch.captured.size()), exit,
+                               t.durationMs, 0, 0 });
+    batch.captured.push_back({ std::move(output.out), std::move(output.err),
+                               std::move(output.outFile), std::move(output.errFile) });
 
     slot.task = -1;
     slot.endReason = EndReason::None;

@@ -66,22 +66,6 @@ QJsonObject toJson(const Event &e)
         o[u"firstTask"_s] = double(e.task);
         o[u"lastTask"_s] = double(e.lastTask);
         break;
-    case Event::Type::TaskStarted:
-        o[u"task"_s] = double(e.task);
-        o[u"slot"_s] = e.slot;
-        o[u"attempt"_s] = e.attempt;
-        o[u"pid"_s] = double(e.worker.pid);
-        break;
-    case Event::Type::TaskFinished:
-        o[u"task"_s] = double(e.task);
-        o[u"slot"_s] = e.slot;
-        o[u"attempt"_s] = e.attempt;
-        o[u"state"_s] = nameOf(e.taskState);
-        o[u"exit"_s] = toJson(e.exit);
-        o[u"durationMs"_s] = double(e.durationMs);
-        o[u"stdoutBytes"_s] = double(e.stdoutData.size());
-        o[u"stderrBytes"_s] = double(e.stderrData.size());
-        break;
     case Event::Type::TaskRequeued:
     case Event::Type::TaskPaused:
     case Event::Type::TaskResumed:
@@ -99,19 +83,28 @@ QJsonObject toJson(const Event &e)
         break;
     case Event::Type::TaskBatch: {
         QJsonArray started, finished, progress;
-        for (const TaskBatch::Started &s : e.batch->started)
-            started.append(QJsonObject { { u"task"_s, double(s.task) },
-                                         { u"slot"_s, s.slot },
-                                         { u"attempt"_s, s.attempt } });
+        for (const TaskBatch::Started &s : e.batch->started) {
+            QJsonObject one { { u"task"_s, double(s.task) },
+                              { u"slot"_s, s.slot },
+                              { u"attempt"_s, s.attempt } };
+            if (s.pid > 0)
+                one[u"pid"_s] = double(s.pid);
+            started.append(one);
+        }
         for (const TaskBatch::Finished &f : e.batch->finished) {
-            finished.append(QJsonObject {
-                { u"task"_s, double(f.task) },
-                { u"slot"_s, f.slot },
-                { u"attempt"_s, f.attempt },
-                { u"state"_s, nameOf(f.state) },
-                { u"exit"_s, toJson(f.exit) },
-                { u"durationMs"_s, double(f.durationMs) },
-                { u"output"_s, QString::fromUtf8(e.batch->output(f).toByteArray()) } });
+            QJsonObject one {
+                { u"task"_s, double(f.task) }, { u"slot"_s, f.slot },
+                { u"attempt"_s, f.attempt },   { u"state"_s, nameOf(f.state) },
+                { u"exit"_s, toJson(f.exit) }, { u"durationMs"_s, double(f.durationMs) }
+            };
+            if (f.captured >= 0) { // a command task: its outputs' sizes (the output is printed)
+                const TaskBatch::Captured &c = e.batch->captured[size_t(f.captured)];
+                one[u"stdoutBytes"_s] = double(c.outBytes());
+                one[u"stderrBytes"_s] = double(c.errBytes());
+            } else {
+                one[u"output"_s] = QString::fromUtf8(e.batch->output(f).toByteArray());
+            }
+            finished.append(one);
         }
         for (const TaskBatch::Progress &p : e.batch->progress)
             progress.append(

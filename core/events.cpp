@@ -8,13 +8,35 @@ namespace shoal {
 
 QString nameOf(Event::Type type)
 {
-    static const QStringList names {
-        u"tasks-added"_s, u"task-started"_s,   u"task-finished"_s,  u"task-requeued"_s,
-        u"task-paused"_s, u"task-resumed"_s,   u"worker-changed"_s, u"worker-removed"_s,
-        u"pool-paused"_s, u"pool-resumed"_s,   u"pool-resized"_s,   u"stats"_s,
-        u"message"_s,     u"batch-finished"_s, u"task-batch"_s,
-    };
-    return names.value(int(type));
+    switch (type) {
+    case Event::Type::TasksAdded:
+        return u"tasks-added"_s;
+    case Event::Type::TaskRequeued:
+        return u"task-requeued"_s;
+    case Event::Type::TaskPaused:
+        return u"task-paused"_s;
+    case Event::Type::TaskResumed:
+        return u"task-resumed"_s;
+    case Event::Type::WorkerChanged:
+        return u"worker-changed"_s;
+    case Event::Type::WorkerRemoved:
+        return u"worker-removed"_s;
+    case Event::Type::PoolPaused:
+        return u"pool-paused"_s;
+    case Event::Type::PoolResumed:
+        return u"pool-resumed"_s;
+    case Event::Type::PoolResized:
+        return u"pool-resized"_s;
+    case Event::Type::Stats:
+        return u"stats"_s;
+    case Event::Type::Message:
+        return u"message"_s;
+    case Event::Type::BatchFinished:
+        return u"batch-finished"_s;
+    case Event::Type::TaskBatch:
+        return u"task-batch"_s;
+    }
+    return {};
 }
 
 } // namespace shoal

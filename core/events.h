@@ -59,8 +59,9 @@ struct TaskInfo
     ExitStatus exit;
 };
 
-// Many task starts and ends in one event: service workers finish up to millions of tasks a
-// second, so their tasks travel in flat arrays, with all result texts in one buffer.
+// Task starts and ends, in one shape for every way of launching: service workers finish up to
+// millions of tasks a second, so tasks travel in flat arrays, with all result texts in one
+// buffer; a command task's captured stdout and stderr travel beside its end.
 struct TaskBatch
 {
     struct Started
@@ -68,6 +69,7 @@ struct TaskBatch
         TaskId task;
         int slot;
         int attempt;
+        qint64 pid = 0; // the task's own process (one per task), 0 for a service worker's
     };
     struct Finished
     {
@@ -75,6 +77,7 @@ struct TaskBatch
         int slot;
         int attempt;
         TaskState state; // terminal, or Retrying
+        int captured = -1; // a command task's outputs: captured[captured]; -1 for none
         ExitStatus exit;
         qint64 durationMs;
         qsizetype offset; // the result (or error) text in outputs
@@ -85,14 +88,28 @@ struct TaskBatch
         TaskId task;
         double value; // 0..1, as the worker reported it
     };
+    // What a command task wrote: in memory, or (over OutputCapture::kInlineLimit) in its file.
+    struct Captured
+    {
+        QByteArray out, err;
+        std::shared_ptr<const SpilledOutput> outFile, errFile;
+        qint64 outBytes() const { return outFile ? outFile->size() : out.size(); }
+        qint64 errBytes() const { return errFile ? errFile->size() : err.size(); }
+    };
     std::vector<Started> started;
     std::vector<Finished> finished;
     std::vector<Progress> progress;
+    std::vector<Captured> captured;
     QByteArray outputs;
 
     QByteArrayView output(const Finished &f) const
     {
         return QByteArrayView(outputs).sliced(f.offset, f.length);
+    }
+    // The bytes a task's end delivered on stdout (the joblog's Receive column).
+    qint64 receivedBytes(const Finished &f) const
+    {
+        return f.captured >= 0 ? captured[size_t(f.captured)].outBytes() : f.length;
     }
 };
 
@@ -101,8 +118,6 @@ struct Event
 {
     enum class Type : quint8 {
         TasksAdded, // tasks [task, lastTask] joined the batch (queued)
-        TaskStarted, // task started an attempt on slot (pid in worker.pid)
-        TaskFinished, // an attempt ended: exit, durationMs, taskState (terminal or Retrying)
         TaskRequeued, // task went back to the queue without using an attempt (drain, retry)
         TaskPaused, // task frozen (pool or worker paused)
         TaskResumed,
@@ -114,7 +129,7 @@ struct Event
         Stats, // periodic: stats, and one WorkerChanged per live worker precedes it
         Message, // text: a warning or note meant for the user (a garbage line, a halt)
         BatchFinished, // every task is terminal; stats holds the final counts
-        TaskBatch, // batch: service-worker task starts, ends and progress, in order
+        TaskBatch, // batch: task starts, ends and progress, in order
     };
 
     quint64 seq = 0;
@@ -123,18 +138,9 @@ struct Event
     TaskId task = -1;
     TaskId lastTask = -1;
     int slot = 0;
-    int attempt = 0;
-    TaskState taskState = TaskState::Queued;
-    ExitStatus exit;
-    qint64 durationMs = 0;
     WorkerInfo worker;
     PoolStats stats;
     QString text;
-    QByteArray stdoutData; // TaskFinished: the attempt's captured output
-    QByteArray stderrData;
-    // TaskFinished: an output over OutputCapture::kInlineLimit stays in its file instead
-    std::shared_ptr<const SpilledOutput> stdoutFile;
-    std::shared_ptr<const SpilledOutput> stderrFile;
     std::shared_ptr<const TaskBatch> batch; // TaskBatch only
 };
 

@@ -426,7 +426,7 @@ void Pool::stopDispatching(bool endRunning)
         m_ledger.settle(id, ExitStatus::cancelled(0), false);
         if (!batch)
             batch = &openBatch();
-        batch->finished.push_back({ id, t.slot, t.attempts, t.state, t.exit, 0, 0, 0 });
+        batch->finished.push_back({ id, t.slot, t.attempts, t.state, -1, t.exit, 0, 0, 0 });
     }
     m_ledger.clearQueue();
     if (!endRunning)
@@ -450,7 +450,7 @@ void Pool::failUnserved(const QString &reason)
     for (TaskId id = m_ledger.takeNext(); id >= 0; id = m_ledger.takeNext()) {
         m_ledger.settle(id, ExitStatus::exited(1), false);
         const TaskLedger::Record &t = m_ledger[id];
-        batch.finished.push_back({ id, 0, t.attempts, t.state, t.exit, 0, offset, length });
+        batch.finished.push_back({ id, 0, t.attempts, t.state, -1, t.exit, 0, offset, length });
         recordTerminal(id, 0, {}, { QByteArrayView(batch.outputs).sliced(offset, length) });
     }
     checkFinished();

@@ -184,11 +184,7 @@ void Pool::cancelTask(TaskId id)
     const TaskLedger::Record &t = m_ledger[id];
     if (TaskLedger::isWaiting(t.state)) {
         m_ledger.settle(id, ExitStatus::cancelled(0), false);
-        Event &e = post(Event::Type::TaskFinished);
-        e.task = id;
-        e.taskState = t.state;
-        e.exit = t.exit;
-        e.attempt = t.attempts;
+        openBatch().finished.push_back({ id, t.slot, t.attempts, t.state, -1, t.exit, 0, 0, 0 });
         checkFinished();
     } else if (TaskLedger::isRunning(t.state)) {
         m_launching->cancelRunning(id);

@@ -243,7 +243,7 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
         offset = moved;
     }
     batch.finished.push_back(
-        { id, slot.number, t.attempts, state, t.exit, t.durationMs, offset, length });
+        { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (!isTerminal(state))
         return;
     const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
@@ -271,7 +271,7 @@ void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &e
     batch.outputs += reason.toUtf8();
     const qsizetype length = batch.outputs.size() - offset;
     batch.finished.push_back(
-        { id, slot.number, t.attempts, state, t.exit, t.durationMs, offset, length });
+        { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (state != TaskState::Failed && state != TaskState::TimedOut)
         return;
     const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
@@ -294,7 +294,7 @@ void ServiceLaunching::cancelInFlight(TaskId id)
     t.durationMs = m_host.now() - t.startedMs;
     ledger.settle(id, ExitStatus::cancelled(0), false);
     m_host.openBatch().finished.push_back(
-        { id, t.slot, t.attempts, t.state, t.exit, t.durationMs, 0, 0 });
+        { id, t.slot, t.attempts, t.state, -1, t.exit, t.durationMs, 0, 0 });
 }
 
 void ServiceLaunching::cancelRunning(TaskId id)

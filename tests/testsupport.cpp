@@ -135,6 +135,35 @@ QList<Event> EventRecorder::ofType(Event::Type type) const
     return out;
 }
 
+QList<TaskStart> EventRecorder::starts() const
+{
+    QList<TaskStart> out;
+    for (const Event &e : ofType(Event::Type::TaskBatch)) {
+        for (const TaskBatch::Started &s : e.batch->started)
+            out.append({ s.task, s.slot, s.attempt, s.pid });
+    }
+    return out;
+}
+
+QList<TaskEnd> EventRecorder::ends() const
+{
+    QList<TaskEnd> out;
+    for (const Event &e : ofType(Event::Type::TaskBatch)) {
+        for (const TaskBatch::Finished &f : e.batch->finished) {
+            TaskEnd end { e.seq,  f.task,       f.slot, f.attempt, f.state,
+                          f.exit, f.durationMs, {},     {},        {} };
+            if (f.captured >= 0) {
+                end.stdoutData = e.batch->captured[size_t(f.captured)].out;
+                end.stderrData = e.batch->captured[size_t(f.captured)].err;
+            } else {
+                end.text = e.batch->output(f).toByteArray();
+            }
+            out.append(end);
+        }
+    }
+    return out;
+}
+
 bool EventRecorder::waitFor(const std::function<bool()> &pred, int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);

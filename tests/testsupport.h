@@ -31,6 +31,27 @@ QStringList numbers(int count); // "1" .. "count"
 qint64 readPidFile(const QString &path, int timeoutMs = 5000);
 
 // Records every event a pool publishes, in order.
+// A task start or end, out of the TaskBatch events that carry them.
+struct TaskStart
+{
+    shoal::TaskId task = -1;
+    int slot = 0;
+    int attempt = 0;
+    qint64 pid = 0;
+};
+struct TaskEnd
+{
+    quint64 seq = 0; // of the event that carried it
+    shoal::TaskId task = -1;
+    int slot = 0;
+    int attempt = 0;
+    shoal::TaskState state = shoal::TaskState::Queued;
+    shoal::ExitStatus exit;
+    qint64 durationMs = 0;
+    QByteArray stdoutData, stderrData; // a command task's output, when it was kept in memory
+    QByteArray text; // a service task's result or error
+};
+
 class EventRecorder : public QObject
 {
 public:
@@ -38,6 +59,10 @@ public:
     QList<shoal::Event> events;
     int count(shoal::Event::Type type) const;
     QList<shoal::Event> ofType(shoal::Event::Type type) const;
+    // Every task start and end so far, in order.
+    QList<TaskStart> starts() const;
+    QList<TaskEnd> ends() const;
+    int startCount() const { return int(starts().size()); }
     // Spins the event loop until pred() holds or timeoutMs passes.
     bool waitFor(const std::function<bool()> &pred, int timeoutMs = 10000);
 };

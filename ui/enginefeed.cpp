@@ -42,16 +42,14 @@ void EngineFeed::flush()
 
 void EngineFeed::fold(const Event &e)
 {
-    auto change = [&](TaskState state) {
+    auto change = [&](TaskChange::Kind kind, TaskState state) {
         TaskChange c;
-        c.type = e.type;
+        c.kind = kind;
         c.task = e.task;
         c.slot = e.slot;
-        c.attempt = e.attempt;
         c.state = state;
         c.timeMs = e.timeMs;
         m_frame.taskChanges.push_back(c);
-        return &m_frame.taskChanges.back();
     };
     auto takeStats = [&] {
         m_frame.hasStats = true;
@@ -63,26 +61,14 @@ void EngineFeed::fold(const Event &e)
     case Event::Type::TasksAdded:
         m_frame.addedTasks.emplace_back(e.task, e.lastTask);
         break;
-    case Event::Type::TaskStarted:
-        change(TaskState::Running);
-        break;
-    case Event::Type::TaskFinished: {
-        TaskChange *c = change(e.taskState);
-        c->exit = e.exit;
-        c->durationMs = e.durationMs;
-        c->receivedBytes = e.stdoutData.size();
-        if (isTerminal(e.taskState) && e.attempt > 0)
-            m_frame.finishedDurationsMs.push_back(e.durationMs);
-        break;
-    }
     case Event::Type::TaskRequeued:
-        change(TaskState::Queued);
+        change(TaskChange::Kind::Requeued, TaskState::Queued);
         break;
     case Event::Type::TaskPaused:
-        change(TaskState::Paused);
+        change(TaskChange::Kind::Paused, TaskState::Paused);
         break;
     case Event::Type::TaskResumed:
-        change(TaskState::Running);
+        change(TaskChange::Kind::Resumed, TaskState::Running);
         break;
     case Event::Type::WorkerChanged:
         m_frame.workers[e.worker.slot] = e.worker;
@@ -119,7 +105,7 @@ void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
     changes.reserve(batch.started.size() + batch.finished.size());
     for (const TaskBatch::Started &s : batch.started) {
         TaskChange c;
-        c.type = Event::Type::TaskStarted;
+        c.kind = TaskChange::Kind::Started;
         c.task = s.task;
         c.slot = s.slot;
         c.attempt = s.attempt;
@@ -129,7 +115,7 @@ void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
     }
     for (const TaskBatch::Finished &f : batch.finished) {
         TaskChange c;
-        c.type = Event::Type::TaskFinished;
+        c.kind = TaskChange::Kind::Finished;
         c.task = f.task;
         c.slot = f.slot;
         c.attempt = f.attempt;
@@ -137,14 +123,14 @@ void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
         c.exit = f.exit;
         c.timeMs = timeMs;
         c.durationMs = f.durationMs;
-        c.receivedBytes = f.length;
+        c.receivedBytes = batch.receivedBytes(f);
         changes.push_back(c);
         if (isTerminal(f.state) && f.attempt > 0)
             m_frame.finishedDurationsMs.push_back(f.durationMs);
     }
     std::stable_sort(changes.begin(), changes.end(), [](const TaskChange &a, const TaskChange &b) {
-        const bool aStarted = a.type == Event::Type::TaskStarted,
-                   bStarted = b.type == Event::Type::TaskStarted;
+        const bool aStarted = a.kind == TaskChange::Kind::Started,
+                   bStarted = b.kind == TaskChange::Kind::Started;
         return std::tie(a.task, a.attempt, bStarted) < std::tie(b.task, b.attempt, aStarted);
     });
     m_frame.taskChanges.insert(m_frame.taskChanges.end(), changes.begin(), changes.end());

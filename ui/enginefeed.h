@@ -15,7 +15,8 @@ namespace shoal {
 // One task event, reduced to what the window keeps about a task.
 struct TaskChange
 {
-    Event::Type type = Event::Type::TaskStarted;
+    enum class Kind : quint8 { Started, Finished, Requeued, Paused, Resumed };
+    Kind kind = Kind::Started;
     TaskId task = -1;
     int slot = 0;
     int attempt = 0;
@@ -23,7 +24,7 @@ struct TaskChange
     ExitStatus exit;
     qint64 timeMs = 0;
     qint64 durationMs = 0;
-    qint64 receivedBytes = 0; // TaskFinished: stdout size, the joblog's Receive column
+    qint64 receivedBytes = 0; // Finished: stdout size, the joblog's Receive column
 };
 
 // What changed in the pool since the last frame. Workers keep only their latest state; task

@@ -102,21 +102,21 @@ void TaskModel::applyFrame(const Frame &frame)
         Row &row = m_rows[size_t(c.task)];
         row.state = c.state;
         row.progress = -1; // any change starts or ends an attempt; progress comes after
-        switch (c.type) {
-        case Event::Type::TaskStarted:
+        switch (c.kind) {
+        case TaskChange::Kind::Started:
             row.slot = c.slot;
             row.attempts = c.attempt;
             row.startedMs = c.timeMs;
             row.durationMs = 0;
             row.exit = {};
             break;
-        case Event::Type::TaskFinished:
+        case TaskChange::Kind::Finished:
             row.attempts = c.attempt;
             row.exit = c.exit;
             row.durationMs = c.durationMs;
             row.receivedBytes = c.receivedBytes;
             break;
-        case Event::Type::TaskRequeued:
+        case TaskChange::Kind::Requeued:
             if (c.slot == 0) { // a retry: a fresh start
                 row.attempts = 0;
                 row.exit = {};

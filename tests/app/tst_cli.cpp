@@ -369,7 +369,13 @@ void TestCli::eventsFile()
         QVERIFY(o.value(u"seq"_s).toDouble() > lastSeq);
         lastSeq = o.value(u"seq"_s).toDouble();
         lastType = o.value(u"type"_s).toString();
-        finished += lastType == u"task-finished"_s;
+        if (lastType == u"task-batch"_s) {
+            for (const QJsonValue &end : o.value(u"finished"_s).toArray()) {
+                QCOMPARE(end[u"state"_s].toString(), u"succeeded"_s);
+                QCOMPARE(end[u"stdoutBytes"_s].toDouble(), 0.0);
+                ++finished;
+            }
+        }
     }
     QCOMPARE(finished, 3);
     QCOMPARE(lastType, u"batch-finished"_s);
@@ -762,7 +768,8 @@ void TestCli::killedShoalLeavesNoProcess()
               { u"run"_s, u"--no-bar"_s, u"-j3"_s, u"--events"_s, events, u"sh"_s, u"-c"_s,
                 u"sleep 30; true"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s });
     QVERIFY(run.waitForStarted());
-    QVERIFY(waitForFileContaining(events, "\"task-started\"", 3));
+    // Three task starts, each with its process id.
+    QVERIFY(waitForFileContaining(events, "\"attempt\":1,\"pid\":", 3));
     // The grandchildren exist now.
     QTRY_VERIFY_WITH_TIMEOUT(
         [] {

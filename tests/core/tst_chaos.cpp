@@ -162,8 +162,7 @@ private:
     bool m_done = false;
 };
 
-// Terminal outcomes per task, from the events alone (command tasks: TaskFinished; service
-// tasks: the TaskBatch events).
+// Terminal outcomes per task, from the events alone.
 struct Ledger
 {
     QHash<TaskId, int> ends;
@@ -174,18 +173,10 @@ struct Ledger
 
     explicit Ledger(const EventRecorder &rec)
     {
-        for (const Event &e : rec.events) {
-            if (e.type == Event::Type::TaskStarted) {
-                ++attemptsStarted;
-            } else if (e.type == Event::Type::TaskFinished && isTerminal(e.taskState)) {
-                add(e.task, e.taskState, e.exit, {});
-            } else if (e.type == Event::Type::TaskBatch) {
-                attemptsStarted += qint64(e.batch->started.size());
-                for (const TaskBatch::Finished &f : e.batch->finished) {
-                    if (isTerminal(f.state))
-                        add(f.task, f.state, f.exit, e.batch->output(f).toByteArray());
-                }
-            }
+        attemptsStarted = rec.startCount();
+        for (const TaskEnd &end : rec.ends()) {
+            if (isTerminal(end.state))
+                add(end.task, end.state, end.exit, end.text);
         }
     }
 

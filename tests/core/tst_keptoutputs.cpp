@@ -56,7 +56,8 @@ private slots:
             kept.keep(TaskId(i), i % 3 ? Stream::Stdout : Stream::Stderr, text);
         }
         for (int i = 0; i < 3000; ++i)
-            QCOMPARE(kept.get(TaskId(i), i % 3 ? Stream::Stdout : Stream::Stderr), texts[size_t(i)]);
+            QCOMPARE(kept.get(TaskId(i), i % 3 ? Stream::Stdout : Stream::Stderr),
+                     texts[size_t(i)]);
     }
 };
 

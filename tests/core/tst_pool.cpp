@@ -36,37 +36,25 @@ void touch(const QString &path)
     f.open(QIODevice::WriteOnly);
 }
 
-// The state the last end of task id (TaskFinished event or TaskBatch entry) left it in.
+// The state the last end of task id left it in.
 TaskState lastEndOf(const EventRecorder &rec, TaskId id)
 {
     TaskState state = TaskState::Queued;
-    for (const Event &e : rec.events) {
-        if (e.type == Event::Type::TaskFinished && e.task == id)
-            state = e.taskState;
-        if (e.type == Event::Type::TaskBatch) {
-            for (const TaskBatch::Finished &f : e.batch->finished) {
-                if (f.task == id)
-                    state = f.state;
-            }
-        }
+    for (const TaskEnd &end : rec.ends()) {
+        if (end.task == id)
+            state = end.state;
     }
     return state;
 }
 
-// Every task reaches exactly one terminal end: a TaskFinished event, or an entry of a TaskBatch
-// (tasks cancelled while they waited end together in one).
+// Every task reaches exactly one terminal end (tasks cancelled while they waited end together
+// in one batch).
 void verifyEachTaskEndsOnce(const EventRecorder &rec, qint64 tasks)
 {
     QHash<TaskId, int> ends;
-    for (const Event &e : rec.events) {
-        if (e.type == Event::Type::TaskFinished && isTerminal(e.taskState))
-            ++ends[e.task];
-        if (e.type == Event::Type::TaskBatch) {
-            for (const TaskBatch::Finished &f : e.batch->finished) {
-                if (isTerminal(f.state))
-                    ++ends[f.task];
-            }
-        }
+    for (const TaskEnd &end : rec.ends()) {
+        if (isTerminal(end.state))
+            ++ends[end.task];
     }
     QCOMPARE(qint64(ends.size()), tasks);
     for (auto it = ends.cbegin(); it != ends.cend(); ++it)
@@ -142,7 +130,7 @@ void TestPool::runsEveryTaskWithItsOutput()
     QCOMPARE(s.failed, 0);
     QCOMPARE(s.queued, 0);
     verifyEachTaskEndsOnce(rec, 40);
-    for (const Event &e : rec.ofType(Event::Type::TaskFinished)) {
+    for (const TaskEnd &e : rec.ends()) {
         const QString input = u"%1"_s.arg(e.task + 1);
         QCOMPARE(e.stdoutData, (u"out "_s + input + u"\n"_s).toUtf8());
         QCOMPARE(e.stderrData, (u"err "_s + input + u"\n"_s).toUtf8());
@@ -195,13 +183,13 @@ void TestPool::eventsAreOrderedAndComplete()
     }
     QCOMPARE(rec.count(Event::Type::TasksAdded), 1);
     QCOMPARE(rec.ofType(Event::Type::TasksAdded).front().lastTask, 9);
-    QCOMPARE(rec.count(Event::Type::TaskStarted), 10);
+    QCOMPARE(rec.startCount(), 10);
     QCOMPARE(rec.count(Event::Type::BatchFinished), 1);
     QCOMPARE(rec.events.last().type, Event::Type::BatchFinished);
     QCOMPARE(rec.events.last().stats.succeeded, 10);
     // Each start names a real pid and is followed by a busy WorkerChanged for its slot.
-    for (const Event &e : rec.ofType(Event::Type::TaskStarted))
-        QVERIFY(e.worker.pid > 0);
+    for (const TaskStart &start : rec.starts())
+        QVERIFY(start.pid > 0);
     QVERIFY(rec.count(Event::Type::WorkerChanged) >= 20);
 }
 
@@ -233,10 +221,10 @@ void TestPool::failureKinds()
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
     QVERIFY(done.wait(10000));
-    const QList<Event> finished = rec.ofType(Event::Type::TaskFinished);
+    const QList<TaskEnd> finished = rec.ends();
     QCOMPARE(finished.size(), 2); // two attempts, the first retried
-    QCOMPARE(finished[0].taskState, TaskState::Retrying);
-    QCOMPARE(int(finished[1].taskState), state);
+    QCOMPARE(finished[0].state, TaskState::Retrying);
+    QCOMPARE(int(finished[1].state), state);
     QCOMPARE(int(finished[1].exit.kind), kind);
     QCOMPARE(finished[1].exit.kind == ExitStatus::Kind::Signaled ? finished[1].exit.signal
                                                                  : finished[1].exit.code,
@@ -269,14 +257,14 @@ void TestPool::pauseFreezesAndResumeContinues()
     touch(go); // would let the task finish at once, were it not frozen
     QTRY_VERIFY(paused.elapsed() >= 400);
     QCOMPARE(processState(pid), 'T');
-    QCOMPARE(rec.count(Event::Type::TaskFinished), 0);
+    QVERIFY(rec.ends().isEmpty());
 
     pool->resume();
     QVERIFY(done.wait(10000));
     QCOMPARE(pool->stats().succeeded, 2);
     QCOMPARE(rec.count(Event::Type::TaskResumed), 1);
     // The first task's elapsed time excludes the pause.
-    const Event first = rec.ofType(Event::Type::TaskFinished).front();
+    const TaskEnd first = rec.ends().front();
     QVERIFY2(first.durationMs < 350,
              qPrintable(u"duration %1 ms includes the pause"_s.arg(first.durationMs)));
 }
@@ -342,10 +330,10 @@ void TestPool::resizeUp()
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 1; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 1; }));
     pool->resize(3);
     QCOMPARE(pool->size(), 3);
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 3; }));
     QCOMPARE(pool->stats().running, 3);
     QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::PoolResized) == 1; }));
     QCOMPARE(rec.ofType(Event::Type::PoolResized).front().stats.workers, 3);
@@ -385,11 +373,11 @@ void TestPool::resizeFarBeyondTheTasks()
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 2; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 2; }));
     pool->resize(30000);
     QCOMPARE(pool->size(), 30000);
     QVERIFY(pool->snapshot().workers.size() <= 10);
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 10; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 10; }));
     QCOMPARE(pool->snapshot().workers.size(), size_t(10));
     touch(go);
     QVERIFY(done.wait(20000));
@@ -417,7 +405,7 @@ void TestPool::growsInPasses()
     QVERIFY(pool->start().ok());
     const size_t first = pool->snapshot().workers.size();
     QVERIFY2(first > 0 && first < size_t(kTasks), qPrintable(QString::number(first)));
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == kTasks; }, 30000));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == kTasks; }, 30000));
     touch(go);
     QVERIFY(done.wait(30000));
     QCOMPARE(pool->stats().succeeded, kTasks);
@@ -433,7 +421,7 @@ void TestPool::resizeDownFinish()
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 3; }));
     pool->resizeWith(1, DrainPolicy::Finish);
     QCOMPARE(pool->stats().running, 3); // draining workers finish their tasks
     int draining = 0;
@@ -446,7 +434,7 @@ void TestPool::resizeDownFinish()
     QCOMPARE(rec.count(Event::Type::WorkerRemoved), 2);
     QCOMPARE(pool->snapshot().workers.size(), size_t(1));
     // After the drain, one worker ran the remaining six tasks.
-    QCOMPARE(rec.count(Event::Type::TaskStarted), 9);
+    QCOMPARE(rec.startCount(), 9);
     verifyEachTaskEndsOnce(rec, 9);
 }
 
@@ -460,7 +448,7 @@ void TestPool::resizeDownRequeue()
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 3; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 3; }));
     pool->resizeWith(1, DrainPolicy::Requeue);
     QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskRequeued) == 2; }));
     QVERIFY(rec.waitFor([&] { return pool->snapshot().workers.size() == 1; }));
@@ -530,8 +518,8 @@ void TestPool::timeoutKillsWholeGroup()
     const qint64 grandchild = readPidFile(grandchildFile);
     QVERIFY(grandchild > 0);
     QVERIFY(done.wait(10000));
-    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
-    QCOMPARE(finished.taskState, TaskState::TimedOut);
+    const TaskEnd finished = rec.ends().last();
+    QCOMPARE(finished.state, TaskState::TimedOut);
     QCOMPARE(finished.exit.kind, ExitStatus::Kind::TimedOut);
     QCOMPARE(finished.exit.signal, signal);
     QCOMPARE(finished.exit.joblogExitval(), -1);
@@ -561,10 +549,10 @@ void TestPool::killedTaskIsRetriedExactlyOnce()
     QVERIFY(second > 0 && second != pid);
     QCOMPARE(pool->stats().succeeded, 6);
     verifyEachTaskEndsOnce(rec, 6);
-    const QList<Event> retried = [&] {
-        QList<Event> r;
-        for (const Event &e : rec.ofType(Event::Type::TaskFinished)) {
-            if (e.taskState == TaskState::Retrying)
+    const QList<TaskEnd> retried = [&] {
+        QList<TaskEnd> r;
+        for (const TaskEnd &e : rec.ends()) {
+            if (e.state == TaskState::Retrying)
                 r << e;
         }
         return r;
@@ -586,12 +574,11 @@ void TestPool::cancelTaskAndCancelAll()
     EventRecorder rec(*pool);
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
-    QVERIFY(rec.waitFor([&] { return rec.count(Event::Type::TaskStarted) == 2; }));
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 2; }));
     pool->cancelTask(5); // queued
     pool->cancelTask(0); // running
     QVERIFY(rec.waitFor([&] { return pool->stats().cancelled == 2; }));
-    QVERIFY(rec.waitFor(
-        [&] { return rec.count(Event::Type::TaskStarted) == 3; })); // its worker moved on
+    QVERIFY(rec.waitFor([&] { return rec.startCount() == 3; })); // its worker moved on
     pool->cancelAll();
     QVERIFY(done.wait(10000));
     const PoolStats s = pool->stats();
@@ -806,7 +793,7 @@ void TestPool::memoryLimitCountsEscapees()
     for (const QString &file : escapees)
         pids << readPidFile(file);
     QVERIFY(done.wait(20000));
-    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    const TaskEnd finished = rec.ends().last();
     QCOMPARE(finished.exit.kind, ExitStatus::Kind::MemoryLimit);
     for (qint64 pid : pids) {
         QVERIFY(pid > 0);
@@ -836,10 +823,8 @@ void TestPool::snapshotMatchesEvents()
     touch(go);
     QVERIFY(done.wait(10000));
     // Events after the snapshot all have larger sequence numbers.
-    for (const Event &e : rec.events) {
-        if (e.type == Event::Type::TaskFinished)
-            QVERIFY(e.seq > snap.seq);
-    }
+    for (const TaskEnd &end : rec.ends())
+        QVERIFY(end.seq > snap.seq);
 }
 
 void TestPool::statsReportCpuAndMemory()
@@ -878,8 +863,8 @@ void TestPool::memoryLimitEndsTheGroup()
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
     QVERIFY(done.wait(20000));
-    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
-    QCOMPARE(finished.taskState, TaskState::Failed);
+    const TaskEnd finished = rec.ends().last();
+    QCOMPARE(finished.state, TaskState::Failed);
     QCOMPARE(finished.exit.kind, ExitStatus::Kind::MemoryLimit);
     QVERIFY2(finished.exit.describe().contains(u"over the 100 MiB limit"_s),
              qPrintable(finished.exit.describe()));
@@ -896,7 +881,7 @@ void TestPool::memoryLimitCapsEachProcess()
     QSignalSpy done(pool.get(), &Pool::finished);
     QVERIFY(pool->start().ok());
     QVERIFY(done.wait(20000));
-    const Event finished = rec.ofType(Event::Type::TaskFinished).last();
+    const TaskEnd finished = rec.ends().last();
     QCOMPARE(finished.exit.kind, ExitStatus::Kind::Exited);
     QCOMPARE(finished.exit.code, 12);
     QVERIFY(finished.stderrData.contains("cannot allocate 400 MB"));

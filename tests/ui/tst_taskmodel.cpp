@@ -37,20 +37,23 @@ InputList taskInputs(qsizetype count, const QString &pattern = u"input-%1.txt"_s
     return inputs;
 }
 
-Event taskEvent(quint64 seq, Event::Type type, TaskId task, TaskState state, int slot = 1)
+// One command task's start or end, as the engine sends it: a TaskBatch of one entry.
+enum class Step { Started, Finished };
+Event taskEvent(quint64 seq, Step step, TaskId task, TaskState state, int slot = 1)
 {
+    auto batch = std::make_shared<TaskBatch>();
+    if (step == Step::Started) {
+        batch->started.push_back({ task, slot, 1, 1000 + task });
+    } else {
+        const ExitStatus exit
+            = state == TaskState::Succeeded ? ExitStatus::exited(0) : ExitStatus::exited(2);
+        batch->finished.push_back({ task, slot, 1, state, 0, exit, 10 + task, 0, 0 });
+        batch->captured.push_back({ "out\n", {}, {}, {} });
+    }
     Event e;
     e.seq = seq;
-    e.type = type;
-    e.task = task;
-    e.slot = slot;
-    e.attempt = 1;
-    e.taskState = state;
-    if (type == Event::Type::TaskFinished) {
-        e.exit = state == TaskState::Succeeded ? ExitStatus::exited(0) : ExitStatus::exited(2);
-        e.durationMs = 10 + task;
-        e.stdoutData = "out\n";
-    }
+    e.type = Event::Type::TaskBatch;
+    e.batch = batch;
     return e;
 }
 
@@ -138,8 +141,8 @@ private Q_SLOTS:
         QList<Event> batch;
         for (int i = 0; i < 5000; ++i) {
             const TaskId id = TaskId(i) * stride;
-            batch << taskEvent(++seq, Event::Type::TaskStarted, id, TaskState::Running);
-            batch << taskEvent(++seq, Event::Type::TaskFinished, id,
+            batch << taskEvent(++seq, Step::Started, id, TaskState::Running);
+            batch << taskEvent(++seq, Step::Finished, id,
                                i % 10 ? TaskState::Succeeded : TaskState::Failed);
             if (batch.size() >= 200)
                 feed.addEvents(std::exchange(batch, {}));
@@ -187,8 +190,8 @@ private Q_SLOTS:
         auto batch = std::make_shared<TaskBatch>();
         batch->outputs = "r1";
         batch->started = { { 0, 1, 1 }, { 1, 2, 1 }, { 0, 1, 2 } };
-        batch->finished = { { 0, 1, 1, TaskState::Retrying, ExitStatus::exited(1), 5, 0, 0 },
-                            { 1, 2, 1, TaskState::Succeeded, ExitStatus::exited(0), 7, 0, 2 } };
+        batch->finished = { { 0, 1, 1, TaskState::Retrying, -1, ExitStatus::exited(1), 5, 0, 0 },
+                            { 1, 2, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 7, 0, 2 } };
         Event e;
         e.seq = 1;
         e.type = Event::Type::TaskBatch;
@@ -248,7 +251,8 @@ private Q_SLOTS:
 
         auto finished = std::make_shared<TaskBatch>();
         finished->outputs = "done";
-        finished->finished = { { 0, 1, 1, TaskState::Succeeded, ExitStatus::exited(0), 9, 0, 4 } };
+        finished->finished
+            = { { 0, 1, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 9, 0, 4 } };
         e.seq = 2;
         e.batch = finished;
         feed.addEvents({ e });
@@ -310,7 +314,7 @@ private Q_SLOTS:
         QCOMPARE(proxy.rowCount(), 10);
         Frame frame;
         TaskChange done;
-        done.type = Event::Type::TaskFinished;
+        done.kind = TaskChange::Kind::Finished;
         done.task = 3;
         done.state = TaskState::Succeeded;
         done.attempt = 1;
