@@ -2,7 +2,9 @@
 
 #include "chartpanel.h"
 #include "engineclient.h"
+#include "enginefeed.h"
 #include "overviewbar.h"
+#include "taskmodel.h"
 #include "taskpanel.h"
 #include "workermodel.h"
 
@@ -12,6 +14,8 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -79,6 +83,7 @@ void Dashboard::createWorkerView()
 
 void Dashboard::connectControls()
 {
+    connect(m_taskPanel, &TaskPanel::taskSelected, this, &Dashboard::refreshTaskDetails);
     // Each control reaches the engine of the moment, if any.
     auto toEngine = [this](auto command) {
         return [this, command](auto &&...args) {
@@ -154,6 +159,85 @@ void Dashboard::saveLayout(QSettings &settings) const
     settings.setValue(u"window/mainSplitter"_s, m_mainSplitter->saveState());
     settings.setValue(u"window/topSplitter"_s, m_topSplitter->saveState());
     settings.setValue(u"window/taskSplitter"_s, m_taskPanel->splitter()->saveState());
+}
+
+void Dashboard::setEngine(EngineClient *engine, bool service)
+{
+    if (m_engine)
+        disconnect(m_engine, &EngineClient::taskDetailsReady, this, nullptr);
+    m_engine = engine;
+    m_service = service;
+    m_detailsRequest = 0;
+    if (engine)
+        connect(engine, &EngineClient::taskDetailsReady, this, &Dashboard::showTaskDetails);
+}
+
+void Dashboard::followFrame(const Frame &frame)
+{
+    const TaskId selected = m_taskPanel->selectedTask();
+    if (selected < 0 || selected >= m_taskModel->rowCount())
+        return;
+    const bool changed
+        = std::any_of(frame.taskChanges.begin(), frame.taskChanges.end(),
+                      [selected](const TaskChange &c) { return c.task == selected; });
+    const TaskState state = m_taskModel->task(int(selected)).state;
+    // A running task's output grows: follow it at the stats pace.
+    if (changed || (frame.hasStats && (state == TaskState::Running || state == TaskState::Paused)))
+        refreshTaskDetails();
+}
+
+void Dashboard::refreshTaskDetails()
+{
+    const TaskId id = m_taskPanel->selectedTask();
+    if (!m_engine || id < 0 || id >= m_taskModel->rowCount()) {
+        m_detailsRequest = 0;
+        m_taskPanel->clearDetails();
+        return;
+    }
+    if (m_detailsRequest != 0 && m_detailsTask == id) {
+        // One question about this task at a time: a slow engine still gets to answer it, and
+        // the next one goes out with the answer.
+        m_detailsStale = true;
+        return;
+    }
+    const TaskModel::Row &row = m_taskModel->task(int(id));
+    const bool service = m_service && row.slot > 0;
+    m_detailsTask = id;
+    m_detailsStale = false;
+    m_detailsRequest = m_engine->requestTaskDetails(id, service ? row.slot : 0);
+}
+
+void Dashboard::showTaskDetails(quint64 request, const TaskDetails &details)
+{
+    // An answer to an older question (the selection changed since): a newer one follows.
+    if (request != m_detailsRequest)
+        return;
+    m_detailsRequest = 0;
+    const TaskId id = m_taskPanel->selectedTask();
+    if (m_detailsStale || details.task != id) {
+        refreshTaskDetails(); // it changed meanwhile: ask again
+        if (details.task != id)
+            return;
+    }
+    if (id < 0 || id >= m_taskModel->rowCount())
+        return;
+    const TaskModel::Row &row = m_taskModel->task(int(id));
+    QString status = nameOf(row.state);
+    if (row.exit.kind != ExitStatus::Kind::None)
+        status += u" · "_s + row.exit.describe();
+    if (row.attempts > 1)
+        status += tr(" · attempt %1").arg(row.attempts);
+    if (row.progress >= 0)
+        status += tr(" · %1% done").arg(qRound(row.progress * 100));
+    QByteArray err = details.stderrData;
+    if (!details.workerStderr.isEmpty()) {
+        // A service worker's stderr belongs to the process, not to one task: show what the
+        // worker that ran this task has written, after the task's own error.
+        if (!err.isEmpty() && !err.endsWith('\n'))
+            err += '\n';
+        err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + details.workerStderr;
+    }
+    m_taskPanel->showDetails(id, details.command, status, details.stdoutData, err);
 }
 
 } // namespace shoal

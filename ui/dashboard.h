@@ -1,5 +1,7 @@
 #pragma once
 
+#include "task.h"
+
 #include <QPointer>
 #include <QWidget>
 
@@ -11,6 +13,8 @@ namespace shoal {
 
 class ChartPanel;
 class EngineClient;
+struct Frame;
+struct TaskDetails;
 class OverviewBar;
 class TaskModel;
 class TaskPanel;
@@ -26,8 +30,13 @@ class Dashboard : public QWidget
 public:
     Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent = nullptr);
 
-    // The engine the controls steer; null: they do nothing.
-    void setEngine(EngineClient *engine) { m_engine = engine; }
+    // The engine the controls steer and the selected task's details come from (service: a
+    // batch of service workers, whose stderr is the worker's); null: none.
+    void setEngine(EngineClient *engine, bool service = false);
+    // After the models took a frame: the selected task's details follow its changes.
+    void followFrame(const Frame &frame);
+    // Asks the engine for the selected task's command and output (one question at a time).
+    void refreshTaskDetails();
 
     OverviewBar *overview() const { return m_overview; }
     QTableView *workerView() const { return m_workerView; }
@@ -41,6 +50,7 @@ private:
     void createWorkerView();
     void connectControls();
     void showWorkerMenu(const QPoint &pos);
+    void showTaskDetails(quint64 request, const TaskDetails &details);
 
     WorkerModel *m_workerModel;
     TaskModel *m_taskModel;
@@ -51,6 +61,10 @@ private:
     TaskPanel *m_taskPanel = nullptr;
     QSplitter *m_mainSplitter = nullptr;
     QSplitter *m_topSplitter = nullptr;
+    bool m_service = false;
+    quint64 m_detailsRequest = 0; // the only task details answer still wanted (0: none)
+    TaskId m_detailsTask = -1; // what it asked about
+    bool m_detailsStale = false; // the task changed since: ask again once it answers
 };
 
 } // namespace shoal

@@ -82,8 +82,6 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
     connect(m_welcome, &WelcomePage::recentFileActivated, this, &MainWindow::openBatchFile);
     m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
-    connect(m_dashboard->taskPanel(), &TaskPanel::taskSelected, this,
-            &MainWindow::refreshTaskDetails);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
             &SessionFiles::exportCsv);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportJoblogRequested, m_files,
@@ -264,7 +262,6 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
         updateTitle();
     });
     connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
-    connect(s->engine(), &EngineClient::taskDetailsReady, this, &MainWindow::showTaskDetails);
     m_files->setSession(s);
     m_workerModel->reset({});
     m_taskModel->clear();
@@ -272,7 +269,7 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     chartPanel()->clear();
     m_lastStats = {};
     overview()->setStarting();
-    m_dashboard->setEngine(s->engine());
+    m_dashboard->setEngine(s->engine(), spec.service.isValid());
     m_stack->setCurrentWidget(m_dashboard);
     if (m_closingSessions == 0) {
         s->open();
@@ -344,7 +341,6 @@ void MainWindow::closeSession()
             m_session->open(); // it waited for the previous batch's tasks
     });
     old->close();
-    m_detailsRequest = 0;
     m_files->setSession(nullptr);
     m_dashboard->setEngine(nullptr);
     overview()->setActive(false);
@@ -363,18 +359,7 @@ void MainWindow::applyFrame(const Frame &frame)
     }
     if (!frame.messages.isEmpty())
         statusBar()->showMessage(frame.messages.last(), 15000);
-
-    const TaskId selected = taskPanel()->selectedTask();
-    if (selected >= 0 && selected < m_taskModel->rowCount()) {
-        const bool changed
-            = std::any_of(frame.taskChanges.begin(), frame.taskChanges.end(),
-                          [selected](const TaskChange &c) { return c.task == selected; });
-        const TaskState state = m_taskModel->task(int(selected)).state;
-        // A running task's output grows: follow it at the stats pace.
-        if (changed
-            || (frame.hasStats && (state == TaskState::Running || state == TaskState::Paused)))
-            refreshTaskDetails();
-    }
+    m_dashboard->followFrame(frame);
     if (frame.batchFinished)
         onBatchFinished(frame.stats);
     Q_EMIT frameApplied();
@@ -393,60 +378,6 @@ void MainWindow::onBatchFinished(const PoolStats &stats)
     updateActions();
     updateTitle();
     Q_EMIT batchFinished();
-}
-
-void MainWindow::refreshTaskDetails()
-{
-    const TaskId id = taskPanel()->selectedTask();
-    if (!m_session || id < 0 || id >= m_taskModel->rowCount()) {
-        m_detailsRequest = 0;
-        taskPanel()->clearDetails();
-        return;
-    }
-    if (m_detailsRequest != 0 && m_detailsTask == id) {
-        // One question about this task at a time: a slow engine still gets to answer it, and
-        // the next one goes out with the answer.
-        m_detailsStale = true;
-        return;
-    }
-    const TaskModel::Row &row = m_taskModel->task(int(id));
-    const bool service = m_session->spec().service.isValid() && row.slot > 0;
-    m_detailsTask = id;
-    m_detailsStale = false;
-    m_detailsRequest = m_session->engine()->requestTaskDetails(id, service ? row.slot : 0);
-}
-
-void MainWindow::showTaskDetails(quint64 request, const TaskDetails &details)
-{
-    // An answer to an older question (the selection changed since): a newer one follows.
-    if (request != m_detailsRequest)
-        return;
-    m_detailsRequest = 0;
-    const TaskId id = taskPanel()->selectedTask();
-    if (m_detailsStale || details.task != id) {
-        refreshTaskDetails(); // it changed meanwhile: ask again
-        if (details.task != id)
-            return;
-    }
-    if (id < 0 || id >= m_taskModel->rowCount())
-        return;
-    const TaskModel::Row &row = m_taskModel->task(int(id));
-    QString status = nameOf(row.state);
-    if (row.exit.kind != ExitStatus::Kind::None)
-        status += u" · "_s + row.exit.describe();
-    if (row.attempts > 1)
-        status += tr(" · attempt %1").arg(row.attempts);
-    if (row.progress >= 0)
-        status += tr(" · %1% done").arg(qRound(row.progress * 100));
-    QByteArray err = details.stderrData;
-    if (!details.workerStderr.isEmpty()) {
-        // A service worker's stderr belongs to the process, not to one task: show what the
-        // worker that ran this task has written, after the task's own error.
-        if (!err.isEmpty() && !err.endsWith('\n'))
-            err += '\n';
-        err += tr("── stderr of worker %1 ──\n").arg(row.slot).toLocal8Bit() + details.workerStderr;
-    }
-    taskPanel()->showDetails(id, details.command, status, details.stdoutData, err);
 }
 
 void MainWindow::togglePause()

@@ -85,8 +85,6 @@ private:
     void closeSession();
     void updateActions();
     void updateTitle();
-    void refreshTaskDetails();
-    void showTaskDetails(quint64 request, const shoal::TaskDetails &details);
     void togglePause();
     void newBatch();
     void openWithDialog();
@@ -100,9 +98,6 @@ private:
     bool m_closeConfirmed = false;
     bool m_quitWhenClosed = false;
     int m_closingSessions = 0; // sessions whose engines are still ending
-    quint64 m_detailsRequest = 0; // the only task details answer still wanted (0: none)
-    TaskId m_detailsTask = -1; // what it asked about
-    bool m_detailsStale = false; // the task changed since: ask again once it answers
 
     QStackedWidget *m_stack = nullptr;
     WelcomePage *m_welcome = nullptr;
