@@ -323,6 +323,193 @@ bool parseServiceMode(const QString &text, ServiceSpec::Mode *mode)
     return true;
 }
 
+// Each part of a batch file: an error message naming the key, or an empty string.
+#define SHOAL_CHECK(expr)                                                                          \
+    if (QString error_ = (expr); !error_.isEmpty())                                                \
+        return error_;
+
+namespace {
+
+QString parseService(const QJsonValue &service, BatchSpec *spec)
+{
+    if (!service.isObject())
+        return u"\"service\" must be an object with a \"program\""_s;
+    const QJsonObject so = service.toObject();
+    SHOAL_CHECK(unknownKey(
+        so, { u"program"_s, u"mode"_s, u"initializer"_s, u"maxTasksPerWorker"_s, u"prefetch"_s },
+        u"service"_s));
+    const QJsonValue program = so.value(u"program"_s);
+    if (program.isString()) {
+        auto words = splitShellWords(program.toString());
+        if (!words)
+            return u"\"service.program\": %1"_s.arg(words.error());
+        spec->service.program = *words;
+    } else if (!program.isUndefined()) {
+        SHOAL_CHECK(wordsField(program, u"service.program"_s, &spec->service.program));
+    }
+    if (spec->service.program.isEmpty() || spec->service.program.front().isEmpty())
+        return u"\"service.program\" is missing or empty"_s;
+    QString mode = u"line"_s;
+    SHOAL_CHECK(stringField(so, u"mode"_s, u"service.mode"_s, &mode));
+    if (!parseServiceMode(mode, &spec->service.mode))
+        return u"\"service.mode\" must be \"line\" or \"json\", not \"%1\""_s.arg(mode);
+    SHOAL_CHECK(
+        stringField(so, u"initializer"_s, u"service.initializer"_s, &spec->service.initializer));
+    SHOAL_CHECK(intField(so, u"maxTasksPerWorker"_s, u"service.maxTasksPerWorker"_s, 0,
+                         std::numeric_limits<int>::max(), &spec->service.maxTasksPerWorker));
+    SHOAL_CHECK(intField(so, u"prefetch"_s, u"service.prefetch"_s, 0,
+                         std::numeric_limits<int>::max(), &spec->service.prefetch));
+    if (!spec->command.isEmpty())
+        return u"a batch has either \"command\" or \"service\", not both"_s;
+    return {};
+}
+
+QString parseRange(const QJsonValue &range, InputSpec *inputs)
+{
+    if (!range.isObject())
+        return wrongType(u"inputs.range"_s, u"an object with \"from\", \"to\" (and \"step\")"_s);
+    const QJsonObject r = range.toObject();
+    SHOAL_CHECK(unknownKey(r, { u"from"_s, u"to"_s, u"step"_s }, u"inputs.range"_s));
+    inputs->kind = InputSpec::Kind::Range;
+    const QJsonValue step = r.value(u"step"_s).isUndefined() ? QJsonValue(1) : r.value(u"step"_s);
+    if (!exactInteger(r.value(u"from"_s), &inputs->from)
+        || !exactInteger(r.value(u"to"_s), &inputs->to) || !exactInteger(step, &inputs->step))
+        return u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s;
+    if (inputs->step == 0)
+        return u"\"inputs.range.step\" must not be 0"_s;
+    return {};
+}
+
+// The one source an "inputs" object names: file, folder (with pattern, recursive), lines or
+// range.
+QString parseInputSource(const QJsonObject &in, InputSpec *inputs)
+{
+    SHOAL_CHECK(unknownKey(
+        in, { u"file"_s, u"folder"_s, u"pattern"_s, u"recursive"_s, u"lines"_s, u"range"_s },
+        u"inputs"_s));
+    QStringList sources;
+    for (const QString &kind : { u"file"_s, u"folder"_s, u"lines"_s, u"range"_s }) {
+        if (in.contains(kind))
+            sources << kind;
+    }
+    if (sources.size() > 1)
+        return u"\"inputs\" has both \"%1\" and \"%2\": give one source of inputs"_s.arg(
+            sources[0], sources[1]);
+    if (sources.isEmpty())
+        return u"\"inputs\" must have one of \"file\", \"folder\", \"lines\" or \"range\""_s;
+    const QString source = sources.front();
+    if (source != u"folder"_s) {
+        for (const QString &key : { u"pattern"_s, u"recursive"_s }) {
+            if (in.contains(key))
+                return u"\"inputs.%1\" goes only with \"inputs.folder\""_s.arg(key);
+        }
+    }
+    if (source == u"file"_s) {
+        inputs->kind = InputSpec::Kind::File;
+        SHOAL_CHECK(stringField(in, u"file"_s, u"inputs.file"_s, &inputs->path));
+    } else if (source == u"folder"_s) {
+        inputs->kind = InputSpec::Kind::Folder;
+        SHOAL_CHECK(stringField(in, u"folder"_s, u"inputs.folder"_s, &inputs->path));
+        SHOAL_CHECK(stringField(in, u"pattern"_s, u"inputs.pattern"_s, &inputs->pattern));
+        SHOAL_CHECK(boolField(in, u"recursive"_s, u"inputs.recursive"_s, &inputs->recursive));
+    } else if (source == u"lines"_s) {
+        inputs->kind = InputSpec::Kind::Lines;
+        QString text;
+        SHOAL_CHECK(stringField(in, u"lines"_s, u"inputs.lines"_s, &text));
+        if (text.endsWith(u'\n'))
+            text.chop(1);
+        inputs->args = text.isEmpty() ? QStringList() : text.split(u'\n');
+    } else {
+        SHOAL_CHECK(parseRange(in.value(u"range"_s), inputs));
+    }
+    if ((inputs->kind == InputSpec::Kind::File || inputs->kind == InputSpec::Kind::Folder)
+        && inputs->path.isEmpty())
+        return u"\"inputs\" names an empty path"_s;
+    return {};
+}
+
+QString parseInputs(const QJsonValue &inputs, InputSpec *spec)
+{
+    if (inputs.isArray()) {
+        spec->kind = InputSpec::Kind::Args;
+        for (const QJsonValue &v : inputs.toArray()) {
+            if (v.isString())
+                spec->args << v.toString();
+            else if (v.isDouble())
+                spec->args << QString::number(v.toDouble(), 'g', 17);
+            else
+                return u"\"inputs\" must hold strings or numbers"_s;
+        }
+        return {};
+    }
+    if (inputs.isObject())
+        return parseInputSource(inputs.toObject(), spec);
+    if (inputs.isUndefined())
+        return u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s;
+    return wrongType(u"inputs"_s, u"an array, or an object with file, folder, lines or range"_s);
+}
+
+// How the batch runs: jobs, attempts, timeout, drain, order, memory.
+QString parseRunOptions(const QJsonObject &o, BatchSpec *spec)
+{
+    SHOAL_CHECK(intField(o, u"jobs"_s, u"jobs"_s, 0, 100000, &spec->jobs));
+    // "attempts" says what "retries" means here (attempts in all, as --retries N does).
+    SHOAL_CHECK(intField(o, u"retries"_s, u"retries"_s, 1, 1000, &spec->retries));
+    int attempts = spec->retries;
+    SHOAL_CHECK(intField(o, u"attempts"_s, u"attempts"_s, 1, 1000, &attempts));
+    if (o.contains(u"retries"_s) && o.contains(u"attempts"_s) && attempts != spec->retries)
+        return u"\"retries\" (%1) and \"attempts\" (%2) say the same thing differently: give one"_s
+            .arg(spec->retries)
+            .arg(attempts);
+    spec->retries = attempts;
+    const QJsonValue timeout = o.value(u"timeout"_s);
+    if (!timeout.isUndefined() && (!timeout.isDouble() || !validTimeout(timeout.toDouble())))
+        return u"\"timeout\" must be 0 (none) or a number of seconds from %1 to %2 (a year)"_s
+            .arg(kMinTimeoutSeconds)
+            .arg(kMaxTimeoutSeconds, 0, 'f', 0);
+    spec->timeoutSeconds = timeout.toDouble(0);
+    QString drain = u"finish"_s;
+    SHOAL_CHECK(stringField(o, u"drain"_s, u"drain"_s, &drain));
+    if (!parseDrainPolicy(drain, &spec->drain))
+        return u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain);
+    SHOAL_CHECK(boolField(o, u"keepOrder"_s, u"keepOrder"_s, &spec->keepOrder));
+    const QJsonValue memory = o.value(u"memoryLimit"_s);
+    if (!memory.isUndefined()) {
+        spec->memoryLimitBytes = memory.isString() ? parseByteSize(memory.toString()) : -1;
+        if (spec->memoryLimitBytes <= 0)
+            return u"\"memoryLimit\" must be a size such as \"512M\" or \"2G\""_s;
+        if (spec->memoryLimitBytes < kMinMemoryLimitBytes)
+            return u"\"memoryLimit\" must be at least 1M (no program can start in less)"_s;
+    }
+    return {};
+}
+
+QString parseBatchObject(const QJsonObject &o, BatchSpec *spec)
+{
+    SHOAL_CHECK(unknownKey(o,
+                           { u"name"_s, u"command"_s, u"service"_s, u"shell"_s, u"inputs"_s,
+                             u"jobs"_s, u"retries"_s, u"attempts"_s, u"timeout"_s, u"drain"_s,
+                             u"keepOrder"_s, u"memoryLimit"_s },
+                           {}));
+    SHOAL_CHECK(stringField(o, u"name"_s, u"name"_s, &spec->name));
+    const QJsonValue command = o.value(u"command"_s);
+    if (!command.isUndefined())
+        SHOAL_CHECK(wordsField(command, u"command"_s, &spec->command));
+    const QJsonValue service = o.value(u"service"_s);
+    if (!service.isUndefined()) {
+        SHOAL_CHECK(parseService(service, spec));
+    } else if (spec->command.isEmpty() || spec->command.join(QString()).trimmed().isEmpty()) {
+        return u"\"command\" is missing or empty"_s;
+    }
+    SHOAL_CHECK(boolField(o, u"shell"_s, u"shell"_s, &spec->shell));
+    SHOAL_CHECK(parseInputs(o.value(u"inputs"_s), &spec->inputs));
+    return parseRunOptions(o, spec);
+}
+
+} // namespace
+
+#undef SHOAL_CHECK
+
 Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName)
 {
     QJsonParseError parseError;
@@ -333,173 +520,10 @@ Result<BatchSpec> parseBatchJson(const QByteArray &json, const QString &fileName
     }
     if (!doc.isObject())
         return Error { u"%1: a batch file must hold a JSON object"_s.arg(fileName) };
-    const QJsonObject o = doc.object();
-    auto bad = [&](const QString &what) { return Error { u"%1: %2"_s.arg(fileName, what) }; };
-#define SHOAL_CHECK(expr)                                                                          \
-    if (const QString error_ = (expr); !error_.isEmpty())                                          \
-        return bad(error_);
-
-    SHOAL_CHECK(unknownKey(o,
-                           { u"name"_s, u"command"_s, u"service"_s, u"shell"_s, u"inputs"_s,
-                             u"jobs"_s, u"retries"_s, u"attempts"_s, u"timeout"_s, u"drain"_s,
-                             u"keepOrder"_s, u"memoryLimit"_s },
-                           {}));
-
     BatchSpec spec;
     spec.name = QFileInfo(fileName).completeBaseName();
-    SHOAL_CHECK(stringField(o, u"name"_s, u"name"_s, &spec.name));
-    const QJsonValue command = o.value(u"command"_s);
-    if (!command.isUndefined())
-        SHOAL_CHECK(wordsField(command, u"command"_s, &spec.command));
-    const QJsonValue service = o.value(u"service"_s);
-    if (!service.isUndefined()) {
-        if (!service.isObject())
-            return bad(u"\"service\" must be an object with a \"program\""_s);
-        const QJsonObject so = service.toObject();
-        SHOAL_CHECK(unknownKey(
-            so,
-            { u"program"_s, u"mode"_s, u"initializer"_s, u"maxTasksPerWorker"_s, u"prefetch"_s },
-            u"service"_s));
-        const QJsonValue program = so.value(u"program"_s);
-        if (program.isString()) {
-            auto words = splitShellWords(program.toString());
-            if (!words)
-                return bad(u"\"service.program\": %1"_s.arg(words.error()));
-            spec.service.program = *words;
-        } else if (!program.isUndefined()) {
-            SHOAL_CHECK(wordsField(program, u"service.program"_s, &spec.service.program));
-        }
-        if (spec.service.program.isEmpty() || spec.service.program.front().isEmpty())
-            return bad(u"\"service.program\" is missing or empty"_s);
-        QString mode = u"line"_s;
-        SHOAL_CHECK(stringField(so, u"mode"_s, u"service.mode"_s, &mode));
-        if (!parseServiceMode(mode, &spec.service.mode))
-            return bad(u"\"service.mode\" must be \"line\" or \"json\", not \"%1\""_s.arg(mode));
-        SHOAL_CHECK(
-            stringField(so, u"initializer"_s, u"service.initializer"_s, &spec.service.initializer));
-        SHOAL_CHECK(intField(so, u"maxTasksPerWorker"_s, u"service.maxTasksPerWorker"_s, 0,
-                             std::numeric_limits<int>::max(), &spec.service.maxTasksPerWorker));
-        SHOAL_CHECK(intField(so, u"prefetch"_s, u"service.prefetch"_s, 0,
-                             std::numeric_limits<int>::max(), &spec.service.prefetch));
-        if (!spec.command.isEmpty())
-            return bad(u"a batch has either \"command\" or \"service\", not both"_s);
-    } else if (spec.command.isEmpty() || spec.command.join(QString()).trimmed().isEmpty()) {
-        return bad(u"\"command\" is missing or empty"_s);
-    }
-    SHOAL_CHECK(boolField(o, u"shell"_s, u"shell"_s, &spec.shell));
-
-    const QJsonValue inputs = o.value(u"inputs"_s);
-    if (inputs.isArray()) {
-        spec.inputs.kind = InputSpec::Kind::Args;
-        for (const QJsonValue &v : inputs.toArray()) {
-            if (v.isString())
-                spec.inputs.args << v.toString();
-            else if (v.isDouble())
-                spec.inputs.args << QString::number(v.toDouble(), 'g', 17);
-            else
-                return bad(u"\"inputs\" must hold strings or numbers"_s);
-        }
-    } else if (inputs.isObject()) {
-        const QJsonObject in = inputs.toObject();
-        SHOAL_CHECK(unknownKey(
-            in, { u"file"_s, u"folder"_s, u"pattern"_s, u"recursive"_s, u"lines"_s, u"range"_s },
-            u"inputs"_s));
-        QStringList sources;
-        for (const QString &kind : { u"file"_s, u"folder"_s, u"lines"_s, u"range"_s }) {
-            if (in.contains(kind))
-                sources << kind;
-        }
-        if (sources.size() > 1)
-            return bad(u"\"inputs\" has both \"%1\" and \"%2\": give one source of inputs"_s.arg(
-                sources[0], sources[1]));
-        if (sources.isEmpty())
-            return bad(
-                u"\"inputs\" must have one of \"file\", \"folder\", \"lines\" or \"range\""_s);
-        const QString source = sources.front();
-        if (source != u"folder"_s) {
-            for (const QString &key : { u"pattern"_s, u"recursive"_s }) {
-                if (in.contains(key))
-                    return bad(u"\"inputs.%1\" goes only with \"inputs.folder\""_s.arg(key));
-            }
-        }
-        if (source == u"file"_s) {
-            spec.inputs.kind = InputSpec::Kind::File;
-            SHOAL_CHECK(stringField(in, u"file"_s, u"inputs.file"_s, &spec.inputs.path));
-        } else if (source == u"folder"_s) {
-            spec.inputs.kind = InputSpec::Kind::Folder;
-            SHOAL_CHECK(stringField(in, u"folder"_s, u"inputs.folder"_s, &spec.inputs.path));
-            SHOAL_CHECK(stringField(in, u"pattern"_s, u"inputs.pattern"_s, &spec.inputs.pattern));
-            SHOAL_CHECK(
-                boolField(in, u"recursive"_s, u"inputs.recursive"_s, &spec.inputs.recursive));
-        } else if (source == u"lines"_s) {
-            spec.inputs.kind = InputSpec::Kind::Lines;
-            QString text;
-            SHOAL_CHECK(stringField(in, u"lines"_s, u"inputs.lines"_s, &text));
-            if (text.endsWith(u'\n'))
-                text.chop(1);
-            spec.inputs.args = text.isEmpty() ? QStringList() : text.split(u'\n');
-        } else {
-            const QJsonValue range = in.value(u"range"_s);
-            if (!range.isObject())
-                return bad(wrongType(u"inputs.range"_s,
-                                     u"an object with \"from\", \"to\" (and \"step\")"_s));
-            const QJsonObject r = range.toObject();
-            SHOAL_CHECK(unknownKey(r, { u"from"_s, u"to"_s, u"step"_s }, u"inputs.range"_s));
-            spec.inputs.kind = InputSpec::Kind::Range;
-            if (!exactInteger(r.value(u"from"_s), &spec.inputs.from)
-                || !exactInteger(r.value(u"to"_s), &spec.inputs.to)
-                || !exactInteger(r.value(u"step"_s).isUndefined() ? QJsonValue(1)
-                                                                  : r.value(u"step"_s),
-                                 &spec.inputs.step))
-                return bad(
-                    u"\"inputs.range\" needs whole numbers \"from\", \"to\" (and \"step\") within ±2^53"_s);
-            if (spec.inputs.step == 0)
-                return bad(u"\"inputs.range.step\" must not be 0"_s);
-        }
-        if ((spec.inputs.kind == InputSpec::Kind::File
-             || spec.inputs.kind == InputSpec::Kind::Folder)
-            && spec.inputs.path.isEmpty())
-            return bad(u"\"inputs\" names an empty path"_s);
-    } else if (inputs.isUndefined()) {
-        return bad(
-            u"\"inputs\" is missing (an array, or an object with file, folder, lines or range)"_s);
-    } else {
-        return bad(
-            wrongType(u"inputs"_s, u"an array, or an object with file, folder, lines or range"_s));
-    }
-
-    SHOAL_CHECK(intField(o, u"jobs"_s, u"jobs"_s, 0, 100000, &spec.jobs));
-    // "attempts" says what "retries" means here (attempts in all, as --retries N does).
-    SHOAL_CHECK(intField(o, u"retries"_s, u"retries"_s, 1, 1000, &spec.retries));
-    int attempts = spec.retries;
-    SHOAL_CHECK(intField(o, u"attempts"_s, u"attempts"_s, 1, 1000, &attempts));
-    if (o.contains(u"retries"_s) && o.contains(u"attempts"_s) && attempts != spec.retries)
-        return bad(
-            u"\"retries\" (%1) and \"attempts\" (%2) say the same thing differently: give one"_s
-                .arg(spec.retries)
-                .arg(attempts));
-    spec.retries = attempts;
-    const QJsonValue timeout = o.value(u"timeout"_s);
-    if (!timeout.isUndefined() && (!timeout.isDouble() || !validTimeout(timeout.toDouble())))
-        return bad(u"\"timeout\" must be 0 (none) or a number of seconds from %1 to %2 (a year)"_s
-                       .arg(kMinTimeoutSeconds)
-                       .arg(kMaxTimeoutSeconds, 0, 'f', 0));
-    spec.timeoutSeconds = timeout.toDouble(0);
-    QString drain = u"finish"_s;
-    SHOAL_CHECK(stringField(o, u"drain"_s, u"drain"_s, &drain));
-    if (!parseDrainPolicy(drain, &spec.drain))
-        return bad(
-            u"\"drain\" must be \"finish\", \"requeue\" or \"pause\", not \"%1\""_s.arg(drain));
-    SHOAL_CHECK(boolField(o, u"keepOrder"_s, u"keepOrder"_s, &spec.keepOrder));
-    const QJsonValue memory = o.value(u"memoryLimit"_s);
-    if (!memory.isUndefined()) {
-        spec.memoryLimitBytes = memory.isString() ? parseByteSize(memory.toString()) : -1;
-        if (spec.memoryLimitBytes <= 0)
-            return bad(u"\"memoryLimit\" must be a size such as \"512M\" or \"2G\""_s);
-        if (spec.memoryLimitBytes < kMinMemoryLimitBytes)
-            return bad(u"\"memoryLimit\" must be at least 1M (no program can start in less)"_s);
-    }
-#undef SHOAL_CHECK
+    if (const QString error = parseBatchObject(doc.object(), &spec); !error.isEmpty())
+        return Error { u"%1: %2"_s.arg(fileName, error) };
     return spec;
 }
 

@@ -150,6 +150,49 @@ void endEverything(State &s, bool orderly)
     }
 }
 
+// Applies a read of registration records; true once Shoal said goodbye (an orderly end).
+bool applyRecords(State &s, const GuardRecord *records, size_t count)
+{
+    bool goodbye = false;
+    for (size_t i = 0; i < count; ++i) {
+        const GuardRecord &r = records[i];
+        const size_t pid = size_t(r.pid);
+        if (r.kind == GuardRecord::kGoodbye)
+            goodbye = true;
+        if (r.pid <= 1 || pid >= s.limit) // never group 1 (kill(-1) would be everything)
+            continue;
+        switch (r.kind) {
+        case GuardRecord::kWatchGroup:
+        case GuardRecord::kForgetGroup:
+            s.groups.set(pid, r.kind == GuardRecord::kWatchGroup);
+            break;
+        case GuardRecord::kWatchProcess:
+            s.processes[pid] = r.startTime;
+            break;
+        case GuardRecord::kForgetProcess:
+            s.processes[pid] = 0;
+            break;
+        default:
+            break;
+        }
+    }
+    return goodbye;
+}
+
+void initState(State &s, const char *tokenPrefix)
+{
+    s.limit = readPidMax();
+    s.groups.bits = static_cast<unsigned char *>(lazyMap((s.limit + 7) / 8));
+    s.groups.limit = s.limit;
+    s.marked.bits = static_cast<unsigned char *>(lazyMap((s.limit + 7) / 8));
+    s.marked.limit = s.limit;
+    s.processes = static_cast<std::uint64_t *>(lazyMap(s.limit * sizeof(std::uint64_t)));
+    s.markedStart = static_cast<std::uint64_t *>(lazyMap(s.limit * sizeof(std::uint64_t)));
+    s.prefix = tokenPrefix;
+    s.prefixLength = tokenPrefix ? std::strlen(tokenPrefix) : 0;
+    s.self = getpid();
+}
+
 } // namespace
 
 void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenPrefix,
@@ -168,16 +211,7 @@ void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenP
         = shoalPid > 0 && getppid() == shoalPid ? int(syscall(SYS_pidfd_open, shoalPid, 0)) : -1;
 
     State s;
-    s.limit = readPidMax();
-    s.groups.bits = static_cast<unsigned char *>(lazyMap((s.limit + 7) / 8));
-    s.groups.limit = s.limit;
-    s.marked.bits = static_cast<unsigned char *>(lazyMap((s.limit + 7) / 8));
-    s.marked.limit = s.limit;
-    s.processes = static_cast<std::uint64_t *>(lazyMap(s.limit * sizeof(std::uint64_t)));
-    s.markedStart = static_cast<std::uint64_t *>(lazyMap(s.limit * sizeof(std::uint64_t)));
-    s.prefix = tokenPrefix;
-    s.prefixLength = tokenPrefix ? std::strlen(tokenPrefix) : 0;
-    s.self = getpid();
+    initState(s, tokenPrefix);
 
     bool orderly = false;
     bool napping = wakeFd >= 0;
@@ -193,28 +227,8 @@ void runGuard(int registrationFd, int wakeFd, pid_t shoalPid, const char *tokenP
         if (n == 0)
             break;
         // Every record is one 16-byte write (atomic on a pipe), so reads return whole records.
-        for (ssize_t i = 0; i < n / ssize_t(sizeof(GuardRecord)); ++i) {
-            const GuardRecord &r = buffer[i];
-            const size_t pid = size_t(r.pid);
-            if (r.kind == GuardRecord::kGoodbye)
-                orderly = true;
-            if (r.pid <= 1 || pid >= s.limit) // never group 1 (kill(-1) would be everything)
-                continue;
-            switch (r.kind) {
-            case GuardRecord::kWatchGroup:
-            case GuardRecord::kForgetGroup:
-                s.groups.set(pid, r.kind == GuardRecord::kWatchGroup);
-                break;
-            case GuardRecord::kWatchProcess:
-                s.processes[pid] = r.startTime;
-                break;
-            case GuardRecord::kForgetProcess:
-                s.processes[pid] = 0;
-                break;
-            default:
-                break;
-            }
-        }
+        if (applyRecords(s, buffer, size_t(n) / sizeof(GuardRecord)))
+            orderly = true;
         // Wake at most ~100 times a second however fast tasks start (the pipe buffers the
         // rest), but not a moment longer once Shoal closes the wake pipe.
         if (napping) {

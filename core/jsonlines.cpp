@@ -266,92 +266,98 @@ bool parseServiceReply(QByteArrayView line, ServiceReply *reply, QString *error)
     return parseCommonReply(line, reply) || parseServiceReplyFully(line, reply, error);
 }
 
+namespace {
+
+// The keys of a reply object as read so far.
+struct ReplyFields
+{
+    bool haveId = false, haveOk = false, ok = false, haveResult = false, haveError = false,
+         haveProgress = false;
+    QByteArrayView result, error;
+};
+
+// Reads the value of one key of a reply: an error message, or nullptr.
+const char *readReplyField(Scanner &s, std::string_view key, ServiceReply *reply, ReplyFields *f)
+{
+    if (key == "id") {
+        double id = 0;
+        // Range first: converting a double beyond qint64 is undefined behaviour.
+        if (!s.number(&id) || !(id >= 0 && id < 0x1p63) || id != double(qint64(id)))
+            return "\"id\" must be a whole number";
+        reply->id = qint64(id);
+        f->haveId = true;
+    } else if (key == "ok") {
+        s.skipSpace();
+        if (s.literal("true"))
+            f->ok = true;
+        else if (s.literal("false"))
+            f->ok = false;
+        else
+            return "\"ok\" must be true or false";
+        f->haveOk = true;
+    } else if (key == "result" || key == "error") {
+        QByteArrayView raw;
+        if (!s.value(&raw))
+            return "not valid JSON";
+        (key == "result" ? f->result : f->error) = raw;
+        (key == "result" ? f->haveResult : f->haveError) = true;
+    } else if (key == "progress") {
+        if (!s.number(&reply->progress))
+            return "\"progress\" must be a number";
+        f->haveProgress = true;
+    } else if (!s.value(nullptr)) { // unknown keys are allowed, if valid
+        return "not valid JSON";
+    }
+    return nullptr;
+}
+
+// The object's keys, up to and with its closing brace.
+const char *readReplyObject(Scanner &s, ServiceReply *reply, ReplyFields *f)
+{
+    if (!s.consume('{'))
+        return "not a JSON object";
+    if (s.consume('}'))
+        return nullptr;
+    do {
+        QByteArrayView keyView;
+        if (!s.string(&keyView) || !s.consume(':'))
+            return "not valid JSON";
+        const std::string_view key(keyView.data(), size_t(keyView.size()));
+        if (const char *error = readReplyField(s, key, reply, f))
+            return error;
+    } while (s.consume(','));
+    return s.consume('}') ? nullptr : "not valid JSON";
+}
+
+} // namespace
+
 bool parseServiceReplyFully(QByteArrayView line, ServiceReply *reply, QString *error)
 {
     Scanner s(line);
     *reply = {};
-    if (!s.consume('{')) {
-        *error = u"not a JSON object"_s;
+    ReplyFields f;
+    const char *problem = readReplyObject(s, reply, &f);
+    if (!problem) {
+        s.skipSpace();
+        if (!s.atEnd())
+            problem = "text after the JSON object";
+        else if (!f.haveId)
+            problem = "no \"id\"";
+        else if (!f.haveOk && !f.haveProgress)
+            problem = "no \"ok\" (nor \"progress\")";
+    }
+    if (problem) {
+        *error = QString::fromLatin1(problem);
         return false;
     }
-    bool haveId = false, haveOk = false, ok = false, haveResult = false, haveError = false,
-         haveProgress = false;
-    QByteArrayView resultValue, errorValue;
-    if (!s.consume('}')) {
-        do {
-            QByteArrayView keyView;
-            if (!s.string(&keyView) || !s.consume(':')) {
-                *error = u"not valid JSON"_s;
-                return false;
-            }
-            const std::string_view key(keyView.data(), size_t(keyView.size()));
-            if (key == "id") {
-                double id = 0;
-                // Range first: converting a double beyond qint64 is undefined behaviour.
-                if (!s.number(&id) || !(id >= 0 && id < 0x1p63) || id != double(qint64(id))) {
-                    *error = u"\"id\" must be a whole number"_s;
-                    return false;
-                }
-                reply->id = qint64(id);
-                haveId = true;
-            } else if (key == "ok") {
-                s.skipSpace();
-                if (s.literal("true"))
-                    ok = true;
-                else if (s.literal("false"))
-                    ok = false;
-                else {
-                    *error = u"\"ok\" must be true or false"_s;
-                    return false;
-                }
-                haveOk = true;
-            } else if (key == "result" || key == "error") {
-                QByteArrayView raw;
-                if (!s.value(&raw)) {
-                    *error = u"not valid JSON"_s;
-                    return false;
-                }
-                (key == "result" ? resultValue : errorValue) = raw;
-                (key == "result" ? haveResult : haveError) = true;
-            } else if (key == "progress") {
-                if (!s.number(&reply->progress)) {
-                    *error = u"\"progress\" must be a number"_s;
-                    return false;
-                }
-                haveProgress = true;
-            } else if (!s.value(nullptr)) { // unknown keys are allowed, if valid
-                *error = u"not valid JSON"_s;
-                return false;
-            }
-        } while (s.consume(','));
-        if (!s.consume('}')) {
-            *error = u"not valid JSON"_s;
-            return false;
-        }
-    }
-    s.skipSpace();
-    if (!s.atEnd()) {
-        *error = u"text after the JSON object"_s;
-        return false;
-    }
-    if (!haveId) {
-        *error = u"no \"id\""_s;
-        return false;
-    }
-    if (haveProgress && !haveOk) {
+    if (!f.haveOk) {
         reply->kind = ServiceReply::Kind::Progress;
-        return true;
-    }
-    if (!haveOk) {
-        *error = u"no \"ok\" (nor \"progress\")"_s;
-        return false;
-    }
-    if (ok) {
+    } else if (f.ok) {
         reply->kind = ServiceReply::Kind::Result;
-        reply->value = haveResult ? resultValue : QByteArrayView("null");
+        reply->value = f.haveResult ? f.result : QByteArrayView("null");
     } else {
         reply->kind = ServiceReply::Kind::Error;
-        reply->value = haveError ? errorValue : QByteArrayView("null");
+        reply->value = f.haveError ? f.error : QByteArrayView("null");
     }
     return true;
 }
