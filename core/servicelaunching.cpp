@@ -48,19 +48,9 @@ QString ServiceLaunching::commandOf(TaskId id) const
         + shellQuote(m_inputs.at(m_host.ledger()[id].seq - 1));
 }
 
-bool ServiceLaunching::isBusy(const WorkerSlot &slot) const
-{
-    return !slot.service->inflight.empty();
-}
-
 std::vector<TaskId> ServiceLaunching::tasksOn(const WorkerSlot &slot) const
 {
     return { slot.service->inflight.begin(), slot.service->inflight.end() };
-}
-
-bool ServiceLaunching::isExiting(const WorkerSlot &slot) const
-{
-    return slot.service->process && slot.service->process->stdinClosed();
 }
 
 bool ServiceLaunching::retireIdle(WorkerSlot &slot)

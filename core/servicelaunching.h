@@ -39,9 +39,12 @@ public:
     int descriptorsPerSlot() const override { return 5; } // files, pidfd, stdin and stdout
     QString commandOf(TaskId id) const override;
     void dispatch() override;
-    bool isBusy(const WorkerSlot &slot) const override;
+    bool isBusy(const WorkerSlot &slot) const override { return !slot.service->inflight.empty(); }
     std::vector<TaskId> tasksOn(const WorkerSlot &slot) const override;
-    bool isExiting(const WorkerSlot &slot) const override;
+    bool isExiting(const WorkerSlot &slot) const override
+    {
+        return slot.service->process && slot.service->process->stdinClosed();
+    }
     void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) override;
     void onTimeout(WorkerSlot &slot) override;
     void cancelRunning(TaskId id) override;
