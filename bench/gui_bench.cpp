@@ -18,6 +18,7 @@
 
 #include "batchsession.h"
 #include "mainwindow.h"
+#include "shoalwindow.h"
 #include "taskmodel.h"
 
 #include <QApplication>
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
+    shoal::tuneAllocator(); // as the window's runWindow() does
     QApplication app(argc, argv);
     QApplication::setOrganizationName(u"ShoalBench"_s);
     QApplication::setApplicationName(u"gui_bench"_s);

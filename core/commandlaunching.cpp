@@ -42,8 +42,9 @@ Result<void> CommandLaunching::prepare()
 
 QString CommandLaunching::commandOf(TaskId id) const
 {
-    const TaskLedger::Record &t = m_host.ledger()[id];
-    return m_template.display(m_template.expand(m_inputs.at(t.seq - 1), t.seq, qMax(1, t.slot)));
+    const qint64 seq = m_host.ledger().seqOf(id);
+    return m_template.display(
+        m_template.expand(m_inputs.at(seq - 1), seq, qMax(1, m_host.ledger()[id].slot)));
 }
 
 std::vector<TaskId> CommandLaunching::tasksOn(const WorkerSlot &slot) const
@@ -91,7 +92,8 @@ void CommandLaunching::start(WorkerSlot &slot, TaskId id)
     slot.cpuPercent = 0;
     slot.rssBytes = 0;
 
-    const QStringList argv = m_template.expand(m_inputs.at(t.seq - 1), t.seq, slot.number);
+    const qint64 seq = ledger.seqOf(id);
+    const QStringList argv = m_template.expand(m_inputs.at(seq - 1), seq, slot.number);
     Launcher &launcher = m_host.launcher();
     ProcessTree &tree = m_host.tree();
     const QByteArray path
@@ -118,7 +120,7 @@ void CommandLaunching::start(WorkerSlot &slot, TaskId id)
         TaskProcess::abandon(p.pid, p.pidfd, m_host.guard());
         Output output;
         slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
-        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(t.seq)
+        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(seq)
                           .arg(argv.front(), errnoText(p.error))
                           .toLocal8Bit();
         finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(output));

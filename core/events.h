@@ -153,7 +153,14 @@ struct PoolSnapshot
     qint64 wallStartMs = 0; // the pool clock's zero, as epoch ms (the joblog's Starttime)
     PoolStats stats;
     std::vector<WorkerInfo> workers;
+    qint64 taskCount = 0;
+    // Every task by id; or, when compact, only the tasks that left their first place in the
+    // queue (started, or ended), by id: every other task is queued and never started, with Seq
+    // seqs[id] (id + 1 when seqs is empty). A window opening on a million queued tasks is handed
+    // no million copies of "queued".
     std::vector<TaskInfo> tasks;
+    bool compact = false;
+    std::vector<qint64> seqs; // compact only; empty when every task's Seq is id + 1
     // Every input of the batch, shared with the engine (one buffer, about 8 bytes per input
     // beyond its text): a task's input is inputs.value(seq - 1).
     InputList inputs;

@@ -22,6 +22,8 @@ public:
     // Keeps text as the task's stream, replacing what was kept before (a retry's).
     void keep(TaskId id, Stream stream, QByteArrayView text);
     QByteArray get(TaskId id, Stream stream) const; // a copy; empty when nothing is kept
+    // Room for the positions of this many tasks at once (no doubling as they end).
+    void reserve(qint64 tasks) { m_positions.reserve(size_t(tasks)); }
 
 private:
     static constexpr qsizetype kBlockBits = 20;

@@ -123,6 +123,8 @@ Result<void> Pool::start()
     m_inputsOpen = m_options.inputsOpen;
     m_ledger.reserve(size_t(m_inputs.size()));
     addTasksFrom(1);
+    if (m_options.keepOutputBytes > 0)
+        m_kept.reserve(m_ledger.size());
 
     raiseFileLimit();
     if (auto watching = m_watcher.open(this, [this] { onProcessActivity(); }); !watching)
@@ -323,7 +325,7 @@ void Pool::checkHalt(TaskId id)
     m_haltExitStatus = decision.exitStatus;
     message(u"halting (%1): task %2 failed (%3): %4"_s
                 .arg(halt.when == HaltPolicy::When::Now ? u"now"_s : u"soon"_s)
-                .arg(task.seq)
+                .arg(m_ledger.seqOf(id))
                 .arg(task.exit.describe(), commandOf(id)));
     stopDispatching(halt.when == HaltPolicy::When::Now);
 }
@@ -362,7 +364,8 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
     // their own records can be written.
     if (t.state == TaskState::Cancelled || t.attempts == 0)
         return;
-    auto written = m_records.record(t.seq, m_inputs.utf8(t.seq - 1), out, err,
+    const qint64 seq = m_ledger.seqOf(id);
+    auto written = m_records.record(seq, m_inputs.utf8(seq - 1), out, err,
                                     [&] { return joblogRow(id, received); });
     if (!written)
         stopForError(written.error());
@@ -371,7 +374,7 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
 QByteArray Pool::joblogRow(TaskId id, qint64 received) const
 {
     const TaskLedger::Record &t = m_ledger[id];
-    return JoblogWriter::formatRow(t.seq, double(m_wallStartMs + t.startedMs) / 1000.0,
+    return JoblogWriter::formatRow(m_ledger.seqOf(id), double(m_wallStartMs + t.startedMs) / 1000.0,
                                    double(t.durationMs) / 1000.0, received, t.exit, commandOf(id));
 }
 

@@ -99,7 +99,8 @@ public:
     void endInputs();
     qint64 queuedCount() const { return m_ledger.queuedCount(); }
 
-    PoolSnapshot snapshot() const;
+    // compact: see PoolSnapshot::tasks.
+    PoolSnapshot snapshot(bool compact = false) const;
     PoolStats stats() const;
     bool isFinished() const { return m_finished; }
     // Epoch ms at which the pool clock (event timeMs, TaskInfo::startedMs) reads 0.

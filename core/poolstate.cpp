@@ -15,7 +15,7 @@ qint64 Pool::taskCount() const
 
 qint64 Pool::seqOf(TaskId id) const
 {
-    return m_ledger.contains(id) ? m_ledger[id].seq : 0;
+    return m_ledger.contains(id) ? m_ledger.seqOf(id) : 0;
 }
 
 QString Pool::commandOf(TaskId id) const
@@ -75,7 +75,7 @@ TaskInfo Pool::taskInfo(TaskId id) const
     const TaskLedger::Record &t = m_ledger[id];
     TaskInfo info;
     info.id = id;
-    info.seq = t.seq;
+    info.seq = m_ledger.seqOf(id);
     info.state = t.state;
     info.slot = t.slot;
     info.attempts = t.attempts;
@@ -110,7 +110,7 @@ PoolStats Pool::stats() const
     return s;
 }
 
-PoolSnapshot Pool::snapshot() const
+PoolSnapshot Pool::snapshot(bool compact) const
 {
     PoolSnapshot snap;
     snap.seq = m_outbox.lastSeq();
@@ -121,9 +121,26 @@ PoolSnapshot Pool::snapshot() const
         if (s)
             snap.workers.push_back(workerInfo(*s));
     }
-    snap.tasks.reserve(size_t(m_ledger.size()));
-    for (TaskId id = 0; id < m_ledger.size(); ++id)
-        snap.tasks.push_back(taskInfo(id));
+    snap.taskCount = m_ledger.size();
+    snap.compact = compact;
+    if (!compact) {
+        snap.tasks.reserve(size_t(m_ledger.size()));
+        for (TaskId id = 0; id < m_ledger.size(); ++id)
+            snap.tasks.push_back(taskInfo(id));
+        return snap;
+    }
+    bool plainSeqs = true;
+    for (TaskId id = 0; id < m_ledger.size(); ++id) {
+        const TaskLedger::Record &t = m_ledger[id];
+        plainSeqs = plainSeqs && m_ledger.seqOf(id) == id + 1;
+        if (t.state != TaskState::Queued || t.attempts > 0)
+            snap.tasks.push_back(taskInfo(id));
+    }
+    if (!plainSeqs) {
+        snap.seqs.reserve(size_t(m_ledger.size()));
+        for (TaskId id = 0; id < m_ledger.size(); ++id)
+            snap.seqs.push_back(m_ledger.seqOf(id));
+    }
     return snap;
 }
 

@@ -45,7 +45,7 @@ void ServiceLaunching::slotAdded(WorkerSlot &slot)
 QString ServiceLaunching::commandOf(TaskId id) const
 {
     return shellJoin(m_spec.program) + u" <<< "_s
-        + shellQuote(m_inputs.at(m_host.ledger()[id].seq - 1));
+        + shellQuote(m_inputs.at(m_host.ledger().seqOf(id) - 1));
 }
 
 std::vector<TaskId> ServiceLaunching::tasksOn(const WorkerSlot &slot) const
@@ -188,7 +188,7 @@ void ServiceLaunching::feed(WorkerSlot &slot)
             break;
         ledger.begin(id, slot.number, t);
         st.inflight.push_back(id);
-        process.queueRequest(id, m_inputs.utf8(ledger[id].seq - 1));
+        process.queueRequest(id, m_inputs.utf8(ledger.seqOf(id) - 1));
         if (!batch)
             batch = &m_host.openBatch();
         batch->started.push_back({ id, slot.number, ledger[id].attempts });

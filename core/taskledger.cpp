@@ -5,7 +5,15 @@ namespace shoal {
 TaskId TaskLedger::add(qint64 seq)
 {
     const TaskId id = TaskId(m_records.size());
-    m_records.emplace_back().seq = seq;
+    if (m_plainSeqs && seq != id + 1) { // the first task past what a --resume skipped
+        m_plainSeqs = false;
+        m_seqs.reserve(m_records.capacity());
+        for (TaskId earlier = 0; earlier < id; ++earlier)
+            m_seqs.push_back(earlier + 1);
+    }
+    if (!m_plainSeqs)
+        m_seqs.push_back(seq);
+    m_records.emplace_back();
     m_queue.push_back(id);
     return id;
 }

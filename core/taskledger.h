@@ -15,10 +15,10 @@ namespace shoal {
 class TaskLedger
 {
 public:
-    // 48 bytes: a million tasks are 48 MB (their kept outputs live in KeptOutputs).
+    // 40 bytes: a million tasks are 40 MB (their kept outputs live in KeptOutputs, their Seqs
+    // apart and only when they are not id + 1).
     struct Record
     {
-        qint64 seq = 0; // {#}: resumed runs keep the numbers of the full input list
         qint64 startedMs = -1; // pool clock, latest attempt
         qint64 durationMs = 0;
         ExitStatus exit;
@@ -26,7 +26,7 @@ public:
         quint16 attempts = 0;
         TaskState state = TaskState::Queued;
     };
-    static_assert(sizeof(Record) == 48);
+    static_assert(sizeof(Record) == 40);
 
     explicit TaskLedger(int attempts = 1)
         : m_maxAttempts(qMax(1, attempts))
@@ -37,6 +37,9 @@ public:
     void reserve(size_t count) { m_records.reserve(count); }
     // A new task for input seq, queued at the back.
     TaskId add(qint64 seq);
+    // {#} of a task: id + 1, except in resumed runs (they keep the numbers of the full input
+    // list, and skip those the joblog lists).
+    qint64 seqOf(TaskId id) const { return m_plainSeqs ? id + 1 : m_seqs[size_t(id)]; }
     qint64 size() const { return qint64(m_records.size()); }
     bool contains(TaskId id) const { return id >= 0 && size_t(id) < m_records.size(); }
     Record &operator[](TaskId id) { return m_records[size_t(id)]; }
@@ -79,6 +82,8 @@ public:
 
 private:
     std::vector<Record, HugePageAllocator<Record>> m_records;
+    bool m_plainSeqs = true; // every Seq is id + 1 (m_seqs is empty)
+    std::vector<qint64> m_seqs;
     TaskQueue m_queue;
     int m_maxAttempts = 1;
     qint64 m_running = 0, m_succeeded = 0, m_failed = 0, m_cancelled = 0;

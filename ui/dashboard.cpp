@@ -177,9 +177,7 @@ void Dashboard::followFrame(const Frame &frame)
     const TaskId selected = m_taskPanel->selectedTask();
     if (selected < 0 || selected >= m_taskModel->rowCount())
         return;
-    const bool changed
-        = std::any_of(frame.taskChanges.begin(), frame.taskChanges.end(),
-                      [selected](const TaskChange &c) { return c.task == selected; });
+    const bool changed = frame.touches(selected);
     const TaskState state = m_taskModel->task(int(selected)).state;
     // A running task's output grows: follow it at the stats pace.
     if (changed || (frame.hasStats && (state == TaskState::Running || state == TaskState::Paused)))

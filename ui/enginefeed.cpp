@@ -1,14 +1,24 @@
 #include "enginefeed.h"
 
 #include <algorithm>
-#include <tuple>
 
 namespace shoal {
 
 bool Frame::isEmpty() const
 {
-    return taskChanges.empty() && addedTasks.empty() && workers.empty() && removedWorkers.empty()
+    return taskUpdates.empty() && addedTasks.empty() && workers.empty() && removedWorkers.empty()
         && samples.empty() && progress.empty() && messages.isEmpty() && !hasStats && !batchFinished;
+}
+
+bool Frame::touches(TaskId id) const
+{
+    auto in = [id](const auto &entries) {
+        return std::any_of(entries.begin(), entries.end(),
+                           [id](const auto &entry) { return entry.task == id; });
+    };
+    return std::any_of(taskUpdates.begin(), taskUpdates.end(), [&](const TaskUpdate &u) {
+        return u.batch ? in(u.batch->started) || in(u.batch->finished) : u.change.task == id;
+    });
 }
 
 EngineFeed::EngineFeed(QObject *parent)
@@ -43,13 +53,10 @@ void EngineFeed::flush()
 void EngineFeed::fold(const Event &e)
 {
     auto change = [&](TaskChange::Kind kind, TaskState state) {
-        TaskChange c;
-        c.kind = kind;
-        c.task = e.task;
-        c.slot = e.slot;
-        c.state = state;
-        c.timeMs = e.timeMs;
-        m_frame.taskChanges.push_back(c);
+        TaskUpdate u;
+        u.timeMs = e.timeMs;
+        u.change = { kind, e.task, e.slot, state };
+        m_frame.taskUpdates.push_back(std::move(u));
     };
     auto takeStats = [&] {
         m_frame.hasStats = true;
@@ -92,49 +99,19 @@ void EngineFeed::fold(const Event &e)
         break;
     case Event::Type::TaskBatch:
         if (e.batch)
-            foldBatch(*e.batch, e.timeMs);
+            foldBatch(e.batch, e.timeMs);
         break;
     }
 }
 
-void EngineFeed::foldBatch(const TaskBatch &batch, qint64 timeMs)
+void EngineFeed::foldBatch(const std::shared_ptr<const TaskBatch> &batch, qint64 timeMs)
 {
-    // A batch lists starts and ends apart; per task, attempts order them (a task may end an
-    // attempt and start the next within one batch).
-    std::vector<TaskChange> changes;
-    changes.reserve(batch.started.size() + batch.finished.size());
-    for (const TaskBatch::Started &s : batch.started) {
-        TaskChange c;
-        c.kind = TaskChange::Kind::Started;
-        c.task = s.task;
-        c.slot = s.slot;
-        c.attempt = s.attempt;
-        c.state = TaskState::Running;
-        c.timeMs = timeMs;
-        changes.push_back(c);
-    }
-    for (const TaskBatch::Finished &f : batch.finished) {
-        TaskChange c;
-        c.kind = TaskChange::Kind::Finished;
-        c.task = f.task;
-        c.slot = f.slot;
-        c.attempt = f.attempt;
-        c.state = f.state;
-        c.exit = f.exit;
-        c.timeMs = timeMs;
-        c.durationMs = f.durationMs;
-        c.receivedBytes = batch.receivedBytes(f);
-        changes.push_back(c);
+    m_frame.taskUpdates.push_back({ batch, timeMs, {} });
+    for (const TaskBatch::Finished &f : batch->finished) {
         if (isTerminal(f.state) && f.attempt > 0)
             m_frame.finishedDurationsMs.push_back(f.durationMs);
     }
-    std::stable_sort(changes.begin(), changes.end(), [](const TaskChange &a, const TaskChange &b) {
-        const bool aStarted = a.kind == TaskChange::Kind::Started,
-                   bStarted = b.kind == TaskChange::Kind::Started;
-        return std::tie(a.task, a.attempt, bStarted) < std::tie(b.task, b.attempt, aStarted);
-    });
-    m_frame.taskChanges.insert(m_frame.taskChanges.end(), changes.begin(), changes.end());
-    for (const TaskBatch::Progress &p : batch.progress)
+    for (const TaskBatch::Progress &p : batch->progress)
         m_frame.progress[p.task] = p.value; // a frame keeps only the latest per task
 }
 

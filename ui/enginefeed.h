@@ -7,31 +7,38 @@
 #include <QTimer>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
 namespace shoal {
 
-// One task event, reduced to what the window keeps about a task.
+// A change of one task outside a batch of starts and ends: a requeue (drain, retry), a pause,
+// a resume.
 struct TaskChange
 {
-    enum class Kind : quint8 { Started, Finished, Requeued, Paused, Resumed };
-    Kind kind = Kind::Started;
+    enum class Kind : quint8 { Requeued, Paused, Resumed };
+    Kind kind = Kind::Requeued;
     TaskId task = -1;
-    int slot = 0;
-    int attempt = 0;
+    int slot = 0; // Requeued: 0 for a retry (a fresh start), the worker for a drain
     TaskState state = TaskState::Queued;
-    ExitStatus exit;
-    qint64 timeMs = 0;
-    qint64 durationMs = 0;
-    qint64 receivedBytes = 0; // Finished: stdout size, the joblog's Receive column
+};
+
+// A frame's task updates, in engine order: a batch of task starts and ends as the engine sent
+// it (shared, not copied or unpacked: a million tasks cost the window no memory to pass on), or
+// one TaskChange.
+struct TaskUpdate
+{
+    std::shared_ptr<const TaskBatch> batch; // when set, change is unused
+    qint64 timeMs = 0; // the batch's: when its tasks started
+    TaskChange change;
 };
 
 // What changed in the pool since the last frame. Workers keep only their latest state; task
-// changes keep their order (a frame's models apply them all, then signal once per range).
+// updates keep their order (a frame's models apply them all, then signal once per range).
 struct Frame
 {
-    std::vector<TaskChange> taskChanges;
+    std::vector<TaskUpdate> taskUpdates;
     std::vector<std::pair<TaskId, TaskId>> addedTasks; // [first, last] ranges, in order
     std::map<int, WorkerInfo> workers; // slot -> latest
     std::set<int> removedWorkers; // slots that left (a slot may also be in workers: reused)
@@ -44,6 +51,8 @@ struct Frame
     bool batchFinished = false;
 
     bool isEmpty() const;
+    // Whether any update of this frame is about task id.
+    bool touches(TaskId id) const;
 };
 
 // Folds the engine's event batches into frames and hands out at most one frame per interval
@@ -71,7 +80,7 @@ Q_SIGNALS:
 
 private:
     void fold(const Event &event);
-    void foldBatch(const TaskBatch &batch, qint64 timeMs);
+    void foldBatch(const std::shared_ptr<const TaskBatch> &batch, qint64 timeMs);
 
     Frame m_frame;
     QTimer m_timer;

@@ -33,8 +33,9 @@ Result<void> writeJoblog(const QString &path, const TaskModel &tasks, const QLis
     for (qsizetype i = 0; i < order.size(); ++i) {
         const TaskModel::Row &row = tasks.task(int(order[i]));
         const double start = double(wallStartMs + row.startedMs) / 1000.0;
-        auto written = writer.append(row.seq, start, double(row.durationMs) / 1000.0,
-                                     row.receivedBytes, row.exit, commands.value(i));
+        auto written
+            = writer.append(tasks.seqOf(int(order[i])), start, double(row.durationMs) / 1000.0,
+                            row.receivedBytes, row.exit, commands.value(i));
         if (!written)
             return written;
     }

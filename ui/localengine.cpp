@@ -82,7 +82,7 @@ void LocalEngine::runEngine()
         QMetaObject::invokeMethod(this, [this, error = result.error()] { Q_EMIT failed(error); });
         return;
     }
-    QMetaObject::invokeMethod(this, [this, p = &pool, snapshot = pool.snapshot()] {
+    QMetaObject::invokeMethod(this, [this, p = &pool, snapshot = pool.snapshot(true)] {
         if (m_closing)
             return; // closed meanwhile
         m_pool = p;
@@ -196,7 +196,7 @@ quint64 LocalEngine::requestCommands(const QList<TaskId> &ids)
 
 quint64 LocalEngine::requestSnapshot()
 {
-    return ask([](const Pool &pool) { return pool.snapshot(); },
+    return ask([](const Pool &pool) { return pool.snapshot(true); },
                [](LocalEngine *self, quint64 request, const PoolSnapshot &snapshot) {
                    Q_EMIT self->snapshotReady(request, snapshot);
                });

@@ -291,12 +291,12 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     const BatchSpec &spec = s->spec();
     // The models may outlive the session (a view repaints while it closes): the task model
     // keeps the inputs itself (a shared copy, from the snapshot), not the session.
-    m_taskModel->reset(snapshot.tasks, snapshot.inputs);
+    m_taskModel->reset(snapshot);
     const auto known = [model = m_taskModel](TaskId id) {
         return id >= 0 && id < TaskId(model->tasks().size());
     };
     m_workerModel->setTaskLabel([model = m_taskModel, known](TaskId id) {
-        return known(id) ? u"#%1  %2"_s.arg(model->task(int(id)).seq).arg(model->inputOf(int(id)))
+        return known(id) ? u"#%1  %2"_s.arg(model->seqOf(int(id))).arg(model->inputOf(int(id)))
                          : QString();
     });
     m_workerModel->setTaskProgress([model = m_taskModel, known](TaskId id) {
@@ -309,8 +309,7 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     overview()->setStats(snapshot.stats);
     statusBar()->showMessage(
         tr("Started “%1”: %2")
-            .arg(s->displayName(),
-                 countOf(qint64(snapshot.tasks.size()), tr("task"), tr("tasks"))));
+            .arg(s->displayName(), countOf(snapshot.taskCount, tr("task"), tr("tasks"))));
     updateActions();
     updateTitle();
     Q_EMIT batchStarted();

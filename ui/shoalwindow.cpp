@@ -10,13 +10,21 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <malloc.h>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
 
+void tuneAllocator()
+{
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024); // a fixed bound: no dynamic raising
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+}
+
 int runWindow(int argc, char **argv)
 {
+    tuneAllocator();
     QApplication app(argc, argv);
     QApplication::setApplicationName(u"shoal"_s);
     QApplication::setApplicationDisplayName(u"Shoal"_s);

@@ -28,6 +28,18 @@ bool hasRun(const TaskModel::Row &row)
 
 } // namespace
 
+TaskModel::Row TaskModel::rowOf(const TaskInfo &t)
+{
+    Row row;
+    row.startedMs = t.startedMs;
+    row.durationMs = isTerminal(t.state) ? t.durationMs : 0;
+    row.exit = t.exit;
+    row.slot = t.slot;
+    row.attempts = t.attempts;
+    row.state = t.state;
+    return row;
+}
+
 QString exitText(const TaskModel::Row &row)
 {
     if (row.exit.kind == ExitStatus::Kind::None)
@@ -49,30 +61,55 @@ QList<int> TaskModel::changedRoles()
     };
 }
 
-void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
+void TaskModel::startReset(InputList inputs, size_t rows)
 {
     beginResetModel();
     m_inputs = std::move(inputs);
     m_rows.clear();
     m_rows.shrink_to_fit();
-    m_rows.reserve(tasks.size());
+    m_rows.reserve(rows);
+    m_seqs.clear();
+    m_seqs.shrink_to_fit();
+}
+
+void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
+{
+    startReset(std::move(inputs), tasks.size());
+    bool plain = true; // every Seq is row + 1: m_seqs stays empty
     for (const TaskInfo &t : tasks) {
-        Row row;
-        row.seq = t.seq > 0 ? t.seq : t.id + 1;
-        row.startedMs = t.startedMs;
-        row.durationMs = isTerminal(t.state) ? t.durationMs : 0;
-        row.exit = t.exit;
-        row.slot = t.slot;
-        row.attempts = t.attempts;
-        row.state = t.state;
-        m_rows.push_back(row);
+        const qint64 seq = t.seq > 0 ? t.seq : t.id + 1;
+        if (plain && seq != qint64(m_rows.size()) + 1) {
+            plain = false;
+            for (size_t id = 0; id < m_rows.size(); ++id)
+                m_seqs.push_back(qint64(id) + 1);
+        }
+        if (!plain)
+            m_seqs.push_back(seq);
+        m_rows.push_back(rowOf(t));
+    }
+    endResetModel();
+}
+
+void TaskModel::reset(const PoolSnapshot &snapshot)
+{
+    if (!snapshot.compact) {
+        reset(snapshot.tasks, snapshot.inputs);
+        return;
+    }
+    startReset(snapshot.inputs, size_t(snapshot.taskCount));
+    m_rows.resize(size_t(snapshot.taskCount));
+    m_seqs = snapshot.seqs;
+    for (const TaskInfo &t : snapshot.tasks) {
+        if (t.id < 0 || t.id >= snapshot.taskCount)
+            continue;
+        m_rows[size_t(t.id)] = rowOf(t);
     }
     endResetModel();
 }
 
 void TaskModel::clear()
 {
-    reset({});
+    reset(std::vector<TaskInfo>());
 }
 
 void TaskModel::applyFrame(const Frame &frame)
@@ -87,48 +124,19 @@ void TaskModel::applyFrame(const Frame &frame)
         const int first = int(m_rows.size());
         beginInsertRows({}, first, int(last));
         for (TaskId id = first; id <= last; ++id) {
-            Row row;
-            row.seq = id + 1;
-            m_rows.push_back(row);
+            m_rows.emplace_back();
+            if (!m_seqs.empty())
+                m_seqs.push_back(id + 1);
         }
         endInsertRows();
     }
 
     std::vector<int> dirty;
-    dirty.reserve(frame.taskChanges.size());
-    for (const TaskChange &c : frame.taskChanges) {
-        if (c.task < 0 || c.task >= TaskId(m_rows.size()))
-            continue;
-        Row &row = m_rows[size_t(c.task)];
-        row.state = c.state;
-        row.progress = -1; // any change starts or ends an attempt; progress comes after
-        switch (c.kind) {
-        case TaskChange::Kind::Started:
-            row.slot = c.slot;
-            row.attempts = c.attempt;
-            row.startedMs = c.timeMs;
-            row.durationMs = 0;
-            row.exit = {};
-            break;
-        case TaskChange::Kind::Finished:
-            row.attempts = c.attempt;
-            row.exit = c.exit;
-            row.durationMs = c.durationMs;
-            row.receivedBytes = c.receivedBytes;
-            break;
-        case TaskChange::Kind::Requeued:
-            if (c.slot == 0) { // a retry: a fresh start
-                row.attempts = 0;
-                row.exit = {};
-                row.durationMs = 0;
-            } else { // stopped by a drain: that attempt does not count
-                row.attempts = qMax(0, row.attempts - 1);
-            }
-            break;
-        default:
-            break;
-        }
-        dirty.push_back(int(c.task));
+    for (const TaskUpdate &u : frame.taskUpdates) {
+        if (u.batch)
+            applyBatch(*u.batch, u.timeMs, dirty);
+        else
+            applyChange(u.change, dirty);
     }
     for (const auto &[task, value] : frame.progress) {
         if (task < 0 || task >= TaskId(m_rows.size()))
@@ -146,14 +154,65 @@ void TaskModel::applyFrame(const Frame &frame)
                            changedRoles());
 }
 
+// Starts, then ends: within one batch a task may end an attempt and start the next, so an entry
+// of an older attempt than the row shows is already superseded.
+void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty)
+{
+    const TaskId rows = TaskId(m_rows.size());
+    for (const TaskBatch::Started &s : batch.started) {
+        if (s.task < 0 || s.task >= rows || m_rows[size_t(s.task)].attempts > s.attempt)
+            continue;
+        Row &row = m_rows[size_t(s.task)];
+        row.state = TaskState::Running;
+        row.progress = -1;
+        row.slot = s.slot;
+        row.attempts = s.attempt;
+        row.startedMs = timeMs;
+        row.durationMs = 0;
+        row.exit = {};
+        dirty.push_back(int(s.task));
+    }
+    for (const TaskBatch::Finished &f : batch.finished) {
+        if (f.task < 0 || f.task >= rows || m_rows[size_t(f.task)].attempts > f.attempt)
+            continue;
+        Row &row = m_rows[size_t(f.task)];
+        row.state = f.state;
+        row.progress = -1;
+        row.attempts = f.attempt;
+        row.exit = f.exit;
+        row.durationMs = f.durationMs;
+        row.receivedBytes = batch.receivedBytes(f);
+        dirty.push_back(int(f.task));
+    }
+}
+
+void TaskModel::applyChange(const TaskChange &c, std::vector<int> &dirty)
+{
+    if (c.task < 0 || c.task >= TaskId(m_rows.size()))
+        return;
+    Row &row = m_rows[size_t(c.task)];
+    row.state = c.state;
+    row.progress = -1;
+    if (c.kind == TaskChange::Kind::Requeued) {
+        if (c.slot == 0) { // a retry: a fresh start
+            row.attempts = 0;
+            row.exit = {};
+            row.durationMs = 0;
+        } else { // stopped by a drain: that attempt does not count
+            row.attempts = qMax(0, row.attempts - 1);
+        }
+    }
+    dirty.push_back(int(c.task));
+}
+
 bool TaskModel::writeCsv(QIODevice *device) const
 {
     QString out = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome\n"_s;
     for (size_t i = 0; i < m_rows.size(); ++i) {
         const Row &r = m_rows[i];
         const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
-        out += QString::number(r.seq) + u',' + csvField(inputOf(int(i))) + u',' + nameOf(r.state)
-            + u',' + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
+        out += QString::number(seqOf(int(i))) + u',' + csvField(inputOf(int(i))) + u','
+            + nameOf(r.state) + u',' + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
             + QString::number(r.attempts) + u','
             + (hasRun(r) && isTerminal(r.state)
                    ? QString::number(double(r.durationMs) / 1000.0, 'f', 3)
@@ -226,7 +285,7 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
     const bool done = isTerminal(r.state) && hasRun(r);
     switch (Column(index.column())) {
     case SeqColumn:
-        return r.seq;
+        return seqOf(index.row());
     case InputColumn:
         return inputOf(index.row());
     case StateColumn:
@@ -253,7 +312,7 @@ QVariant TaskModel::sortData(const QModelIndex &index) const
     const bool done = isTerminal(r.state) && hasRun(r);
     switch (Column(index.column())) {
     case SeqColumn:
-        return r.seq;
+        return seqOf(index.row());
     case InputColumn:
         return inputOf(index.row());
     case StateColumn:

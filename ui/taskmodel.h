@@ -39,7 +39,6 @@ public:
     // stays in the batch's InputList, shared with the engine.
     struct Row
     {
-        qint64 seq = 0;
         qint64 startedMs = -1; // pool clock
         qint64 durationMs = 0;
         qint64 receivedBytes = 0;
@@ -55,13 +54,16 @@ public:
     // A new batch (or none): the only resets. inputs: every input of the batch (a task's is
     // inputs.value(seq - 1)).
     void reset(const std::vector<TaskInfo> &tasks, InputList inputs = {});
+    void reset(const PoolSnapshot &snapshot); // full or compact
     void clear();
     void applyFrame(const Frame &frame);
     // Inputs read since the snapshot (TasksAdded carries none).
     void setInputs(InputList inputs) { m_inputs = std::move(inputs); }
 
     const Row &task(int row) const { return m_rows.at(size_t(row)); }
-    QString inputOf(int row) const { return m_inputs.value(qsizetype(task(row).seq - 1)); }
+    // {#} of a task: row + 1, except in resumed runs.
+    qint64 seqOf(int row) const { return m_seqs.empty() ? row + 1 : m_seqs.at(size_t(row)); }
+    QString inputOf(int row) const { return m_inputs.value(qsizetype(seqOf(row) - 1)); }
     const std::vector<Row> &tasks() const { return m_rows; }
     static QList<int> changedRoles();
 
@@ -75,9 +77,15 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 private:
+    static Row rowOf(const TaskInfo &task);
+    void startReset(InputList inputs, size_t rows);
+    void applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty);
+    void applyChange(const TaskChange &change, std::vector<int> &dirty);
+
     QVariant displayData(const QModelIndex &index) const;
     QVariant sortData(const QModelIndex &index) const;
     std::vector<Row> m_rows;
+    std::vector<qint64> m_seqs; // Seq per row; empty while every Seq is row + 1
     InputList m_inputs;
 };
 

@@ -163,6 +163,13 @@ void TestPool::resumedTasksKeepTheirNumbers()
         QCOMPARE(snapshot.tasks[i].seq, qint64(i + 4));
         QCOMPARE(snapshot.inputs.value(snapshot.tasks[i].seq - 1), QString::number(i + 4));
     }
+    // The compact form lists only the tasks that left the queue, and the Seqs apart.
+    const PoolSnapshot compact = pool->snapshot(true);
+    QVERIFY(compact.compact);
+    QCOMPARE(compact.taskCount, 3);
+    QCOMPARE(compact.seqs, (std::vector<qint64> { 4, 5, 6 }));
+    for (const TaskInfo &t : compact.tasks)
+        QVERIFY(t.state != TaskState::Queued || t.attempts > 0);
     QVERIFY(done.wait(10000));
     QCOMPARE(pool->taskOutput(0, Stream::Stdout), QByteArray("4:4\n"));
 }

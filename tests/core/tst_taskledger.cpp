@@ -145,6 +145,27 @@ private slots:
         QCOMPARE(ledger.succeeded(), 1);
     }
 
+    void seqsAreKeptOnlyWhenNotTheirPlace()
+    {
+        TaskLedger plain;
+        for (int seq = 1; seq <= 3; ++seq)
+            plain.add(seq);
+        QCOMPARE(plain.seqOf(2), 3);
+        // --resume skips the Seqs the joblog lists: the others keep theirs.
+        TaskLedger resumed;
+        for (qint64 seq : { 1, 2, 5, 6, 9 })
+            resumed.add(seq);
+        TaskLedger skippedFirst; // the joblog lists the first Seqs
+        for (qint64 seq : { 3, 4 })
+            skippedFirst.add(seq);
+        QCOMPARE(skippedFirst.seqOf(0), 3);
+        QCOMPARE(skippedFirst.seqOf(1), 4);
+        QCOMPARE(resumed.seqOf(0), 1);
+        QCOMPARE(resumed.seqOf(1), 2);
+        QCOMPARE(resumed.seqOf(2), 5);
+        QCOMPARE(resumed.seqOf(4), 9);
+    }
+
     void manyTasksCountConsistently()
     {
         // Seeded random walk over every transition; the counts always add up.

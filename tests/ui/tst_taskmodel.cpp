@@ -64,7 +64,7 @@ struct WatchedSession
         : session(spec, {})
     {
         QObject::connect(&session, &BatchSession::started, &model,
-                         [this](const PoolSnapshot &s) { model.reset(s.tasks, s.inputs); });
+                         [this](const PoolSnapshot &s) { model.reset(s); });
         QObject::connect(&session, &BatchSession::failed, &model,
                          [](const QString &error) { QFAIL(qPrintable(error)); });
         QObject::connect(session.feed(), &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
@@ -159,6 +159,51 @@ private Q_SLOTS:
         QCOMPARE(model.task(stride).receivedBytes, 4);
     }
 
+    // The window opens on a compact snapshot: only tasks that left the queue are listed; the
+    // others are queued, their Seq from seqs (a resumed run) or id + 1.
+    void compactSnapshot()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        PoolSnapshot snap;
+        snap.compact = true;
+        snap.taskCount = 4;
+        snap.seqs = { 7, 8, 9, 10 };
+        snap.inputs = taskInputs(10);
+        TaskInfo done;
+        done.id = 2;
+        done.seq = 9;
+        done.state = TaskState::Failed;
+        done.attempts = 2;
+        done.exit = ExitStatus::exited(3);
+        snap.tasks.push_back(done);
+        model.reset(snap);
+        QCOMPARE(model.rowCount(), 4);
+        QCOMPARE(model.seqOf(0), 7);
+        QCOMPARE(model.task(0).state, TaskState::Queued);
+        QCOMPARE(model.inputOf(3), u"input-9.txt"_s);
+        QCOMPARE(model.task(2).state, TaskState::Failed);
+        QCOMPARE(model.task(2).attempts, 2);
+        QCOMPARE(model.task(2).exit, ExitStatus::exited(3));
+        // A full snapshot of a resumed run: the Seqs from its tasks.
+        PoolSnapshot full;
+        full.taskCount = 2;
+        for (qint64 seq : { 5, 6 }) {
+            TaskInfo t;
+            t.id = seq - 5;
+            t.seq = seq;
+            full.tasks.push_back(t);
+        }
+        model.reset(full);
+        QCOMPARE(model.seqOf(0), 5);
+        QCOMPARE(model.seqOf(1), 6);
+        model.reset(snap);
+        snap.seqs.clear(); // not resumed: Seq is id + 1
+        model.reset(snap);
+        QCOMPARE(model.seqOf(3), 4);
+    }
+
     void addedTasksArriveInOneInsert()
     {
         TaskModel model;
@@ -168,10 +213,9 @@ private Q_SLOTS:
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         Frame frame;
         frame.addedTasks = { { 2, 9 }, { 10, 11 } };
-        TaskChange started;
-        started.task = 10;
-        started.state = TaskState::Running;
-        frame.taskChanges.push_back(started);
+        auto batch = std::make_shared<TaskBatch>();
+        batch->started.push_back({ 10, 1, 1, 0 });
+        frame.taskUpdates.push_back({ batch, 0, {} });
         model.applyFrame(frame);
         QCOMPARE(inserted.count(), 1);
         QCOMPARE(model.rowCount(), 12);
@@ -313,13 +357,10 @@ private Q_SLOTS:
         proxy.setStateGroup(TaskFilterModel::StateGroup::Succeeded);
         QCOMPARE(proxy.rowCount(), 10);
         Frame frame;
-        TaskChange done;
-        done.kind = TaskChange::Kind::Finished;
-        done.task = 3;
-        done.state = TaskState::Succeeded;
-        done.attempt = 1;
-        done.exit = ExitStatus::exited(0);
-        frame.taskChanges.push_back(done);
+        auto batch = std::make_shared<TaskBatch>();
+        batch->finished.push_back(
+            { 3, 1, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 5, 0, 0 });
+        frame.taskUpdates.push_back({ batch, 0, {} });
         model.applyFrame(frame);
         QCOMPARE(proxy.rowCount(), 11);
 
