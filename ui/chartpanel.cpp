@@ -278,11 +278,11 @@ void ChartPanel::redrawHistogram()
         setRoundRange(parts.y, 0, 4, 4, 1);
         return;
     }
-    const qint64 longest = *std::max_element(m_durationsMs.begin(), m_durationsMs.end());
+    const quint32 longest = *std::max_element(m_durationsMs.begin(), m_durationsMs.end());
     const double binSeconds = niceCeiling(qMax(0.001, double(longest) / 1000.0 / kHistogramBins));
     const int bins = qMin(kHistogramBins, int(double(longest) / 1000.0 / binSeconds) + 1);
     std::vector<int> counts(size_t(bins), 0);
-    for (qint64 ms : m_durationsMs)
+    for (quint32 ms : m_durationsMs)
         ++counts[size_t(qMin(bins - 1, int(double(ms) / 1000.0 / binSeconds)))];
     // A step outline: the area under it reads as bars without a category axis.
     QList<QPointF> outline;

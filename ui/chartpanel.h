@@ -70,7 +70,7 @@ private:
     QAreaSeries *m_histogramArea = nullptr;
     int m_windowSeconds = 300;
     RollingSeries m_queue { 1 }, m_rate { 1 }, m_busy { 1 }, m_size { 1 };
-    std::vector<qint64> m_durationsMs;
+    std::vector<quint32> m_durationsMs; // every ended task's: 4 bytes a task
     double m_nowSeconds = 0;
     bool m_dirty = false;
     bool m_histogramDirty = false;

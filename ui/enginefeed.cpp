@@ -1,6 +1,7 @@
 #include "enginefeed.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace shoal {
 
@@ -109,7 +110,8 @@ void EngineFeed::foldBatch(const std::shared_ptr<const TaskBatch> &batch, qint64
     m_frame.taskUpdates.push_back({ batch, timeMs, {} });
     for (const TaskBatch::Finished &f : batch->finished) {
         if (isTerminal(f.state) && f.attempt > 0)
-            m_frame.finishedDurationsMs.push_back(f.durationMs);
+            m_frame.finishedDurationsMs.push_back(
+                quint32(qBound<qint64>(0, f.durationMs, std::numeric_limits<quint32>::max())));
     }
     for (const TaskBatch::Progress &p : batch->progress)
         m_frame.progress[p.task] = p.value; // a frame keeps only the latest per task

@@ -43,7 +43,7 @@ struct Frame
     std::map<int, WorkerInfo> workers; // slot -> latest
     std::set<int> removedWorkers; // slots that left (a slot may also be in workers: reused)
     std::vector<PoolStats> samples; // every stats-bearing event, oldest first
-    std::vector<qint64> finishedDurationsMs; // attempts that ended a task
+    std::vector<quint32> finishedDurationsMs; // attempts that ended a task (capped at ~49 days)
     std::map<TaskId, double> progress; // service tasks' latest reported progress, 0..1
     QStringList messages;
     bool hasStats = false;

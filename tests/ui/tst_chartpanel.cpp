@@ -118,7 +118,7 @@ private Q_SLOTS:
         panel.show();
         Frame frame;
         for (int i = 0; i < 1000; ++i)
-            frame.finishedDurationsMs.push_back(i % 10 == 0 ? 2000 : 100 + i % 50);
+            frame.finishedDurationsMs.push_back(quint32(i % 10 == 0 ? 2000 : 100 + i % 50));
         panel.addFrame(frame);
         QTRY_VERIFY(panel.series(ChartPanel::DurationChart)->count() > 4);
         double total = 0;

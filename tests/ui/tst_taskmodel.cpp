@@ -252,7 +252,7 @@ private Q_SLOTS:
         QCOMPARE(model.task(1).durationMs, 7);
         QCOMPARE(model.task(1).receivedBytes, 2);
         QCOMPARE(model.task(2).state, TaskState::Queued);
-        QCOMPARE(seen.finishedDurationsMs, std::vector<qint64> { 7 });
+        QCOMPARE(seen.finishedDurationsMs, std::vector<quint32> { 7 });
     }
 
     // {"id":N,"progress":0.4} from a JSON-lines worker shows in the task's state and on its
