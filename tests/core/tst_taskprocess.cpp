@@ -40,6 +40,8 @@ private:
     // Starts the fixture worker with these steps, its stdout into a pipe we read.
     TaskProcess start(const QStringList &steps, ProcessWatcher::Tag tag = { 1, 1 });
     QByteArray readLine();
+    // Starts a process that runs steps, then says it is up and hangs; true once it said so.
+    bool startHanging(TaskProcess &process, QStringList steps = {});
     // Waits until the watcher reports an exit.
     bool waitForExit(int timeoutMs = 10000);
 
@@ -105,6 +107,12 @@ TaskProcess TestTaskProcess::start(const QStringList &steps, ProcessWatcher::Tag
     return process;
 }
 
+bool TestTaskProcess::startHanging(TaskProcess &process, QStringList steps)
+{
+    process = start(steps << u"--print"_s << u"up"_s << u"--hang"_s);
+    return process.isLive() && readLine() == "up";
+}
+
 QByteArray TestTaskProcess::readLine()
 {
     QByteArray line;
@@ -136,8 +144,8 @@ void TestTaskProcess::exitIsWatchedAndReaped()
 
 void TestTaskProcess::termEndsAProcessThatHandlesIt()
 {
-    TaskProcess p = start({ u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
+    TaskProcess p;
+    QVERIFY(startHanging(p));
     QVERIFY(!p.hasExited());
     QVERIFY(p.terminate(60000, 100)); // TERM now, KILL scheduled a minute later
     QCOMPARE(p.killAtMs(), 60100);
@@ -148,8 +156,8 @@ void TestTaskProcess::termEndsAProcessThatHandlesIt()
 
 void TestTaskProcess::killFollowsWhenTermIsIgnored()
 {
-    TaskProcess p = start({ u"--ignore-term"_s, u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
+    TaskProcess p;
+    QVERIFY(startHanging(p, { u"--ignore-term"_s }));
     QVERIFY(p.terminate(60000, 0));
     // An ignored TERM is dropped when sent: it keeps running until the scheduled KILL (sent
     // here at once).
@@ -164,8 +172,8 @@ void TestTaskProcess::killFollowsWhenTermIsIgnored()
 
 void TestTaskProcess::noGraceMeansKillAtOnce()
 {
-    TaskProcess p = start({ u"--ignore-term"_s, u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
+    TaskProcess p;
+    QVERIFY(startHanging(p, { u"--ignore-term"_s }));
     QVERIFY(!p.terminate(0, 0)); // no KILL to schedule: it was the KILL
     QCOMPARE(p.lastSignal(), SIGKILL);
     QVERIFY(waitForExit());
@@ -174,8 +182,8 @@ void TestTaskProcess::noGraceMeansKillAtOnce()
 
 void TestTaskProcess::terminateWakesAStoppedGroup()
 {
-    TaskProcess p = start({ u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
+    TaskProcess p;
+    QVERIFY(startHanging(p));
     p.stop();
     p.setFrozen(true);
     QVERIFY(QTest::qWaitFor([&] { return processState(p.pid()) == 'T'; }, 5000));
@@ -199,10 +207,10 @@ void TestTaskProcess::reapEndsWhatTheTaskLeft()
 
 void TestTaskProcess::endAllEndsEveryProcess()
 {
-    TaskProcess polite = start({ u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
-    TaskProcess stubborn = start({ u"--ignore-term"_s, u"--print"_s, u"up"_s, u"--hang"_s });
-    QCOMPARE(readLine(), QByteArray("up"));
+    TaskProcess polite;
+    QVERIFY(startHanging(polite));
+    TaskProcess stubborn;
+    QVERIFY(startHanging(stubborn, { u"--ignore-term"_s }));
     TaskProcess done = start({ u"--exit"_s, u"0"_s });
     QVERIFY(QTest::qWaitFor([&] { return done.hasExited(); }, 5000));
     const QList<pid_t> pids { polite.pid(), stubborn.pid(), done.pid() };
