@@ -148,7 +148,6 @@ void CommandLaunching::reap(WorkerSlot &slot)
     slot.process.setFrozen(true); // the clock stops here
     Output output;
     output.lost = slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
-    const qint64 limitMiB = m_host.options().memoryLimitBytes >> 20;
     switch (slot.endReason) {
     case EndReason::Timeout:
         exit = ExitStatus::timedOut(lastSignal);
@@ -157,7 +156,7 @@ void CommandLaunching::reap(WorkerSlot &slot)
         exit = ExitStatus::cancelled(lastSignal);
         break;
     case EndReason::Memory:
-        exit = ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(limitMiB));
+        exit = memoryLimitExit(slot, m_host.options().memoryLimitBytes);
         break;
     case EndReason::Requeue: {
         m_host.ledger().requeue(slot.task); // a drain is not the task's fault

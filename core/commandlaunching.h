@@ -22,6 +22,8 @@ public:
     void dispatch() override;
     bool isBusy(const WorkerSlot &slot) const override { return slot.task >= 0; }
     std::vector<TaskId> tasksOn(const WorkerSlot &slot) const override;
+    TaskId oldestTask(const WorkerSlot &slot) const override { return slot.task; }
+    TaskId newestTask(const WorkerSlot &slot) const override { return slot.task; }
     bool isExiting(const WorkerSlot &) const override { return false; }
     void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) override;
     void onTimeout(WorkerSlot &slot) override;

@@ -93,6 +93,9 @@ public:
     virtual bool isBusy(const WorkerSlot &slot) const = 0;
     // The tasks on the slot, the oldest first.
     virtual std::vector<TaskId> tasksOn(const WorkerSlot &slot) const = 0;
+    // The oldest and the newest of them (no copy), -1 when there is none.
+    virtual TaskId oldestTask(const WorkerSlot &slot) const = 0;
+    virtual TaskId newestTask(const WorkerSlot &slot) const = 0;
     // Whether its process is on its way out (it cannot be taken back into the pool).
     virtual bool isExiting(const WorkerSlot &slot) const = 0;
 

@@ -26,6 +26,14 @@ namespace shoal {
 
 namespace {
 
+// Whether a task's end goes into the joblog and --results: it ran and ended by itself. Ended by
+// Shoal (interrupt, cancel, halt) or never run, it is not done, so not recorded: --resume runs
+// it again, as GNU parallel does.
+bool isRecordable(const TaskLedger::Record &t)
+{
+    return isTerminal(t.state) && t.state != TaskState::Cancelled && t.attempts > 0;
+}
+
 void raiseFileLimit()
 {
     rlimit limit;
@@ -358,11 +366,9 @@ void Pool::recordTerminal(TaskId id, qint64 received, ResultsFolder::Stream out,
                           ResultsFolder::Stream err)
 {
     const TaskLedger::Record &t = m_ledger[id];
-    // Ended by Shoal (interrupt, cancel, halt) or never run: not done, so not recorded; --resume
-    // runs it again, as GNU parallel does.
     // After another error (the events file, say) tasks still end and are recorded, as long as
     // their own records can be written.
-    if (t.state == TaskState::Cancelled || t.attempts == 0)
+    if (!isRecordable(t))
         return;
     const qint64 seq = m_ledger.seqOf(id);
     auto written = m_records.record(seq, m_inputs.utf8(seq - 1), out, err,
@@ -387,7 +393,7 @@ void Pool::recordDelivered(const std::vector<Delivered> &tasks)
         if (!m_ledger.contains(d.task))
             continue;
         const TaskLedger::Record &t = m_ledger[d.task];
-        if (isTerminal(t.state) && t.state != TaskState::Cancelled && t.attempts > 0)
+        if (isRecordable(t))
             rows += joblogRow(d.task, d.receivedBytes);
     }
     if (auto written = m_records.writeDelivered(rows); !written)

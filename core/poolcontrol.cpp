@@ -149,7 +149,7 @@ void Pool::shrinkTo(int workers, DrainPolicy policy)
             busy.push_back(s.get());
     }
     auto youngest
-        = [&](const WorkerSlot *s) { return m_ledger[m_launching->tasksOn(*s).back()].startedMs; };
+        = [&](const WorkerSlot *s) { return m_ledger[m_launching->newestTask(*s)].startedMs; };
     if (policy == DrainPolicy::Requeue) {
         std::stable_sort(busy.begin(), busy.end(),
                          [&](WorkerSlot *a, WorkerSlot *b) { return youngest(a) > youngest(b); });

@@ -44,8 +44,7 @@ WorkerInfo Pool::workerInfo(const WorkerSlot &slot) const
     WorkerInfo w;
     w.slot = slot.number;
     w.parked = slot.parked;
-    const std::vector<TaskId> tasks = m_launching->tasksOn(slot);
-    const TaskId current = tasks.empty() ? -1 : tasks.front();
+    const TaskId current = m_launching->oldestTask(slot);
     if (slot.process.pid() > 0)
         w.pid = slot.process.pid();
     if (current >= 0) {

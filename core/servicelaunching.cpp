@@ -236,15 +236,8 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
         { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (!isTerminal(state))
         return;
-    const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
-    const qint64 keep = m_host.options().keepOutputBytes;
-    if (keep > 0)
-        m_host.keptOutputs().keep(id, ok ? Stream::Stdout : Stream::Stderr,
-                                  text.last(qMin<qsizetype>(text.size(), keep)));
-    m_host.recordTerminal(id, length, { ok ? text : QByteArrayView() },
-                          { ok ? QByteArrayView() : text });
-    if (state == TaskState::Failed)
-        m_host.checkHalt(id);
+    conclude(id, state, ok ? Stream::Stdout : Stream::Stderr,
+             QByteArrayView(batch.outputs).sliced(offset, length), length);
 }
 
 void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit,
@@ -264,13 +257,22 @@ void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &e
         { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (state != TaskState::Failed && state != TaskState::TimedOut)
         return;
-    const QByteArrayView text = QByteArrayView(batch.outputs).sliced(offset, length);
+    conclude(id, state, Stream::Stderr, QByteArrayView(batch.outputs).sliced(offset, length), 0);
+}
+
+// A terminal task's text (its result, or why it failed) is kept for front ends and recorded; a
+// failure goes to the halt rule.
+void ServiceLaunching::conclude(TaskId id, TaskState state, Stream stream, QByteArrayView text,
+                                qint64 received)
+{
     const qint64 keep = m_host.options().keepOutputBytes;
     if (keep > 0)
-        m_host.keptOutputs().keep(id, Stream::Stderr,
-                                  text.last(qMin<qsizetype>(text.size(), keep)));
-    m_host.recordTerminal(id, 0, {}, { text });
-    m_host.checkHalt(id);
+        m_host.keptOutputs().keep(id, stream, text.last(qMin<qsizetype>(text.size(), keep)));
+    const bool out = stream == Stream::Stdout;
+    m_host.recordTerminal(id, received, { out ? text : QByteArrayView() },
+                          { out ? QByteArrayView() : text });
+    if (state == TaskState::Failed || state == TaskState::TimedOut)
+        m_host.checkHalt(id);
 }
 
 void ServiceLaunching::cancelInFlight(TaskId id)
@@ -544,9 +546,8 @@ void ServiceLaunching::charge(WorkerSlot &slot, const ExitStatus &exit, qint64 p
         st.inflight.clear();
     }
     if (blamed >= 0) {
-        const qint64 limitMiB = m_host.options().memoryLimitBytes >> 20;
         ExitStatus taskExit = slot.endReason == EndReason::Memory
-            ? ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(limitMiB))
+            ? memoryLimitExit(slot, m_host.options().memoryLimitBytes)
             : exit.kind == ExitStatus::Kind::Signaled
             ? exit
             : ExitStatus::exited(exit.code ? exit.code : 1);
@@ -571,7 +572,6 @@ QString ServiceLaunching::exitReason(const WorkerSlot &slot, qint64 pid,
     // reason, not the signal that came too late to matter.
     const bool endedForClosedOutput = slot.endReason == EndReason::ClosedOutput
         && exit.kind == ExitStatus::Kind::Signaled && exit.signal == slot.process.lastSignal();
-    const qint64 limitMiB = m_host.options().memoryLimitBytes >> 20;
     QString reason = slot.endReason == EndReason::Garbage
         ? u"worker %1 (pid %2) wrote %3"_s.arg(slot.number).arg(pid).arg(slot.service->endDetail)
         : endedForClosedOutput
@@ -581,7 +581,7 @@ QString ServiceLaunching::exitReason(const WorkerSlot &slot, qint64 pid,
         : slot.endReason == EndReason::Memory
         ? u"worker %1 (pid %2) was %3"_s.arg(slot.number)
               .arg(pid)
-              .arg(ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(limitMiB)).describe())
+              .arg(memoryLimitExit(slot, m_host.options().memoryLimitBytes).describe())
         : u"worker %1 (pid %2) ended: %3"_s.arg(slot.number).arg(pid).arg(exit.describe());
     const QByteArray stderrTail = slot.capture.peek(Stream::Stderr, 400).trimmed();
     if (!stderrTail.isEmpty())

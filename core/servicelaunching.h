@@ -41,6 +41,14 @@ public:
     void dispatch() override;
     bool isBusy(const WorkerSlot &slot) const override { return !slot.service->inflight.empty(); }
     std::vector<TaskId> tasksOn(const WorkerSlot &slot) const override;
+    TaskId oldestTask(const WorkerSlot &slot) const override
+    {
+        return slot.service->inflight.empty() ? -1 : slot.service->inflight.front();
+    }
+    TaskId newestTask(const WorkerSlot &slot) const override
+    {
+        return slot.service->inflight.empty() ? -1 : slot.service->inflight.back();
+    }
     bool isExiting(const WorkerSlot &slot) const override
     {
         return slot.service->process && slot.service->process->stdinClosed();
@@ -67,6 +75,7 @@ private:
     void finishTask(WorkerSlot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
                     qsizetype length, qint64 nowMs);
     // A task that ended with Shoal's words for why: its text in the batch, its records.
+    void conclude(TaskId id, TaskState state, Stream stream, QByteArrayView text, qint64 received);
     void cancelInFlight(TaskId id);
     void failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit, const QString &reason);
     void requeueInFlight(WorkerSlot &slot);

@@ -51,4 +51,11 @@ struct WorkerSlot
     ~WorkerSlot();
 };
 
+// How a task (or a service worker's) ends when Shoal ended its group for resident memory over
+// limitBytes: the sampled size against the limit.
+inline ExitStatus memoryLimitExit(const WorkerSlot &slot, qint64 limitBytes)
+{
+    return ExitStatus::memoryLimit(int(slot.rssBytes >> 20), int(limitBytes >> 20));
+}
+
 } // namespace shoal
