@@ -196,7 +196,7 @@ void CommandLaunching::finishAttempt(WorkerSlot &slot, ExitStatus exit, Output o
                 u"the scratch folder for task outputs ('%1', from TMPDIR) is full: tasks that end "
                 "now fail with 'output incomplete'"_s.arg(QDir::tempPath()));
     }
-    t.durationMs = m_host.activeMs(slot);
+    t.setDuration(m_host.activeMs(slot));
     ++slot.tasksDone;
     if (!exit.succeeded())
         ++slot.failures;

@@ -54,9 +54,13 @@ void InputList::append(const InputList &more)
     m_text += '\n';
     const qint64 shift = m_text.size();
     m_text += more.m_text;
-    m_ends.reserve(m_ends.size() + more.m_ends.size());
+    // resize() grows geometrically (reserve() would allocate exactly, and copy the whole list
+    // again on every chunk a reader appends).
+    const qsizetype first = m_ends.size();
+    m_ends.resize(first + more.m_ends.size());
+    qint64 *ends = m_ends.data() + first;
     for (const qint64 end : more.m_ends)
-        m_ends.push_back(end + shift);
+        *ends++ = end + shift;
 }
 
 QStringList InputList::toStringList() const

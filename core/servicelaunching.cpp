@@ -219,7 +219,7 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
     if (!TaskLedger::isRunning(t.state))
         return; // cancelled while in flight: its answer is dropped
     ++slot.tasksDone;
-    t.durationMs = nowMs - t.startedMs;
+    t.setDuration(nowMs - t.startedMs);
     if (!ok)
         ++slot.failures;
     const TaskState state = ledger.settle(id, ok ? ExitStatus::exited(0) : ExitStatus::exited(1),
@@ -247,7 +247,7 @@ void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &e
     TaskLedger::Record &t = ledger[id];
     if (!TaskLedger::isRunning(t.state))
         return;
-    t.durationMs = m_host.now() - t.startedMs;
+    t.setDuration(m_host.now() - t.startedMs);
     const TaskState state = ledger.settle(id, exit, !m_host.isStopping());
     TaskBatch &batch = m_host.openBatch();
     const qsizetype offset = batch.outputs.size();
@@ -283,7 +283,7 @@ void ServiceLaunching::cancelInFlight(TaskId id)
     TaskLedger::Record &t = ledger[id];
     if (!TaskLedger::isRunning(t.state))
         return;
-    t.durationMs = m_host.now() - t.startedMs;
+    t.setDuration(m_host.now() - t.startedMs);
     ledger.settle(id, ExitStatus::cancelled(0), false);
     m_host.openBatch().finished.push_back(
         { id, t.slot, t.attempts, t.state, -1, t.exit, t.durationMs, 0, 0 });

@@ -55,14 +55,15 @@ struct ExitStatus
                     // `error` is the errno (ENOSPC: its scratch folder, TMPDIR, is full)
     };
     Kind kind = Kind::None;
+    quint8 signal = 0; // signal numbers are 1..64
     int code = 0;
-    int signal = 0;
     int error = 0;
 
     bool succeeded() const { return kind == Kind::Exited && code == 0; }
     friend bool operator==(const ExitStatus &, const ExitStatus &) = default;
+    static_assert(sizeof(Kind) == 1);
     // MemoryLimit only. The sizes share code/error with the other kinds: a task record keeps
-    // one ExitStatus, and 16 bytes instead of 24 is 8 MB less for a million tasks.
+    // one ExitStatus, and 12 bytes instead of 20 is 8 MB less for a million tasks.
     int rssMiB() const { return kind == Kind::MemoryLimit ? code : 0; }
     int limitMiB() const { return kind == Kind::MemoryLimit ? error : 0; }
     int joblogExitval() const;
@@ -70,18 +71,18 @@ struct ExitStatus
     // "exit 3", "killed by SIGSEGV", "timed out (SIGTERM)", "failed to start: No such file"
     QString describe() const;
 
-    static ExitStatus exited(int code) { return { Kind::Exited, code, 0, 0 }; }
-    static ExitStatus signaled(int sig) { return { Kind::Signaled, 0, sig, 0 }; }
-    static ExitStatus timedOut(int sig) { return { Kind::TimedOut, 0, sig, 0 }; }
-    static ExitStatus cancelled(int sig) { return { Kind::Cancelled, 0, sig, 0 }; }
-    static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 127, 0, err }; }
+    static ExitStatus exited(int code) { return { Kind::Exited, 0, code, 0 }; }
+    static ExitStatus signaled(int sig) { return { Kind::Signaled, quint8(sig), 0, 0 }; }
+    static ExitStatus timedOut(int sig) { return { Kind::TimedOut, quint8(sig), 0, 0 }; }
+    static ExitStatus cancelled(int sig) { return { Kind::Cancelled, quint8(sig), 0, 0 }; }
+    static ExitStatus failedToStart(int err) { return { Kind::FailedToStart, 0, 127, err }; }
     static ExitStatus memoryLimit(int rssMiB, int limitMiB)
     {
-        return { Kind::MemoryLimit, rssMiB, 9, limitMiB };
+        return { Kind::MemoryLimit, 9, rssMiB, limitMiB };
     }
     static ExitStatus outputLost(const ExitStatus &ran, int err)
     {
-        return { Kind::OutputLost, ran.code, ran.signal, err };
+        return { Kind::OutputLost, ran.signal, ran.code, err };
     }
 };
 

@@ -7,7 +7,7 @@ TaskId TaskLedger::add(qint64 seq)
     const TaskId id = TaskId(m_records.size());
     if (m_plainSeqs && seq != id + 1) { // the first task past what a --resume skipped
         m_plainSeqs = false;
-        m_seqs.reserve(m_records.capacity());
+        m_seqs.reserve(m_records.size() + 1);
         for (TaskId earlier = 0; earlier < id; ++earlier)
             m_seqs.push_back(earlier + 1);
     }

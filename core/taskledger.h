@@ -1,6 +1,6 @@
 #pragma once
 
-#include "hugepages.h"
+#include "chunkedarray.h"
 #include "task.h"
 #include "taskqueue.h"
 
@@ -15,18 +15,20 @@ namespace shoal {
 class TaskLedger
 {
 public:
-    // 40 bytes: a million tasks are 40 MB (their kept outputs live in KeptOutputs, their Seqs
+    // 32 bytes: a million tasks are 32 MB (their kept outputs live in KeptOutputs, their Seqs
     // apart and only when they are not id + 1).
     struct Record
     {
         qint64 startedMs = -1; // pool clock, latest attempt
-        qint64 durationMs = 0;
         ExitStatus exit;
+        quint32 durationMs = 0; // latest attempt; setDuration() saturates at 49 days
         int slot = 0; // worker of the latest attempt
         quint16 attempts = 0;
         TaskState state = TaskState::Queued;
+
+        void setDuration(qint64 ms) { durationMs = quint32(qBound<qint64>(0, ms, UINT32_MAX)); }
     };
-    static_assert(sizeof(Record) == 40);
+    static_assert(sizeof(Record) == 32);
 
     explicit TaskLedger(int attempts = 1)
         : m_maxAttempts(qMax(1, attempts))
@@ -44,7 +46,6 @@ public:
     bool contains(TaskId id) const { return id >= 0 && size_t(id) < m_records.size(); }
     Record &operator[](TaskId id) { return m_records[size_t(id)]; }
     const Record &operator[](TaskId id) const { return m_records[size_t(id)]; }
-    TaskId idOf(const Record &record) const { return TaskId(&record - m_records.data()); }
     static bool isWaiting(TaskState s)
     {
         return s == TaskState::Queued || s == TaskState::Retrying;
@@ -81,7 +82,7 @@ public:
     bool allEnded() const { return ended() == size(); }
 
 private:
-    std::vector<Record, HugePageAllocator<Record>> m_records;
+    ChunkedArray<Record> m_records;
     bool m_plainSeqs = true; // every Seq is id + 1 (m_seqs is empty)
     std::vector<qint64> m_seqs;
     TaskQueue m_queue;

@@ -166,6 +166,37 @@ private slots:
         QCOMPARE(resumed.seqOf(4), 9);
     }
 
+    void recordsStayPutAsTheLedgerGrows()
+    {
+        // Records live in 2 MiB chunks: past the first chunks, the earlier records are neither
+        // moved nor reset, and every Seq and record is still found by its id.
+        constexpr qint64 count = 2 * qint64(ChunkedArray<TaskLedger::Record>::kPerChunk) + 5;
+        TaskLedger ledger;
+        ledger.add(1);
+        TaskLedger::Record *first = &ledger[0];
+        ledger.begin(ledger.takeNext(), 7, 1234);
+        for (qint64 seq = 2; seq <= count; ++seq)
+            ledger.add(seq);
+        QCOMPARE(ledger.size(), count);
+        QCOMPARE(&ledger[0], first);
+        QCOMPARE(ledger[0].slot, 7);
+        QCOMPARE(ledger[0].startedMs, 1234);
+        QCOMPARE(ledger[count - 1].state, TaskState::Queued);
+        QCOMPARE(ledger.seqOf(count - 1), count);
+        QCOMPARE(ledger.queuedCount(), count - 1);
+    }
+
+    void durationsSaturate()
+    {
+        TaskLedger::Record record;
+        record.setDuration(-5); // a clock step back never wraps around
+        QCOMPARE(record.durationMs, 0u);
+        record.setDuration(qint64(1) << 40);
+        QCOMPARE(record.durationMs, UINT32_MAX);
+        record.setDuration(86'400'000);
+        QCOMPARE(record.durationMs, 86'400'000u);
+    }
+
     void manyTasksCountConsistently()
     {
         // Seeded random walk over every transition; the counts always add up.
