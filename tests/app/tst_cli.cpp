@@ -915,6 +915,10 @@ void TestCli::windowEndsItsBatchOnSigterm()
     QProcess window;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
+    // The window remembers the batch among its recent files: in a configuration of the test's
+    // own, never the user's.
+    const QString config = m_dir.filePath(u"config"_s);
+    env.insert(u"XDG_CONFIG_HOME"_s, config);
     window.setProcessEnvironment(env);
     window.start(shoalBinary(), { u"open"_s, batch });
     QVERIFY(window.waitForStarted());
@@ -933,6 +937,8 @@ void TestCli::windowEndsItsBatchOnSigterm()
         QVERIFY2(!processExists(pid.toLongLong()), pid.constData());
     const QStringList left = waitForNoChildren(10000);
     QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+    QVERIFY2(readFile(config + u"/Shoal/shoal.conf"_s).contains("sleepers.shoal.json"),
+             "the recent files went elsewhere than the test's configuration");
 #endif
 }
 
