@@ -112,7 +112,9 @@ private:
     const Option m_resume { u"resume"_s, u"Skip tasks already in the joblog."_s };
     const Option m_resumeFailed { u"resume-failed"_s,
                                   u"Rerun tasks the joblog records as failed."_s };
-    const Option m_retries { u"retries"_s, u"Attempts in all per task (default 1)."_s, u"N"_s };
+    const Option m_retries { u"retries"_s,
+                             u"Attempts in all per task, as GNU parallel (default 1: no retry)."_s,
+                             u"N"_s };
     const Option m_timeout { u"timeout"_s, u"End a task after SECONDS (fractions allowed)."_s,
                              u"SECONDS"_s };
     const Option m_grace { u"grace"_s, u"Between SIGTERM and SIGKILL (default 2)."_s,
@@ -312,7 +314,7 @@ Result<void> RunParser::readNumbers(BatchSpec &spec, double *graceSeconds)
     auto jobs = wholeNumber(m_jobs, 0, spec.jobs);
     if (!jobs)
         return Error { jobs.error() };
-    auto retries = wholeNumber(m_retries, 1, spec.retries);
+    auto retries = wholeNumber(m_retries, 1, spec.attempts);
     if (!retries)
         return Error { retries.error() };
     auto timeout = seconds(m_timeout, spec.timeoutSeconds);
@@ -322,7 +324,7 @@ Result<void> RunParser::readNumbers(BatchSpec &spec, double *graceSeconds)
     if (!grace)
         return Error { grace.error() };
     spec.jobs = *jobs == 0 ? QThread::idealThreadCount() : *jobs;
-    spec.retries = *retries;
+    spec.attempts = *retries;
     spec.timeoutSeconds = *timeout;
     *graceSeconds = *grace;
     if (m_parser.isSet(m_memoryLimit)) {

@@ -326,15 +326,15 @@ QString parseInputs(const QJsonValue &inputs, InputSpec *spec)
 QString parseRunOptions(const QJsonObject &o, BatchSpec *spec)
 {
     SHOAL_CHECK(intField(o, u"jobs"_s, u"jobs"_s, 0, 100000, &spec->jobs));
-    // "attempts" says what "retries" means here (attempts in all, as --retries N does).
-    SHOAL_CHECK(intField(o, u"retries"_s, u"retries"_s, 1, 1000, &spec->retries));
-    int attempts = spec->retries;
+    // "attempts" (in all); "retries" is the older key for the same number (as --retries N).
+    SHOAL_CHECK(intField(o, u"retries"_s, u"retries"_s, 1, 1000, &spec->attempts));
+    int attempts = spec->attempts;
     SHOAL_CHECK(intField(o, u"attempts"_s, u"attempts"_s, 1, 1000, &attempts));
-    if (o.contains(u"retries"_s) && o.contains(u"attempts"_s) && attempts != spec->retries)
+    if (o.contains(u"retries"_s) && o.contains(u"attempts"_s) && attempts != spec->attempts)
         return u"\"retries\" (%1) and \"attempts\" (%2) say the same thing differently: give one"_s
-            .arg(spec->retries)
+            .arg(spec->attempts)
             .arg(attempts);
-    spec->retries = attempts;
+    spec->attempts = attempts;
     const QJsonValue timeout = o.value(u"timeout"_s);
     if (!timeout.isUndefined() && (!timeout.isDouble() || !validTimeout(timeout.toDouble())))
         return u"\"timeout\" must be 0 (none) or a number of seconds from %1 to %2 (a year)"_s
@@ -462,7 +462,7 @@ QByteArray toBatchJson(const BatchSpec &spec)
     if (!in.isEmpty())
         o[u"inputs"_s] = in;
     o[u"jobs"_s] = spec.jobs;
-    o[u"retries"_s] = spec.retries;
+    o[u"attempts"_s] = spec.attempts;
     o[u"timeout"_s] = spec.timeoutSeconds;
     o[u"drain"_s] = nameOf(spec.drain);
     if (spec.keepOrder)

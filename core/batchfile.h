@@ -39,7 +39,7 @@ struct BatchSpec
     bool shell = false;
     InputSpec inputs;
     int jobs = 0; // 0: number of CPUs
-    int retries = 1; // attempts in all
+    int attempts = 1; // in all: 1 runs each task once, without retry ("retries" in older files)
     double timeoutSeconds = 0; // 0: none
     DrainPolicy drain = DrainPolicy::Finish;
     bool keepOrder = false;

@@ -11,7 +11,7 @@ PoolOptions poolOptions(const BatchSpec &spec)
 {
     PoolOptions options;
     options.workers = spec.jobs > 0 ? spec.jobs : QThread::idealThreadCount();
-    options.attempts = spec.retries;
+    options.attempts = spec.attempts;
     options.timeoutSeconds = spec.timeoutSeconds;
     options.drain = spec.drain;
     options.service = spec.service;

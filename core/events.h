@@ -35,12 +35,14 @@ struct PoolStats
     qint64 timeMs = 0;
     qint64 total = 0;
     qint64 queued = 0;
-    qint64 running = 0;
+    qint64 running = 0; // started and not ended, pausedTasks included
+    qint64 pausedTasks = 0; // of those, stopped: the pool or their worker paused, or parked
     qint64 succeeded = 0;
     qint64 failed = 0; // failed + timed out
     qint64 cancelled = 0;
     int workers = 0; // target size
     int busyWorkers = 0;
+    int parkedWorkers = 0; // surplus workers parked (DrainPolicy::Pause), their tasks stopped
     bool paused = false;
     double throughput = 0; // tasks finished per second over the last interval
     double etaSeconds = -1; // -1: unknown

@@ -100,8 +100,15 @@ PoolStats Pool::stats() const
     s.queued = s.total - s.running - s.succeeded - s.failed - s.cancelled;
     s.workers = m_targetSize;
     for (const auto &slot : m_slots) {
-        if (slot && m_launching->isBusy(*slot) && !isFrozen(*slot))
+        if (!slot)
+            continue;
+        const bool busy = m_launching->isBusy(*slot);
+        if (busy && !isFrozen(*slot))
             ++s.busyWorkers;
+        if (busy && slot->process.isLive() && slot->process.isFrozen())
+            s.pausedTasks += qint64(m_launching->tasksOn(*slot).size());
+        if (slot->parked && slot->process.isLive())
+            ++s.parkedWorkers;
     }
     s.paused = m_paused;
     s.throughput = m_throughput.perSecond();

@@ -10,6 +10,7 @@
 
 #include <QHeaderView>
 #include <QMenu>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QTableView>
@@ -72,7 +73,7 @@ void Dashboard::createWorkerView()
         { WorkerModel::StateColumn, u"draining___" },
         { WorkerModel::ElapsedColumn, u"Elapsed__" },
         { WorkerModel::DoneColumn, u"Done___" },
-        { WorkerModel::FailuresColumn, u"Failures__" },
+        { WorkerModel::FailuresColumn, u"Failed attempts__" },
         { WorkerModel::CpuColumn, u"CPU___" },
         { WorkerModel::RssColumn, u"999.9 MiB" },
     };
@@ -147,8 +148,18 @@ void Dashboard::restoreLayout(const QSettings &settings)
 {
     if (!m_mainSplitter->restoreState(settings.value(u"window/mainSplitter"_s).toByteArray()))
         m_mainSplitter->setSizes({ 420, 440 });
-    if (!m_topSplitter->restoreState(settings.value(u"window/topSplitter"_s).toByteArray()))
-        m_topSplitter->setSizes({ 620, 720 });
+    if (!m_topSplitter->restoreState(settings.value(u"window/topSplitter"_s).toByteArray())) {
+        // The workers table as wide as its columns, with room for a task's number and input;
+        // the charts take the rest.
+        int workers = m_workerView->fontMetrics().horizontalAdvance(u"#99999  input-0001.txt"_s);
+        for (int column = 0; column < WorkerModel::ColumnCount; ++column) {
+            if (column != WorkerModel::TaskColumn)
+                workers += m_workerView->columnWidth(column);
+        }
+        workers += 2 * m_workerView->frameWidth()
+            + m_workerView->verticalScrollBar()->sizeHint().width();
+        m_topSplitter->setSizes({ workers, qMax(520, 1340 - workers) });
+    }
     if (!m_taskPanel->splitter()->restoreState(
             settings.value(u"window/taskSplitter"_s).toByteArray()))
         m_taskPanel->splitter()->setSizes({ 260, 160 });

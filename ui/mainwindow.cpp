@@ -86,6 +86,8 @@ MainWindow::MainWindow(QWidget *parent)
             &SessionFiles::exportCsv);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportJoblogRequested, m_files,
             &SessionFiles::exportJoblog);
+    connect(m_dashboard->overview(), &OverviewBar::retryFailedRequested, this,
+            &MainWindow::announceRetry);
     m_stack->addWidget(m_welcome);
     m_stack->addWidget(m_dashboard);
     setCentralWidget(m_stack);
@@ -144,6 +146,7 @@ void MainWindow::createActions()
     connect(m_retryAction, &QAction::triggered, this, [this] {
         if (m_session)
             m_session->engine()->retryFailed();
+        announceRetry();
     });
     // Window-wide shortcuts work whichever child has focus.
     addActions(
@@ -225,30 +228,45 @@ bool MainWindow::openBatchFile(const QString &path)
     return true;
 }
 
-void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &filePath)
+void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &filePath,
+                                     std::function<void()> onDeclined)
 {
     if (!m_session || !m_session->isRunning()) {
         startBatch(spec, filePath);
         return;
     }
-    m_prompts->ask(tr("Replace the Running Batch?"),
-                   tr("The batch “%1” is still running. Cancel it and start “%2”?")
-                       .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
-                   tr("Cancel It and Start"),
-                   [this, spec, filePath] { startBatch(spec, filePath); });
+    m_prompts->ask(
+        tr("Replace the Running Batch?"),
+        tr("The batch “%1” is still running. Cancel it and start “%2”?")
+            .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
+        tr("Cancel It and Start"), [this, spec, filePath] { startBatch(spec, filePath); },
+        std::move(onDeclined));
+}
+
+// A start that failed: in the New Batch dialog that asked for it (which stays open with what
+// was typed), else in an error box.
+void MainWindow::reportStartError(const QString &error)
+{
+    if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
+        dialog->showStartError(error);
+    else
+        m_prompts->showError(tr("Cannot Start the Batch"), error);
+    updateActions();
+    updateTitle();
 }
 
 bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
 {
-    if (m_quitWhenClosed)
+    if (m_quitWhenClosed) {
+        if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
+            dialog->reject();
         return false; // the window is closing: nothing new starts
+    }
     closeSession();
     auto session = std::make_unique<BatchSession>(spec, filePath);
     auto prepared = session->prepare();
     if (!prepared) {
-        m_prompts->showError(tr("Cannot Start the Batch"), prepared.error());
-        updateActions();
-        updateTitle();
+        reportStartError(prepared.error());
         return false;
     }
     m_session = std::move(session);
@@ -257,9 +275,7 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     connect(s, &BatchSession::started, this, &MainWindow::onSessionStarted);
     connect(s, &BatchSession::failed, this, [this](const QString &error) {
         closeSession(); // it goes once its engine has ended, after this signal returns
-        m_prompts->showError(tr("Cannot Start the Batch"), error);
-        updateActions();
-        updateTitle();
+        reportStartError(error);
     });
     connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
     m_files->setSession(s);
@@ -287,6 +303,8 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
 
 void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
 {
+    if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
+        dialog->accept();
     BatchSession *s = m_session.get();
     const BatchSpec &spec = s->spec();
     // The models may outlive the session (a view repaints while it closes): the task model
@@ -351,6 +369,13 @@ void MainWindow::applyFrame(const Frame &frame)
     m_workerModel->applyFrame(frame);
     chartPanel()->addFrame(frame);
     if (frame.hasStats) {
+        const auto isDone = [](const PoolStats &s) {
+            return s.total > 0 && s.succeeded + s.failed + s.cancelled == s.total;
+        };
+        if (isDone(m_lastStats) && !isDone(frame.stats)) // Retry: it runs again
+            statusBar()->showMessage(tr("Running “%1” again: %2 tasks to go")
+                                         .arg(m_session ? m_session->displayName() : QString())
+                                         .arg(frame.stats.queued + frame.stats.running));
         m_lastStats = frame.stats;
         overview()->setStats(frame.stats);
         updateActions();
@@ -362,6 +387,13 @@ void MainWindow::applyFrame(const Frame &frame)
     if (frame.batchFinished)
         onBatchFinished(frame.stats);
     Q_EMIT frameApplied();
+}
+
+// Retry Failed: the status bar no longer says "finished".
+void MainWindow::announceRetry()
+{
+    if (m_session && m_lastStats.failed > 0)
+        statusBar()->showMessage(tr("Retrying %1 failed tasks…").arg(m_lastStats.failed));
 }
 
 void MainWindow::onBatchFinished(const PoolStats &stats)
@@ -398,12 +430,16 @@ void MainWindow::newBatch()
         if (!m_session->filePath().isEmpty())
             dialog->setBaseDir(QFileInfo(m_session->filePath()).absolutePath());
     }
-    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+    connect(dialog, &NewBatchDialog::startRequested, this, [this, dialog] {
         // Relative input paths were checked against the dialog's base folder: keep them valid.
         const BatchSpec spec = dialog->spec();
         const bool relative = !spec.inputs.path.isEmpty() && QDir::isRelativePath(spec.inputs.path);
         const QString base = relative && m_session ? m_session->filePath() : QString();
-        startBatchConfirmed(spec, base);
+        m_startingDialog = dialog;
+        startBatchConfirmed(spec, base, [this, dialog] {
+            if (std::exchange(m_startingDialog, nullptr))
+                dialog->setStarting(false); // kept the running batch: the dialog stays
+        });
     });
     dialog->open();
 }
@@ -448,8 +484,10 @@ void MainWindow::updateTitle()
     }
     const PoolStats &s = m_lastStats;
     const qint64 done = s.succeeded + s.failed + s.cancelled;
-    const QString progress
+    QString progress
         = s.total && done < s.total ? u"%1% · "_s.arg(done * 100 / s.total) : QString();
+    if (s.paused && done < s.total)
+        progress = tr("Paused · %1").arg(progress);
     setWindowTitle(u"%1%2 — Shoal"_s.arg(progress, m_session->displayName()));
 }
 

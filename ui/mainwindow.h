@@ -7,7 +7,9 @@
 
 #include <QMainWindow>
 #include <QMessageBox>
+#include <QPointer>
 
+#include <functional>
 #include <memory>
 
 class QAction;
@@ -18,6 +20,7 @@ class QTableView;
 namespace shoal {
 
 class BatchSession;
+class NewBatchDialog;
 class ChartPanel;
 class Prompts;
 class SessionFiles;
@@ -43,7 +46,8 @@ public:
     // Starts the bundled demo batch.
     bool openDemo();
     // Starts a batch (after asking, if one is running, whether to cancel it).
-    void startBatchConfirmed(const BatchSpec &spec, const QString &filePath = {});
+    void startBatchConfirmed(const BatchSpec &spec, const QString &filePath = {},
+                             std::function<void()> onDeclined = {});
     // Starts a batch now, replacing any other; false (and an error box) if its spec is wrong.
     // The engine starts in its thread: batchStarted follows, or an error box.
     bool startBatch(const BatchSpec &spec, const QString &filePath = {});
@@ -77,6 +81,8 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void reportStartError(const QString &error);
+    void announceRetry();
     void createActions();
     void createMenus();
     void onSessionStarted(const shoal::PoolSnapshot &snapshot);
@@ -103,6 +109,9 @@ private:
     WelcomePage *m_welcome = nullptr;
     Dashboard *m_dashboard = nullptr;
     Prompts *m_prompts = nullptr;
+    // The New Batch dialog whose Start is under way: it closes once the batch has started, or
+    // shows why it could not.
+    QPointer<NewBatchDialog> m_startingDialog;
     SessionFiles *m_files = nullptr;
     WorkerModel *m_workerModel = nullptr;
     TaskModel *m_taskModel = nullptr;

@@ -187,7 +187,9 @@ void NewBatchDialog::createPoolFields()
 {
     m_workers = makeSpin(1, 100000, qMax(1, QThread::idealThreadCount()), this);
     m_retries = makeSpin(1, 1000, 1, this);
-    m_retries->setToolTip(tr("Attempts in all for each task (GNU parallel's --retries)"));
+    m_retries->setToolTip(tr("Attempts in all for each task: 1 runs it once, 3 retries a failed "
+                             "task twice (\"attempts\" in the batch file, --retries on the "
+                             "command line)"));
     m_timeout = new QDoubleSpinBox(this);
     m_timeout->setRange(0, 7 * 24 * 3600);
     m_timeout->setDecimals(1);
@@ -254,8 +256,8 @@ void NewBatchDialog::layOut()
     layout->addWidget(commandBox);
     layout->addLayout(middle, 1);
     layout->addWidget(previewBox);
-    m_saveError = makeErrorLabel(this);
-    layout->addWidget(m_saveError);
+    m_actionError = makeErrorLabel(this);
+    layout->addWidget(m_actionError);
     layout->addWidget(m_buttons);
     resize(760, 620);
 }
@@ -288,8 +290,11 @@ void NewBatchDialog::connectValidation()
     });
     connect(m_startButton, &QPushButton::clicked, this, [this] {
         validate();
-        if (m_valid)
-            accept();
+        if (!m_valid || m_starting)
+            return;
+        showError(m_actionError, {});
+        setStarting(true);
+        Q_EMIT startRequested();
     });
     connect(m_saveButton, &QPushButton::clicked, this, &NewBatchDialog::saveWithDialog);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -298,6 +303,7 @@ void NewBatchDialog::connectValidation()
 void NewBatchDialog::scheduleValidation()
 {
     m_startButton->setEnabled(false); // until the edit is checked
+    showError(m_actionError, {}); // an earlier Start's or Save's error is about other values
     m_validateTimer.start();
 }
 
@@ -312,20 +318,48 @@ bool NewBatchDialog::isService() const
     return m_workerKind->currentIndex() == 1;
 }
 
-QString NewBatchDialog::validateService(const BatchSpec &s) const
+// The program the command or the service starts: found on PATH, or a path to an executable.
+// A command run by the shell, or whose program is a placeholder, is left to run time.
+QString NewBatchDialog::validateProgram(bool service) const
 {
-    if (m_command->text().trimmed().isEmpty())
-        return tr("Enter the service program to start in each worker.");
+    if (m_command->text().trimmed().isEmpty()) {
+        return service ? tr("Enter the service program to start in each worker.")
+                       : tr("Enter the command to run for each input.");
+    }
+    if (!service && m_shell->isChecked())
+        return {};
     auto words = splitShellWords(m_command->text());
     if (!words)
         return words.error();
     const QString program = words->front();
-    const bool found = program.contains(u'/') ? QFileInfo(program).isExecutable()
-                                              : !QStandardPaths::findExecutable(program).isEmpty();
-    if (!found)
+    if (!service && program.contains(u'{'))
+        return {};
+    if (!program.contains(u'/')) {
+        if (QStandardPaths::findExecutable(program).isEmpty())
+            return tr("Cannot find the program '%1' on PATH.").arg(program);
+        return {};
+    }
+    const QFileInfo file(program);
+    if (!file.exists())
         return tr("Cannot find the program '%1'.").arg(program);
-    Q_UNUSED(s);
+    if (file.isDir() || !file.isExecutable())
+        return tr("'%1' is not an executable program.").arg(program);
     return {};
+}
+
+void NewBatchDialog::setStarting(bool starting)
+{
+    m_starting = starting;
+    m_startButton->setText(starting ? tr("Starting…") : tr("Start"));
+    m_startButton->setEnabled(m_valid && !starting);
+}
+
+void NewBatchDialog::showStartError(const QString &error)
+{
+    setStarting(false);
+    validate();
+    if (m_commandError->isHidden() && m_inputError->isHidden())
+        showError(m_actionError, error);
 }
 
 void NewBatchDialog::setSpec(const BatchSpec &spec)
@@ -368,7 +402,7 @@ void NewBatchDialog::setSpec(const BatchSpec &spec)
     }
     if (spec.jobs > 0)
         m_workers->setValue(spec.jobs);
-    m_retries->setValue(spec.retries);
+    m_retries->setValue(spec.attempts);
     m_timeout->setValue(spec.timeoutSeconds);
     m_drain->setCurrentIndex(m_drain->findData(int(spec.drain)));
     validate();
@@ -414,7 +448,7 @@ BatchSpec NewBatchDialog::spec() const
         break;
     }
     spec.jobs = m_workers->value();
-    spec.retries = m_retries->value();
+    spec.attempts = m_retries->value();
     spec.timeoutSeconds = m_timeout->value();
     spec.drain = DrainPolicy(m_drain->currentData().toInt());
     return spec;
@@ -457,7 +491,7 @@ void NewBatchDialog::validate()
     QString commandError;
     Result<CommandTemplate> command = Error { QString() };
     if (isService()) {
-        commandError = validateService(s);
+        commandError = validateProgram(true);
         if (commandError.isEmpty())
             command = CommandTemplate(); // no template: the preview shows what the worker reads
     } else if (s.command.join(QString()).trimmed().isEmpty()) {
@@ -466,6 +500,8 @@ void NewBatchDialog::validate()
         command = CommandTemplate::parse(s.command, s.shell);
         if (!command)
             commandError = command.error();
+        else
+            commandError = validateProgram(false);
     }
     showError(m_commandError, commandError);
 
@@ -495,8 +531,8 @@ void NewBatchDialog::validate()
             lines << tr("… and %1 more").arg(count - kPreviewCommands);
     }
     m_preview->setPlainText(lines.join(u'\n'));
-    m_valid = command && inputs && count > 0;
-    m_startButton->setEnabled(m_valid);
+    m_valid = command && inputs && count > 0 && commandError.isEmpty();
+    m_startButton->setEnabled(m_valid && !m_starting);
     m_saveButton->setEnabled(command.ok());
 }
 
@@ -522,7 +558,7 @@ void NewBatchDialog::saveWithDialog()
     if (!path.endsWith(u".json"_s))
         path += u".shoal.json"_s;
     const auto saved = saveTo(path);
-    showError(m_saveError, saved ? QString() : saved.error());
+    showError(m_actionError, saved ? QString() : saved.error());
 }
 
 void NewBatchDialog::browseFile()

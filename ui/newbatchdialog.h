@@ -20,7 +20,9 @@ namespace shoal {
 
 // Composes a batch: a command template, where its inputs come from, and the pool's policy,
 // with a live preview of the first commands. Errors appear under the field at fault and Start
-// stays disabled until they are fixed. Save writes the batch as *.shoal.json.
+// stays disabled until they are fixed. Save writes the batch as *.shoal.json. Start asks the
+// window to start the batch (startRequested()) and the dialog stays open until it has: a start
+// that fails shows its error here, and nothing typed is lost.
 class NewBatchDialog : public QDialog
 {
     Q_OBJECT
@@ -38,6 +40,12 @@ public:
     // Validates and refreshes the preview now (it also happens shortly after each edit).
     void validate();
     Result<void> saveTo(const QString &path);
+    // While the window starts the batch: Start is disabled and says so.
+    void setStarting(bool starting);
+    bool isStarting() const { return m_starting; }
+    // A start that failed: the fields are checked again (the program or an input file may have
+    // gone since), and an error that belongs to no field shows above the buttons.
+    void showStartError(const QString &error);
 
     QComboBox *workerKindCombo() const { return m_workerKind; }
     QComboBox *serviceModeCombo() const { return m_serviceMode; }
@@ -56,12 +64,16 @@ public:
     QSpinBox *workersSpin() const { return m_workers; }
     QLabel *commandError() const { return m_commandError; }
     QLabel *inputError() const { return m_inputError; }
+    QLabel *actionError() const { return m_actionError; }
     QPlainTextEdit *preview() const { return m_preview; }
     QLabel *inputCount() const { return m_inputCount; }
     QPushButton *startButton() const { return m_startButton; }
     QPushButton *saveButton() const { return m_saveButton; }
 
     static constexpr int kPreviewCommands = 5;
+
+Q_SIGNALS:
+    void startRequested();
 
 private:
     void createCommandFields();
@@ -78,7 +90,7 @@ private:
     Result<InputList> previewInputs(qint64 *count) const;
 
     bool isService() const;
-    QString validateService(const BatchSpec &spec) const;
+    QString validateProgram(bool service) const;
 
     QLineEdit *m_name;
     QComboBox *m_workerKind;
@@ -106,13 +118,14 @@ private:
     QDoubleSpinBox *m_timeout;
     QComboBox *m_drain;
     QPlainTextEdit *m_preview;
-    QLabel *m_saveError = nullptr;
+    QLabel *m_actionError = nullptr; // Save's and Start's errors that belong to no field
     QDialogButtonBox *m_buttons;
     QPushButton *m_startButton;
     QPushButton *m_saveButton;
     QTimer m_validateTimer;
     QString m_baseDir;
     bool m_valid = false;
+    bool m_starting = false;
 };
 
 } // namespace shoal

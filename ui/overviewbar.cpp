@@ -1,21 +1,68 @@
 #include "overviewbar.h"
 
 #include "humanformat.h"
+#include "statecolors.h"
 
 #include <QComboBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStyle>
+#include <QStyleOptionProgressBar>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
+
+// The batch's progress with its failures on it: the failed share of the finished part is drawn
+// in red at the end of the bar's chunk, so that 5 failures in 300 look like 5 in 300.
+class BatchProgressBar : public QProgressBar
+{
+public:
+    using QProgressBar::QProgressBar;
+
+    void setFailed(qint64 failed, qint64 total)
+    {
+        const double share = total > 0 ? double(failed) / double(total) : 0.0;
+        if (share != m_failedShare) {
+            m_failedShare = share;
+            update();
+        }
+    }
+
+protected:
+    void paintEvent(QPaintEvent *event) override
+    {
+        QProgressBar::paintEvent(event);
+        if (m_failedShare <= 0 || maximum() <= minimum())
+            return;
+        QStyleOptionProgressBar option;
+        initStyleOption(&option);
+        const QRect contents
+            = style()->subElementRect(QStyle::SE_ProgressBarContents, &option, this);
+        const double done = double(value() - minimum()) / double(maximum() - minimum());
+        const int end = contents.left() + int(contents.width() * done);
+        const int width = qMax(2, int(contents.width() * m_failedShare));
+        QColor red = taskStateForeground(TaskState::Failed, palette());
+        red.setAlpha(210);
+        QPainter painter(this);
+        painter.fillRect(QRect(end - width, contents.top(), width, contents.height()), red);
+    }
+
+private:
+    double m_failedShare = 0;
+};
+
+QProgressBar *OverviewBar::progressBar() const
+{
+    return m_progress;
+}
 
 namespace {
 constexpr int kMaxWorkers = 1024;
@@ -33,7 +80,7 @@ OverviewBar::OverviewBar(QWidget *parent)
 
 void OverviewBar::createWidgets()
 {
-    m_progress = new QProgressBar(this);
+    m_progress = new BatchProgressBar(this);
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progress->setTextVisible(true);
@@ -143,6 +190,8 @@ void OverviewBar::setActive(bool active)
         m_progress->setRange(0, 1);
         m_progress->setValue(0);
         m_progress->setFormat(tr("No batch"));
+        m_progress->setFailed(0, 0);
+        m_progress->setPalette(palette());
         m_counts->setText(tr("Start a new batch (Ctrl+N) or open a batch file (Ctrl+O)."));
         m_rate->clear();
     }
@@ -189,15 +238,33 @@ void OverviewBar::setStats(const PoolStats &s)
     const int scale = s.total > 1'000'000'000 ? 1000 : 1;
     m_progress->setRange(0, int(qMax<qint64>(1, s.total / scale)));
     m_progress->setValue(int(s.total ? done / scale : 1));
-    m_progress->setFormat(
-        u"%1% · %2 of %3"_s.arg(s.total ? done * 100 / s.total : 100).arg(done).arg(s.total));
-    QString counts = tr("%1 succeeded · %2 failed · %3 running · %4 queued")
+    QString format
+        = u"%1% · %2 of %3"_s.arg(s.total ? done * 100 / s.total : 100).arg(done).arg(s.total);
+    if (s.failed)
+        format += tr(" · %1 failed").arg(s.failed);
+    if (s.paused)
+        format += tr(" · paused");
+    m_progress->setFormat(format);
+    // The bar says what the text says: amber while paused, the failed share in red.
+    QPalette palette = this->palette(); // the window's, which the bar would inherit
+    if (s.paused)
+        palette.setColor(QPalette::Highlight, taskStateForeground(TaskState::Paused, palette));
+    m_progress->setPalette(palette);
+    m_progress->setFailed(s.total / scale ? s.failed / scale : 0, s.total / scale);
+    // Running, paused and parked apart: a paused pool runs nothing.
+    QString counts = tr("%1 succeeded · %2 failed · %3 running")
                          .arg(s.succeeded)
                          .arg(s.failed)
-                         .arg(s.running)
-                         .arg(s.queued);
+                         .arg(s.running - s.pausedTasks);
+    if (s.pausedTasks)
+        counts += tr(" · %1 paused").arg(s.pausedTasks);
+    counts += tr(" · %1 queued").arg(s.queued);
     if (s.cancelled)
         counts += tr(" · %1 cancelled").arg(s.cancelled);
+    if (s.parkedWorkers == 1)
+        counts += tr(" · 1 worker parked");
+    else if (s.parkedWorkers > 1)
+        counts += tr(" · %1 workers parked").arg(s.parkedWorkers);
     m_counts->setText(counts);
 
     m_finished = s.total == done;

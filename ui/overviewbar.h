@@ -14,6 +14,8 @@ class QSpinBox;
 
 namespace shoal {
 
+class BatchProgressBar;
+
 // The strip above the tables: progress with counts, rate and ETA, and the batch's controls
 // (pause/resume, pool size with its drain policy, cancel, retry failed). It only shows stats
 // and emits requests; the window forwards them to the engine.
@@ -36,7 +38,7 @@ public:
     QSpinBox *workerSpin() const { return m_workerSpin; }
     QSlider *workerSlider() const { return m_workerSlider; }
     QComboBox *drainCombo() const { return m_drainCombo; }
-    QProgressBar *progressBar() const { return m_progress; }
+    QProgressBar *progressBar() const;
     QString countsText() const;
 
     static constexpr int kResizeSettleMs = 300;
@@ -55,7 +57,7 @@ private:
     void setWorkerControls(int workers);
     void requestResize(int workers);
 
-    QProgressBar *m_progress;
+    BatchProgressBar *m_progress;
     QLabel *m_counts;
     QLabel *m_rate;
     QPushButton *m_pauseButton;

@@ -25,22 +25,29 @@ void Prompts::showError(const QString &title, const QString &text)
 }
 
 void Prompts::ask(const QString &title, const QString &text, const QString &yesText,
-                  std::function<void()> onYes)
+                  std::function<void()> onYes, std::function<void()> onNo)
 {
     if (m_prompt)
         m_prompt->close();
-    auto *box
-        = new QMessageBox(QMessageBox::Question, title, text, QMessageBox::NoButton, m_window);
+    auto *box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::NoButton, m_window);
     box->setAttribute(Qt::WA_DeleteOnClose);
+    // The safe answer has the focus and is what Return, Enter, Space and Escape choose; the
+    // destructive one takes a deliberate click or Tab (and never becomes the default by focus).
+    QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
     QPushButton *yes = box->addButton(yesText, QMessageBox::DestructiveRole);
-    box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
-    box->setDefaultButton(qobject_cast<QPushButton *>(box->buttons().last()));
-    connect(box, &QMessageBox::finished, this, [box, yes, onYes = std::move(onYes)] {
-        if (box->clickedButton() == yes)
-            onYes();
-    });
+    yes->setAutoDefault(false);
+    box->setDefaultButton(keep);
+    box->setEscapeButton(keep);
+    connect(box, &QMessageBox::finished, this,
+            [box, yes, onYes = std::move(onYes), onNo = std::move(onNo)] {
+                if (box->clickedButton() == yes)
+                    onYes();
+                else if (onNo)
+                    onNo();
+            });
     m_prompt = box;
     box->open();
+    keep->setFocus(Qt::ActiveWindowFocusReason);
 }
 
 void Prompts::notify(const QString &title, const QString &text)

@@ -21,9 +21,10 @@ public:
 
     // An error box; the text also goes to the status bar.
     void showError(const QString &title, const QString &text);
-    // A question whose safe answer ("Keep Running") is the default; onYes runs on yesText.
+    // A question whose safe answer ("Keep Running") is the default; onYes runs on yesText,
+    // onNo on any other answer.
     void ask(const QString &title, const QString &text, const QString &yesText,
-             std::function<void()> onYes);
+             std::function<void()> onYes, std::function<void()> onNo = {});
     // A desktop notification, where the desktop has a tray.
     void notify(const QString &title, const QString &text);
     void hideTray();

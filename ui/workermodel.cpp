@@ -265,7 +265,7 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     case DoneColumn:
         return tr("Done");
     case FailuresColumn:
-        return tr("Failures");
+        return tr("Failed attempts");
     case CpuColumn:
         return tr("CPU");
     case RssColumn:

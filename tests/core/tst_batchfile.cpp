@@ -3,6 +3,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -56,7 +58,7 @@ void TestBatchFile::roundTrip()
     spec.inputs.to = 50;
     spec.inputs.step = 5;
     spec.jobs = 8;
-    spec.retries = 3;
+    spec.attempts = 3;
     spec.timeoutSeconds = 1.5;
     spec.drain = DrainPolicy::Requeue;
     spec.keepOrder = true;
@@ -64,13 +66,21 @@ void TestBatchFile::roundTrip()
     QTemporaryDir dir;
     const QString path = dir.filePath(u"b.shoal.json"_s);
     QVERIFY(saveBatchFile(path, spec).ok());
+    {
+        // One vocabulary: the file says "attempts", as the window and the table do.
+        QFile saved(path);
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(saved.readAll()).object();
+        QCOMPARE(o.value(u"attempts"_s).toInt(), 3);
+        QVERIFY(!o.contains(u"retries"_s));
+    }
     auto loaded = loadBatchFile(path);
     QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
     QCOMPARE(loaded->name, spec.name);
     QCOMPARE(loaded->command, spec.command);
     QCOMPARE(int(loaded->inputs.kind), kind);
     QCOMPARE(loaded->jobs, 8);
-    QCOMPARE(loaded->retries, 3);
+    QCOMPARE(loaded->attempts, 3);
     QCOMPARE(loaded->timeoutSeconds, 1.5);
     QCOMPARE(loaded->drain, DrainPolicy::Requeue);
     QVERIFY(loaded->keepOrder);
@@ -315,15 +325,15 @@ void TestBatchFile::attemptsMeansRetries()
 {
     auto spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "attempts": 3})", u"b.json"_s);
     QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error()));
-    QCOMPARE(spec->retries, 3);
+    QCOMPARE(spec->attempts, 3);
     QCOMPARE(poolOptions(*spec).attempts, 3);
     spec = parseBatchJson(R"({"command": "echo", "inputs": [1], "attempts": 2, "retries": 2})",
                           u"b.json"_s);
     QVERIFY(spec.ok());
-    QCOMPARE(spec->retries, 2);
+    QCOMPARE(spec->attempts, 2);
     spec = parseBatchJson(R"({"command": "echo", "inputs": [1]})", u"b.json"_s);
     QVERIFY(spec.ok());
-    QCOMPARE(spec->retries, 1);
+    QCOMPARE(spec->attempts, 1);
 }
 
 // What the window saves for a service batch (every field set) loads back under the strict checks.

@@ -3,6 +3,7 @@
 #include "joblog.h"
 #include "joblogexport.h"
 #include "mainwindow.h"
+#include "newbatchdialog.h"
 #include "overviewbar.h"
 #include "taskfiltermodel.h"
 #include "taskmodel.h"
@@ -16,16 +17,19 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QStyle>
 #include <QStyleFactory>
 #include <QTableView>
@@ -166,6 +170,34 @@ private Q_SLOTS:
         QTRY_VERIFY(w.overview()->progressBar()->text().contains(u"20 of 20"_s));
     }
 
+    // Running, paused and parked are counted apart; the title and the bar say "paused".
+    void overviewCountsPausedAndParkedApart()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(6, 2)));
+        BatchSession *s = w.session();
+        QTRY_COMPARE(s->stats().running, 2);
+        QTRY_VERIFY(w.overview()->pauseButton()->isEnabled());
+        QTest::mouseClick(w.overview()->pauseButton(), Qt::LeftButton);
+        QTRY_VERIFY2(w.overview()->countsText().contains(u"0 running · 2 paused · 4 queued"_s),
+                     qPrintable(w.overview()->countsText()));
+        QVERIFY(w.windowTitle().startsWith(u"Paused"_s));
+        QVERIFY(w.overview()->progressBar()->text().contains(u"paused"_s));
+        QTest::mouseClick(w.overview()->pauseButton(), Qt::LeftButton);
+        QTRY_VERIFY2(w.overview()->countsText().contains(u"2 running · 4 queued"_s),
+                     qPrintable(w.overview()->countsText()));
+        QVERIFY(!w.windowTitle().startsWith(u"Paused"_s));
+
+        // Shrinking to 1 with the park policy: one task runs, one is paused with its parked
+        // worker.
+        s->engine()->resize(1, DrainPolicy::Pause);
+        QTRY_VERIFY2(w.overview()->countsText().contains(u"1 running · 1 paused · 4 queued"_s),
+                     qPrintable(w.overview()->countsText()));
+        QVERIFY2(w.overview()->countsText().contains(u"1 worker parked"_s),
+                 qPrintable(w.overview()->countsText()));
+        QVERIFY(!s->stats().paused);
+    }
+
     void spaceTogglesPause()
     {
         MainWindow &w = window();
@@ -192,12 +224,18 @@ private Q_SLOTS:
         QVERIFY(w.startBatch(spec));
         QTRY_COMPARE(w.session()->stats().failed, 1);
         QTRY_VERIFY(w.overview()->retryButton()->isEnabled());
+        QTRY_VERIFY(w.statusBar()->currentMessage().contains(u"finished"_s));
         QFile f(flag);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.close();
+        QSignalSpy messages(w.statusBar(), &QStatusBar::messageChanged);
         QTest::mouseClick(w.overview()->retryButton(), Qt::LeftButton);
         QTRY_COMPARE(w.session()->stats().succeeded, 3);
         QTRY_COMPARE(w.taskModel()->task(1).state, TaskState::Succeeded);
+        // The status bar did not go on saying "finished" while the task ran again.
+        QVERIFY(!messages.isEmpty());
+        QVERIFY2(messages.at(0).at(0).toString().contains(u"Retrying 1 failed task"_s),
+                 qPrintable(messages.at(0).at(0).toString()));
     }
 
     void tasksFilterAndDetails()
@@ -328,6 +366,45 @@ private Q_SLOTS:
         QVERIFY(w.currentPrompt()->text().contains(u"{nope}"_s));
     }
 
+    void failedStartKeepsTheDialogOpen()
+    {
+        // The program passes the dialog's check, then stops being executable before Start: the
+        // engine cannot start the batch, and the dialog stays open with the error under the
+        // command and everything typed in place; fixed, the same dialog starts it.
+        MainWindow &w = window();
+        const QString tool = m_dir.filePath(u"tool.sh"_s);
+        QFile file(tool);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("#!/bin/sh\nexit 0\n");
+        file.close();
+        const auto executable = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner;
+        QVERIFY(file.setPermissions(executable));
+        QTest::keySequence(&w, QKeySequence::New);
+        QPointer<NewBatchDialog> dialog = w.findChild<NewBatchDialog *>();
+        QVERIFY(dialog && dialog->isVisible());
+        dialog->commandEdit()->setText(tool + u" {}"_s);
+        dialog->rangeTo()->setValue(3);
+        QTRY_VERIFY(dialog->startButton()->isEnabled());
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QTRY_VERIFY(dialog->commandError()->isVisible());
+        QVERIFY2(dialog->commandError()->text().contains(u"not an executable"_s),
+                 qPrintable(dialog->commandError()->text()));
+        QVERIFY(dialog->isVisible());
+        QVERIFY(!w.currentPrompt()); // no error box over it: the error is in the dialog
+        QCOMPARE(dialog->commandEdit()->text(), tool + u" {}"_s);
+        QCOMPARE(dialog->rangeTo()->value(), 3);
+        QVERIFY(!dialog->startButton()->isEnabled());
+
+        QVERIFY(file.setPermissions(executable));
+        dialog->validate();
+        QVERIFY(dialog->startButton()->isEnabled());
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QTRY_VERIFY(!dialog || !dialog->isVisible());
+        QVERIFY(w.session());
+        QTRY_COMPARE(w.session()->stats().succeeded, 3);
+    }
+
     void dropABatchFileToOpenIt()
     {
         MainWindow &w = window();
@@ -433,6 +510,30 @@ private Q_SLOTS:
         QTRY_VERIFY(!w.isVisible());
         QVERIFY(!w.session());
         QVERIFY(QSettings().contains(u"window/geometry"_s));
+    }
+
+    void closingPromptKeepsRunningOnReturnAndEscape()
+    {
+        // The safe answer is the default: Return and Escape, as a user presses them (to the
+        // prompt's focused widget), keep the batch running; cancelling it is explicit.
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(4, 2)));
+        QTRY_COMPARE(w.session()->stats().running, 2);
+        for (const Qt::Key key : { Qt::Key_Return, Qt::Key_Enter, Qt::Key_Escape, Qt::Key_Space }) {
+            QVERIFY(!w.close());
+            QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
+            QMessageBox *prompt = w.currentPrompt();
+            QCOMPARE(prompt->icon(), QMessageBox::Warning);
+            QCOMPARE(prompt->buttonRole(prompt->defaultButton()), QMessageBox::RejectRole);
+            QCOMPARE(prompt->escapeButton(), prompt->defaultButton());
+            QWidget *focused = prompt->focusWidget() ? prompt->focusWidget() : prompt;
+            QCOMPARE(focused, prompt->defaultButton());
+            QTest::keyClick(focused, key);
+            QTRY_VERIFY2(!w.currentPrompt(), QTest::toString(key));
+            QVERIFY(w.isVisible());
+            QVERIFY(w.session()->isRunning());
+            QCOMPARE(w.session()->stats().running, 2);
+        }
     }
 
     void demoBatchIsBundled()

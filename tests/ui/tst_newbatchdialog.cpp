@@ -187,6 +187,69 @@ private Q_SLOTS:
         QCOMPARE(again.preview()->toPlainText().section(u'\n', 0, 0), u"sleep 5"_s);
     }
 
+    void programIsCheckedAsTheUserTypes()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        const QString script = m_dir.filePath(u"not-executable.sh"_s);
+        QFile file(script);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("echo hi\n");
+        file.close();
+        const struct
+        {
+            QString command;
+            bool shell;
+            QString error; // empty: accepted
+        } cases[] = {
+            { u"no-such-program-shoal {}"_s, false,
+              u"Cannot find the program 'no-such-program-shoal' on PATH"_s },
+            { u"/nonexistent/tool {}"_s, false, u"Cannot find the program '/nonexistent/tool'"_s },
+            { script + u" {}"_s, false, u"is not an executable program"_s },
+            { m_dir.path() + u" {}"_s, false, u"is not an executable program"_s },
+            { u"no-such-program-shoal {} | wc"_s, true, QString() }, // the shell runs it
+            { u"{} --version"_s, false, QString() }, // the program is the input
+            { u"gzip -9 {}"_s, false, QString() },
+        };
+        for (const auto &c : cases) {
+            dialog.shellCheck()->setChecked(c.shell);
+            dialog.commandEdit()->setText(c.command);
+            QTRY_VERIFY(!dialog.isValidationPending());
+            QCOMPARE(dialog.isValid(), c.error.isEmpty());
+            QCOMPARE(dialog.startButton()->isEnabled(), c.error.isEmpty());
+            QVERIFY2(dialog.commandError()->text().contains(c.error),
+                     qPrintable(c.command + u" -> "_s + dialog.commandError()->text()));
+            QCOMPARE(dialog.commandError()->isVisible(), !c.error.isEmpty());
+        }
+    }
+
+    void startWaitsForTheWindowAndShowsItsError()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.commandEdit()->setText(u"gzip {}"_s);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        int requested = 0;
+        connect(&dialog, &NewBatchDialog::startRequested, this, [&] { ++requested; });
+        QTest::mouseClick(dialog.startButton(), Qt::LeftButton);
+        QCOMPARE(requested, 1);
+        QVERIFY(dialog.isVisible()); // open until the window says the batch started
+        QVERIFY(dialog.isStarting());
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QTest::mouseClick(dialog.startButton(), Qt::LeftButton);
+        QCOMPARE(requested, 1); // one start at a time
+        // An error that belongs to no field shows above the buttons; what was typed stays.
+        dialog.showStartError(u"cannot create the results folder"_s);
+        QVERIFY(!dialog.isStarting());
+        QVERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(dialog.actionError()->isVisible());
+        QCOMPARE(dialog.actionError()->text(), u"cannot create the results folder"_s);
+        QCOMPARE(dialog.commandEdit()->text(), u"gzip {}"_s);
+        // Editing clears it.
+        dialog.commandEdit()->setText(u"gzip -9 {}"_s);
+        QVERIFY(dialog.actionError()->isHidden());
+    }
+
     void composesAServiceBatch()
     {
         NewBatchDialog dialog;
