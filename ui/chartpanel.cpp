@@ -24,6 +24,8 @@ constexpr int kHistogramBins = 24;
 constexpr int kHistogramIntervalMs = 500;
 // Stats arrive every 500 ms; other stats-bearing events (pause, resize) add a few more.
 constexpr int kSamplesPerSecond = 4;
+constexpr int kMaxWindowSeconds = 3600; // View > Chart Window's longest
+constexpr double kGapSeconds = 2.0; // no sample for longer: nothing ran
 
 // 1, 2 or 5 times a power of ten, at least value: steps and ranges people read at a glance.
 double niceCeiling(double value)
@@ -173,7 +175,8 @@ void ChartPanel::buildChart(Chart which)
 
 void ChartPanel::resetRings()
 {
-    const qsizetype capacity = qsizetype(m_windowSeconds) * kSamplesPerSecond;
+    // The longest window's worth: changing the window shows more or less of the same history.
+    const qsizetype capacity = qsizetype(kMaxWindowSeconds) * kSamplesPerSecond;
     m_queue = RollingSeries(capacity);
     m_rate = RollingSeries(capacity);
     m_busy = RollingSeries(capacity);
@@ -182,8 +185,7 @@ void ChartPanel::resetRings()
 
 void ChartPanel::setWindowSeconds(int seconds)
 {
-    m_windowSeconds = qMax(10, seconds);
-    resetRings();
+    m_windowSeconds = qBound(10, seconds, kMaxWindowSeconds);
     m_dirty = true;
     scheduleRedraw();
 }
@@ -243,19 +245,22 @@ void ChartPanel::redraw()
         m_dirty = false;
         const double from = qMax(0.0, m_nowSeconds - m_windowSeconds);
         const double to = qMax(m_nowSeconds, from + 30.0);
+        // A window's worth of samples at most, and no more than a chart can show.
+        const qsizetype maxPoints
+            = qMin<qsizetype>(1000, qsizetype(m_windowSeconds) * kSamplesPerSecond);
         const std::array<std::pair<Chart, const RollingSeries *>, 3> lines {
             { { QueueChart, &m_queue }, { ThroughputChart, &m_rate }, { WorkersChart, &m_busy } }
         };
         for (const auto &[chart, ring] : lines) {
             ChartParts &parts = m_charts[size_t(chart)];
-            parts.series->replace(ring->points());
+            parts.series->replace(ring->points(from, maxPoints, kGapSeconds));
             setRoundRange(parts.x, from, to, 6);
             double top = ring->maxY(from);
             if (chart == WorkersChart)
                 top = qMax(top, m_size.maxY(from));
             setRoundRange(parts.y, 0, niceCeiling(top * 1.1), 5, countStep(chart));
         }
-        m_sizeSeries->replace(m_size.points());
+        m_sizeSeries->replace(m_size.points(from, maxPoints));
     }
     // Durations arrive with every frame; the histogram's shape changes slowly, so it is
     // redrawn at a calmer pace than the tick.

@@ -14,6 +14,7 @@
 #include "workermodel.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -120,7 +121,7 @@ void MainWindow::createActions()
     connect(m_openAction, &QAction::triggered, this, &MainWindow::openWithDialog);
     m_saveAction
         = new QAction(QIcon::fromTheme(u"document-save-as"_s), tr("&Save Batch As…"), this);
-    m_saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
+    m_saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)); // it always asks
     connect(m_saveAction, &QAction::triggered, m_files, &SessionFiles::saveBatchAs);
     m_demoAction = new QAction(tr("Run the &Demo Batch"), this);
     connect(m_demoAction, &QAction::triggered, this, &MainWindow::openDemo);
@@ -175,16 +176,17 @@ void MainWindow::createMenus()
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     QMenu *chartWindow = view->addMenu(tr("Chart &Window"));
+    // One of them at a time (radio items); each shows more or less of the same history.
+    auto *windows = new QActionGroup(chartWindow);
+    windows->setExclusive(true);
     for (int minutes : { 1, 5, 15, 60 }) {
         QAction *a = chartWindow->addAction(minutes == 1 ? tr("Last minute")
                                                          : tr("Last %1 minutes").arg(minutes));
         a->setCheckable(true);
         a->setChecked(minutes * 60 == chartPanel()->windowSeconds());
-        connect(a, &QAction::triggered, this, [this, minutes, chartWindow, a] {
-            chartPanel()->setWindowSeconds(minutes * 60);
-            for (QAction *other : chartWindow->actions())
-                other->setChecked(other == a);
-        });
+        windows->addAction(a);
+        connect(a, &QAction::triggered, this,
+                [this, minutes] { chartPanel()->setWindowSeconds(minutes * 60); });
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -282,6 +284,7 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     m_workerModel->reset({});
     m_taskModel->clear();
     taskPanel()->clearDetails();
+    taskPanel()->resetFilter();
     chartPanel()->clear();
     m_lastStats = {};
     overview()->setStarting();
@@ -378,6 +381,7 @@ void MainWindow::applyFrame(const Frame &frame)
                                          .arg(frame.stats.queued + frame.stats.running));
         m_lastStats = frame.stats;
         overview()->setStats(frame.stats);
+        taskPanel()->setStateCounts(frame.stats);
         updateActions();
         updateTitle();
     }

@@ -30,6 +30,37 @@ QList<QPointF> RollingSeries::points() const
     return out;
 }
 
+const QPointF &RollingSeries::at(qsizetype i) const
+{
+    return m_ring[size_t((m_head - m_size + i + 2 * capacity()) % capacity())];
+}
+
+QList<QPointF> RollingSeries::points(double fromX, qsizetype maxPoints, double gapX) const
+{
+    qsizetype begin = m_size;
+    while (begin > 0 && at(begin - 1).x() >= fromX)
+        --begin;
+    const qsizetype count = m_size - begin;
+    const qsizetype stride
+        = maxPoints > 0 ? qMax<qsizetype>(1, (count + maxPoints - 1) / maxPoints) : 1;
+    QList<QPointF> out;
+    out.reserve(count / stride + 2);
+    for (qsizetype i = begin; i < m_size; ++i) {
+        const QPointF &p = at(i);
+        if (i > begin && gapX > 0 && p.x() - at(i - 1).x() > gapX) {
+            const QPointF &before = at(i - 1);
+            if (out.isEmpty() || out.last() != before)
+                out.append(before);
+            out.append({ before.x(), 0 });
+            out.append({ p.x(), 0 });
+            out.append(p);
+        } else if ((i - begin) % stride == 0 || i == m_size - 1) {
+            out.append(p);
+        }
+    }
+    return out;
+}
+
 double RollingSeries::maxY(double fromX) const
 {
     double max = 0;

@@ -19,11 +19,18 @@ public:
     qsizetype size() const { return m_size; }
     qsizetype capacity() const { return qsizetype(m_ring.size()); }
     QList<QPointF> points() const;
+    // The points with x >= fromX, at most about maxPoints of them (every k-th, the last always
+    // kept; 0: all). Where two points lie more than gapX apart (gapX > 0), the line drops to 0
+    // across the gap instead of a long diagonal: nothing was sampled there (an idle pool, a
+    // finished batch before a retry).
+    QList<QPointF> points(double fromX, qsizetype maxPoints, double gapX = 0) const;
     // The largest y among points with x >= fromX (0 when none).
     double maxY(double fromX) const;
     QPointF last() const;
 
 private:
+    const QPointF &at(qsizetype i) const; // 0: the oldest point
+
     std::vector<QPointF> m_ring;
     qsizetype m_head = 0; // where the next point goes
     qsizetype m_size = 0;

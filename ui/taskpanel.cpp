@@ -217,6 +217,48 @@ void TaskPanel::showDetails(TaskId id, const QString &command, const QString &st
         m_outputTabs->setCurrentIndex(1);
 }
 
+void TaskPanel::resetFilter()
+{
+    m_stateCombo->setCurrentIndex(m_stateCombo->findData(int(TaskFilterModel::StateGroup::All)));
+    m_filterEdit->clear();
+    m_filterTimer->stop();
+    m_proxy->setFilterFixedString(QString());
+    setStateCounts({});
+}
+
+void TaskPanel::setStateCounts(const PoolStats &s)
+{
+    using Group = TaskFilterModel::StateGroup;
+    for (int i = 0; i < m_stateCombo->count(); ++i) {
+        const auto group = Group(m_stateCombo->itemData(i).toInt());
+        qint64 count = -1; // retrying: not counted apart
+        switch (group) {
+        case Group::All:
+            count = s.total;
+            break;
+        case Group::Queued:
+            count = s.queued;
+            break;
+        case Group::Running:
+            count = s.running;
+            break;
+        case Group::Succeeded:
+            count = s.succeeded;
+            break;
+        case Group::Failed:
+            count = s.failed;
+            break;
+        case Group::Cancelled:
+            count = s.cancelled;
+            break;
+        case Group::Retrying:
+            break;
+        }
+        const QString name = TaskFilterModel::nameOf(group);
+        m_stateCombo->setItemText(i, count < 0 ? name : u"%1 (%2)"_s.arg(name).arg(count));
+    }
+}
+
 void TaskPanel::clearDetails()
 {
     m_shown = -1;
@@ -228,15 +270,32 @@ void TaskPanel::clearDetails()
     m_outputTabs->setTabText(1, tr("stderr"));
 }
 
+// The menu acts on the tasks selected when it opened (rows move as tasks finish), and offers
+// only what applies: Cancel for tasks that have not ended, Retry for those that failed, timed
+// out or were cancelled.
 void TaskPanel::showContextMenu(const QPoint &pos)
 {
-    const QList<TaskId> ids = selectedTasks();
-    if (ids.isEmpty())
+    QList<TaskId> cancellable, retryable;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex &index : rows) {
+        const TaskId id = index.data(TaskModel::TaskIdRole).toLongLong();
+        const auto state = TaskState(index.data(TaskModel::StateRole).toInt());
+        if (!isTerminal(state))
+            cancellable << id;
+        else if (state != TaskState::Succeeded)
+            retryable << id;
+    }
+    if (cancellable.isEmpty() && retryable.isEmpty())
         return;
     QMenu menu(this);
-    const QString what = countOf(ids.size(), tr("task"), tr("tasks"));
-    menu.addAction(tr("Cancel %1").arg(what), this, [this, ids] { Q_EMIT cancelRequested(ids); });
-    menu.addAction(tr("Retry %1").arg(what), this, [this, ids] { Q_EMIT retryRequested(ids); });
+    if (!cancellable.isEmpty()) {
+        menu.addAction(tr("Cancel %1").arg(countOf(cancellable.size(), tr("task"), tr("tasks"))),
+                       this, [this, cancellable] { Q_EMIT cancelRequested(cancellable); });
+    }
+    if (!retryable.isEmpty()) {
+        menu.addAction(tr("Retry %1").arg(countOf(retryable.size(), tr("task"), tr("tasks"))), this,
+                       [this, retryable] { Q_EMIT retryRequested(retryable); });
+    }
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "events.h"
+
 #include "task.h"
 
 #include <QWidget>
@@ -42,6 +44,10 @@ public:
     void showDetails(TaskId id, const QString &command, const QString &status,
                      const QByteArray &out, const QByteArray &err);
     void clearDetails();
+    // A new batch: every state and no text filter, so that it opens showing all its tasks.
+    void resetFilter();
+    // The state filter's items say how many tasks each would show: "Failed (5)".
+    void setStateCounts(const PoolStats &stats);
 
 Q_SIGNALS:
     void taskSelected(shoal::TaskId id); // -1: none

@@ -51,6 +51,48 @@ private Q_SLOTS:
         QVERIFY(ring.points().isEmpty());
     }
 
+    void ringShowsAWindowThinnedAndBrokenAtGaps()
+    {
+        RollingSeries ring(100);
+        for (int i = 0; i < 10; ++i)
+            ring.append({ double(i), 5 });
+        for (int i = 30; i < 33; ++i) // a retry after 20 idle seconds
+            ring.append({ double(i), 7 });
+        // From x = 8: the last two points before the gap, then down to 0 across it.
+        QCOMPARE(ring.points(8, 0, 2.0),
+                 (QList<QPointF> {
+                     { 8, 5 }, { 9, 5 }, { 9, 0 }, { 30, 0 }, { 30, 7 }, { 31, 7 }, { 32, 7 } }));
+        QCOMPARE(ring.points(8, 0),
+                 (QList<QPointF> { { 8, 5 }, { 9, 5 }, { 30, 7 }, { 31, 7 }, { 32, 7 } }));
+        // 13 points thinned to about 3: every 5th, and the last.
+        QCOMPARE(ring.points(0, 3), (QList<QPointF> { { 0, 5 }, { 5, 5 }, { 30, 7 }, { 32, 7 } }));
+        QVERIFY(ring.points(100, 0).isEmpty());
+    }
+
+    // View > Chart Window shows more or less of one history: it never erases it.
+    void changingTheWindowKeepsTheHistory()
+    {
+        ChartPanel panel;
+        panel.resize(800, 500);
+        panel.setWindowSeconds(60);
+        panel.show();
+        Frame frame;
+        for (int i = 0; i <= 600 * 4; ++i) { // ten minutes at 4 samples a second
+            PoolStats s;
+            s.timeMs = i * 250;
+            s.queued = 10000 - i;
+            frame.samples.push_back(s);
+        }
+        panel.addFrame(frame);
+        QTRY_VERIFY(panel.series(ChartPanel::QueueChart)->count() > 0);
+        QVERIFY(panel.series(ChartPanel::QueueChart)->at(0).x() >= 540.0);
+        panel.setWindowSeconds(15 * 60);
+        QTRY_COMPARE(panel.series(ChartPanel::QueueChart)->at(0).x(), 0.0);
+        QCOMPARE(panel.series(ChartPanel::QueueChart)->points().last(), QPointF(600, 10000 - 2400));
+        panel.setWindowSeconds(60);
+        QTRY_VERIFY(panel.series(ChartPanel::QueueChart)->at(0).x() >= 540.0);
+    }
+
     void seriesFollowSamples()
     {
         ChartPanel panel;

@@ -20,6 +20,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QMenu>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPointer>
@@ -125,8 +126,9 @@ private Q_SLOTS:
         for (QAction *a : w.actions())
             shortcuts << a->shortcut().toString();
         for (const QString &key :
-             { u"Ctrl+N"_s, u"Ctrl+O"_s, u"Ctrl+S"_s, u"Space"_s, u"Ctrl+Q"_s })
+             { u"Ctrl+N"_s, u"Ctrl+O"_s, u"Ctrl+Shift+S"_s, u"Space"_s, u"Ctrl+Q"_s })
             QVERIFY2(shortcuts.contains(key), qPrintable(key));
+        QVERIFY(!shortcuts.contains(u"Ctrl+S"_s)); // Save As always asks: not Save's key
         QVERIFY(w.grab().save(screenshotDir() + u"/welcome.png"_s));
     }
 
@@ -304,6 +306,58 @@ private Q_SLOTS:
     }
 
     // A service task's details: its result as stdout, then what its worker wrote to stderr.
+    // The state filter counts its tasks and starts over with a new batch; the tasks' menu
+    // offers what applies to the selected tasks.
+    void stateFilterCountsAndResetsAndTheMenuFitsTheTasks()
+    {
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.command = { u"sh -c 'exit {}'"_s };
+        spec.inputs.kind = InputSpec::Kind::Args;
+        spec.inputs.args = { u"0"_s, u"3"_s, u"3"_s, u"0"_s, u"0"_s };
+        spec.jobs = 2;
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.session()->stats().failed, 2);
+        QTRY_VERIFY(!w.session()->isRunning());
+        TaskPanel *panel = w.taskPanel();
+        const int failed = panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Failed));
+        QTRY_COMPARE(panel->stateCombo()->itemText(failed), u"Failed (2)"_s);
+        panel->stateCombo()->setCurrentIndex(failed);
+        QCOMPARE(panel->proxy()->rowCount(), 2);
+
+        // A failed task's menu retries, it does not cancel.
+        panel->view()->selectRow(0);
+        QStringList offered;
+        QTimer::singleShot(0, this, [&offered] {
+            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+                for (QAction *a : menu->actions())
+                    offered << a->text();
+                menu->close();
+            }
+        });
+        Q_EMIT panel->view()->customContextMenuRequested(QPoint(5, 5));
+        QCOMPARE(offered, QStringList { u"Retry 1 task"_s });
+
+        // A new batch opens showing all of its tasks.
+        QVERIFY(w.startBatch(sleepers(3, 1)));
+        QTRY_COMPARE(w.session()->stats().running, 1);
+        QCOMPARE(panel->stateCombo()->currentData().toInt(), int(TaskFilterModel::StateGroup::All));
+        QTRY_COMPARE(panel->proxy()->rowCount(), 3);
+        // A running task's menu cancels it, it does not retry it.
+        QTRY_COMPARE(w.taskModel()->task(0).state, TaskState::Running);
+        panel->view()->selectRow(0);
+        offered.clear();
+        QTimer::singleShot(0, this, [&offered] {
+            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+                for (QAction *a : menu->actions())
+                    offered << a->text();
+                menu->close();
+            }
+        });
+        Q_EMIT panel->view()->customContextMenuRequested(QPoint(5, 5));
+        QCOMPARE(offered, QStringList { u"Cancel 1 task"_s });
+    }
+
     void serviceTaskDetailsShowTheWorkersStderr()
     {
         MainWindow &w = window();
