@@ -58,6 +58,12 @@ void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks, doubl
     }
 }
 
+// As many x ticks as their labels ("25 s", "1.5 s") fit side by side: 6 at most.
+int xTicks(const QWidget *view)
+{
+    return qBound(2, view->width() / 64, 6);
+}
+
 // The y axis counts things (queued tasks, workers, tasks per bin) on every chart but throughput.
 double countStep(ChartPanel::Chart chart)
 {
@@ -231,6 +237,13 @@ void ChartPanel::showEvent(QShowEvent *event)
     scheduleRedraw(); // catch up with what arrived while hidden
 }
 
+void ChartPanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    m_dirty = m_histogramDirty = true; // the ticks follow the charts' widths
+    scheduleRedraw();
+}
+
 void ChartPanel::changeEvent(QEvent *event)
 {
     QWidget::changeEvent(event);
@@ -254,7 +267,7 @@ void ChartPanel::redraw()
         for (const auto &[chart, ring] : lines) {
             ChartParts &parts = m_charts[size_t(chart)];
             parts.series->replace(ring->points(from, maxPoints, kGapSeconds));
-            setRoundRange(parts.x, from, to, 6);
+            setRoundRange(parts.x, from, to, xTicks(parts.view));
             double top = ring->maxY(from);
             if (chart == WorkersChart)
                 top = qMax(top, m_size.maxY(from));
@@ -299,7 +312,7 @@ void ChartPanel::redrawHistogram()
     }
     outline.append({ bins * binSeconds, 0 });
     parts.series->replace(outline);
-    setRoundRange(parts.x, 0, bins * binSeconds, 6);
+    setRoundRange(parts.x, 0, bins * binSeconds, xTicks(parts.view));
     setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1), 5,
                   1);
 }

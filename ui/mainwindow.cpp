@@ -313,11 +313,13 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     // The models may outlive the session (a view repaints while it closes): the task model
     // keeps the inputs itself (a shared copy, from the snapshot), not the session.
     m_taskModel->reset(snapshot);
+    m_taskModel->setMaxAttempts(spec.attempts);
     const auto known = [model = m_taskModel](TaskId id) {
         return id >= 0 && id < TaskId(model->tasks().size());
     };
     m_workerModel->setTaskLabel([model = m_taskModel, known](TaskId id) {
-        return known(id) ? u"#%1  %2"_s.arg(model->seqOf(int(id))).arg(model->inputOf(int(id)))
+        // What the worker runs: the input, then the task's number apart ("photo.jpg  · #33").
+        return known(id) ? tr("%1  · #%2").arg(model->inputOf(int(id))).arg(model->seqOf(int(id)))
                          : QString();
     });
     m_workerModel->setTaskProgress([model = m_taskModel, known](TaskId id) {
@@ -529,6 +531,8 @@ void MainWindow::updateRecentFiles()
 void MainWindow::readSettings()
 {
     QSettings settings;
+    // Below this the overview's buttons and the charts' titles are cut.
+    setMinimumSize(1000, 660);
     if (!restoreGeometry(settings.value(u"window/geometry"_s).toByteArray()))
         resize(1360, 880);
     restoreState(settings.value(u"window/state"_s).toByteArray());

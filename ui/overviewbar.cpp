@@ -85,10 +85,14 @@ void OverviewBar::createWidgets()
     m_progress->setValue(0);
     m_progress->setTextVisible(true);
     m_progress->setMinimumWidth(220);
+    // The counts and the rate wrap rather than widen the bar past a small window: the
+    // controls beside them keep their room.
     m_counts = new QLabel(this);
     m_counts->setTextFormat(Qt::PlainText);
+    m_counts->setWordWrap(true);
     m_rate = new QLabel(this);
     m_rate->setTextFormat(Qt::PlainText);
+    m_rate->setWordWrap(true);
 
     m_pauseButton
         = new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"), this);
@@ -99,7 +103,7 @@ void OverviewBar::createWidgets()
     m_workerSpin->setToolTip(tr("Number of workers; the pool resizes live"));
     m_workerSlider = new QSlider(Qt::Horizontal, this);
     m_workerSlider->setRange(0, kSliderMinimumTop);
-    m_workerSlider->setMinimumWidth(120);
+    m_workerSlider->setMinimumWidth(60);
     m_drainCombo = new QComboBox(this);
     for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause })
         m_drainCombo->addItem(nameOf(p), int(p));

@@ -291,6 +291,8 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
     case StateColumn:
         if (r.progress >= 0)
             return tr("%1 %2%").arg(nameOf(r.state)).arg(qRound(r.progress * 100));
+        if (r.state == TaskState::Retrying) // it waits in the queue for its next attempt
+            return tr("queued for retry (%1/%2)").arg(r.attempts + 1).arg(m_maxAttempts);
         return nameOf(r.state);
     case WorkerColumn:
         return r.slot > 0 ? QVariant(r.slot) : QVariant();

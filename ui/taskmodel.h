@@ -54,6 +54,8 @@ public:
     // A new batch (or none): the only resets. inputs: every input of the batch (a task's is
     // inputs.value(seq - 1)).
     void reset(const std::vector<TaskInfo> &tasks, InputList inputs = {});
+    // Attempts in all per task: a task queued for retry shows which attempt comes next.
+    void setMaxAttempts(int attempts) { m_maxAttempts = qMax(1, attempts); }
     void reset(const PoolSnapshot &snapshot); // full or compact
     void clear();
     void applyFrame(const Frame &frame);
@@ -77,6 +79,7 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 private:
+    int m_maxAttempts = 1;
     static Row rowOf(const TaskInfo &task);
     void startReset(InputList inputs, size_t rows);
     void applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty);

@@ -127,7 +127,8 @@ void TaskPanel::createTable()
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     const QFontMetrics fm = m_view->fontMetrics();
     m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
-    m_view->setColumnWidth(TaskModel::StateColumn, fm.horizontalAdvance(u"running 100%____"_s));
+    m_view->setColumnWidth(TaskModel::StateColumn,
+                           fm.horizontalAdvance(u"queued for retry (2/3)__"_s));
     m_view->setColumnWidth(TaskModel::WorkerColumn, fm.horizontalAdvance(u"Worker____"_s));
     m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
     m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));

@@ -630,6 +630,54 @@ private Q_SLOTS:
         qInfo("screenshots: %s %s", qPrintable(light), qPrintable(dark));
     }
 
+    // The window at a large and a small size, light and dark: the welcome page, a batch with
+    // a paused and a parked worker, and a finished batch with failures.
+    void screenshotsAtTwoSizesLightAndDark()
+    {
+        MainWindow &w = window();
+        const QList<QSize> sizes { QSize(1600, 1000), QSize(1024, 700) };
+        const auto shoot = [&](const QString &name) {
+            for (const bool dark : { false, true }) {
+                QApplication::setPalette(dark ? darkPalette() : m_lightPalette);
+                const QString tone = dark ? u"dark"_s : u"light"_s;
+                for (const QSize &size : sizes) {
+                    w.resize(size);
+                    QCoreApplication::sendPostedEvents();
+                    QCoreApplication::processEvents();
+                    const QString path = u"%1/%2-%3-%4x%5.png"_s.arg(screenshotDir(), name, tone)
+                                             .arg(size.width())
+                                             .arg(size.height());
+                    QVERIFY(w.grab().save(path));
+                }
+            }
+            QApplication::setPalette(m_lightPalette);
+        };
+        w.show();
+        shoot(u"welcome"_s);
+
+        QVERIFY(w.startBatch(sleepers(12, 4)));
+        BatchSession *s = w.session();
+        QTRY_COMPARE(s->stats().running, 4);
+        s->engine()->pauseWorker(1);
+        s->engine()->resize(3, DrainPolicy::Pause);
+        QTRY_COMPARE(s->stats().parkedWorkers, 1);
+        QTRY_VERIFY(w.overview()->countsText().contains(u"2 running · 2 paused"_s));
+        shoot(u"paused-and-parked"_s);
+
+        BatchSpec failing;
+        failing.name = u"some fail"_s;
+        failing.command = { u"sh -c 'sleep 0.0{}; exit $(( {} % 4 == 0 ))'"_s };
+        failing.inputs.kind = InputSpec::Kind::Range;
+        failing.inputs.from = 1;
+        failing.inputs.to = 40;
+        failing.jobs = 4;
+        QVERIFY(w.startBatch(failing));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.session() && w.session()->stats().failed == 10 && !w.session()->isRunning(), 20000);
+        QTRY_VERIFY(w.overview()->progressBar()->text().contains(u"10 failed"_s));
+        shoot(u"finished-with-failures"_s);
+    }
+
     // A service batch whose workers report progress, then wait to be let go: the tasks table
     // and the workers show it.
     void screenshotOfAServiceBatch()

@@ -115,6 +115,18 @@ private Q_SLOTS:
         QCOMPARE(model.index(2, 0).data(TaskModel::TaskIdRole).toLongLong(), 2);
     }
 
+    void retryingSaysWhichAttemptComesNext()
+    {
+        TaskModel model;
+        auto tasks = queuedTasks(1);
+        tasks[0].state = TaskState::Retrying;
+        tasks[0].attempts = 1;
+        model.setMaxAttempts(3);
+        model.reset(tasks, taskInputs(1));
+        QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(),
+                 u"queued for retry (2/3)"_s);
+    }
+
     void burstOfEventsIsCoalesced_data()
     {
         QTest::addColumn<int>("stride");
