@@ -29,12 +29,13 @@ QJsonObject toJson(const ExitStatus &exit)
 QJsonObject toJson(const PoolStats &s)
 {
     return {
-        { u"timeMs"_s, double(s.timeMs) },       { u"total"_s, double(s.total) },
-        { u"queued"_s, double(s.queued) },       { u"running"_s, double(s.running) },
-        { u"succeeded"_s, double(s.succeeded) }, { u"failed"_s, double(s.failed) },
-        { u"cancelled"_s, double(s.cancelled) }, { u"workers"_s, s.workers },
-        { u"busyWorkers"_s, s.busyWorkers },     { u"paused"_s, s.paused },
-        { u"throughput"_s, s.throughput },       { u"etaSeconds"_s, s.etaSeconds },
+        { u"timeMs"_s, double(s.timeMs) },           { u"total"_s, double(s.total) },
+        { u"queued"_s, double(s.queued) },           { u"running"_s, double(s.running) },
+        { u"succeeded"_s, double(s.succeeded) },     { u"failed"_s, double(s.failed) },
+        { u"cancelled"_s, double(s.cancelled) },     { u"workers"_s, s.workers },
+        { u"busyWorkers"_s, s.busyWorkers },         { u"paused"_s, s.paused },
+        { u"throughput"_s, s.throughput },           { u"etaSeconds"_s, s.etaSeconds },
+        { u"pausedTasks"_s, double(s.pausedTasks) }, { u"parkedWorkers"_s, s.parkedWorkers },
     };
 }
 

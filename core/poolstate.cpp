@@ -105,8 +105,12 @@ PoolStats Pool::stats() const
         const bool busy = m_launching->isBusy(*slot);
         if (busy && !isFrozen(*slot))
             ++s.busyWorkers;
-        if (busy && slot->process.isLive() && slot->process.isFrozen())
-            s.pausedTasks += qint64(m_launching->tasksOn(*slot).size());
+        if (busy && slot->process.isLive() && slot->process.isFrozen()) {
+            // Running tasks only: a cancelled service task stays in the worker's pipe until
+            // the (stopped) worker answers it.
+            for (const TaskId id : m_launching->tasksOn(*slot))
+                s.pausedTasks += TaskLedger::isRunning(m_ledger[id].state);
+        }
         if (slot->parked && slot->process.isLive())
             ++s.parkedWorkers;
     }

@@ -245,6 +245,15 @@ void MainWindow::startBatchConfirmed(const BatchSpec &spec, const QString &fileP
         std::move(onDeclined));
 }
 
+// The window closes: a New Batch dialog waiting for its start goes with it.
+void MainWindow::dropStartingDialog()
+{
+    if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr)) {
+        dialog->setStarting(false);
+        dialog->reject();
+    }
+}
+
 // A start that failed: in the New Batch dialog that asked for it (which stays open with what
 // was typed), else in an error box.
 void MainWindow::reportStartError(const QString &error)
@@ -260,17 +269,16 @@ void MainWindow::reportStartError(const QString &error)
 bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
 {
     if (m_quitWhenClosed) {
-        if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
-            dialog->reject();
+        dropStartingDialog();
         return false; // the window is closing: nothing new starts
     }
-    closeSession();
     auto session = std::make_unique<BatchSession>(spec, filePath);
     auto prepared = session->prepare();
     if (!prepared) {
-        reportStartError(prepared.error());
+        reportStartError(prepared.error()); // the running batch, if any, runs on
         return false;
     }
+    closeSession();
     m_session = std::move(session);
     BatchSession *s = m_session.get();
     // The engine starts in its own thread; until it answers the dashboard says so.
@@ -566,6 +574,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         return;
     }
     writeSettings();
+    dropStartingDialog();
     closeSession();
     if (m_closingSessions > 0) {
         // Running tasks get their grace period in the engine; the window closes after it and

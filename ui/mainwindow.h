@@ -82,6 +82,7 @@ protected:
 
 private:
     void reportStartError(const QString &error);
+    void dropStartingDialog();
     void announceRetry();
     void createActions();
     void createMenus();

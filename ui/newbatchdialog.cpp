@@ -43,6 +43,11 @@ QLabel *makeErrorLabel(QWidget *parent)
     label->setTextFormat(Qt::PlainText);
     // Red that reads on light and dark backgrounds alike.
     label->setStyleSheet(u"color: #e0443e;"_s);
+    // Its room stays when it hides: the dialog does not jump as errors come and go.
+    QSizePolicy policy = label->sizePolicy();
+    policy.setRetainSizeWhenHidden(true);
+    label->setSizePolicy(policy);
+    label->setMinimumHeight(label->fontMetrics().lineSpacing());
     label->hide();
     return label;
 }
@@ -91,6 +96,7 @@ NewBatchDialog::NewBatchDialog(QWidget *parent)
     layOut();
     connectValidation();
     m_inputKind->setCurrentIndex(m_inputKind->findData(int(InputSpec::Kind::Range)));
+    m_commandTouched = m_inputsTouched = false; // no error before the user has typed
     validate();
 }
 
@@ -268,6 +274,18 @@ void NewBatchDialog::connectValidation()
     m_validateTimer.setSingleShot(true);
     m_validateTimer.setInterval(150);
     connect(&m_validateTimer, &QTimer::timeout, this, &NewBatchDialog::validate);
+    // A field's error shows once the user has edited it (or pressed Start).
+    const auto commandEdited = [this] { m_commandTouched = true; };
+    const auto inputsEdited = [this] { m_inputsTouched = true; };
+    connect(m_command, &QLineEdit::textChanged, this, commandEdited);
+    connect(m_shell, &QCheckBox::toggled, this, commandEdited);
+    connect(m_workerKind, &QComboBox::currentIndexChanged, this, commandEdited);
+    for (QLineEdit *edit : { m_file, m_folder, m_pattern })
+        connect(edit, &QLineEdit::textChanged, this, inputsEdited);
+    connect(m_lines, &QPlainTextEdit::textChanged, this, inputsEdited);
+    connect(m_inputKind, &QComboBox::currentIndexChanged, this, inputsEdited);
+    for (QSpinBox *spin : { m_from, m_to, m_step })
+        connect(spin, &QSpinBox::valueChanged, this, inputsEdited);
     for (QLineEdit *edit : { m_command, m_file, m_folder, m_pattern })
         connect(edit, &QLineEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
     connect(m_lines, &QPlainTextEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
@@ -289,6 +307,7 @@ void NewBatchDialog::connectValidation()
         scheduleValidation();
     });
     connect(m_startButton, &QPushButton::clicked, this, [this] {
+        m_commandTouched = m_inputsTouched = true;
         validate();
         if (!m_valid || m_starting)
             return;
@@ -352,14 +371,23 @@ void NewBatchDialog::setStarting(bool starting)
     m_starting = starting;
     m_startButton->setText(starting ? tr("Starting…") : tr("Start"));
     m_startButton->setEnabled(m_valid && !starting);
+    // Cancel would close the dialog while the batch starts anyway.
+    if (QPushButton *cancel = m_buttons->button(QDialogButtonBox::Cancel))
+        cancel->setEnabled(!starting);
+}
+
+void NewBatchDialog::reject()
+{
+    if (!m_starting) // Escape while starting: the window's answer comes first
+        QDialog::reject();
 }
 
 void NewBatchDialog::showStartError(const QString &error)
 {
     setStarting(false);
-    validate();
-    if (m_commandError->isHidden() && m_inputError->isHidden())
-        showError(m_actionError, error);
+    m_commandTouched = m_inputsTouched = true;
+    validate(); // the field at fault (a program or file gone since) shows its own error
+    showError(m_actionError, tr("Could not start the batch: %1").arg(error));
 }
 
 void NewBatchDialog::setSpec(const BatchSpec &spec)
@@ -503,13 +531,13 @@ void NewBatchDialog::validate()
         else
             commandError = validateProgram(false);
     }
-    showError(m_commandError, commandError);
+    showError(m_commandError, m_commandTouched ? commandError : QString());
 
     qint64 count = 0;
     const auto inputs = previewInputs(&count);
-    showError(m_inputError, inputs ? QString() : inputs.error());
+    showError(m_inputError, inputs || !m_inputsTouched ? QString() : inputs.error());
     m_inputCount->setText(inputs ? countOf(count, tr("input"), tr("inputs")) : QString());
-    if (inputs && count == 0)
+    if (inputs && count == 0 && m_inputsTouched)
         showError(m_inputError, tr("There are no inputs: nothing would run."));
 
     QStringList lines;

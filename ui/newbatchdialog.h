@@ -46,6 +46,7 @@ public:
     // A start that failed: the fields are checked again (the program or an input file may have
     // gone since), and an error that belongs to no field shows above the buttons.
     void showStartError(const QString &error);
+    void reject() override;
 
     QComboBox *workerKindCombo() const { return m_workerKind; }
     QComboBox *serviceModeCombo() const { return m_serviceMode; }
@@ -126,6 +127,8 @@ private:
     QString m_baseDir;
     bool m_valid = false;
     bool m_starting = false;
+    bool m_commandTouched = false; // edited by the user: its errors show
+    bool m_inputsTouched = false;
 };
 
 } // namespace shoal

@@ -37,22 +37,28 @@ public:
     }
 
 protected:
-    void paintEvent(QPaintEvent *event) override
+    // The style's groove and chunk, the failed share over the chunk's end, then the label on
+    // top of both (it stays readable when everything failed).
+    void paintEvent(QPaintEvent *) override
     {
-        QProgressBar::paintEvent(event);
-        if (m_failedShare <= 0 || maximum() <= minimum())
-            return;
         QStyleOptionProgressBar option;
         initStyleOption(&option);
+        QPainter painter(this);
+        style()->drawControl(QStyle::CE_ProgressBarGroove, &option, &painter, this);
+        style()->drawControl(QStyle::CE_ProgressBarContents, &option, &painter, this);
         const QRect contents
             = style()->subElementRect(QStyle::SE_ProgressBarContents, &option, this);
-        const double done = double(value() - minimum()) / double(maximum() - minimum());
-        const int end = contents.left() + int(contents.width() * done);
-        const int width = qMax(2, int(contents.width() * m_failedShare));
-        QColor red = taskStateForeground(TaskState::Failed, palette());
-        red.setAlpha(210);
-        QPainter painter(this);
-        painter.fillRect(QRect(end - width, contents.top(), width, contents.height()), red);
+        if (m_failedShare > 0 && maximum() > minimum()) {
+            const double done = double(value() - minimum()) / double(maximum() - minimum());
+            const int end = int(contents.width() * done);
+            const int width = qMin(end, qMax(2, int(contents.width() * m_failedShare)));
+            QColor red = taskStateForeground(TaskState::Failed, palette());
+            red.setAlpha(220);
+            const QRect failed(contents.left() + end - width, contents.top(), width,
+                               contents.height());
+            painter.fillRect(QStyle::visualRect(layoutDirection(), contents, failed), red);
+        }
+        style()->drawControl(QStyle::CE_ProgressBarLabel, &option, &painter, this);
     }
 
 private:

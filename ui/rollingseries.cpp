@@ -12,12 +12,14 @@ void RollingSeries::append(QPointF point)
     m_ring[size_t(m_head)] = point;
     m_head = (m_head + 1) % capacity();
     m_size = qMin(m_size + 1, capacity());
+    ++m_appended;
 }
 
 void RollingSeries::clear()
 {
     m_head = 0;
     m_size = 0;
+    m_appended = 0;
 }
 
 QList<QPointF> RollingSeries::points() const
@@ -41,8 +43,10 @@ QList<QPointF> RollingSeries::points(double fromX, qsizetype maxPoints, double g
     while (begin > 0 && at(begin - 1).x() >= fromX)
         --begin;
     const qsizetype count = m_size - begin;
-    const qsizetype stride
-        = maxPoints > 0 ? qMax<qsizetype>(1, (count + maxPoints - 1) / maxPoints) : 1;
+    qsizetype stride = 1;
+    while (maxPoints > 0 && count / stride > maxPoints)
+        stride *= 2;
+    const qint64 firstNumber = m_appended - m_size; // the oldest point's
     QList<QPointF> out;
     out.reserve(count / stride + 2);
     for (qsizetype i = begin; i < m_size; ++i) {
@@ -54,7 +58,7 @@ QList<QPointF> RollingSeries::points(double fromX, qsizetype maxPoints, double g
             out.append({ before.x(), 0 });
             out.append({ p.x(), 0 });
             out.append(p);
-        } else if ((i - begin) % stride == 0 || i == m_size - 1) {
+        } else if ((firstNumber + i) % stride == 0 || i == m_size - 1) {
             out.append(p);
         }
     }

@@ -64,8 +64,14 @@ private Q_SLOTS:
                      { 8, 5 }, { 9, 5 }, { 9, 0 }, { 30, 0 }, { 30, 7 }, { 31, 7 }, { 32, 7 } }));
         QCOMPARE(ring.points(8, 0),
                  (QList<QPointF> { { 8, 5 }, { 9, 5 }, { 30, 7 }, { 31, 7 }, { 32, 7 } }));
-        // 13 points thinned to about 3: every 5th, and the last.
-        QCOMPARE(ring.points(0, 3), (QList<QPointF> { { 0, 5 }, { 5, 5 }, { 30, 7 }, { 32, 7 } }));
+        // 13 points thinned to about 3: every 4th point ever appended (a power of two), the
+        // points around the gap, and the last.
+        const QList<QPointF> thinned { { 0, 5 }, { 4, 5 },  { 8, 5 },  { 9, 5 },
+                                       { 9, 0 }, { 30, 0 }, { 30, 7 }, { 32, 7 } };
+        QCOMPARE(ring.points(0, 3, 2.0), thinned);
+        // A new point leaves the earlier picks where they were: the line does not flicker.
+        ring.append({ 33, 7 });
+        QCOMPARE(ring.points(0, 3, 2.0).mid(0, 7), thinned.mid(0, 7));
         QVERIFY(ring.points(100, 0).isEmpty());
     }
 

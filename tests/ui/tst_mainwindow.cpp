@@ -459,6 +459,22 @@ private Q_SLOTS:
         QTRY_COMPARE(w.session()->stats().succeeded, 3);
     }
 
+    // A replacement that cannot even be prepared leaves the running batch alone.
+    void unpreparableReplacementKeepsTheRunningBatch()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(3, 1)));
+        QTRY_COMPARE(w.session()->stats().running, 1);
+        BatchSession *running = w.session();
+        BatchSpec bad = sleepers(1, 1);
+        bad.command = { u"echo {nope}"_s };
+        QVERIFY(!w.startBatch(bad));
+        QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->text().contains(u"{nope}"_s));
+        QCOMPARE(w.session(), running);
+        QVERIFY(running->isRunning());
+        QCOMPARE(running->stats().running, 1);
+    }
+
     void dropABatchFileToOpenIt()
     {
         MainWindow &w = window();
@@ -641,8 +657,11 @@ private Q_SLOTS:
                 QApplication::setPalette(dark ? darkPalette() : m_lightPalette);
                 const QString tone = dark ? u"dark"_s : u"light"_s;
                 for (const QSize &size : sizes) {
+                    const int redraws = w.chartPanel()->redrawCount();
                     w.resize(size);
                     QCoreApplication::sendPostedEvents();
+                    if (w.chartPanel()->isVisible()) // the charts re-ticked for the new size
+                        QTRY_VERIFY(w.chartPanel()->redrawCount() > redraws);
                     QCoreApplication::processEvents();
                     const QString path = u"%1/%2-%3-%4x%5.png"_s.arg(screenshotDir(), name, tone)
                                              .arg(size.width())

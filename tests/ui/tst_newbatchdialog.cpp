@@ -47,6 +47,26 @@ private Q_SLOTS:
         QCOMPARE(preview.value(5), u"… and 95 more"_s);
     }
 
+    void noErrorBeforeTheUserTypesAndNoJump()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QVERIFY(!dialog.isValid()); // no command yet: Start waits for one
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QVERIFY(dialog.commandError()->isHidden()); // but says nothing before the user typed
+        QVERIFY(dialog.inputError()->isHidden());
+        const int previewTop = dialog.preview()->mapTo(&dialog, QPoint()).y();
+        QTest::keyClicks(dialog.commandEdit(), u"x"_s);
+        dialog.commandEdit()->clear();
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(dialog.commandError()->isVisible());
+        QVERIFY2(dialog.commandError()->text().contains(u"Enter the command"_s),
+                 qPrintable(dialog.commandError()->text()));
+        QCoreApplication::sendPostedEvents(); // the layout, if it were to move
+        QCOMPARE(dialog.preview()->mapTo(&dialog, QPoint()).y(), previewTop);
+    }
+
     void invalidInputIsShownBesideTheField_data()
     {
         QTest::addColumn<QString>("command");
@@ -238,12 +258,15 @@ private Q_SLOTS:
         QVERIFY(!dialog.startButton()->isEnabled());
         QTest::mouseClick(dialog.startButton(), Qt::LeftButton);
         QCOMPARE(requested, 1); // one start at a time
+        QTest::keyClick(&dialog, Qt::Key_Escape); // nor is it dropped while the window starts it
+        QVERIFY(dialog.isVisible());
         // An error that belongs to no field shows above the buttons; what was typed stays.
         dialog.showStartError(u"cannot create the results folder"_s);
         QVERIFY(!dialog.isStarting());
         QVERIFY(dialog.startButton()->isEnabled());
         QVERIFY(dialog.actionError()->isVisible());
-        QCOMPARE(dialog.actionError()->text(), u"cannot create the results folder"_s);
+        QCOMPARE(dialog.actionError()->text(),
+                 u"Could not start the batch: cannot create the results folder"_s);
         QCOMPARE(dialog.commandEdit()->text(), u"gzip {}"_s);
         // Editing clears it.
         dialog.commandEdit()->setText(u"gzip -9 {}"_s);
