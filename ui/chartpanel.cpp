@@ -40,6 +40,20 @@ double niceCeiling(double value)
     return 10 * magnitude;
 }
 
+// The top of an axis: the next of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 times a power of ten (220
+// queued tasks: 250, not 500).
+double niceTop(double value)
+{
+    if (value <= 0)
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (double m : { 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0 }) {
+        if (m * magnitude >= value * (1 - 1e-9))
+            return m * magnitude;
+    }
+    return 10 * magnitude;
+}
+
 // Ticks on round numbers (multiples of a 1-2-5 step from 0), whatever the visible range.
 // Axes of counts pass minStep 1: a step of 0.2 would label them 0 0 0 1 1.
 void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks, double minStep = 0)
@@ -266,12 +280,21 @@ void ChartPanel::redraw()
         };
         for (const auto &[chart, ring] : lines) {
             ChartParts &parts = m_charts[size_t(chart)];
-            parts.series->replace(ring->points(from, maxPoints, kGapSeconds));
-            setRoundRange(parts.x, from, to, xTicks(parts.view));
             double top = ring->maxY(from);
             if (chart == WorkersChart)
                 top = qMax(top, m_size.maxY(from));
-            setRoundRange(parts.y, 0, niceCeiling(top * 1.1), 5, countStep(chart));
+            // Large counts in thousands or millions: "1.5M", "200k", not "1500000".
+            const double unit = top >= 1e6 ? 1e6 : top >= 1e5 ? 1e3 : 1;
+            QList<QPointF> points = ring->points(from, maxPoints, kGapSeconds);
+            if (unit != 1) {
+                for (QPointF &p : points)
+                    p.ry() /= unit;
+            }
+            parts.series->replace(points);
+            setRoundRange(parts.x, from, to, xTicks(parts.view));
+            const QString plain = chart == ThroughputChart ? u"%.3g"_s : u"%.0f"_s;
+            parts.y->setLabelFormat(unit == 1e6 ? u"%gM"_s : unit == 1e3 ? u"%gk"_s : plain);
+            setRoundRange(parts.y, 0, niceTop(top * 1.1) / unit, 5, countStep(chart) / unit);
         }
         m_sizeSeries->replace(m_size.points(from, maxPoints));
     }
@@ -292,7 +315,7 @@ void ChartPanel::redrawHistogram()
     ChartParts &parts = m_charts[DurationChart];
     if (m_durationsMs.empty()) {
         parts.series->clear();
-        setRoundRange(parts.x, 0, 1, 6);
+        setRoundRange(parts.x, 0, 1, xTicks(parts.view));
         setRoundRange(parts.y, 0, 4, 4, 1);
         return;
     }

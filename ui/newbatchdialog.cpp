@@ -1,5 +1,7 @@
 #include "newbatchdialog.h"
 
+#include "overviewbar.h"
+
 #include "commandtemplate.h"
 #include "humanformat.h"
 #include "jsonlines.h"
@@ -202,8 +204,7 @@ void NewBatchDialog::createPoolFields()
     m_timeout->setSuffix(tr(" s"));
     m_timeout->setSpecialValueText(tr("none"));
     m_drain = new QComboBox(this);
-    for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause })
-        m_drain->addItem(nameOf(p), int(p));
+    OverviewBar::addDrainPolicies(m_drain);
 }
 
 void NewBatchDialog::createPreviewAndButtons()

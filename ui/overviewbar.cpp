@@ -65,6 +65,28 @@ private:
     double m_failedShare = 0;
 };
 
+void OverviewBar::addDrainPolicies(QComboBox *combo)
+{
+    const struct
+    {
+        DrainPolicy policy;
+        QString name, explanation;
+    } policies[] = {
+        { DrainPolicy::Finish, tr("Let running tasks finish"),
+          tr("Surplus workers finish the task they run, then leave.") },
+        { DrainPolicy::Requeue, tr("Requeue running tasks"),
+          tr("Surplus workers stop now; their tasks go back to the front of the queue, "
+             "without using up an attempt.") },
+        { DrainPolicy::Pause, tr("Park workers"),
+          tr("Surplus workers are stopped with their tasks (SIGSTOP) and continue when the "
+             "pool grows again.") },
+    };
+    for (const auto &p : policies) {
+        combo->addItem(p.name, int(p.policy));
+        combo->setItemData(combo->count() - 1, p.explanation, Qt::ToolTipRole);
+    }
+}
+
 QProgressBar *OverviewBar::progressBar() const
 {
     return m_progress;
@@ -111,11 +133,8 @@ void OverviewBar::createWidgets()
     m_workerSlider->setRange(0, kSliderMinimumTop);
     m_workerSlider->setMinimumWidth(60);
     m_drainCombo = new QComboBox(this);
-    for (DrainPolicy p : { DrainPolicy::Finish, DrainPolicy::Requeue, DrainPolicy::Pause })
-        m_drainCombo->addItem(nameOf(p), int(p));
-    m_drainCombo->setToolTip(
-        tr("When shrinking: finish lets surplus workers finish their task; requeue stops the "
-           "youngest tasks and queues them again; pause parks surplus workers"));
+    addDrainPolicies(m_drainCombo);
+    m_drainCombo->setToolTip(tr("What surplus workers do when the pool shrinks"));
     m_cancelButton
         = new QPushButton(style()->standardIcon(QStyle::SP_DialogCancelButton), tr("Cancel"), this);
     m_cancelButton->setToolTip(

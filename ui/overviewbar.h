@@ -42,6 +42,9 @@ public:
     QString countsText() const;
 
     static constexpr int kResizeSettleMs = 300;
+    // The drain policies, named by what they do, each with a one-line explanation (its
+    // tooltip); the item data is the DrainPolicy. Shared with the New Batch dialog.
+    static void addDrainPolicies(QComboBox *combo);
 
 Q_SIGNALS:
     void pauseRequested();

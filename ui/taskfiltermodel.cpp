@@ -73,4 +73,14 @@ bool TaskFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceP
     return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
 }
 
+bool TaskFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    const QVariant a = left.data(sortRole()), b = right.data(sortRole());
+    const bool blankA = a.userType() == QMetaType::LongLong ? a.toLongLong() == -1 : false;
+    const bool blankB = b.userType() == QMetaType::LongLong ? b.toLongLong() == -1 : false;
+    if (blankA != blankB) // the blank one is "greater" ascending and "smaller" descending
+        return blankB == (sortOrder() == Qt::AscendingOrder);
+    return QSortFilterProxyModel::lessThan(left, right);
+}
+
 } // namespace shoal

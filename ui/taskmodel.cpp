@@ -320,15 +320,15 @@ QVariant TaskModel::sortData(const QModelIndex &index) const
     case StateColumn:
         return int(r.state);
     case WorkerColumn:
-        return r.slot;
+        return r.slot > 0 ? qint64(r.slot) : qint64(-1);
     case AttemptsColumn:
         return r.attempts;
     case DurationColumn:
-        return done ? r.durationMs : -1;
+        return done ? qint64(r.durationMs) : qint64(-1);
     case ExitColumn:
         return r.exit.kind == ExitStatus::Kind::None
-            ? -1
-            : r.exit.joblogExitval() * 1000 + r.exit.signal;
+            ? qint64(-1)
+            : qint64(r.exit.joblogExitval()) * 1000 + r.exit.signal;
     case ColumnCount:
         break;
     }

@@ -10,6 +10,7 @@
 #include <QLineSeries>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QValueAxis>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
@@ -97,6 +98,33 @@ private Q_SLOTS:
         QCOMPARE(panel.series(ChartPanel::QueueChart)->points().last(), QPointF(600, 10000 - 2400));
         panel.setWindowSeconds(60);
         QTRY_VERIFY(panel.series(ChartPanel::QueueChart)->at(0).x() >= 540.0);
+    }
+
+    // The queue axis fits the data (200 tasks: up to 250, not 500) and labels large counts
+    // in thousands or millions.
+    void countAxesFitTheDataAndAbbreviate()
+    {
+        ChartPanel panel;
+        panel.resize(800, 500);
+        panel.show();
+        const auto yAxis = [&panel] {
+            for (QAbstractAxis *axis : panel.series(ChartPanel::QueueChart)->attachedAxes()) {
+                if (axis->orientation() == Qt::Vertical)
+                    return qobject_cast<QValueAxis *>(axis);
+            }
+            return static_cast<QValueAxis *>(nullptr);
+        };
+        panel.addFrame(sampleFrame(0, 200, 1, 1));
+        QTRY_VERIFY(yAxis() && yAxis()->max() == 250);
+        QCOMPARE(yAxis()->labelFormat(), u"%.0f"_s);
+        panel.addFrame(sampleFrame(250, 1'000'000, 1, 1));
+        QTRY_COMPARE(yAxis()->max(), 1.5);
+        QCOMPARE(yAxis()->labelFormat(), u"%gM"_s);
+        QCOMPARE(panel.series(ChartPanel::QueueChart)->points().last().y(), 1.0);
+        panel.clear();
+        panel.addFrame(sampleFrame(0, 150'000, 1, 1));
+        QTRY_COMPARE(yAxis()->labelFormat(), u"%gk"_s);
+        QCOMPARE(yAxis()->max(), 200.0);
     }
 
     void seriesFollowSamples()

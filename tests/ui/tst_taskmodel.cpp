@@ -340,6 +340,38 @@ private Q_SLOTS:
         QCOMPARE(model.task(0).progress, -1.0f);
     }
 
+    void blanksSortLastEitherWay()
+    {
+        TaskModel model;
+        auto tasks = queuedTasks(4);
+        const qint64 durations[] = { 100, -1, 50, -1 }; // -1: still running, or queued
+        for (auto &t : tasks) {
+            const qint64 d = durations[t.id];
+            t.state = d < 0 ? (t.id == 1 ? TaskState::Running : TaskState::Queued)
+                            : TaskState::Succeeded;
+            t.attempts = t.state == TaskState::Queued ? 0 : 1;
+            t.slot = t.attempts;
+            t.durationMs = qMax<qint64>(0, d);
+            if (d >= 0)
+                t.exit = ExitStatus::exited(0);
+        }
+        model.reset(tasks, taskInputs(4));
+        TaskFilterModel proxy;
+        proxy.setSourceModel(&model);
+        const auto order = [&proxy] {
+            QList<qint64> ids;
+            for (int row = 0; row < proxy.rowCount(); ++row)
+                ids << proxy.index(row, 0).data(TaskModel::TaskIdRole).toLongLong();
+            return ids;
+        };
+        proxy.sort(TaskModel::DurationColumn, Qt::AscendingOrder);
+        QCOMPARE(order().mid(0, 2), (QList<qint64> { 2, 0 }));
+        proxy.sort(TaskModel::DurationColumn, Qt::DescendingOrder);
+        QCOMPARE(order().mid(0, 2), (QList<qint64> { 0, 2 }));
+        proxy.sort(TaskModel::WorkerColumn, Qt::DescendingOrder);
+        QCOMPARE(order().last(), 3); // the queued task, which has no worker yet
+    }
+
     void filterByStateAndText()
     {
         TaskModel model;
