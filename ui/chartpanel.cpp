@@ -78,6 +78,12 @@ int xTicks(const QWidget *view)
     return qBound(2, view->width() / 64, 6);
 }
 
+// As many y ticks as fit one above the other (a short chart with a legend: fewer).
+int yTicks(const QWidget *view)
+{
+    return qBound(2, (view->height() - 90) / 24, 5);
+}
+
 // The y axis counts things (queued tasks, workers, tasks per bin) on every chart but throughput.
 double countStep(ChartPanel::Chart chart)
 {
@@ -132,7 +138,7 @@ QString ChartPanel::titleOf(Chart chart)
     case ThroughputChart:
         return tr("Throughput (tasks/s)");
     case WorkersChart:
-        return tr("Busy workers (dashed: pool size)");
+        return tr("Busy workers");
     case DurationChart:
         return tr("Task durations");
     case ChartCount:
@@ -170,17 +176,21 @@ void ChartPanel::buildChart(Chart which)
         m_histogramArea->attachAxis(parts.y);
         parts.y->setTitleText(tr("tasks"));
     } else {
+        if (which == WorkersChart) {
+            // The pool size first, so that the busy line is drawn over it where they meet;
+            // a legend names both.
+            m_sizeSeries = new QLineSeries(parts.chart);
+            m_sizeSeries->setName(tr("pool size"));
+            parts.series->setName(tr("busy"));
+            parts.chart->addSeries(m_sizeSeries);
+            m_sizeSeries->attachAxis(parts.x);
+            m_sizeSeries->attachAxis(parts.y);
+            parts.chart->legend()->setAlignment(Qt::AlignBottom);
+            parts.chart->legend()->show();
+        }
         parts.chart->addSeries(parts.series);
         parts.series->attachAxis(parts.x);
         parts.series->attachAxis(parts.y);
-    }
-    if (which == WorkersChart) {
-        m_sizeSeries = new QLineSeries(parts.chart);
-        m_sizeSeries->setName(tr("pool size"));
-        parts.series->setName(tr("busy"));
-        parts.chart->addSeries(m_sizeSeries);
-        m_sizeSeries->attachAxis(parts.x);
-        m_sizeSeries->attachAxis(parts.y);
     }
 
     parts.view = new QChartView(parts.chart, this);
@@ -294,7 +304,8 @@ void ChartPanel::redraw()
             setRoundRange(parts.x, from, to, xTicks(parts.view));
             const QString plain = chart == ThroughputChart ? u"%.3g"_s : u"%.0f"_s;
             parts.y->setLabelFormat(unit == 1e6 ? u"%gM"_s : unit == 1e3 ? u"%gk"_s : plain);
-            setRoundRange(parts.y, 0, niceTop(top * 1.1) / unit, 5, countStep(chart) / unit);
+            setRoundRange(parts.y, 0, niceTop(top * 1.1) / unit, yTicks(parts.view),
+                          countStep(chart) / unit);
         }
         m_sizeSeries->replace(m_size.points(from, maxPoints));
     }

@@ -9,6 +9,7 @@
 #include "workermodel.h"
 
 #include <QHeaderView>
+#include <QLabel>
 #include <QMenu>
 #include <QScrollBar>
 #include <QSettings>
@@ -34,7 +35,19 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
 
     m_topSplitter = new QSplitter(Qt::Horizontal, this);
     m_topSplitter->setChildrenCollapsible(false);
-    m_topSplitter->addWidget(m_workerView);
+    // The workers, and below them what the workers that left did (their totals still count).
+    auto *workersPane = new QWidget(this);
+    auto *workersLayout = new QVBoxLayout(workersPane);
+    workersLayout->setContentsMargins(0, 0, 0, 0);
+    workersLayout->setSpacing(2);
+    workersLayout->addWidget(m_workerView, 1);
+    m_retiredLabel = new QLabel(workersPane);
+    m_retiredLabel->setTextFormat(Qt::PlainText);
+    m_retiredLabel->hide();
+    workersLayout->addWidget(m_retiredLabel);
+    connect(m_workerModel, &WorkerModel::retiredChanged, this, &Dashboard::showRetired);
+    connect(m_workerModel, &QAbstractItemModel::modelReset, this, &Dashboard::showRetired);
+    m_topSplitter->addWidget(workersPane);
     m_topSplitter->addWidget(m_charts);
     m_topSplitter->setStretchFactor(0, 1);
     m_topSplitter->setStretchFactor(1, 1);
@@ -50,6 +63,16 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
     layout->addWidget(m_overview);
     layout->addWidget(m_mainSplitter, 1);
     connectControls();
+}
+
+void Dashboard::showRetired()
+{
+    const WorkerModel::Retired &r = m_workerModel->retired();
+    m_retiredLabel->setVisible(r.workers > 0);
+    m_retiredLabel->setText(tr("Workers that left: %1 · %2 tasks done · %3 failed attempts")
+                                .arg(r.workers)
+                                .arg(r.tasksDone)
+                                .arg(r.failures));
 }
 
 void Dashboard::createWorkerView()

@@ -5,6 +5,7 @@
 #include <QPointer>
 #include <QWidget>
 
+class QLabel;
 class QSettings;
 class QSplitter;
 class QTableView;
@@ -40,6 +41,7 @@ public:
 
     OverviewBar *overview() const { return m_overview; }
     QTableView *workerView() const { return m_workerView; }
+    QLabel *retiredLabel() const { return m_retiredLabel; }
     ChartPanel *charts() const { return m_charts; }
     TaskPanel *taskPanel() const { return m_taskPanel; }
 
@@ -48,6 +50,7 @@ public:
 
 private:
     void createWorkerView();
+    void showRetired();
     void connectControls();
     void showWorkerMenu(const QPoint &pos);
     void showTaskDetails(quint64 request, const TaskDetails &details);
@@ -57,6 +60,7 @@ private:
     QPointer<EngineClient> m_engine;
     OverviewBar *m_overview = nullptr;
     QTableView *m_workerView = nullptr;
+    QLabel *m_retiredLabel = nullptr;
     ChartPanel *m_charts = nullptr;
     TaskPanel *m_taskPanel = nullptr;
     QSplitter *m_mainSplitter = nullptr;

@@ -59,6 +59,7 @@ public:
     TaskPanel *taskPanel() const { return m_dashboard->taskPanel(); }
     ChartPanel *chartPanel() const { return m_dashboard->charts(); }
     QTableView *workerView() const { return m_dashboard->workerView(); }
+    Dashboard *dashboard() const { return m_dashboard; }
     // The question or error box currently open, if any.
     QMessageBox *currentPrompt() const;
     QStringList recentFiles() const;

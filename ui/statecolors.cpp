@@ -42,6 +42,12 @@ QColor workerStateBackground(WorkerState state, const QPalette &palette)
     return mix(palette.color(QPalette::Base), hue, isDark(palette) ? 0.45 : 0.30);
 }
 
+QColor parkedWorkerBackground(const QPalette &palette)
+{
+    return mix(palette.color(QPalette::Base), QColor(0x8a, 0x6f, 0xc8), // violet
+               isDark(palette) ? 0.45 : 0.30);
+}
+
 QColor taskStateForeground(TaskState state, const QPalette &palette)
 {
     QColor hue;

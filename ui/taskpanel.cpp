@@ -87,6 +87,7 @@ TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
 QLayout *TaskPanel::createFilterRow()
 {
     m_stateCombo = new QComboBox(this);
+    m_stateCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents); // "Succeeded (12345)"
     using Group = TaskFilterModel::StateGroup;
     for (Group g : { Group::All, Group::Queued, Group::Running, Group::Succeeded, Group::Failed,
                      Group::Cancelled, Group::Retrying })

@@ -46,6 +46,7 @@ QList<int> WorkerModel::changedRoles()
 void WorkerModel::reset(const std::vector<WorkerInfo> &workers)
 {
     beginResetModel();
+    m_retired = {};
     m_rows = workers;
     std::sort(m_rows.begin(), m_rows.end(),
               [](const auto &a, const auto &b) { return a.slot < b.slot; });
@@ -103,6 +104,14 @@ void WorkerModel::removeSlots(const std::vector<int> &slotNumbers)
         if (const int row = rowOfSlot(slot); row >= 0)
             rows.push_back(row);
     }
+    // What they did stays counted: a shrunk pool's totals still add up.
+    for (int row : rows) {
+        ++m_retired.workers;
+        m_retired.tasksDone += m_rows[size_t(row)].tasksDone;
+        m_retired.failures += m_rows[size_t(row)].failures;
+    }
+    if (!rows.empty())
+        Q_EMIT retiredChanged();
     // Remove from the bottom up so that earlier runs keep their row numbers.
     auto ranges = contiguousRanges(std::move(rows), std::numeric_limits<int>::max());
     for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) {
@@ -159,7 +168,8 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
         break;
     case Qt::BackgroundRole:
         if (index.column() == StateColumn) {
-            const QColor c = workerStateBackground(w.state, QGuiApplication::palette());
+            const QColor c = w.parked ? parkedWorkerBackground(QGuiApplication::palette())
+                                      : workerStateBackground(w.state, QGuiApplication::palette());
             return c.isValid() ? QVariant(c) : QVariant();
         }
         break;

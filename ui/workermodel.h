@@ -51,6 +51,14 @@ public:
     }
 
     const WorkerInfo &worker(int row) const { return m_rows.at(size_t(row)); }
+    // The workers that left the pool (a shrink, a recycled service worker) and what they did.
+    struct Retired
+    {
+        int workers = 0;
+        qint64 tasksDone = 0;
+        qint64 failures = 0;
+    };
+    const Retired &retired() const { return m_retired; }
     int rowOfSlot(int slot) const; // -1 when absent
     static QList<int> changedRoles();
 
@@ -60,6 +68,9 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
+Q_SIGNALS:
+    void retiredChanged();
+
 private:
     QVariant displayData(const QModelIndex &index) const;
     QVariant sortData(const QModelIndex &index) const;
@@ -67,6 +78,7 @@ private:
     void insertWorkers(const std::vector<WorkerInfo> &workers);
 
     std::vector<WorkerInfo> m_rows; // sorted by slot
+    Retired m_retired;
     std::function<QString(TaskId)> m_taskLabel;
     std::function<float(TaskId)> m_taskProgress;
 };

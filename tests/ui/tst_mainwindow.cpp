@@ -1,5 +1,6 @@
 #include "batchsession.h"
 #include "chartpanel.h"
+#include "dashboard.h"
 #include "joblog.h"
 #include "joblogexport.h"
 #include "mainwindow.h"
@@ -164,6 +165,11 @@ private Q_SLOTS:
         QTRY_COMPARE(s->stats().running, 1);
         QTRY_COMPARE(w.workerModel()->rowCount(), 1);
         QCOMPARE(s->stats().queued, 19);
+        // The workers that left are still accounted for.
+        QTRY_VERIFY(w.dashboard()->retiredLabel()->isVisible());
+        QVERIFY2(w.dashboard()->retiredLabel()->text().startsWith(u"Workers that left: 3 ·"_s),
+                 qPrintable(w.dashboard()->retiredLabel()->text()));
+        QCOMPARE(w.workerModel()->retired().workers, 3);
 
         QTest::mouseClick(w.overview()->cancelButton(), Qt::LeftButton);
         QTRY_VERIFY(!s->isRunning());
