@@ -1,5 +1,6 @@
 #include "newbatchdialog.h"
 
+#include "formwidgets.h"
 #include "overviewbar.h"
 
 #include "commandtemplate.h"
@@ -37,53 +38,6 @@ namespace shoal {
 namespace {
 
 constexpr int kMaxSpin = 2'000'000'000;
-
-QLabel *makeErrorLabel(QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setWordWrap(true);
-    label->setTextFormat(Qt::PlainText);
-    // Red that reads on light and dark backgrounds alike.
-    label->setStyleSheet(u"color: #e0443e;"_s);
-    // Its room stays when it hides: the dialog does not jump as errors come and go.
-    QSizePolicy policy = label->sizePolicy();
-    policy.setRetainSizeWhenHidden(true);
-    label->setSizePolicy(policy);
-    label->setMinimumHeight(label->fontMetrics().lineSpacing());
-    label->hide();
-    return label;
-}
-
-QWidget *withBrowse(QLineEdit *edit, QToolButton **button, QWidget *parent)
-{
-    auto *row = new QWidget(parent);
-    auto *layout = new QHBoxLayout(row);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(edit, 1);
-    *button = new QToolButton(row);
-    (*button)->setText(NewBatchDialog::tr("Browse…"));
-    layout->addWidget(*button);
-    return row;
-}
-
-// A page of the inputs stack that keeps its fields at the top when the stack is taller.
-QWidget *topAligned(QWidget *content)
-{
-    auto *page = new QWidget(content->parentWidget());
-    auto *layout = new QVBoxLayout(page);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(content);
-    layout->addStretch(1);
-    return page;
-}
-
-QSpinBox *makeSpin(int min, int max, int value, QWidget *parent)
-{
-    auto *spin = new QSpinBox(parent);
-    spin->setRange(min, max);
-    spin->setValue(value);
-    return spin;
-}
 
 } // namespace
 

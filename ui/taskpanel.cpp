@@ -231,33 +231,19 @@ void TaskPanel::resetFilter()
 void TaskPanel::setStateCounts(const PoolStats &s)
 {
     using Group = TaskFilterModel::StateGroup;
+    const std::pair<Group, qint64> counts[] = {
+        { Group::All, s.total },       { Group::Queued, s.queued },
+        { Group::Running, s.running }, { Group::Succeeded, s.succeeded },
+        { Group::Failed, s.failed },   { Group::Cancelled, s.cancelled },
+    }; // retrying is not counted apart
     for (int i = 0; i < m_stateCombo->count(); ++i) {
         const auto group = Group(m_stateCombo->itemData(i).toInt());
-        qint64 count = -1; // retrying: not counted apart
-        switch (group) {
-        case Group::All:
-            count = s.total;
-            break;
-        case Group::Queued:
-            count = s.queued;
-            break;
-        case Group::Running:
-            count = s.running;
-            break;
-        case Group::Succeeded:
-            count = s.succeeded;
-            break;
-        case Group::Failed:
-            count = s.failed;
-            break;
-        case Group::Cancelled:
-            count = s.cancelled;
-            break;
-        case Group::Retrying:
-            break;
+        QString text = TaskFilterModel::nameOf(group);
+        for (const auto &[g, count] : counts) {
+            if (g == group)
+                text = u"%1 (%2)"_s.arg(text).arg(count);
         }
-        const QString name = TaskFilterModel::nameOf(group);
-        m_stateCombo->setItemText(i, count < 0 ? name : u"%1 (%2)"_s.arg(name).arg(count));
+        m_stateCombo->setItemText(i, text);
     }
 }
 

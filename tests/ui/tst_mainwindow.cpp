@@ -81,6 +81,28 @@ QPalette darkPalette()
     return p;
 }
 
+void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(bytes), bytes.size());
+}
+
+// Opens the tasks' context menu as a right click would, and returns what it offers.
+QStringList contextMenuOf(TaskPanel *panel)
+{
+    QStringList offered;
+    QTimer::singleShot(0, panel, [&offered] {
+        if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+            for (QAction *a : menu->actions())
+                offered << a->text();
+            menu->close();
+        }
+    });
+    Q_EMIT panel->view()->customContextMenuRequested(QPoint(5, 5));
+    return offered;
+}
+
 QString screenshotDir()
 {
     const QString build = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath());
@@ -333,16 +355,7 @@ private Q_SLOTS:
 
         // A failed task's menu retries, it does not cancel.
         panel->view()->selectRow(0);
-        QStringList offered;
-        QTimer::singleShot(0, this, [&offered] {
-            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
-                for (QAction *a : menu->actions())
-                    offered << a->text();
-                menu->close();
-            }
-        });
-        Q_EMIT panel->view()->customContextMenuRequested(QPoint(5, 5));
-        QCOMPARE(offered, QStringList { u"Retry 1 task"_s });
+        QCOMPARE(contextMenuOf(panel), QStringList { u"Retry 1 task"_s });
 
         // A new batch opens showing all of its tasks.
         QVERIFY(w.startBatch(sleepers(3, 1)));
@@ -352,16 +365,7 @@ private Q_SLOTS:
         // A running task's menu cancels it, it does not retry it.
         QTRY_COMPARE(w.taskModel()->task(0).state, TaskState::Running);
         panel->view()->selectRow(0);
-        offered.clear();
-        QTimer::singleShot(0, this, [&offered] {
-            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
-                for (QAction *a : menu->actions())
-                    offered << a->text();
-                menu->close();
-            }
-        });
-        Q_EMIT panel->view()->customContextMenuRequested(QPoint(5, 5));
-        QCOMPARE(offered, QStringList { u"Cancel 1 task"_s });
+        QCOMPARE(contextMenuOf(panel), QStringList { u"Cancel 1 task"_s });
     }
 
     void serviceTaskDetailsShowTheWorkersStderr()
@@ -388,10 +392,7 @@ private Q_SLOTS:
     {
         MainWindow &w = window();
         const QString bad = m_dir.filePath(u"broken.shoal.json"_s);
-        QFile f(bad);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("{ \"command\": \"echo\", \n  \"inputs\": [1, 2,, ] }");
-        f.close();
+        writeFile(bad, "{ \"command\": \"echo\", \n  \"inputs\": [1, 2,, ] }");
         QVERIFY(!w.openBatchFile(bad));
         QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
         QVERIFY2(w.currentPrompt()->text().contains(bad), qPrintable(w.currentPrompt()->text()));
@@ -433,10 +434,8 @@ private Q_SLOTS:
         // command and everything typed in place; fixed, the same dialog starts it.
         MainWindow &w = window();
         const QString tool = m_dir.filePath(u"tool.sh"_s);
+        writeFile(tool, "#!/bin/sh\nexit 0\n");
         QFile file(tool);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("#!/bin/sh\nexit 0\n");
-        file.close();
         const auto executable = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner;
         QVERIFY(file.setPermissions(executable));
         QTest::keySequence(&w, QKeySequence::New);

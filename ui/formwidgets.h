@@ -1,0 +1,21 @@
+#pragma once
+
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QToolButton;
+class QWidget;
+
+namespace shoal {
+
+// Small pieces of the window's forms.
+
+// A red error line under a field; hidden, it keeps its room (the form does not jump).
+QLabel *makeErrorLabel(QWidget *parent);
+// edit with a "Browse…" button beside it (returned in *button), as one row.
+QWidget *withBrowse(QLineEdit *edit, QToolButton **button, QWidget *parent);
+// A page of a stack that keeps its fields at the top when the stack is taller.
+QWidget *topAligned(QWidget *content);
+QSpinBox *makeSpin(int min, int max, int value, QWidget *parent);
+
+} // namespace shoal

@@ -1,0 +1,108 @@
+// The main window's actions (with their shortcuts) and its menus.
+
+#include "batchsession.h"
+#include "chartpanel.h"
+#include "mainwindow.h"
+#include "sessionfiles.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+void MainWindow::createActions()
+{
+    m_newAction = new QAction(QIcon::fromTheme(u"document-new"_s), tr("&New Batch…"), this);
+    m_newAction->setShortcut(QKeySequence::New);
+    connect(m_newAction, &QAction::triggered, this, &MainWindow::newBatch);
+    m_openAction = new QAction(QIcon::fromTheme(u"document-open"_s), tr("&Open Batch File…"), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::openWithDialog);
+    m_saveAction
+        = new QAction(QIcon::fromTheme(u"document-save-as"_s), tr("&Save Batch As…"), this);
+    m_saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)); // it always asks
+    connect(m_saveAction, &QAction::triggered, m_files, &SessionFiles::saveBatchAs);
+    m_demoAction = new QAction(tr("Run the &Demo Batch"), this);
+    connect(m_demoAction, &QAction::triggered, this, &MainWindow::openDemo);
+    m_exportCsvAction = new QAction(tr("Export Tasks as &CSV…"), this);
+    connect(m_exportCsvAction, &QAction::triggered, m_files, &SessionFiles::exportCsv);
+    m_exportJoblogAction = new QAction(tr("Export &Joblog…"), this);
+    connect(m_exportJoblogAction, &QAction::triggered, m_files, &SessionFiles::exportJoblog);
+    m_quitAction = new QAction(QIcon::fromTheme(u"application-exit"_s), tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_pauseAction = new QAction(tr("&Pause"), this);
+    m_pauseAction->setShortcut(QKeySequence(Qt::Key_Space));
+    connect(m_pauseAction, &QAction::triggered, this, &MainWindow::togglePause);
+    m_cancelAction = new QAction(tr("&Cancel Batch"), this);
+    connect(m_cancelAction, &QAction::triggered, this, [this] {
+        if (m_session)
+            m_session->engine()->cancelAll();
+    });
+    m_retryAction = new QAction(tr("&Retry Failed Tasks"), this);
+    m_retryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    connect(m_retryAction, &QAction::triggered, this, [this] {
+        if (m_session)
+            m_session->engine()->retryFailed();
+        announceRetry();
+    });
+    // Window-wide shortcuts work whichever child has focus.
+    addActions(
+        { m_newAction, m_openAction, m_saveAction, m_quitAction, m_pauseAction, m_retryAction });
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_newAction);
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addAction(m_saveAction);
+    file->addSeparator();
+    file->addAction(m_exportCsvAction);
+    file->addAction(m_exportJoblogAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *batch = menuBar()->addMenu(tr("&Batch"));
+    batch->addAction(m_pauseAction);
+    batch->addAction(m_cancelAction);
+    batch->addAction(m_retryAction);
+    batch->addSeparator();
+    batch->addAction(m_demoAction);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    QMenu *chartWindow = view->addMenu(tr("Chart &Window"));
+    // One of them at a time (radio items); each shows more or less of the same history.
+    auto *windows = new QActionGroup(chartWindow);
+    windows->setExclusive(true);
+    for (int minutes : { 1, 5, 15, 60 }) {
+        QAction *a = chartWindow->addAction(minutes == 1 ? tr("Last minute")
+                                                         : tr("Last %1 minutes").arg(minutes));
+        a->setCheckable(true);
+        a->setChecked(minutes * 60 == chartPanel()->windowSeconds());
+        windows->addAction(a);
+        connect(a, &QAction::triggered, this,
+                [this, minutes] { chartPanel()->setWindowSeconds(minutes * 60); });
+    }
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Shoal"), this, [this] {
+        QMessageBox::about(
+            this, tr("About Shoal"),
+            tr("<b>Shoal %1</b><p>Runs, watches and steers pools of worker processes.</p>")
+                .arg(QApplication::applicationVersion()));
+    });
+}
+
+// ---- batches ------------------------------------------------------------------------------
+
+} // namespace shoal
