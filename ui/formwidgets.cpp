@@ -58,4 +58,19 @@ QSpinBox *makeSpin(int min, int max, int value, QWidget *parent)
     return spin;
 }
 
+QString SecondsSpinBox::textFromValue(double value) const
+{
+    QString text = locale().toString(value, 'f', decimals());
+    if (!isGroupSeparatorShown())
+        text.remove(locale().groupSeparator());
+    const QChar point = locale().decimalPoint().at(0);
+    if (text.contains(point)) {
+        while (text.endsWith(u'0'))
+            text.chop(1);
+        if (text.endsWith(point))
+            text.chop(1);
+    }
+    return text;
+}
+
 } // namespace shoal

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QDoubleSpinBox>
+
 class QLabel;
 class QLineEdit;
 class QSpinBox;
@@ -17,5 +19,15 @@ QWidget *withBrowse(QLineEdit *edit, QToolButton **button, QWidget *parent);
 // A page of a stack that keeps its fields at the top when the stack is taller.
 QWidget *topAligned(QWidget *content);
 QSpinBox *makeSpin(int min, int max, int value, QWidget *parent);
+
+// Seconds as the rest of the window writes them: "30 s", "2.5 s" (not "30.0 s").
+class SecondsSpinBox : public QDoubleSpinBox
+{
+public:
+    using QDoubleSpinBox::QDoubleSpinBox;
+
+protected:
+    QString textFromValue(double value) const override;
+};
 
 } // namespace shoal

@@ -22,6 +22,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardPaths>
@@ -69,6 +70,11 @@ void NewBatchDialog::createCommandFields()
            "Without any placeholder the input is appended."));
     m_shell = new QCheckBox(tr("Run with /bin/sh -c (inputs quoted for the shell)"), this);
     m_commandError = makeErrorLabel(this);
+    m_shellHint = new QLabel(this);
+    m_shellHint->setWordWrap(true);
+    m_shellHint->setTextFormat(Qt::PlainText);
+    m_shellHint->setForegroundRole(QPalette::PlaceholderText);
+    m_shellHint->hide();
 
     // Service workers: one long-lived program per worker, fed one input per line on stdin.
     m_workerKind = new QComboBox(this);
@@ -152,7 +158,7 @@ void NewBatchDialog::createPoolFields()
     m_retries->setToolTip(tr("Attempts in all for each task: 1 runs it once, 3 retries a failed "
                              "task twice (\"attempts\" in the batch file, --retries on the "
                              "command line)"));
-    m_timeout = new QDoubleSpinBox(this);
+    m_timeout = new SecondsSpinBox(this);
     m_timeout->setRange(0, 7 * 24 * 3600);
     m_timeout->setDecimals(1);
     m_timeout->setSuffix(tr(" s"));
@@ -186,6 +192,7 @@ void NewBatchDialog::layOut()
     commandLayout->addWidget(m_workerKind);
     commandLayout->addWidget(m_command);
     commandLayout->addWidget(m_commandError);
+    commandLayout->addWidget(m_shellHint);
     commandLayout->addWidget(m_shell);
     commandLayout->addWidget(m_serviceOptions);
 
@@ -487,6 +494,15 @@ void NewBatchDialog::validate()
             commandError = validateProgram(false);
     }
     showError(m_commandError, m_commandTouched ? commandError : QString());
+    // Shell syntax without the shell reaches the program as plain arguments: say so.
+    static const QRegularExpression shellSyntax(u"[;|&$`<>]"_s);
+    const bool looksLikeShell
+        = !isService() && !m_shell->isChecked() && m_command->text().contains(shellSyntax);
+    m_shellHint->setText(looksLikeShell
+                             ? tr("The command has shell syntax (; | & $ ` < >): without “Run with "
+                                  "/bin/sh -c” the program gets it as plain arguments.")
+                             : QString());
+    m_shellHint->setVisible(looksLikeShell);
 
     qint64 count = 0;
     const auto inputs = previewInputs(&count);

@@ -63,7 +63,9 @@ public:
     QSpinBox *rangeTo() const { return m_to; }
     QSpinBox *rangeStep() const { return m_step; }
     QSpinBox *workersSpin() const { return m_workers; }
+    QDoubleSpinBox *timeoutSpin() const { return m_timeout; }
     QLabel *commandError() const { return m_commandError; }
+    QLabel *shellHint() const { return m_shellHint; }
     QLabel *inputError() const { return m_inputError; }
     QLabel *actionError() const { return m_actionError; }
     QPlainTextEdit *preview() const { return m_preview; }
@@ -102,6 +104,7 @@ private:
     QLineEdit *m_command;
     QCheckBox *m_shell;
     QLabel *m_commandError;
+    QLabel *m_shellHint; // shell syntax in a command run without the shell
     QComboBox *m_inputKind;
     QStackedWidget *m_inputPages;
     QLineEdit *m_file;

@@ -5,7 +5,21 @@
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 
+using namespace Qt::Literals::StringLiterals;
+
 namespace shoal {
+
+// "cannot read x" -> "Cannot read x."
+QString Prompts::asSentence(const QString &text)
+{
+    QString sentence = text.trimmed();
+    if (sentence.isEmpty())
+        return sentence;
+    sentence[0] = sentence[0].toUpper();
+    if (!sentence.endsWith(u'.') && !sentence.endsWith(u'?') && !sentence.endsWith(u'!'))
+        sentence += u'.';
+    return sentence;
+}
 
 Prompts::Prompts(QMainWindow *window)
     : QObject(window)
@@ -17,7 +31,13 @@ void Prompts::showError(const QString &title, const QString &text)
 {
     if (m_prompt)
         m_prompt->close();
-    auto *box = new QMessageBox(QMessageBox::Critical, title, text, QMessageBox::Ok, m_window);
+    // A heading that says what failed, then the details as a sentence (the engine's text
+    // starts in lower case and names the file or program at fault).
+    auto *box
+        = new QMessageBox(QMessageBox::Critical, tr("Shoal"),
+                          u"<b>%1</b>"_s.arg(title.toHtmlEscaped()), QMessageBox::Ok, m_window);
+    box->setTextFormat(Qt::RichText);
+    box->setInformativeText(asSentence(text));
     box->setAttribute(Qt::WA_DeleteOnClose);
     m_prompt = box;
     box->open(); // window-modal, without a nested event loop

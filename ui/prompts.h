@@ -19,8 +19,10 @@ class Prompts : public QObject
 public:
     explicit Prompts(QMainWindow *window);
 
-    // An error box; the text also goes to the status bar.
+    // An error box: title as its heading, text as the details; the text also goes to the
+    // status bar.
     void showError(const QString &title, const QString &text);
+    static QString asSentence(const QString &text);
     // A question whose safe answer ("Keep Running") is the default; onYes runs on yesText,
     // onNo on any other answer.
     void ask(const QString &title, const QString &text, const QString &yesText,

@@ -103,6 +103,13 @@ QStringList contextMenuOf(TaskPanel *panel)
     return offered;
 }
 
+// What the current box says: its heading and its details.
+QString promptText(const MainWindow &w)
+{
+    QMessageBox *box = w.currentPrompt();
+    return box ? box->text() + u'\n' + box->informativeText() : QString();
+}
+
 QString screenshotDir()
 {
     const QString build = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath());
@@ -395,8 +402,9 @@ private Q_SLOTS:
         writeFile(bad, "{ \"command\": \"echo\", \n  \"inputs\": [1, 2,, ] }");
         QVERIFY(!w.openBatchFile(bad));
         QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
-        QVERIFY2(w.currentPrompt()->text().contains(bad), qPrintable(w.currentPrompt()->text()));
-        QVERIFY(w.currentPrompt()->text().contains(u":2:"_s)); // the line
+        QVERIFY2(promptText(w).contains(bad), qPrintable(promptText(w)));
+        QVERIFY(promptText(w).contains(u":2:"_s)); // the line
+        QVERIFY(w.currentPrompt()->grab().save(screenshotDir() + u"/error-box.png"_s));
         QVERIFY(!w.session());
         QTest::mouseClick(w.currentPrompt()->button(QMessageBox::Ok), Qt::LeftButton);
         QTRY_VERIFY(!w.currentPrompt());
@@ -417,14 +425,17 @@ private Q_SLOTS:
         BatchSpec spec = sleepers(2, 1);
         spec.command = { u"/nonexistent/program"_s };
         QVERIFY(w.startBatch(spec)); // the spec is fine: the engine finds the program missing
-        QTRY_VERIFY(w.currentPrompt()
-                    && w.currentPrompt()->text().contains(u"/nonexistent/program"_s));
+        QTRY_VERIFY(w.currentPrompt() && promptText(w).contains(u"/nonexistent/program"_s));
         QVERIFY(!w.session());
         QVERIFY(!w.overview()->pauseButton()->isEnabled());
         // A spec that cannot even be prepared says so at once.
         spec.command = { u"echo {nope}"_s };
         QVERIFY(!w.startBatch(spec));
-        QVERIFY(w.currentPrompt()->text().contains(u"{nope}"_s));
+        QVERIFY(promptText(w).contains(u"{nope}"_s));
+        // A heading, then the details as a sentence.
+        QCOMPARE(w.currentPrompt()->text(), u"<b>Cannot Start the Batch</b>"_s);
+        QVERIFY(w.currentPrompt()->informativeText().at(0).isUpper());
+        QVERIFY(w.currentPrompt()->informativeText().endsWith(u'.'));
     }
 
     void failedStartKeepsTheDialogOpen()
@@ -474,7 +485,7 @@ private Q_SLOTS:
         BatchSpec bad = sleepers(1, 1);
         bad.command = { u"echo {nope}"_s };
         QVERIFY(!w.startBatch(bad));
-        QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->text().contains(u"{nope}"_s));
+        QTRY_VERIFY(w.currentPrompt() && promptText(w).contains(u"{nope}"_s));
         QCOMPARE(w.session(), running);
         QVERIFY(running->isRunning());
         QCOMPARE(running->stats().running, 1);

@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -241,6 +242,34 @@ private Q_SLOTS:
                      qPrintable(c.command + u" -> "_s + dialog.commandError()->text()));
             QCOMPARE(dialog.commandError()->isVisible(), !c.error.isEmpty());
         }
+    }
+
+    void timeoutReadsAsElsewhere()
+    {
+        NewBatchDialog dialog;
+        dialog.timeoutSpin()->setValue(30);
+        QCOMPARE(dialog.timeoutSpin()->text(), u"30 s"_s);
+        dialog.timeoutSpin()->setValue(2.5);
+        QCOMPARE(dialog.timeoutSpin()->text(), u"2.5 s"_s);
+        dialog.timeoutSpin()->setValue(0);
+        QCOMPARE(dialog.timeoutSpin()->text(), u"none"_s);
+    }
+
+    void shellSyntaxWithoutTheShellGetsAHint()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.commandEdit()->setText(u"gzip -c {} > {}.gz"_s);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(dialog.shellHint()->isVisible());
+        QVERIFY(dialog.isValid()); // a hint, not an error: '>' may be meant literally
+        dialog.shellCheck()->setChecked(true);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(dialog.shellHint()->isHidden());
+        dialog.shellCheck()->setChecked(false);
+        dialog.commandEdit()->setText(u"gzip -9 {}"_s);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(dialog.shellHint()->isHidden());
     }
 
     void startWaitsForTheWindowAndShowsItsError()
