@@ -36,7 +36,7 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
     m_topSplitter = new QSplitter(Qt::Horizontal, this);
     m_topSplitter->setChildrenCollapsible(false);
     // The workers, and below them what the workers that left did (their totals still count).
-    auto *workersPane = new QWidget(this);
+    auto *workersPane = m_workersPane = new QWidget(this);
     auto *workersLayout = new QVBoxLayout(workersPane);
     workersLayout->setContentsMargins(0, 0, 0, 0);
     workersLayout->setSpacing(2);

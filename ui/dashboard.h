@@ -42,6 +42,7 @@ public:
     OverviewBar *overview() const { return m_overview; }
     QTableView *workerView() const { return m_workerView; }
     QLabel *retiredLabel() const { return m_retiredLabel; }
+    QWidget *workersPane() const { return m_workersPane; }
     ChartPanel *charts() const { return m_charts; }
     TaskPanel *taskPanel() const { return m_taskPanel; }
 
@@ -61,6 +62,7 @@ private:
     OverviewBar *m_overview = nullptr;
     QTableView *m_workerView = nullptr;
     QLabel *m_retiredLabel = nullptr;
+    QWidget *m_workersPane = nullptr;
     ChartPanel *m_charts = nullptr;
     TaskPanel *m_taskPanel = nullptr;
     QSplitter *m_mainSplitter = nullptr;

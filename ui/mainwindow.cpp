@@ -10,6 +10,7 @@
 #include "taskfiltermodel.h"
 #include "taskmodel.h"
 #include "taskpanel.h"
+#include "theme.h"
 #include "welcomepage.h"
 #include "workermodel.h"
 
@@ -456,6 +457,14 @@ void MainWindow::readSettings()
         resize(1360, 880);
     restoreState(settings.value(u"window/state"_s).toByteArray());
     m_dashboard->restoreLayout(settings);
+    const QString theme = settings.value(u"view/theme"_s, u"system"_s).toString();
+    for (QAction *a : std::as_const(m_themeActions)) {
+        if (a->data().toString() == nameOf(themeNamed(theme)))
+            a->trigger();
+    }
+    const QStringList hidden = settings.value(u"view/hiddenPanels"_s).toStringList();
+    for (int i = 0; i < m_panelActions.size(); ++i)
+        m_panelActions[i]->setChecked(!hidden.contains(QString::number(i)));
 }
 
 void MainWindow::writeSettings()
@@ -464,6 +473,12 @@ void MainWindow::writeSettings()
     settings.setValue(u"window/geometry"_s, saveGeometry());
     settings.setValue(u"window/state"_s, saveState());
     m_dashboard->saveLayout(settings);
+    QStringList hidden;
+    for (int i = 0; i < m_panelActions.size(); ++i) {
+        if (!m_panelActions[i]->isChecked())
+            hidden << QString::number(i);
+    }
+    settings.setValue(u"view/hiddenPanels"_s, hidden);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

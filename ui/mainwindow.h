@@ -60,6 +60,8 @@ public:
     ChartPanel *chartPanel() const { return m_dashboard->charts(); }
     QTableView *workerView() const { return m_dashboard->workerView(); }
     Dashboard *dashboard() const { return m_dashboard; }
+    const QList<QAction *> &panelActions() const { return m_panelActions; }
+    const QList<QAction *> &themeActions() const { return m_themeActions; }
     // The question or error box currently open, if any.
     QMessageBox *currentPrompt() const;
     QStringList recentFiles() const;
@@ -114,6 +116,8 @@ private:
     // The New Batch dialog whose Start is under way: it closes once the batch has started, or
     // shows why it could not.
     QPointer<NewBatchDialog> m_startingDialog;
+    QList<QAction *> m_panelActions; // View: workers, charts, tasks
+    QList<QAction *> m_themeActions; // View > Theme: system, light, dark
     SessionFiles *m_files = nullptr;
     WorkerModel *m_workerModel = nullptr;
     TaskModel *m_taskModel = nullptr;

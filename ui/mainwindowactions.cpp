@@ -2,8 +2,11 @@
 
 #include "batchsession.h"
 #include "chartpanel.h"
+#include "dashboard.h"
 #include "mainwindow.h"
 #include "sessionfiles.h"
+#include "taskpanel.h"
+#include "theme.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -11,6 +14,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -94,7 +98,62 @@ void MainWindow::createMenus()
                 [this, minutes] { chartPanel()->setWindowSeconds(minutes * 60); });
     }
 
+    view->addSeparator();
+    // The dashboard's panels, each shown or hidden; remembered with the window's layout.
+    const std::pair<QString, QWidget *> panels[] = {
+        { tr("&Workers"), m_dashboard->workersPane() },
+        { tr("&Charts"), chartPanel() },
+        { tr("&Tasks"), taskPanel() },
+    };
+    for (const auto &[name, panel] : panels) {
+        QAction *a = view->addAction(name);
+        a->setCheckable(true);
+        a->setChecked(true);
+        connect(a, &QAction::toggled, panel, &QWidget::setVisible);
+        m_panelActions << a;
+    }
+    view->addSeparator();
+    QMenu *themes = view->addMenu(tr("&Theme"));
+    auto *themeGroup = new QActionGroup(themes);
+    themeGroup->setExclusive(true);
+    for (const auto &[theme, name] :
+         { std::pair { Theme::System, tr("&System") }, std::pair { Theme::Light, tr("&Light") },
+           std::pair { Theme::Dark, tr("&Dark") } }) {
+        QAction *a = themes->addAction(name);
+        a->setCheckable(true);
+        a->setData(nameOf(theme));
+        themeGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [theme] {
+            applyTheme(theme);
+            QSettings().setValue(u"view/theme"_s, nameOf(theme));
+        });
+        m_themeActions << a;
+    }
+
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Placeholders"), this, [this] {
+        QMessageBox::information(
+            this, tr("Placeholders"),
+            tr("<table>"
+               "<tr><td><tt>{}</tt></td><td>the input</td></tr>"
+               "<tr><td><tt>{.}</tt></td><td>the input without its extension</td></tr>"
+               "<tr><td><tt>{/}</tt></td><td>its base name</td></tr>"
+               "<tr><td><tt>{//}</tt></td><td>its folder</td></tr>"
+               "<tr><td><tt>{/.}</tt></td><td>its base name without the extension</td></tr>"
+               "<tr><td><tt>{#}</tt></td><td>the task's number</td></tr>"
+               "<tr><td><tt>{%}</tt></td><td>the worker's slot</td></tr>"
+               "</table><p>A command without any placeholder gets the input appended.</p>"));
+    });
+    help->addAction(tr("&Keyboard Shortcuts"), this, [this] {
+        QString rows;
+        for (QAction *a : actions()) {
+            if (!a->shortcut().isEmpty())
+                rows += u"<tr><td>%1</td><td>%2</td></tr>"_s.arg(
+                    a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                    a->text().remove(u'&').toHtmlEscaped());
+        }
+        QMessageBox::information(this, tr("Keyboard Shortcuts"), u"<table>%1</table>"_s.arg(rows));
+    });
     help->addAction(tr("&About Shoal"), this, [this] {
         QMessageBox::about(
             this, tr("About Shoal"),

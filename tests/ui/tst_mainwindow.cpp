@@ -10,6 +10,7 @@
 #include "taskmodel.h"
 #include "taskpanel.h"
 #include "testsupport.h"
+#include "theme.h"
 #include "workermodel.h"
 
 #include <QAbstractItemModelTester>
@@ -54,31 +55,6 @@ BatchSpec sleepers(int tasks, int workers, const QString &seconds = u"30"_s)
         spec.inputs.args << seconds;
     spec.jobs = workers;
     return spec;
-}
-
-QPalette darkPalette()
-{
-    QPalette p;
-    const QColor window(0x2d, 0x2f, 0x33), base(0x1f, 0x21, 0x24), text(0xe6, 0xe6, 0xe6);
-    p.setColor(QPalette::Window, window);
-    p.setColor(QPalette::WindowText, text);
-    p.setColor(QPalette::Base, base);
-    p.setColor(QPalette::AlternateBase, QColor(0x27, 0x29, 0x2d));
-    p.setColor(QPalette::ToolTipBase, base);
-    p.setColor(QPalette::ToolTipText, text);
-    p.setColor(QPalette::Text, text);
-    p.setColor(QPalette::Button, window);
-    p.setColor(QPalette::ButtonText, text);
-    p.setColor(QPalette::BrightText, Qt::red);
-    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7a, 0xd6));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xff));
-    p.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
-    p.setColor(QPalette::Mid, QColor(0x45, 0x47, 0x4b));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-    return p;
 }
 
 void writeFile(const QString &path, const QByteArray &bytes)
@@ -620,6 +596,28 @@ private Q_SLOTS:
             QVERIFY(w.session()->isRunning());
             QCOMPARE(w.session()->stats().running, 2);
         }
+    }
+
+    // View > Theme switches the palette and is remembered; View's panel items hide panels.
+    void themeAndPanelsFromTheViewMenu()
+    {
+        MainWindow &w = window();
+        QCOMPARE(w.themeActions().size(), 3);
+        w.themeActions().at(2)->trigger(); // dark
+        QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 128);
+        QCOMPARE(QSettings().value(u"view/theme"_s).toString(), u"dark"_s);
+        w.themeActions().at(0)->trigger(); // the desktop's own again
+        QCOMPARE(QApplication::palette().color(QPalette::Window),
+                 m_lightPalette.color(QPalette::Window));
+        QCOMPARE(QSettings().value(u"view/theme"_s).toString(), u"system"_s);
+
+        QVERIFY(w.startBatch(sleepers(1, 1, u"0"_s)));
+        QTRY_VERIFY(w.chartPanel()->isVisible());
+        w.panelActions().at(1)->toggle(); // Charts off
+        QVERIFY(!w.chartPanel()->isVisible());
+        QVERIFY(w.taskPanel()->isVisible());
+        w.panelActions().at(1)->toggle();
+        QVERIFY(w.chartPanel()->isVisible());
     }
 
     void demoBatchIsBundled()
