@@ -86,6 +86,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
             &SessionFiles::exportCsv);
+    m_files->setShownRows([panel = m_dashboard->taskPanel()] {
+        QList<int> rows;
+        rows.reserve(panel->proxy()->rowCount());
+        for (int row = 0; row < panel->proxy()->rowCount(); ++row)
+            rows << panel->proxy()->mapToSource(panel->proxy()->index(row, 0)).row();
+        return rows;
+    });
     connect(m_dashboard->taskPanel(), &TaskPanel::exportJoblogRequested, m_files,
             &SessionFiles::exportJoblog);
     connect(m_dashboard->overview(), &OverviewBar::retryFailedRequested, this,
@@ -382,6 +389,11 @@ void MainWindow::openWithDialog()
 void MainWindow::exportJoblogTo(const QString &path)
 {
     m_files->exportJoblogTo(path);
+}
+
+bool MainWindow::exportCsvTo(const QString &path)
+{
+    return m_files->exportCsvTo(path);
 }
 
 // ---- window state -------------------------------------------------------------------------

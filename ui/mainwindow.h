@@ -67,6 +67,7 @@ public:
     QStringList recentFiles() const;
     // Writes the tasks table as a GNU parallel joblog; joblogExported follows.
     void exportJoblogTo(const QString &path);
+    bool exportCsvTo(const QString &path); // the tasks the table shows
 
     static QByteArray demoBatchJson();
     // Registers the icon and the demo (resources of a static library need it); idempotent.

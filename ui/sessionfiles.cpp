@@ -73,10 +73,24 @@ void SessionFiles::exportCsv()
                                                       tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
+    exportCsvTo(path);
+}
+
+bool SessionFiles::exportCsvTo(const QString &path)
+{
+    if (!m_session)
+        return false;
+    const QList<int> rows = m_shownRows ? m_shownRows() : QList<int>();
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || !m_tasks->writeCsv(&file) || !file.commit())
+    if (!file.open(QIODevice::WriteOnly)
+        || !m_tasks->writeCsv(&file, rows, m_session->wallStartMs()) || !file.commit()) {
         m_prompts->showError(tr("Cannot Export the Tasks"),
                              tr("Could not write '%1': %2").arg(path, file.errorString()));
+        return false;
+    }
+    const qsizetype count = m_shownRows ? rows.size() : m_tasks->rowCount();
+    m_window->statusBar()->showMessage(tr("Exported %1 tasks to %2").arg(count).arg(path), 8000);
+    return true;
 }
 
 void SessionFiles::exportJoblog()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "task.h"
 
 #include <QList>
@@ -25,9 +27,12 @@ public:
     SessionFiles(QMainWindow *window, TaskModel *tasks, Prompts *prompts);
 
     void setSession(BatchSession *session); // null: nothing to save or export
+    // The rows the tasks table shows (its filter, its order): what Export CSV writes.
+    void setShownRows(std::function<QList<int>()> rows) { m_shownRows = std::move(rows); }
 
     void saveBatchAs();
-    void exportCsv();
+    void exportCsv(); // asks where
+    bool exportCsvTo(const QString &path);
     void exportJoblog(); // asks where
     void exportJoblogTo(const QString &path);
 
@@ -40,6 +45,7 @@ private:
 
     QMainWindow *m_window;
     TaskModel *m_tasks;
+    std::function<QList<int>()> m_shownRows;
     Prompts *m_prompts;
     QPointer<BatchSession> m_session;
     struct JoblogExport

@@ -4,6 +4,7 @@
 #include "rowranges.h"
 #include "statecolors.h"
 
+#include <QDateTime>
 #include <QGuiApplication>
 #include <QIODevice>
 
@@ -205,22 +206,29 @@ void TaskModel::applyChange(const TaskChange &c, std::vector<int> &dirty)
     dirty.push_back(int(c.task));
 }
 
-bool TaskModel::writeCsv(QIODevice *device) const
+bool TaskModel::writeCsv(QIODevice *device, const QList<int> &rows, qint64 wallStartMs) const
 {
-    QString out = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome\n"_s;
-    for (size_t i = 0; i < m_rows.size(); ++i) {
-        const Row &r = m_rows[i];
+    QString out
+        = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started\n"_s;
+    const qsizetype count = rows.isEmpty() ? qsizetype(m_rows.size()) : rows.size();
+    for (qsizetype n = 0; n < count; ++n) {
+        const int i = rows.isEmpty() ? int(n) : rows[n];
+        const Row &r = m_rows[size_t(i)];
         const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
-        out += QString::number(seqOf(int(i))) + u',' + csvField(inputOf(int(i))) + u','
-            + nameOf(r.state) + u',' + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
+        const QString started = wallStartMs > 0 && r.startedMs >= 0
+            ? QDateTime::fromMSecsSinceEpoch(wallStartMs + r.startedMs, Qt::UTC)
+                  .toString(Qt::ISODateWithMs)
+            : QString();
+        out += QString::number(seqOf(i)) + u',' + csvField(inputOf(i)) + u',' + nameOf(r.state)
+            + u',' + (r.slot > 0 ? QString::number(r.slot) : QString()) + u','
             + QString::number(r.attempts) + u','
             + (hasRun(r) && isTerminal(r.state)
                    ? QString::number(double(r.durationMs) / 1000.0, 'f', 3)
                    : QString())
             + u',' + (exited ? QString::number(r.exit.code) : QString()) + u','
             + (r.exit.signal ? signalName(r.exit.signal) : QString()) + u','
-            + csvField(r.exit.kind == ExitStatus::Kind::None ? QString() : r.exit.describe())
-            + u'\n';
+            + csvField(r.exit.kind == ExitStatus::Kind::None ? QString() : r.exit.describe()) + u','
+            + started + u'\n';
     }
     const QByteArray bytes = out.toUtf8();
     return device->write(bytes) == bytes.size();

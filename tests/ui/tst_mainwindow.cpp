@@ -272,6 +272,14 @@ private Q_SLOTS:
         panel->stateCombo()->setCurrentIndex(
             panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Failed)));
         QCOMPARE(panel->proxy()->rowCount(), 3);
+        // Export CSV writes what the table shows, and says so.
+        const QString csv = m_dir.filePath(u"failed.csv"_s);
+        QVERIFY(w.exportCsvTo(csv));
+        QFile csvFile(csv);
+        QVERIFY(csvFile.open(QIODevice::ReadOnly));
+        QCOMPARE(csvFile.readAll().count('\n'), 1 + 3);
+        QVERIFY2(w.statusBar()->currentMessage().startsWith(u"Exported 3 tasks"_s),
+                 qPrintable(w.statusBar()->currentMessage()));
         panel->stateCombo()->setCurrentIndex(
             panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Succeeded)));
         QCOMPARE(panel->proxy()->rowCount(), 9);

@@ -430,9 +430,20 @@ private Q_SLOTS:
         QVERIFY(model.writeCsv(&buffer));
         const QList<QByteArray> lines = buffer.data().split('\n');
         QCOMPARE(lines.value(0),
-                 "seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome");
-        QCOMPARE(lines.value(1), "1,\"a, \"\"quoted\"\" input\",succeeded,2,1,1.234,0,,exit 0");
-        QCOMPARE(lines.value(2), "2,input-1.txt,queued,,0,,,,");
+                 "seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started");
+        QCOMPARE(lines.value(1), "1,\"a, \"\"quoted\"\" input\",succeeded,2,1,1.234,0,,exit 0,");
+        QCOMPARE(lines.value(2), "2,input-1.txt,queued,,0,,,,,");
+
+        // The rows asked for, in their order, with start times once the clock's zero is known.
+        tasks[0].startedMs = 1500;
+        model.reset(tasks, InputList(QStringList { u"a"_s, u"b"_s }));
+        QBuffer some;
+        some.open(QIODevice::WriteOnly);
+        QVERIFY(model.writeCsv(&some, { 1, 0 }, qint64(1'700'000'000'000)));
+        const QList<QByteArray> shown = some.data().split('\n');
+        QCOMPARE(shown.size(), 4); // the header, 2 rows, the final newline
+        QVERIFY(shown.value(1).startsWith("2,b,queued"));
+        QVERIFY2(shown.value(2).endsWith(",2023-11-14T22:13:21.500Z"), shown.value(2).constData());
     }
 
     // The model ends in the states the engine reports, through the real event path.
