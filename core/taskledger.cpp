@@ -49,7 +49,8 @@ TaskState TaskLedger::settle(TaskId id, const ExitStatus &exit, bool mayRetry)
     const bool cancelled = exit.kind == ExitStatus::Kind::Cancelled;
     if (!ok && !cancelled && mayRetry && t.attempts < m_maxAttempts) {
         t.state = TaskState::Retrying;
-        m_queue.push_back(id);
+        m_queue.push_front(id); // promptly, ahead of fresh work, as GNU parallel does
+
     } else if (ok) {
         t.state = TaskState::Succeeded;
         ++m_succeeded;
