@@ -58,6 +58,42 @@ QSpinBox *makeSpin(int min, int max, int value, QWidget *parent)
     return spin;
 }
 
+QWidget *makePlaceholderStrip(QLineEdit *command, QWidget *parent)
+{
+    const auto tr = [](const char *text) {
+        return QCoreApplication::translate("shoal::NewBatchDialog", text);
+    };
+    auto *row = new QWidget(parent);
+    auto *strip = new QHBoxLayout(row);
+    strip->setContentsMargins(0, 0, 0, 0);
+    strip->setSpacing(2);
+    strip->addWidget(new QLabel(tr("Insert:"), row));
+    const std::pair<const char16_t *, const char *> placeholders[] = {
+        { u"{}", "the input" },
+        { u"{.}", "the input without its extension" },
+        { u"{/}", "the input's base name" },
+        { u"{//}", "the input's folder" },
+        { u"{/.}", "the base name without its extension" },
+        { u"{#}", "the task's number" },
+        { u"{%}", "the worker's slot" },
+    };
+    for (const auto &[text, meaning] : placeholders) {
+        auto *button = new QToolButton(row);
+        button->setText(QString::fromUtf16(text));
+        button->setToolTip(tr(meaning));
+        button->setAutoRaise(true);
+        button->setFont(command->font());
+        QObject::connect(button, &QToolButton::clicked, command,
+                         [command, placeholder = button->text()] {
+                             command->insert(placeholder);
+                             command->setFocus();
+                         });
+        strip->addWidget(button);
+    }
+    strip->addStretch(1);
+    return row;
+}
+
 QString SecondsSpinBox::textFromValue(double value) const
 {
     QString text = locale().toString(value, 'f', decimals());

@@ -19,6 +19,9 @@ QWidget *withBrowse(QLineEdit *edit, QToolButton **button, QWidget *parent);
 // A page of a stack that keeps its fields at the top when the stack is taller.
 QWidget *topAligned(QWidget *content);
 QSpinBox *makeSpin(int min, int max, int value, QWidget *parent);
+// The command template's placeholders as a row of buttons: a click inserts one into command
+// where its cursor is.
+QWidget *makePlaceholderStrip(QLineEdit *command, QWidget *parent);
 
 // Seconds as the rest of the window writes them: "30 s", "2.5 s" (not "30.0 s").
 class SecondsSpinBox : public QDoubleSpinBox

@@ -64,10 +64,8 @@ void NewBatchDialog::createCommandFields()
     m_command = new QLineEdit(this);
     m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_command->setPlaceholderText(tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
-    m_command->setToolTip(
-        tr("Placeholders: {} input, {.} without extension, {/} basename, {//} dirname, "
-           "{/.} basename without extension, {#} task number, {%} worker slot. "
-           "Without any placeholder the input is appended."));
+    m_command->setToolTip(tr("Without any placeholder the input is appended."));
+    m_placeholders = makePlaceholderStrip(m_command, this);
     m_shell = new QCheckBox(tr("Run with /bin/sh -c (inputs quoted for the shell)"), this);
     m_commandError = makeErrorLabel(this);
     m_shellHint = new QLabel(this);
@@ -191,6 +189,7 @@ void NewBatchDialog::layOut()
     auto *commandLayout = new QVBoxLayout(commandBox);
     commandLayout->addWidget(m_workerKind);
     commandLayout->addWidget(m_command);
+    commandLayout->addWidget(m_placeholders);
     commandLayout->addWidget(m_commandError);
     commandLayout->addWidget(m_shellHint);
     commandLayout->addWidget(m_shell);
@@ -256,6 +255,7 @@ void NewBatchDialog::connectValidation()
     connect(m_shell, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
     connect(m_workerKind, &QComboBox::currentIndexChanged, this, [this] {
         m_shell->setVisible(!isService());
+        m_placeholders->setVisible(!isService()); // a service program gets its inputs on stdin
         m_serviceOptions->setVisible(isService());
         m_command->setPlaceholderText(isService() ? tr("e.g. python3 -u worker.py")
                                                   : tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));

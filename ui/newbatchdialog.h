@@ -66,6 +66,7 @@ public:
     QDoubleSpinBox *timeoutSpin() const { return m_timeout; }
     QLabel *commandError() const { return m_commandError; }
     QLabel *shellHint() const { return m_shellHint; }
+    QWidget *placeholderStrip() const { return m_placeholders; }
     QLabel *inputError() const { return m_inputError; }
     QLabel *actionError() const { return m_actionError; }
     QPlainTextEdit *preview() const { return m_preview; }
@@ -105,6 +106,7 @@ private:
     QCheckBox *m_shell;
     QLabel *m_commandError;
     QLabel *m_shellHint; // shell syntax in a command run without the shell
+    QWidget *m_placeholders; // buttons that insert {}, {.}, ... into the command
     QComboBox *m_inputKind;
     QStackedWidget *m_inputPages;
     QLineEdit *m_file;

@@ -14,6 +14,7 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
@@ -242,6 +243,25 @@ private Q_SLOTS:
                      qPrintable(c.command + u" -> "_s + dialog.commandError()->text()));
             QCOMPARE(dialog.commandError()->isVisible(), !c.error.isEmpty());
         }
+    }
+
+    void placeholderButtonsInsertAtTheCursor()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.commandEdit()->setText(u"convert  out.png"_s);
+        dialog.commandEdit()->setCursorPosition(8);
+        QToolButton *dotless = nullptr;
+        for (auto *b : dialog.placeholderStrip()->findChildren<QToolButton *>()) {
+            if (b->text() == u"{.}"_s)
+                dotless = b;
+        }
+        QVERIFY(dotless);
+        QVERIFY(!dotless->toolTip().isEmpty());
+        QTest::mouseClick(dotless, Qt::LeftButton);
+        QCOMPARE(dialog.commandEdit()->text(), u"convert {.} out.png"_s);
+        dialog.workerKindCombo()->setCurrentIndex(1); // a service reads stdin: no placeholders
+        QVERIFY(!dialog.placeholderStrip()->isVisibleTo(&dialog));
     }
 
     void timeoutReadsAsElsewhere()
