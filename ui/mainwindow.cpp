@@ -241,6 +241,7 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     // keeps the inputs itself (a shared copy, from the snapshot), not the session.
     m_taskModel->reset(snapshot);
     m_taskModel->setMaxAttempts(spec.attempts);
+    m_taskModel->setWallStartMs(snapshot.wallStartMs);
     const auto known = [model = m_taskModel](TaskId id) {
         return id >= 0 && id < TaskId(model->tasks().size());
     };

@@ -306,6 +306,10 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
         return r.slot > 0 ? QVariant(r.slot) : QVariant();
     case AttemptsColumn:
         return r.attempts;
+    case StartedColumn:
+        return r.startedMs >= 0 && m_wallStartMs > 0
+            ? QDateTime::fromMSecsSinceEpoch(m_wallStartMs + r.startedMs).toString(u"HH:mm:ss"_s)
+            : QString();
     case DurationColumn:
         return done ? formatDuration(r.durationMs) : QString();
     case ExitColumn:
@@ -331,6 +335,8 @@ QVariant TaskModel::sortData(const QModelIndex &index) const
         return r.slot > 0 ? qint64(r.slot) : qint64(-1);
     case AttemptsColumn:
         return r.attempts;
+    case StartedColumn:
+        return r.startedMs >= 0 ? qint64(r.startedMs) : qint64(-1);
     case DurationColumn:
         return done ? qint64(r.durationMs) : qint64(-1);
     case ExitColumn:
@@ -358,6 +364,8 @@ QVariant TaskModel::headerData(int section, Qt::Orientation orientation, int rol
         return tr("Worker");
     case AttemptsColumn:
         return tr("Attempts");
+    case StartedColumn:
+        return tr("Started");
     case DurationColumn:
         return tr("Duration");
     case ExitColumn:

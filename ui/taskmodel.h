@@ -24,6 +24,7 @@ public:
         StateColumn,
         WorkerColumn,
         AttemptsColumn,
+        StartedColumn, // the latest attempt's start, local time of day
         DurationColumn,
         ExitColumn,
         ColumnCount
@@ -56,6 +57,8 @@ public:
     void reset(const std::vector<TaskInfo> &tasks, InputList inputs = {});
     // Attempts in all per task: a task queued for retry shows which attempt comes next.
     void setMaxAttempts(int attempts) { m_maxAttempts = qMax(1, attempts); }
+    // The pool clock's zero (epoch ms): start times show as times of day once it is known.
+    void setWallStartMs(qint64 ms) { m_wallStartMs = ms; }
     void reset(const PoolSnapshot &snapshot); // full or compact
     void clear();
     void applyFrame(const Frame &frame);
@@ -82,6 +85,7 @@ public:
 
 private:
     int m_maxAttempts = 1;
+    qint64 m_wallStartMs = 0;
     static Row rowOf(const TaskInfo &task);
     void startReset(InputList inputs, size_t rows);
     void applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty);

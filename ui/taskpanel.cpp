@@ -123,11 +123,15 @@ void TaskPanel::createTable()
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setSectionResizeMode(TaskModel::InputColumn, QHeaderView::Stretch);
+    // The input gets a fair share, the last column (the exit) what is left: an input of a
+    // few characters no longer takes 60% of the table.
+    m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setHighlightSections(false);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     const QFontMetrics fm = m_view->fontMetrics();
     m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
+    m_view->setColumnWidth(TaskModel::InputColumn, fm.horizontalAdvance(u"x"_s) * 40);
+    m_view->setColumnWidth(TaskModel::StartedColumn, fm.horizontalAdvance(u"00:00:00___"_s));
     m_view->setColumnWidth(TaskModel::StateColumn,
                            fm.horizontalAdvance(u"queued for retry (2/3)__"_s));
     m_view->setColumnWidth(TaskModel::WorkerColumn, fm.horizontalAdvance(u"Worker____"_s));

@@ -7,6 +7,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QBuffer>
+#include <QDateTime>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -338,6 +339,23 @@ private Q_SLOTS:
         QFile(release).open(QIODevice::WriteOnly);
         QTRY_COMPARE(model.task(0).state, TaskState::Succeeded);
         QCOMPARE(model.task(0).progress, -1.0f);
+    }
+
+    void startTimesShowOnceTheClockIsKnown()
+    {
+        TaskModel model;
+        auto tasks = queuedTasks(2);
+        tasks[0].state = TaskState::Running;
+        tasks[0].attempts = 1;
+        tasks[0].startedMs = 2500;
+        model.reset(tasks, taskInputs(2));
+        QCOMPARE(model.index(0, TaskModel::StartedColumn).data().toString(), QString());
+        const qint64 zero = QDateTime(QDate(2026, 12, 2), QTime(14, 3, 0)).toMSecsSinceEpoch();
+        model.setWallStartMs(zero);
+        QCOMPARE(model.index(0, TaskModel::StartedColumn).data().toString(), u"14:03:02"_s);
+        QCOMPARE(model.index(1, TaskModel::StartedColumn).data().toString(), QString());
+        QCOMPARE(model.headerData(TaskModel::StartedColumn, Qt::Horizontal).toString(),
+                 u"Started"_s);
     }
 
     void blanksSortLastEitherWay()
