@@ -4,11 +4,13 @@
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
+#include <QCursor>
 #include <QEvent>
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QLineSeries>
 #include <QMessageBox>
+#include <QToolTip>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -147,6 +149,36 @@ QString ChartPanel::titleOf(Chart chart)
     return {};
 }
 
+QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
+{
+    const QString unit = m_charts[size_t(chart)].y->labelFormat().endsWith(u'M') ? u"M"_s
+        : m_charts[size_t(chart)].y->labelFormat().endsWith(u'k')                ? u"k"_s
+                                                                                 : QString();
+    double value = point.y();
+    if (chart == DurationChart) { // the bin under the cursor, not the cursor's height
+        value = 0;
+        for (const QPointF &p : m_charts[size_t(chart)].series->points()) {
+            if (p.x() > point.x())
+                break;
+            value = p.y();
+        }
+    }
+    const QString y = QString::number(value, 'g', 4) + unit;
+    switch (chart) {
+    case QueueChart:
+        return tr("%1 queued at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
+    case ThroughputChart:
+        return tr("%1 tasks/s at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
+    case WorkersChart:
+        return tr("%1 busy at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
+    case DurationChart:
+        return tr("about %1 tasks took %2 s").arg(y).arg(point.x(), 0, 'g', 3);
+    case ChartCount:
+        break;
+    }
+    return {};
+}
+
 void ChartPanel::buildChart(Chart which)
 {
     ChartParts &parts = m_charts[size_t(which)];
@@ -193,6 +225,17 @@ void ChartPanel::buildChart(Chart which)
         parts.series->attachAxis(parts.y);
     }
 
+    // Hovering a line or the histogram tells its value.
+    const auto showValue = [this, which](const QPointF &point, bool entering) {
+        if (entering)
+            QToolTip::showText(QCursor::pos(), hoverText(which, point), this);
+        else
+            QToolTip::hideText();
+    };
+    if (which == DurationChart)
+        connect(m_histogramArea, &QAreaSeries::hovered, this, showValue);
+    else
+        connect(parts.series, &QLineSeries::hovered, this, showValue);
     parts.view = new QChartView(parts.chart, this);
     parts.view->setRenderHint(QPainter::Antialiasing);
     parts.view->setMinimumSize(220, 160);

@@ -59,6 +59,7 @@ private:
     };
 
     void buildChart(Chart chart);
+    QString hoverText(Chart chart, const QPointF &point) const; // what a hovered point says
     void scheduleRedraw();
     void redraw();
     void redrawHistogram();

@@ -23,6 +23,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardPaths>
@@ -173,7 +174,9 @@ void NewBatchDialog::createPreviewAndButtons()
     m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_preview->setPlaceholderText(
         tr("The first commands appear here once the command and its inputs are valid."));
-    m_preview->setFixedHeight(m_preview->fontMetrics().lineSpacing() * (kPreviewCommands + 1) + 12);
+    // Every line in view, with room for the horizontal scroll bar of long commands.
+    m_preview->setFixedHeight(m_preview->fontMetrics().lineSpacing() * (kPreviewCommands + 1) + 12
+                              + m_preview->horizontalScrollBar()->sizeHint().height());
 
     m_buttons = new QDialogButtonBox(this);
     m_startButton = m_buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);

@@ -10,6 +10,7 @@
 #include <QLineSeries>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolTip>
 #include <QValueAxis>
 
 using namespace Qt::Literals::StringLiterals;
@@ -125,6 +126,19 @@ private Q_SLOTS:
         panel.addFrame(sampleFrame(0, 150'000, 1, 1));
         QTRY_COMPARE(yAxis()->labelFormat(), u"%gk"_s);
         QCOMPARE(yAxis()->max(), 200.0);
+    }
+
+    void hoveringALineTellsItsValue()
+    {
+        ChartPanel panel;
+        panel.resize(800, 500);
+        panel.show();
+        panel.addFrame(sampleFrame(0, 120, 1, 1));
+        QTRY_VERIFY(panel.series(ChartPanel::QueueChart)->count() > 0);
+        Q_EMIT panel.series(ChartPanel::QueueChart)->hovered(QPointF(12.0, 120), true);
+        QTRY_VERIFY2(QToolTip::text().contains(u"120 queued at 12.0 s"_s),
+                     qPrintable(QToolTip::text()));
+        Q_EMIT panel.series(ChartPanel::QueueChart)->hovered(QPointF(12.0, 120), false);
     }
 
     void seriesFollowSamples()
