@@ -241,14 +241,14 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
 }
 
 void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit,
-                                const QString &reason)
+                                const QString &reason, TaskLedger::RetryAt retryAt)
 {
     TaskLedger &ledger = m_host.ledger();
     TaskLedger::Record &t = ledger[id];
     if (!TaskLedger::isRunning(t.state))
         return;
     t.setDuration(m_host.now() - t.startedMs);
-    const TaskState state = ledger.settle(id, exit, !m_host.isStopping());
+    const TaskState state = ledger.settle(id, exit, !m_host.isStopping(), retryAt);
     TaskBatch &batch = m_host.openBatch();
     const qsizetype offset = batch.outputs.size();
     batch.outputs += reason.toUtf8();
@@ -553,7 +553,9 @@ void ServiceLaunching::charge(WorkerSlot &slot, const ExitStatus &exit, qint64 p
             : ExitStatus::exited(exit.code ? exit.code : 1);
         if (m_host.isStopping() && slot.endReason == EndReason::Cancel)
             taskExit = ExitStatus::cancelled(slot.process.lastSignal());
-        failTask(slot, blamed, taskExit, exitReason(slot, pid, exit));
+        // Retried behind the queue: the restarted worker gets other tasks first, and a bad input
+        // is not fed to it again and again (each crash counts against the slot).
+        failTask(slot, blamed, taskExit, exitReason(slot, pid, exit), TaskLedger::RetryAt::Back);
     }
     ++slot.failures;
     if (++st.consecutiveCrashes >= 3 && !m_host.isStopping()) {

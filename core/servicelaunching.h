@@ -3,6 +3,7 @@
 #include "inputlist.h"
 #include "launching.h"
 #include "serviceworker.h"
+#include "taskledger.h"
 
 #include <QByteArray>
 
@@ -77,7 +78,8 @@ private:
     // A task that ended with Shoal's words for why: its text in the batch, its records.
     void conclude(TaskId id, TaskState state, Stream stream, QByteArrayView text, qint64 received);
     void cancelInFlight(TaskId id);
-    void failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit, const QString &reason);
+    void failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit, const QString &reason,
+                  TaskLedger::RetryAt retryAt = TaskLedger::RetryAt::Front);
     void requeueInFlight(WorkerSlot &slot);
     void onOutputClosed(WorkerSlot &slot);
     void closeStdout(WorkerSlot &slot);

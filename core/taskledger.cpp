@@ -39,7 +39,7 @@ void TaskLedger::begin(TaskId id, int slot, qint64 nowMs)
     ++m_running;
 }
 
-TaskState TaskLedger::settle(TaskId id, const ExitStatus &exit, bool mayRetry)
+TaskState TaskLedger::settle(TaskId id, const ExitStatus &exit, bool mayRetry, RetryAt retryAt)
 {
     Record &t = m_records[size_t(id)];
     if (isRunning(t.state))
@@ -49,8 +49,10 @@ TaskState TaskLedger::settle(TaskId id, const ExitStatus &exit, bool mayRetry)
     const bool cancelled = exit.kind == ExitStatus::Kind::Cancelled;
     if (!ok && !cancelled && mayRetry && t.attempts < m_maxAttempts) {
         t.state = TaskState::Retrying;
-        m_queue.push_front(id); // promptly, ahead of fresh work, as GNU parallel does
-
+        if (retryAt == RetryAt::Front)
+            m_queue.push_front(id);
+        else
+            m_queue.push_back(id);
     } else if (ok) {
         t.state = TaskState::Succeeded;
         ++m_succeeded;

@@ -62,11 +62,16 @@ public:
     // An attempt begins on slot at nowMs.
     void begin(TaskId id, int slot, qint64 nowMs);
     // The rule, written once: an attempt that failed, other than by a cancel, is retried
-    // (queued at the front, ahead of fresh work, as GNU parallel retries) while attempts are left
+    // (queued at retryAt) while attempts are left
     // and mayRetry (the batch is not stopping); otherwise the task is terminal: Succeeded,
     // Cancelled, TimedOut or Failed. A waiting task can be settled too (cancelled, or failed
     // because nothing could run it). The caller sets durationMs first. Returns the new state.
-    TaskState settle(TaskId id, const ExitStatus &exit, bool mayRetry);
+    // Where a retry waits: Front (promptly, ahead of fresh work, as GNU parallel retries) or
+    // Back (after the queue: a service task whose worker crashed on it goes behind the others,
+    // so that one bad input cannot crash a restarted worker again and again).
+    enum class RetryAt : quint8 { Front, Back };
+    TaskState settle(TaskId id, const ExitStatus &exit, bool mayRetry,
+                     RetryAt retryAt = RetryAt::Front);
     // A running task goes back to the front of the queue without using up its attempt: it was
     // not its fault (a drain, a worker that went away with it queued in its pipe).
     void requeue(TaskId id);

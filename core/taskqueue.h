@@ -9,7 +9,8 @@ namespace shoal {
 // The pool's queue of task ids, in dispatch order. A batch queues its tasks as one run of ids
 // (0..n-1), so the run is kept as a range rather than n entries: queueing a million tasks costs
 // nothing and dispatching one is a counter increment. Ids put back at the front (a drain's
-// requeue) or the back (a retry) sit in small deques around the range. Same interface and order
+// requeue, a retry) or the back (a retry after a service worker crashed on it, a reopened task)
+// sit in small deques around the range. Same interface and order
 // as a std::deque<TaskId>.
 class TaskQueue
 {

@@ -163,7 +163,10 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
             value = p.y();
         }
     }
-    const QString y = QString::number(value, 'g', 4) + unit;
+    // Counts are whole (the cursor's height between samples is not); rates keep a decimal.
+    const QString y = (chart == ThroughputChart ? QString::number(value, 'f', 1)
+                                                : QString::number(qRound64(value)))
+        + unit;
     switch (chart) {
     case QueueChart:
         return tr("%1 queued at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
@@ -172,7 +175,7 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
     case WorkersChart:
         return tr("%1 busy at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
     case DurationChart:
-        return tr("about %1 tasks took %2 s").arg(y).arg(point.x(), 0, 'g', 3);
+        return tr("about %1 tasks took %2 s").arg(y).arg(point.x(), 0, 'f', 2);
     case ChartCount:
         break;
     }

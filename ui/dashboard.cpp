@@ -3,6 +3,7 @@
 #include "chartpanel.h"
 #include "engineclient.h"
 #include "enginefeed.h"
+#include "humanformat.h"
 #include "overviewbar.h"
 #include "taskmodel.h"
 #include "taskpanel.h"
@@ -65,14 +66,24 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
     connectControls();
 }
 
+// The top row (workers, charts) goes when both of its panels are hidden, rather than stay as
+// an empty strip with a handle.
+void Dashboard::setPanelVisible(QWidget *panel, bool visible)
+{
+    panel->setVisible(visible);
+    if (panel == m_workersPane || panel == m_charts)
+        m_topSplitter->setVisible(!m_workersPane->isHidden() || !m_charts->isHidden());
+}
+
 void Dashboard::showRetired()
 {
     const WorkerModel::Retired &r = m_workerModel->retired();
     m_retiredLabel->setVisible(r.workers > 0);
-    m_retiredLabel->setText(tr("Workers that left: %1 · %2 tasks done · %3 failed attempts")
-                                .arg(r.workers)
-                                .arg(r.tasksDone)
-                                .arg(r.failures));
+    m_retiredLabel->setText(
+        tr("Workers that left: %1 · %2 done · %3")
+            .arg(r.workers)
+            .arg(countOf(r.tasksDone, tr("task"), tr("tasks")),
+                 countOf(r.failures, tr("failed attempt"), tr("failed attempts"))));
 }
 
 void Dashboard::createWorkerView()

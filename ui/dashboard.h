@@ -43,6 +43,7 @@ public:
     QTableView *workerView() const { return m_workerView; }
     QLabel *retiredLabel() const { return m_retiredLabel; }
     QWidget *workersPane() const { return m_workersPane; }
+    void setPanelVisible(QWidget *panel, bool visible);
     ChartPanel *charts() const { return m_charts; }
     TaskPanel *taskPanel() const { return m_taskPanel; }
 

@@ -109,7 +109,8 @@ void MainWindow::createMenus()
         QAction *a = view->addAction(name);
         a->setCheckable(true);
         a->setChecked(true);
-        connect(a, &QAction::toggled, panel, &QWidget::setVisible);
+        connect(a, &QAction::toggled, m_dashboard,
+                [this, panel](bool on) { m_dashboard->setPanelVisible(panel, on); });
         m_panelActions << a;
     }
     view->addSeparator();

@@ -1,6 +1,7 @@
 #include "sessionfiles.h"
 
 #include "batchsession.h"
+#include "humanformat.h"
 #include "joblogexport.h"
 #include "prompts.h"
 #include "taskmodel.h"
@@ -83,13 +84,15 @@ bool SessionFiles::exportCsvTo(const QString &path)
     const QList<int> rows = m_shownRows ? m_shownRows() : QList<int>();
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)
-        || !m_tasks->writeCsv(&file, rows, m_session->wallStartMs()) || !file.commit()) {
+        || !m_tasks->writeCsv(&file, m_shownRows ? &rows : nullptr, m_session->wallStartMs())
+        || !file.commit()) {
         m_prompts->showError(tr("Cannot Export the Tasks"),
                              tr("Could not write '%1': %2").arg(path, file.errorString()));
         return false;
     }
     const qsizetype count = m_shownRows ? rows.size() : m_tasks->rowCount();
-    m_window->statusBar()->showMessage(tr("Exported %1 tasks to %2").arg(count).arg(path), 8000);
+    m_window->statusBar()->showMessage(
+        tr("Exported %1 to %2").arg(countOf(count, tr("task"), tr("tasks")), path), 8000);
     return true;
 }
 

@@ -206,13 +206,13 @@ void TaskModel::applyChange(const TaskChange &c, std::vector<int> &dirty)
     dirty.push_back(int(c.task));
 }
 
-bool TaskModel::writeCsv(QIODevice *device, const QList<int> &rows, qint64 wallStartMs) const
+bool TaskModel::writeCsv(QIODevice *device, const QList<int> *rows, qint64 wallStartMs) const
 {
     QString out
         = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started\n"_s;
-    const qsizetype count = rows.isEmpty() ? qsizetype(m_rows.size()) : rows.size();
+    const qsizetype count = rows ? rows->size() : qsizetype(m_rows.size());
     for (qsizetype n = 0; n < count; ++n) {
-        const int i = rows.isEmpty() ? int(n) : rows[n];
+        const int i = rows ? rows->at(n) : int(n);
         const Row &r = m_rows[size_t(i)];
         const bool exited = r.exit.kind == ExitStatus::Kind::Exited;
         const QString started = wallStartMs > 0 && r.startedMs >= 0

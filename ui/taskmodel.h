@@ -73,9 +73,10 @@ public:
     static QList<int> changedRoles();
 
     // The task list as CSV (RFC 4180), one row per task.
-    // The tasks as CSV: those of rows (all when empty, in that order), with their start time
-    // (UTC, ISO 8601) when the pool clock's zero, wallStartMs, is known.
-    bool writeCsv(QIODevice *device, const QList<int> &rows = {}, qint64 wallStartMs = 0) const;
+    // The tasks as CSV: those of rows (all when null; none when empty; in that order), with
+    // their start time (UTC, ISO 8601) when the pool clock's zero, wallStartMs, is known.
+    bool writeCsv(QIODevice *device, const QList<int> *rows = nullptr,
+                  qint64 wallStartMs = 0) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

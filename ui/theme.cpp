@@ -22,8 +22,8 @@ const QPalette &systemPalette()
 
 QPalette darkPalette()
 {
-    QPalette p;
     const QColor window(0x2d, 0x2f, 0x33), base(0x1f, 0x21, 0x24), text(0xe6, 0xe6, 0xe6);
+    QPalette p(window, window); // derives Light, Midlight, Dark and Shadow from the dark window
     const QColor disabled(0x80, 0x80, 0x80);
     p.setColor(QPalette::Window, window);
     p.setColor(QPalette::WindowText, text);

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void initializerRunsOncePerProcess();
     void pauseFreezesServiceWorkers();
     void programThatKeepsExitingDoesNotHang();
+    void badInputRetriedBehindTheOthers();
     void workerDyingWhileHaltingEndsItsTasks();
     void closedStdoutEndsTheWorker();
     void silentWorkerIsReported();
@@ -397,6 +398,28 @@ void TestService::programThatKeepsExitingDoesNotHang()
     QCOMPARE(pool->stats().failed, 10);
     QVERIFY2(out.text.value(0).contains("exit 7") || out.text.value(0).contains("kept exiting"),
              out.text.value(0).constData());
+}
+
+// One input crashes the worker; with retries, it waits behind the other inputs (retries of
+// command tasks go first): the restarted worker answers them, so the slot is not given up as
+// crashing 3 times in a row, and only the bad input fails.
+void TestService::badInputRetriedBehindTheOthers()
+{
+    PoolOptions o;
+    o.workers = 1;
+    o.attempts = 3;
+    auto pool = makeServicePool(
+        { u"/bin/sh"_s, u"-c"_s,
+          u"while read x; do [ \"$x\" = bad ] && exit 3; echo \"ok $x\"; done"_s },
+        ServiceSpec::Mode::Line, QStringList { u"bad"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    QVERIFY(done.wait(15000));
+    const Outcomes out(rec);
+    verifyEachEndsOnce(out, 5);
+    QCOMPARE(pool->stats().succeeded, 4);
+    QCOMPARE(pool->stats().failed, 1);
 }
 
 // --halt soon stops the batch with tasks still in the worker's pipe; when the worker then dies,

@@ -457,11 +457,18 @@ private Q_SLOTS:
         model.reset(tasks, InputList(QStringList { u"a"_s, u"b"_s }));
         QBuffer some;
         some.open(QIODevice::WriteOnly);
-        QVERIFY(model.writeCsv(&some, { 1, 0 }, qint64(1'700'000'000'000)));
+        const QList<int> rows { 1, 0 };
+        QVERIFY(model.writeCsv(&some, &rows, qint64(1'700'000'000'000)));
         const QList<QByteArray> shown = some.data().split('\n');
         QCOMPARE(shown.size(), 4); // the header, 2 rows, the final newline
         QVERIFY(shown.value(1).startsWith("2,b,queued"));
         QVERIFY2(shown.value(2).endsWith(",2023-11-14T22:13:21.500Z"), shown.value(2).constData());
+        // A filter that shows nothing exports nothing (not everything).
+        QBuffer none;
+        none.open(QIODevice::WriteOnly);
+        const QList<int> noRows;
+        QVERIFY(model.writeCsv(&none, &noRows));
+        QCOMPARE(none.data().count('\n'), 1); // the header
     }
 
     // The model ends in the states the engine reports, through the real event path.
