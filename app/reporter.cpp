@@ -264,7 +264,7 @@ void Reporter::drawBar(bool force)
         return;
     m_lastBarMs = t;
     const PoolStats s = m_pool.stats();
-    const qint64 done = s.succeeded + s.failed + s.cancelled;
+    const qint64 done = s.ended();
     const double fraction = s.total ? double(done) / double(s.total) : 1.0;
     constexpr int kWidth = 30;
     const int filled = int(fraction * kWidth);

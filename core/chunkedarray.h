@@ -30,7 +30,6 @@ public:
     }
 
     size_t size() const { return m_size; }
-    bool empty() const { return m_size == 0; }
     T &operator[](size_t i) { return m_chunks[i / kPerChunk][i % kPerChunk]; }
     const T &operator[](size_t i) const { return m_chunks[i / kPerChunk][i % kPerChunk]; }
     // Room for count elements' chunk pointers (the chunks themselves are mapped as needed).

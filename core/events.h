@@ -46,6 +46,9 @@ struct PoolStats
     bool paused = false;
     double throughput = 0; // tasks finished per second over the last interval
     double etaSeconds = -1; // -1: unknown
+
+    qint64 ended() const { return succeeded + failed + cancelled; } // terminal tasks
+    bool allEnded() const { return total > 0 && ended() == total; } // a batch with tasks, done
 };
 
 // One task as a front end shows it.

@@ -93,8 +93,7 @@ bool BatchSession::isClosed() const
 
 bool BatchSession::isRunning() const
 {
-    const qint64 done = m_stats.succeeded + m_stats.failed + m_stats.cancelled;
-    return m_started && !m_closing && done < m_stats.total;
+    return m_started && !m_closing && m_stats.ended() < m_stats.total;
 }
 
 } // namespace shoal

@@ -86,13 +86,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
             &SessionFiles::exportCsv);
-    m_files->setShownRows([panel = m_dashboard->taskPanel()] {
-        QList<int> rows;
-        rows.reserve(panel->proxy()->rowCount());
-        for (int row = 0; row < panel->proxy()->rowCount(); ++row)
-            rows << panel->proxy()->mapToSource(panel->proxy()->index(row, 0)).row();
-        return rows;
-    });
+    m_files->setShownRows([panel = m_dashboard->taskPanel()] { return panel->shownRows(); });
     connect(m_dashboard->taskPanel(), &TaskPanel::exportJoblogRequested, m_files,
             &SessionFiles::exportJoblog);
     connect(m_dashboard->overview(), &OverviewBar::retryFailedRequested, this,
@@ -302,10 +296,7 @@ void MainWindow::applyFrame(const Frame &frame)
     m_workerModel->applyFrame(frame);
     chartPanel()->addFrame(frame);
     if (frame.hasStats) {
-        const auto isDone = [](const PoolStats &s) {
-            return s.total > 0 && s.succeeded + s.failed + s.cancelled == s.total;
-        };
-        if (isDone(m_lastStats) && !isDone(frame.stats)) // Retry: it runs again
+        if (m_lastStats.allEnded() && !frame.stats.allEnded()) // Retry: it runs again
             statusBar()->showMessage(tr("Running “%1” again: %2 tasks to go")
                                          .arg(m_session ? m_session->displayName() : QString())
                                          .arg(frame.stats.queued + frame.stats.running));
@@ -402,8 +393,7 @@ bool MainWindow::exportCsvTo(const QString &path)
 void MainWindow::updateActions()
 {
     const bool has = m_session != nullptr;
-    const bool finished = !has
-        || m_lastStats.total == m_lastStats.succeeded + m_lastStats.failed + m_lastStats.cancelled;
+    const bool finished = !has || m_lastStats.ended() == m_lastStats.total;
     m_saveAction->setEnabled(has);
     m_exportCsvAction->setEnabled(has);
     m_exportJoblogAction->setEnabled(has);
@@ -422,7 +412,7 @@ void MainWindow::updateTitle()
         return;
     }
     const PoolStats &s = m_lastStats;
-    const qint64 done = s.succeeded + s.failed + s.cancelled;
+    const qint64 done = s.ended();
     QString progress
         = s.total && done < s.total ? u"%1% · "_s.arg(done * 100 / s.total) : QString();
     if (s.paused && done < s.total)

@@ -262,7 +262,7 @@ QString OverviewBar::countsText() const
 
 void OverviewBar::setStats(const PoolStats &s)
 {
-    const qint64 done = s.succeeded + s.failed + s.cancelled;
+    const qint64 done = s.ended();
     // QProgressBar holds ints: scale very large batches down.
     const int scale = s.total > 1'000'000'000 ? 1000 : 1;
     m_progress->setRange(0, int(qMax<qint64>(1, s.total / scale)));

@@ -188,15 +188,6 @@ TaskId TaskPanel::selectedTask() const
     return current.isValid() ? current.data(TaskModel::TaskIdRole).toLongLong() : -1;
 }
 
-QList<TaskId> TaskPanel::selectedTasks() const
-{
-    QList<TaskId> ids;
-    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    for (const QModelIndex &index : rows)
-        ids << index.data(TaskModel::TaskIdRole).toLongLong();
-    return ids;
-}
-
 void TaskPanel::showDetails(TaskId id, const QString &command, const QString &status,
                             const QByteArray &out, const QByteArray &err)
 {
@@ -221,6 +212,15 @@ void TaskPanel::showDetails(TaskId id, const QString &command, const QString &st
                              err.isEmpty() ? tr("stderr") : tr("stderr (%1)").arg(err.count('\n')));
     if (!same && out.isEmpty() && !err.isEmpty())
         m_outputTabs->setCurrentIndex(1);
+}
+
+QList<int> TaskPanel::shownRows() const
+{
+    QList<int> rows;
+    rows.reserve(m_proxy->rowCount());
+    for (int row = 0; row < m_proxy->rowCount(); ++row)
+        rows << m_proxy->mapToSource(m_proxy->index(row, 0)).row();
+    return rows;
 }
 
 void TaskPanel::resetFilter()

@@ -40,12 +40,13 @@ public:
     QLineEdit *commandView() const { return m_command; }
 
     TaskId selectedTask() const;
-    QList<TaskId> selectedTasks() const;
     void showDetails(TaskId id, const QString &command, const QString &status,
                      const QByteArray &out, const QByteArray &err);
     void clearDetails();
     // A new batch: every state and no text filter, so that it opens showing all its tasks.
     void resetFilter();
+    // The task model's rows the table shows, in its order (its filter and sort applied).
+    QList<int> shownRows() const;
     // The state filter's items say how many tasks each would show: "Failed (5)".
     void setStateCounts(const PoolStats &stats);
 
