@@ -75,12 +75,21 @@ bool TaskFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceP
 
 bool TaskFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
-    const QVariant a = left.data(sortRole()), b = right.data(sortRole());
-    const bool blankA = a.userType() == QMetaType::LongLong ? a.toLongLong() == -1 : false;
-    const bool blankB = b.userType() == QMetaType::LongLong ? b.toLongLong() == -1 : false;
-    if (blankA != blankB) // the blank one is "greater" ascending and "smaller" descending
-        return blankB == (sortOrder() == Qt::AscendingOrder);
-    return QSortFilterProxyModel::lessThan(left, right);
+    switch (left.column()) {
+    case TaskModel::WorkerColumn:
+    case TaskModel::StartedColumn:
+    case TaskModel::DurationColumn:
+    case TaskModel::ExitColumn: {
+        // The columns with blanks: their sort values are numbers, -1 for a blank, read once.
+        const qint64 a = left.data(sortRole()).toLongLong();
+        const qint64 b = right.data(sortRole()).toLongLong();
+        if ((a == -1) != (b == -1)) // the blank is "greater" ascending, "smaller" descending
+            return (b == -1) == (sortOrder() == Qt::AscendingOrder);
+        return a < b;
+    }
+    default:
+        return QSortFilterProxyModel::lessThan(left, right);
+    }
 }
 
 } // namespace shoal

@@ -23,8 +23,9 @@ public:
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
-    // Blanks (a duration, exit or worker a task does not have yet: sort value -1) go last in
-    // either order: sorting by duration shows durations first, not the queue.
+    // Blanks (a worker, start, duration or exit a task does not have yet: sort value -1) go
+    // last in either order: sorting by duration shows durations first, not the queue. Other
+    // columns sort as QSortFilterProxyModel does (their values are read once per comparison).
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
