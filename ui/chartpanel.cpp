@@ -74,6 +74,16 @@ void setRoundRange(QValueAxis *axis, double from, double to, int maxTicks, doubl
     }
 }
 
+// points with y divided by unit (the axis then says "k" or "M").
+QList<QPointF> scaledDown(QList<QPointF> points, double unit)
+{
+    if (unit != 1) {
+        for (QPointF &p : points)
+            p.ry() /= unit;
+    }
+    return points;
+}
+
 // As many x ticks as their labels ("25 s", "1.5 s") fit side by side: 6 at most.
 int xTicks(const QWidget *view)
 {
@@ -151,9 +161,8 @@ QString ChartPanel::titleOf(Chart chart)
 
 QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
 {
-    const QString unit = m_charts[size_t(chart)].y->labelFormat().endsWith(u'M') ? u"M"_s
-        : m_charts[size_t(chart)].y->labelFormat().endsWith(u'k')                ? u"k"_s
-                                                                                 : QString();
+    const double scale = m_charts[size_t(chart)].unit;
+    const QString unit = scale == 1e6 ? u"M"_s : scale == 1e3 ? u"k"_s : QString();
     double value = point.y();
     if (chart == DurationChart) { // the bin under the cursor, not the cursor's height
         value = 0;
@@ -340,20 +349,16 @@ void ChartPanel::redraw()
             if (chart == WorkersChart)
                 top = qMax(top, m_size.maxY(from));
             // Large counts in thousands or millions: "1.5M", "200k", not "1500000".
-            const double unit = top >= 1e6 ? 1e6 : top >= 1e5 ? 1e3 : 1;
-            QList<QPointF> points = ring->points(from, maxPoints, kGapSeconds);
-            if (unit != 1) {
-                for (QPointF &p : points)
-                    p.ry() /= unit;
-            }
-            parts.series->replace(points);
+            const double unit = parts.unit = top >= 1e6 ? 1e6 : top >= 1e5 ? 1e3 : 1;
+            parts.series->replace(scaledDown(ring->points(from, maxPoints, kGapSeconds), unit));
             setRoundRange(parts.x, from, to, xTicks(parts.view));
             const QString plain = chart == ThroughputChart ? u"%.3g"_s : u"%.0f"_s;
             parts.y->setLabelFormat(unit == 1e6 ? u"%gM"_s : unit == 1e3 ? u"%gk"_s : plain);
             setRoundRange(parts.y, 0, niceTop(top * 1.1) / unit, yTicks(parts.view),
                           countStep(chart) / unit);
         }
-        m_sizeSeries->replace(m_size.points(from, maxPoints));
+        m_sizeSeries->replace(
+            scaledDown(m_size.points(from, maxPoints), m_charts[size_t(WorkersChart)].unit));
     }
     // Durations arrive with every frame; the histogram's shape changes slowly, so it is
     // redrawn at a calmer pace than the tick.

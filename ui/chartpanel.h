@@ -56,6 +56,7 @@ private:
         QLineSeries *series = nullptr;
         QValueAxis *x = nullptr;
         QValueAxis *y = nullptr;
+        double unit = 1; // y values are shown divided by it: 1, 1e3 ("k") or 1e6 ("M")
     };
 
     void buildChart(Chart chart);
