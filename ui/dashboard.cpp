@@ -114,6 +114,10 @@ void Dashboard::createWorkerView()
     for (const auto &[column, sample] : widths)
         m_workerView->setColumnWidth(column, fm.horizontalAdvance(QString::fromUtf16(sample)) + 12);
     connect(m_workerView, &QWidget::customContextMenuRequested, this, &Dashboard::showWorkerMenu);
+    // Double-click (or Return) on a worker: its task, with its output, in the tasks table.
+    connect(m_workerView, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {
+        showWorkerTask(m_workerModel->worker(index.row()).task);
+    });
 }
 
 void Dashboard::connectControls()
@@ -169,6 +173,10 @@ void Dashboard::showWorkerMenu(const QPoint &pos)
         else
             m_engine->pauseWorker(slot);
     });
+    // Its task's output, and a service worker's own stderr, show in the task's details.
+    QAction *show = menu.addAction(tr("Show Its Task"));
+    show->setEnabled(w.task >= 0);
+    connect(show, &QAction::triggered, this, [this, task = w.task] { showWorkerTask(task); });
     QAction *cancel = menu.addAction(tr("Cancel Its Task"));
     cancel->setEnabled(w.task >= 0);
     connect(cancel, &QAction::triggered, this, [this, slot = w.slot] {
@@ -176,6 +184,16 @@ void Dashboard::showWorkerMenu(const QPoint &pos)
             m_engine->cancelWorkerTask(slot);
     });
     menu.exec(m_workerView->viewport()->mapToGlobal(pos));
+}
+
+void Dashboard::showWorkerTask(TaskId task)
+{
+    if (task < 0)
+        return;
+    if (m_taskPanel->isHidden())
+        setPanelVisible(m_taskPanel, true);
+    m_taskPanel->selectTask(task);
+    m_taskPanel->view()->setFocus(Qt::OtherFocusReason);
 }
 
 void Dashboard::restoreLayout(const QSettings &settings)

@@ -55,6 +55,7 @@ private:
     void showRetired();
     void connectControls();
     void showWorkerMenu(const QPoint &pos);
+    void showWorkerTask(TaskId task);
     void showTaskDetails(quint64 request, const TaskDetails &details);
 
     WorkerModel *m_workerModel;

@@ -15,6 +15,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QSignalBlocker>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -112,6 +113,11 @@ void MainWindow::createMenus()
         connect(a, &QAction::toggled, m_dashboard,
                 [this, panel](bool on) { m_dashboard->setPanelVisible(panel, on); });
         m_panelActions << a;
+        // A panel may come back by other ways (Show Its Task shows the tasks).
+        connect(view, &QMenu::aboutToShow, a, [a, panel = panel] {
+            const QSignalBlocker blocker(a);
+            a->setChecked(!panel->isHidden());
+        });
     }
     view->addSeparator();
     QMenu *themes = view->addMenu(tr("&Theme"));

@@ -87,6 +87,13 @@ bool TaskFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right
             return (b == -1) == (sortOrder() == Qt::AscendingOrder);
         return a < b;
     }
+    case TaskModel::ErrorColumn: { // text, blanks last as above
+        const QString a = left.data(sortRole()).toString();
+        const QString b = right.data(sortRole()).toString();
+        if (a.isEmpty() != b.isEmpty())
+            return b.isEmpty() == (sortOrder() == Qt::AscendingOrder);
+        return a.localeAwareCompare(b) < 0;
+    }
     default:
         return QSortFilterProxyModel::lessThan(left, right);
     }

@@ -22,6 +22,30 @@ QString csvField(const QString &text)
     return u'"' + QString(text).replace(u"\""_s, u"\"\""_s) + u'"';
 }
 
+// The line that names an error: the first non-blank one (or the last, of a tail), at most 300
+// characters.
+QString errorLine(QByteArrayView text, bool last = false)
+{
+    QString line;
+    for (QByteArrayView rest = text; !rest.isEmpty();) {
+        const qsizetype end = rest.indexOf('\n');
+        const QByteArrayView candidate = (end < 0 ? rest : rest.first(end)).trimmed();
+        rest = end < 0 ? QByteArrayView() : rest.sliced(end + 1);
+        if (candidate.isEmpty())
+            continue;
+        line = QString::fromLocal8Bit(candidate.first(qMin<qsizetype>(candidate.size(), 1200)));
+        if (!last)
+            break;
+    }
+    return line.size() > 300 ? line.first(299) + u'…' : line;
+}
+
+bool failedState(TaskState state)
+{
+    return state == TaskState::Failed || state == TaskState::TimedOut
+        || state == TaskState::Retrying;
+}
+
 bool hasRun(const TaskModel::Row &row)
 {
     return row.attempts > 0 && row.state != TaskState::Queued;
@@ -71,6 +95,7 @@ void TaskModel::startReset(InputList inputs, size_t rows)
     m_rows.reserve(rows);
     m_seqs.clear();
     m_seqs.shrink_to_fit();
+    m_history.clear();
 }
 
 void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
@@ -174,8 +199,12 @@ void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<in
         dirty.push_back(int(s.task));
     }
     for (const TaskBatch::Finished &f : batch.finished) {
-        if (f.task < 0 || f.task >= rows || m_rows[size_t(f.task)].attempts > f.attempt)
+        if (f.task < 0 || f.task >= rows)
             continue;
+        if (m_rows[size_t(f.task)].attempts > f.attempt) { // its start time is the next one's
+            recordAttempt(batch, f, -1);
+            continue;
+        }
         Row &row = m_rows[size_t(f.task)];
         row.state = f.state;
         row.progress = -1;
@@ -183,8 +212,49 @@ void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<in
         row.exit = f.exit;
         row.durationMs = f.durationMs;
         row.receivedBytes = batch.receivedBytes(f);
+        recordAttempt(batch, f, row.startedMs);
         dirty.push_back(int(f.task));
     }
+}
+
+// A task's attempt that failed, and every later one of that task, joins its history.
+void TaskModel::recordAttempt(const TaskBatch &batch, const TaskBatch::Finished &f,
+                              qint64 startedMs)
+{
+    auto it = m_history.find(f.task);
+    if (it == m_history.end()) {
+        if (f.state == TaskState::Succeeded)
+            return;
+        it = m_history.insert(f.task, {});
+    }
+    Attempt a;
+    a.startedMs = startedMs;
+    a.durationMs = f.durationMs;
+    a.exit = f.exit;
+    a.slot = f.slot;
+    a.attempt = f.attempt;
+    a.state = f.state;
+    if (f.state != TaskState::Succeeded && f.state != TaskState::Cancelled) {
+        if (f.captured >= 0) { // a command task: its stderr
+            const TaskBatch::Captured &c = batch.captured[size_t(f.captured)];
+            // A spilled stderr (over a MiB) is not read whole: its last line names the error.
+            a.error = c.errFile ? errorLine(c.errFile->tail(4096), true) : errorLine(c.err);
+        } else { // a service task: the error its worker replied
+            a.error = errorLine(batch.output(f));
+        }
+    }
+    it->append(std::move(a));
+}
+
+QString TaskModel::errorOf(int row) const
+{
+    const Row &r = m_rows[size_t(row)];
+    if (!failedState(r.state))
+        return {};
+    const auto it = m_history.constFind(TaskId(row));
+    if (it == m_history.cend() || it->isEmpty())
+        return {};
+    return it->constLast().error;
 }
 
 void TaskModel::applyChange(const TaskChange &c, std::vector<int> &dirty)
@@ -209,7 +279,7 @@ void TaskModel::applyChange(const TaskChange &c, std::vector<int> &dirty)
 bool TaskModel::writeCsv(QIODevice *device, const QList<int> *rows, qint64 wallStartMs) const
 {
     QString out
-        = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started\n"_s;
+        = u"seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started,error\n"_s;
     const qsizetype count = rows ? rows->size() : qsizetype(m_rows.size());
     for (qsizetype n = 0; n < count; ++n) {
         const int i = rows ? rows->at(n) : int(n);
@@ -228,7 +298,7 @@ bool TaskModel::writeCsv(QIODevice *device, const QList<int> *rows, qint64 wallS
             + u',' + (exited ? QString::number(r.exit.code) : QString()) + u','
             + (r.exit.signal ? signalName(r.exit.signal) : QString()) + u','
             + csvField(r.exit.kind == ExitStatus::Kind::None ? QString() : r.exit.describe()) + u','
-            + started + u'\n';
+            + started + u',' + csvField(errorOf(i)) + u'\n';
     }
     const QByteArray bytes = out.toUtf8();
     return device->write(bytes) == bytes.size();
@@ -257,9 +327,12 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
             return r.exit.describe();
         if (index.column() == InputColumn)
             return inputOf(index.row());
+        if (index.column() == ErrorColumn)
+            return errorOf(index.row());
         break;
     case Qt::ForegroundRole:
-        if (index.column() == StateColumn || index.column() == ExitColumn) {
+        if (index.column() == StateColumn || index.column() == ExitColumn
+            || index.column() == ErrorColumn) {
             const QColor c = taskStateForeground(r.state, QGuiApplication::palette());
             return c.isValid() ? QVariant(c) : QVariant();
         }
@@ -269,6 +342,7 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         case InputColumn:
         case StateColumn:
         case ExitColumn:
+        case ErrorColumn:
             return int(Qt::AlignLeft | Qt::AlignVCenter);
         default:
             return int(Qt::AlignRight | Qt::AlignVCenter);
@@ -314,6 +388,8 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
         return done ? formatDuration(r.durationMs) : QString();
     case ExitColumn:
         return exitText(r);
+    case ErrorColumn:
+        return errorOf(index.row());
     case ColumnCount:
         break;
     }
@@ -343,6 +419,8 @@ QVariant TaskModel::sortData(const QModelIndex &index) const
         return r.exit.kind == ExitStatus::Kind::None
             ? qint64(-1)
             : qint64(r.exit.joblogExitval()) * 1000 + r.exit.signal;
+    case ErrorColumn:
+        return errorOf(index.row());
     case ColumnCount:
         break;
     }
@@ -370,6 +448,8 @@ QVariant TaskModel::headerData(int section, Qt::Orientation orientation, int rol
         return tr("Duration");
     case ExitColumn:
         return tr("Exit");
+    case ErrorColumn:
+        return tr("Error");
     case ColumnCount:
         break;
     }

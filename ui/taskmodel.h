@@ -4,6 +4,8 @@
 #include "events.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
+#include <QList>
 
 #include <vector>
 
@@ -27,6 +29,7 @@ public:
         StartedColumn, // the latest attempt's start, local time of day
         DurationColumn,
         ExitColumn,
+        ErrorColumn, // a failed attempt's first line of stderr (a service: its error)
         ColumnCount
     };
     enum Role {
@@ -50,6 +53,19 @@ public:
         TaskState state = TaskState::Queued;
     };
 
+    // One ended attempt of a task that did not succeed at its first: the details list them
+    // all, across Retry, and the Error column shows the latest one's error.
+    struct Attempt
+    {
+        qint64 startedMs = -1; // pool clock
+        qint64 durationMs = 0;
+        ExitStatus exit;
+        int slot = 0;
+        int attempt = 0; // as the engine counted it: 1 again after a Retry
+        TaskState state = TaskState::Failed;
+        QString error; // the first line of its stderr (a service task: its error text)
+    };
+
     explicit TaskModel(QObject *parent = nullptr);
 
     // A new batch (or none): the only resets. inputs: every input of the batch (a task's is
@@ -59,6 +75,7 @@ public:
     void setMaxAttempts(int attempts) { m_maxAttempts = qMax(1, attempts); }
     // The pool clock's zero (epoch ms): start times show as times of day once it is known.
     void setWallStartMs(qint64 ms) { m_wallStartMs = ms; }
+    qint64 wallStartMs() const { return m_wallStartMs; }
     void reset(const PoolSnapshot &snapshot); // full or compact
     void clear();
     void applyFrame(const Frame &frame);
@@ -70,6 +87,10 @@ public:
     qint64 seqOf(int row) const { return m_seqs.empty() ? row + 1 : m_seqs.at(size_t(row)); }
     QString inputOf(int row) const { return m_inputs.value(qsizetype(seqOf(row) - 1)); }
     const std::vector<Row> &tasks() const { return m_rows; }
+    // The ended attempts of a task that failed at least once (empty for the others).
+    QList<Attempt> history(TaskId task) const { return m_history.value(task); }
+    // The error the Error column shows: the latest attempt's, while the task stands failed.
+    QString errorOf(int row) const;
     static QList<int> changedRoles();
 
     // The task list as CSV (RFC 4180), one row per task.
@@ -91,12 +112,15 @@ private:
     void startReset(InputList inputs, size_t rows);
     void applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty);
     void applyChange(const TaskChange &change, std::vector<int> &dirty);
+    void recordAttempt(const TaskBatch &batch, const TaskBatch::Finished &f, qint64 startedMs);
 
     QVariant displayData(const QModelIndex &index) const;
     QVariant sortData(const QModelIndex &index) const;
     std::vector<Row> m_rows;
     std::vector<qint64> m_seqs; // Seq per row; empty while every Seq is row + 1
     InputList m_inputs;
+    // Only for tasks with a failed attempt: their rows stay small, failures are few.
+    QHash<TaskId, QList<Attempt>> m_history;
 };
 
 QString exitText(const TaskModel::Row &row);

@@ -5,6 +5,7 @@
 #include "taskmodel.h"
 
 #include <QComboBox>
+#include <QDateTime>
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -123,7 +124,7 @@ void TaskPanel::createTable()
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    // The input gets a fair share, the last column (the exit) what is left: an input of a
+    // The input gets a fair share, the last column (the error) what is left: an input of a
     // few characters no longer takes 60% of the table.
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setHighlightSections(false);
@@ -138,6 +139,7 @@ void TaskPanel::createTable()
     m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
     m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));
     m_view->setColumnWidth(TaskModel::ExitColumn, fm.horizontalAdvance(u"killed by SIGKILL__"_s));
+    m_view->setColumnWidth(TaskModel::ErrorColumn, fm.horizontalAdvance(u"x"_s) * 30);
     // Sorting only once asked for: sorting a large batch up front would stall the first frame.
     auto *header = m_view->horizontalHeader();
     header->setSectionsClickable(true);
@@ -161,6 +163,11 @@ QWidget *TaskPanel::createDetails()
     m_outputTabs->setDocumentMode(true);
     m_outputTabs->addTab(m_stdout, tr("stdout"));
     m_outputTabs->addTab(m_stderr, tr("stderr"));
+    m_attempts = makeOutputView(this);
+    m_attempts->setFont(font());
+    m_attempts->setPlaceholderText(tr("Every attempt of a task that failed is listed here, "
+                                      "including those before a Retry."));
+    m_outputTabs->addTab(m_attempts, tr("Attempts"));
 
     auto *details = new QWidget(this);
     auto *detailsLayout = new QVBoxLayout(details);
@@ -212,6 +219,51 @@ void TaskPanel::showDetails(TaskId id, const QString &command, const QString &st
                              err.isEmpty() ? tr("stderr") : tr("stderr (%1)").arg(err.count('\n')));
     if (!same && out.isEmpty() && !err.isEmpty())
         m_outputTabs->setCurrentIndex(1);
+    showHistory(id);
+}
+
+// One line per ended attempt, oldest first; a Retry starts the engine's count again, so the
+// lines are numbered here and the Retry is marked.
+void TaskPanel::showHistory(TaskId id)
+{
+    const QList<TaskModel::Attempt> history = m_model->history(id);
+    QStringList lines;
+    for (qsizetype i = 0; i < history.size(); ++i) {
+        const TaskModel::Attempt &a = history[i];
+        if (i > 0 && a.attempt <= history[i - 1].attempt)
+            lines << tr("— retried —");
+        QStringList parts { tr("Attempt %1").arg(i + 1), nameOf(a.state) };
+        if (a.slot > 0)
+            parts << tr("worker %1").arg(a.slot);
+        if (a.startedMs >= 0 && m_model->wallStartMs() > 0)
+            parts << QDateTime::fromMSecsSinceEpoch(m_model->wallStartMs() + a.startedMs)
+                         .toString(u"HH:mm:ss"_s);
+        parts << formatDuration(a.durationMs);
+        if (a.exit.kind != ExitStatus::Kind::None)
+            parts << a.exit.describe();
+        if (!a.error.isEmpty())
+            parts << a.error;
+        lines << parts.join(u" · "_s);
+    }
+    const QString text = lines.join(u'\n');
+    if (m_attempts->toPlainText() != text)
+        m_attempts->setPlainText(text);
+    m_outputTabs->setTabText(
+        2, history.isEmpty() ? tr("Attempts") : tr("Attempts (%1)").arg(history.size()));
+}
+
+void TaskPanel::selectTask(TaskId id)
+{
+    if (id < 0 || id >= m_model->rowCount())
+        return;
+    QModelIndex index = m_proxy->mapFromSource(m_model->index(int(id), 0));
+    if (!index.isValid()) { // filtered out: show every task rather than nothing
+        resetFilter();
+        index = m_proxy->mapFromSource(m_model->index(int(id), 0));
+    }
+    m_view->selectionModel()->setCurrentIndex(
+        index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->scrollTo(index);
 }
 
 QList<int> TaskPanel::shownRows() const
@@ -260,6 +312,8 @@ void TaskPanel::clearDetails()
     m_stderr->clear();
     m_outputTabs->setTabText(0, tr("stdout"));
     m_outputTabs->setTabText(1, tr("stderr"));
+    m_attempts->clear();
+    m_outputTabs->setTabText(2, tr("Attempts"));
 }
 
 // The menu acts on the tasks selected when it opened (rows move as tasks finish), and offers

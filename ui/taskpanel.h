@@ -37,9 +37,12 @@ public:
     QSplitter *splitter() const { return m_splitter; }
     QPlainTextEdit *stdoutView() const { return m_stdout; }
     QPlainTextEdit *stderrView() const { return m_stderr; }
+    QPlainTextEdit *attemptsView() const { return m_attempts; }
     QLineEdit *commandView() const { return m_command; }
 
     TaskId selectedTask() const;
+    // Selects the task (showing every task if the filter hid it) and scrolls to it.
+    void selectTask(TaskId id);
     void showDetails(TaskId id, const QString &command, const QString &status,
                      const QByteArray &out, const QByteArray &err);
     void clearDetails();
@@ -63,6 +66,7 @@ private:
     QWidget *createDetails();
     void updateCount();
     void showContextMenu(const QPoint &pos);
+    void showHistory(TaskId id);
 
     TaskModel *m_model;
     TaskFilterModel *m_proxy;
@@ -77,6 +81,7 @@ private:
     QTabWidget *m_outputTabs;
     QPlainTextEdit *m_stdout;
     QPlainTextEdit *m_stderr;
+    QPlainTextEdit *m_attempts;
     TaskId m_shown = -1;
 };
 

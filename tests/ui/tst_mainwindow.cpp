@@ -249,6 +249,16 @@ private Q_SLOTS:
         QVERIFY(!messages.isEmpty());
         QVERIFY2(messages.at(0).at(0).toString().contains(u"Retrying 1 failed task"_s),
                  qPrintable(messages.at(0).at(0).toString()));
+        // The attempt before the Retry stays in the task's history.
+        w.taskPanel()->view()->selectRow(1);
+        QTRY_COMPARE(w.taskPanel()->commandView()->text(), u"test -e "_s + flag);
+        const QStringList attempts = w.taskPanel()->attemptsView()->toPlainText().split(u'\n');
+        QCOMPARE(attempts.size(), 3);
+        QVERIFY2(attempts[0].startsWith(u"Attempt 1 · failed · worker "_s),
+                 qPrintable(attempts[0]));
+        QVERIFY2(attempts[0].contains(u" · exit 1"_s), qPrintable(attempts[0]));
+        QCOMPARE(attempts[1], u"— retried —"_s);
+        QVERIFY2(attempts[2].startsWith(u"Attempt 2 · succeeded"_s), qPrintable(attempts[2]));
     }
 
     void tasksFilterAndDetails()
@@ -294,6 +304,11 @@ private Q_SLOTS:
         QTRY_COMPARE(panel->commandView()->text(), u"echo out-3; echo err-3 >&2; exit 3"_s);
         QCOMPARE(panel->stdoutView()->toPlainText(), u"out-3\n"_s);
         QCOMPARE(panel->stderrView()->toPlainText(), u"err-3\n"_s);
+        // Its error in the table, and its one attempt in its history.
+        QCOMPARE(w.taskModel()->index(3, TaskModel::ErrorColumn).data().toString(), u"err-3"_s);
+        QCOMPARE(w.taskModel()->index(2, TaskModel::ErrorColumn).data().toString(), QString());
+        QVERIFY2(panel->attemptsView()->toPlainText().endsWith(u" · exit 3 · err-3"_s),
+                 qPrintable(panel->attemptsView()->toPlainText()));
 
         // The joblog export is GNU's format: its header, then one row per task that ran.
         const QString joblog = m_dir.filePath(u"tasks.joblog"_s);
@@ -357,6 +372,28 @@ private Q_SLOTS:
         QTRY_COMPARE(w.taskModel()->task(0).state, TaskState::Running);
         panel->view()->selectRow(0);
         QCOMPARE(contextMenuOf(panel), QStringList { u"Cancel 1 task"_s });
+    }
+
+    // Return (or a double click) on a worker selects its task, whose details show its output;
+    // the worker's menu offers the same. A task the filter hides is shown anyway.
+    void workerShowsItsTask()
+    {
+        MainWindow &w = window();
+        QVERIFY(w.startBatch(sleepers(6, 2)));
+        QTRY_COMPARE(w.session()->stats().running, 2);
+        QTRY_VERIFY(w.workerModel()->worker(1).task >= 0);
+        const TaskId task = w.workerModel()->worker(1).task;
+        TaskPanel *panel = w.taskPanel();
+        panel->stateCombo()->setCurrentIndex(
+            panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Failed)));
+        QTableView *workers = w.workerView();
+        workers->setFocus();
+        workers->setCurrentIndex(w.workerModel()->index(1, 0));
+        QTest::keyClick(workers, Qt::Key_Return);
+        QCOMPARE(panel->selectedTask(), task);
+        QCOMPARE(panel->stateCombo()->currentData().toInt(), int(TaskFilterModel::StateGroup::All));
+        QTRY_COMPARE(panel->commandView()->text(), u"sleep "_s + w.taskModel()->inputOf(int(task)));
+        QVERIFY(panel->view()->hasFocus());
     }
 
     void serviceTaskDetailsShowTheWorkersStderr()

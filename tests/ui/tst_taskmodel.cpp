@@ -268,6 +268,86 @@ private Q_SLOTS:
         QCOMPARE(seen.finishedDurationsMs, std::vector<quint32> { 7 });
     }
 
+    // A failed attempt's first stderr line shows in the Error column while the task stands
+    // failed; every attempt of the task, before and after a Retry, stays in its history.
+    void errorsAndHistoryAcrossRetry()
+    {
+        TaskModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.reset(queuedTasks(2), taskInputs(2));
+        EngineFeed feed;
+        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+        quint64 seq = 0;
+        auto send = [&](std::shared_ptr<TaskBatch> batch) {
+            Event e;
+            e.seq = ++seq;
+            e.type = Event::Type::TaskBatch;
+            e.batch = std::move(batch);
+            feed.addEvents({ e });
+            feed.flush();
+        };
+        auto attempt = [&](int n, TaskState state, QByteArray err) {
+            auto batch = std::make_shared<TaskBatch>();
+            batch->started = { { 0, 3, n } };
+            const ExitStatus exit = ExitStatus::exited(state == TaskState::Succeeded ? 0 : 1);
+            batch->finished = { { 0, 3, n, state, 0, exit, 20, 0, 0 } };
+            batch->captured.push_back({ {}, std::move(err), {}, {} });
+            send(batch);
+        };
+        const QModelIndex error = model.index(0, TaskModel::ErrorColumn);
+        attempt(1, TaskState::Retrying, "\n  \nfirst: no such file\nsecond line\n");
+        QCOMPARE(error.data().toString(), u"first: no such file"_s);
+        attempt(2, TaskState::Failed, "disk full");
+        QCOMPARE(error.data().toString(), u"disk full"_s);
+        QCOMPARE(error.data(Qt::ToolTipRole).toString(), u"disk full"_s);
+        QCOMPARE(model.history(0).size(), 2);
+        QCOMPARE(model.history(1).size(), 0); // never ran: no history kept
+
+        // Retry by hand: the row starts over, the error goes, the history stays.
+        Event retry;
+        retry.seq = ++seq;
+        retry.type = Event::Type::TaskRequeued;
+        retry.task = 0;
+        feed.addEvents({ retry });
+        feed.flush();
+        QCOMPARE(model.task(0).attempts, 0);
+        QCOMPARE(error.data().toString(), QString());
+        attempt(1, TaskState::Succeeded, "a warning\n");
+        QCOMPARE(model.task(0).state, TaskState::Succeeded);
+        QCOMPARE(error.data().toString(), QString()); // succeeded: no error shown
+        const QList<TaskModel::Attempt> history = model.history(0);
+        QCOMPARE(history.size(), 3);
+        QCOMPARE(history[0].attempt, 1);
+        QCOMPARE(history[0].state, TaskState::Retrying);
+        QCOMPARE(history[1].error, u"disk full"_s);
+        QCOMPARE(history[2].attempt, 1);
+        QCOMPARE(history[2].state, TaskState::Succeeded);
+        QCOMPARE(history[2].error, QString()); // a success's stderr is not an error
+        QCOMPARE(history[2].slot, 3);
+
+        // An attempt superseded within its batch (it failed, the next started) is kept too.
+        auto batch = std::make_shared<TaskBatch>();
+        batch->started = { { 1, 2, 1 }, { 1, 2, 2 } };
+        batch->finished
+            = { { 1, 2, 1, TaskState::Retrying, 0, ExitStatus::signaled(11), 5, 0, 0 } };
+        batch->captured.push_back({ {}, {}, {}, {} });
+        send(batch);
+        QCOMPARE(model.task(1).attempts, 2);
+        QCOMPARE(model.history(1).size(), 1);
+        QCOMPARE(model.history(1)[0].exit.signal, quint8(11));
+
+        // A service task's error is its worker's reply.
+        model.reset(queuedTasks(1), taskInputs(1));
+        QVERIFY(model.history(0).isEmpty()); // a new batch: no history
+        auto service = std::make_shared<TaskBatch>();
+        service->outputs = "bad input: x\ntrace";
+        service->started = { { 0, 1, 1 } };
+        service->finished = { { 0, 1, 1, TaskState::Failed, -1, ExitStatus::exited(1), 5, 0, 18 } };
+        send(service);
+        QCOMPARE(model.index(0, TaskModel::ErrorColumn).data().toString(), u"bad input: x"_s);
+    }
+
     // {"id":N,"progress":0.4} from a JSON-lines worker shows in the task's state and on its
     // worker's row, until the attempt ends.
     void serviceProgressIsShown()
@@ -447,10 +527,11 @@ private Q_SLOTS:
         buffer.open(QIODevice::WriteOnly);
         QVERIFY(model.writeCsv(&buffer));
         const QList<QByteArray> lines = buffer.data().split('\n');
-        QCOMPARE(lines.value(0),
-                 "seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started");
-        QCOMPARE(lines.value(1), "1,\"a, \"\"quoted\"\" input\",succeeded,2,1,1.234,0,,exit 0,");
-        QCOMPARE(lines.value(2), "2,input-1.txt,queued,,0,,,,,");
+        QCOMPARE(
+            lines.value(0),
+            "seq,input,state,worker,attempts,duration_s,exit_code,signal,outcome,started,error");
+        QCOMPARE(lines.value(1), "1,\"a, \"\"quoted\"\" input\",succeeded,2,1,1.234,0,,exit 0,,");
+        QCOMPARE(lines.value(2), "2,input-1.txt,queued,,0,,,,,,");
 
         // The rows asked for, in their order, with start times once the clock's zero is known.
         tasks[0].startedMs = 1500;
@@ -462,7 +543,7 @@ private Q_SLOTS:
         const QList<QByteArray> shown = some.data().split('\n');
         QCOMPARE(shown.size(), 4); // the header, 2 rows, the final newline
         QVERIFY(shown.value(1).startsWith("2,b,queued"));
-        QVERIFY2(shown.value(2).endsWith(",2023-11-14T22:13:21.500Z"), shown.value(2).constData());
+        QVERIFY2(shown.value(2).endsWith(",2023-11-14T22:13:21.500Z,"), shown.value(2).constData());
         // A filter that shows nothing exports nothing (not everything).
         QBuffer none;
         none.open(QIODevice::WriteOnly);
