@@ -1,5 +1,7 @@
 #include "chartpanel.h"
 
+#include "humanformat.h"
+
 #include <QAction>
 #include <QAreaSeries>
 #include <QChart>
@@ -165,12 +167,16 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
     const QString unit = scale == 1e6 ? u"M"_s : scale == 1e3 ? u"k"_s : QString();
     double value = point.y();
     if (chart == DurationChart) { // the bin under the cursor, not the cursor's height
-        value = 0;
-        for (const QPointF &p : m_charts[size_t(chart)].series->points()) {
-            if (p.x() > point.x())
-                break;
-            value = p.y();
-        }
+        const Histogram &h = m_histogram;
+        const qsizetype bin = h.binSeconds > 0
+            ? qsizetype(std::floor((point.x() - h.fromSeconds) / h.binSeconds))
+            : -1;
+        if (bin < 0 || bin >= qsizetype(h.counts.size()))
+            return {};
+        const double from = h.fromSeconds + double(bin) * h.binSeconds;
+        return tr("%1 took %2–%3 s")
+            .arg(countOf(h.counts[size_t(bin)], tr("task"), tr("tasks")),
+                 QString::number(from, 'g', 4), QString::number(from + h.binSeconds, 'g', 4));
     }
     // Counts are whole (the cursor's height between samples is not); rates keep a decimal.
     const QString y = (chart == ThroughputChart ? QString::number(value, 'f', 1)
@@ -183,8 +189,7 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
         return tr("%1 tasks/s at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
     case WorkersChart:
         return tr("%1 busy at %2 s").arg(y).arg(point.x(), 0, 'f', 1);
-    case DurationChart:
-        return tr("about %1 tasks took %2 s").arg(y).arg(point.x(), 0, 'f', 2);
+    case DurationChart: // above
     case ChartCount:
         break;
     }
@@ -279,6 +284,7 @@ void ChartPanel::clear()
 {
     resetRings();
     m_durationsMs.clear();
+    m_histogram = {};
     m_histogramClock.invalidate();
     m_nowSeconds = 0;
     m_dirty = m_histogramDirty = true;
@@ -381,25 +387,34 @@ void ChartPanel::redrawHistogram()
         setRoundRange(parts.y, 0, 4, 4, 1);
         return;
     }
-    const quint32 longest = *std::max_element(m_durationsMs.begin(), m_durationsMs.end());
-    const double binSeconds = niceCeiling(qMax(0.001, double(longest) / 1000.0 / kHistogramBins));
-    const int bins = qMin(kHistogramBins, int(double(longest) / 1000.0 / binSeconds) + 1);
+    const auto [shortestIt, longestIt]
+        = std::minmax_element(m_durationsMs.begin(), m_durationsMs.end());
+    const qint64 shortest = *shortestIt, longest = *longestIt;
+    // Bins over the durations that occur, not from 0 (tasks of 10-12 s leave 0-10 s out); a
+    // batch of equal durations gets one bar a tenth of its value wide. Whole milliseconds:
+    // a duration on a bin's edge falls in the bin it starts.
+    const double span = double(qMax(longest - shortest, qMax<qint64>(1, longest / 10)));
+    const qint64 binMs = qMax<qint64>(1, qRound64(niceCeiling(span / kHistogramBins)));
+    const qint64 first = shortest / binMs;
+    const int bins = int(longest / binMs - first + 1);
     std::vector<int> counts(size_t(bins), 0);
     for (quint32 ms : m_durationsMs)
-        ++counts[size_t(qMin(bins - 1, int(double(ms) / 1000.0 / binSeconds)))];
-    // A step outline: the area under it reads as bars without a category axis.
+        ++counts[size_t(ms / binMs - first)];
+    const double bin = double(binMs) / 1000.0;
+    m_histogram = { first * bin, bin, counts };
+    // Bars as one outline (down to 0 between them), so that they read as bars whatever their
+    // count, without a category axis.
+    const double gap = bin * 0.08;
     QList<QPointF> outline;
-    outline.reserve(2 * bins + 2);
-    outline.append({ 0, 0 });
+    outline.reserve(4 * bins);
     for (int i = 0; i < bins; ++i) {
-        outline.append({ i * binSeconds, double(counts[size_t(i)]) });
-        outline.append({ (i + 1) * binSeconds, double(counts[size_t(i)]) });
+        const double x = (first + i) * bin, count = double(counts[size_t(i)]);
+        outline << QPointF(x + gap, 0) << QPointF(x + gap, count) << QPointF(x + bin - gap, count)
+                << QPointF(x + bin - gap, 0);
     }
-    outline.append({ bins * binSeconds, 0 });
     parts.series->replace(outline);
-    setRoundRange(parts.x, 0, bins * binSeconds, xTicks(parts.view));
-    setRoundRange(parts.y, 0, niceCeiling(*std::max_element(counts.begin(), counts.end()) * 1.1), 5,
-                  1);
+    setRoundRange(parts.x, first * bin, (first + bins) * bin, xTicks(parts.view));
+    setRoundRange(parts.y, 0, niceTop(*std::max_element(counts.begin(), counts.end()) * 1.1), 5, 1);
 }
 
 void ChartPanel::applyPalette()

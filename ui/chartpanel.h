@@ -74,6 +74,12 @@ private:
     int m_windowSeconds = 300;
     RollingSeries m_queue { 1 }, m_rate { 1 }, m_busy { 1 }, m_size { 1 };
     std::vector<quint32> m_durationsMs; // every ended task's: 4 bytes a task
+    struct Histogram
+    {
+        double fromSeconds = 0;
+        double binSeconds = 0;
+        std::vector<int> counts;
+    } m_histogram; // as last drawn
     double m_nowSeconds = 0;
     bool m_dirty = false;
     bool m_histogramDirty = false;

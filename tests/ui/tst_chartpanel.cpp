@@ -202,20 +202,53 @@ private Q_SLOTS:
         QTRY_COMPARE(panel.series(ChartPanel::QueueChart)->count(), 1);
     }
 
+    // Bars over the durations that occur (not from 0), all of one shape, each hover telling
+    // its bin.
     void histogramOfDurations()
     {
         ChartPanel panel;
+        panel.resize(800, 500);
         panel.show();
         Frame frame;
         for (int i = 0; i < 1000; ++i)
-            frame.finishedDurationsMs.push_back(quint32(i % 10 == 0 ? 2000 : 100 + i % 50));
+            frame.finishedDurationsMs.push_back(quint32(i % 10 == 0 ? 12'000 : 10'000 + i % 50));
         panel.addFrame(frame);
-        QTRY_VERIFY(panel.series(ChartPanel::DurationChart)->count() > 4);
+        QLineSeries *series = panel.series(ChartPanel::DurationChart);
+        QTRY_VERIFY(series->count() > 4);
+        const QList<QPointF> outline = series->points();
+        QCOMPARE(outline.size() % 4, 0); // each bar: up, across, down
         double total = 0;
-        const QList<QPointF> outline = panel.series(ChartPanel::DurationChart)->points();
-        for (qsizetype i = 1; i + 1 < outline.size(); i += 2)
-            total += outline[i].y(); // each bin is two points at its height
+        for (qsizetype i = 0; i < outline.size(); i += 4) {
+            QCOMPARE(outline[i].y(), 0.0);
+            QCOMPARE(outline[i + 1].y(), outline[i + 2].y());
+            QCOMPARE(outline[i + 3].y(), 0.0);
+            total += outline[i + 1].y();
+        }
         QCOMPARE(total, 1000.0);
+        auto *x = qobject_cast<QValueAxis *>(
+            panel.chartView(ChartPanel::DurationChart)->chart()->axes(Qt::Horizontal).value(0));
+        QVERIFY(x);
+        QVERIFY2(x->min() >= 9.9 && x->min() <= 10.0, qPrintable(QString::number(x->min())));
+        QVERIFY2(x->max() >= 12.0 && x->max() <= 12.2, qPrintable(QString::number(x->max())));
+
+        // The area under the outline is what the pointer hovers.
+        QAreaSeries *area = nullptr;
+        for (QAbstractSeries *s : panel.chartView(ChartPanel::DurationChart)->chart()->series())
+            area = area ? area : qobject_cast<QAreaSeries *>(s);
+        QVERIFY(area);
+        Q_EMIT area->hovered(QPointF(12.05, 3), true);
+        QTRY_VERIFY2(QToolTip::text().contains(u"100 tasks took 12–12.1 s"_s),
+                     qPrintable(QToolTip::text()));
+        Q_EMIT area->hovered(QPointF(12.05, 3), false);
+
+        // Equal durations: one bar, not a sliver at the end of an empty axis.
+        ChartPanel same;
+        same.show();
+        Frame equal;
+        equal.finishedDurationsMs.assign(10, 5000);
+        same.addFrame(equal);
+        QTRY_COMPARE(same.series(ChartPanel::DurationChart)->count(), 4);
+        QCOMPARE(same.series(ChartPanel::DurationChart)->at(1).y(), 10.0);
     }
 
     void exportsEachChartAsPng()
