@@ -2,6 +2,9 @@
 
 #include <QRegularExpression>
 
+#include <algorithm>
+#include <vector>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
@@ -61,6 +64,51 @@ QString dirname(QString path)
     return path.isEmpty() ? u"/"_s : path;
 }
 
+// Text and, per character, whether a placeholder put it there.
+struct Marked
+{
+    QString text;
+    std::vector<bool> varying;
+
+    void append(const QString &part, bool isVarying)
+    {
+        text += part;
+        varying.insert(varying.end(), size_t(part.size()), isVarying);
+    }
+    void append(const Marked &other)
+    {
+        text += other.text;
+        varying.insert(varying.end(), other.varying.begin(), other.varying.end());
+    }
+};
+
+// shellQuote(word.text), each character keeping its mark.
+Marked quoteMarked(const Marked &word)
+{
+    if (word.text.isEmpty() || std::all_of(word.text.begin(), word.text.end(), isBareShellChar)) {
+        Marked bare = word;
+        if (word.text.isEmpty())
+            bare.append(u"''"_s, false);
+        return bare;
+    }
+    Marked quoted;
+    quoted.append(u"'"_s, false);
+    for (qsizetype i = 0; i < word.text.size(); ++i) {
+        const bool mark = word.varying[size_t(i)];
+        quoted.append(word.text[i] == u'\'' ? u"'\"'\"'"_s : QString(word.text[i]), mark);
+    }
+    quoted.append(u"'"_s, false);
+    if (quoted.text.startsWith(u"''"_s)) {
+        quoted.text.remove(0, 2);
+        quoted.varying.erase(quoted.varying.begin(), quoted.varying.begin() + 2);
+    }
+    if (quoted.text.endsWith(u"''"_s)) {
+        quoted.text.chop(2);
+        quoted.varying.resize(quoted.varying.size() - 2);
+    }
+    return quoted;
+}
+
 } // namespace
 
 Result<QStringList> splitShellWords(const QString &text)
@@ -90,6 +138,10 @@ Result<QStringList> splitShellWords(const QString &text)
             i = j;
             inWord = true;
         } else if (c == u'\\' && i + 1 < text.size()) {
+            if (text[i + 1] == u'\n') { // a line continued: both go, as in sh
+                ++i;
+                continue;
+            }
             word += text[++i];
             inWord = true;
         } else if (c.isSpace()) {
@@ -249,6 +301,58 @@ QStringList CommandTemplate::expand(const QString &input, qint64 seq, int slot) 
 QString CommandTemplate::display(const QStringList &argv) const
 {
     return m_shell ? argv.value(2) : shellJoin(argv);
+}
+
+QString CommandTemplate::displayVarying(const QString &input, qint64 seq, int slot,
+                                        QList<std::pair<qsizetype, qsizetype>> *varying) const
+{
+    Marked out;
+    if (m_shell) {
+        for (const Part &part : m_words.front()) {
+            if (part.literal)
+                out.append(part.text, false);
+            else
+                out.append(shellQuote(substitute(part.placeholder, input, seq, slot)), true);
+        }
+        if (m_appendInput) {
+            out.append(u" "_s, false);
+            out.append(shellQuote(input), true);
+        }
+    } else {
+        QList<Marked> words;
+        for (const Word &w : m_words) {
+            Marked word;
+            for (const Part &part : w) {
+                if (part.literal)
+                    word.append(part.text, false);
+                else
+                    word.append(substitute(part.placeholder, input, seq, slot), true);
+            }
+            words << word;
+        }
+        if (m_appendInput) {
+            Marked last;
+            last.append(input, true);
+            words << last;
+        }
+        for (qsizetype i = 0; i < words.size(); ++i) {
+            if (i > 0)
+                out.append(u" "_s, false);
+            out.append(quoteMarked(words[i]));
+        }
+    }
+    if (varying) {
+        varying->clear();
+        for (size_t i = 0; i < out.varying.size(); ++i) {
+            if (!out.varying[i])
+                continue;
+            if (!varying->isEmpty() && varying->last().second == qsizetype(i))
+                varying->last().second = qsizetype(i) + 1;
+            else
+                varying->append({ qsizetype(i), qsizetype(i) + 1 });
+        }
+    }
+    return out.text;
 }
 
 QString CommandTemplate::fixedProgram() const

@@ -6,6 +6,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <utility>
+
 namespace shoal {
 
 // GNU parallel's shell quoting: words of [-_.+a-zA-Z0-9/] stay bare, others are single-quoted.
@@ -44,6 +46,10 @@ public:
     QStringList expand(const QString &input, qint64 seq, int slot) const;
     // The command as a shell would read it: the joblog's Command column and what a user sees.
     QString display(const QStringList &argv) const;
+    // display(expand(input, seq, slot)), and in *varying the [start, end) spans of it that the
+    // placeholders (or the appended input) put there: what changes from one input to the next.
+    QString displayVarying(const QString &input, qint64 seq, int slot,
+                           QList<std::pair<qsizetype, qsizetype>> *varying) const;
     // The program when it does not depend on the input (empty when argv[0] has a placeholder).
     QString fixedProgram() const;
 

@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -58,7 +59,7 @@ QSpinBox *makeSpin(int min, int max, int value, QWidget *parent)
     return spin;
 }
 
-QWidget *makePlaceholderStrip(QLineEdit *command, QWidget *parent)
+QWidget *makePlaceholderStrip(CommandEdit *command, QWidget *parent)
 {
     const auto tr = [](const char *text) {
         return QCoreApplication::translate("shoal::NewBatchDialog", text);
@@ -92,6 +93,55 @@ QWidget *makePlaceholderStrip(QLineEdit *command, QWidget *parent)
     }
     strip->addStretch(1);
     return row;
+}
+
+CommandEdit::CommandEdit(QWidget *parent)
+    : QPlainTextEdit(parent)
+{
+    setTabChangesFocus(true);
+    setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+}
+
+void CommandEdit::setText(const QString &text)
+{
+    setPlainText(text);
+    moveCursor(QTextCursor::End);
+}
+
+void CommandEdit::setCursorPosition(int position)
+{
+    QTextCursor cursor = textCursor();
+    cursor.setPosition(qBound(0, position, int(text().size())));
+    setTextCursor(cursor);
+}
+
+int CommandEdit::heightForLines(int lines) const
+{
+    const QMargins m = contentsMargins();
+    return fontMetrics().lineSpacing() * lines + int(2 * document()->documentMargin()) + m.top()
+        + m.bottom() + 2 * frameWidth();
+}
+
+// Three lines: room for a short script; a longer one scrolls.
+QSize CommandEdit::sizeHint() const
+{
+    return { QPlainTextEdit::sizeHint().width(), heightForLines(3) };
+}
+
+QSize CommandEdit::minimumSizeHint() const
+{
+    return { QPlainTextEdit::minimumSizeHint().width(), heightForLines(3) };
+}
+
+void CommandEdit::keyPressEvent(QKeyEvent *event)
+{
+    const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
+    if (enter && (event->modifiers() & Qt::ControlModifier)) {
+        Q_EMIT submitted();
+        return;
+    }
+    QPlainTextEdit::keyPressEvent(event);
 }
 
 QString SecondsSpinBox::textFromValue(double value) const

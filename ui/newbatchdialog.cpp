@@ -1,5 +1,6 @@
 #include "newbatchdialog.h"
 
+#include "commandpreview.h"
 #include "formwidgets.h"
 #include "overviewbar.h"
 
@@ -62,10 +63,11 @@ void NewBatchDialog::createCommandFields()
 {
     m_name = new QLineEdit(this);
     m_name->setPlaceholderText(tr("optional"));
-    m_command = new QLineEdit(this);
+    m_command = new CommandEdit(this);
     m_command->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_command->setPlaceholderText(tr("e.g. gzip -9 {}   ·   convert {} {.}.png"));
-    m_command->setToolTip(tr("Without any placeholder the input is appended."));
+    m_command->setToolTip(tr("Without any placeholder the input is appended. A shell command "
+                             "may take several lines; Ctrl+Return starts the batch."));
     m_placeholders = makePlaceholderStrip(m_command, this);
     m_shell = new QCheckBox(tr("Run with /bin/sh -c (inputs quoted for the shell)"), this);
     m_commandError = makeErrorLabel(this);
@@ -168,15 +170,7 @@ void NewBatchDialog::createPoolFields()
 
 void NewBatchDialog::createPreviewAndButtons()
 {
-    m_preview = new QPlainTextEdit(this);
-    m_preview->setReadOnly(true);
-    m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_preview->setPlaceholderText(
-        tr("The first commands appear here once the command and its inputs are valid."));
-    // Every line in view, with room for the horizontal scroll bar of long commands.
-    m_preview->setFixedHeight(m_preview->fontMetrics().lineSpacing() * (kPreviewCommands + 1) + 12
-                              + m_preview->horizontalScrollBar()->sizeHint().height());
+    m_preview = new CommandPreview(this);
 
     m_buttons = new QDialogButtonBox(this);
     m_startButton = m_buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);
@@ -241,7 +235,7 @@ void NewBatchDialog::connectValidation()
     // A field's error shows once the user has edited it (or pressed Start).
     const auto commandEdited = [this] { m_commandTouched = true; };
     const auto inputsEdited = [this] { m_inputsTouched = true; };
-    connect(m_command, &QLineEdit::textChanged, this, commandEdited);
+    connect(m_command, &QPlainTextEdit::textChanged, this, commandEdited);
     connect(m_shell, &QCheckBox::toggled, this, commandEdited);
     connect(m_workerKind, &QComboBox::currentIndexChanged, this, commandEdited);
     for (QLineEdit *edit : { m_file, m_folder, m_pattern })
@@ -250,9 +244,10 @@ void NewBatchDialog::connectValidation()
     connect(m_inputKind, &QComboBox::currentIndexChanged, this, inputsEdited);
     for (QSpinBox *spin : { m_from, m_to, m_step })
         connect(spin, &QSpinBox::valueChanged, this, inputsEdited);
-    for (QLineEdit *edit : { m_command, m_file, m_folder, m_pattern })
+    for (QLineEdit *edit : { m_file, m_folder, m_pattern })
         connect(edit, &QLineEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
-    connect(m_lines, &QPlainTextEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
+    for (QPlainTextEdit *edit : { static_cast<QPlainTextEdit *>(m_command), m_lines })
+        connect(edit, &QPlainTextEdit::textChanged, this, &NewBatchDialog::scheduleValidation);
     for (QSpinBox *spin : { m_from, m_to, m_step, m_workers })
         connect(spin, &QSpinBox::valueChanged, this, &NewBatchDialog::scheduleValidation);
     connect(m_shell, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
@@ -271,17 +266,22 @@ void NewBatchDialog::connectValidation()
         m_inputPages->setCurrentIndex(index);
         scheduleValidation();
     });
-    connect(m_startButton, &QPushButton::clicked, this, [this] {
-        m_commandTouched = m_inputsTouched = true;
-        validate();
-        if (!m_valid || m_starting)
-            return;
-        showError(m_actionError, {});
-        setStarting(true);
-        Q_EMIT startRequested();
-    });
+    connect(m_startButton, &QPushButton::clicked, this, &NewBatchDialog::requestStart);
+    connect(m_command, &CommandEdit::submitted, this, &NewBatchDialog::requestStart);
     connect(m_saveButton, &QPushButton::clicked, this, &NewBatchDialog::saveWithDialog);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+}
+
+// Start (or Ctrl+Return in the command): checked now, not after the typing pause.
+void NewBatchDialog::requestStart()
+{
+    m_commandTouched = m_inputsTouched = true;
+    validate();
+    if (!m_valid || m_starting)
+        return;
+    showError(m_actionError, {});
+    setStarting(true);
+    Q_EMIT startRequested();
 }
 
 void NewBatchDialog::scheduleValidation()
@@ -466,7 +466,7 @@ Result<InputList> NewBatchDialog::previewInputs(qint64 *count) const
             return Error { tr("The step must not be 0.") };
         const bool empty = in.step > 0 ? in.to < in.from : in.to > in.from;
         *count = empty ? 0 : (in.to - in.from) / in.step + 1;
-        const qint64 shown = qMin<qint64>(*count, kPreviewCommands);
+        const qint64 shown = qMin<qint64>(*count, CommandPreview::kCommands);
         in.to = in.from + (shown - 1) * in.step;
         if (shown == 0)
             return InputList();
@@ -514,25 +514,12 @@ void NewBatchDialog::validate()
     if (inputs && count == 0 && m_inputsTouched)
         showError(m_inputError, tr("There are no inputs: nothing would run."));
 
-    QStringList lines;
-    if (command && inputs) {
-        const InputList &values = *inputs;
-        for (qsizetype i = 0; i < qMin<qsizetype>(values.size(), kPreviewCommands); ++i) {
-            const int slot = int(i % qMax(1, m_workers->value())) + 1;
-            if (!isService()) {
-                lines << command->display(command->expand(values.at(i), i + 1, slot));
-            } else if (s.service.mode == ServiceSpec::Mode::Line) {
-                lines << tr("worker %1 reads: %2").arg(slot).arg(values.at(i));
-            } else {
-                QByteArray json = "{\"id\":" + QByteArray::number(i) + ",\"input\":";
-                appendJsonString(json, values.utf8(i));
-                lines << tr("worker %1 reads: %2").arg(slot).arg(QString::fromUtf8(json + '}'));
-            }
-        }
-        if (count > kPreviewCommands)
-            lines << tr("… and %1 more").arg(count - kPreviewCommands);
-    }
-    m_preview->setPlainText(lines.join(u'\n'));
+    if (!command || !inputs)
+        m_preview->showNothing();
+    else if (!isService())
+        m_preview->showCommands(*command, *inputs, count, m_workers->value());
+    else
+        m_preview->showServiceInputs(s.service.mode, *inputs, count, m_workers->value());
     m_valid = command && inputs && count > 0 && commandError.isEmpty();
     m_startButton->setEnabled(m_valid && !m_starting);
     m_saveButton->setEnabled(command.ok());

@@ -18,6 +18,9 @@ class QStackedWidget;
 
 namespace shoal {
 
+class CommandEdit;
+class CommandPreview;
+
 // Composes a batch: a command template, where its inputs come from, and the pool's policy,
 // with a live preview of the first commands. Errors appear under the field at fault and Start
 // stays disabled until they are fixed. Save writes the batch as *.shoal.json. Start asks the
@@ -52,7 +55,7 @@ public:
     QComboBox *serviceModeCombo() const { return m_serviceMode; }
     QLineEdit *initializerEdit() const { return m_initializer; }
     QSpinBox *maxTasksSpin() const { return m_maxTasks; }
-    QLineEdit *commandEdit() const { return m_command; }
+    CommandEdit *commandEdit() const { return m_command; }
     QCheckBox *shellCheck() const { return m_shell; }
     QComboBox *inputKindCombo() const { return m_inputKind; }
     QLineEdit *fileEdit() const { return m_file; }
@@ -69,12 +72,10 @@ public:
     QWidget *placeholderStrip() const { return m_placeholders; }
     QLabel *inputError() const { return m_inputError; }
     QLabel *actionError() const { return m_actionError; }
-    QPlainTextEdit *preview() const { return m_preview; }
+    CommandPreview *preview() const { return m_preview; }
     QLabel *inputCount() const { return m_inputCount; }
     QPushButton *startButton() const { return m_startButton; }
     QPushButton *saveButton() const { return m_saveButton; }
-
-    static constexpr int kPreviewCommands = 5;
 
 Q_SIGNALS:
     void startRequested();
@@ -86,6 +87,7 @@ private:
     void createPreviewAndButtons();
     void layOut();
     void connectValidation();
+    void requestStart();
     void scheduleValidation();
     void saveWithDialog();
     void browseFile();
@@ -102,7 +104,7 @@ private:
     QComboBox *m_serviceMode;
     QLineEdit *m_initializer;
     QSpinBox *m_maxTasks;
-    QLineEdit *m_command;
+    CommandEdit *m_command;
     QCheckBox *m_shell;
     QLabel *m_commandError;
     QLabel *m_shellHint; // shell syntax in a command run without the shell
@@ -123,7 +125,7 @@ private:
     QSpinBox *m_retries;
     QDoubleSpinBox *m_timeout;
     QComboBox *m_drain;
-    QPlainTextEdit *m_preview;
+    CommandPreview *m_preview;
     QLabel *m_actionError = nullptr; // Save's and Start's errors that belong to no field
     QDialogButtonBox *m_buttons;
     QPushButton *m_startButton;

@@ -19,6 +19,9 @@ private Q_SLOTS:
     void errors_data();
     void errors();
     void display();
+    void displayVarying_data();
+    void displayVarying();
+    void multiLineCommands();
     void fixedProgram();
     void bytesThatAreNotUtf8Survive();
 };
@@ -155,6 +158,66 @@ void TestCommandTemplate::display()
     QVERIFY(t.ok());
     // The joblog's Command column, as GNU parallel -q writes it.
     QCOMPARE(t->display(t->expand(u"a b/c.d"_s, 1, 1)), u"echo 'a b/c.d' 'a b/c'"_s);
+}
+
+// What the New Batch preview highlights: the spans of the shown command that the input (or the
+// number, or the slot) put there, through the shell quoting.
+void TestCommandTemplate::displayVarying_data()
+{
+    QTest::addColumn<QStringList>("words");
+    QTest::addColumn<bool>("shell");
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("marked"); // the display, with [ ] around each varying span
+
+    QTest::newRow("argv, bare") << QStringList { u"gzip"_s, u"-9"_s, u"{}"_s } << false
+                                << u"a.txt"_s << u"gzip -9 [a.txt]"_s;
+    QTest::newRow("argv, quoted word")
+        << QStringList { u"convert"_s, u"{}"_s, u"out/{/.}.png"_s } << false << u"in dir/x y.jpg"_s
+        << u"convert '[in dir/x y.jpg]' 'out/[x y].png'"_s;
+    QTest::newRow("argv, quote in input")
+        << QStringList { u"echo"_s, u"{}"_s } << false << u"it's"_s << u"echo '[it'\"'\"'s]'"_s;
+    QTest::newRow("argv, appended")
+        << QStringList { u"wc"_s, u"-l"_s } << false << u"f"_s << u"wc -l [f]"_s;
+    QTest::newRow("argv, number and slot")
+        << QStringList { u"job-{#}-{%}"_s } << false << u"x"_s << u"job-[7]-[2]"_s;
+    QTest::newRow("shell") << QStringList { u"echo {} >> {.}.log"_s } << true << u"a b.txt"_s
+                           << u"echo ['a b.txt'] >> ['a b'].log"_s;
+    QTest::newRow("shell, appended") << QStringList { u"cat"_s } << true << u"f"_s << u"cat [f]"_s;
+}
+
+void TestCommandTemplate::displayVarying()
+{
+    QFETCH(QStringList, words);
+    QFETCH(bool, shell);
+    QFETCH(QString, input);
+    QFETCH(QString, marked);
+    auto t = CommandTemplate::parse(words, shell);
+    if (!t)
+        QFAIL(qPrintable(t.error()));
+    QList<std::pair<qsizetype, qsizetype>> spans;
+    const QString shown = t->displayVarying(input, 7, 2, &spans);
+    QCOMPARE(shown, t->display(t->expand(input, 7, 2)));
+    QString withMarks = shown;
+    for (qsizetype i = spans.size() - 1; i >= 0; --i) {
+        withMarks.insert(spans[i].second, u']');
+        withMarks.insert(spans[i].first, u'[');
+    }
+    QCOMPARE(withMarks, marked);
+}
+
+// A command of several lines: a shell script keeps them; in argv mode a newline separates
+// words, and a backslash before it continues the line as in sh.
+void TestCommandTemplate::multiLineCommands()
+{
+    auto script = CommandTemplate::parse({ u"set -e\necho {}\necho done"_s }, true);
+    QVERIFY(script.ok());
+    QCOMPARE(script->expand(u"x"_s, 1, 1).value(2), u"set -e\necho x\necho done"_s);
+    auto argv = CommandTemplate::parse({ u"convert {}\n  -resize 50%\n  {.}.png"_s }, false);
+    QVERIFY(argv.ok());
+    QCOMPARE(argv->expand(u"a.jpg"_s, 1, 1),
+             (QStringList { u"convert"_s, u"a.jpg"_s, u"-resize"_s, u"50%"_s, u"a.png"_s }));
+    QCOMPARE(*shoal::splitShellWords(u"a \\\nb c\\\nd"_s),
+             (QStringList { u"a"_s, u"b"_s, u"cd"_s }));
 }
 
 void TestCommandTemplate::fixedProgram()

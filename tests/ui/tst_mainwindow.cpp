@@ -1,6 +1,8 @@
 #include "batchsession.h"
 #include "chartpanel.h"
+#include "commandpreview.h"
 #include "dashboard.h"
+#include "formwidgets.h"
 #include "joblog.h"
 #include "joblogexport.h"
 #include "mainwindow.h"
@@ -744,7 +746,8 @@ private Q_SLOTS:
 
         BatchSpec failing;
         failing.name = u"some fail"_s;
-        failing.command = { u"sh -c 'sleep 0.0{}; exit $(( {} % 4 == 0 ))'"_s };
+        failing.command = { u"sh -c 'sleep 0.0{}; [ $(( {} % 4 )) -ne 0 ] || "
+                            u"{ echo \"convert: frame {} is corrupt\" >&2; exit 1; }'"_s };
         failing.inputs.kind = InputSpec::Kind::Range;
         failing.inputs.from = 1;
         failing.inputs.to = 40;

@@ -1,4 +1,6 @@
 #include "batchfile.h"
+#include "commandpreview.h"
+#include "formwidgets.h"
 #include "newbatchdialog.h"
 #include "testsupport.h"
 
@@ -47,6 +49,50 @@ private Q_SLOTS:
         QCOMPARE(preview.value(0), u"echo 1 1"_s);
         QCOMPARE(preview.value(4), u"echo 5 5"_s);
         QCOMPARE(preview.value(5), u"… and 95 more"_s);
+    }
+
+    // The preview shows what each input puts in its command: the highlighted spans are the
+    // placeholders' values, through the shell quoting.
+    void previewHighlightsWhatChangesPerInput()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.commandEdit()->setText(u"cp {} 'backup dir/{/}'"_s);
+        dialog.rangeTo()->setValue(3);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QCOMPARE(dialog.preview()->toPlainText().split(u'\n').value(1), u"cp 2 'backup dir/2'"_s);
+        QStringList highlighted;
+        for (const QTextEdit::ExtraSelection &s : dialog.preview()->extraSelections())
+            highlighted << u"%1:%2"_s.arg(s.cursor.blockNumber()).arg(s.cursor.selectedText());
+        QCOMPARE(highlighted,
+                 (QStringList { u"0:1"_s, u"0:1"_s, u"1:2"_s, u"1:2"_s, u"2:3"_s, u"2:3"_s }));
+    }
+
+    // The command takes several lines: Return starts a new one, Ctrl+Return starts the batch;
+    // a shell script's lines show as one preview line per command.
+    void multiLineCommand()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        int requested = 0;
+        connect(&dialog, &NewBatchDialog::startRequested, this, [&] { ++requested; });
+        dialog.shellCheck()->setChecked(true);
+        dialog.commandEdit()->setFocus();
+        QTest::keyClicks(dialog.commandEdit(), u"set -e"_s);
+        QTest::keyClick(dialog.commandEdit(), Qt::Key_Return);
+        QTest::keyClicks(dialog.commandEdit(), u"echo {}"_s);
+        QCOMPARE(dialog.commandEdit()->text(), u"set -e\necho {}"_s);
+        QCOMPARE(requested, 0);
+        QTRY_COMPARE(dialog.preview()->toPlainText().split(u'\n').value(0),
+                     u"set -e\u23CEecho 1"_s);
+        QCOMPARE(dialog.spec().command, QStringList { u"set -e\necho {}"_s });
+        QTest::keyClick(dialog.commandEdit(), Qt::Key_Return, Qt::ControlModifier);
+        QCOMPARE(requested, 1); // checked at once, not after the typing pause
+        QCOMPARE(dialog.commandEdit()->text(), u"set -e\necho {}"_s);
+        // Tab leaves the field (it is not typed into the command).
+        dialog.setStarting(false);
+        QTest::keyClick(dialog.commandEdit(), Qt::Key_Tab);
+        QCOMPARE(dialog.commandEdit()->text(), u"set -e\necho {}"_s);
     }
 
     void noErrorBeforeTheUserTypesAndNoJump()
