@@ -255,7 +255,7 @@ void ChartPanel::buildChart(Chart which)
         connect(parts.series, &QLineSeries::hovered, this, showValue);
     parts.view = new QChartView(parts.chart, this);
     parts.view->setRenderHint(QPainter::Antialiasing);
-    parts.view->setMinimumSize(220, 160);
+    parts.view->setMinimumSize(180, 150);
     parts.view->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto *exportAction = new QAction(tr("Export as PNG…"), parts.view);
     connect(exportAction, &QAction::triggered, this, [this, which] { exportWithDialog(which); });

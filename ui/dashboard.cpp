@@ -9,6 +9,7 @@
 #include "taskpanel.h"
 #include "workermodel.h"
 
+#include <QEvent>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
@@ -50,7 +51,9 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
     connect(m_workerModel, &QAbstractItemModel::modelReset, this, &Dashboard::showRetired);
     m_topSplitter->addWidget(workersPane);
     m_topSplitter->addWidget(m_charts);
-    m_topSplitter->setStretchFactor(0, 1);
+    // The workers table keeps the width of its columns; the charts take what is left (and
+    // give it back first when the window narrows).
+    m_topSplitter->setStretchFactor(0, 0);
     m_topSplitter->setStretchFactor(1, 1);
     m_mainSplitter = new QSplitter(Qt::Vertical, this);
     m_mainSplitter->setChildrenCollapsible(false);
@@ -96,28 +99,53 @@ void Dashboard::createWorkerView()
     m_workerView->verticalHeader()->hide();
     m_workerView->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_workerView->verticalHeader()->setDefaultSectionSize(m_workerView->fontMetrics().height() + 6);
-    m_workerView->horizontalHeader()->setSectionResizeMode(WorkerModel::TaskColumn,
-                                                           QHeaderView::Stretch);
     m_workerView->horizontalHeader()->setHighlightSections(false);
     m_workerView->setContextMenuPolicy(Qt::CustomContextMenu);
+    // Numbers as wide as they get, headers as wide as their words: what is left is the task's.
     const QFontMetrics fm = m_workerView->fontMetrics();
     const std::pair<int, const char16_t *> widths[] = {
-        { WorkerModel::SlotColumn, u"Slot__" },
-        { WorkerModel::PidColumn, u"99999999" },
-        { WorkerModel::StateColumn, u"draining___" },
-        { WorkerModel::ElapsedColumn, u"Elapsed__" },
-        { WorkerModel::DoneColumn, u"Done___" },
-        { WorkerModel::FailuresColumn, u"Failed attempts__" },
-        { WorkerModel::CpuColumn, u"CPU___" },
-        { WorkerModel::RssColumn, u"999.9 MiB" },
+        { WorkerModel::SlotColumn, u"Slot_" },      { WorkerModel::PidColumn, u"4194304_" },
+        { WorkerModel::StateColumn, u"draining_" }, { WorkerModel::ElapsedColumn, u"Elapsed_" },
+        { WorkerModel::DoneColumn, u"99999_" },     { WorkerModel::FailuresColumn, u"attempts_" },
+        { WorkerModel::CpuColumn, u"100%__" },      { WorkerModel::RssColumn, u"999.9 MiB" },
     };
-    for (const auto &[column, sample] : widths)
-        m_workerView->setColumnWidth(column, fm.horizontalAdvance(QString::fromUtf16(sample)) + 12);
+    const QFontMetrics headerFm = m_workerView->horizontalHeader()->fontMetrics();
+    for (const auto &[column, sample] : widths) {
+        int header = 0;
+        const QString title = m_workerModel->headerData(column, Qt::Horizontal).toString();
+        for (const QString &line : title.split(u'\n'))
+            header = qMax(header, headerFm.horizontalAdvance(line));
+        m_workerView->setColumnWidth(
+            column, qMax(fm.horizontalAdvance(QString::fromUtf16(sample)), header) + 12);
+    }
+    m_workerView->viewport()->installEventFilter(this);
     connect(m_workerView, &QWidget::customContextMenuRequested, this, &Dashboard::showWorkerMenu);
     // Double-click (or Return) on a worker: its task, with its output, in the tasks table.
     connect(m_workerView, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {
         showWorkerTask(m_workerModel->worker(index.row()).task);
     });
+}
+
+// The task column takes the width the others leave (and no less than a short input): a
+// Stretch section keeps its old width when the pane shrinks below the others' sum, hiding
+// them behind a scroll bar while the task column stays wide.
+bool Dashboard::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_workerView->viewport() && event->type() == QEvent::Resize)
+        fitTaskColumn();
+    return QWidget::eventFilter(watched, event);
+}
+
+void Dashboard::fitTaskColumn()
+{
+    int others = 0;
+    for (int column = 0; column < WorkerModel::ColumnCount; ++column) {
+        if (column != WorkerModel::TaskColumn && !m_workerView->isColumnHidden(column))
+            others += m_workerView->columnWidth(column);
+    }
+    const int least = m_workerView->fontMetrics().horizontalAdvance(u"input-01 · #999"_s);
+    m_workerView->setColumnWidth(WorkerModel::TaskColumn,
+                                 qMax(least, m_workerView->viewport()->width() - others));
 }
 
 void Dashboard::connectControls()

@@ -54,6 +54,8 @@ private:
     void createWorkerView();
     void showRetired();
     void connectControls();
+    bool eventFilter(QObject *watched, QEvent *event) override;
+    void fitTaskColumn();
     void showWorkerMenu(const QPoint &pos);
     void showWorkerTask(TaskId task);
     void showTaskDetails(quint64 request, const TaskDetails &details);

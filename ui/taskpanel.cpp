@@ -131,7 +131,7 @@ void TaskPanel::createTable()
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     const QFontMetrics fm = m_view->fontMetrics();
     m_view->setColumnWidth(TaskModel::SeqColumn, fm.horizontalAdvance(u"0000000"_s));
-    m_view->setColumnWidth(TaskModel::InputColumn, fm.horizontalAdvance(u"x"_s) * 40);
+    m_view->setColumnWidth(TaskModel::InputColumn, fm.horizontalAdvance(u"x"_s) * 28);
     m_view->setColumnWidth(TaskModel::StartedColumn, fm.horizontalAdvance(u"00:00:00___"_s));
     m_view->setColumnWidth(TaskModel::StateColumn,
                            fm.horizontalAdvance(u"queued for retry (2/3)__"_s));
@@ -139,7 +139,7 @@ void TaskPanel::createTable()
     m_view->setColumnWidth(TaskModel::AttemptsColumn, fm.horizontalAdvance(u"Attempts____"_s));
     m_view->setColumnWidth(TaskModel::DurationColumn, fm.horizontalAdvance(u"Duration____"_s));
     m_view->setColumnWidth(TaskModel::ExitColumn, fm.horizontalAdvance(u"killed by SIGKILL__"_s));
-    m_view->setColumnWidth(TaskModel::ErrorColumn, fm.horizontalAdvance(u"x"_s) * 30);
+    m_view->setColumnWidth(TaskModel::ErrorColumn, fm.horizontalAdvance(u"x"_s) * 20);
     // Sorting only once asked for: sorting a large batch up front would stall the first frame.
     auto *header = m_view->horizontalHeader();
     header->setSectionsClickable(true);

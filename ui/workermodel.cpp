@@ -259,6 +259,8 @@ QVariant WorkerModel::sortData(const QModelIndex &index) const
 
 QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section == FailuresColumn)
+        return tr("Attempts that failed on this worker (a task retried counts each time)");
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (Column(section)) {
@@ -275,7 +277,7 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     case DoneColumn:
         return tr("Done");
     case FailuresColumn:
-        return tr("Failed attempts");
+        return tr("Failed\nattempts"); // two lines: the table fits a narrow pane
     case CpuColumn:
         return tr("CPU");
     case RssColumn:

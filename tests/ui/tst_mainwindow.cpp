@@ -30,6 +30,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -723,6 +724,13 @@ private Q_SLOTS:
                     QCoreApplication::sendPostedEvents();
                     if (w.chartPanel()->isVisible()) // the charts re-ticked for the new size
                         QTRY_VERIFY(w.chartPanel()->redrawCount() > redraws);
+                    // Every column of the workers and of the tasks in view, at either size.
+                    if (w.workerView()->isVisible()) {
+                        QTRY_VERIFY2(!w.workerView()->horizontalScrollBar()->isVisible(),
+                                     qPrintable(name));
+                        QTRY_VERIFY2(!w.taskPanel()->view()->horizontalScrollBar()->isVisible(),
+                                     qPrintable(name));
+                    }
                     QCoreApplication::processEvents();
                     const QString path = u"%1/%2-%3-%4x%5.png"_s.arg(screenshotDir(), name, tone)
                                              .arg(size.width())
