@@ -3,6 +3,7 @@
 #include "commandpreview.h"
 #include "formwidgets.h"
 #include "overviewbar.h"
+#include "prompts.h"
 
 #include "commandtemplate.h"
 #include "humanformat.h"
@@ -449,7 +450,7 @@ BatchSpec NewBatchDialog::spec() const
 
 void NewBatchDialog::showError(QLabel *label, const QString &error)
 {
-    label->setText(error);
+    label->setText(Prompts::asSentence(error)); // the engine's words, as a sentence
     label->setVisible(!error.isEmpty());
 }
 

@@ -26,6 +26,7 @@
 #include <QLineSeries>
 #include <QMenu>
 #include <QMimeData>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QProgressBar>
@@ -714,7 +715,8 @@ private Q_SLOTS:
     {
         MainWindow &w = window();
         const QList<QSize> sizes { QSize(1600, 1000), QSize(1024, 700) };
-        const auto shoot = [&](const QString &name) {
+        // overlay: a dialog over the window, drawn where a window manager would centre it.
+        const auto shoot = [&](const QString &name, QWidget *overlay = nullptr) {
             for (const bool dark : { false, true }) {
                 QApplication::setPalette(dark ? darkPalette() : m_lightPalette);
                 const QString tone = dark ? u"dark"_s : u"light"_s;
@@ -735,13 +737,35 @@ private Q_SLOTS:
                     const QString path = u"%1/%2-%3-%4x%5.png"_s.arg(screenshotDir(), name, tone)
                                              .arg(size.width())
                                              .arg(size.height());
-                    QVERIFY(w.grab().save(path));
+                    QImage shot = w.grab().toImage();
+                    if (overlay) {
+                        QPainter painter(&shot);
+                        const QPixmap dialog = overlay->grab();
+                        const QRect at(QPoint((shot.width() - dialog.width()) / 2,
+                                              qMax(0, (shot.height() - dialog.height()) / 2)),
+                                       dialog.size());
+                        painter.fillRect(at.translated(4, 4), QColor(0, 0, 0, 90)); // a shadow
+                        painter.drawPixmap(at.topLeft(), dialog);
+                        painter.setPen(overlay->palette().color(QPalette::Shadow));
+                        painter.drawRect(at.adjusted(-1, -1, 0, 0)); // the frame a WM draws
+                    }
+                    QVERIFY(shot.save(path));
                 }
             }
             QApplication::setPalette(m_lightPalette);
         };
         w.show();
         shoot(u"welcome"_s);
+
+        // The New Batch dialog with an error under the command.
+        QTest::keySequence(&w, QKeySequence::New);
+        QPointer<NewBatchDialog> dialog = w.findChild<NewBatchDialog *>();
+        QVERIFY(dialog && dialog->isVisible());
+        dialog->commandEdit()->setFocus();
+        QTest::keyClicks(dialog->commandEdit(), u"convert {} {/.}.webp {name}"_s);
+        QTRY_VERIFY(dialog->commandError()->isVisible());
+        shoot(u"newbatch-error"_s, dialog);
+        dialog->reject();
 
         QVERIFY(w.startBatch(sleepers(12, 4)));
         BatchSession *s = w.session();
@@ -751,6 +775,16 @@ private Q_SLOTS:
         QTRY_COMPARE(s->stats().parkedWorkers, 1);
         QTRY_VERIFY(w.overview()->countsText().contains(u"2 running · 2 paused"_s));
         shoot(u"paused-and-parked"_s);
+
+        // Shrinking by letting running tasks finish: the surplus workers drain.
+        s->engine()->resize(4, DrainPolicy::Pause);
+        s->engine()->resumeWorker(1);
+        QTRY_COMPARE(s->stats().parkedWorkers, 0);
+        QTRY_COMPARE(s->stats().running, 4);
+        s->engine()->resize(2, DrainPolicy::Finish);
+        QTRY_VERIFY(w.workerModel()->worker(2).state == WorkerState::Draining
+                    && w.workerModel()->worker(3).state == WorkerState::Draining);
+        shoot(u"shrinking"_s);
 
         BatchSpec failing;
         failing.name = u"some fail"_s;

@@ -127,7 +127,7 @@ private Q_SLOTS:
         QTest::newRow("empty command")
             << u"  "_s << range << QString() << u"Enter the command"_s << QString();
         QTest::newRow("unknown placeholder") << u"gzip {foo}"_s << range << QString()
-                                             << u"unknown placeholder '{foo}'"_s << QString();
+                                             << u"Unknown placeholder '{foo}'"_s << QString();
         QTest::newRow("missing file") << u"gzip"_s << file << u"/nonexistent/inputs.txt"_s
                                       << QString() << u"/nonexistent/inputs.txt"_s;
         QTest::newRow("no file chosen")
@@ -361,7 +361,7 @@ private Q_SLOTS:
         QVERIFY(dialog.startButton()->isEnabled());
         QVERIFY(dialog.actionError()->isVisible());
         QCOMPARE(dialog.actionError()->text(),
-                 u"Could not start the batch: cannot create the results folder"_s);
+                 u"Could not start the batch: cannot create the results folder."_s);
         QCOMPARE(dialog.commandEdit()->text(), u"gzip {}"_s);
         // Editing clears it.
         dialog.commandEdit()->setText(u"gzip -9 {}"_s);
