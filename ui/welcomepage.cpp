@@ -35,8 +35,13 @@ WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     for (QPushButton *b : { newButton, openButton, demoButton })
         b->setMinimumWidth(220);
     m_recentList = new QListWidget(this);
-    m_recentList->setMaximumWidth(520);
+    // A long path is cut in its middle (the tooltip has it whole), never scrolled sideways.
+    m_recentList->setMinimumWidth(420);
+    m_recentList->setMaximumWidth(560);
     m_recentList->setMaximumHeight(180);
+    m_recentList->setTextElideMode(Qt::ElideMiddle);
+    m_recentList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_recentList->setUniformItemSizes(true);
     m_recentLabel = new QLabel(this);
 
     auto *column = new QVBoxLayout;

@@ -13,6 +13,7 @@
 #include "taskpanel.h"
 #include "testsupport.h"
 #include "theme.h"
+#include "welcomepage.h"
 #include "workermodel.h"
 
 #include <QAbstractItemModelTester>
@@ -24,6 +25,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QListWidget>
 #include <QMenu>
 #include <QMimeData>
 #include <QPainter>
@@ -140,6 +142,20 @@ private Q_SLOTS:
             QVERIFY2(shortcuts.contains(key), qPrintable(key));
         QVERIFY(!shortcuts.contains(u"Ctrl+S"_s)); // Save As always asks: not Save's key
         QVERIFY(w.grab().save(screenshotDir() + u"/welcome.png"_s));
+
+        // A long recent path is cut in the middle, not scrolled sideways.
+        auto *welcome = w.findChild<WelcomePage *>();
+        QVERIFY(welcome);
+        const QString deep = u"/home/someone/projects/"_s
+            + QString(u"very-long-folder-name/"_s).repeated(8) + u"sweep.shoal.json"_s;
+        welcome->setRecentFiles({ deep, u"/tmp/a.shoal.json"_s });
+        w.show();
+        QTRY_VERIFY(welcome->recentList()->isVisible());
+        QCOMPARE(welcome->recentList()->textElideMode(), Qt::ElideMiddle);
+        QVERIFY(!welcome->recentList()->horizontalScrollBar()->isVisible());
+        QVERIFY(welcome->recentList()->width() <= 560);
+        QCOMPARE(welcome->recentList()->item(0)->toolTip(), deep);
+        QVERIFY(w.grab().save(screenshotDir() + u"/welcome-recent.png"_s));
     }
 
     // The buttons drive a real pool: pause, resume, resize and cancel, checked in the engine.
