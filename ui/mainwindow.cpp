@@ -318,7 +318,9 @@ void MainWindow::applyFrame(const Frame &frame)
 void MainWindow::announceRetry()
 {
     if (m_session && m_lastStats.failed > 0)
-        statusBar()->showMessage(tr("Retrying %1 failed tasks…").arg(m_lastStats.failed));
+        statusBar()->showMessage(
+            tr("Retrying %1…")
+                .arg(countOf(m_lastStats.failed, tr("failed task"), tr("failed tasks"))));
 }
 
 void MainWindow::onBatchFinished(const PoolStats &stats)
