@@ -206,6 +206,10 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     m_taskModel->clear();
     taskPanel()->clearDetails();
     taskPanel()->resetFilter();
+    // A range 1, 2, 3...: each input is its task's number, shown once (in #) rather than twice.
+    const InputSpec &in = spec.inputs;
+    taskPanel()->view()->setColumnHidden(
+        TaskModel::InputColumn, in.kind == InputSpec::Kind::Range && in.from == 1 && in.step == 1);
     chartPanel()->clear();
     m_lastStats = {};
     overview()->setStarting();

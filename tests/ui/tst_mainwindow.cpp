@@ -814,6 +814,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             w.session() && w.session()->stats().failed == 10 && !w.session()->isRunning(), 20000);
         QTRY_VERIFY(w.overview()->progressBar()->text().contains(u"10 failed"_s));
+        // Inputs 1..40 are the tasks' numbers: shown once, not in two columns.
+        QVERIFY(w.taskPanel()->view()->isColumnHidden(TaskModel::InputColumn));
         shoot(u"finished-with-failures"_s);
     }
 
