@@ -50,18 +50,19 @@ build() {
 # that made a test fail.
 sanitized_ctest() {
     local preset=$1 logs=$2 status=0
-    rm -rf "$logs"
+    rm -rf "$logs" "$logs.interrupted"
     mkdir -p "$logs"
     ctest --preset "$preset" || status=$?
     # LeakSanitizer writes "Unable to get registers from thread N." when a process is killed (a
-    # test's SIGKILL, a group kill) while its exit-time leak check has it stopped: the check ran
-    # conservatively or not at all, and nothing was found. A log holding only that line is not a
-    # report; any other line in it is.
+    # test's SIGKILL, a group kill) while its exit-time leak check has it stopped: that check
+    # did not finish, and reported nothing. A log holding only that line is not a report (it
+    # is kept aside, in LOGS.interrupted); any other line in it is.
     for f in "$logs"/*; do
         [ -e "$f" ] || continue
         if [ -s "$f" ] && ! grep -qvE '^==[0-9]+==Unable to get registers from thread [0-9]+\.$' "$f"; then
-            echo "==> $preset: $(basename "$f"): leak check interrupted by a kill (not a report)"
-            rm -f "$f"
+            echo "==> $preset: $(basename "$f"): a leak check cut short by a kill (no report)"
+            mkdir -p "$logs.interrupted"
+            mv "$f" "$logs.interrupted/"
         fi
     done
     if [ -n "$(ls -A "$logs")" ]; then

@@ -128,6 +128,10 @@ Result<QStringList> splitShellWords(const QString &text)
         } else if (c == u'"') {
             qsizetype j = i + 1;
             for (; j < text.size() && text[j] != u'"'; ++j) {
+                if (text[j] == u'\\' && j + 1 < text.size() && text[j + 1] == u'\n') {
+                    ++j; // a line continued inside the quotes: both go, as in sh
+                    continue;
+                }
                 if (text[j] == u'\\' && j + 1 < text.size()
                     && QStringView(u"\"\\$`").contains(text[j + 1]))
                     ++j;

@@ -174,9 +174,10 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
         if (bin < 0 || bin >= qsizetype(h.counts.size()))
             return {};
         const double from = h.fromSeconds + double(bin) * h.binSeconds;
-        return tr("%1 took %2–%3 s")
+        return tr("%1 took %2 to %3")
             .arg(countOf(h.counts[size_t(bin)], tr("task"), tr("tasks")),
-                 QString::number(from, 'g', 4), QString::number(from + h.binSeconds, 'g', 4));
+                 formatDuration(qRound64(from * 1000)),
+                 formatDuration(qRound64((from + h.binSeconds) * 1000)));
     }
     // Counts are whole (the cursor's height between samples is not); rates keep a decimal.
     const QString y = (chart == ThroughputChart ? QString::number(value, 'f', 1)
@@ -391,8 +392,8 @@ void ChartPanel::redrawHistogram()
         = std::minmax_element(m_durationsMs.begin(), m_durationsMs.end());
     const qint64 shortest = *shortestIt, longest = *longestIt;
     // Bins over the durations that occur, not from 0 (tasks of 10-12 s leave 0-10 s out); a
-    // batch of equal durations gets one bar a tenth of its value wide. Whole milliseconds:
-    // a duration on a bin's edge falls in the bin it starts.
+    // batch of equal durations gets one narrow bar. Whole milliseconds: a duration on a bin's
+    // edge falls in the bin it starts.
     const double span = double(qMax(longest - shortest, qMax<qint64>(1, longest / 10)));
     const qint64 binMs = qMax<qint64>(1, qRound64(niceCeiling(span / kHistogramBins)));
     const qint64 first = shortest / binMs;

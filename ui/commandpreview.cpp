@@ -6,7 +6,6 @@
 
 #include <QFontDatabase>
 #include <QScrollBar>
-#include <QTextBlock>
 
 namespace shoal {
 
@@ -31,9 +30,7 @@ void CommandPreview::showCommands(const CommandTemplate &command, const InputLis
     for (qsizetype i = 0; i < qMin<qsizetype>(inputs.size(), kCommands); ++i) {
         const int slot = int(i % qMax(1, workers)) + 1;
         varying.emplaceBack();
-        // One line per command: a script's newlines show as ⏎.
-        lines << command.displayVarying(inputs.at(i), i + 1, slot, &varying.last())
-                     .replace(u'\n', QChar(0x23CE));
+        lines << command.displayVarying(inputs.at(i), i + 1, slot, &varying.last());
     }
     show(lines, varying, count);
 }
@@ -64,13 +61,26 @@ void CommandPreview::show(QStringList lines, const QList<Spans> &varying, qint64
 {
     if (count > kCommands)
         lines << tr("… and %1 more").arg(count - kCommands);
+    // One line per command: what would break a line (a script's newlines, a CR in an input)
+    // shows as a symbol of one character, so that the spans keep their places.
+    for (QString &line : lines) {
+        for (QChar &c : line) {
+            if (c == u'\n')
+                c = QChar(0x23CE); // ⏎
+            else if (c == u'\r')
+                c = QChar(0x240D); // ␍
+            else if (c == QChar::LineSeparator || c == QChar::ParagraphSeparator
+                     || c == QChar(0xFDD0) || c == QChar(0xFDD1) || c == u'\v' || c == u'\f')
+                c = QChar(0xFFFD);
+        }
+    }
     setPlainText(lines.join(u'\n'));
     QTextCharFormat format;
     format.setForeground(palette().color(QPalette::Link));
     format.setFontWeight(QFont::Bold);
     QList<QTextEdit::ExtraSelection> selections;
-    for (qsizetype line = 0; line < varying.size(); ++line) {
-        const int start = document()->findBlockByNumber(int(line)).position();
+    int start = 0; // of the line: the lines before it, each with its newline
+    for (qsizetype line = 0; line < varying.size(); start += int(lines[line++].size()) + 1) {
         for (const auto &[from, to] : varying[line]) {
             QTextCursor cursor(document());
             cursor.setPosition(start + int(from));

@@ -74,6 +74,7 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
 void Dashboard::setPanelVisible(QWidget *panel, bool visible)
 {
     panel->setVisible(visible);
+    Q_EMIT panelVisibilityChanged(panel, visible);
     if (panel == m_workersPane || panel == m_charts)
         m_topSplitter->setVisible(!m_workersPane->isHidden() || !m_charts->isHidden());
 }

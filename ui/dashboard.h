@@ -50,6 +50,10 @@ public:
     void restoreLayout(const QSettings &settings);
     void saveLayout(QSettings &settings) const;
 
+Q_SIGNALS:
+    // A panel was shown or hidden (from the View menu or otherwise: Show Its Task).
+    void panelVisibilityChanged(QWidget *panel, bool visible);
+
 private:
     void createWorkerView();
     void showRetired();

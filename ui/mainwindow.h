@@ -90,6 +90,8 @@ private:
     void announceRetry();
     void createActions();
     void createMenus();
+    void createViewMenu();
+    void createHelpMenu();
     void onSessionStarted(const shoal::PoolSnapshot &snapshot);
     void applyFrame(const shoal::Frame &frame);
     void onBatchFinished(const PoolStats &stats);

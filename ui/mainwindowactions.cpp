@@ -84,6 +84,13 @@ void MainWindow::createMenus()
     batch->addSeparator();
     batch->addAction(m_demoAction);
 
+    createViewMenu();
+    createHelpMenu();
+}
+
+// Chart window, panels, theme.
+void MainWindow::createViewMenu()
+{
     QMenu *view = menuBar()->addMenu(tr("&View"));
     QMenu *chartWindow = view->addMenu(tr("Chart &Window"));
     // One of them at a time (radio items); each shows more or less of the same history.
@@ -114,10 +121,13 @@ void MainWindow::createMenus()
                 [this, panel](bool on) { m_dashboard->setPanelVisible(panel, on); });
         m_panelActions << a;
         // A panel may come back by other ways (Show Its Task shows the tasks).
-        connect(view, &QMenu::aboutToShow, a, [a, panel = panel] {
-            const QSignalBlocker blocker(a);
-            a->setChecked(!panel->isHidden());
-        });
+        connect(m_dashboard, &Dashboard::panelVisibilityChanged, a,
+                [a, panel = panel](QWidget *changed, bool visible) {
+                    if (changed != panel)
+                        return;
+                    const QSignalBlocker blocker(a);
+                    a->setChecked(visible);
+                });
     }
     view->addSeparator();
     QMenu *themes = view->addMenu(tr("&Theme"));
@@ -136,7 +146,10 @@ void MainWindow::createMenus()
         });
         m_themeActions << a;
     }
+}
 
+void MainWindow::createHelpMenu()
+{
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Placeholders"), this, [this] {
         QMessageBox::information(
@@ -168,7 +181,5 @@ void MainWindow::createMenus()
                 .arg(QApplication::applicationVersion()));
     });
 }
-
-// ---- batches ------------------------------------------------------------------------------
 
 } // namespace shoal

@@ -307,15 +307,17 @@ bool NewBatchDialog::isService() const
 // A command run by the shell, or whose program is a placeholder, is left to run time.
 QString NewBatchDialog::validateProgram(bool service) const
 {
-    if (m_command->text().trimmed().isEmpty()) {
-        return service ? tr("Enter the service program to start in each worker.")
-                       : tr("Enter the command to run for each input.");
-    }
+    const QString enter = service ? tr("Enter the service program to start in each worker.")
+                                  : tr("Enter the command to run for each input.");
+    if (m_command->text().trimmed().isEmpty())
+        return enter;
     if (!service && m_shell->isChecked())
         return {};
     auto words = splitShellWords(m_command->text());
     if (!words)
         return words.error();
+    if (words->isEmpty()) // only line continuations: "\" then Return
+        return enter;
     const QString program = words->front();
     if (!service && program.contains(u'{'))
         return {};
@@ -413,7 +415,9 @@ BatchSpec NewBatchDialog::spec() const
         spec.service.initializer = m_initializer->text().trimmed();
         spec.service.maxTasksPerWorker = m_maxTasks->value();
     } else {
-        spec.command = { m_command->text() };
+        // A Return typed after the command (a line edit's habit) is not part of it: with the
+        // input appended, a trailing newline would make the input a command of its own.
+        spec.command = { m_command->text().trimmed() };
         spec.shell = m_shell->isChecked();
     }
     InputSpec &in = spec.inputs;

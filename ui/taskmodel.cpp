@@ -57,7 +57,7 @@ TaskModel::Row TaskModel::rowOf(const TaskInfo &t)
 {
     Row row;
     row.startedMs = t.startedMs;
-    row.durationMs = isTerminal(t.state) ? t.durationMs : 0;
+    row.setDuration(isTerminal(t.state) ? t.durationMs : 0);
     row.exit = t.exit;
     row.slot = t.slot;
     row.attempts = t.attempts;
@@ -96,6 +96,8 @@ void TaskModel::startReset(InputList inputs, size_t rows)
     m_seqs.clear();
     m_seqs.shrink_to_fit();
     m_history.clear();
+    m_dropped.clear();
+    m_errors.clear();
 }
 
 void TaskModel::reset(const std::vector<TaskInfo> &tasks, InputList inputs)
@@ -210,20 +212,23 @@ void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<in
         row.progress = -1;
         row.attempts = f.attempt;
         row.exit = f.exit;
-        row.durationMs = f.durationMs;
+        row.setDuration(f.durationMs);
         row.receivedBytes = batch.receivedBytes(f);
         recordAttempt(batch, f, row.startedMs);
         dirty.push_back(int(f.task));
     }
 }
 
-// A task's attempt that failed, and every later one of that task, joins its history.
+// A task's attempt that failed, and every later one of that task, joins its history. A task
+// cancelled before it ran (attempt 0) made no attempt.
 void TaskModel::recordAttempt(const TaskBatch &batch, const TaskBatch::Finished &f,
                               qint64 startedMs)
 {
+    if (f.attempt <= 0)
+        return;
     auto it = m_history.find(f.task);
     if (it == m_history.end()) {
-        if (f.state == TaskState::Succeeded)
+        if (!failedState(f.state))
             return;
         it = m_history.insert(f.task, {});
     }
@@ -234,16 +239,31 @@ void TaskModel::recordAttempt(const TaskBatch &batch, const TaskBatch::Finished 
     a.slot = f.slot;
     a.attempt = f.attempt;
     a.state = f.state;
-    if (f.state != TaskState::Succeeded && f.state != TaskState::Cancelled) {
+    if (failedState(f.state)) {
         if (f.captured >= 0) { // a command task: its stderr
             const TaskBatch::Captured &c = batch.captured[size_t(f.captured)];
             // A spilled stderr (over a MiB) is not read whole: its last line names the error.
-            a.error = c.errFile ? errorLine(c.errFile->tail(4096), true) : errorLine(c.err);
+            a.error = intern(c.errFile ? errorLine(c.errFile->tail(4096), true) : errorLine(c.err));
         } else { // a service task: the error its worker replied
-            a.error = errorLine(batch.output(f));
+            a.error = intern(errorLine(batch.output(f)));
         }
     }
+    if (it->size() >= kAttemptsKept) {
+        it->removeFirst();
+        ++m_dropped[f.task];
+    }
     it->append(std::move(a));
+}
+
+QString TaskModel::intern(const QString &error)
+{
+    if (error.isEmpty())
+        return error;
+    if (const auto it = m_errors.constFind(error); it != m_errors.cend())
+        return *it;
+    if (m_errors.size() < 10000)
+        m_errors.insert(error);
+    return error;
 }
 
 QString TaskModel::errorOf(int row) const

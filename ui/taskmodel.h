@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QHash>
 #include <QList>
+#include <QSet>
 
 #include <vector>
 
@@ -39,19 +40,22 @@ public:
         ProgressRole, // 0..1 as a service worker reported it; invalid when none
     };
 
-    // One task (its id is its row). 64 bytes: a million tasks fit in 64 MB; the input text
+    // One task (its id is its row). 48 bytes: a million tasks fit in 48 MB; the input text
     // stays in the batch's InputList, shared with the engine.
     struct Row
     {
         qint64 startedMs = -1; // pool clock
-        qint64 durationMs = 0;
         qint64 receivedBytes = 0;
         ExitStatus exit;
+        quint32 durationMs = 0; // setDuration() saturates at 49 days, as the engine's ledger
         int slot = 0;
         float progress = -1; // the running attempt's, as its service worker reported it (-1: none)
         int attempts = 0;
         TaskState state = TaskState::Queued;
+
+        void setDuration(qint64 ms) { durationMs = quint32(qBound<qint64>(0, ms, UINT32_MAX)); }
     };
+    static_assert(sizeof(Row) == 48);
 
     // One ended attempt of a task that did not succeed at its first: the details list them
     // all, across Retry, and the Error column shows the latest one's error.
@@ -88,7 +92,10 @@ public:
     QString inputOf(int row) const { return m_inputs.value(qsizetype(seqOf(row) - 1)); }
     const std::vector<Row> &tasks() const { return m_rows; }
     // The ended attempts of a task that failed at least once (empty for the others).
+    // At most kAttemptsKept, the latest; dropped(task) tells how many earlier ones went.
     QList<Attempt> history(TaskId task) const { return m_history.value(task); }
+    int droppedAttempts(TaskId task) const { return m_dropped.value(task); }
+    static constexpr int kAttemptsKept = 32;
     // The error the Error column shows: the latest attempt's, while the task stands failed.
     QString errorOf(int row) const;
     static QList<int> changedRoles();
@@ -121,6 +128,10 @@ private:
     InputList m_inputs;
     // Only for tasks with a failed attempt: their rows stay small, failures are few.
     QHash<TaskId, QList<Attempt>> m_history;
+    QHash<TaskId, int> m_dropped; // tasks that failed more than kAttemptsKept times
+    // Failures often say the same thing: equal errors share one string (up to a bound).
+    QSet<QString> m_errors;
+    QString intern(const QString &error);
 };
 
 QString exitText(const TaskModel::Row &row);

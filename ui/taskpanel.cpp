@@ -227,12 +227,16 @@ void TaskPanel::showDetails(TaskId id, const QString &command, const QString &st
 void TaskPanel::showHistory(TaskId id)
 {
     const QList<TaskModel::Attempt> history = m_model->history(id);
+    const int dropped = m_model->droppedAttempts(id);
     QStringList lines;
+    if (dropped > 0)
+        lines << tr("(%1 not kept)")
+                     .arg(countOf(dropped, tr("earlier attempt"), tr("earlier attempts")));
     for (qsizetype i = 0; i < history.size(); ++i) {
         const TaskModel::Attempt &a = history[i];
         if (i > 0 && a.attempt <= history[i - 1].attempt)
             lines << tr("— retried —");
-        QStringList parts { tr("Attempt %1").arg(i + 1), nameOf(a.state) };
+        QStringList parts { tr("Attempt %1").arg(dropped + i + 1), nameOf(a.state) };
         if (a.slot > 0)
             parts << tr("worker %1").arg(a.slot);
         if (a.startedMs >= 0 && m_model->wallStartMs() > 0)
@@ -249,7 +253,7 @@ void TaskPanel::showHistory(TaskId id)
     if (m_attempts->toPlainText() != text)
         m_attempts->setPlainText(text);
     m_outputTabs->setTabText(
-        2, history.isEmpty() ? tr("Attempts") : tr("Attempts (%1)").arg(history.size()));
+        2, history.isEmpty() ? tr("Attempts") : tr("Attempts (%1)").arg(dropped + history.size()));
 }
 
 void TaskPanel::selectTask(TaskId id)
@@ -258,7 +262,7 @@ void TaskPanel::selectTask(TaskId id)
         return;
     QModelIndex index = m_proxy->mapFromSource(m_model->index(int(id), 0));
     if (!index.isValid()) { // filtered out: show every task rather than nothing
-        resetFilter();
+        clearFilter();
         index = m_proxy->mapFromSource(m_model->index(int(id), 0));
     }
     m_view->selectionModel()->setCurrentIndex(
@@ -277,11 +281,16 @@ QList<int> TaskPanel::shownRows() const
 
 void TaskPanel::resetFilter()
 {
+    clearFilter();
+    setStateCounts({});
+}
+
+void TaskPanel::clearFilter()
+{
     m_stateCombo->setCurrentIndex(m_stateCombo->findData(int(TaskFilterModel::StateGroup::All)));
     m_filterEdit->clear();
     m_filterTimer->stop();
     m_proxy->setFilterFixedString(QString());
-    setStateCounts({});
 }
 
 void TaskPanel::setStateCounts(const PoolStats &s)

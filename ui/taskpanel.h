@@ -48,6 +48,8 @@ public:
     void clearDetails();
     // A new batch: every state and no text filter, so that it opens showing all its tasks.
     void resetFilter();
+    // Every state and no text filter (the counts stay).
+    void clearFilter();
     // The task model's rows the table shows, in its order (its filter and sort applied).
     QList<int> shownRows() const;
     // The state filter's items say how many tasks each would show: "Failed (5)".

@@ -218,6 +218,7 @@ void TestCommandTemplate::multiLineCommands()
              (QStringList { u"convert"_s, u"a.jpg"_s, u"-resize"_s, u"50%"_s, u"a.png"_s }));
     QCOMPARE(*shoal::splitShellWords(u"a \\\nb c\\\nd"_s),
              (QStringList { u"a"_s, u"b"_s, u"cd"_s }));
+    QCOMPARE(*shoal::splitShellWords(u"\"x\\\ny\" \\\n"_s), QStringList { u"xy"_s });
 }
 
 void TestCommandTemplate::fixedProgram()

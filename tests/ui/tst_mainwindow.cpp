@@ -409,11 +409,22 @@ private Q_SLOTS:
         QTableView *workers = w.workerView();
         workers->setFocus();
         workers->setCurrentIndex(w.workerModel()->index(1, 0));
+        QTRY_COMPARE(panel->stateCombo()->itemText(0), u"All states (6)"_s);
         QTest::keyClick(workers, Qt::Key_Return);
+        QCOMPARE(panel->stateCombo()->itemText(0), u"All states (6)"_s); // counts kept
         QCOMPARE(panel->selectedTask(), task);
         QCOMPARE(panel->stateCombo()->currentData().toInt(), int(TaskFilterModel::StateGroup::All));
         QTRY_COMPARE(panel->commandView()->text(), u"sleep "_s + w.taskModel()->inputOf(int(task)));
-        QVERIFY(panel->view()->hasFocus());
+        QCOMPARE(w.focusWidget(), panel->view()); // even if the window is not the active one
+
+        // With the tasks hidden (View > Tasks), Show Its Task brings them back, and the View
+        // menu says so.
+        QAction *tasksPanel = w.panelActions().at(2);
+        tasksPanel->toggle();
+        QVERIFY(panel->isHidden());
+        QTest::keyClick(workers, Qt::Key_Return);
+        QVERIFY(!panel->isHidden());
+        QVERIFY(tasksPanel->isChecked());
     }
 
     void serviceTaskDetailsShowTheWorkersStderr()

@@ -93,6 +93,21 @@ private Q_SLOTS:
         dialog.setStarting(false);
         QTest::keyClick(dialog.commandEdit(), Qt::Key_Tab);
         QCOMPARE(dialog.commandEdit()->text(), u"set -e\necho {}"_s);
+
+        // A trailing Return is not part of the command (the input appended after it would
+        // run as a command of its own).
+        dialog.commandEdit()->setText(u"gzip -9\n"_s);
+        QCOMPARE(dialog.spec().command, QStringList { u"gzip -9"_s });
+        // Only a line continuation: nothing to run, said as for an empty command.
+        for (int kind : { 0, 1 }) {
+            dialog.workerKindCombo()->setCurrentIndex(kind);
+            dialog.shellCheck()->setChecked(false);
+            dialog.commandEdit()->setText(u"\\\n"_s);
+            QTRY_VERIFY(!dialog.isValidationPending());
+            QVERIFY(!dialog.isValid());
+            QVERIFY2(dialog.commandError()->text().startsWith(u"Enter the"_s) || kind == 0,
+                     qPrintable(dialog.commandError()->text()));
+        }
     }
 
     void noErrorBeforeTheUserTypesAndNoJump()

@@ -337,6 +337,30 @@ private Q_SLOTS:
         QCOMPARE(model.history(1).size(), 1);
         QCOMPARE(model.history(1)[0].exit.signal, quint8(11));
 
+        // A task cancelled before it ran made no attempt: no history.
+        model.reset(queuedTasks(2), taskInputs(2));
+        auto cancelled = std::make_shared<TaskBatch>();
+        cancelled->finished = { { 0, 0, 0, TaskState::Cancelled, -1, ExitStatus {}, 0, 0, 0 } };
+        send(cancelled);
+        QCOMPARE(model.task(0).state, TaskState::Cancelled);
+        QVERIFY(model.history(0).isEmpty());
+        // A task that fails again and again keeps its latest attempts, and counts the others.
+        const int runs = TaskModel::kAttemptsKept + 3;
+        for (int n = 1; n <= runs; ++n) {
+            auto again = std::make_shared<TaskBatch>();
+            again->outputs = "same error";
+            again->started = { { 1, 1, n } };
+            again->finished
+                = { { 1, 1, n, TaskState::Retrying, -1, ExitStatus::exited(1), 5, 0, 10 } };
+            send(again);
+        }
+        QCOMPARE(model.history(1).size(), TaskModel::kAttemptsKept);
+        QCOMPARE(model.droppedAttempts(1), 3);
+        QCOMPARE(model.history(1).last().attempt, runs);
+        // Equal errors share one string.
+        QVERIFY(model.history(1).first().error.constData()
+                == model.history(1).last().error.constData());
+
         // A service task's error is its worker's reply.
         model.reset(queuedTasks(1), taskInputs(1));
         QVERIFY(model.history(0).isEmpty()); // a new batch: no history
