@@ -58,6 +58,36 @@ Event taskEvent(quint64 seq, Step step, TaskId task, TaskState state, int slot =
     return e;
 }
 
+// A TaskModel (checked by the model tester) of `tasks` queued tasks, fed TaskBatch events
+// through an EngineFeed, one frame per send().
+struct FedModel
+{
+    explicit FedModel(int tasks)
+    {
+        model.reset(queuedTasks(tasks), taskInputs(tasks));
+        QObject::connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
+    }
+    void send(std::shared_ptr<const TaskBatch> batch)
+    {
+        Event e;
+        e.type = Event::Type::TaskBatch;
+        e.batch = std::move(batch);
+        send(e);
+    }
+    void send(Event e) // in seq order
+    {
+        e.seq = ++seq;
+        feed.addEvents({ e });
+        feed.flush();
+    }
+
+    TaskModel model;
+    QAbstractItemModelTester tester { &model,
+                                      QAbstractItemModelTester::FailureReportingMode::QtTest };
+    EngineFeed feed;
+    quint64 seq = 0;
+};
+
 // A batch session feeding a TaskModel (checked by the model tester), wired as the window does.
 struct WatchedSession
 {
@@ -272,21 +302,9 @@ private Q_SLOTS:
     // failed; every attempt of the task, before and after a Retry, stays in its history.
     void errorsAndHistoryAcrossRetry()
     {
-        TaskModel model;
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.reset(queuedTasks(2), taskInputs(2));
-        EngineFeed feed;
-        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
-        quint64 seq = 0;
-        auto send = [&](std::shared_ptr<TaskBatch> batch) {
-            Event e;
-            e.seq = ++seq;
-            e.type = Event::Type::TaskBatch;
-            e.batch = std::move(batch);
-            feed.addEvents({ e });
-            feed.flush();
-        };
+        FedModel fed(2);
+        TaskModel &model = fed.model;
+        auto send = [&](std::shared_ptr<TaskBatch> batch) { fed.send(std::move(batch)); };
         auto attempt = [&](int n, TaskState state, QByteArray err) {
             auto batch = std::make_shared<TaskBatch>();
             batch->started = { { 0, 3, n } };
@@ -306,11 +324,9 @@ private Q_SLOTS:
 
         // Retry by hand: the row starts over, the error goes, the history stays.
         Event retry;
-        retry.seq = ++seq;
         retry.type = Event::Type::TaskRequeued;
         retry.task = 0;
-        feed.addEvents({ retry });
-        feed.flush();
+        fed.send(retry);
         QCOMPARE(model.task(0).attempts, 0);
         QCOMPARE(error.data().toString(), QString());
         attempt(1, TaskState::Succeeded, "a warning\n");
@@ -376,10 +392,8 @@ private Q_SLOTS:
     // worker's row, until the attempt ends.
     void serviceProgressIsShown()
     {
-        TaskModel model;
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.reset(queuedTasks(2), taskInputs(2));
+        FedModel fed(2);
+        TaskModel &model = fed.model;
         WorkerModel workers;
         workers.setTaskProgress([&](TaskId id) { return model.task(int(id)).progress; });
         WorkerInfo w;
@@ -387,20 +401,13 @@ private Q_SLOTS:
         w.state = WorkerState::Busy;
         w.task = 0;
         workers.reset({ w });
-        EngineFeed feed;
-        connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
-        connect(&feed, &EngineFeed::frameReady, &workers, &WorkerModel::applyFrame);
+        connect(&fed.feed, &EngineFeed::frameReady, &workers, &WorkerModel::applyFrame);
         QSignalSpy workerRepaints(&workers, &QAbstractItemModel::dataChanged);
 
         auto started = std::make_shared<TaskBatch>();
         started->started = { { 0, 1, 1 } };
         started->progress = { { 0, 0.25 }, { 0, 0.4 } }; // a frame keeps the latest
-        Event e;
-        e.seq = 1;
-        e.type = Event::Type::TaskBatch;
-        e.batch = started;
-        feed.addEvents({ e });
-        feed.flush();
+        fed.send(started);
         QCOMPARE(model.task(0).progress, 0.4f);
         QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(), u"running 40%"_s);
         QCOMPARE(model.index(0, TaskModel::StateColumn).data(TaskModel::ProgressRole).toDouble(),
@@ -414,10 +421,7 @@ private Q_SLOTS:
         finished->outputs = "done";
         finished->finished
             = { { 0, 1, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 9, 0, 4 } };
-        e.seq = 2;
-        e.batch = finished;
-        feed.addEvents({ e });
-        feed.flush();
+        fed.send(finished);
         QCOMPARE(model.task(0).progress, -1.0f);
         QCOMPARE(model.index(0, TaskModel::StateColumn).data().toString(),
                  nameOf(TaskState::Succeeded));
