@@ -37,6 +37,8 @@ void EngineFeed::addEvents(const QList<Event> &events)
             continue; // already part of the snapshot
         m_appliedSeq = e.seq;
         fold(e);
+        if (m_frameTasks >= kMaxFrameTasks)
+            flush();
     }
     if (!m_frame.isEmpty() && !m_timer.isActive())
         m_timer.start();
@@ -48,6 +50,7 @@ void EngineFeed::flush()
     if (m_frame.isEmpty())
         return;
     const Frame frame = std::exchange(m_frame, {});
+    m_frameTasks = 0;
     Q_EMIT frameReady(frame);
 }
 
@@ -108,6 +111,7 @@ void EngineFeed::fold(const Event &e)
 void EngineFeed::foldBatch(const std::shared_ptr<const TaskBatch> &batch, qint64 timeMs)
 {
     m_frame.taskUpdates.push_back({ batch, timeMs, {} });
+    m_frameTasks += qsizetype(batch->started.size() + batch->finished.size());
     for (const TaskBatch::Finished &f : batch->finished) {
         if (isTerminal(f.state) && f.attempt > 0)
             m_frame.finishedDurationsMs.push_back(

@@ -58,11 +58,15 @@ struct Frame
 // Folds the engine's event batches into frames and hands out at most one frame per interval
 // (about 100 ms), so the models and charts change a few times a second at any event rate.
 // The tick is single-shot and armed by the first event after a frame: an idle pool costs
-// nothing, and a slow frame stretches the interval instead of queueing ticks.
+// nothing, and a slow frame stretches the interval instead of queueing ticks. A frame that
+// holds kMaxFrameTasks task starts and ends goes at once: at millions of tasks a second, a
+// whole interval's batches (their outputs too) would otherwise wait in memory.
 class EngineFeed : public QObject
 {
     Q_OBJECT
 public:
+    static constexpr qsizetype kMaxFrameTasks = 32768;
+
     explicit EngineFeed(QObject *parent = nullptr);
 
     // Events up to this seq are already in the snapshot the window rendered.
@@ -83,6 +87,7 @@ private:
     void foldBatch(const std::shared_ptr<const TaskBatch> &batch, qint64 timeMs);
 
     Frame m_frame;
+    qsizetype m_frameTasks = 0; // task starts and ends in m_frame's batches
     QTimer m_timer;
     quint64 m_appliedSeq = 0;
 };

@@ -12,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <numeric>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
 
@@ -200,6 +202,38 @@ private Q_SLOTS:
         QCOMPARE(model.task(0).state, TaskState::Failed);
         QCOMPARE(model.task(stride).state, TaskState::Succeeded);
         QCOMPARE(model.task(stride).receivedBytes, 4);
+    }
+
+    // A burst of millions a second does not wait for the tick in memory: a frame goes as soon
+    // as it holds EngineFeed::kMaxFrameTasks task starts and ends, and nothing is lost.
+    void hugeBurstGoesOutInBoundedFrames()
+    {
+        EngineFeed feed;
+        feed.setInterval(60'000);
+        QList<qsizetype> frames;
+        connect(&feed, &EngineFeed::frameReady, this, [&](const Frame &f) {
+            qsizetype n = 0;
+            for (const TaskUpdate &u : f.taskUpdates)
+                n += u.batch ? qsizetype(u.batch->started.size() + u.batch->finished.size()) : 0;
+            frames << n;
+        });
+        const int perBatch = 1000, batches = 100; // 100,000 starts
+        for (int b = 0; b < batches; ++b) {
+            auto batch = std::make_shared<TaskBatch>();
+            for (int i = 0; i < perBatch; ++i)
+                batch->started.push_back({ TaskId(b * perBatch + i), 1, 1 });
+            Event e;
+            e.seq = quint64(b + 1);
+            e.type = Event::Type::TaskBatch;
+            e.batch = batch;
+            feed.addEvents({ e });
+        }
+        QCOMPARE(frames.size(), batches * perBatch / int(EngineFeed::kMaxFrameTasks));
+        for (qsizetype n : frames)
+            QVERIFY(n >= EngineFeed::kMaxFrameTasks && n < EngineFeed::kMaxFrameTasks + perBatch);
+        feed.flush();
+        QCOMPARE(std::accumulate(frames.begin(), frames.end(), qsizetype(0)),
+                 qsizetype(batches * perBatch));
     }
 
     // The window opens on a compact snapshot: only tasks that left the queue are listed; the
