@@ -19,21 +19,27 @@
 #include "batchsession.h"
 #include "mainwindow.h"
 #include "shoalwindow.h"
+#include "taskfiltermodel.h"
 #include "taskmodel.h"
+#include "taskpanel.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QProcess>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <sys/resource.h>
 #include <vector>
 
@@ -224,6 +230,54 @@ qint64 headlessPeakRss(const QString &shoal, const QString &worker, int tasks)
     return p.readAllStandardOutput().trimmed().toLongLong() * 1024;
 }
 
+// What a user does with the tasks table once it holds every task: sort by a number and by the
+// input, filter by state and by text, scroll to the end. Each is one GUI-thread step; its time
+// is the stall the user sees.
+void tablePhase(shoal::MainWindow &window)
+{
+    shoal::TaskPanel *panel = window.taskPanel();
+    QHeaderView *header = panel->view()->horizontalHeader();
+    struct Step
+    {
+        const char *name;
+        std::function<void()> run;
+    };
+    const Step steps[] = {
+        { "sort by duration",
+          [&] {
+              header->setSortIndicator(shoal::TaskModel::DurationColumn, Qt::DescendingOrder);
+          } },
+        { "sort by #",
+          [&] { header->setSortIndicator(shoal::TaskModel::SeqColumn, Qt::AscendingOrder); } },
+        { "unsort", [&] { header->setSortIndicator(-1, Qt::AscendingOrder); } },
+        { "filter failed",
+          [&] {
+              panel->stateCombo()->setCurrentIndex(
+                  panel->stateCombo()->findData(int(shoal::TaskFilterModel::StateGroup::Failed)));
+          } },
+        { "all states", [&] { panel->stateCombo()->setCurrentIndex(0); } },
+        { "filter text", [&] { panel->proxy()->setText(u"99"_s); } },
+        { "clear text", [&] { panel->proxy()->setText(QString()); } },
+        { "scroll to end", [&] { panel->view()->scrollToBottom(); } },
+    };
+    QString line;
+    qint64 worst = 0;
+    for (const Step &step : steps) {
+        QCoreApplication::processEvents();
+        QElapsedTimer t;
+        t.start();
+        step.run();
+        QCoreApplication::sendPostedEvents();
+        panel->view()->viewport()->repaint();
+        const qint64 ms = t.elapsed();
+        worst = std::max(worst, ms);
+        line += u"%1 %2 ms, "_s.arg(QString::fromLatin1(step.name)).arg(ms);
+    }
+    line.chop(2);
+    std::printf("  tasks table at %d rows: %s; worst %lld ms (target: at most 100 ms)\n",
+                window.taskModel()->rowCount(), qPrintable(line), worst);
+}
+
 // The window's memory with many tiny service tasks: peak resident bytes per task.
 void memoryPhase(shoal::MainWindow &window, const QString &shoal, int tasks)
 {
@@ -260,6 +314,7 @@ void memoryPhase(shoal::MainWindow &window, const QString &shoal, int tasks)
                 "bytes per task (target: under 250)\n",
                 tasks, double(wall.elapsed()) / 1000.0, double(windowPeak) / 1e6,
                 double(windowPeak) / tasks);
+    tablePhase(window);
     const qint64 headless = headlessPeakRss(shoal, worker, tasks);
     std::printf("  shoal run, the same tasks: peak %.0f MB: %.0f bytes per task\n",
                 double(headless) / 1e6, double(headless) / tasks);

@@ -2,6 +2,8 @@
 
 #include "taskmodel.h"
 
+#include <algorithm>
+
 namespace shoal {
 
 TaskFilterModel::TaskFilterModel(QObject *parent)
@@ -12,12 +14,67 @@ TaskFilterModel::TaskFilterModel(QObject *parent)
     setFilterCaseSensitivity(Qt::CaseInsensitive);
 }
 
+void TaskFilterModel::setSourceModel(QAbstractItemModel *model)
+{
+    m_tasks = qobject_cast<TaskModel *>(model);
+    Q_ASSERT(m_tasks || !model);
+    QSortFilterProxyModel::setSourceModel(model);
+}
+
 void TaskFilterModel::setStateGroup(StateGroup group)
 {
     if (m_group == group)
         return;
     m_group = group;
-    invalidateFilter();
+    refilter();
+}
+
+void TaskFilterModel::setText(const QString &text)
+{
+    if (m_text == text)
+        return;
+    m_text = text;
+    const QString lower = text.toLower();
+    const bool ascii
+        = std::all_of(lower.begin(), lower.end(), [](QChar c) { return c.unicode() < 128; });
+    m_needle = ascii ? lower.toLatin1() : QByteArray();
+    refilter();
+}
+
+void TaskFilterModel::refilter()
+{
+    invalidate(); // one layoutChanged; keeps the selection (persistent indexes)
+}
+
+namespace {
+
+char asciiLower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
+
+} // namespace
+
+bool TaskFilterModel::inputMatches(int sourceRow) const
+{
+    if (m_text.isEmpty())
+        return true;
+    if (m_needle.isEmpty()) // not ASCII: decoded and compared as text
+        return m_tasks->inputOf(sourceRow).contains(m_text, Qt::CaseInsensitive);
+    // ASCII, ignoring case: byte-wise, without decoding the input.
+    const QByteArrayView hay = m_tasks->inputBytesOf(sourceRow);
+    const qsizetype n = m_needle.size();
+    const char first = m_needle.at(0);
+    for (qsizetype i = 0; i + n <= hay.size(); ++i) {
+        if (asciiLower(hay[i]) != first)
+            continue;
+        qsizetype j = 1;
+        while (j < n && asciiLower(hay[i + j]) == m_needle.at(j))
+            ++j;
+        if (j == n)
+            return true;
+    }
+    return false;
 }
 
 bool TaskFilterModel::inGroup(TaskState state, StateGroup group)
@@ -64,38 +121,35 @@ QString TaskFilterModel::nameOf(StateGroup group)
 
 bool TaskFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
-    if (m_group != StateGroup::All) {
-        const QModelIndex index
-            = sourceModel()->index(sourceRow, TaskModel::StateColumn, sourceParent);
-        if (!inGroup(TaskState(index.data(TaskModel::StateRole).toInt()), m_group))
-            return false;
-    }
-    return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
+    if (sourceParent.isValid() || !m_tasks)
+        return false;
+    if (m_group != StateGroup::All && !inGroup(m_tasks->task(sourceRow).state, m_group))
+        return false;
+    return inputMatches(sourceRow);
 }
 
 bool TaskFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
-    switch (left.column()) {
-    case TaskModel::WorkerColumn:
-    case TaskModel::StartedColumn:
-    case TaskModel::DurationColumn:
-    case TaskModel::ExitColumn: {
-        // The columns with blanks: their sort values are numbers, -1 for a blank, read once.
-        const qint64 a = left.data(sortRole()).toLongLong();
-        const qint64 b = right.data(sortRole()).toLongLong();
-        if ((a == -1) != (b == -1)) // the blank is "greater" ascending, "smaller" descending
-            return (b == -1) == (sortOrder() == Qt::AscendingOrder);
-        return a < b;
-    }
-    case TaskModel::ErrorColumn: { // text, blanks last as above
-        const QString a = left.data(sortRole()).toString();
-        const QString b = right.data(sortRole()).toString();
+    const int column = left.column();
+    switch (column) {
+    case TaskModel::InputColumn: // by bytes: UTF-8 byte order is code point order
+        return m_tasks->inputBytesOf(left.row()).compare(m_tasks->inputBytesOf(right.row())) < 0;
+    case TaskModel::ErrorColumn: { // text, blanks last as below
+        const QString a = m_tasks->errorOf(left.row());
+        const QString b = m_tasks->errorOf(right.row());
         if (a.isEmpty() != b.isEmpty())
             return b.isEmpty() == (sortOrder() == Qt::AscendingOrder);
         return a.localeAwareCompare(b) < 0;
     }
-    default:
-        return QSortFilterProxyModel::lessThan(left, right);
+    default: {
+        const qint64 a = m_tasks->sortKey(left.row(), column);
+        const qint64 b = m_tasks->sortKey(right.row(), column);
+        // A blank (-1: a worker, start, duration or exit a task does not have yet) is
+        // "greater" ascending and "smaller" descending: it goes last either way.
+        if ((a == -1) != (b == -1))
+            return (b == -1) == (sortOrder() == Qt::AscendingOrder);
+        return a < b;
+    }
     }
 }
 

@@ -418,33 +418,42 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
 
 QVariant TaskModel::sortData(const QModelIndex &index) const
 {
-    const Row &r = m_rows[size_t(index.row())];
-    const bool done = isTerminal(r.state) && hasRun(r);
     switch (Column(index.column())) {
-    case SeqColumn:
-        return seqOf(index.row());
     case InputColumn:
         return inputOf(index.row());
+    case ErrorColumn:
+        return errorOf(index.row());
+    default:
+        return sortKey(index.row(), index.column());
+    }
+}
+
+qint64 TaskModel::sortKey(int row, int column) const
+{
+    const Row &r = m_rows[size_t(row)];
+    switch (Column(column)) {
+    case SeqColumn:
+        return seqOf(row);
     case StateColumn:
         return int(r.state);
     case WorkerColumn:
-        return r.slot > 0 ? qint64(r.slot) : qint64(-1);
+        return r.slot > 0 ? qint64(r.slot) : -1;
     case AttemptsColumn:
         return r.attempts;
     case StartedColumn:
-        return r.startedMs >= 0 ? qint64(r.startedMs) : qint64(-1);
+        return r.startedMs >= 0 ? r.startedMs : -1;
     case DurationColumn:
-        return done ? qint64(r.durationMs) : qint64(-1);
+        return isTerminal(r.state) && hasRun(r) ? qint64(r.durationMs) : -1;
     case ExitColumn:
         return r.exit.kind == ExitStatus::Kind::None
-            ? qint64(-1)
+            ? -1
             : qint64(r.exit.joblogExitval()) * 1000 + r.exit.signal;
+    case InputColumn:
     case ErrorColumn:
-        return errorOf(index.row());
     case ColumnCount:
         break;
     }
-    return {};
+    return 0;
 }
 
 QVariant TaskModel::headerData(int section, Qt::Orientation orientation, int role) const

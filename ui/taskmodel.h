@@ -90,6 +90,15 @@ public:
     // {#} of a task: row + 1, except in resumed runs.
     qint64 seqOf(int row) const { return m_seqs.empty() ? row + 1 : m_seqs.at(size_t(row)); }
     QString inputOf(int row) const { return m_inputs.value(qsizetype(seqOf(row) - 1)); }
+    // Its bytes, as read (no decoding): what sorting and filtering by input compare.
+    QByteArrayView inputBytesOf(int row) const
+    {
+        const qsizetype i = qsizetype(seqOf(row) - 1);
+        return i >= 0 && i < m_inputs.size() ? m_inputs.utf8(i) : QByteArrayView();
+    }
+    // A column's value as a number to sort by (-1: blank), for every column but the input and
+    // the error (text): read straight from the row, no QVariant.
+    qint64 sortKey(int row, int column) const;
     const std::vector<Row> &tasks() const { return m_rows; }
     // The ended attempts of a task that failed at least once (empty for the others).
     // At most kAttemptsKept, the latest; dropped(task) tells how many earlier ones went.

@@ -66,7 +66,7 @@ TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
     m_filterTimer->setInterval(150);
     connect(m_filterEdit, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
     connect(m_filterTimer, &QTimer::timeout, this, [this] {
-        m_proxy->setFilterFixedString(m_filterEdit->text());
+        m_proxy->setText(m_filterEdit->text());
         updateCount();
     });
     connect(m_stateCombo, &QComboBox::currentIndexChanged, this, [this] {
@@ -290,7 +290,7 @@ void TaskPanel::clearFilter()
     m_stateCombo->setCurrentIndex(m_stateCombo->findData(int(TaskFilterModel::StateGroup::All)));
     m_filterEdit->clear();
     m_filterTimer->stop();
-    m_proxy->setFilterFixedString(QString());
+    m_proxy->setText(QString());
 }
 
 void TaskPanel::setStateCounts(const PoolStats &s)
