@@ -37,9 +37,11 @@ void EngineFeed::addEvents(const QList<Event> &events)
             continue; // already part of the snapshot
         m_appliedSeq = e.seq;
         fold(e);
-        if (m_frameTasks >= kMaxFrameTasks)
-            flush();
     }
+    // After the loop, not inside it: a slot of frameReady that ran a nested event loop could
+    // deliver later events, and the rest of this list would then look already applied.
+    if (m_frameTasks >= kMaxFrameTasks)
+        flush();
     if (!m_frame.isEmpty() && !m_timer.isActive())
         m_timer.start();
 }

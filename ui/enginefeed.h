@@ -60,7 +60,8 @@ struct Frame
 // The tick is single-shot and armed by the first event after a frame: an idle pool costs
 // nothing, and a slow frame stretches the interval instead of queueing ticks. A frame that
 // holds kMaxFrameTasks task starts and ends goes at once: at millions of tasks a second, a
-// whole interval's batches (their outputs too) would otherwise wait in memory.
+// whole interval's batches (their outputs too) would otherwise wait in memory. (It bounds
+// memory; several early frames in a row are still one stretch of GUI-thread work.)
 class EngineFeed : public QObject
 {
     Q_OBJECT

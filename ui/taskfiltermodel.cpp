@@ -9,9 +9,6 @@ namespace shoal {
 TaskFilterModel::TaskFilterModel(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
-    setSortRole(TaskModel::SortRole);
-    setFilterKeyColumn(TaskModel::InputColumn);
-    setFilterCaseSensitivity(Qt::CaseInsensitive);
 }
 
 void TaskFilterModel::setSourceModel(QAbstractItemModel *model)
@@ -130,6 +127,8 @@ bool TaskFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceP
 
 bool TaskFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
+    if (!m_tasks)
+        return false;
     const int column = left.column();
     switch (column) {
     case TaskModel::InputColumn: // by bytes: UTF-8 byte order is code point order

@@ -74,10 +74,15 @@ TaskPanel::TaskPanel(TaskModel *model, QWidget *parent)
         updateCount();
     });
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current) {
-                Q_EMIT taskSelected(
-                    current.isValid() ? current.data(TaskModel::TaskIdRole).toLongLong() : -1);
-            });
+            &TaskPanel::announceSelection);
+    // A filter change is a layout change: the count follows, and so do the details when the
+    // filter hid the selected task (the selection model says nothing then).
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, [this] {
+        updateCount();
+        announceSelection();
+    });
+    // A reset (a new batch) clears the selection without a signal: say so too.
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &TaskPanel::announceSelection);
     connect(m_view, &QWidget::customContextMenuRequested, this, &TaskPanel::showContextMenu);
     for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
         connect(m_proxy, signal, this, &TaskPanel::updateCount);
@@ -187,6 +192,15 @@ void TaskPanel::updateCount()
     const int all = m_model->rowCount();
     m_countLabel->setText(shown == all ? countOf(all, tr("task"), tr("tasks"))
                                        : tr("%1 of %2").arg(shown).arg(all));
+}
+
+void TaskPanel::announceSelection()
+{
+    const TaskId task = selectedTask();
+    if (task == m_announced)
+        return;
+    m_announced = task;
+    Q_EMIT taskSelected(task);
 }
 
 TaskId TaskPanel::selectedTask() const

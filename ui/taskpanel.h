@@ -39,6 +39,7 @@ public:
     QPlainTextEdit *stderrView() const { return m_stderr; }
     QPlainTextEdit *attemptsView() const { return m_attempts; }
     QLineEdit *commandView() const { return m_command; }
+    QLabel *countLabel() const { return m_countLabel; }
 
     TaskId selectedTask() const;
     // Selects the task (showing every task if the filter hid it) and scrolls to it.
@@ -69,6 +70,7 @@ private:
     void updateCount();
     void showContextMenu(const QPoint &pos);
     void showHistory(TaskId id);
+    void announceSelection(); // taskSelected() when the selected task changed
 
     TaskModel *m_model;
     TaskFilterModel *m_proxy;
@@ -85,6 +87,7 @@ private:
     QPlainTextEdit *m_stderr;
     QPlainTextEdit *m_attempts;
     TaskId m_shown = -1;
+    TaskId m_announced = -1; // what taskSelected() said last
 };
 
 } // namespace shoal

@@ -324,6 +324,16 @@ private Q_SLOTS:
         QTRY_COMPARE(panel->commandView()->text(), u"echo out-3; echo err-3 >&2; exit 3"_s);
         QCOMPARE(panel->stdoutView()->toPlainText(), u"out-3\n"_s);
         QCOMPARE(panel->stderrView()->toPlainText(), u"err-3\n"_s);
+        // A filter that hides the selected task: the details and the count follow.
+        panel->stateCombo()->setCurrentIndex(
+            panel->stateCombo()->findData(int(TaskFilterModel::StateGroup::Succeeded)));
+        QCOMPARE(panel->countLabel()->text(), u"9 of 12"_s);
+        QCOMPARE(panel->selectedTask(), TaskId(-1));
+        QTRY_COMPARE(panel->commandView()->text(), QString());
+        panel->stateCombo()->setCurrentIndex(0);
+        QCOMPARE(panel->countLabel()->text(), u"12 tasks"_s);
+        panel->view()->selectRow(3);
+        QTRY_COMPARE(panel->commandView()->text(), u"echo out-3; echo err-3 >&2; exit 3"_s);
         // Its error in the table, and its one attempt in its history.
         QCOMPARE(w.taskModel()->index(3, TaskModel::ErrorColumn).data().toString(), u"err-3"_s);
         QCOMPARE(w.taskModel()->index(2, TaskModel::ErrorColumn).data().toString(), QString());

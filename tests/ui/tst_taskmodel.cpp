@@ -573,6 +573,27 @@ private Q_SLOTS:
         proxy.sort(TaskModel::SeqColumn, Qt::DescendingOrder);
         QCOMPARE(proxy.index(0, TaskModel::SeqColumn).data().toLongLong(), 40);
         QCOMPARE(proxy.index(39, TaskModel::SeqColumn).data().toLongLong(), 1);
+
+        // Text matching ignores case for any letters, on inputs that are not UTF-8 too; the
+        // input column sorts by the inputs' bytes.
+        InputList odd;
+        odd.append(QByteArrayView("\xff\xfe"
+                                  "ABC.txt"));
+        odd.append(u"Ärger.TXT"_s);
+        odd.append(u"plain"_s);
+        model.reset(queuedTasks(3), odd);
+        proxy.sort(-1);
+        const std::pair<QString, int> cases[] = {
+            { u"abc"_s, 1 },   { u"ärger"_s, 1 },   { u"ÄRGER"_s, 1 }, { u".txt"_s, 2 },
+            { u"PLAIN"_s, 1 }, { u"plainer"_s, 0 }, { QString(), 3 },
+        };
+        for (const auto &[text, rows] : cases) {
+            proxy.setText(text);
+            QVERIFY2(proxy.rowCount() == rows, qPrintable(text));
+        }
+        proxy.sort(TaskModel::InputColumn, Qt::AscendingOrder);
+        QCOMPARE(proxy.index(0, TaskModel::InputColumn).data().toString(), u"plain"_s);
+        QCOMPARE(proxy.index(1, TaskModel::InputColumn).data().toString(), u"Ärger.TXT"_s);
     }
 
     void exportsCsv()
