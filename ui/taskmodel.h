@@ -115,6 +115,15 @@ public:
     bool writeCsv(QIODevice *device, const QList<int> *rows = nullptr,
                   qint64 wallStartMs = 0) const;
 
+    // As QAbstractTableModel's, without its virtual rowCount()/columnCount() calls: a sort of a
+    // million rows asks for 40 million indexes.
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override
+    {
+        return !parent.isValid() && row >= 0 && size_t(row) < m_rows.size() && column >= 0
+                && column < ColumnCount
+            ? createIndex(row, column)
+            : QModelIndex();
+    }
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
