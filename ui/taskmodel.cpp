@@ -187,10 +187,21 @@ void TaskModel::applyFrame(const Frame &frame)
 void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<int> &dirty)
 {
     const TaskId rows = TaskId(m_rows.size());
+    // A start that replaces an attempt still on the row (a retry within the batch): when that
+    // attempt's end comes below, its start time is this one. Rare: retries only.
+    struct Replaced
+    {
+        TaskId task;
+        int attempt;
+        qint64 startedMs;
+    };
+    std::vector<Replaced> replaced;
     for (const TaskBatch::Started &s : batch.started) {
         if (s.task < 0 || s.task >= rows || m_rows[size_t(s.task)].attempts > s.attempt)
             continue;
         Row &row = m_rows[size_t(s.task)];
+        if (row.attempts > 0 && row.attempts < s.attempt)
+            replaced.push_back({ s.task, row.attempts, row.startedMs });
         row.state = TaskState::Running;
         row.progress = -1;
         row.slot = s.slot;
@@ -203,8 +214,13 @@ void TaskModel::applyBatch(const TaskBatch &batch, qint64 timeMs, std::vector<in
     for (const TaskBatch::Finished &f : batch.finished) {
         if (f.task < 0 || f.task >= rows)
             continue;
-        if (m_rows[size_t(f.task)].attempts > f.attempt) { // its start time is the next one's
-            recordAttempt(batch, f, -1);
+        if (m_rows[size_t(f.task)].attempts > f.attempt) { // superseded within the batch
+            qint64 started = timeMs; // it started in this batch, as the next one did
+            for (const Replaced &r : replaced) {
+                if (r.task == f.task && r.attempt == f.attempt)
+                    started = r.startedMs; // it started before
+            }
+            recordAttempt(batch, f, started);
             continue;
         }
         Row &row = m_rows[size_t(f.task)];

@@ -69,9 +69,10 @@ struct FedModel
         model.reset(queuedTasks(tasks), taskInputs(tasks));
         QObject::connect(&feed, &EngineFeed::frameReady, &model, &TaskModel::applyFrame);
     }
-    void send(std::shared_ptr<const TaskBatch> batch)
+    void send(std::shared_ptr<const TaskBatch> batch, qint64 timeMs = 0)
     {
         Event e;
+        e.timeMs = timeMs;
         e.type = Event::Type::TaskBatch;
         e.batch = std::move(batch);
         send(e);
@@ -382,10 +383,22 @@ private Q_SLOTS:
         batch->finished
             = { { 1, 2, 1, TaskState::Retrying, 0, ExitStatus::signaled(11), 5, 0, 0 } };
         batch->captured.push_back({ {}, {}, {}, {} });
-        send(batch);
+        const qint64 seenTimeMs = 1000; // the batch's: when its tasks started
+        fed.send(batch, seenTimeMs);
         QCOMPARE(model.task(1).attempts, 2);
         QCOMPARE(model.history(1).size(), 1);
         QCOMPARE(model.history(1)[0].exit.signal, quint8(11));
+        QCOMPARE(model.history(1)[0].startedMs, seenTimeMs); // both started in that batch
+        // One that started in an earlier batch keeps that batch's start time.
+        auto later = std::make_shared<TaskBatch>();
+        later->started = { { 1, 2, 3 } };
+        later->finished = { { 1, 2, 2, TaskState::Retrying, 0, ExitStatus::exited(1), 5, 0, 0 } };
+        later->captured.push_back({ {}, {}, {}, {} });
+        fed.send(later, seenTimeMs + 500);
+        QCOMPARE(model.task(1).attempts, 3);
+        QCOMPARE(model.task(1).startedMs, seenTimeMs + 500);
+        QCOMPARE(model.history(1).size(), 2);
+        QCOMPARE(model.history(1)[1].startedMs, seenTimeMs); // attempt 2 started before
 
         // A task cancelled before it ran made no attempt: no history.
         model.reset(queuedTasks(2), taskInputs(2));
