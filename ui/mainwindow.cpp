@@ -244,9 +244,13 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
         return id >= 0 && id < TaskId(model->tasks().size());
     };
     m_workerModel->setTaskLabel([model = m_taskModel, known](TaskId id) {
-        // What the worker runs: the input, then the task's number apart ("photo.jpg  · #33").
-        return known(id) ? tr("%1  · #%2").arg(model->inputOf(int(id))).arg(model->seqOf(int(id)))
-                         : QString();
+        // What the worker runs: the input, then the task's number apart ("photo.jpg  · #33");
+        // an input that is its number (a range 1, 2, 3...) once ("#33").
+        if (!known(id))
+            return QString();
+        const QString input = model->inputOf(int(id));
+        const QString seq = QString::number(model->seqOf(int(id)));
+        return input == seq ? u"#"_s + seq : tr("%1  · #%2").arg(input, seq);
     });
     m_workerModel->setTaskProgress([model = m_taskModel, known](TaskId id) {
         return known(id) ? model->task(int(id)).progress : -1.0f;

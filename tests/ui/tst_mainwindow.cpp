@@ -437,6 +437,24 @@ private Q_SLOTS:
         QVERIFY(tasksPanel->isChecked());
     }
 
+    // A worker's task is its input and number ("30  · #1"); in a range 1, 2, 3... the input is
+    // the number, said once ("#1").
+    void aRangeTaskIsNamedByItsNumber()
+    {
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.command = { u"sleep 30 {}"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 4;
+        spec.jobs = 2;
+        QVERIFY(w.startBatch(spec));
+        QTRY_VERIFY(w.workerModel()->rowCount() > 0 && w.workerModel()->worker(0).task >= 0);
+        const TaskId task = w.workerModel()->worker(0).task;
+        QTRY_COMPARE(w.workerModel()->index(0, WorkerModel::TaskColumn).data().toString(),
+                     u"#%1"_s.arg(task + 1));
+    }
+
     void serviceTaskDetailsShowTheWorkersStderr()
     {
         MainWindow &w = window();
