@@ -54,6 +54,13 @@ struct Outcomes
     }
 };
 
+// Starts the pool and waits until it has finished: what it published is then in its recorder.
+bool runToEnd(Pool &pool, int timeoutMs)
+{
+    QSignalSpy done(&pool, &Pool::finished);
+    return pool.start().ok() && done.wait(timeoutMs);
+}
+
 void verifyEachEndsOnce(const Outcomes &o, int tasks)
 {
     QCOMPARE(o.ends.size(), tasks);
@@ -111,9 +118,7 @@ void TestService::jsonMode()
     inputs[10] = u"ten"_s; // the worker answers with an error
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(30000));
+    QVERIFY(runToEnd(*pool, 30000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 3000);
     for (int i = 0; i < 3000; ++i) {
@@ -139,9 +144,7 @@ void TestService::lineModePython()
     auto pool = makeServicePool({ python, u"-u"_s, kPythonWorker }, ServiceSpec::Mode::Line,
                                 numbers(500), o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(30000));
+    QVERIFY(runToEnd(*pool, 30000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 500);
     for (int i = 0; i < 500; ++i)
@@ -210,9 +213,7 @@ void TestService::resultShapes()
     auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Json,
                                 numbers(40), o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(10000));
+    QVERIFY(runToEnd(*pool, 10000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 40);
     QCOMPARE(out.state.value(0), ok ? TaskState::Succeeded : TaskState::Failed);
@@ -243,9 +244,7 @@ void TestService::recycleAfterNTasks()
     auto pool
         = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, QStringList(10, u"pid"_s), o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(10000));
+    QVERIFY(runToEnd(*pool, 10000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 10);
     // Tasks 0-2 ran in one process, 3-5 in the next, 6-8, then 9: pids change exactly every 3.
@@ -303,9 +302,7 @@ void TestService::garbageReplacesTheWorker()
     inputs[20] = u"garbage-once:"_s + m_dir.filePath(u"marker"_s);
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(10000));
+    QVERIFY(runToEnd(*pool, 10000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 50);
     QCOMPARE(pool->stats().succeeded, 50);
@@ -328,9 +325,7 @@ void TestService::hangingWorkerTimesOut()
     inputs[3] = u"hang"_s;
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 20);
     QCOMPARE(out.state.value(3), TaskState::TimedOut);
@@ -345,9 +340,7 @@ void TestService::initializerRunsOncePerProcess()
     o.service.maxTasksPerWorker = 10;
     o.service.initializer = u"echo started >> '%1'"_s.arg(log);
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, numbers(30), o);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(10000));
+    QVERIFY(runToEnd(*pool, 10000));
     QFile f(log);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), QByteArray("started\nstarted\nstarted\n")); // 30 tasks / 10 per process
@@ -390,9 +383,7 @@ void TestService::programThatKeepsExitingDoesNotHang()
     auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, u"echo boom >&2; exit 7"_s },
                                 ServiceSpec::Mode::Line, numbers(10), o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 10);
     QCOMPARE(pool->stats().failed, 10);
@@ -413,9 +404,7 @@ void TestService::badInputRetriedBehindTheOthers()
           u"while read x; do [ \"$x\" = bad ] && exit 3; echo \"ok $x\"; done"_s },
         ServiceSpec::Mode::Line, QStringList { u"bad"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s }, o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 5);
     QCOMPARE(pool->stats().succeeded, 4);
@@ -444,9 +433,7 @@ void TestService::workerDyingWhileHaltingEndsItsTasks()
                                u"8"_s };
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Json, inputs, o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     QVERIFY(pool->halted());
     const Outcomes out(rec);
     verifyEachEndsOnce(out, int(inputs.size()));
@@ -473,9 +460,7 @@ void TestService::closedStdoutEndsTheWorker()
     auto pool = makeServicePool({ u"/bin/sh"_s, u"-c"_s, script }, ServiceSpec::Mode::Line,
                                 numbers(5), o);
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 5);
     QCOMPARE(pool->stats().succeeded, 5);
@@ -581,9 +566,7 @@ void TestService::jsonWorkerInLineModeStops()
 {
     auto pool = makeServicePool({ kDoubleWorker }, ServiceSpec::Mode::Line, numbers(3));
     EventRecorder rec(*pool);
-    QSignalSpy done(pool.get(), &Pool::finished);
-    QVERIFY(pool->start().ok());
-    QVERIFY(done.wait(15000));
+    QVERIFY(runToEnd(*pool, 15000));
     const Outcomes out(rec);
     verifyEachEndsOnce(out, 3);
     QCOMPARE(pool->stats().failed, 3);
