@@ -30,9 +30,9 @@ public:
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
-    // Blanks (a worker, start, duration or exit a task does not have yet: sort value -1) go
-    // last in either order: sorting by duration shows durations first, not the queue. Other
-    // columns sort as QSortFilterProxyModel does (their values are read once per comparison).
+    // By TaskModel::sortKey() (the input by its bytes, the error as text). Blanks (a worker,
+    // start, duration, exit or error a task does not have yet) go last in either order:
+    // sorting by duration shows durations first, not the queue.
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:

@@ -81,9 +81,7 @@ TaskModel::TaskModel(QObject *parent)
 
 QList<int> TaskModel::changedRoles()
 {
-    return {
-        Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, SortRole, ProgressRole
-    };
+    return { Qt::DisplayRole, Qt::ToolTipRole, Qt::ForegroundRole, StateRole, ProgressRole };
 }
 
 void TaskModel::startReset(InputList inputs, size_t rows)
@@ -389,8 +387,6 @@ QVariant TaskModel::data(const QModelIndex &index, int role) const
         return TaskId(index.row());
     case ProgressRole:
         return r.progress >= 0 ? QVariant(double(r.progress)) : QVariant();
-    case SortRole:
-        return sortData(index);
     default:
         break;
     }
@@ -430,18 +426,6 @@ QVariant TaskModel::displayData(const QModelIndex &index) const
         break;
     }
     return {};
-}
-
-QVariant TaskModel::sortData(const QModelIndex &index) const
-{
-    switch (Column(index.column())) {
-    case InputColumn:
-        return inputOf(index.row());
-    case ErrorColumn:
-        return errorOf(index.row());
-    default:
-        return sortKey(index.row(), index.column());
-    }
 }
 
 qint64 TaskModel::sortKey(int row, int column) const

@@ -36,7 +36,6 @@ public:
     enum Role {
         StateRole = Qt::UserRole + 1, // TaskState as int
         TaskIdRole,
-        SortRole, // a number where the column shows one
         ProgressRole, // 0..1 as a service worker reported it; invalid when none
     };
 
@@ -140,7 +139,6 @@ private:
     void recordAttempt(const TaskBatch &batch, const TaskBatch::Finished &f, qint64 startedMs);
 
     QVariant displayData(const QModelIndex &index) const;
-    QVariant sortData(const QModelIndex &index) const;
     std::vector<Row> m_rows;
     std::vector<qint64> m_seqs; // Seq per row; empty while every Seq is row + 1
     InputList m_inputs;
