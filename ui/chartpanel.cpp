@@ -163,9 +163,6 @@ QString ChartPanel::titleOf(Chart chart)
 
 QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
 {
-    const double scale = m_charts[size_t(chart)].unit;
-    const QString unit = scale == 1e6 ? u"M"_s : scale == 1e3 ? u"k"_s : QString();
-    double value = point.y();
     if (chart == DurationChart) { // the bin under the cursor, not the cursor's height
         const Histogram &h = m_histogram;
         const qsizetype bin = h.binSeconds > 0
@@ -179,9 +176,11 @@ QString ChartPanel::hoverText(Chart chart, const QPointF &point) const
                  formatDuration(qRound64(from * 1000)),
                  formatDuration(qRound64((from + h.binSeconds) * 1000)));
     }
+    const double scale = m_charts[size_t(chart)].unit;
+    const QString unit = scale == 1e6 ? u"M"_s : scale == 1e3 ? u"k"_s : QString();
     // Counts are whole (the cursor's height between samples is not); rates keep a decimal.
-    const QString y = (chart == ThroughputChart ? QString::number(value, 'f', 1)
-                                                : QString::number(qRound64(value)))
+    const QString y = (chart == ThroughputChart ? QString::number(point.y(), 'f', 1)
+                                                : QString::number(qRound64(point.y())))
         + unit;
     switch (chart) {
     case QueueChart:
