@@ -249,6 +249,10 @@ void tablePhase(shoal::MainWindow &window)
           } },
         { "sort by #",
           [&] { header->setSortIndicator(shoal::TaskModel::SeqColumn, Qt::AscendingOrder); } },
+        { "sort by input",
+          [&] { header->setSortIndicator(shoal::TaskModel::InputColumn, Qt::DescendingOrder); } },
+        { "sort by error",
+          [&] { header->setSortIndicator(shoal::TaskModel::ErrorColumn, Qt::AscendingOrder); } },
         { "unsort", [&] { header->setSortIndicator(-1, Qt::AscendingOrder); } },
         { "filter failed",
           [&] {

@@ -1,6 +1,6 @@
 #include "batchsession.h"
 #include "enginefeed.h"
-#include "taskfiltermodel.h"
+#include "taskfixtures.h"
 #include "taskmodel.h"
 #include "testsupport.h"
 #include "workermodel.h"
@@ -16,29 +16,10 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
+using test::queuedTasks;
+using test::taskInputs;
 
 namespace {
-
-std::vector<TaskInfo> queuedTasks(int count)
-{
-    std::vector<TaskInfo> tasks;
-    for (int i = 0; i < count; ++i) {
-        TaskInfo t;
-        t.id = i;
-        t.seq = i + 1;
-        tasks.push_back(t);
-    }
-    return tasks;
-}
-
-// The inputs of queuedTasks(count): "input-0.txt", ...
-InputList taskInputs(qsizetype count, const QString &pattern = u"input-%1.txt"_s)
-{
-    InputList inputs;
-    for (qsizetype i = 0; i < count; ++i)
-        inputs.append(pattern.arg(i));
-    return inputs;
-}
 
 // One command task's start or end, as the engine sends it: a TaskBatch of one entry.
 enum class Step { Started, Finished };
@@ -511,102 +492,6 @@ private Q_SLOTS:
         QCOMPARE(model.index(1, TaskModel::StartedColumn).data().toString(), QString());
         QCOMPARE(model.headerData(TaskModel::StartedColumn, Qt::Horizontal).toString(),
                  u"Started"_s);
-    }
-
-    void blanksSortLastEitherWay()
-    {
-        TaskModel model;
-        auto tasks = queuedTasks(4);
-        const qint64 durations[] = { 100, -1, 50, -1 }; // -1: still running, or queued
-        for (auto &t : tasks) {
-            const qint64 d = durations[t.id];
-            t.state = d < 0 ? (t.id == 1 ? TaskState::Running : TaskState::Queued)
-                            : TaskState::Succeeded;
-            t.attempts = t.state == TaskState::Queued ? 0 : 1;
-            t.slot = t.attempts;
-            t.durationMs = qMax<qint64>(0, d);
-            if (d >= 0)
-                t.exit = ExitStatus::exited(0);
-        }
-        model.reset(tasks, taskInputs(4));
-        TaskFilterModel proxy;
-        proxy.setSourceModel(&model);
-        const auto order = [&proxy] {
-            QList<qint64> ids;
-            for (int row = 0; row < proxy.rowCount(); ++row)
-                ids << proxy.index(row, 0).data(TaskModel::TaskIdRole).toLongLong();
-            return ids;
-        };
-        proxy.sort(TaskModel::DurationColumn, Qt::AscendingOrder);
-        QCOMPARE(order().mid(0, 2), (QList<qint64> { 2, 0 }));
-        proxy.sort(TaskModel::DurationColumn, Qt::DescendingOrder);
-        QCOMPARE(order().mid(0, 2), (QList<qint64> { 0, 2 }));
-        proxy.sort(TaskModel::WorkerColumn, Qt::DescendingOrder);
-        QCOMPARE(order().last(), 3); // the queued task, which has no worker yet
-    }
-
-    void filterByStateAndText()
-    {
-        TaskModel model;
-        auto tasks = queuedTasks(40);
-        for (auto &t : tasks) {
-            t.attempts = 1;
-            t.state = t.id % 4 == 0 ? TaskState::Failed
-                : t.id % 4 == 1     ? TaskState::TimedOut
-                : t.id % 4 == 2     ? TaskState::Succeeded
-                                    : TaskState::Running;
-        }
-        model.reset(tasks, taskInputs(qsizetype(tasks.size())));
-        TaskFilterModel proxy;
-        QAbstractItemModelTester tester(&proxy,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        proxy.setSourceModel(&model);
-        QCOMPARE(proxy.rowCount(), 40);
-        proxy.setStateGroup(TaskFilterModel::StateGroup::Failed);
-        QCOMPARE(proxy.rowCount(), 20); // failed and timed out
-        proxy.setText(u"INPUT-1"_s); // 1, 10..19; failed ones: 1 12 13 16 17
-        QCOMPARE(proxy.rowCount(), 5);
-        proxy.setStateGroup(TaskFilterModel::StateGroup::All);
-        QCOMPARE(proxy.rowCount(), 11);
-
-        // Rows follow state changes while filtered.
-        proxy.setText(QString());
-        proxy.setStateGroup(TaskFilterModel::StateGroup::Succeeded);
-        QCOMPARE(proxy.rowCount(), 10);
-        Frame frame;
-        auto batch = std::make_shared<TaskBatch>();
-        batch->finished.push_back(
-            { 3, 1, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 5, 0, 0 });
-        frame.taskUpdates.push_back({ batch, 0, {} });
-        model.applyFrame(frame);
-        QCOMPARE(proxy.rowCount(), 11);
-
-        // Sorting by a number column sorts numerically.
-        proxy.setStateGroup(TaskFilterModel::StateGroup::All);
-        proxy.sort(TaskModel::SeqColumn, Qt::DescendingOrder);
-        QCOMPARE(proxy.index(0, TaskModel::SeqColumn).data().toLongLong(), 40);
-        QCOMPARE(proxy.index(39, TaskModel::SeqColumn).data().toLongLong(), 1);
-
-        // Text matching ignores case for any letters, on inputs that are not UTF-8 too; the
-        // input column sorts by the inputs' bytes.
-        InputList odd;
-        odd.append(QByteArrayView("\xff\xfe"
-                                  "ABC.txt"));
-        odd.append(u"Ärger.TXT"_s);
-        odd.append(u"plain"_s);
-        model.reset(queuedTasks(3), odd);
-        proxy.sort(-1);
-        const std::pair<QString, int> cases[] = {
-            { u"abc"_s, 1 },   { u"ärger"_s, 1 },   { u"ÄRGER"_s, 1 }, { u".txt"_s, 2 },
-            { u"PLAIN"_s, 1 }, { u"plainer"_s, 0 }, { QString(), 3 },
-        };
-        for (const auto &[text, rows] : cases) {
-            proxy.setText(text);
-            QVERIFY2(proxy.rowCount() == rows, qPrintable(text));
-        }
-        proxy.sort(TaskModel::InputColumn, Qt::AscendingOrder);
-        QCOMPARE(proxy.index(0, TaskModel::InputColumn).data().toString(), u"plain"_s);
-        QCOMPARE(proxy.index(1, TaskModel::InputColumn).data().toString(), u"Ärger.TXT"_s);
     }
 
     void exportsCsv()
