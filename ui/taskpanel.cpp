@@ -274,6 +274,7 @@ void TaskPanel::selectTask(TaskId id)
 {
     if (id < 0 || id >= m_model->rowCount())
         return;
+    m_proxy->settle(); // a task that a pending relayout brings into the filter is found
     QModelIndex index = m_proxy->mapFromSource(m_model->index(int(id), 0));
     if (!index.isValid()) { // filtered out: show every task rather than nothing
         clearFilter();
