@@ -1,3 +1,4 @@
+#include "agentcommand.h"
 #include "bytes.h"
 #include "controlserver.h"
 #include "runcommand.h"
@@ -69,7 +70,8 @@ int runWindow(int argc, char **argv)
 int main(int argc, char *argv[])
 {
     const char *command = argc > 1 ? argv[1] : "";
-    if (!std::strcmp(command, "run") || !std::strcmp(command, "ctl")) {
+    if (!std::strcmp(command, "run") || !std::strcmp(command, "ctl")
+        || !std::strcmp(command, "agent")) {
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(u"shoal"_s);
         QCoreApplication::setApplicationVersion(QStringLiteral(SHOAL_VERSION));
@@ -82,6 +84,8 @@ int main(int argc, char *argv[])
             args << shoal::decodeBytes(argv[i]);
         if (!std::strcmp(command, "ctl"))
             return shoal::runCtl(args.mid(1));
+        if (!std::strcmp(command, "agent"))
+            return shoal::runAgent(args.mid(1));
         args[0] = u"shoal run"_s;
         return shoal::runHeadless(args);
     }

@@ -99,6 +99,7 @@ private:
     Result<void> readServiceOptions(BatchSpec &spec);
     Result<void> readNumbers(BatchSpec &spec, double *graceSeconds);
     Result<void> readRecords(RunConfig &run);
+    Result<void> readHosts(BatchSpec &spec);
     Result<int> wholeNumber(const Option &o, int min, int fallback) const;
     Result<double> seconds(const Option &o, double fallback) const;
 
@@ -154,6 +155,17 @@ private:
         u"memory-limit"_s, u"Per task: end it when its processes hold more than SIZE (512M, 2G)."_s,
         u"SIZE"_s
     };
+    const Option m_sshlogin { { u"S"_s, u"sshlogin"_s },
+                              u"Run tasks on these hosts through ssh: [N/]HOST[,...], ':' for this "
+                              "machine, N its workers (default: -j, or its cores)."_s,
+                              u"HOSTS"_s };
+    const Option m_sshloginfile { u"sshloginfile"_s, u"Hosts for -S, one per line."_s, u"FILE"_s };
+    const Option m_ssh { u"ssh"_s, u"The command that reaches a host (default: ssh)."_s,
+                         u"COMMAND"_s };
+    const Option m_agentPath { u"agent-path"_s,
+                               u"Shoal on the worker hosts (default: shoal on their PATH)."_s,
+                               u"PATH"_s };
+    const Option m_workdir { u"workdir"_s, u"Run tasks in DIR on the worker hosts."_s, u"DIR"_s };
     const Option m_null { { u"0"_s, u"null"_s },
                           u"Inputs (:::: FILE, stdin) end with NUL, not newline."_s };
 };
@@ -170,7 +182,7 @@ RunParser::RunParser()
           m_bar,         m_noBar,       m_control,  m_events,       m_shell,
           m_batch,       m_drain,       m_quote,    m_willCite,     m_service,
           m_serviceMode, m_initializer, m_maxTasks, m_prefetch,     m_memoryLimit });
-    m_parser.addOption(m_null);
+    m_parser.addOptions({ m_null, m_sshlogin, m_sshloginfile, m_ssh, m_agentPath, m_workdir });
     m_parser.addPositionalArgument(u"command"_s,
                                    u"The command template, then ::: ARGS or :::: FILE."_s,
                                    u"COMMAND... [::: ARG... | :::: FILE]"_s);
@@ -195,6 +207,8 @@ Result<RunConfig> RunParser::parse(const QStringList &args)
         return Error { service.error() };
     if (auto numbers = readNumbers(spec, &graceSeconds); !numbers)
         return Error { numbers.error() };
+    if (auto hosts = readHosts(spec); !hosts)
+        return Error { hosts.error() };
     spec.shell = spec.shell || m_parser.isSet(m_shell);
     if (!spec.service.isValid()) {
         auto parsed = CommandTemplate::parse(spec.command, spec.shell);
@@ -343,6 +357,48 @@ Result<void> RunParser::readNumbers(BatchSpec &spec, double *graceSeconds)
     if (m_parser.isSet(m_drain) && !parseDrainPolicy(m_parser.value(m_drain), &spec.drain))
         return Error { u"--drain takes finish, requeue or pause, not '%1'"_s.arg(
             m_parser.value(m_drain)) };
+    return {};
+}
+
+// Worker hosts (-S, --sshloginfile) and how they are reached.
+Result<void> RunParser::readHosts(BatchSpec &spec)
+{
+    HostsSpec &hosts = spec.hosts;
+    for (const QString &value : m_parser.values(m_sshlogin)) {
+        auto parsed = parseSshLogins(value);
+        if (!parsed)
+            return Error { parsed.error() };
+        hosts.hosts.insert(hosts.hosts.end(), parsed->begin(), parsed->end());
+    }
+    if (m_parser.isSet(m_sshloginfile)) {
+        auto read = readSshLoginFile(m_parser.value(m_sshloginfile));
+        if (!read)
+            return Error { read.error() };
+        hosts.hosts.insert(hosts.hosts.end(), read->begin(), read->end());
+    }
+    if (!hosts.isValid()) {
+        for (const Option *o : { &m_ssh, &m_agentPath, &m_workdir })
+            if (m_parser.isSet(*o))
+                return Error { u"--%1 needs worker hosts (-S HOST or --sshloginfile FILE)"_s.arg(
+                    o->names().last()) };
+        return {};
+    }
+    if (spec.service.isValid())
+        return Error { u"-S/--sshlogin runs commands on worker hosts; --service workers run on "
+                       "this machine only for now"_s };
+    if (m_parser.isSet(m_ssh)) {
+        auto words = splitShellWords(m_parser.value(m_ssh));
+        if (!words || words->isEmpty())
+            return Error { u"--ssh needs a command, such as 'ssh -p 2222'"_s };
+        hosts.ssh = *words;
+    }
+    hosts.agentPath = m_parser.value(m_agentPath);
+    hosts.workdir = m_parser.value(m_workdir);
+    // As GNU parallel: -j is each host's number of workers, unless N/HOST says otherwise.
+    if (m_parser.isSet(m_jobs))
+        for (HostSpec &host : hosts.hosts)
+            if (host.workers == 0)
+                host.workers = spec.jobs;
     return {};
 }
 

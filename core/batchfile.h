@@ -4,6 +4,7 @@
 #include "result.h"
 #include "serviceworker.h"
 #include "task.h"
+#include "workerhosts.h"
 
 #include <QString>
 #include <QStringList>
@@ -44,6 +45,7 @@ struct BatchSpec
     DrainPolicy drain = DrainPolicy::Finish;
     bool keepOrder = false;
     qint64 memoryLimitBytes = 0; // per task; 0: none
+    HostsSpec hosts; // worker hosts; none: this machine
 };
 
 // Errors name the file and, for JSON syntax errors, the line and column.

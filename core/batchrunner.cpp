@@ -16,6 +16,7 @@ PoolOptions poolOptions(const BatchSpec &spec)
     options.drain = spec.drain;
     options.service = spec.service;
     options.memoryLimitBytes = spec.memoryLimitBytes;
+    options.hosts = spec.hosts;
     return options;
 }
 

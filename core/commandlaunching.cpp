@@ -25,8 +25,18 @@ CommandLaunching::CommandLaunching(LaunchHost &host, const CommandTemplate &comm
 {
 }
 
+QStringList CommandLaunching::argvOf(TaskId id, int slot) const
+{
+    const qint64 seq = m_host.ledger().seqOf(id);
+    if (m_host.options().inputsAreArgv)
+        return m_inputs.at(seq - 1).split(QChar(0));
+    return m_template.expand(m_inputs.at(seq - 1), seq, slot);
+}
+
 Result<void> CommandLaunching::prepare()
 {
+    if (m_host.options().inputsAreArgv)
+        return {};
     if (m_template.isEmpty())
         return Error { u"no command to run"_s };
     const QString program = m_template.fixedProgram();
@@ -42,9 +52,7 @@ Result<void> CommandLaunching::prepare()
 
 QString CommandLaunching::commandOf(TaskId id) const
 {
-    const qint64 seq = m_host.ledger().seqOf(id);
-    return m_template.display(
-        m_template.expand(m_inputs.at(seq - 1), seq, qMax(1, m_host.ledger()[id].slot)));
+    return m_template.display(argvOf(id, qMax(1, m_host.ledger()[id].slot)));
 }
 
 std::vector<TaskId> CommandLaunching::tasksOn(const WorkerSlot &slot) const
@@ -92,8 +100,7 @@ void CommandLaunching::start(WorkerSlot &slot, TaskId id)
     slot.cpuPercent = 0;
     slot.rssBytes = 0;
 
-    const qint64 seq = ledger.seqOf(id);
-    const QStringList argv = m_template.expand(m_inputs.at(seq - 1), seq, slot.number);
+    const QStringList argv = argvOf(id, slot.number);
     Launcher &launcher = m_host.launcher();
     ProcessTree &tree = m_host.tree();
     const QByteArray path
@@ -118,9 +125,9 @@ void CommandLaunching::start(WorkerSlot &slot, TaskId id)
 
     if (p.error) {
         TaskProcess::abandon(p.pid, p.pidfd, m_host.guard());
-        Output output;
+        AttemptOutput output;
         slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
-        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(seq)
+        output.err += u"shoal: task %1: cannot run '%2': %3\n"_s.arg(ledger.seqOf(id))
                           .arg(argv.front(), errnoText(p.error))
                           .toLocal8Bit();
         finishAttempt(slot, ExitStatus::failedToStart(p.error), std::move(output));
@@ -146,7 +153,7 @@ void CommandLaunching::reap(WorkerSlot &slot)
     slot.accumulatedMs = m_host.activeMs(slot);
     ExitStatus exit = slot.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
     slot.process.setFrozen(true); // the clock stops here
-    Output output;
+    AttemptOutput output;
     output.lost = slot.capture.take(&output.out, &output.err, &output.outFile, &output.errFile);
     switch (slot.endReason) {
     case EndReason::Timeout:
@@ -176,7 +183,7 @@ void CommandLaunching::reap(WorkerSlot &slot)
     finishAttempt(slot, exit, std::move(output));
 }
 
-void CommandLaunching::finishAttempt(WorkerSlot &slot, ExitStatus exit, Output output)
+void CommandLaunching::finishAttempt(WorkerSlot &slot, ExitStatus exit, AttemptOutput output)
 {
     const TaskId id = slot.task;
     TaskLedger &ledger = m_host.ledger();
@@ -196,42 +203,7 @@ void CommandLaunching::finishAttempt(WorkerSlot &slot, ExitStatus exit, Output o
                 u"the scratch folder for task outputs ('%1', from TMPDIR) is full: tasks that end "
                 "now fail with 'output incomplete'"_s.arg(QDir::tempPath()));
     }
-    t.setDuration(m_host.activeMs(slot));
-    ++slot.tasksDone;
-    if (!exit.succeeded())
-        ++slot.failures;
-    const TaskState state = ledger.settle(id, exit, !m_host.isStopping());
-    if (isTerminal(state)) {
-        keepOutput(id, output);
-        const qint64 received = output.outFile ? output.outFile->size() : output.out.size();
-        m_host.recordTerminal(id, received, { output.out, output.outFile.get() },
-                              { output.err, output.errFile.get() });
-    }
-
-    TaskBatch &batch = m_host.openBatch();
-    batch.finished.push_back({ id, slot.number, t.attempts, state, int(batch.captured.size()), exit,
-                               t.durationMs, 0, 0 });
-    batch.captured.push_back({ std::move(output.out), std::move(output.err),
-                               std::move(output.outFile), std::move(output.errFile) });
-
-    slot.task = -1;
-    slot.endReason = EndReason::None;
-    m_host.slotSettled(slot);
-    if (state == TaskState::Failed || state == TaskState::TimedOut)
-        m_host.checkHalt(id);
-}
-
-// The tail of each stream stays with the task for front ends (taskOutput).
-void CommandLaunching::keepOutput(TaskId id, const Output &output)
-{
-    const qint64 keep = m_host.options().keepOutputBytes;
-    if (keep <= 0)
-        return;
-    auto kept = [keep](const QByteArray &data, const std::shared_ptr<SpilledOutput> &file) {
-        return file ? file->tail(keep) : data.size() > keep ? data.right(keep) : data;
-    };
-    m_host.keptOutputs().keep(id, Stream::Stdout, kept(output.out, output.outFile));
-    m_host.keptOutputs().keep(id, Stream::Stderr, kept(output.err, output.errFile));
+    concludeAttempt(m_host, slot, exit, std::move(output), m_host.activeMs(slot));
 }
 
 void CommandLaunching::onTimeout(WorkerSlot &slot)

@@ -34,17 +34,11 @@ public:
     void onStatsTick() override;
 
 private:
-    struct Output
-    {
-        QByteArray out, err;
-        std::shared_ptr<SpilledOutput> outFile, errFile;
-        int lost = 0; // errno when the output could not be captured whole (a full TMPDIR)
-    };
+    QStringList argvOf(TaskId id, int slot) const;
     bool canTakeWork(const WorkerSlot &slot) const;
     void start(WorkerSlot &slot, TaskId id);
     void reap(WorkerSlot &slot);
-    void finishAttempt(WorkerSlot &slot, ExitStatus exit, Output output);
-    void keepOutput(TaskId id, const Output &output);
+    void finishAttempt(WorkerSlot &slot, ExitStatus exit, AttemptOutput output);
 
     LaunchHost &m_host;
     const CommandTemplate &m_template;

@@ -174,11 +174,13 @@ Result<void> JoblogWriter::append(qint64 seq, double startTime, double runtime, 
 }
 
 QByteArray JoblogWriter::formatRow(qint64 seq, double startTime, double runtime, qint64 received,
-                                   const ExitStatus &exit, const QString &command)
+                                   const ExitStatus &exit, const QString &command,
+                                   const QString &host)
 {
     QByteArray cmd = encodeBytes(command); // the input's own bytes, as GNU parallel writes them
     cmd.replace('\n', '\0'); // as GNU does: newlines would break the TSV
-    return QByteArray::number(seq) + "\t:\t" + QByteArray::number(startTime, 'f', 3) + '\t'
+    return QByteArray::number(seq) + '\t' + host.toUtf8() + '\t'
+        + QByteArray::number(startTime, 'f', 3) + '\t'
         + QByteArray::number(runtime, 'f', 3).rightJustified(10, ' ') + "\t0\t"
         + QByteArray::number(received) + '\t' + QByteArray::number(exit.joblogExitval()) + '\t'
         + QByteArray::number(exit.joblogSignal()) + '\t' + cmd + '\n';

@@ -30,7 +30,8 @@ public:
                         const ExitStatus &exit, const QString &command);
     // One row, newline included, for writeRows().
     static QByteArray formatRow(qint64 seq, double startTime, double runtime, qint64 received,
-                                const ExitStatus &exit, const QString &command);
+                                const ExitStatus &exit, const QString &command,
+                                const QString &host = QStringLiteral(":"));
     // Appends whole rows in one write(2): a kill can tear at most the last of them.
     Result<void> writeRows(QByteArrayView rows);
 

@@ -69,6 +69,21 @@ protected:
     ~LaunchHost() = default;
 };
 
+// What an attempt wrote, as a launching collected it. lost: errno when it could not be stored
+// whole (a full TMPDIR).
+struct AttemptOutput
+{
+    QByteArray out, err;
+    std::shared_ptr<SpilledOutput> outFile, errFile;
+    int lost = 0;
+};
+
+// The end of an attempt once its launching knows the exit status: the task's duration and the
+// slot's counters, the retry-or-terminal rule (TaskLedger::settle), a terminal task's kept output
+// and records, its finished entry with the output, the slot freed, then the halt rule.
+void concludeAttempt(LaunchHost &host, WorkerSlot &slot, ExitStatus exit, AttemptOutput output,
+                     qint64 durationMs);
+
 // How the tasks of a pool run on its worker slots. Two ways today: one process per task
 // (CommandLaunching, GNU parallel style) and long-lived programs fed tasks on stdin
 // (ServiceLaunching, multiprocessing.Pool style). A third (workers on another host) implements
@@ -80,6 +95,13 @@ public:
 
     // Finds the program: an error names it and what is wrong. Nothing has started.
     virtual Result<void> prepare() = 0;
+    // Starts what tasks need before they run (worker hosts' agents), once the watcher and the
+    // guard are up. An error leaves nothing running.
+    virtual Result<void> open() { return {}; }
+    // The pool's size when the launching decides it (its worker hosts' slots); 0: the options'.
+    virtual int workerCount() const { return 0; }
+    // Where a slot's tasks run (the joblog's Host column): ":" for this machine.
+    virtual QString hostOf(int) const { return QStringLiteral(":"); }
     // A new slot joined the pool.
     virtual void slotAdded(WorkerSlot &) { }
     // Descriptors one slot holds (its budget under ulimit -n), beyond a cgroup's.
@@ -101,6 +123,8 @@ public:
 
     // A watched descriptor of the slot is ready.
     virtual void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) = 0;
+    // A watched descriptor of worker host `host` is ready (watched with slot -(host + 1)).
+    virtual void onHostReady(int, quint32, ProcessWatcher::Kind) { }
     // The slot made no progress for a whole timeout.
     virtual void onTimeout(WorkerSlot &slot) = 0;
     // Ends a running task: the user's cancel, cancel all, halt now.
@@ -114,6 +138,8 @@ public:
     virtual bool finishWorkers() = 0;
     // Before the pool ends every process: ask them to exit on their own.
     virtual void prepareEnd() { }
+    // Processes the pool ends with its slots' (TERM, grace, KILL): worker hosts' transports.
+    virtual void endingProcesses(std::vector<TaskProcess *> &) { }
     // The stats interval: checks to make now and then.
     virtual void onStatsTick() { }
 };

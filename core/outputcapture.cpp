@@ -92,9 +92,23 @@ SpilledOutput::~SpilledOutput()
 QByteArray SpilledOutput::tail(qint64 maxBytes) const
 {
     const qint64 from = qMax<qint64>(0, m_size - maxBytes);
-    QByteArray data(qsizetype(m_size - from), Qt::Uninitialized);
-    const ssize_t n = ::pread(m_fd, data.data(), size_t(data.size()), from);
-    data.truncate(n > 0 ? n : 0);
+    return read(from, m_size - from);
+}
+
+QByteArray SpilledOutput::read(qint64 offset, qint64 maxBytes) const
+{
+    QByteArray data(qsizetype(qBound<qint64>(0, m_size - offset, maxBytes)), Qt::Uninitialized);
+    qsizetype done = 0;
+    while (done < data.size()) {
+        const ssize_t n
+            = ::pread(m_fd, data.data() + done, size_t(data.size() - done), offset + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += n;
+    }
+    data.truncate(done);
     return data;
 }
 

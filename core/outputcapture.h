@@ -24,6 +24,8 @@ public:
 
     qint64 size() const { return m_size; }
     QByteArray tail(qint64 maxBytes) const;
+    // Up to maxBytes from offset (fewer only at the end, or when the file was cut short).
+    QByteArray read(qint64 offset, qint64 maxBytes) const;
     // Copies the whole output to fd in bounded chunks; false on a write error.
     bool copyTo(int fd) const;
 

@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include "agentlaunching.h"
 #include "commandlaunching.h"
 #include "fileio.h"
 #include "joblog.h"
@@ -58,6 +59,8 @@ Pool::Pool(CommandTemplate command, InputList inputs, PoolOptions options, QObje
     LaunchHost &host = *this;
     if (isService())
         m_launching = std::make_unique<ServiceLaunching>(host, m_options.service, m_inputs);
+    else if (m_options.hosts.isValid())
+        m_launching = std::make_unique<AgentLaunching>(host, m_template, m_inputs, m_options.hosts);
     else
         m_launching = std::make_unique<CommandLaunching>(host, m_template, m_inputs);
     m_deadlineTimer.setSingleShot(true);
@@ -81,6 +84,7 @@ Pool::~Pool()
         if (s)
             processes.push_back(&s->process);
     }
+    m_launching->endingProcesses(processes);
     TaskProcess::endAll(processes, m_options.termGraceMs, *m_tree, *m_guard, m_watcher);
     m_tree->sweepOrphans();
     m_slots.clear(); // service processes close their pipes before the launching goes
@@ -91,7 +95,8 @@ Pool::~Pool()
 Result<void> Pool::prepareProcesses()
 {
     m_launcher = std::make_unique<Launcher>();
-    m_launcher->setMemoryLimit(m_options.memoryLimitBytes);
+    // With worker hosts their agents hold the tasks to the limit; here it would bind ssh.
+    m_launcher->setMemoryLimit(m_options.hosts.isValid() ? 0 : m_options.memoryLimitBytes);
     // Whatever a task leaves behind is re-parented to us, not to init, and ended with it.
     if (!ProcessTree::becomeSubreaper())
         qCWarning(lcPool)
@@ -143,6 +148,10 @@ Result<void> Pool::start()
             << "could not start the process guard: grandchildren may outlive a killed Shoal";
     m_tree->setGuard(m_guard.get());
     m_procStats = std::make_unique<ProcStats>(m_tree.get());
+    if (auto opened = m_launching->open(); !opened)
+        return opened;
+    if (const int workers = m_launching->workerCount(); workers > 0)
+        m_options.workers = workers;
 
     m_clock.start();
     m_wallStartMs = QDateTime::currentMSecsSinceEpoch();
@@ -263,6 +272,10 @@ void Pool::dispatch()
 void Pool::onProcessActivity()
 {
     m_watcher.takeReady([this](const ProcessWatcher::Tag &tag) {
+        if (tag.slot < 0) {
+            m_launching->onHostReady(-tag.slot - 1, tag.generation, tag.kind);
+            return;
+        }
         WorkerSlot *slot = slotAt(tag.slot);
         if (slot && slot->generation == tag.generation && slot->process.isLive())
             m_launching->onReady(*slot, tag.kind);
@@ -381,7 +394,8 @@ QByteArray Pool::joblogRow(TaskId id, qint64 received) const
 {
     const TaskLedger::Record &t = m_ledger[id];
     return JoblogWriter::formatRow(m_ledger.seqOf(id), double(m_wallStartMs + t.startedMs) / 1000.0,
-                                   double(t.durationMs) / 1000.0, received, t.exit, commandOf(id));
+                                   double(t.durationMs) / 1000.0, received, t.exit, commandOf(id),
+                                   m_launching->hostOf(t.slot));
 }
 
 void Pool::recordDelivered(const std::vector<Delivered> &tasks)

@@ -14,6 +14,7 @@
 #include "taskledger.h"
 #include "taskrecords.h"
 #include "throughputmeter.h"
+#include "workerhosts.h"
 #include "workerslot.h"
 
 #include <QElapsedTimer>
@@ -68,6 +69,11 @@ struct PoolOptions
     // task starts cannot leave it, and cgroup.kill ends all of it. Elsewhere the process tree
     // is traced instead (ProcessTree).
     bool taskCgroups = true;
+    // Each input is a whole argv, its words joined by NUL, run as it is (no command template):
+    // a worker host's agent runs what Shoal expanded on its side.
+    bool inputsAreArgv = false;
+    // Worker hosts (-S): command tasks run through an agent on each (AgentLaunching).
+    HostsSpec hosts;
 };
 
 // The pool engine. Command workers (GNU parallel style) run one process per task; service

@@ -15,15 +15,20 @@ namespace shoal {
 
 namespace {
 
-// data.u64 = generation << 32 | kind << 24 | slot number
+// data.u64 = generation << 32 | kind << 24 | slot number (23 bits; bit 23: a worker host's
+// registration, slot -(host + 1))
+constexpr quint64 kHostBit = 1u << 23;
+
 quint64 encode(const ProcessWatcher::Tag &tag)
 {
-    return quint64(tag.slot) | (quint64(tag.kind) << 24) | (quint64(tag.generation) << 32);
+    const quint64 slot = tag.slot < 0 ? quint64(-qint64(tag.slot)) | kHostBit : quint64(tag.slot);
+    return slot | (quint64(tag.kind) << 24) | (quint64(tag.generation) << 32);
 }
 
 ProcessWatcher::Tag decode(quint64 data)
 {
-    return { int(data & 0xffffffu), quint32(data >> 32),
+    const int slot = int(data & (kHostBit - 1));
+    return { data & kHostBit ? -slot : slot, quint32(data >> 32),
              ProcessWatcher::Kind((data >> 24) & 0xff) };
 }
 

@@ -2,8 +2,8 @@
 
 // Tasks and inputs for the TaskModel and TaskFilterModel tests.
 
-#include "inputlist.h"
 #include "events.h"
+#include "inputlist.h"
 
 #include <QString>
 
@@ -25,7 +25,8 @@ inline std::vector<TaskInfo> queuedTasks(int count)
 }
 
 // The inputs of queuedTasks(count): "input-0.txt", ...
-inline InputList taskInputs(qsizetype count, const QString &pattern = QStringLiteral("input-%1.txt"))
+inline InputList taskInputs(qsizetype count,
+                            const QString &pattern = QStringLiteral("input-%1.txt"))
 {
     InputList inputs;
     for (qsizetype i = 0; i < count; ++i)

@@ -60,10 +60,9 @@ private Q_SLOTS:
         std::stable_sort(expected.begin(), expected.end(),
                          [](const KeyedRow &a, const KeyedRow &b) { return a.key < b.key; });
         radixSort(rows);
-        QVERIFY(std::equal(rows.begin(), rows.end(), expected.begin(), expected.end(),
-                           [](const KeyedRow &a, const KeyedRow &b) {
-                               return a.key == b.key && a.row == b.row;
-                           }));
+        QVERIFY(std::equal(
+            rows.begin(), rows.end(), expected.begin(), expected.end(),
+            [](const KeyedRow &a, const KeyedRow &b) { return a.key == b.key && a.row == b.row; }));
         // Signed values keep their order through ascendingKey().
         QVERIFY(ascendingKey(-5) < ascendingKey(-1));
         QVERIFY(ascendingKey(-1) < ascendingKey(0));
@@ -171,9 +170,9 @@ private Q_SLOTS:
     void sortsInputsByTheirBytes()
     {
         const QByteArray prefix = "/data/run/file_";
-        const QByteArray suffixes[] = { "12345678X", "12345678A", "12345678", "1234567",
-                                        "2",         "",          "12345678X", QByteArray("1\0", 2),
-                                        "1",         "\xff",      "12345678A\xff" };
+        const QByteArray suffixes[]
+            = { "12345678X",          "12345678A", "12345678", "1234567",      "2", "", "12345678X",
+                QByteArray("1\0", 2), "1",         "\xff",     "12345678A\xff" };
         InputList inputs;
         std::vector<QByteArray> bytes;
         for (const QByteArray &suffix : suffixes) {

@@ -1,0 +1,186 @@
+#include "agent.h"
+
+#include "fileio.h"
+#include "pool.h"
+
+#include <QDir>
+#include <QSocketNotifier>
+#include <QSysInfo>
+#include <QThread>
+
+#include <cerrno>
+#include <unistd.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+Agent::Agent(int inFd, int outFd, QObject *parent)
+    : QObject(parent)
+    , m_inFd(inFd)
+    , m_outFd(outFd)
+{
+}
+
+Agent::~Agent() = default;
+
+void Agent::start()
+{
+    agent::Hello hello;
+    hello.version = QStringLiteral(SHOAL_VERSION);
+    hello.host = QSysInfo::machineHostName();
+    hello.cores = QThread::idealThreadCount();
+    hello.memoryBytes = qint64(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+    send(hello);
+    flush();
+    m_readable = new QSocketNotifier(m_inFd, QSocketNotifier::Read, this);
+    connect(m_readable, &QSocketNotifier::activated, this, &Agent::onReadable);
+}
+
+void Agent::onReadable()
+{
+    char buffer[64 * 1024];
+    const ssize_t n = ::read(m_inFd, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        end(n == 0 ? QString() : u"cannot read the link: %1"_s.arg(errnoText()));
+        return;
+    }
+    m_reader.append(QByteArrayView(buffer, n));
+    agent::Frame frame;
+    for (;;) {
+        auto next = m_reader.next(&frame);
+        Result<void> handled;
+        if (!next)
+            handled = Error { next.error() };
+        else if (!*next)
+            break;
+        else
+            handled = handle(frame);
+        if (!handled) {
+            send(agent::Failure { handled.error() });
+            flush();
+            m_exitCode = 255;
+            end(handled.error());
+            return;
+        }
+    }
+    if (!m_pending.isEmpty() && m_pool) {
+        m_pool->addInputs(m_pending);
+        m_pending = InputList();
+    }
+}
+
+Result<void> Agent::handle(agent::Frame &frame)
+{
+    if (auto *setup = std::get_if<agent::Setup>(&frame)) {
+        if (m_pool)
+            return Error { u"a second Setup"_s };
+        return setUp(*setup);
+    }
+    if (!m_pool)
+        return Error { u"a task before Setup"_s };
+    if (auto *run = std::get_if<agent::Run>(&frame)) {
+        m_pending.append(run->argv.join(QChar(0)));
+        m_shoalIds.push_back(run->task);
+        return {};
+    }
+    if (auto *cancel = std::get_if<agent::Cancel>(&frame)) {
+        if (!m_pending.isEmpty()) { // the pool must know the task to cancel it
+            m_pool->addInputs(m_pending);
+            m_pending = InputList();
+        }
+        const auto at = std::find(m_shoalIds.rbegin(), m_shoalIds.rend(), cancel->task);
+        if (at != m_shoalIds.rend())
+            m_pool->cancelTask(TaskId(m_shoalIds.rend() - at - 1));
+        return {};
+    }
+    return Error { u"a frame an agent does not take"_s };
+}
+
+Result<void> Agent::setUp(const agent::Setup &setup)
+{
+    if (!setup.workdir.isEmpty() && !QDir::setCurrent(setup.workdir))
+        return Error { u"cannot use the working folder '%1' on %2"_s.arg(
+            setup.workdir, QSysInfo::machineHostName()) };
+    PoolOptions options;
+    options.workers = setup.workers;
+    options.timeoutSeconds = setup.timeoutSeconds;
+    options.termGraceMs = setup.termGraceMs;
+    options.memoryLimitBytes = setup.memoryLimitBytes;
+    options.keepOutputBytes = 0; // Shoal keeps them
+    options.inputsOpen = true;
+    options.inputsAreArgv = true;
+    options.ownsAllChildren = true;
+    m_pool = std::make_unique<Pool>(CommandTemplate(), InputList(), options);
+    connect(m_pool.get(), &Pool::eventsReady, this, &Agent::onEvents);
+    connect(m_pool.get(), &Pool::finished, this, [this] { Q_EMIT finished(m_exitCode); });
+    if (auto started = m_pool->start(); !started)
+        return Error { started.error() };
+    return {};
+}
+
+void Agent::onEvents(const QList<Event> &events)
+{
+    for (const Event &e : events) {
+        if (e.type != Event::Type::TaskBatch || !e.batch)
+            continue;
+        for (const TaskBatch::Started &s : e.batch->started)
+            send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
+        for (const TaskBatch::Finished &f : e.batch->finished)
+            sendFinished(*e.batch, f);
+    }
+    flush();
+}
+
+void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)
+{
+    const TaskId task = m_shoalIds[size_t(f.task)];
+    if (f.captured >= 0) {
+        const TaskBatch::Captured &c = batch.captured[size_t(f.captured)];
+        for (const Stream stream : { Stream::Stdout, Stream::Stderr }) {
+            const bool out = stream == Stream::Stdout;
+            const QByteArray &inline_ = out ? c.out : c.err;
+            const SpilledOutput *file = (out ? c.outFile : c.errFile).get();
+            const qint64 size = file ? file->size() : inline_.size();
+            for (qint64 at = 0; at < size; at += agent::kOutputChunkBytes) {
+                QByteArray chunk = file ? file->read(at, agent::kOutputChunkBytes)
+                                        : inline_.mid(at, agent::kOutputChunkBytes);
+                send(agent::Output { task, stream, std::move(chunk) });
+                if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
+                    flush();
+            }
+        }
+    }
+    send(agent::Finished { task, f.exit, f.durationMs });
+}
+
+void Agent::flush()
+{
+    if (m_outBuffer.isEmpty())
+        return;
+    // Blocking: Shoal reads the link all the time, and a task's end waits for its output.
+    const bool written = writeAll(m_outFd, m_outBuffer);
+    m_outBuffer.clear();
+    if (!written)
+        end(u"cannot write the link: %1"_s.arg(errnoText()));
+}
+
+void Agent::end(const QString &why)
+{
+    if (std::exchange(m_ending, true))
+        return;
+    if (!why.isEmpty())
+        qWarning("shoal agent: %s: ending every task", qPrintable(why));
+    if (m_readable)
+        m_readable->setEnabled(false);
+    if (!m_pool) {
+        Q_EMIT finished(m_exitCode);
+        return;
+    }
+    m_pool->endInputs();
+    m_pool->cancelAll(); // TERM, grace, KILL for each group; finished follows
+}
+
+} // namespace shoal

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "agentprotocol.h"
+#include "events.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <memory>
+#include <vector>
+
+class QSocketNotifier;
+
+namespace shoal {
+
+class Pool;
+
+// `shoal agent`: a worker host's end of the link (agentprotocol.h), started there by a transport
+// (ssh, srun) with the link on its stdin and stdout. It runs the tasks Shoal sends on a Pool of
+// its own (process groups, cgroups, timeouts, memory limit, output capture, the guard), with the
+// argv Shoal expanded, and sends back their starts, outputs and ends. Retries, records and
+// steering stay with Shoal.
+//
+// When its stdin ends or the link breaks (Shoal killed, ssh or srun killed, the network lost), it
+// ends every process group it started, grandchildren included, and finishes: nothing is left on
+// the host.
+class Agent : public QObject
+{
+    Q_OBJECT
+public:
+    Agent(int inFd, int outFd, QObject *parent = nullptr);
+    ~Agent() override;
+
+    // Says Hello and waits for Setup.
+    void start();
+    // Ends every task and finishes, as when the link ends (a signal to the agent).
+    void stop(const QString &why) { end(why); }
+
+Q_SIGNALS:
+    // Everything it started has ended; exitCode 0 after an orderly end of the link.
+    void finished(int exitCode);
+
+private:
+    void onReadable();
+    Result<void> handle(agent::Frame &frame);
+    Result<void> setUp(const agent::Setup &setup);
+    void onEvents(const QList<Event> &events);
+    void sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f);
+    void send(const agent::Frame &frame) { agent::encode(frame, m_outBuffer); }
+    void flush();
+    // The link is over (ended, broken, or unusable): end every task, then finish.
+    void end(const QString &why);
+
+    int m_inFd;
+    int m_outFd;
+    QSocketNotifier *m_readable = nullptr;
+    agent::FrameReader m_reader;
+    QByteArray m_outBuffer;
+    std::unique_ptr<Pool> m_pool;
+    std::vector<TaskId> m_shoalIds; // by the agent pool's task id
+    InputList m_pending; // argvs read, added to the pool once the read is done
+    bool m_ending = false;
+    int m_exitCode = 0;
+};
+
+} // namespace shoal

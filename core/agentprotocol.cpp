@@ -1,0 +1,237 @@
+#include "agentprotocol.h"
+
+#include <QDataStream>
+#include <QIODevice>
+#include <QtEndian>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal::agent {
+
+namespace {
+
+constexpr QDataStream::Version kStreamVersion = QDataStream::Qt_6_4;
+
+QDataStream &operator<<(QDataStream &s, const ExitStatus &e)
+{
+    return s << quint8(e.kind) << e.signal << qint32(e.code) << qint32(e.error);
+}
+
+QDataStream &operator>>(QDataStream &s, ExitStatus &e)
+{
+    quint8 kind = 0;
+    qint32 code = 0, error = 0;
+    s >> kind >> e.signal >> code >> error;
+    if (kind > quint8(ExitStatus::Kind::OutputLost))
+        s.setStatus(QDataStream::ReadCorruptData);
+    e.kind = ExitStatus::Kind(kind);
+    e.code = code;
+    e.error = error;
+    return s;
+}
+
+struct Writer
+{
+    QDataStream &s;
+    Type type(const Hello &h)
+    {
+        s << h.protocol << h.version << h.host << qint32(h.cores) << h.memoryBytes;
+        return Type::Hello;
+    }
+    Type type(const Setup &x)
+    {
+        s << qint32(x.workers) << x.timeoutSeconds << x.memoryLimitBytes << qint32(x.termGraceMs)
+          << x.workdir;
+        return Type::Setup;
+    }
+    Type type(const Run &x)
+    {
+        s << qint64(x.task) << x.argv;
+        return Type::Run;
+    }
+    Type type(const Cancel &x)
+    {
+        s << qint64(x.task);
+        return Type::Cancel;
+    }
+    Type type(const Started &x)
+    {
+        s << qint64(x.task) << x.pid;
+        return Type::Started;
+    }
+    Type type(const Output &x)
+    {
+        s << qint64(x.task) << quint8(x.stream) << x.bytes;
+        return Type::Output;
+    }
+    Type type(const Finished &x)
+    {
+        s << qint64(x.task) << x.exit << x.durationMs;
+        return Type::Finished;
+    }
+    Type type(const Failure &x)
+    {
+        s << x.message;
+        return Type::Failure;
+    }
+};
+
+template<typename T>
+T readPayload(QDataStream &s);
+
+template<>
+Hello readPayload(QDataStream &s)
+{
+    Hello h;
+    qint32 cores = 0;
+    s >> h.protocol >> h.version >> h.host >> cores >> h.memoryBytes;
+    h.cores = cores;
+    return h;
+}
+
+template<>
+Setup readPayload(QDataStream &s)
+{
+    Setup x;
+    qint32 workers = 0, grace = 0;
+    s >> workers >> x.timeoutSeconds >> x.memoryLimitBytes >> grace >> x.workdir;
+    x.workers = workers;
+    x.termGraceMs = grace;
+    if (workers < 1 || grace < 0 || x.timeoutSeconds < 0 || x.memoryLimitBytes < 0)
+        s.setStatus(QDataStream::ReadCorruptData);
+    return x;
+}
+
+template<>
+Run readPayload(QDataStream &s)
+{
+    Run x;
+    qint64 task = -1;
+    s >> task >> x.argv;
+    x.task = task;
+    if (task < 0 || x.argv.isEmpty())
+        s.setStatus(QDataStream::ReadCorruptData);
+    return x;
+}
+
+template<>
+Cancel readPayload(QDataStream &s)
+{
+    qint64 task = -1;
+    s >> task;
+    return { task };
+}
+
+template<>
+Started readPayload(QDataStream &s)
+{
+    Started x;
+    qint64 task = -1;
+    s >> task >> x.pid;
+    x.task = task;
+    return x;
+}
+
+template<>
+Output readPayload(QDataStream &s)
+{
+    Output x;
+    qint64 task = -1;
+    quint8 stream = 0;
+    s >> task >> stream >> x.bytes;
+    x.task = task;
+    if (stream != quint8(Stream::Stdout) && stream != quint8(Stream::Stderr))
+        s.setStatus(QDataStream::ReadCorruptData);
+    x.stream = Stream(stream);
+    return x;
+}
+
+template<>
+Finished readPayload(QDataStream &s)
+{
+    Finished x;
+    qint64 task = -1;
+    s >> task >> x.exit >> x.durationMs;
+    x.task = task;
+    return x;
+}
+
+template<>
+Failure readPayload(QDataStream &s)
+{
+    Failure x;
+    s >> x.message;
+    return x;
+}
+
+template<typename T>
+Result<bool> decodeInto(QDataStream &s, Frame *frame)
+{
+    T value = readPayload<T>(s);
+    bool whole = s.status() == QDataStream::Ok && s.atEnd();
+    // A Hello of another protocol may differ after its protocol and version: those two are
+    // enough to say what is wrong.
+    if constexpr (std::is_same_v<T, Hello>)
+        whole = whole || (value.protocol != kProtocol && !value.version.isEmpty());
+    if (!whole)
+        return Error { u"a malformed frame"_s };
+    *frame = std::move(value);
+    return true;
+}
+
+} // namespace
+
+void encode(const Frame &frame, QByteArray &out)
+{
+    const qsizetype start = out.size();
+    out.append(5, '\0'); // the length and the type, filled in below
+    {
+        QDataStream s(&out, QIODevice::Append);
+        s.setVersion(kStreamVersion);
+        Writer w { s };
+        const Type type = std::visit([&w](const auto &x) { return w.type(x); }, frame);
+        out[start + 4] = char(type);
+    }
+    qToLittleEndian(quint32(out.size() - start - 4), out.data() + start);
+}
+
+Result<bool> FrameReader::next(Frame *frame)
+{
+    if (buffered() < 4)
+        return false;
+    const quint32 length = qFromLittleEndian<quint32>(m_buffer.constData() + m_offset);
+    if (length < 1 || length > kMaxFrameBytes)
+        return Error { u"a frame of %1 bytes"_s.arg(length) };
+    if (buffered() < 4 + qsizetype(length))
+        return false;
+    const QByteArray payload = m_buffer.sliced(m_offset + 5, length - 1);
+    const auto type = Type(quint8(m_buffer.at(m_offset + 4)));
+    m_offset += 4 + length;
+    if (m_offset > 1 << 20 && m_offset * 2 > m_buffer.size()) { // drop what was read
+        m_buffer.remove(0, m_offset);
+        m_offset = 0;
+    }
+    QDataStream s(payload);
+    s.setVersion(kStreamVersion);
+    switch (type) {
+    case Type::Hello:
+        return decodeInto<Hello>(s, frame);
+    case Type::Setup:
+        return decodeInto<Setup>(s, frame);
+    case Type::Run:
+        return decodeInto<Run>(s, frame);
+    case Type::Cancel:
+        return decodeInto<Cancel>(s, frame);
+    case Type::Started:
+        return decodeInto<Started>(s, frame);
+    case Type::Output:
+        return decodeInto<Output>(s, frame);
+    case Type::Finished:
+        return decodeInto<Finished>(s, frame);
+    case Type::Failure:
+        return decodeInto<Failure>(s, frame);
+    }
+    return Error { u"a frame of unknown type %1"_s.arg(int(type)) };
+}
+
+} // namespace shoal::agent

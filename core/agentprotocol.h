@@ -1,0 +1,103 @@
+#pragma once
+
+#include "result.h"
+#include "task.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <variant>
+#include <vector>
+
+namespace shoal::agent {
+
+// The link between Shoal and a `shoal agent` on a worker host, carried by the transport's
+// stdin/stdout (ssh, srun, or a pipe to a local agent). Frames, each a little-endian u32 length,
+// then a type byte and its QDataStream payload. The agent speaks first (Hello); Shoal answers with
+// Setup, then sends Run and Cancel; the agent sends Started, Output and Finished. The end of the
+// agent's stdin is the end of the batch: it ends every process group it started and exits.
+//
+// A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
+// another protocol, naming both Shoal versions.
+inline constexpr quint32 kProtocol = 1;
+inline constexpr quint32 kMaxFrameBytes = 64u << 20;
+inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
+
+enum class Type : quint8 { Hello = 1, Setup, Run, Cancel, Started, Output, Finished, Failure };
+
+struct Hello // agent -> Shoal, first
+{
+    quint32 protocol = kProtocol;
+    QString version; // the agent's Shoal version
+    QString host; // its host name
+    int cores = 0;
+    qint64 memoryBytes = 0;
+};
+
+struct Setup // Shoal -> agent, once
+{
+    int workers = 1;
+    double timeoutSeconds = 0;
+    qint64 memoryLimitBytes = 0;
+    int termGraceMs = 2000;
+    QString workdir; // empty: the agent's own
+};
+
+struct Run // Shoal -> agent: run argv (already expanded) as task `task`
+{
+    TaskId task = -1;
+    QStringList argv;
+};
+
+struct Cancel // Shoal -> agent: end the task (its Finished follows, cancelled)
+{
+    TaskId task = -1;
+};
+
+struct Started // agent -> Shoal
+{
+    TaskId task = -1;
+    qint64 pid = 0; // on the agent's host
+};
+
+struct Output // agent -> Shoal: the next part of a task's stdout or stderr, before its Finished
+{
+    TaskId task = -1;
+    Stream stream = Stream::Stdout;
+    QByteArray bytes;
+};
+
+struct Finished // agent -> Shoal
+{
+    TaskId task = -1;
+    ExitStatus exit;
+    qint64 durationMs = 0;
+};
+
+struct Failure // agent -> Shoal: the agent cannot go on (the link ends after it)
+{
+    QString message;
+};
+
+using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure>;
+
+// Appends one frame to out.
+void encode(const Frame &frame, QByteArray &out);
+
+// Splits a byte stream into frames.
+class FrameReader
+{
+public:
+    void append(QByteArrayView bytes) { m_buffer.append(bytes); }
+    // The next whole frame, if one is buffered; an Error for a malformed one (the link is then
+    // unusable: the caller ends it).
+    Result<bool> next(Frame *frame);
+    qsizetype buffered() const { return m_buffer.size() - m_offset; }
+
+private:
+    QByteArray m_buffer;
+    qsizetype m_offset = 0;
+};
+
+} // namespace shoal::agent

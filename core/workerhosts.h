@@ -1,0 +1,37 @@
+#pragma once
+
+#include "result.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace shoal {
+
+// A worker host: where a `shoal agent` runs tasks for the pool.
+struct HostSpec
+{
+    QString login; // what the transport is given (user@host, host); ":" is this machine
+    int workers = 0; // its worker slots; 0: as many as it has cores
+    bool isLocal() const { return login == u':'; }
+    friend bool operator==(const HostSpec &, const HostSpec &) = default;
+};
+
+// How Shoal reaches its worker hosts (GNU parallel's -S/--sshlogin, --ssh; DESIGN.md section 7).
+struct HostsSpec
+{
+    std::vector<HostSpec> hosts; // empty: tasks run here, without agents
+    QStringList ssh { QStringLiteral("ssh") }; // the command that reaches a host: SSH... HOST CMD
+    QString agentPath; // `shoal` on the far host's PATH when empty
+    QString workdir; // where tasks run on each host (empty: the agent's login folder)
+    bool isValid() const { return !hosts.empty(); }
+};
+
+// GNU parallel's --sshlogin value: "[N/]LOGIN[,[N/]LOGIN...]", ":" for this machine. An Error
+// names the part at fault.
+Result<std::vector<HostSpec>> parseSshLogins(const QString &value);
+// --sshloginfile: one --sshlogin value per line; blank lines and '#' comments are skipped.
+Result<std::vector<HostSpec>> readSshLoginFile(const QString &path);
+
+} // namespace shoal

@@ -1,0 +1,256 @@
+// Worker hosts (-S/--sshlogin): tasks run through `shoal agent` on each host, reached by a
+// transport. Here the transport is a stand-in for ssh that runs the command on this machine
+// (fakessh HOST COMMAND), so every guarantee is checked without a network; tst_sshhosts does the
+// same through a real sshd on 127.0.0.1.
+
+#include "agentprotocol.h"
+#include "testsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+using namespace shoal::test;
+
+namespace {
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// The joblog's rows as "Seq Host Exitval Command", sorted by Seq.
+QStringList joblogRows(const QString &path)
+{
+    QList<QPair<qint64, QString>> rows;
+    const QList<QByteArray> lines = readFile(path).split('\n');
+    for (const QByteArray &line : lines.mid(1)) {
+        const QList<QByteArray> c = line.split('\t');
+        if (c.size() >= 9)
+            rows.append({ c[0].toLongLong(),
+                          QString::fromUtf8(c[0] + ' ' + c[1] + ' ' + c[6] + ' ' + c[8]) });
+    }
+    std::sort(rows.begin(), rows.end());
+    QStringList out;
+    for (const auto &r : rows)
+        out << r.second;
+    return out;
+}
+
+bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        if (QDir(dir).entryList({ pattern }, QDir::Files).size() >= count)
+            return true;
+        QTest::qWait(10);
+    }
+    return false;
+}
+
+} // namespace
+
+class TestHosts : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        becomeSubreaper();
+        QVERIFY(m_dir.isValid());
+        m_fakeSsh = m_dir.filePath(u"fakessh"_s);
+        QFile script(m_fakeSsh);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        // As ssh: the host, then the command for the far side's shell.
+        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
+        script.close();
+        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    }
+
+    void cleanup()
+    {
+        const QStringList left = waitForNoChildren();
+        QVERIFY2(left.isEmpty(), qPrintable(u"processes left behind: "_s + left.join(u", "_s)));
+    }
+
+    // The same batch here, through this machine's agent and through a "remote" one: the same
+    // output and the same joblog rows, the Host column naming where each task ran.
+    void sameResultsOnEveryHost()
+    {
+        const QStringList batch { u"-k"_s, u"sh"_s, u"-c"_s, u"echo \"$0 {#}\"; exit $(($0 % 3))"_s,
+                                  u"{}"_s, u":::"_s };
+        QStringList inputs;
+        for (int i = 1; i <= 12; ++i)
+            inputs << QString::number(i);
+        const auto run = [&](const QStringList &hosts, const QString &joblog) {
+            return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--joblog"_s,
+                                          joblog }
+                            + hosts + batch + inputs);
+        };
+        const QString here = m_dir.filePath(u"here.log"_s);
+        const RunResult local = run({}, here);
+        QCOMPARE(local.exitCode, 8); // 8 of 12 exit non-zero
+        const struct
+        {
+            QStringList args;
+            QString host;
+        } cases[] = {
+            { { u"-S"_s, u":"_s }, u":"_s },
+            { { u"-S"_s, u"far"_s, u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary() },
+              u"far"_s },
+        };
+        for (const auto &c : cases) {
+            const QString joblog = m_dir.filePath(u"through-%1.log"_s.arg(c.host));
+            const RunResult through = run(c.args, joblog);
+            QCOMPARE(through.exitCode, local.exitCode);
+            QCOMPARE(through.out, local.out);
+            QVERIFY2(through.err.isEmpty(), through.err.constData());
+            QStringList expected = joblogRows(here);
+            expected.replaceInStrings(u" : "_s, u" %1 "_s.arg(c.host));
+            QCOMPARE(joblogRows(joblog), expected);
+        }
+    }
+
+    // -S 2/hostA,1/: gives hostA two workers and this machine one: three tasks that wait for
+    // each other run at once, two on hostA.
+    void splitsAsAsked()
+    {
+        const QString dir = m_dir.filePath(u"split"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString joblog = dir + u"/joblog"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/hostA,1/:"_s, u"--ssh"_s, m_fakeSsh,
+                      u"--agent-path"_s, shoalBinary(), u"--joblog"_s, joblog, u"sh"_s, u"-c"_s,
+                      u"touch %1/started.$0; while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(
+                          dir),
+                      u":::"_s, u"1"_s, u"2"_s, u"3"_s });
+        QVERIFY(waitForFiles(dir, u"started.*"_s, 3));
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+        const QStringList rows = joblogRows(joblog);
+        QCOMPARE(rows.size(), 3);
+        QCOMPARE(rows.filter(u" hostA 0 "_s).size(), 2);
+        QCOMPARE(rows.filter(u" : 0 "_s).size(), 1);
+    }
+
+    // Hosts that cannot serve: a clear error naming the host and why, and nothing runs.
+    void hostErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("error");
+        QByteArray hello;
+        agent::encode(agent::Hello { agent::kProtocol, u"9.9.9"_s, u"far"_s, 4, 1 << 30 }, hello);
+        const QString helloFile = m_dir.filePath(u"hello-9.9.9"_s);
+        QFile f(helloFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(hello);
+        f.close();
+        const QString ssh = m_fakeSsh;
+        QTest::newRow("unreachable") << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"false"_s }
+                                     << u"host far: its agent did not start ('false' exit 1)"_s;
+        QTest::newRow("no agent there")
+            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, ssh, u"--agent-path"_s,
+                             u"/nonexistent/shoal"_s }
+            << u"host far: its agent did not start"_s;
+        QTest::newRow("another version")
+            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"sh -c 'cat %1; exec sleep 30'"_s.arg(
+                                                              helloFile) }
+            << u"host far runs Shoal 9.9.9 (agent protocol 1), this is Shoal "_s;
+        QTest::newRow("not an agent")
+            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"sh -c 'echo Welcome!; exec sleep 30'"_s }
+            << u"host far: its agent says something else than Shoal's agent protocol"_s;
+        QTest::newRow("bad worker count") << QStringList { u"-S"_s, u"0/far"_s }
+                                          << u"'0' is not a number of workers"_s;
+        QTest::newRow("empty host") << QStringList { u"-S"_s, u"a,,b"_s } << u"an empty host"_s;
+        QTest::newRow("ssh without hosts") << QStringList { u"--ssh"_s, u"ssh -p 2222"_s }
+                                           << u"--ssh needs worker hosts"_s;
+        QTest::newRow("missing login file")
+            << QStringList { u"--sshloginfile"_s, u"/nonexistent/hosts"_s }
+            << u"--sshloginfile '/nonexistent/hosts'"_s;
+    }
+
+    void hostErrors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, error);
+        const QString marker = m_dir.filePath(u"ran"_s);
+        const RunResult r = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + args
+                                     + QStringList { u"touch"_s, marker, u":::"_s, u"x"_s });
+        QCOMPARE(r.exitCode, 255);
+        QVERIFY2(QString::fromLocal8Bit(r.err).contains(error), r.err.constData());
+        QVERIFY(!QFile::exists(marker));
+    }
+
+    // A host whose agent dies mid-batch: exactly its running task goes back to the queue (no
+    // attempt charged) and runs on the host that is left; every task ends once.
+    void lostHostRequeuesItsRunningTask()
+    {
+        const QString dir = m_dir.filePath(u"lost"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString joblog = dir + u"/joblog"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/hostA,1/:"_s, u"--ssh"_s, m_fakeSsh,
+                      u"--agent-path"_s, shoalBinary(), u"--joblog"_s, joblog, u"sh"_s, u"-c"_s,
+                      u"echo $PPID > %1/agent.{%}.$0; "
+                      "while [ ! -e %1/release ]; do sleep 0.01; done; echo done $0"_s.arg(dir),
+                      u"{}"_s, u":::"_s, u"1"_s, u"2"_s });
+        QVERIFY(waitForFiles(dir, u"agent.*"_s, 2));
+        // Slot 1 is hostA's: its task's parent is hostA's agent.
+        const QStringList onA = QDir(dir).entryList({ u"agent.1.*"_s }, QDir::Files);
+        QCOMPARE(onA.size(), 1);
+        const qint64 agentPid = readFile(dir + u'/' + onA.front()).trimmed().toLongLong();
+        QVERIFY(agentPid > 0);
+        QCOMPARE(::kill(pid_t(agentPid), SIGKILL), 0);
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += shoal.readAllStandardError()).contains("host hostA is lost"),
+                                 10000);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+        const QByteArray out = shoal.readAllStandardOutput();
+        QCOMPARE(out.count("done 1\n"), 1);
+        QCOMPARE(out.count("done 2\n"), 1);
+        const QStringList rows = joblogRows(joblog);
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows.filter(u" : 0 "_s).size(), 2); // both ended on this machine
+    }
+
+    // SIGKILL of Shoal: the agents see their link end and end every task they started,
+    // grandchildren included; nothing is left on any host.
+    void killedShoalLeavesNothingOnTheHosts()
+    {
+        const QString dir = m_dir.filePath(u"killed"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QProcess shoal;
+        // `sleep 30; true` makes sh fork sleep as a grandchild of the agent.
+        shoal.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/far,1/:"_s,
+                                     u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(),
+                                     u"sh"_s, u"-c"_s,
+                                     u"touch %1/started.$0; sleep 30; true"_s.arg(dir), u":::"_s,
+                                     u"1"_s, u"2"_s, u"3"_s, u"4"_s });
+        QVERIFY(waitForFiles(dir, u"started.*"_s, 3));
+        ::kill(pid_t(shoal.processId()), SIGKILL);
+        QVERIFY(shoal.waitForFinished());
+        const QStringList left = waitForNoChildren(15000);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
+    }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_fakeSsh;
+};
+
+QTEST_GUILESS_MAIN(TestHosts)
+#include "tst_hosts.moc"

@@ -1,0 +1,138 @@
+#include "agentprotocol.h"
+
+#include <QDataStream>
+#include <QTest>
+#include <QtEndian>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace shoal;
+using namespace shoal::agent;
+
+namespace {
+
+QList<Frame> readAll(FrameReader &reader, QString *error = nullptr)
+{
+    QList<Frame> frames;
+    Frame frame;
+    for (;;) {
+        auto next = reader.next(&frame);
+        if (!next) {
+            if (error)
+                *error = next.error();
+            return frames;
+        }
+        if (!*next)
+            return frames;
+        frames << frame;
+    }
+}
+
+QByteArray rawFrame(quint32 length, quint8 type, const QByteArray &payload)
+{
+    QByteArray bytes(4, '\0');
+    qToLittleEndian(length, bytes.data());
+    return bytes + char(type) + payload;
+}
+
+} // namespace
+
+class TestAgentProtocol : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // Every frame comes back as it went, however the bytes are cut on the way.
+    void framesSurviveAnySplit()
+    {
+        const QList<Frame> sent {
+            Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40 },
+            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s },
+            Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s } },
+            Cancel { 41 },
+            Started { 41, 123456 },
+            Output { 41, Stream::Stderr, QByteArray("\0\xff\n", 3) },
+            Finished { 41, ExitStatus::timedOut(15), 2500 },
+            Finished { 42, ExitStatus::memoryLimit(700, 512), 10 },
+            Failure { u"cannot use the working folder"_s },
+        };
+        QByteArray bytes;
+        for (const Frame &f : sent)
+            encode(f, bytes);
+        for (const qsizetype step : { qsizetype(1), qsizetype(7), bytes.size() }) {
+            FrameReader reader;
+            QList<Frame> got;
+            for (qsizetype at = 0; at < bytes.size(); at += step) {
+                reader.append(QByteArrayView(bytes).sliced(at, qMin(step, bytes.size() - at)));
+                got += readAll(reader);
+            }
+            QCOMPARE(got.size(), sent.size());
+            QCOMPARE(reader.buffered(), 0);
+            QCOMPARE(std::get<Hello>(got[0]).host, u"node-7"_s);
+            QCOMPARE(std::get<Hello>(got[0]).memoryBytes, qint64(1) << 40);
+            QCOMPARE(std::get<Setup>(got[1]).workdir, u"/scratch/run"_s);
+            QCOMPARE(std::get<Setup>(got[1]).timeoutSeconds, 2.5);
+            QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);
+            QCOMPARE(std::get<Cancel>(got[3]).task, 41);
+            QCOMPARE(std::get<Started>(got[4]).pid, 123456);
+            QCOMPARE(std::get<Output>(got[5]).bytes, QByteArray("\0\xff\n", 3));
+            QCOMPARE(std::get<Output>(got[5]).stream, Stream::Stderr);
+            QCOMPARE(std::get<Finished>(got[6]).exit, ExitStatus::timedOut(15));
+            QCOMPARE(std::get<Finished>(got[7]).exit.rssMiB(), 700);
+            QCOMPARE(std::get<Failure>(got[8]).message, u"cannot use the working folder"_s);
+        }
+    }
+
+    // A malformed link is an error, never a crash or a frame made up: the caller ends the link.
+    void malformedFramesAreErrors_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QByteArray run;
+        encode(Run { 1, { u"true"_s } }, run);
+        QByteArray trailing = run;
+        trailing[0] = char(trailing[0] + 1); // one byte more than the payload
+        trailing += 'x';
+        QTest::newRow("empty frame") << rawFrame(0, 1, {});
+        QTest::newRow("huge frame") << rawFrame(kMaxFrameBytes + 1, 3, {});
+        QTest::newRow("unknown type") << rawFrame(3, 99, "ab");
+        QTest::newRow("short payload") << rawFrame(3, quint8(Type::Run), "ab");
+        QTest::newRow("bytes after the payload") << trailing;
+        QTest::newRow("bad stream") << rawFrame(1 + 8 + 1 + 4, quint8(Type::Output),
+                                               QByteArray(8, '\0') + char(7) + QByteArray(4, '\0'));
+        QTest::newRow("a Run without argv") << [] {
+            QByteArray b;
+            encode(Run { 1, {} }, b);
+            return b;
+        }();
+    }
+
+    void malformedFramesAreErrors()
+    {
+        QFETCH(QByteArray, bytes);
+        FrameReader reader;
+        reader.append(bytes);
+        QString error;
+        QVERIFY(readAll(reader, &error).isEmpty());
+        QVERIFY2(!error.isEmpty(), "no error");
+    }
+
+    // A Hello from another protocol is read far enough to name both versions, whatever follows
+    // its version.
+    void helloOfAnotherProtocolIsRead()
+    {
+        QByteArray payload;
+        {
+            QDataStream s(&payload, QIODevice::WriteOnly);
+            s.setVersion(QDataStream::Qt_6_4);
+            s << quint32(kProtocol + 1) << u"9.0.0"_s << quint8(1) << u"more"_s;
+        }
+        FrameReader reader;
+        reader.append(rawFrame(quint32(payload.size() + 1), quint8(Type::Hello), payload));
+        const QList<Frame> got = readAll(reader);
+        QCOMPARE(got.size(), 1);
+        QCOMPARE(std::get<Hello>(got[0]).protocol, kProtocol + 1);
+        QCOMPARE(std::get<Hello>(got[0]).version, u"9.0.0"_s);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAgentProtocol)
+#include "tst_agentprotocol.moc"
