@@ -22,6 +22,7 @@ PACKAGES=(
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libvulkan-dev
     libqt6test6 qt6-qpa-plugins fonts-dejavu-core
     parallel procps bc libqt6svg6
+    openssh-client openssh-server
     clang libclang-rt-14-dev clang-format
 )
 

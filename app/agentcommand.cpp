@@ -16,9 +16,10 @@ namespace shoal {
 int runAgent(const QStringList &args)
 {
     if (!args.isEmpty()) {
-        writeAll(2, u"shoal agent: takes no arguments (got '%1'); Shoal starts it on worker hosts "
-                    "(shoal run -S HOST ...)\n"_s.arg(args.join(u' '))
-                        .toLocal8Bit());
+        writeAll(2,
+                 u"shoal agent: takes no arguments (got '%1'); Shoal starts it on worker hosts "
+                 "(shoal run -S HOST ...)\n"_s.arg(args.join(u' '))
+                     .toLocal8Bit());
         return 255;
     }
     // A signal is the end of the link: every task is ended first.

@@ -398,7 +398,7 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
     if (m_parser.isSet(m_jobs))
         for (HostSpec &host : hosts.hosts)
             if (host.workers == 0)
-                host.workers = spec.jobs;
+                host.workers = qMin(spec.jobs, HostSpec::kMaxWorkers);
     return {};
 }
 

@@ -33,6 +33,8 @@ void Agent::start()
     hello.memoryBytes = qint64(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
     send(hello);
     flush();
+    if (m_ending) // Shoal is gone already
+        return;
     m_readable = new QSocketNotifier(m_inFd, QSocketNotifier::Read, this);
     connect(m_readable, &QSocketNotifier::activated, this, &Agent::onReadable);
 }
@@ -44,6 +46,7 @@ void Agent::onReadable()
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n <= 0) {
+        m_readable->setEnabled(false); // for good: an end of file stays readable
         end(n == 0 ? QString() : u"cannot read the link: %1"_s.arg(errnoText()));
         return;
     }
@@ -116,8 +119,10 @@ Result<void> Agent::setUp(const agent::Setup &setup)
     m_pool = std::make_unique<Pool>(CommandTemplate(), InputList(), options);
     connect(m_pool.get(), &Pool::eventsReady, this, &Agent::onEvents);
     connect(m_pool.get(), &Pool::finished, this, [this] { Q_EMIT finished(m_exitCode); });
-    if (auto started = m_pool->start(); !started)
+    if (auto started = m_pool->start(); !started) {
+        m_pool.reset(); // nothing started: nothing to end
         return Error { started.error() };
+    }
     return {};
 }
 
@@ -127,9 +132,11 @@ void Agent::onEvents(const QList<Event> &events)
         if (e.type != Event::Type::TaskBatch || !e.batch)
             continue;
         for (const TaskBatch::Started &s : e.batch->started)
-            send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
+            if (size_t(s.task) < m_shoalIds.size())
+                send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
         for (const TaskBatch::Finished &f : e.batch->finished)
-            sendFinished(*e.batch, f);
+            if (size_t(f.task) < m_shoalIds.size())
+                sendFinished(*e.batch, f);
     }
     flush();
 }
@@ -175,8 +182,9 @@ void Agent::end(const QString &why)
         qWarning("shoal agent: %s: ending every task", qPrintable(why));
     if (m_readable)
         m_readable->setEnabled(false);
-    if (!m_pool) {
-        Q_EMIT finished(m_exitCode);
+    if (!m_pool) { // from the event loop: this may run before it has started
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT finished(m_exitCode); }, Qt::QueuedConnection);
         return;
     }
     m_pool->endInputs();

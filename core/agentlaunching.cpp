@@ -104,7 +104,8 @@ QStringList AgentLaunching::transportOf(const Host &host) const
     }
     const QString agentPath = m_spec.agentPath.isEmpty() ? u"shoal"_s : m_spec.agentPath;
     // ssh runs its last argument with the remote user's shell; exec leaves no shell behind.
-    return m_spec.ssh + QStringList { host.spec.login, u"exec %1 agent"_s.arg(shellQuote(agentPath)) };
+    return m_spec.ssh
+        + QStringList { host.spec.login, u"exec %1 agent"_s.arg(shellQuote(agentPath)) };
 }
 
 Result<void> AgentLaunching::startTransport(Host &host)
@@ -113,7 +114,7 @@ Result<void> AgentLaunching::startTransport(Host &host)
     const QByteArray path = m_host.launcher().resolve(argv.front());
     if (path.isEmpty())
         return Error { u"host %1: cannot run '%2': command not found"_s.arg(host.name(),
-                                                                           argv.front()) };
+                                                                            argv.front()) };
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0)
         return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(), errnoText()) };
@@ -124,9 +125,9 @@ Result<void> AgentLaunching::startTransport(Host &host)
         return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(), errnoText(err)) };
     }
     host.stderrFile = openScratchFile();
-    const Launcher::Process p = m_host.launcher().start(
-        path, argv, in[0], out[1], host.stderrFile >= 0 ? host.stderrFile : 2,
-        m_host.guard().registrationFd());
+    const Launcher::Process p = m_host.launcher().start(path, argv, in[0], out[1],
+                                                        host.stderrFile >= 0 ? host.stderrFile : 2,
+                                                        m_host.guard().registrationFd());
     ::close(in[0]);
     ::close(out[1]);
     host.toAgent = in[1];
@@ -134,7 +135,7 @@ Result<void> AgentLaunching::startTransport(Host &host)
     if (p.error) {
         TaskProcess::abandon(p.pid, p.pidfd, m_host.guard());
         return Error { u"host %1: cannot run '%2': %3"_s.arg(host.name(), argv.front(),
-                                                            errnoText(p.error)) };
+                                                             errnoText(p.error)) };
     }
     host.process.adopt(p.pid, p.pidfd);
     setNonBlocking(host.toAgent);
@@ -179,7 +180,11 @@ Result<void> AgentLaunching::open()
         m_host.watcher().watch(host->process.pidfd(),
                                { tag, host->generation, ProcessWatcher::Kind::Exited });
         flush(*host);
+        if (host->lost)
+            return Error { u"host %1: cannot send its agent the batch's settings%2"_s.arg(
+                host->name(), stderrTail(*host)) };
     }
+    m_opened = true;
     return {};
 }
 
@@ -194,8 +199,8 @@ Result<void> AgentLaunching::awaitHello(std::vector<Host *> &waiting)
             fds.push_back({ host->fromAgent, POLLIN, 0 });
         const int left = int(kHelloTimeoutMs - clock.elapsed());
         if (left <= 0 || ::poll(fds.data(), fds.size(), left) == 0)
-            return Error { u"host %1: no answer from its agent in %2 s%3"_s.arg(
-                waiting.front()->name())
+            return Error { u"host %1: no answer from its agent in %2 s%3"_s
+                               .arg(waiting.front()->name())
                                .arg(kHelloTimeoutMs / 1000)
                                .arg(stderrTail(*waiting.front())) };
         for (size_t i = 0; i < fds.size(); ++i) {
@@ -225,7 +230,8 @@ Result<void> AgentLaunching::awaitHello(std::vector<Host *> &waiting)
             auto next = host.reader.next(&frame);
             if (!next)
                 return Error { u"host %1: its agent says something else than Shoal's agent "
-                               "protocol (%2)%3"_s.arg(host.name(), next.error(), stderrTail(host)) };
+                               "protocol (%2)%3"_s.arg(host.name(), next.error(),
+                                                       stderrTail(host)) };
             if (!*next)
                 continue;
             if (auto hello = readHello(host, frame); !hello)
@@ -250,7 +256,8 @@ Result<void> AgentLaunching::readHello(Host &host, const agent::Frame &frame)
                            .arg(ours)
                            .arg(agent::kProtocol) };
     host.hello = *hello;
-    host.workers = host.spec.workers > 0 ? host.spec.workers : qMax(1, hello->cores);
+    host.workers = host.spec.workers > 0 ? host.spec.workers
+                                         : qBound(1, hello->cores, HostSpec::kMaxWorkers);
     return {};
 }
 
@@ -303,8 +310,8 @@ QString AgentLaunching::hostOf(int number) const
 QString AgentLaunching::commandOf(TaskId id) const
 {
     const qint64 seq = m_host.ledger().seqOf(id);
-    return m_template.display(m_template.expand(m_inputs.at(seq - 1), seq,
-                                                qMax(1, m_host.ledger()[id].slot)));
+    return m_template.display(
+        m_template.expand(m_inputs.at(seq - 1), seq, qMax(1, m_host.ledger()[id].slot)));
 }
 
 std::vector<TaskId> AgentLaunching::tasksOn(const WorkerSlot &slot) const
@@ -315,6 +322,10 @@ std::vector<TaskId> AgentLaunching::tasksOn(const WorkerSlot &slot) const
 void AgentLaunching::dispatch()
 {
     TaskLedger &ledger = m_host.ledger();
+    if (m_opened && ledger.hasQueued() && !anyHostLeft()) {
+        m_host.failUnserved(u"no worker host is left"_s); // tasks added since the last went
+        return;
+    }
     for (auto &s : m_host.workerSlots()) {
         if (!ledger.hasQueued())
             return;
@@ -341,11 +352,11 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     slot.processStartedMs = t.startedMs;
     slot.process.setFrozen(false);
     slot.endReason = EndReason::None;
-    const qint64 seq = ledger.seqOf(id);
-    send(host, agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number) });
-    flush(host);
     m_host.openBatch().started.push_back({ id, slot.number, t.attempts, 0 });
     m_host.postWorker(slot);
+    const qint64 seq = ledger.seqOf(id);
+    send(host, agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number) });
+    flush(host); // a broken link loses the host: the task goes back to the queue
 }
 
 void AgentLaunching::send(Host &host, const agent::Frame &frame)
@@ -358,14 +369,16 @@ void AgentLaunching::flush(Host &host)
     if (host.lost || host.toAgent < 0)
         return;
     while (!host.outBuffer.isEmpty()) {
-        const ssize_t n = ::write(host.toAgent, host.outBuffer.constData(),
-                                  size_t(host.outBuffer.size()));
+        const ssize_t n
+            = ::write(host.toAgent, host.outBuffer.constData(), size_t(host.outBuffer.size()));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
             break;
         if (n < 0) {
-            lose(host, u"cannot write to its agent: %1"_s.arg(errnoText()));
+            const QString why = u"cannot write to its agent: %1"_s.arg(errnoText());
+            read(host); // the ends it sent before it went count
+            lose(host, why);
             return;
         }
         host.outBuffer.remove(0, n);
@@ -374,8 +387,9 @@ void AgentLaunching::flush(Host &host)
     if (pending != host.writeWatched) {
         host.writeWatched = pending;
         if (pending)
-            m_host.watcher().watch(host.toAgent, { -(host.index + 1), host.generation,
-                                                   ProcessWatcher::Kind::Writable });
+            m_host.watcher().watch(
+                host.toAgent,
+                { -(host.index + 1), host.generation, ProcessWatcher::Kind::Writable });
         else
             m_host.watcher().unwatch(host.toAgent);
     }
@@ -399,7 +413,7 @@ void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::
         read(host); // what it said before it went
         if (host.lost)
             break;
-        if (m_finishing && host.received.isEmpty()) { // its work is done: an orderly end
+        if (m_finishing && !isBusy(host)) { // its work is done: an orderly end
             closeLink(host);
             host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
             host.lost = true;
@@ -457,9 +471,40 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
         lose(host, u"its agent sent a frame Shoal does not take"_s);
 }
 
+WorkerSlot *AgentLaunching::slotRunning(const Host &host, TaskId id) const
+{
+    if (!m_host.ledger().contains(id))
+        return nullptr;
+    WorkerSlot *slot = m_host.slotAt(m_host.ledger()[id].slot);
+    return slot && slot->task == id && hostOfSlot(*slot) == &host ? slot : nullptr;
+}
+
+bool AgentLaunching::isBusy(const Host &host) const
+{
+    return std::any_of(m_host.workerSlots().begin(), m_host.workerSlots().end(),
+                       [&](const auto &s) { return s && s->task >= 0 && hostOfSlot(*s) == &host; });
+}
+
+bool AgentLaunching::anyHostLeft() const
+{
+    return std::any_of(m_hosts.begin(), m_hosts.end(), [](const auto &h) { return !h->lost; });
+}
+
+// The task goes back to the queue, no attempt charged: not its fault (a drain, a lost host).
+void AgentLaunching::requeue(WorkerSlot &slot)
+{
+    m_host.ledger().requeue(slot.task);
+    Event &e = m_host.post(Event::Type::TaskRequeued);
+    e.task = slot.task;
+    e.slot = slot.number;
+    slot.task = -1;
+    slot.endReason = EndReason::None;
+    m_host.slotSettled(slot);
+}
+
 void AgentLaunching::receive(Host &host, agent::Output &output)
 {
-    if (!host.received.contains(output.task) && !m_host.ledger().contains(output.task))
+    if (!slotRunning(host, output.task)) // not a task of this host's: a confused agent
         return;
     Received &r = host.received[output.task];
     const int i = output.stream == Stream::Stdout ? 0 : 1;
@@ -494,24 +539,22 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
             (i == 0 ? output.outFile : output.errFile)
                 = std::make_shared<SpilledOutput>(r.fds[i], r.sizes[i]);
     }
-    TaskLedger &ledger = m_host.ledger();
-    if (!ledger.contains(finished.task))
-        return;
-    WorkerSlot *slot = m_host.slotAt(ledger[finished.task].slot);
-    if (!slot || slot->task != finished.task || hostOfSlot(*slot) != &host)
+    WorkerSlot *slot = slotRunning(host, finished.task);
+    if (!slot)
         return;
     slot->process.setFrozen(true);
-    if (slot->endReason == EndReason::Requeue) {
-        ledger.requeue(slot->task); // a drain is not the task's fault
-        Event &e = m_host.post(Event::Type::TaskRequeued);
-        e.task = slot->task;
-        e.slot = slot->number;
-        slot->task = -1;
-        slot->endReason = EndReason::None;
-        m_host.slotSettled(*slot);
+    ExitStatus exit = finished.exit;
+    const bool cancelled = exit.kind == ExitStatus::Kind::Cancelled;
+    if (slot->endReason == EndReason::Requeue && cancelled) {
+        requeue(*slot); // a drain; a task that ended first is done
         return;
     }
-    ExitStatus exit = finished.exit;
+    if (slot->endReason == EndReason::Cancel) {
+        exit = ExitStatus::cancelled(exit.signal); // whatever it did when told to stop
+    } else if (cancelled && !m_host.isStopping()) {
+        requeue(*slot); // its agent is going (its link ended, a signal): not the task's doing
+        return;
+    }
     if (output.lost && exit.kind != ExitStatus::Kind::Cancelled
         && exit.kind != ExitStatus::Kind::FailedToStart)
         exit = ExitStatus::outputLost(exit, output.lost);
@@ -549,7 +592,6 @@ void AgentLaunching::lose(Host &host, const QString &reason)
         host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
     }
     int requeued = 0;
-    TaskLedger &ledger = m_host.ledger();
     for (auto &s : m_host.workerSlots()) {
         if (!s || s->task < 0 || hostOfSlot(*s) != &host)
             continue;
@@ -558,27 +600,18 @@ void AgentLaunching::lose(Host &host, const QString &reason)
             concludeAttempt(m_host, *s, ExitStatus::cancelled(0), {}, m_host.activeMs(*s));
             continue;
         }
-        // Not the task's fault: it runs again elsewhere, with no attempt charged.
-        ledger.requeue(s->task);
-        Event &e = m_host.post(Event::Type::TaskRequeued);
-        e.task = s->task;
-        e.slot = s->number;
-        s->task = -1;
-        s->endReason = EndReason::None;
+        requeue(*s); // it runs again elsewhere
         ++requeued;
-        m_host.slotSettled(*s);
     }
     for (const Received &r : std::as_const(host.received))
         for (int fd : r.fds)
             if (fd >= 0)
                 ::close(fd);
     host.received.clear();
-    m_host.message(u"host %1 is lost: %2; %3 running task(s) go back to the queue"_s.arg(
-        host.name(), reason)
-                       .arg(requeued));
-    const bool anyLeft = std::any_of(m_hosts.begin(), m_hosts.end(),
-                                     [](const auto &h) { return !h->lost; });
-    if (!anyLeft && !m_finishing)
+    m_host.message(
+        u"host %1 is lost: %2; %3 running task(s) go back to the queue"_s.arg(host.name(), reason)
+            .arg(requeued));
+    if (m_opened && !anyHostLeft() && !m_finishing)
         m_host.failUnserved(u"no worker host is left"_s);
 }
 

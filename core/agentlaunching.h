@@ -55,6 +55,11 @@ private:
     struct Received; // a running task's output so far
     struct Host;
     Host *hostOfSlot(const WorkerSlot &slot) const;
+    // The slot running task id on host, or null.
+    WorkerSlot *slotRunning(const Host &host, TaskId id) const;
+    bool isBusy(const Host &host) const;
+    bool anyHostLeft() const;
+    void requeue(WorkerSlot &slot);
     QStringList transportOf(const Host &host) const;
     Result<void> startTransport(Host &host);
     Result<void> awaitHello(std::vector<Host *> &waiting);
@@ -78,6 +83,7 @@ private:
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
     QByteArray m_selfPath; // this machine's shoal, for ':'
+    bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };
 

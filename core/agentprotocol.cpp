@@ -76,11 +76,9 @@ struct Writer
     }
 };
 
-template<typename T>
-T readPayload(QDataStream &s);
+template<typename T> T readPayload(QDataStream &s);
 
-template<>
-Hello readPayload(QDataStream &s)
+template<> Hello readPayload(QDataStream &s)
 {
     Hello h;
     qint32 cores = 0;
@@ -89,8 +87,7 @@ Hello readPayload(QDataStream &s)
     return h;
 }
 
-template<>
-Setup readPayload(QDataStream &s)
+template<> Setup readPayload(QDataStream &s)
 {
     Setup x;
     qint32 workers = 0, grace = 0;
@@ -102,28 +99,47 @@ Setup readPayload(QDataStream &s)
     return x;
 }
 
-template<>
-Run readPayload(QDataStream &s)
+// A QStringList, its count checked against the bytes left first: QDataStream reserves what the
+// count says, and a frame of a few bytes must not ask for gigabytes.
+QStringList readStrings(QDataStream &s)
+{
+    quint32 count = 0;
+    s >> count;
+    const qint64 left = s.device()->bytesAvailable();
+    if (s.status() != QDataStream::Ok || count > left / 4) { // each string takes 4 bytes at least
+        s.setStatus(QDataStream::ReadCorruptData);
+        return {};
+    }
+    QStringList list;
+    list.reserve(count);
+    for (quint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        QString word;
+        s >> word;
+        list << word;
+    }
+    return list;
+}
+
+template<> Run readPayload(QDataStream &s)
 {
     Run x;
     qint64 task = -1;
-    s >> task >> x.argv;
+    s >> task;
+    x.argv = readStrings(s);
     x.task = task;
     if (task < 0 || x.argv.isEmpty())
         s.setStatus(QDataStream::ReadCorruptData);
     return x;
 }
 
-template<>
-Cancel readPayload(QDataStream &s)
+template<> Cancel readPayload(QDataStream &s)
 {
     qint64 task = -1;
     s >> task;
     return { task };
 }
 
-template<>
-Started readPayload(QDataStream &s)
+template<> Started readPayload(QDataStream &s)
 {
     Started x;
     qint64 task = -1;
@@ -132,8 +148,7 @@ Started readPayload(QDataStream &s)
     return x;
 }
 
-template<>
-Output readPayload(QDataStream &s)
+template<> Output readPayload(QDataStream &s)
 {
     Output x;
     qint64 task = -1;
@@ -146,8 +161,7 @@ Output readPayload(QDataStream &s)
     return x;
 }
 
-template<>
-Finished readPayload(QDataStream &s)
+template<> Finished readPayload(QDataStream &s)
 {
     Finished x;
     qint64 task = -1;
@@ -156,16 +170,14 @@ Finished readPayload(QDataStream &s)
     return x;
 }
 
-template<>
-Failure readPayload(QDataStream &s)
+template<> Failure readPayload(QDataStream &s)
 {
     Failure x;
     s >> x.message;
     return x;
 }
 
-template<typename T>
-Result<bool> decodeInto(QDataStream &s, Frame *frame)
+template<typename T> Result<bool> decodeInto(QDataStream &s, Frame *frame)
 {
     T value = readPayload<T>(s);
     bool whole = s.status() == QDataStream::Ok && s.atEnd();

@@ -212,16 +212,16 @@ Launcher::~Launcher()
 
 void Launcher::setTaskToken(const QByteArray &prefix)
 {
-    const QByteArray name = prefix.left(prefix.indexOf('=') + 1);
-    m_envp.clear();
-    for (QByteArray &e : m_env) {
-        if (name.isEmpty() || !e.startsWith(name)) // a Shoal run inside a task: its own token
-            m_envp.push_back(e.data());
-    }
+    // This run's token comes first (what getenv() finds); the tokens of the Shoal runs this one
+    // runs inside (a task, or a worker host's agent started by a Shoal here) stay after it, so
+    // that each of their guards finds these tasks too, wherever the process tree breaks.
     m_token.assign(prefix.begin(), prefix.end());
     m_tokenPidOffset = m_token.size();
     m_token.resize(m_token.size() + 16, '\0'); // room for any pid and its NUL
+    m_envp.clear();
     m_envp.push_back(m_token.data());
+    for (QByteArray &e : m_env)
+        m_envp.push_back(e.data());
     m_envp.push_back(nullptr);
 }
 

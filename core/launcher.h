@@ -43,7 +43,8 @@ public:
                   int stderrFd, int guardFd, int cgroupFd = -1);
 
     // Every process started from now on carries `prefix` followed by its own pid in its
-    // environment (SHOAL_TASK=<run id>.<pid>, see ProcessTree), replacing any inherited one.
+    // environment (SHOAL_TASK=<run id>.<pid>, see ProcessTree), before the tokens it inherited
+    // (those of the Shoal runs this one runs inside).
     void setTaskToken(const QByteArray &prefix);
 
     // Address-space limit (RLIMIT_AS) for every process started from now on; 0: none.

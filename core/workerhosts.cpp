@@ -19,11 +19,15 @@ Result<std::vector<HostSpec>> parseSshLogins(const QString &value)
             bool ok = false;
             host.workers = part.left(slash).toInt(&ok);
             host.login = part.mid(slash + 1);
-            if (!ok || host.workers < 1)
-                return Error { u"--sshlogin '%1': '%2' is not a number of workers (N/HOST, N at "
-                               "least 1)"_s.arg(value, part.left(slash)) };
+            if (!ok || host.workers < 1 || host.workers > HostSpec::kMaxWorkers)
+                return Error { u"--sshlogin '%1': '%2' is not a number of workers (N/HOST, N from "
+                               "1 to %3)"_s.arg(value, part.left(slash))
+                                   .arg(HostSpec::kMaxWorkers) };
         }
-        if (host.login.isEmpty() || host.login.contains(u' ') || host.login.startsWith(u'-'))
+        const bool plain = std::all_of(host.login.begin(), host.login.end(), [](QChar c) {
+            return c.isPrint() && !c.isSpace() && c != u'/';
+        });
+        if (host.login.isEmpty() || !plain || host.login.startsWith(u'-'))
             return Error { u"--sshlogin '%1': '%2' is not a host (HOST, USER@HOST or ':' for this "
                            "machine)"_s.arg(value, host.login) };
         hosts.push_back(host);

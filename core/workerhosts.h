@@ -14,6 +14,7 @@ struct HostSpec
 {
     QString login; // what the transport is given (user@host, host); ":" is this machine
     int workers = 0; // its worker slots; 0: as many as it has cores
+    static constexpr int kMaxWorkers = 100000;
     bool isLocal() const { return login == u':'; }
     friend bool operator==(const HostSpec &, const HostSpec &) = default;
 };
@@ -22,7 +23,15 @@ struct HostSpec
 struct HostsSpec
 {
     std::vector<HostSpec> hosts; // empty: tasks run here, without agents
-    QStringList ssh { QStringLiteral("ssh") }; // the command that reaches a host: SSH... HOST CMD
+    // The command that reaches a host, run as SSH... HOST CMD. By default no prompt (its stdin
+    // is the link) and a dead network noticed within 45 s.
+    QStringList ssh { QStringLiteral("ssh"),
+                      QStringLiteral("-o"),
+                      QStringLiteral("BatchMode=yes"),
+                      QStringLiteral("-o"),
+                      QStringLiteral("ServerAliveInterval=15"),
+                      QStringLiteral("-o"),
+                      QStringLiteral("ServerAliveCountMax=3") };
     QString agentPath; // `shoal` on the far host's PATH when empty
     QString workdir; // where tasks run on each host (empty: the agent's login folder)
     bool isValid() const { return !hosts.empty(); }

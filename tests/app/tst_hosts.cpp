@@ -92,8 +92,7 @@ private Q_SLOTS:
         for (int i = 1; i <= 12; ++i)
             inputs << QString::number(i);
         const auto run = [&](const QStringList &hosts, const QString &joblog) {
-            return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--joblog"_s,
-                                          joblog }
+            return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--joblog"_s, joblog }
                             + hosts + batch + inputs);
         };
         const QString here = m_dir.filePath(u"here.log"_s);
@@ -128,12 +127,12 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         const QString joblog = dir + u"/joblog"_s;
         QProcess shoal;
-        shoal.start(shoalBinary(),
-                    { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/hostA,1/:"_s, u"--ssh"_s, m_fakeSsh,
-                      u"--agent-path"_s, shoalBinary(), u"--joblog"_s, joblog, u"sh"_s, u"-c"_s,
-                      u"touch %1/started.$0; while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(
-                          dir),
-                      u":::"_s, u"1"_s, u"2"_s, u"3"_s });
+        shoal.start(
+            shoalBinary(),
+            { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/hostA,1/:"_s, u"--ssh"_s, m_fakeSsh,
+              u"--agent-path"_s, shoalBinary(), u"--joblog"_s, joblog, u"sh"_s, u"-c"_s,
+              u"touch %1/started.$0; while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(dir),
+              u":::"_s, u"1"_s, u"2"_s, u"3"_s });
         QVERIFY(waitForFiles(dir, u"started.*"_s, 3));
         QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
         QVERIFY(shoal.waitForFinished(20000));
@@ -160,21 +159,22 @@ private Q_SLOTS:
         QTest::newRow("unreachable") << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"false"_s }
                                      << u"host far: its agent did not start ('false' exit 1)"_s;
         QTest::newRow("no agent there")
-            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, ssh, u"--agent-path"_s,
-                             u"/nonexistent/shoal"_s }
+            << QStringList { u"-S"_s, u"far"_s,          u"--ssh"_s,
+                             ssh,     u"--agent-path"_s, u"/nonexistent/shoal"_s }
             << u"host far: its agent did not start"_s;
         QTest::newRow("another version")
-            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"sh -c 'cat %1; exec sleep 30'"_s.arg(
-                                                              helloFile) }
+            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s,
+                             u"sh -c 'cat %1; exec sleep 30'"_s.arg(helloFile) }
             << u"host far runs Shoal 9.9.9 (agent protocol 1), this is Shoal "_s;
         QTest::newRow("not an agent")
-            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s, u"sh -c 'echo Welcome!; exec sleep 30'"_s }
+            << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s,
+                             u"sh -c 'echo Welcome!; exec sleep 30'"_s }
             << u"host far: its agent says something else than Shoal's agent protocol"_s;
-        QTest::newRow("bad worker count") << QStringList { u"-S"_s, u"0/far"_s }
-                                          << u"'0' is not a number of workers"_s;
+        QTest::newRow("bad worker count")
+            << QStringList { u"-S"_s, u"0/far"_s } << u"'0' is not a number of workers"_s;
         QTest::newRow("empty host") << QStringList { u"-S"_s, u"a,,b"_s } << u"an empty host"_s;
-        QTest::newRow("ssh without hosts") << QStringList { u"--ssh"_s, u"ssh -p 2222"_s }
-                                           << u"--ssh needs worker hosts"_s;
+        QTest::newRow("ssh without hosts")
+            << QStringList { u"--ssh"_s, u"ssh -p 2222"_s } << u"--ssh needs worker hosts"_s;
         QTest::newRow("missing login file")
             << QStringList { u"--sshloginfile"_s, u"/nonexistent/hosts"_s }
             << u"--sshloginfile '/nonexistent/hosts'"_s;
@@ -192,11 +192,20 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(marker));
     }
 
-    // A host whose agent dies mid-batch: exactly its running task goes back to the queue (no
-    // attempt charged) and runs on the host that is left; every task ends once.
+    // A host whose agent dies mid-batch (killed, or ending its tasks on a signal): exactly its
+    // running task goes back to the queue (no attempt charged) and runs on the host that is left;
+    // every task ends once.
+    void lostHostRequeuesItsRunningTask_data()
+    {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGKILL") << int(SIGKILL);
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+    }
+
     void lostHostRequeuesItsRunningTask()
     {
-        const QString dir = m_dir.filePath(u"lost"_s);
+        QFETCH(int, signal);
+        const QString dir = m_dir.filePath(u"lost-%1"_s.arg(signal));
         QVERIFY(QDir().mkpath(dir));
         const QString joblog = dir + u"/joblog"_s;
         QProcess shoal;
@@ -212,10 +221,10 @@ private Q_SLOTS:
         QCOMPARE(onA.size(), 1);
         const qint64 agentPid = readFile(dir + u'/' + onA.front()).trimmed().toLongLong();
         QVERIFY(agentPid > 0);
-        QCOMPARE(::kill(pid_t(agentPid), SIGKILL), 0);
+        QCOMPARE(::kill(pid_t(agentPid), signal), 0);
         QByteArray err;
-        QTRY_VERIFY_WITH_TIMEOUT((err += shoal.readAllStandardError()).contains("host hostA is lost"),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (err += shoal.readAllStandardError()).contains("host hostA is lost"), 10000);
         QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
         QVERIFY(shoal.waitForFinished(20000));
         QCOMPARE(shoal.exitCode(), 0);
@@ -235,11 +244,11 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         QProcess shoal;
         // `sleep 30; true` makes sh fork sleep as a grandchild of the agent.
-        shoal.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/far,1/:"_s,
-                                     u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(),
-                                     u"sh"_s, u"-c"_s,
-                                     u"touch %1/started.$0; sleep 30; true"_s.arg(dir), u":::"_s,
-                                     u"1"_s, u"2"_s, u"3"_s, u"4"_s });
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/far,1/:"_s, u"--ssh"_s, m_fakeSsh,
+                      u"--agent-path"_s, shoalBinary(), u"sh"_s, u"-c"_s,
+                      u"touch %1/started.$0; sleep 30; true"_s.arg(dir), u":::"_s, u"1"_s, u"2"_s,
+                      u"3"_s, u"4"_s });
         QVERIFY(waitForFiles(dir, u"started.*"_s, 3));
         ::kill(pid_t(shoal.processId()), SIGKILL);
         QVERIFY(shoal.waitForFinished());

@@ -96,8 +96,11 @@ private Q_SLOTS:
         QTest::newRow("unknown type") << rawFrame(3, 99, "ab");
         QTest::newRow("short payload") << rawFrame(3, quint8(Type::Run), "ab");
         QTest::newRow("bytes after the payload") << trailing;
-        QTest::newRow("bad stream") << rawFrame(1 + 8 + 1 + 4, quint8(Type::Output),
-                                               QByteArray(8, '\0') + char(7) + QByteArray(4, '\0'));
+        QTest::newRow("bad stream")
+            << rawFrame(1 + 8 + 1 + 4, quint8(Type::Output),
+                        QByteArray(8, '\0') + char(7) + QByteArray(4, '\0'));
+        QTest::newRow("a Run claiming a billion words") << rawFrame(
+            1 + 8 + 4, quint8(Type::Run), QByteArray(8, '\0') + QByteArray("\x00\x00\x00\x40", 4));
         QTest::newRow("a Run without argv") << [] {
             QByteArray b;
             encode(Run { 1, {} }, b);
