@@ -5,6 +5,8 @@ here=$(dirname "$0")
 build=${1:-build}
 "$here/launch_bench.sh" "$build"
 echo
+"$here/hosts_bench.sh" "$build"
+echo
 python3 "$here/service_bench.py" "$build"
 echo
 # At 3,000,000 tasks start-up no longer dominates: the peers that batch, against the floor.

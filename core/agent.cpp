@@ -89,14 +89,22 @@ Result<void> Agent::handle(agent::Frame &frame)
         m_shoalIds.push_back(run->task);
         return {};
     }
-    if (auto *cancel = std::get_if<agent::Cancel>(&frame)) {
-        if (!m_pending.isEmpty()) { // the pool must know the task to cancel it
+    const auto *cancel = std::get_if<agent::Cancel>(&frame);
+    const auto *hold = std::get_if<agent::Hold>(&frame);
+    if (cancel || hold) {
+        if (!m_pending.isEmpty()) { // the pool must know the task to steer it
             m_pool->addInputs(m_pending);
             m_pending = InputList();
         }
-        const auto at = std::find(m_shoalIds.rbegin(), m_shoalIds.rend(), cancel->task);
-        if (at != m_shoalIds.rend())
-            m_pool->cancelTask(TaskId(m_shoalIds.rend() - at - 1));
+        const TaskId shoalId = cancel ? cancel->task : hold->task;
+        const auto at = std::find(m_shoalIds.rbegin(), m_shoalIds.rend(), shoalId);
+        if (at == m_shoalIds.rend())
+            return {};
+        const TaskId id = TaskId(m_shoalIds.rend() - at - 1);
+        if (cancel)
+            m_pool->cancelTask(id);
+        else
+            m_pool->holdTask(id, hold->stopped);
         return {};
     }
     return Error { u"a frame an agent does not take"_s };

@@ -561,6 +561,21 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
     concludeAttempt(m_host, *slot, exit, std::move(output), finished.durationMs);
 }
 
+bool AgentLaunching::runsElsewhere(const WorkerSlot &slot) const
+{
+    const Host *host = hostOfSlot(slot);
+    return slot.task >= 0 && host && !host->lost;
+}
+
+void AgentLaunching::holdTask(WorkerSlot &slot, bool stopped)
+{
+    Host *host = hostOfSlot(slot);
+    if (slot.task < 0 || !host || host->lost)
+        return;
+    send(*host, agent::Hold { slot.task, stopped });
+    flush(*host);
+}
+
 void AgentLaunching::cancelRunning(TaskId id)
 {
     WorkerSlot *slot = m_host.slotAt(m_host.ledger()[id].slot);

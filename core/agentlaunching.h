@@ -41,6 +41,8 @@ public:
     TaskId oldestTask(const WorkerSlot &slot) const override { return slot.task; }
     TaskId newestTask(const WorkerSlot &slot) const override { return slot.task; }
     bool isExiting(const WorkerSlot &) const override { return false; }
+    bool runsElsewhere(const WorkerSlot &slot) const override;
+    void holdTask(WorkerSlot &slot, bool stopped) override;
     void onReady(WorkerSlot &, ProcessWatcher::Kind) override { }
     void onHostReady(int host, quint32 generation, ProcessWatcher::Kind kind) override;
     void onTimeout(WorkerSlot &) override { } // the agent times its tasks

@@ -74,6 +74,11 @@ struct Writer
         s << x.message;
         return Type::Failure;
     }
+    Type type(const Hold &x)
+    {
+        s << qint64(x.task) << x.stopped;
+        return Type::Hold;
+    }
 };
 
 template<typename T> T readPayload(QDataStream &s);
@@ -170,6 +175,15 @@ template<> Finished readPayload(QDataStream &s)
     return x;
 }
 
+template<> Hold readPayload(QDataStream &s)
+{
+    Hold x;
+    qint64 task = -1;
+    s >> task >> x.stopped;
+    x.task = task;
+    return x;
+}
+
 template<> Failure readPayload(QDataStream &s)
 {
     Failure x;
@@ -242,6 +256,8 @@ Result<bool> FrameReader::next(Frame *frame)
         return decodeInto<Finished>(s, frame);
     case Type::Failure:
         return decodeInto<Failure>(s, frame);
+    case Type::Hold:
+        return decodeInto<Hold>(s, frame);
     }
     return Error { u"a frame of unknown type %1"_s.arg(int(type)) };
 }

@@ -24,7 +24,17 @@ inline constexpr quint32 kProtocol = 1;
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 
-enum class Type : quint8 { Hello = 1, Setup, Run, Cancel, Started, Output, Finished, Failure };
+enum class Type : quint8 {
+    Hello = 1,
+    Setup,
+    Run,
+    Cancel,
+    Started,
+    Output,
+    Finished,
+    Failure,
+    Hold
+};
 
 struct Hello // agent -> Shoal, first
 {
@@ -55,6 +65,12 @@ struct Cancel // Shoal -> agent: end the task (its Finished follows, cancelled)
     TaskId task = -1;
 };
 
+struct Hold // Shoal -> agent: stop (SIGSTOP) or continue the task's processes (a pause)
+{
+    TaskId task = -1;
+    bool stopped = true;
+};
+
 struct Started // agent -> Shoal
 {
     TaskId task = -1;
@@ -80,7 +96,7 @@ struct Failure // agent -> Shoal: the agent cannot go on (the link ends after it
     QString message;
 };
 
-using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure>;
+using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

@@ -120,6 +120,9 @@ public:
     virtual TaskId newestTask(const WorkerSlot &slot) const = 0;
     // Whether its process is on its way out (it cannot be taken back into the pool).
     virtual bool isExiting(const WorkerSlot &slot) const = 0;
+    // Whether the slot's task runs on another host: a pause stops it there (holdTask), not here.
+    virtual bool runsElsewhere(const WorkerSlot &) const { return false; }
+    virtual void holdTask(WorkerSlot &, bool /*stopped*/) { }
 
     // A watched descriptor of the slot is ready.
     virtual void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) = 0;

@@ -152,6 +152,9 @@ public Q_SLOTS:
     void pause();
     void resume();
     void pauseWorker(int slot);
+    // Stops (SIGSTOP) or continues one running task's processes, its worker left as it is (a
+    // worker host's agent pausing a task for the Shoal it serves).
+    void holdTask(shoal::TaskId id, bool stopped);
     void resumeWorker(int slot);
     void resize(int workers);
     void resizeWith(int workers, shoal::DrainPolicy policy);
@@ -204,6 +207,8 @@ private:
     void sampleUsage();
     void onMemoryTimer();
     void dispatch();
+    // Its task's processes are here, or on another host (the launching's).
+    bool hasProcess(const WorkerSlot &slot) const;
     void freeze(WorkerSlot &slot);
     void thaw(WorkerSlot &slot);
     void setTaskState(const WorkerSlot &slot, TaskState state, Event::Type type);

@@ -7,11 +7,19 @@
 
 namespace shoal {
 
+bool Pool::hasProcess(const WorkerSlot &slot) const
+{
+    return slot.process.isLive() || m_launching->runsElsewhere(slot);
+}
+
 void Pool::freeze(WorkerSlot &slot)
 {
-    if (!slot.process.isLive() || slot.process.isFrozen())
+    if (!hasProcess(slot) || slot.process.isFrozen())
         return;
-    slot.process.stop();
+    if (slot.process.isLive())
+        slot.process.stop();
+    else
+        m_launching->holdTask(slot, true);
     slot.accumulatedMs += now() - slot.segmentStartMs;
     slot.process.setFrozen(true);
     setTaskState(slot, TaskState::Paused, Event::Type::TaskPaused);
@@ -19,9 +27,12 @@ void Pool::freeze(WorkerSlot &slot)
 
 void Pool::thaw(WorkerSlot &slot)
 {
-    if (!slot.process.isLive() || !slot.process.isFrozen() || isFrozen(slot))
+    if (!hasProcess(slot) || !slot.process.isFrozen() || isFrozen(slot))
         return;
-    slot.process.cont();
+    if (slot.process.isLive())
+        slot.process.cont();
+    else
+        m_launching->holdTask(slot, false);
     slot.segmentStartMs = now();
     slot.process.setFrozen(false);
     setTaskState(slot, TaskState::Running, Event::Type::TaskResumed);
@@ -55,7 +66,7 @@ void Pool::setPoolPaused(bool paused)
         return;
     m_paused = paused;
     for (auto &s : m_slots) {
-        if (s && s->process.isLive()) {
+        if (s && hasProcess(*s)) {
             paused ? freeze(*s) : thaw(*s);
             postWorker(*s);
         }
@@ -63,6 +74,18 @@ void Pool::setPoolPaused(bool paused)
     armDeadlines();
     postStats(paused ? Event::Type::PoolPaused : Event::Type::PoolResumed);
     dispatch();
+}
+
+void Pool::holdTask(TaskId id, bool stopped)
+{
+    if (!m_ledger.contains(id) || !TaskLedger::isRunning(m_ledger[id].state))
+        return;
+    WorkerSlot *slot = slotAt(m_ledger[id].slot);
+    if (!slot || slot->task != id)
+        return;
+    stopped ? freeze(*slot) : thaw(*slot);
+    armDeadlines();
+    postWorker(*slot);
 }
 
 void Pool::pauseWorker(int number)

@@ -56,7 +56,7 @@ WorkerInfo Pool::workerInfo(const WorkerSlot &slot) const
     const bool live = slot.process.isLive();
     if (slot.crashed)
         w.state = WorkerState::Crashed;
-    else if (slot.paused || slot.parked || (live && m_paused))
+    else if (slot.paused || slot.parked || (hasProcess(slot) && m_paused))
         w.state = WorkerState::Paused;
     else if (slot.draining)
         w.state = WorkerState::Draining;
@@ -105,7 +105,7 @@ PoolStats Pool::stats() const
         const bool busy = m_launching->isBusy(*slot);
         if (busy && !isFrozen(*slot))
             ++s.busyWorkers;
-        if (busy && slot->process.isLive() && slot->process.isFrozen()) {
+        if (busy && hasProcess(*slot) && slot->process.isFrozen()) {
             // Running tasks only: a cancelled service task stays in the worker's pipe until
             // the (stopped) worker answers it.
             for (const TaskId id : m_launching->tasksOn(*slot))

@@ -236,6 +236,30 @@ private Q_SLOTS:
         QCOMPARE(rows.filter(u" : 0 "_s).size(), 2); // both ended on this machine
     }
 
+    // Pausing the batch stops the tasks where they run (state T there), resuming continues them.
+    void pauseStopsTasksOnTheirHost()
+    {
+        const QString dir = m_dir.filePath(u"pause"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        QProcess shoal;
+        shoal.start(
+            shoalBinary(),
+            { u"run"_s, u"--no-bar"_s, u"--control"_s, socket, u"-S"_s, u"1/far"_s, u"--ssh"_s,
+              m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"sh"_s, u"-c"_s,
+              u"echo $$ > %1/task.$0; while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(dir),
+              u"{}"_s, u":::"_s, u"1"_s });
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 1));
+        const qint64 task = readFile(dir + u"/task.1"_s).trimmed().toLongLong();
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"pause"_s }).exitCode, 0);
+        QTRY_COMPARE_WITH_TIMEOUT(processState(task), 'T', 10000);
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resume"_s }).exitCode, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(processState(task) != 'T', 10000);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+    }
+
     // SIGKILL of Shoal: the agents see their link end and end every task they started,
     // grandchildren included; nothing is left on any host.
     void killedShoalLeavesNothingOnTheHosts()

@@ -102,16 +102,25 @@ private Q_SLOTS:
     // The same batch here and through ssh: the same output, the same joblog but for its Host.
     void sameResultsThroughSsh()
     {
-        const QStringList batch { u"-k"_s, u"-j2"_s, u"sh"_s, u"-c"_s,
-                                  u"echo \"$0 {#}\" >&2; echo out $0; exit $(($0 % 2))"_s, u"{}"_s,
-                                  u":::"_s, u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s };
+        const QStringList batch { u"-k"_s,
+                                  u"-j2"_s,
+                                  u"sh"_s,
+                                  u"-c"_s,
+                                  u"echo \"$0 {#}\" >&2; echo out $0; exit $(($0 % 2))"_s,
+                                  u"{}"_s,
+                                  u":::"_s,
+                                  u"1"_s,
+                                  u"2"_s,
+                                  u"3"_s,
+                                  u"4"_s,
+                                  u"5"_s };
         const QString here = m_dir.filePath(u"here.log"_s);
         const QString there = m_dir.filePath(u"there.log"_s);
         const RunResult local
             = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--joblog"_s, here } + batch);
-        const RunResult remote = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--joblog"_s,
-                                                        there, u"-S"_s, kHost }
-                                          + m_hostArgs + batch);
+        const RunResult remote
+            = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--joblog"_s, there, u"-S"_s, kHost }
+                       + m_hostArgs + batch);
         QCOMPARE(local.exitCode, 3);
         QCOMPARE(remote.exitCode, 3);
         QCOMPARE(remote.out, local.out);
@@ -136,13 +145,13 @@ private Q_SLOTS:
         const QString dir = m_dir.filePath(u"killed"_s);
         QVERIFY(QDir().mkpath(dir));
         QProcess shoal;
-        shoal.start(shoalBinary(),
-                    QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/"_s + kHost } + m_hostArgs
-                        + QStringList {
-                            u"sh"_s, u"-c"_s,
-                            u"echo $PPID > %1/agent.$0; sleep 30 & echo $! > %1/child.$0; "
-                            "echo $$ > %1/task.$0; wait"_s.arg(dir),
-                            u"{}"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s });
+        shoal.start(
+            shoalBinary(),
+            QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/"_s + kHost } + m_hostArgs
+                + QStringList { u"sh"_s, u"-c"_s,
+                                u"echo $PPID > %1/agent.$0; sleep 30 & echo $! > %1/child.$0; "
+                                "echo $$ > %1/task.$0; wait"_s.arg(dir),
+                                u"{}"_s, u":::"_s, u"1"_s, u"2"_s, u"3"_s });
         QVERIFY(waitForFiles(dir, u"task.*"_s, 2));
         const QList<qint64> there = pidsIn(dir, u"*"_s);
         QCOMPARE(there.size(), 6); // the agent twice, two tasks, their two sleeps

@@ -54,6 +54,7 @@ private Q_SLOTS:
             Finished { 41, ExitStatus::timedOut(15), 2500 },
             Finished { 42, ExitStatus::memoryLimit(700, 512), 10 },
             Failure { u"cannot use the working folder"_s },
+            Hold { 41, false },
         };
         QByteArray bytes;
         for (const Frame &f : sent)
@@ -79,6 +80,7 @@ private Q_SLOTS:
             QCOMPARE(std::get<Finished>(got[6]).exit, ExitStatus::timedOut(15));
             QCOMPARE(std::get<Finished>(got[7]).exit.rssMiB(), 700);
             QCOMPARE(std::get<Failure>(got[8]).message, u"cannot use the working folder"_s);
+            QCOMPARE(std::get<Hold>(got[9]).stopped, false);
         }
     }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Worker hosts, all peers in one run on the same inputs (issue: beyond one machine):
+#   shoal run -j2 true                      (local, the reference)
+#   shoal run -S 2/: true                   (through this machine's agent)
+#   shoal run -S 2/HOST true                (through ssh to a throwaway sshd on 127.0.0.1)
+#   parallel -S 2/HOST true                 (GNU parallel through the same ssh; fewer tasks: it
+#                                            makes one ssh login per task)
+# Rounds interleave the rows; the table reports the median tasks/s per row and the ratios.
+#   bench/hosts_bench.sh BUILD_DIR [N=5000] [ROUNDS=3] [N_GNU=100]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-build}" && pwd)
+n=${2:-5000}
+rounds=${3:-3}
+ngnu=${4:-100}
+shoal=$build/bin/shoal
+[ -x "$shoal" ] || { echo "build first: $shoal" >&2; exit 1; }
+command -v parallel >/dev/null || { echo "GNU parallel is missing (./dev.sh bench installs it)" >&2; exit 1; }
+work=$(mktemp -d)
+sshd=$work/sshd
+trap '"$here/../tests/cluster/sshd-down.sh" "$sshd" >/dev/null 2>&1; rm -rf "$work"' EXIT
+"$here/../tests/cluster/sshd-up.sh" "$sshd" >/dev/null
+ssh="ssh -F $sshd/ssh_config"
+host=shoal-test-host
+truebin=$(type -P true)
+seq "$n" > "$work/inputs"
+seq "$ngnu" > "$work/inputs-gnu"
+
+now() { date +%s.%N; }
+rate() { # count command...
+    local count=$1 t0 t1
+    shift
+    t0=$(now)
+    "$@" > /dev/null || { echo "failed: $*" >&2; exit 1; }
+    t1=$(now)
+    echo "$count / ($t1 - $t0)" | bc -l
+}
+
+declare -A rates
+rows=(local agent ssh gnu)
+for r in $(seq "$rounds"); do
+    rates[local,$r]=$(rate "$n" "$shoal" run -j2 --no-bar "$truebin" :::: "$work/inputs")
+    rates[agent,$r]=$(rate "$n" "$shoal" run -S 2/: --no-bar "$truebin" :::: "$work/inputs")
+    rates[ssh,$r]=$(rate "$n" "$shoal" run -S "2/$host" --ssh "$ssh" --agent-path "$shoal" \
+        --no-bar "$truebin" :::: "$work/inputs")
+    rates[gnu,$r]=$(rate "$ngnu" parallel --will-cite -S "2/$host" --ssh "$ssh" "$truebin" \
+        :::: "$work/inputs-gnu")
+    echo "round $r: local ${rates[local,$r]%.*}/s, agent ${rates[agent,$r]%.*}/s, ssh ${rates[ssh,$r]%.*}/s, GNU parallel ssh ${rates[gnu,$r]%.*}/s" >&2
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { for r in $(seq "$rounds"); do echo "${rates[$1,$r]} / ${rates[$2,$r]}" | bc -l; done | median; }
+echo
+echo "Command tasks through worker hosts: $n x $truebin with 2 workers ($ngnu for GNU parallel), $rounds rounds (median):"
+printf '%-44s %12s\n' "row" "tasks/s"
+for row in "${rows[@]}"; do
+    m=$(for r in $(seq "$rounds"); do echo "${rates[$row,$r]}"; done | median)
+    case $row in
+    local) label="shoal run -j2 (this machine, no agent)" ;;
+    agent) label="shoal run -S 2/: (this machine's agent)" ;;
+    ssh) label="shoal run -S 2/$host (ssh, 127.0.0.1)" ;;
+    gnu) label="parallel -S 2/$host (ssh, 127.0.0.1)" ;;
+    esac
+    printf '%-44s %12.0f\n' "$label" "$m"
+done
+echo
+printf 'shoal through ssh / local:           %.2f   (target >= 0.8)\n' "$(ratio ssh local)"
+printf "shoal through this machine's agent / local: %.2f\n" "$(ratio agent local)"
+printf 'shoal through ssh / GNU parallel -S:  %.0fx  (target >= 10x)\n' "$(ratio ssh gnu)"
