@@ -392,8 +392,10 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
             return Error { u"--ssh needs a command, such as 'ssh -p 2222'"_s };
         hosts.ssh = *words;
     }
-    hosts.agentPath = m_parser.value(m_agentPath);
-    hosts.workdir = m_parser.value(m_workdir);
+    if (m_parser.isSet(m_agentPath))
+        hosts.agentPath = m_parser.value(m_agentPath);
+    if (m_parser.isSet(m_workdir))
+        hosts.workdir = m_parser.value(m_workdir);
     // As GNU parallel: -j is each host's number of workers, unless N/HOST says otherwise.
     if (m_parser.isSet(m_jobs))
         for (HostSpec &host : hosts.hosts)

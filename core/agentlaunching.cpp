@@ -352,6 +352,7 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     slot.processStartedMs = t.startedMs;
     slot.process.setFrozen(false);
     slot.endReason = EndReason::None;
+    slot.remotePid = 0;
     m_host.openBatch().started.push_back({ id, slot.number, t.attempts, 0 });
     m_host.postWorker(slot);
     const qint64 seq = ledger.seqOf(id);
@@ -467,7 +468,12 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
         finish(host, *finished);
     else if (const auto *failure = std::get_if<agent::Failure>(&frame))
         lose(host, u"its agent failed: %1"_s.arg(failure->message));
-    else if (!std::holds_alternative<agent::Started>(frame))
+    else if (const auto *started = std::get_if<agent::Started>(&frame)) {
+        if (WorkerSlot *slot = slotRunning(host, started->task)) {
+            slot->remotePid = started->pid;
+            m_host.postWorker(*slot);
+        }
+    } else
         lose(host, u"its agent sent a frame Shoal does not take"_s);
 }
 

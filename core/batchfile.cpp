@@ -362,7 +362,7 @@ QString parseBatchObject(const QJsonObject &o, BatchSpec *spec)
     SHOAL_CHECK(unknownKey(o,
                            { u"name"_s, u"command"_s, u"service"_s, u"shell"_s, u"inputs"_s,
                              u"jobs"_s, u"retries"_s, u"attempts"_s, u"timeout"_s, u"drain"_s,
-                             u"keepOrder"_s, u"memoryLimit"_s },
+                             u"keepOrder"_s, u"memoryLimit"_s, u"hosts"_s },
                            {}));
     SHOAL_CHECK(stringField(o, u"name"_s, u"name"_s, &spec->name));
     const QJsonValue command = o.value(u"command"_s);
@@ -376,6 +376,11 @@ QString parseBatchObject(const QJsonObject &o, BatchSpec *spec)
     }
     SHOAL_CHECK(boolField(o, u"shell"_s, u"shell"_s, &spec->shell));
     SHOAL_CHECK(parseInputs(o.value(u"inputs"_s), &spec->inputs));
+    if (o.contains(u"hosts"_s)) {
+        SHOAL_CHECK(parseHostsJson(o.value(u"hosts"_s), &spec->hosts));
+        if (spec->service.isValid())
+            return u"\"hosts\" run commands; service workers run on this machine only for now"_s;
+    }
     return parseRunOptions(o, spec);
 }
 
@@ -469,6 +474,8 @@ QByteArray toBatchJson(const BatchSpec &spec)
         o[u"keepOrder"_s] = true;
     if (spec.memoryLimitBytes > 0)
         o[u"memoryLimit"_s] = QString(QString::number(spec.memoryLimitBytes >> 20) + u"M"_s);
+    if (spec.hosts.isValid())
+        o[u"hosts"_s] = hostsJson(spec.hosts);
     return QJsonDocument(o).toJson(QJsonDocument::Indented);
 }
 

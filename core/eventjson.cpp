@@ -45,6 +45,8 @@ QJsonObject toJson(const WorkerInfo &w)
                     { u"state"_s, nameOf(w.state) },
                     { u"tasksDone"_s, w.tasksDone },
                     { u"failures"_s, w.failures } };
+    if (!w.host.isEmpty())
+        o[u"host"_s] = w.host;
     if (w.parked)
         o[u"parked"_s] = true;
     if (w.task >= 0) {

@@ -18,6 +18,7 @@ namespace shoal {
 struct WorkerInfo
 {
     int slot = 0;
+    QString host; // the worker host it runs on (-S), empty for this machine without hosts
     WorkerState state = WorkerState::Idle;
     bool parked = false; // surplus worker held by DrainPolicy::Pause
     qint64 pid = 0; // the current task's process (group leader), 0 when idle

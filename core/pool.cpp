@@ -529,6 +529,8 @@ void Pool::sampleUsage()
     const QHash<pid_t, GroupUsage> usage = m_procStats->sampleGroups(groups);
     const double hz = m_procStats->ticksPerSecond();
     for (auto &s : m_slots) {
+        if (s && m_launching->runsElsewhere(*s))
+            postWorker(*s); // its elapsed time; its usage is not sampled here
         if (!s || !s->process.isLive())
             continue;
         const pid_t pid = s->process.pid();

@@ -43,10 +43,14 @@ WorkerInfo Pool::workerInfo(const WorkerSlot &slot) const
 {
     WorkerInfo w;
     w.slot = slot.number;
+    if (m_options.hosts.isValid())
+        w.host = m_launching->hostOf(slot.number);
     w.parked = slot.parked;
     const TaskId current = m_launching->oldestTask(slot);
     if (slot.process.pid() > 0)
         w.pid = slot.process.pid();
+    else if (current >= 0 && slot.remotePid > 0)
+        w.pid = slot.remotePid; // on its host
     if (current >= 0) {
         w.task = current;
         w.taskStartedMs = m_ledger[current].startedMs;

@@ -1,6 +1,10 @@
 #include "workerhosts.h"
 
+#include "commandtemplate.h"
+#include "jsonfields.h"
+
 #include <QFile>
+#include <QJsonArray>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -33,6 +37,67 @@ Result<std::vector<HostSpec>> parseSshLogins(const QString &value)
         hosts.push_back(host);
     }
     return hosts;
+}
+
+QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
+{
+    if (!value.isObject())
+        return u"\"hosts\" must be an object with \"ssh\": the hosts to run on"_s;
+    const QJsonObject o = value.toObject();
+    if (QString error
+        = unknownKey(o, { u"ssh"_s, u"sshCommand"_s, u"agentPath"_s, u"workdir"_s }, u"hosts"_s);
+        !error.isEmpty())
+        return error;
+    QStringList logins;
+    const QJsonValue ssh = o.value(u"ssh"_s);
+    if (ssh.isUndefined())
+        return u"\"hosts.ssh\" is missing: the hosts to run on, as for -S"_s;
+    if (ssh.isString())
+        logins << ssh.toString();
+    else if (QString error = wordsField(ssh, u"hosts.ssh"_s, &logins); !error.isEmpty())
+        return error;
+    spec->hosts.clear();
+    for (const QString &login : std::as_const(logins)) {
+        auto parsed = parseSshLogins(login);
+        if (!parsed)
+            return u"\"hosts.ssh\": %1"_s.arg(parsed.error());
+        spec->hosts.insert(spec->hosts.end(), parsed->begin(), parsed->end());
+    }
+    if (spec->hosts.empty())
+        return u"\"hosts.ssh\" names no host"_s;
+    QString command;
+    if (QString error = stringField(o, u"sshCommand"_s, u"hosts.sshCommand"_s, &command);
+        !error.isEmpty())
+        return error;
+    if (!command.isEmpty()) {
+        auto words = splitShellWords(command);
+        if (!words || words->isEmpty())
+            return u"\"hosts.sshCommand\" must be a command, such as \"ssh -p 2222\""_s;
+        spec->ssh = *words;
+    }
+    if (QString error = stringField(o, u"agentPath"_s, u"hosts.agentPath"_s, &spec->agentPath);
+        !error.isEmpty())
+        return error;
+    return stringField(o, u"workdir"_s, u"hosts.workdir"_s, &spec->workdir);
+}
+
+QJsonObject hostsJson(const HostsSpec &spec)
+{
+    QJsonArray logins;
+    for (const HostSpec &h : spec.hosts)
+        logins.append(h.workers > 0 ? u"%1/%2"_s.arg(h.workers).arg(h.login) : h.login);
+    QJsonObject o { { u"ssh"_s, logins } };
+    if (spec.ssh != HostsSpec().ssh) {
+        QStringList quoted;
+        for (const QString &word : spec.ssh)
+            quoted << shellQuote(word);
+        o[u"sshCommand"_s] = quoted.join(u' ');
+    }
+    if (!spec.agentPath.isEmpty())
+        o[u"agentPath"_s] = spec.agentPath;
+    if (!spec.workdir.isEmpty())
+        o[u"workdir"_s] = spec.workdir;
+    return o;
 }
 
 Result<std::vector<HostSpec>> readSshLoginFile(const QString &path)

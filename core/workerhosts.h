@@ -2,6 +2,8 @@
 
 #include "result.h"
 
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QString>
 #include <QStringList>
 
@@ -36,6 +38,11 @@ struct HostsSpec
     QString workdir; // where tasks run on each host (empty: the agent's login folder)
     bool isValid() const { return !hosts.empty(); }
 };
+
+// A batch file's "hosts": {"ssh": ["2/hostA", ":"] (or "2/hostA,:"), "sshCommand": "ssh -p 22",
+// "agentPath": "...", "workdir": "..."}. An error names the key; empty when all is well.
+QString parseHostsJson(const QJsonValue &value, HostsSpec *spec);
+QJsonObject hostsJson(const HostsSpec &spec); // what parseHostsJson() reads back
 
 // GNU parallel's --sshlogin value: "[N/]LOGIN[,[N/]LOGIN...]", ":" for this machine. An Error
 // names the part at fault.

@@ -34,6 +34,7 @@ struct WorkerSlot
     qint64 accumulatedMs = 0; // running time before that
     qint64 progressActiveMs = 0; // running time at the last sign of progress (hang timeout)
     TaskId task = -1; // one process per task: the task it runs
+    qint64 remotePid = 0; // its process on a worker host (-S), 0: none or not known yet
 
     int tasksDone = 0;
     int failures = 0; // failed attempts

@@ -120,6 +120,24 @@ void Dashboard::createWorkerView()
             column, qMax(fm.horizontalAdvance(QString::fromUtf16(sample)), header) + 12);
     }
     m_workerView->viewport()->installEventFilter(this);
+    // The Host column only for a batch on worker hosts (-S), as wide as their names; CPU and
+    // RSS are sampled on this machine only, so such a batch has none to show.
+    m_workerView->setColumnHidden(WorkerModel::HostColumn, true);
+    const auto showHosts = [this] {
+        bool any = false;
+        for (int row = 0; row < m_workerModel->rowCount() && !any; ++row)
+            any = !m_workerModel->worker(row).host.isEmpty();
+        if (any == !m_workerView->isColumnHidden(WorkerModel::HostColumn))
+            return;
+        m_workerView->setColumnHidden(WorkerModel::HostColumn, !any);
+        m_workerView->setColumnHidden(WorkerModel::CpuColumn, any);
+        m_workerView->setColumnHidden(WorkerModel::RssColumn, any);
+        if (any)
+            m_workerView->resizeColumnToContents(WorkerModel::HostColumn);
+        fitTaskColumn();
+    };
+    connect(m_workerModel, &QAbstractItemModel::modelReset, this, showHosts);
+    connect(m_workerModel, &QAbstractItemModel::rowsInserted, this, showHosts);
     connect(m_workerView, &QWidget::customContextMenuRequested, this, &Dashboard::showWorkerMenu);
     // Double-click (or Return) on a worker: its task, with its output, in the tasks table.
     connect(m_workerView, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {

@@ -175,6 +175,7 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
         break;
     case Qt::TextAlignmentRole:
         switch (Column(index.column())) {
+        case HostColumn:
         case StateColumn:
         case TaskColumn:
             return int(Qt::AlignLeft | Qt::AlignVCenter);
@@ -202,6 +203,8 @@ QVariant WorkerModel::displayData(const QModelIndex &index) const
     switch (Column(index.column())) {
     case SlotColumn:
         return w.slot;
+    case HostColumn:
+        return w.host;
     case PidColumn:
         return w.pid > 0 ? QVariant(w.pid) : QVariant(u"–"_s);
     case StateColumn:
@@ -235,6 +238,8 @@ QVariant WorkerModel::sortData(const QModelIndex &index) const
     switch (Column(index.column())) {
     case SlotColumn:
         return w.slot;
+    case HostColumn:
+        return w.host;
     case PidColumn:
         return w.pid;
     case StateColumn:
@@ -266,6 +271,8 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     switch (Column(section)) {
     case SlotColumn:
         return tr("Slot");
+    case HostColumn:
+        return tr("Host");
     case PidColumn:
         return tr("PID");
     case StateColumn:

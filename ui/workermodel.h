@@ -19,6 +19,7 @@ class WorkerModel : public QAbstractTableModel
 public:
     enum Column {
         SlotColumn,
+        HostColumn, // shown when the batch has worker hosts
         PidColumn,
         StateColumn,
         TaskColumn,

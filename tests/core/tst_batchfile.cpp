@@ -29,6 +29,7 @@ private Q_SLOTS:
     void optionsCarryTheWholeSpec();
     void attemptsMeansRetries();
     void serviceRoundTrip();
+    void hostsRoundTrip();
     void bundledBatchFilesLoad();
     void byteSizes_data();
     void byteSizes();
@@ -115,6 +116,21 @@ void TestBatchFile::malformed_data()
     QTest::newRow("bad jobs") << QByteArray(
         "{\"command\": \"echo\", \"inputs\": [1], \"jobs\": 1.5}")
                               << u"\"jobs\""_s;
+    QTest::newRow("hosts not an object")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": [\"a\"]}")
+        << u"\"hosts\" must be an object"_s;
+    QTest::newRow("hosts without ssh")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {}}")
+        << u"\"hosts.ssh\" is missing"_s;
+    QTest::newRow("bad host") << QByteArray(
+        "{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"ssh\": [\"0/a\"]}}")
+                              << u"\"hosts.ssh\": --sshlogin '0/a'"_s;
+    QTest::newRow("hosts typo") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": "
+                                              "{\"ssh\": \"a\", \"workdri\": \"/x\"}}")
+                                << u"did you mean \"workdir\""_s;
+    QTest::newRow("hosts with a service") << QByteArray(
+        "{\"service\": {\"program\": \"w\"}, \"inputs\": [1], \"hosts\": {\"ssh\": \"a\"}}")
+                                          << u"service workers run on this machine only"_s;
     QTest::newRow("bad drain") << QByteArray(
         "{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}")
                                << u"\"drain\""_s;
@@ -361,6 +377,33 @@ void TestBatchFile::serviceRoundTrip()
     QCOMPARE(loaded->service.prefetch, 2);
     QVERIFY(loaded->inputs.recursive);
     QCOMPARE(loaded->memoryLimitBytes, qint64(1) << 20);
+}
+
+// Worker hosts: what -S, --ssh, --agent-path and --workdir say, in a batch file.
+void TestBatchFile::hostsRoundTrip()
+{
+    BatchSpec spec;
+    spec.command = { u"gzip"_s };
+    spec.inputs.args = { u"a"_s };
+    spec.hosts.hosts = { { u"hostA"_s, 2 }, { u":"_s, 0 } };
+    spec.hosts.ssh = { u"ssh"_s, u"-p"_s, u"2222"_s, u"-o"_s, u"Ciphers=aes128-ctr two"_s };
+    spec.hosts.agentPath = u"/opt/shoal/bin/shoal"_s;
+    spec.hosts.workdir = u"/scratch"_s;
+    const QByteArray json = toBatchJson(spec);
+    const auto loaded = parseBatchJson(json, u"h.shoal.json"_s);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
+    QVERIFY(loaded->hosts.hosts == spec.hosts.hosts);
+    QCOMPARE(loaded->hosts.ssh, spec.hosts.ssh);
+    QCOMPARE(loaded->hosts.agentPath, spec.hosts.agentPath);
+    QCOMPARE(loaded->hosts.workdir, spec.hosts.workdir);
+    // The default ssh is not written; a string of hosts reads as -S does.
+    const auto plain = parseBatchJson(
+        "{\"command\": \"gzip\", \"inputs\": [1], \"hosts\": {\"ssh\": \"3/b,:\"}}", u"p.json"_s);
+    QVERIFY(plain.ok());
+    QCOMPARE(plain->hosts.hosts.size(), size_t(2));
+    QCOMPARE(plain->hosts.hosts.front().workers, 3);
+    QCOMPARE(plain->hosts.ssh, HostsSpec().ssh);
+    QVERIFY(!toBatchJson(*plain).contains("sshCommand"));
 }
 
 // The demo batch and the valid examples of the fuzz corpus keep loading under the strict checks.

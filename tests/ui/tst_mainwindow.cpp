@@ -890,6 +890,57 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().succeeded, 12, 20000);
     }
 
+    // A batch on worker hosts (two "remote" ones through a stand-in for ssh, and this machine):
+    // the workers table shows each worker's host.
+    void screenshotOfABatchOnWorkerHosts()
+    {
+        const QString fakeSsh = m_dir.filePath(u"fakessh"_s);
+        QFile script(fakeSsh);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
+        script.close();
+        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        MainWindow &w = window();
+        w.resize(1400, 900);
+        const QString release = m_dir.filePath(u"release-hosts"_s);
+        BatchSpec spec;
+        spec.name = u"sweep on three hosts"_s;
+        spec.command
+            = { u"sh"_s, u"-c"_s, u"while [ ! -e %1 ]; do sleep 0.05; done; echo $0"_s.arg(release),
+                u"{}"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 20;
+        spec.hosts.hosts
+            = { { u"node-a.cluster"_s, 2 }, { u"node-b.cluster"_s, 2 }, { u":"_s, 1 } };
+        spec.hosts.ssh = { fakeSsh };
+        spec.hosts.agentPath = test::shoalBinary();
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.workerModel()->rowCount(), 5);
+        QTRY_VERIFY(!w.workerView()->isColumnHidden(WorkerModel::HostColumn));
+        QStringList hosts;
+        for (int row = 0; row < 5; ++row)
+            hosts << w.workerModel()->index(row, WorkerModel::HostColumn).data().toString();
+        hosts.sort();
+        QCOMPARE(hosts,
+                 (QStringList { u":"_s, u"node-a.cluster"_s, u"node-a.cluster"_s,
+                                u"node-b.cluster"_s, u"node-b.cluster"_s }));
+        // Each task's process id on its host, as the agents report them.
+        QTRY_VERIFY([&w] {
+            for (int row = 0; row < 5; ++row)
+                if (w.workerModel()->worker(row).pid <= 0)
+                    return false;
+            return true;
+        }());
+        QCoreApplication::sendPostedEvents();
+        QVERIFY(!w.workerView()->horizontalScrollBar()->isVisible());
+        const QString shot = screenshotDir() + u"/hosts.png"_s;
+        QVERIFY(w.grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+        QFile(release).open(QIODevice::WriteOnly);
+        QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().succeeded, 20, 20000);
+    }
+
 private:
     MainWindow &window()
     {
