@@ -4,9 +4,12 @@
 #include "commandtemplate.h"
 #include "inputlist.h"
 #include "launching.h"
+#include "taskprocess.h"
 #include "workerhosts.h"
 
 #include <QHash>
+
+#include <unistd.h>
 
 #include <memory>
 #include <vector>
@@ -54,8 +57,51 @@ public:
     void endingProcesses(std::vector<TaskProcess *> &processes) override;
 
 private:
-    struct Received; // a running task's output so far
-    struct Host;
+    // A running task's output so far.
+    struct Received
+    {
+        AttemptOutput output;
+        int fds[2] = { -1, -1 }; // a stream spilled to a scratch file, until the task ends
+        qint64 sizes[2] = { 0, 0 };
+    };
+
+    // One worker host: its transport, its link and what its agent said.
+    struct Host
+    {
+        int index = 0;
+        HostSpec spec;
+        quint32 generation = ProcessWatcher::nextGeneration();
+        TaskProcess process; // the transport (ssh), or this machine's agent
+        int toAgent = -1;
+        int fromAgent = -1;
+        int stderrFile = -1; // what the transport and the agent say on stderr
+        agent::FrameReader reader;
+        QByteArray outBuffer;
+        bool writeWatched = false;
+        agent::Hello hello;
+        int workers = 0;
+        bool ready = false; // the agent said Hello and got its Setup
+        bool lost = false;
+        bool retrying = false; // lost, and to be started again (reconnect)
+        int reconnects = 0; // tries since its agent last said Hello
+        QHash<TaskId, Received> received;
+
+        ~Host()
+        {
+            for (int fd : { toAgent, fromAgent, stderrFile })
+                if (fd >= 0)
+                    ::close(fd);
+            for (const Received &r : std::as_const(received))
+                for (int fd : r.fds)
+                    if (fd >= 0)
+                        ::close(fd);
+        }
+        QString name() const
+        {
+            return spec.isLocal() ? QStringLiteral("this machine (:)") : spec.login;
+        }
+    };
+
     Host *hostOfSlot(const WorkerSlot &slot) const;
     // The slot running task id on host, or null.
     WorkerSlot *slotRunning(const Host &host, TaskId id) const;
@@ -73,8 +119,12 @@ private:
     void receive(Host &host, agent::Output &output);
     void finish(Host &host, const agent::Finished &finished);
     void start(WorkerSlot &slot, Host &host, TaskId id);
-    // The host is gone: its running tasks go back to the queue, its process is ended.
+    void watchLink(Host &host);
+    void sendSetup(Host &host);
+    // The host is gone: its running tasks go back to the queue, its process is ended, and it is
+    // tried again after a pause that doubles each time (0.5 s to 8 s, five tries).
     void lose(Host &host, const QString &reason);
+    void reconnect(int index, quint32 generation);
     void closeLink(Host &host);
     QString stderrTail(const Host &host) const;
 
@@ -84,7 +134,6 @@ private:
     const HostsSpec &m_spec;
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
-    QByteArray m_selfPath; // this machine's shoal, for ':'
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };

@@ -29,6 +29,7 @@ class LaunchHost
 {
 public:
     virtual const PoolOptions &options() const = 0;
+    virtual QObject *context() = 0; // for timers: the pool, in its thread
     virtual TaskLedger &ledger() = 0;
     virtual KeptOutputs &keptOutputs() = 0; // the tails front ends show
     virtual Launcher &launcher() = 0;

@@ -172,6 +172,7 @@ Q_SIGNALS:
 private:
     // LaunchHost: what the launching gets from the pool.
     const PoolOptions &options() const override { return m_options; }
+    QObject *context() override { return this; }
     TaskLedger &ledger() override { return m_ledger; }
     KeptOutputs &keptOutputs() override { return m_kept; }
     Launcher &launcher() override { return *m_launcher; }
