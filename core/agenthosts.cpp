@@ -123,7 +123,8 @@ Result<void> AgentLaunching::open()
 void AgentLaunching::watchLink(Host &host)
 {
     const int tag = -(host.index + 1);
-    m_host.watcher().watch(host.fromAgent, { tag, host.generation, ProcessWatcher::Kind::Readable });
+    m_host.watcher().watch(host.fromAgent,
+                           { tag, host.generation, ProcessWatcher::Kind::Readable });
     m_host.watcher().watch(host.process.pidfd(),
                            { tag, host.generation, ProcessWatcher::Kind::Exited });
 }
@@ -212,7 +213,7 @@ Result<void> AgentLaunching::readHello(Host &host, const agent::Frame &frame)
     host.hello = *hello;
     if (host.workers == 0) // a host that comes back keeps its slots
         host.workers = host.spec.workers > 0 ? host.spec.workers
-                                         : qBound(1, hello->cores, HostSpec::kMaxWorkers);
+                                             : qBound(1, hello->cores, HostSpec::kMaxWorkers);
     return {};
 }
 
@@ -381,10 +382,10 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     } else if (m_opened && !m_finishing) {
         next = u"; given up after %1 tries"_s.arg(kMaxReconnects);
     }
-    m_host.message(u"host %1 is lost: %2; %3 running task(s) go back to the queue%4"_s
-                       .arg(host.name(), reason)
-                       .arg(requeued)
-                       .arg(next));
+    m_host.message(
+        u"host %1 is lost: %2; %3 running task(s) go back to the queue%4"_s.arg(host.name(), reason)
+            .arg(requeued)
+            .arg(next));
     if (m_opened && !anyHostLeft() && !m_finishing)
         m_host.failUnserved(u"no worker host is left"_s);
 }
@@ -414,8 +415,9 @@ void AgentLaunching::reconnect(int index, quint32 generation)
     QTimer::singleShot(kHelloTimeoutMs, m_host.context(), [this, index, g = host.generation] {
         Host &h = *m_hosts[size_t(index)];
         if (h.generation == g && !h.ready && !h.lost)
-            lose(h, u"no answer from its agent in %1 s%2"_s.arg(kHelloTimeoutMs / 1000)
-                        .arg(stderrTail(h)));
+            lose(h,
+                 u"no answer from its agent in %1 s%2"_s.arg(kHelloTimeoutMs / 1000)
+                     .arg(stderrTail(h)));
     });
 }
 
