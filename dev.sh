@@ -23,6 +23,7 @@ PACKAGES=(
     libqt6test6 qt6-qpa-plugins fonts-dejavu-core
     parallel procps bc libqt6svg6
     openssh-client openssh-server
+    slurmctld slurmd slurm-client munge
     clang libclang-rt-14-dev clang-format
 )
 

@@ -162,6 +162,11 @@ private:
     const Option m_sshloginfile { u"sshloginfile"_s, u"Hosts for -S, one per line."_s, u"FILE"_s };
     const Option m_ssh { u"ssh"_s, u"The command that reaches a host (default: ssh)."_s,
                          u"COMMAND"_s };
+    const Option m_slurm { u"slurm"_s,
+                           u"Run tasks on the nodes of a Slurm allocation, one agent per node in a "
+                           "job step of its own; ARGS go to srun (inside an allocation to each "
+                           "step, outside one to the srun that obtains it)."_s,
+                           u"ARGS"_s };
     const Option m_agentPath { u"agent-path"_s,
                                u"Shoal on the worker hosts (default: shoal on their PATH)."_s,
                                u"PATH"_s };
@@ -182,7 +187,8 @@ RunParser::RunParser()
           m_bar,         m_noBar,       m_control,  m_events,       m_shell,
           m_batch,       m_drain,       m_quote,    m_willCite,     m_service,
           m_serviceMode, m_initializer, m_maxTasks, m_prefetch,     m_memoryLimit });
-    m_parser.addOptions({ m_null, m_sshlogin, m_sshloginfile, m_ssh, m_agentPath, m_workdir });
+    m_parser.addOptions(
+        { m_null, m_sshlogin, m_sshloginfile, m_ssh, m_slurm, m_agentPath, m_workdir });
     m_parser.addPositionalArgument(u"command"_s,
                                    u"The command template, then ::: ARGS or :::: FILE."_s,
                                    u"COMMAND... [::: ARG... | :::: FILE]"_s);
@@ -376,16 +382,29 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
             return Error { read.error() };
         hosts.hosts.insert(hosts.hosts.end(), read->begin(), read->end());
     }
+    if (m_parser.isSet(m_slurm)) {
+        if (hosts.isValid())
+            return Error { u"--slurm and -S/--sshlogin cannot be combined: choose one"_s };
+        if (m_parser.isSet(m_ssh))
+            return Error { u"--ssh goes with -S/--sshlogin, not --slurm"_s };
+        auto words = splitShellWords(m_parser.value(m_slurm));
+        if (!words)
+            return Error { u"--slurm: %1"_s.arg(words.error()) };
+        hosts.slurm = true;
+        hosts.srunArgs = *words;
+    }
     if (!hosts.isValid()) {
         for (const Option *o : { &m_ssh, &m_agentPath, &m_workdir })
             if (m_parser.isSet(*o))
-                return Error { u"--%1 needs worker hosts (-S HOST or --sshloginfile FILE)"_s.arg(
-                    o->names().last()) };
+                return Error {
+                    u"--%1 needs worker hosts (-S HOST, --sshloginfile FILE or --slurm ARGS)"_s.arg(
+                        o->names().last())
+                };
         return {};
     }
     if (spec.service.isValid())
-        return Error { u"-S/--sshlogin runs commands on worker hosts; --service workers run on "
-                       "this machine only for now"_s };
+        return Error { u"-S/--sshlogin and --slurm run commands on worker hosts; --service "
+                       "workers run on this machine only for now"_s };
     if (m_parser.isSet(m_ssh)) {
         auto words = splitShellWords(m_parser.value(m_ssh));
         if (!words || words->isEmpty())
@@ -397,6 +416,8 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
     if (m_parser.isSet(m_workdir))
         hosts.workdir = m_parser.value(m_workdir);
     // As GNU parallel: -j is each host's number of workers, unless N/HOST says otherwise.
+    if (m_parser.isSet(m_jobs) && hosts.slurm)
+        hosts.slurmWorkers = qMin(spec.jobs, HostSpec::kMaxWorkers);
     if (m_parser.isSet(m_jobs))
         for (HostSpec &host : hosts.hosts)
             if (host.workers == 0)

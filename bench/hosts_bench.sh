@@ -3,6 +3,8 @@
 #   shoal run -j2 true                      (local, the reference)
 #   shoal run -S 2/: true                   (through this machine's agent)
 #   shoal run -S 2/HOST true                (through ssh to a throwaway sshd on 127.0.0.1)
+#   shoal run --slurm "-N1 -c2" true        (one agent in a job step of a throwaway single-node
+#                                            Slurm on 127.0.0.1; root only, skipped otherwise)
 #   parallel -S 2/HOST true                 (GNU parallel through the same ssh; fewer tasks: it
 #                                            makes one ssh login per task)
 # Rounds interleave the rows; the table reports the median tasks/s per row and the ratios.
@@ -18,8 +20,12 @@ shoal=$build/bin/shoal
 command -v parallel >/dev/null || { echo "GNU parallel is missing (./dev.sh bench installs it)" >&2; exit 1; }
 work=$(mktemp -d)
 sshd=$work/sshd
-trap '"$here/../tests/cluster/sshd-down.sh" "$sshd" >/dev/null 2>&1; rm -rf "$work"' EXIT
+slurm=$work/slurm
+trap '"$here/../tests/cluster/sshd-down.sh" "$sshd" >/dev/null 2>&1; "$here/../tests/cluster/slurm-down.sh" "$slurm" >/dev/null 2>&1; rm -rf "$work"' EXIT
 "$here/../tests/cluster/sshd-up.sh" "$sshd" >/dev/null
+"$here/../tests/cluster/slurm-up.sh" "$slurm" >/dev/null
+export SLURM_CONF=$slurm/slurm.conf
+unset SLURM_JOB_ID SLURM_JOBID SLURM_JOB_NODELIST
 ssh="ssh -F $sshd/ssh_config"
 host=shoal-test-host
 truebin=$(type -P true)
@@ -38,14 +44,19 @@ rate() { # count command...
 
 declare -A rates
 rows=(local agent ssh gnu)
+[ -e "$slurm/skip" ] || rows=(local agent ssh slurm gnu)
 for r in $(seq "$rounds"); do
     rates[local,$r]=$(rate "$n" "$shoal" run -j2 --no-bar "$truebin" :::: "$work/inputs")
     rates[agent,$r]=$(rate "$n" "$shoal" run -S 2/: --no-bar "$truebin" :::: "$work/inputs")
     rates[ssh,$r]=$(rate "$n" "$shoal" run -S "2/$host" --ssh "$ssh" --agent-path "$shoal" \
         --no-bar "$truebin" :::: "$work/inputs")
+    if [ ! -e "$slurm/skip" ]; then
+        rates[slurm,$r]=$(rate "$n" "$shoal" run --slurm "-N1 -c2" --agent-path "$shoal" \
+            --no-bar "$truebin" :::: "$work/inputs")
+    fi
     rates[gnu,$r]=$(rate "$ngnu" parallel --will-cite -S "2/$host" --ssh "$ssh" "$truebin" \
         :::: "$work/inputs-gnu")
-    echo "round $r: local ${rates[local,$r]%.*}/s, agent ${rates[agent,$r]%.*}/s, ssh ${rates[ssh,$r]%.*}/s, GNU parallel ssh ${rates[gnu,$r]%.*}/s" >&2
+    echo "round $r: local ${rates[local,$r]%.*}/s, agent ${rates[agent,$r]%.*}/s, ssh ${rates[ssh,$r]%.*}/s, slurm ${rates[slurm,$r]:-skipped}/s, GNU parallel ssh ${rates[gnu,$r]%.*}/s" >&2
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -59,6 +70,7 @@ for row in "${rows[@]}"; do
     local) label="shoal run -j2 (this machine, no agent)" ;;
     agent) label="shoal run -S 2/: (this machine's agent)" ;;
     ssh) label="shoal run -S 2/$host (ssh, 127.0.0.1)" ;;
+    slurm) label="shoal run --slurm '-N1 -c2' (a job step)" ;;
     gnu) label="parallel -S 2/$host (ssh, 127.0.0.1)" ;;
     esac
     printf '%-44s %12.0f\n' "$label" "$m"
@@ -67,3 +79,4 @@ echo
 printf 'shoal through ssh / local:           %.2f   (target >= 0.8)\n' "$(ratio ssh local)"
 printf "shoal through this machine's agent / local: %.2f\n" "$(ratio agent local)"
 printf 'shoal through ssh / GNU parallel -S:  %.0fx  (target >= 10x)\n' "$(ratio ssh gnu)"
+[ -e "$slurm/skip" ] || printf 'shoal through a Slurm step / local:   %.2f   (target >= 0.8)\n' "$(ratio slurm local)"

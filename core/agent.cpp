@@ -31,6 +31,9 @@ void Agent::start()
     hello.host = QSysInfo::machineHostName();
     hello.cores = QThread::idealThreadCount();
     hello.memoryBytes = qint64(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+    if (!qEnvironmentVariableIsEmpty("SLURM_STEP_ID"))
+        hello.slurmStep
+            = qEnvironmentVariable("SLURM_JOB_ID") + u'.' + qEnvironmentVariable("SLURM_STEP_ID");
     send(hello);
     flush();
     if (m_ending) // Shoal is gone already

@@ -28,6 +28,7 @@ namespace {
 constexpr int kHelloTimeoutMs = 30000; // an ssh login that takes longer is not coming
 constexpr int kFirstReconnectMs = 500;
 constexpr int kMaxReconnects = 5; // 0.5 + 1 + 2 + 4 + 8 s: a batch waits at most so long
+constexpr int kAllocationWaitMs = 120000; // --slurm outside an allocation: Slurm's queue
 
 void setNonBlocking(int fd)
 {
@@ -38,6 +39,9 @@ void setNonBlocking(int fd)
 
 QStringList AgentLaunching::transportOf(const Host &host) const
 {
+    if (m_spec.slurm)
+        return m_allocation.stepArgv(m_allocation.nodes()[size_t(host.index)],
+                                     m_spec.agentPath.isEmpty() ? u"shoal"_s : m_spec.agentPath);
     if (host.spec.isLocal()) {
         QString self = m_spec.agentPath;
         if (self.isEmpty()) {
@@ -55,7 +59,10 @@ QStringList AgentLaunching::transportOf(const Host &host) const
 Result<void> AgentLaunching::startTransport(Host &host)
 {
     const QStringList argv = transportOf(host);
-    const QByteArray path = m_host.launcher().resolve(argv.front());
+    // srun is signalled alone and must outlive a guard that ends this run's tokens and groups.
+    Launcher &launcher = m_spec.slurm ? *m_srunLauncher : m_host.launcher();
+    const int guardFd = m_spec.slurm ? -1 : m_host.guard().registrationFd();
+    const QByteArray path = launcher.resolve(argv.front());
     if (path.isEmpty())
         return Error { u"host %1: cannot run '%2': command not found"_s.arg(host.name(),
                                                                             argv.front()) };
@@ -69,9 +76,8 @@ Result<void> AgentLaunching::startTransport(Host &host)
         return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(), errnoText(err)) };
     }
     host.stderrFile = openScratchFile();
-    const Launcher::Process p = m_host.launcher().start(path, argv, in[0], out[1],
-                                                        host.stderrFile >= 0 ? host.stderrFile : 2,
-                                                        m_host.guard().registrationFd());
+    const Launcher::Process p = launcher.start(path, argv, in[0], out[1],
+                                               host.stderrFile >= 0 ? host.stderrFile : 2, guardFd);
     ::close(in[0]);
     ::close(out[1]);
     host.toAgent = in[1];
@@ -81,21 +87,54 @@ Result<void> AgentLaunching::startTransport(Host &host)
         return Error { u"host %1: cannot run '%2': %3"_s.arg(host.name(), argv.front(),
                                                              errnoText(p.error)) };
     }
-    host.process.adopt(p.pid, p.pidfd);
+    host.process.adopt(p.pid, p.pidfd, m_spec.slurm);
     setNonBlocking(host.toAgent);
     setNonBlocking(host.fromAgent);
     return {};
+}
+
+Result<void> AgentLaunching::obtainSlurmHosts()
+{
+    m_srunLauncher = std::make_unique<Launcher>();
+    if (auto obtained = m_allocation.obtain(m_spec.srunArgs, *m_srunLauncher, kAllocationWaitMs);
+        !obtained)
+        return obtained;
+    for (const SlurmAllocation::Node &node : m_allocation.nodes()) {
+        auto host = std::make_unique<Host>();
+        host->index = int(m_hosts.size());
+        host->spec.login = node.name;
+        host->spec.workers = m_spec.slurmWorkers > 0 ? m_spec.slurmWorkers : node.cpus;
+        m_hosts.push_back(std::move(host));
+    }
+    m_host.message(u"Slurm job %1: %2 node(s), %3"_s.arg(m_allocation.jobId())
+                       .arg(m_hosts.size())
+                       .arg(m_allocation.isHeld() ? u"allocated for this batch"_s
+                                                  : u"the allocation this runs in"_s));
+    return {};
+}
+
+void AgentLaunching::endAllocation()
+{
+    m_allocation.release();
+    TaskProcess &holder = m_allocation.holder();
+    if (!holder.isLive())
+        return;
+    holder.terminate(0, 0); // srun alone: its helper ends the step, Slurm the allocation
+    holder.reap(m_host.tree(), m_host.guard(), m_host.watcher());
 }
 
 Result<void> AgentLaunching::open()
 {
     std::vector<Host *> waiting;
     Result<void> opened;
+    if (m_spec.slurm)
+        opened = obtainSlurmHosts();
     for (auto &host : m_hosts) {
-        opened = startTransport(*host);
         if (!opened)
             break;
-        waiting.push_back(host.get());
+        opened = startTransport(*host);
+        if (opened)
+            waiting.push_back(host.get());
     }
     if (opened)
         opened = awaitHello(waiting);
@@ -107,6 +146,7 @@ Result<void> AgentLaunching::open()
                 host->process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
             }
         }
+        endAllocation();
         return opened;
     }
     for (auto &host : m_hosts) {
@@ -255,6 +295,11 @@ void AgentLaunching::flush(Host &host)
 
 void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::Kind kind)
 {
+    if (size_t(index) == m_hosts.size() && m_allocation.holder().isLive()) {
+        endAllocation(); // the allocation's holder exited: the batch can end
+        m_host.checkFinished();
+        return;
+    }
     if (index < 0 || size_t(index) >= m_hosts.size())
         return;
     Host &host = *m_hosts[size_t(index)];

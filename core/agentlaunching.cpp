@@ -1,6 +1,7 @@
 #include "agentlaunching.h"
 
 #include "fileio.h"
+#include "launcher.h"
 #include "pool.h"
 #include "taskledger.h"
 
@@ -79,6 +80,13 @@ QString AgentLaunching::hostOf(int number) const
     const WorkerSlot *slot = m_host.slotAt(number);
     const Host *host = slot ? hostOfSlot(*slot) : nullptr;
     return host ? host->spec.login : QString();
+}
+
+QString AgentLaunching::placeOf(int number) const
+{
+    const WorkerSlot *slot = m_host.slotAt(number);
+    const Host *host = slot ? hostOfSlot(*slot) : nullptr;
+    return host ? (host->spec.isLocal() ? host->spec.login : host->name()) : QString();
 }
 
 QString AgentLaunching::commandOf(TaskId id) const
@@ -277,6 +285,16 @@ bool AgentLaunching::finishWorkers()
         }
         running = running || host->process.isLive();
     }
+    if (!running && m_allocation.holder().isLive()) {
+        // The agents are gone: the allocation obtained for them is let go. Its holder's exit
+        // ends the batch (onHostReady).
+        if (!m_allocation.isReleased()) {
+            m_allocation.release();
+            m_host.watcher().watch(m_allocation.holder().pidfd(),
+                                   { -int(m_hosts.size() + 1), 0, ProcessWatcher::Kind::Exited });
+        }
+        return true;
+    }
     return running;
 }
 
@@ -291,6 +309,10 @@ void AgentLaunching::endingProcesses(std::vector<TaskProcess *> &processes)
     for (auto &host : m_hosts)
         if (host->process.isLive())
             processes.push_back(&host->process);
+    if (m_allocation.holder().isLive()) {
+        m_allocation.release();
+        processes.push_back(&m_allocation.holder());
+    }
 }
 
 } // namespace shoal

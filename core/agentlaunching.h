@@ -4,6 +4,7 @@
 #include "commandtemplate.h"
 #include "inputlist.h"
 #include "launching.h"
+#include "slurmallocation.h"
 #include "taskprocess.h"
 #include "workerhosts.h"
 
@@ -17,7 +18,8 @@
 namespace shoal {
 
 // Command tasks on worker hosts (DESIGN.md section 7): one `shoal agent` per host, started by a
-// transport (ssh; this machine's agent directly), runs the tasks with the argv expanded here, and
+// transport (ssh; srun, one job step per node of a Slurm allocation; this machine's agent
+// directly), runs the tasks with the argv expanded here, and
 // sends back their outputs and ends over the link (agentprotocol.h). The ledger, the records and
 // the steering stay here; a slot belongs to one host.
 //
@@ -38,6 +40,7 @@ public:
     int descriptorsPerSlot() const override { return 2; } // its scratch files, unused
     QString commandOf(TaskId id) const override;
     QString hostOf(int slot) const override;
+    QString placeOf(int slot) const override;
     void dispatch() override;
     bool isBusy(const WorkerSlot &slot) const override { return slot.task >= 0; }
     std::vector<TaskId> tasksOn(const WorkerSlot &slot) const override;
@@ -98,6 +101,8 @@ private:
         }
         QString name() const
         {
+            if (!hello.slurmStep.isEmpty())
+                return QStringLiteral("%1 (Slurm step %2)").arg(spec.login, hello.slurmStep);
             return spec.isLocal() ? QStringLiteral("this machine (:)") : spec.login;
         }
     };
@@ -109,6 +114,8 @@ private:
     bool anyHostLeft() const;
     void requeue(WorkerSlot &slot);
     QStringList transportOf(const Host &host) const;
+    Result<void> obtainSlurmHosts();
+    void endAllocation(); // the holder srun of an allocation obtained here, ended and reaped
     Result<void> startTransport(Host &host);
     Result<void> awaitHello(std::vector<Host *> &waiting);
     Result<void> readHello(Host &host, const agent::Frame &frame);
@@ -134,6 +141,9 @@ private:
     const HostsSpec &m_spec;
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
+    // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.
+    std::unique_ptr<Launcher> m_srunLauncher;
+    SlurmAllocation m_allocation;
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };

@@ -35,7 +35,7 @@ struct Writer
     QDataStream &s;
     Type type(const Hello &h)
     {
-        s << h.protocol << h.version << h.host << qint32(h.cores) << h.memoryBytes;
+        s << h.protocol << h.version << h.host << qint32(h.cores) << h.memoryBytes << h.slurmStep;
         return Type::Hello;
     }
     Type type(const Setup &x)
@@ -87,7 +87,7 @@ template<> Hello readPayload(QDataStream &s)
 {
     Hello h;
     qint32 cores = 0;
-    s >> h.protocol >> h.version >> h.host >> cores >> h.memoryBytes;
+    s >> h.protocol >> h.version >> h.host >> cores >> h.memoryBytes >> h.slurmStep;
     h.cores = cores;
     return h;
 }

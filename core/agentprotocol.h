@@ -20,7 +20,7 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 1;
+inline constexpr quint32 kProtocol = 2; // 2: Hello gained slurmStep
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 
@@ -43,6 +43,7 @@ struct Hello // agent -> Shoal, first
     QString host; // its host name
     int cores = 0;
     qint64 memoryBytes = 0;
+    QString slurmStep; // "JOB.STEP" when it runs as a Slurm job step, else empty
 };
 
 struct Setup // Shoal -> agent, once

@@ -103,6 +103,8 @@ public:
     virtual int workerCount() const { return 0; }
     // Where a slot's tasks run (the joblog's Host column): ":" for this machine.
     virtual QString hostOf(int) const { return QStringLiteral(":"); }
+    // The same for people (the window's Host column): with a Slurm step's ids, say.
+    virtual QString placeOf(int slot) const { return hostOf(slot); }
     // A new slot joined the pool.
     virtual void slotAdded(WorkerSlot &) { }
     // Descriptors one slot holds (its budget under ulimit -n), beyond a cgroup's.

@@ -44,7 +44,7 @@ WorkerInfo Pool::workerInfo(const WorkerSlot &slot) const
     WorkerInfo w;
     w.slot = slot.number;
     if (m_options.hosts.isValid())
-        w.host = m_launching->hostOf(slot.number);
+        w.host = m_launching->placeOf(slot.number);
     w.parked = slot.parked;
     const TaskId current = m_launching->oldestTask(slot);
     if (slot.process.pid() > 0)

@@ -16,8 +16,9 @@
 
 namespace shoal {
 
-void TaskProcess::adopt(pid_t pid, int pidfd)
+void TaskProcess::adopt(pid_t pid, int pidfd, bool alone)
 {
+    m_alone = alone;
     m_pid = pid;
     m_pidfd = pidfd;
     m_frozen = false;
@@ -43,9 +44,9 @@ bool TaskProcess::hasExited() const
 bool TaskProcess::terminate(int graceMs, qint64 nowMs)
 {
     const int sig = graceMs > 0 ? SIGTERM : SIGKILL;
-    ::kill(-m_pid, sig);
+    ::kill(target(), sig);
     if (m_frozen)
-        ::kill(-m_pid, SIGCONT); // a stopped group must run to handle TERM
+        ::kill(target(), SIGCONT); // a stopped group must run to handle TERM
     m_lastSignal = sig;
     if (sig != SIGTERM)
         return false;
@@ -55,26 +56,27 @@ bool TaskProcess::terminate(int graceMs, qint64 nowMs)
 
 void TaskProcess::kill()
 {
-    ::kill(-m_pid, SIGKILL);
+    ::kill(target(), SIGKILL);
     m_lastSignal = SIGKILL;
     m_killAtMs = -1;
 }
 
 void TaskProcess::stop()
 {
-    ::kill(-m_pid, SIGSTOP);
+    ::kill(target(), SIGSTOP);
 }
 
 void TaskProcess::cont()
 {
-    ::kill(-m_pid, SIGCONT);
+    ::kill(target(), SIGCONT);
 }
 
 ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatcher &watcher)
 {
     // End whatever the task left, in its group or not, while the zombie leader still reserves
     // the pgid and its token.
-    tree.endTask(m_pid);
+    if (!m_alone)
+        tree.endTask(m_pid);
     siginfo_t info {};
     while (waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
     ChildRegistry::release(m_pid);
@@ -95,8 +97,8 @@ void TaskProcess::endAll(const std::vector<TaskProcess *> &processes, int graceM
     std::vector<TaskProcess *> live;
     for (TaskProcess *p : processes) {
         if (p->isLive()) {
-            ::kill(-p->m_pid, SIGTERM);
-            ::kill(-p->m_pid, SIGCONT);
+            ::kill(p->target(), SIGTERM);
+            ::kill(p->target(), SIGCONT);
             live.push_back(p);
         }
     }

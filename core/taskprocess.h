@@ -29,8 +29,10 @@ public:
     int lastSignal() const { return m_lastSignal; }
     qint64 killAtMs() const { return m_killAtMs; } // -1: no KILL scheduled
 
-    // A new process: pid leads its group; pidfd refers to it.
-    void adopt(pid_t pid, int pidfd);
+    // A new process: pid leads its group; pidfd refers to it. `alone`: a process that is only
+    // ever signalled by itself, never its group, and whose end leaves its group be (srun:
+    // its group holds the helper that cancels its job step when srun is killed).
+    void adopt(pid_t pid, int pidfd, bool alone = false);
     // A start that failed after clone(): close what was opened, tell the guard to forget.
     static void abandon(pid_t pid, int pidfd, ProcessGuard &guard);
     // Whether the leader has exited (not reaped yet).
@@ -60,6 +62,8 @@ public:
 private:
     pid_t m_pid = -1;
     int m_pidfd = -1;
+    int target() const { return m_alone ? m_pid : -m_pid; } // for kill()
+    bool m_alone = false;
     bool m_frozen = false; // SIGSTOP sent
     int m_lastSignal = 0;
     qint64 m_killAtMs = -1;

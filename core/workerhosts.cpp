@@ -39,19 +39,12 @@ Result<std::vector<HostSpec>> parseSshLogins(const QString &value)
     return hosts;
 }
 
-QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
+namespace {
+
+QString parseSshHosts(const QJsonObject &o, HostsSpec *spec)
 {
-    if (!value.isObject())
-        return u"\"hosts\" must be an object with \"ssh\": the hosts to run on"_s;
-    const QJsonObject o = value.toObject();
-    if (QString error
-        = unknownKey(o, { u"ssh"_s, u"sshCommand"_s, u"agentPath"_s, u"workdir"_s }, u"hosts"_s);
-        !error.isEmpty())
-        return error;
     QStringList logins;
     const QJsonValue ssh = o.value(u"ssh"_s);
-    if (ssh.isUndefined())
-        return u"\"hosts.ssh\" is missing: the hosts to run on, as for -S"_s;
     if (ssh.isString())
         logins << ssh.toString();
     else if (QString error = wordsField(ssh, u"hosts.ssh"_s, &logins); !error.isEmpty())
@@ -65,6 +58,40 @@ QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
     }
     if (spec->hosts.empty())
         return u"\"hosts.ssh\" names no host"_s;
+    return {};
+}
+
+} // namespace
+
+QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
+{
+    if (!value.isObject())
+        return u"\"hosts\" must be an object with \"ssh\" (the hosts to run on) or \"slurm\""_s;
+    const QJsonObject o = value.toObject();
+    if (QString error = unknownKey(
+            o, { u"ssh"_s, u"sshCommand"_s, u"slurm"_s, u"agentPath"_s, u"workdir"_s }, u"hosts"_s);
+        !error.isEmpty())
+        return error;
+    const bool ssh = o.contains(u"ssh"_s), slurm = o.contains(u"slurm"_s);
+    if (ssh == slurm)
+        return ssh ? u"\"hosts\" has both \"ssh\" and \"slurm\": choose one"_s
+                   : u"\"hosts\" needs \"ssh\" (the hosts to run on, as for -S) or \"slurm\" "
+                     "(srun's arguments, as for --slurm)"_s;
+    if (slurm) {
+        if (o.contains(u"sshCommand"_s))
+            return u"\"hosts.sshCommand\" goes with \"ssh\", not \"slurm\""_s;
+        QString args;
+        if (QString error = stringField(o, u"slurm"_s, u"hosts.slurm"_s, &args); !error.isEmpty())
+            return error;
+        auto words = splitShellWords(args);
+        if (!words)
+            return u"\"hosts.slurm\": %1"_s.arg(words.error());
+        spec->hosts.clear();
+        spec->slurm = true;
+        spec->srunArgs = *words;
+    } else if (QString error = parseSshHosts(o, spec); !error.isEmpty()) {
+        return error;
+    }
     QString command;
     if (QString error = stringField(o, u"sshCommand"_s, u"hosts.sshCommand"_s, &command);
         !error.isEmpty())
@@ -83,10 +110,18 @@ QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
 
 QJsonObject hostsJson(const HostsSpec &spec)
 {
-    QJsonArray logins;
-    for (const HostSpec &h : spec.hosts)
-        logins.append(h.workers > 0 ? u"%1/%2"_s.arg(h.workers).arg(h.login) : h.login);
-    QJsonObject o { { u"ssh"_s, logins } };
+    QJsonObject o;
+    if (spec.slurm) {
+        QStringList quoted;
+        for (const QString &word : spec.srunArgs)
+            quoted << shellQuote(word);
+        o[u"slurm"_s] = quoted.join(u' ');
+    } else {
+        QJsonArray logins;
+        for (const HostSpec &h : spec.hosts)
+            logins.append(h.workers > 0 ? u"%1/%2"_s.arg(h.workers).arg(h.login) : h.login);
+        o[u"ssh"_s] = logins;
+    }
     if (spec.ssh != HostsSpec().ssh) {
         QStringList quoted;
         for (const QString &word : spec.ssh)

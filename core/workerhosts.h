@@ -34,13 +34,20 @@ struct HostsSpec
                       QStringLiteral("ServerAliveInterval=15"),
                       QStringLiteral("-o"),
                       QStringLiteral("ServerAliveCountMax=3") };
+    // Slurm (--slurm "SRUN ARGS"): one agent per node of an allocation, each a job step of its
+    // own. Inside an allocation (SLURM_JOB_ID set) srunArgs go to each agent's srun; outside
+    // one, to the srun that obtains the allocation and holds it for the batch.
+    bool slurm = false;
+    QStringList srunArgs;
+    int slurmWorkers = 0; // per node; 0: the CPUs the allocation has there
     QString agentPath; // `shoal` on the far host's PATH when empty
     QString workdir; // where tasks run on each host (empty: the agent's login folder)
-    bool isValid() const { return !hosts.empty(); }
+    bool isValid() const { return !hosts.empty() || slurm; }
 };
 
 // A batch file's "hosts": {"ssh": ["2/hostA", ":"] (or "2/hostA,:"), "sshCommand": "ssh -p 22",
-// "agentPath": "...", "workdir": "..."}. An error names the key; empty when all is well.
+// "agentPath": "...", "workdir": "..."}, or {"slurm": "SRUN ARGS", ...} in place of "ssh" and
+// "sshCommand". An error names the key; empty when all is well.
 QString parseHostsJson(const QJsonValue &value, HostsSpec *spec);
 QJsonObject hostsJson(const HostsSpec &spec); // what parseHostsJson() reads back
 

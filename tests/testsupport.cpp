@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
 
 extern char **environ;
@@ -245,6 +246,64 @@ QStringList progressThenWaitWorker(const QString &releaseFile, const QString &pr
 QString shoalBinary()
 {
     return QStringLiteral(SHOAL_BINARY);
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+QStringList joblogSummary(const QString &path)
+{
+    QList<QPair<qint64, QString>> rows;
+    const QList<QByteArray> lines = readFile(path).split('\n');
+    for (const QByteArray &line : lines.mid(1)) {
+        const QList<QByteArray> c = line.split('\t');
+        if (c.size() >= 9)
+            rows.append({ c[0].toLongLong(),
+                          QString::fromUtf8(c[0] + ' ' + c[1] + ' ' + c[6] + ' ' + c[8]) });
+    }
+    std::sort(rows.begin(), rows.end());
+    QStringList out;
+    for (const auto &r : rows)
+        out << r.second;
+    return out;
+}
+
+bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (QDir(dir).entryList({ pattern }, QDir::Files).size() >= count)
+            return true;
+        QTest::qWait(10);
+    }
+    return false;
+}
+
+QList<qint64> pidsIn(const QString &dir, const QString &pattern)
+{
+    QList<qint64> pids;
+    for (const QString &name : QDir(dir).entryList({ pattern }, QDir::Files))
+        pids << readPidFile(dir + u'/' + name);
+    return pids;
+}
+
+QList<qint64> survivors(const QList<qint64> &pids, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    QList<qint64> alive;
+    do {
+        alive.clear();
+        for (qint64 pid : pids)
+            if (processExists(pid))
+                alive << pid;
+        if (alive.isEmpty())
+            break;
+        QTest::qWait(20);
+    } while (!deadline.hasExpired());
+    return alive;
 }
 
 } // namespace shoal::test

@@ -94,4 +94,15 @@ QStringList progressThenWaitWorker(const QString &releaseFile,
                                    const QString &progress = QStringLiteral("0.4"),
                                    const QString &result = QStringLiteral("1"));
 
+// Worker-host tests: what runs on the far side is not a child of the test.
+QByteArray readFile(const QString &path); // empty when it cannot be read
+// The joblog's rows as "Seq Host Exitval Command", sorted by Seq.
+QStringList joblogSummary(const QString &path);
+// Whether dir holds at least count files matching pattern within timeoutMs.
+bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000);
+// The process ids written into dir's files matching pattern.
+QList<qint64> pidsIn(const QString &dir, const QString &pattern);
+// Those of pids still running after timeoutMs.
+QList<qint64> survivors(const QList<qint64> &pids, int timeoutMs = 15000);
+
 } // namespace shoal::test

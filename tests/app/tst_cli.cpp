@@ -26,12 +26,6 @@ constexpr bool kRssIsMeaningful = false;
 constexpr bool kRssIsMeaningful = true;
 #endif
 
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 void writeFile(const QString &path, const QByteArray &data)
 {
     QFile f(path);

@@ -20,12 +20,6 @@ using namespace shoal::test;
 
 namespace {
 
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 // Seq -> rows in a joblog.
 QHash<qint64, int> joblogRows(const QString &path)
 {

@@ -18,46 +18,6 @@ using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
 using namespace shoal::test;
 
-namespace {
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-// The joblog's rows as "Seq Host Exitval Command", sorted by Seq.
-QStringList joblogRows(const QString &path)
-{
-    QList<QPair<qint64, QString>> rows;
-    const QList<QByteArray> lines = readFile(path).split('\n');
-    for (const QByteArray &line : lines.mid(1)) {
-        const QList<QByteArray> c = line.split('\t');
-        if (c.size() >= 9)
-            rows.append({ c[0].toLongLong(),
-                          QString::fromUtf8(c[0] + ' ' + c[1] + ' ' + c[6] + ' ' + c[8]) });
-    }
-    std::sort(rows.begin(), rows.end());
-    QStringList out;
-    for (const auto &r : rows)
-        out << r.second;
-    return out;
-}
-
-bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < timeoutMs) {
-        if (QDir(dir).entryList({ pattern }, QDir::Files).size() >= count)
-            return true;
-        QTest::qWait(10);
-    }
-    return false;
-}
-
-} // namespace
-
 class TestHosts : public QObject
 {
     Q_OBJECT
@@ -113,9 +73,9 @@ private Q_SLOTS:
             QCOMPARE(through.exitCode, local.exitCode);
             QCOMPARE(through.out, local.out);
             QVERIFY2(through.err.isEmpty(), through.err.constData());
-            QStringList expected = joblogRows(here);
+            QStringList expected = joblogSummary(here);
             expected.replaceInStrings(u" : "_s, u" %1 "_s.arg(c.host));
-            QCOMPARE(joblogRows(joblog), expected);
+            QCOMPARE(joblogSummary(joblog), expected);
         }
     }
 
@@ -137,7 +97,7 @@ private Q_SLOTS:
         QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
         QVERIFY(shoal.waitForFinished(20000));
         QCOMPARE(shoal.exitCode(), 0);
-        const QStringList rows = joblogRows(joblog);
+        const QStringList rows = joblogSummary(joblog);
         QCOMPARE(rows.size(), 3);
         QCOMPARE(rows.filter(u" hostA 0 "_s).size(), 2);
         QCOMPARE(rows.filter(u" : 0 "_s).size(), 1);
@@ -149,7 +109,8 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("error");
         QByteArray hello;
-        agent::encode(agent::Hello { agent::kProtocol, u"9.9.9"_s, u"far"_s, 4, 1 << 30 }, hello);
+        agent::encode(agent::Hello { agent::kProtocol, u"9.9.9"_s, u"far"_s, 4, 1 << 30, {} },
+                      hello);
         const QString helloFile = m_dir.filePath(u"hello-9.9.9"_s);
         QFile f(helloFile);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -165,7 +126,8 @@ private Q_SLOTS:
         QTest::newRow("another version")
             << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s,
                              u"sh -c 'cat %1; exec sleep 30'"_s.arg(helloFile) }
-            << u"host far runs Shoal 9.9.9 (agent protocol 1), this is Shoal "_s;
+            << u"host far runs Shoal 9.9.9 (agent protocol %1), this is Shoal "_s.arg(
+                   agent::kProtocol);
         QTest::newRow("not an agent")
             << QStringList { u"-S"_s, u"far"_s, u"--ssh"_s,
                              u"sh -c 'echo Welcome!; exec sleep 30'"_s }
@@ -175,6 +137,13 @@ private Q_SLOTS:
         QTest::newRow("empty host") << QStringList { u"-S"_s, u"a,,b"_s } << u"an empty host"_s;
         QTest::newRow("ssh without hosts")
             << QStringList { u"--ssh"_s, u"ssh -p 2222"_s } << u"--ssh needs worker hosts"_s;
+        QTest::newRow("slurm and ssh hosts")
+            << QStringList { u"-S"_s, u"far"_s, u"--slurm"_s, u"-N1"_s }
+            << u"--slurm and -S/--sshlogin cannot be combined"_s;
+        QTest::newRow("slurm with --ssh") << QStringList { u"--slurm"_s, u""_s, u"--ssh"_s, ssh }
+                                          << u"--ssh goes with -S/--sshlogin, not --slurm"_s;
+        QTest::newRow("slurm quoting")
+            << QStringList { u"--slurm"_s, u"-J 'open"_s } << u"--slurm: "_s;
         QTest::newRow("missing login file")
             << QStringList { u"--sshloginfile"_s, u"/nonexistent/hosts"_s }
             << u"--sshloginfile '/nonexistent/hosts'"_s;
@@ -234,7 +203,7 @@ private Q_SLOTS:
         QCOMPARE(out.count("done 1\n"), 1);
         QCOMPARE(out.count("done 2\n"), 1);
         // Task 1 ran again on hostA once it was back (this machine's worker held task 2).
-        const QStringList rows = joblogRows(joblog);
+        const QStringList rows = joblogSummary(joblog);
         QCOMPARE(rows.size(), 2);
         QVERIFY2(rows[0].startsWith(u"1 hostA 0 "_s), qPrintable(rows[0]));
         QVERIFY2(rows[1].startsWith(u"2 : 0 "_s), qPrintable(rows[1]));

@@ -19,51 +19,6 @@ namespace {
 
 const QString kHost = u"shoal-test-host"_s;
 
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < timeoutMs) {
-        if (QDir(dir).entryList({ pattern }, QDir::Files).size() >= count)
-            return true;
-        QTest::qWait(10);
-    }
-    return false;
-}
-
-// The process ids written into dir's files matching pattern.
-QList<qint64> pidsIn(const QString &dir, const QString &pattern)
-{
-    QList<qint64> pids;
-    for (const QString &name : QDir(dir).entryList({ pattern }, QDir::Files))
-        pids << readPidFile(dir + u'/' + name);
-    return pids;
-}
-
-// Those of pids still running after timeoutMs.
-QList<qint64> survivors(const QList<qint64> &pids, int timeoutMs = 15000)
-{
-    QElapsedTimer t;
-    t.start();
-    QList<qint64> alive;
-    do {
-        alive.clear();
-        for (qint64 pid : pids)
-            if (processExists(pid))
-                alive << pid;
-        if (alive.isEmpty())
-            break;
-        QTest::qWait(20);
-    } while (t.elapsed() < timeoutMs);
-    return alive;
-}
-
 // The ssh client that Shoal (pid) started: its child named ssh.
 qint64 sshClientOf(qint64 shoal)
 {

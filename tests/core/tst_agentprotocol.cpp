@@ -45,7 +45,7 @@ private Q_SLOTS:
     void framesSurviveAnySplit()
     {
         const QList<Frame> sent {
-            Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40 },
+            Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40, u"12.3"_s },
             Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s },
             Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s } },
             Cancel { 41 },
@@ -70,6 +70,7 @@ private Q_SLOTS:
             QCOMPARE(reader.buffered(), 0);
             QCOMPARE(std::get<Hello>(got[0]).host, u"node-7"_s);
             QCOMPARE(std::get<Hello>(got[0]).memoryBytes, qint64(1) << 40);
+            QCOMPARE(std::get<Hello>(got[0]).slurmStep, u"12.3"_s);
             QCOMPARE(std::get<Setup>(got[1]).workdir, u"/scratch/run"_s);
             QCOMPARE(std::get<Setup>(got[1]).timeoutSeconds, 2.5);
             QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);

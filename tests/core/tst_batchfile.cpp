@@ -121,7 +121,17 @@ void TestBatchFile::malformed_data()
         << u"\"hosts\" must be an object"_s;
     QTest::newRow("hosts without ssh")
         << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {}}")
-        << u"\"hosts.ssh\" is missing"_s;
+        << u"\"hosts\" needs \"ssh\" (the hosts to run on, as for -S) or \"slurm\""_s;
+    QTest::newRow("hosts with ssh and slurm") << QByteArray(
+        "{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"ssh\": \"a\", \"slurm\": \"\"}}")
+                                              << u"both \"ssh\" and \"slurm\": choose one"_s;
+    QTest::newRow("slurm with sshCommand")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"slurm\": \"-N2\", "
+                      "\"sshCommand\": \"ssh\"}}")
+        << u"\"hosts.sshCommand\" goes with \"ssh\", not \"slurm\""_s;
+    QTest::newRow("slurm unbalanced quote")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"slurm\": \"-J 'x\"}}")
+        << u"\"hosts.slurm\""_s;
     QTest::newRow("bad host") << QByteArray(
         "{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"ssh\": [\"0/a\"]}}")
                               << u"\"hosts.ssh\": --sshlogin '0/a'"_s;
@@ -404,6 +414,16 @@ void TestBatchFile::hostsRoundTrip()
     QCOMPARE(plain->hosts.hosts.front().workers, 3);
     QCOMPARE(plain->hosts.ssh, HostsSpec().ssh);
     QVERIFY(!toBatchJson(*plain).contains("sshCommand"));
+    // --slurm: srun's arguments, quoted as a shell would.
+    BatchSpec slurm = spec;
+    slurm.hosts = HostsSpec();
+    slurm.hosts.slurm = true;
+    slurm.hosts.srunArgs = { u"-N2"_s, u"--comment=two words"_s };
+    const auto slurmLoaded = parseBatchJson(toBatchJson(slurm), u"s.json"_s);
+    QVERIFY2(slurmLoaded.ok(), slurmLoaded.ok() ? "" : qPrintable(slurmLoaded.error()));
+    QVERIFY(slurmLoaded->hosts.slurm);
+    QVERIFY(slurmLoaded->hosts.hosts.empty());
+    QCOMPARE(slurmLoaded->hosts.srunArgs, slurm.hosts.srunArgs);
 }
 
 // The demo batch and the valid examples of the fuzz corpus keep loading under the strict checks.
