@@ -20,6 +20,9 @@ Agent::Agent(int inFd, int outFd, QObject *parent)
     , m_inFd(inFd)
     , m_outFd(outFd)
 {
+    m_startedFlush.setSingleShot(true);
+    m_startedFlush.setInterval(20);
+    connect(&m_startedFlush, &QTimer::timeout, this, &Agent::flush);
 }
 
 Agent::~Agent() = default;
@@ -139,17 +142,26 @@ Result<void> Agent::setUp(const agent::Setup &setup)
 
 void Agent::onEvents(const QList<Event> &events)
 {
+    bool ended = false;
     for (const Event &e : events) {
         if (e.type != Event::Type::TaskBatch || !e.batch)
             continue;
         for (const TaskBatch::Started &s : e.batch->started)
             if (size_t(s.task) < m_shoalIds.size())
                 send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
-        for (const TaskBatch::Finished &f : e.batch->finished)
-            if (size_t(f.task) < m_shoalIds.size())
+        for (const TaskBatch::Finished &f : e.batch->finished) {
+            if (size_t(f.task) < m_shoalIds.size()) {
                 sendFinished(*e.batch, f);
+                ended = true;
+            }
+        }
     }
-    flush();
+    if (ended) {
+        m_startedFlush.stop();
+        flush();
+    } else if (!m_outBuffer.isEmpty() && !m_startedFlush.isActive()) {
+        m_startedFlush.start();
+    }
 }
 
 void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)

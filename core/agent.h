@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 #include <vector>
@@ -56,6 +57,10 @@ private:
     QSocketNotifier *m_readable = nullptr;
     agent::FrameReader m_reader;
     QByteArray m_outBuffer;
+    // Started frames wait a little for their task's end, so that a short task costs the link
+    // one write, not two: a transport's TCP hop (srun's, without TCP_NODELAY) holds a second
+    // small write until the first is acknowledged, up to a delayed ACK's 40 ms.
+    QTimer m_startedFlush;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
     InputList m_pending; // argvs read, added to the pool once the read is done

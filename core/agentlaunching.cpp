@@ -108,9 +108,10 @@ void AgentLaunching::dispatch()
         m_host.failUnserved(u"no worker host is left"_s); // tasks added since the last went
         return;
     }
+    std::vector<Host *> fed;
     for (auto &s : m_host.workerSlots()) {
         if (!ledger.hasQueued())
-            return;
+            break;
         if (!s || s->task >= 0 || s->paused || s->parked || s->draining)
             continue;
         Host *host = hostOfSlot(*s);
@@ -118,9 +119,15 @@ void AgentLaunching::dispatch()
             continue;
         const TaskId id = ledger.takeNext();
         if (id < 0)
-            return;
+            break;
         start(*s, *host, id);
+        if (std::find(fed.begin(), fed.end(), host) == fed.end())
+            fed.push_back(host);
     }
+    // One write per host for all its new tasks: a transport's TCP hop holds back a second small
+    // write until the first is acknowledged. A broken link loses the host (its tasks requeued).
+    for (Host *host : fed)
+        flush(*host);
 }
 
 void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
@@ -139,7 +146,6 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     m_host.postWorker(slot);
     const qint64 seq = ledger.seqOf(id);
     send(host, agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number) });
-    flush(host); // a broken link loses the host: the task goes back to the queue
 }
 
 WorkerSlot *AgentLaunching::slotRunning(const Host &host, TaskId id) const

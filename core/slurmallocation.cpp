@@ -27,8 +27,10 @@ QString scratchTail(int fd)
     QByteArray tail(qsizetype(size - from), Qt::Uninitialized);
     const ssize_t n = ::pread(fd, tail.data(), size_t(tail.size()), from);
     tail.truncate(n > 0 ? n : 0);
-    const QStringList lines = QString::fromLocal8Bit(tail).trimmed().split(u'\n', Qt::SkipEmptyParts);
-    return lines.isEmpty() ? QString() : u": "_s + lines.mid(qMax(0, lines.size() - 3)).join(u" / "_s);
+    const QStringList lines
+        = QString::fromLocal8Bit(tail).trimmed().split(u'\n', Qt::SkipEmptyParts);
+    return lines.isEmpty() ? QString()
+                           : u": "_s + lines.mid(qMax(0, lines.size() - 3)).join(u" / "_s);
 }
 
 } // namespace
@@ -56,8 +58,8 @@ Result<void> SlurmAllocation::obtain(const QStringList &srunArgs, Launcher &laun
 Result<void> SlurmAllocation::fromEnvironment()
 {
     m_jobId = qEnvironmentVariable("SLURM_JOB_ID");
-    const QString nodes = qEnvironmentVariable("SLURM_JOB_NODELIST",
-                                               qEnvironmentVariable("SLURM_NODELIST"));
+    const QString nodes
+        = qEnvironmentVariable("SLURM_JOB_NODELIST", qEnvironmentVariable("SLURM_NODELIST"));
     if (nodes.isEmpty())
         return Error { u"Slurm job %1: SLURM_JOB_NODELIST is not set"_s.arg(m_jobId) };
     return setNodes(nodes, qEnvironmentVariable("SLURM_JOB_CPUS_PER_NODE"));
@@ -73,7 +75,10 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
         return Error { u"--slurm: cannot run 'srun': command not found (is this a Slurm "
                        "submit host?)"_s };
     const QStringList argv = QStringList { u"srun"_s } + srunArgs
-        + QStringList { u"--job-name=shoal"_s, u"--unbuffered"_s, u"--input=0"_s, u"sh"_s,
+        + QStringList { u"--job-name=shoal"_s,
+                        u"--unbuffered"_s,
+                        u"--input=0"_s,
+                        u"sh"_s,
                         u"-c"_s,
                         u"[ \"$SLURM_PROCID\" = 0 ] || exit 0; echo \"$SLURM_JOB_ID "
                         "$SLURM_JOB_NODELIST $SLURM_JOB_CPUS_PER_NODE\"; exec cat >/dev/null"_s };
@@ -119,8 +124,8 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
             return fail(u"srun ended"_s);
         line.append(buffer, n);
     }
-    const QStringList words = QString::fromLocal8Bit(line.left(line.indexOf('\n')))
-                                  .split(u' ', Qt::SkipEmptyParts);
+    const QStringList words
+        = QString::fromLocal8Bit(line.left(line.indexOf('\n'))).split(u' ', Qt::SkipEmptyParts);
     if (words.size() < 2)
         return fail(u"its step said '%1'"_s.arg(QString::fromLocal8Bit(line.trimmed())));
     ::close(out[0]);
@@ -140,12 +145,12 @@ Result<void> SlurmAllocation::setNodes(const QString &nodeList, const QString &c
         scontrol.start(u"scontrol"_s, { u"show"_s, u"hostnames"_s, nodeList });
         if (!scontrol.waitForFinished(30000) || scontrol.exitCode() != 0)
             return Error { u"Slurm job %1: cannot list its nodes '%2' (scontrol show hostnames): "
-                           "%3"_s.arg(m_jobId, nodeList,
-                                      QString::fromLocal8Bit(scontrol.readAllStandardError())
-                                              .trimmed()
-                                          + scontrol.errorString()) };
-        names = QString::fromLocal8Bit(scontrol.readAllStandardOutput()).split(u'\n',
-                                                                             Qt::SkipEmptyParts);
+                           "%3"_s.arg(
+                               m_jobId, nodeList,
+                               QString::fromLocal8Bit(scontrol.readAllStandardError()).trimmed()
+                                   + scontrol.errorString()) };
+        names = QString::fromLocal8Bit(scontrol.readAllStandardOutput())
+                    .split(u'\n', Qt::SkipEmptyParts);
     }
     if (names.isEmpty())
         return Error { u"Slurm job %1 has no nodes"_s.arg(m_jobId) };
@@ -178,14 +183,9 @@ std::vector<int> SlurmAllocation::parseCpusPerNode(const QString &text, int coun
 QStringList SlurmAllocation::stepArgv(const Node &node, const QString &agentPath) const
 {
     return QStringList { u"srun"_s, u"--jobid=%1"_s.arg(m_jobId) } + m_stepArgs
-        + QStringList { u"--nodes=1"_s,
-                        u"--ntasks=1"_s,
-                        u"--nodelist=%1"_s.arg(node.name),
-                        u"--overlap"_s,
-                        u"--unbuffered"_s,
-                        u"--job-name=shoal-agent"_s,
-                        agentPath,
-                        u"agent"_s };
+        + QStringList { u"--nodes=1"_s, u"--ntasks=1"_s,   u"--nodelist=%1"_s.arg(node.name),
+                        u"--overlap"_s, u"--unbuffered"_s, u"--job-name=shoal-agent"_s,
+                        agentPath,      u"agent"_s };
 }
 
 } // namespace shoal

@@ -48,22 +48,15 @@ private Q_SLOTS:
     // Host (the node's name), and each task ran inside the agent's job step.
     void sameResultsThroughSlurm()
     {
-        const QStringList batch { u"-k"_s,
-                                  u"sh"_s,
-                                  u"-c"_s,
-                                  u"echo \"$0 {#}\" >&2; echo out $0; exit $(($0 % 2))"_s,
-                                  u"{}"_s,
-                                  u":::"_s,
-                                  u"1"_s,
-                                  u"2"_s,
-                                  u"3"_s,
-                                  u"4"_s,
-                                  u"5"_s };
+        const QStringList batch {
+            u"-k"_s, u"sh"_s,  u"-c"_s, u"echo \"$0 {#}\" >&2; echo out $0; exit $(($0 % 2))"_s,
+            u"{}"_s, u":::"_s, u"1"_s,  u"2"_s,
+            u"3"_s,  u"4"_s,   u"5"_s
+        };
         const QString here = m_dir.filePath(u"here.log"_s);
         const QString there = m_dir.filePath(u"there.log"_s);
-        const RunResult local = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s,
-                                                       u"--joblog"_s, here }
-                                         + batch);
+        const RunResult local = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--joblog"_s, here } + batch);
         const RunResult slurm = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--joblog"_s,
                                                        there, u"--slurm"_s, u"-N1 -c2"_s }
                                          + m_hostArgs + batch);
@@ -93,15 +86,15 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         const QString socket = dir + u"/control"_s;
         QProcess salloc;
-        salloc.start(u"salloc"_s,
-                     QStringList { u"-N1"_s, u"-c2"_s, shoalBinary(), u"run"_s, u"--no-bar"_s,
-                                   u"--control"_s, socket, u"--slurm"_s, u""_s }
-                         + m_hostArgs
-                         + QStringList { u"sh"_s, u"-c"_s,
-                                         u"echo $SLURM_STEP_ID > %1/step.$0; "
-                                         "while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(
-                                             dir),
-                                         u"{}"_s, u":::"_s, u"1"_s, u"2"_s });
+        salloc.start(
+            u"salloc"_s,
+            QStringList { u"-N1"_s, u"-c2"_s, shoalBinary(), u"run"_s, u"--no-bar"_s,
+                          u"--control"_s, socket, u"--slurm"_s, u""_s }
+                + m_hostArgs
+                + QStringList { u"sh"_s, u"-c"_s,
+                                u"echo $SLURM_STEP_ID > %1/step.$0; "
+                                "while [ ! -e %1/release ]; do sleep 0.01; done"_s.arg(dir),
+                                u"{}"_s, u":::"_s, u"1"_s, u"2"_s });
         QVERIFY(waitForFiles(dir, u"step.*"_s, 2));
         const RunResult status = runShoal({ u"ctl"_s, socket, u"status"_s });
         QCOMPARE(status.exitCode, 0);
@@ -123,8 +116,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         QProcess shoal;
         shoal.start(shoalBinary(),
-                    QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-N1 -c2"_s }
-                        + m_hostArgs
+                    QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-N1 -c2"_s } + m_hostArgs
                         + QStringList { u"sh"_s, u"-c"_s,
                                         u"echo $PPID > %1/agent.$0; sleep 30 & echo $! > "
                                         "%1/child.$0; echo $$ > %1/task.$0; wait"_s.arg(dir),
@@ -143,17 +135,17 @@ private Q_SLOTS:
     void slurmErrors()
     {
         const QStringList task { u"true"_s, u":::"_s, u"1"_s };
-        const RunResult partition = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s,
-                                                           u"-p nosuchpartition"_s }
-                                             + m_hostArgs + task);
+        const RunResult partition = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-p nosuchpartition"_s }
+            + m_hostArgs + task);
         QVERIFY(partition.exitCode != 0);
         QVERIFY2(partition.err.contains("Slurm gave no allocation (srun -p nosuchpartition)"),
                  partition.err.constData());
         QVERIFY2(partition.err.contains("nosuchpartition"), partition.err.constData());
-        const RunResult agent = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s,
-                                                       u"-N1"_s, u"--agent-path"_s,
-                                                       m_dir.filePath(u"no-shoal-here"_s) }
-                                         + task);
+        const RunResult agent
+            = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-N1"_s,
+                                     u"--agent-path"_s, m_dir.filePath(u"no-shoal-here"_s) }
+                       + task);
         QVERIFY(agent.exitCode != 0);
         QVERIFY2(agent.err.contains("host localhost: its agent did not start"),
                  agent.err.constData());

@@ -17,5 +17,6 @@ if [ -f "$D/slurmctld.pid" ]; then
   done
 fi
 stop "$D/slurmd.pid"; stop "$D/slurmctld.pid"; stop "$D/munge/munged.pid"
+[ -L "$D/munge" ] && rm -rf "$(readlink "$D/munge")"
 rm -rf "$D"
 echo "slurm down"

@@ -19,8 +19,10 @@ free() { ! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; }
 CTLD=
 for p in $(seq 6817 2 6897); do free $p && free $((p + 1)) && { CTLD=$p; break; }; done
 [ -n "$CTLD" ] || { echo "slurm-up: no two free ports in 6817-6898" >&2; exit 1; }
-mkdir -p "$D"/{state,spool,munge}; chmod 755 "$D" "$D/munge"   # munged: socket dir must be o+x
-M=$D/munge; export SLURM_CONF=$D/slurm.conf
+mkdir -p "$D"/{state,spool}
+# munged wants every folder above its socket open to all (o+x): DIR's parents may not be.
+M=$(mktemp -d /tmp/shoal-test-munge.XXXXXX); chmod 755 "$M"; ln -s "$M" "$D/munge"
+export SLURM_CONF=$D/slurm.conf
 dd if=/dev/urandom of="$M/munge.key" bs=1024 count=1 status=none; chmod 400 "$M/munge.key"
 cat > "$SLURM_CONF" <<EOF
 ClusterName=shoaltest
