@@ -5,6 +5,7 @@
 #include "bytes.h"
 #include "fileio.h"
 #include "inputreader.h"
+#include "slurmallocation.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -390,6 +391,8 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
         auto words = splitShellWords(m_parser.value(m_slurm));
         if (!words)
             return Error { u"--slurm: %1"_s.arg(words.error()) };
+        if (const QString error = SlurmAllocation::checkArgs(*words); !error.isEmpty())
+            return Error { u"--slurm: %1"_s.arg(error) };
         hosts.slurm = true;
         hosts.srunArgs = *words;
     }

@@ -29,6 +29,7 @@ constexpr int kHelloTimeoutMs = 30000; // an ssh login that takes longer is not 
 constexpr int kFirstReconnectMs = 500;
 constexpr int kMaxReconnects = 5; // 0.5 + 1 + 2 + 4 + 8 s: a batch waits at most so long
 constexpr int kAllocationWaitMs = 120000; // --slurm outside an allocation: Slurm's queue
+constexpr int kHolderGraceMs = 2000;
 
 void setNonBlocking(int fd)
 {
@@ -96,6 +97,9 @@ Result<void> AgentLaunching::startTransport(Host &host)
 Result<void> AgentLaunching::obtainSlurmHosts()
 {
     m_srunLauncher = std::make_unique<Launcher>();
+    // srun on TERM cancels a pending request, and ends a step (or an allocation) it holds;
+    // on KILL a pending request would stay queued, and be granted to no one.
+    m_srunLauncher->setDeathSignal(SIGTERM);
     if (auto obtained = m_allocation.obtain(m_spec.srunArgs, *m_srunLauncher, kAllocationWaitMs);
         !obtained)
         return obtained;
@@ -103,9 +107,14 @@ Result<void> AgentLaunching::obtainSlurmHosts()
         auto host = std::make_unique<Host>();
         host->index = int(m_hosts.size());
         host->spec.login = node.name;
-        host->spec.workers = m_spec.slurmWorkers > 0 ? m_spec.slurmWorkers : node.cpus;
+        host->spec.workers = m_spec.slurmWorkers > 0
+            ? m_spec.slurmWorkers
+            : qMin(node.cpus, HostSpec::kMaxWorkers); // 0: its agent's cores
         m_hosts.push_back(std::move(host));
     }
+    if (m_allocation.isHeld()) // its end, seen from now on, ends the batch's hosts
+        m_host.watcher().watch(m_allocation.holder().pidfd(),
+                               { holderTag(), 0, ProcessWatcher::Kind::Exited });
     m_host.message(u"Slurm job %1: %2 node(s), %3"_s.arg(m_allocation.jobId())
                        .arg(m_hosts.size())
                        .arg(m_allocation.isHeld() ? u"allocated for this batch"_s
@@ -119,8 +128,24 @@ void AgentLaunching::endAllocation()
     TaskProcess &holder = m_allocation.holder();
     if (!holder.isLive())
         return;
-    holder.terminate(0, 0); // srun alone: its helper ends the step, Slurm the allocation
+    if (!holder.hasExited()) { // srun alone: TERM (a pending request is withdrawn), then KILL
+        holder.terminate(kHolderGraceMs, m_host.now());
+        pollfd fd { holder.pidfd(), POLLIN, 0 };
+        ::poll(&fd, 1, kHolderGraceMs);
+    }
     holder.reap(m_host.tree(), m_host.guard(), m_host.watcher());
+}
+
+void AgentLaunching::abandonOpen()
+{
+    for (auto &host : m_hosts) {
+        closeLink(*host);
+        if (host->process.isLive()) {
+            host->process.kill();
+            host->process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
+        }
+    }
+    endAllocation();
 }
 
 Result<void> AgentLaunching::open()
@@ -139,22 +164,18 @@ Result<void> AgentLaunching::open()
     if (opened)
         opened = awaitHello(waiting);
     if (!opened) { // nothing is left running
-        for (auto &host : m_hosts) {
-            closeLink(*host);
-            if (host->process.isLive()) {
-                host->process.kill();
-                host->process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
-            }
-        }
-        endAllocation();
+        abandonOpen();
         return opened;
     }
     for (auto &host : m_hosts) {
         watchLink(*host);
         sendSetup(*host);
-        if (host->lost)
-            return Error { u"host %1: cannot send its agent the batch's settings%2"_s.arg(
+        if (host->lost) {
+            const Error error { u"host %1: cannot send its agent the batch's settings%2"_s.arg(
                 host->name(), stderrTail(*host)) };
+            abandonOpen();
+            return error;
+        }
     }
     m_opened = true;
     return {};
@@ -251,6 +272,8 @@ Result<void> AgentLaunching::readHello(Host &host, const agent::Frame &frame)
                            .arg(ours)
                            .arg(agent::kProtocol) };
     host.hello = *hello;
+    if (!m_spec.slurm) // an agent started here inherits the step Shoal may run in
+        host.hello.slurmStep.clear();
     if (host.workers == 0) // a host that comes back keeps its slots
         host.workers = host.spec.workers > 0 ? host.spec.workers
                                              : qBound(1, hello->cores, HostSpec::kMaxWorkers);
@@ -295,9 +318,8 @@ void AgentLaunching::flush(Host &host)
 
 void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::Kind kind)
 {
-    if (size_t(index) == m_hosts.size() && m_allocation.holder().isLive()) {
-        endAllocation(); // the allocation's holder exited: the batch can end
-        m_host.checkFinished();
+    if (-(index + 1) == holderTag()) {
+        holderExited();
         return;
     }
     if (index < 0 || size_t(index) >= m_hosts.size())
@@ -416,7 +438,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     host.received.clear();
     host.ready = false;
     QString next;
-    if (m_opened && !m_finishing && host.reconnects < kMaxReconnects) {
+    if (m_opened && !m_finishing && !m_allocationGone && host.reconnects < kMaxReconnects) {
         const int delayMs = kFirstReconnectMs << host.reconnects++;
         host.retrying = true;
         QTimer::singleShot(delayMs, m_host.context(),
@@ -424,7 +446,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
                                reconnect(index, generation);
                            });
         next = u"; trying it again in %1 s"_s.arg(delayMs / 1000.0);
-    } else if (m_opened && !m_finishing) {
+    } else if (m_opened && !m_finishing && !m_allocationGone) {
         next = u"; given up after %1 tries"_s.arg(kMaxReconnects);
     }
     m_host.message(
@@ -480,18 +502,7 @@ void AgentLaunching::closeLink(Host &host)
 
 QString AgentLaunching::stderrTail(const Host &host) const
 {
-    if (host.stderrFile < 0)
-        return {};
-    const off_t size = ::lseek(host.stderrFile, 0, SEEK_END);
-    const qint64 from = qMax<qint64>(0, size - 2048);
-    QByteArray tail(qsizetype(size - from), Qt::Uninitialized);
-    const ssize_t n = ::pread(host.stderrFile, tail.data(), size_t(tail.size()), from);
-    tail.truncate(n > 0 ? n : 0);
-    const QString text = QString::fromLocal8Bit(tail).trimmed();
-    if (text.isEmpty())
-        return {};
-    const QStringList lines = text.split(u'\n');
-    return u": "_s + lines.mid(qMax(0, lines.size() - 3)).join(u" / "_s);
+    return scratchTail(host.stderrFile);
 }
 
 } // namespace shoal

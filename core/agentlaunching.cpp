@@ -5,12 +5,18 @@
 #include "pool.h"
 #include "taskledger.h"
 
+#include <QTimer>
+
 #include <cerrno>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
+
+namespace {
+constexpr int kReleaseWaitMs = 10000; // for the holder to end once the batch let it go
+} // namespace
 
 AgentLaunching::AgentLaunching(LaunchHost &host, const CommandTemplate &command,
                                const InputList &inputs, const HostsSpec &hosts)
@@ -292,12 +298,14 @@ bool AgentLaunching::finishWorkers()
         running = running || host->process.isLive();
     }
     if (!running && m_allocation.holder().isLive()) {
-        // The agents are gone: the allocation obtained for them is let go. Its holder's exit
-        // ends the batch (onHostReady).
+        // The agents are gone: the allocation obtained for them is let go, and the holder's
+        // exit ends the batch (holderExited); one that does not exit is ended.
         if (!m_allocation.isReleased()) {
             m_allocation.release();
-            m_host.watcher().watch(m_allocation.holder().pidfd(),
-                                   { -int(m_hosts.size() + 1), 0, ProcessWatcher::Kind::Exited });
+            QTimer::singleShot(kReleaseWaitMs, m_host.context(), [this] {
+                if (m_allocation.holder().isLive())
+                    holderExited();
+            });
         }
         return true;
     }
@@ -308,6 +316,17 @@ void AgentLaunching::prepareEnd()
 {
     for (auto &host : m_hosts)
         closeLink(*host);
+}
+
+void AgentLaunching::holderExited()
+{
+    if (!m_finishing && !m_host.isStopping()) {
+        m_allocationGone = true;
+        m_host.message(u"Slurm job %1 ended before the batch (its srun exited)%2"_s.arg(
+            m_allocation.jobId(), m_allocation.stderrTail()));
+    }
+    endAllocation();
+    m_host.checkFinished();
 }
 
 void AgentLaunching::endingProcesses(std::vector<TaskProcess *> &processes)

@@ -116,6 +116,10 @@ private:
     QStringList transportOf(const Host &host) const;
     Result<void> obtainSlurmHosts();
     void endAllocation(); // the holder srun of an allocation obtained here, ended and reaped
+    // The watcher's tag for the holder's exit: the host index after the last host.
+    int holderTag() const { return -(int(m_hosts.size()) + 1); }
+    void holderExited();
+    void abandonOpen(); // open() failed: every transport started is ended, the allocation too
     Result<void> startTransport(Host &host);
     Result<void> awaitHello(std::vector<Host *> &waiting);
     Result<void> readHello(Host &host, const agent::Frame &frame);
@@ -144,6 +148,7 @@ private:
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.
     std::unique_ptr<Launcher> m_srunLauncher;
     SlurmAllocation m_allocation;
+    bool m_allocationGone = false; // the allocation obtained here ended before the batch
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };

@@ -119,4 +119,20 @@ Result<int> createReplacing(const QString &path)
     return Error { u"cannot create '%1': no free temporary name beside it"_s.arg(path) };
 }
 
+QString scratchTail(int fd)
+{
+    if (fd < 0)
+        return {};
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    const qint64 from = qMax<qint64>(0, size - 2048);
+    QByteArray tail(qsizetype(size - from), Qt::Uninitialized);
+    const ssize_t n = ::pread(fd, tail.data(), size_t(tail.size()), from);
+    tail.truncate(n > 0 ? n : 0);
+    const QStringList lines
+        = QString::fromLocal8Bit(tail).trimmed().split(u'\n', Qt::SkipEmptyParts);
+    return lines.isEmpty()
+        ? QString()
+        : QStringLiteral(": ") + lines.mid(qMax(0, lines.size() - 3)).join(QStringLiteral(" / "));
+}
+
 } // namespace shoal

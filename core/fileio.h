@@ -18,6 +18,9 @@ bool writeAll(int fd, QByteArrayView data);
 // An unlinked read-write file in TMPDIR (O_TMPFILE where the file system has it); -1 with errno
 // when it cannot be made.
 int openScratchFile();
+// The last lines (up to 3, of its last 2 KiB) of what a program wrote to a scratch file, as
+// ": line / line / line" for an error message; empty when it wrote nothing (or fd < 0).
+QString scratchTail(int fd);
 
 // What is at a path an output (joblog, events) is to be written to.
 enum class OutputTarget : quint8 {

@@ -45,6 +45,7 @@ struct ChildArgs
     char *tokenPid; // where the child writes its pid in the token entry; null: no token
     pid_t parent;
     rlim_t memoryLimit;
+    int deathSignal;
     volatile int error;
 };
 
@@ -77,7 +78,7 @@ __attribute__((no_sanitize("address", "undefined", "thread"))) int childMain(voi
         if (from != to && syscall(SYS_dup3, from, to, 0) < 0)
             goto fail;
     }
-    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, a->deathSignal, 0, 0, 0) != 0
         || syscall(SYS_getppid) != a->parent)
         goto fail;
     if (a->memoryLimit) {
@@ -277,6 +278,7 @@ Launcher::Process Launcher::start(const QByteArray &path, const QStringList &arg
                   m_token.empty() ? nullptr : m_token.data() + m_tokenPidOffset,
                   getpid(),
                   rlim_t(m_memoryLimit),
+                  m_deathSignal,
                   0 };
 
     // Block every signal so that no handler of ours runs in the child before exec.

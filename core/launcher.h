@@ -7,6 +7,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <csignal>
 #include <sys/types.h>
 
 #include <vector>
@@ -50,6 +51,9 @@ public:
     // Address-space limit (RLIMIT_AS) for every process started from now on; 0: none.
     void setMemoryLimit(qint64 bytes) { m_memoryLimit = bytes; }
 
+    // The signal each child gets when this thread ends (PR_SET_PDEATHSIG); SIGKILL by default.
+    void setDeathSignal(int signal) { m_deathSignal = signal; }
+
     // PATH lookup, cached: "" when the program cannot be found or run.
     QByteArray resolve(const QString &program);
 
@@ -64,6 +68,7 @@ private:
     QByteArray m_path;
     int m_devNull = -1;
     qint64 m_memoryLimit = 0;
+    int m_deathSignal = SIGKILL;
 };
 
 } // namespace shoal

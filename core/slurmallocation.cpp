@@ -8,6 +8,7 @@
 #include <QRegularExpression>
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -16,28 +17,11 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
 
-namespace {
-
-QString scratchTail(int fd)
-{
-    if (fd < 0)
-        return {};
-    const off_t size = ::lseek(fd, 0, SEEK_END);
-    const qint64 from = qMax<qint64>(0, size - 2048);
-    QByteArray tail(qsizetype(size - from), Qt::Uninitialized);
-    const ssize_t n = ::pread(fd, tail.data(), size_t(tail.size()), from);
-    tail.truncate(n > 0 ? n : 0);
-    const QStringList lines
-        = QString::fromLocal8Bit(tail).trimmed().split(u'\n', Qt::SkipEmptyParts);
-    return lines.isEmpty() ? QString()
-                           : u": "_s + lines.mid(qMax(0, lines.size() - 3)).join(u" / "_s);
-}
-
-} // namespace
-
 SlurmAllocation::~SlurmAllocation()
 {
     release();
+    if (m_stderr >= 0)
+        ::close(m_stderr);
 }
 
 void SlurmAllocation::release()
@@ -66,7 +50,8 @@ Result<void> SlurmAllocation::fromEnvironment()
 }
 
 // srun ARGS runs a one-line step: task 0 says where the allocation is, then reads the pipe
-// from Shoal until it ends; the other tasks' stdin is /dev/null (--input=0), they end at once.
+// from Shoal until it ends; the other tasks' stdin is /dev/null (--input=0), they end at once,
+// and --wait=0 keeps srun from ending task 0 some time after them (a site's WaitTime).
 Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher &launcher,
                                           int waitMs)
 {
@@ -74,65 +59,105 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
     if (srun.isEmpty())
         return Error { u"--slurm: cannot run 'srun': command not found (is this a Slurm "
                        "submit host?)"_s };
-    const QStringList argv = QStringList { u"srun"_s } + srunArgs
-        + QStringList { u"--job-name=shoal"_s,
+    const QStringList argv = QStringList { u"srun"_s, u"--job-name=shoal"_s } + srunArgs
+        + QStringList { u"--wait=0"_s,
                         u"--unbuffered"_s,
                         u"--input=0"_s,
                         u"sh"_s,
                         u"-c"_s,
-                        u"[ \"$SLURM_PROCID\" = 0 ] || exit 0; echo \"$SLURM_JOB_ID "
-                        "$SLURM_JOB_NODELIST $SLURM_JOB_CPUS_PER_NODE\"; exec cat >/dev/null"_s };
+                        u"[ \"$SLURM_PROCID\" = 0 ] || exit 0; echo \"%1 $SLURM_JOB_ID "
+                        "$SLURM_JOB_NODELIST $SLURM_JOB_CPUS_PER_NODE\"; exec cat >/dev/null"_s.arg(
+                            QLatin1StringView(kMarker)) };
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0)
         return Error { u"--slurm: cannot make a pipe: %1"_s.arg(errnoText()) };
-    if (::pipe2(out, O_CLOEXEC) != 0) {
+    if (::pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0) {
         const int err = errno;
         ::close(in[0]);
         ::close(in[1]);
         return Error { u"--slurm: cannot make a pipe: %1"_s.arg(errnoText(err)) };
     }
-    const int err = openScratchFile();
-    const Launcher::Process p = launcher.start(srun, argv, in[0], out[1], err >= 0 ? err : 2, -1);
+    m_stderr = openScratchFile();
+    const Launcher::Process p
+        = launcher.start(srun, argv, in[0], out[1], m_stderr >= 0 ? m_stderr : 2, -1);
     ::close(in[0]);
     ::close(out[1]);
     m_holderIn = in[1];
+    const int fromHolder = out[0];
     auto fail = [&](const QString &why) -> Result<void> {
         release(); // the owner ends and reaps the holder
-        const QString said = scratchTail(err);
-        ::close(out[0]);
-        if (err >= 0)
-            ::close(err);
+        ::close(fromHolder);
         return Error { u"--slurm: Slurm gave no allocation (srun %1): %2%3"_s.arg(
-            srunArgs.join(u' '), why, said) };
+            srunArgs.join(u' '), why, stderrTail()) };
     };
-    if (p.error)
+    if (p.error) { // the child was reaped; its pidfd is ours to close
+        if (p.pidfd >= 0)
+            ::close(p.pidfd);
         return fail(errnoText(p.error));
+    }
     m_holder.adopt(p.pid, p.pidfd, true);
-    QByteArray line;
+    QByteArray said;
     QElapsedTimer clock;
     clock.start();
-    while (!line.contains('\n')) {
-        pollfd fd { out[0], POLLIN, 0 };
+    for (;;) {
+        const qsizetype at = said.indexOf(kMarker);
+        if (at >= 0 && said.indexOf('\n', at) > at)
+            break;
+        pollfd fd { fromHolder, POLLIN, 0 };
         const int left = int(waitMs - clock.elapsed());
-        if (left <= 0 || ::poll(&fd, 1, left) == 0)
+        if (left <= 0)
             return fail(u"none granted in %1 s"_s.arg(waitMs / 1000));
+        if (::poll(&fd, 1, left) <= 0)
+            continue; // a signal (EINTR), or the time is up
         char buffer[512];
-        const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
+        const ssize_t n = ::read(fromHolder, buffer, sizeof buffer);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n <= 0)
             return fail(u"srun ended"_s);
-        line.append(buffer, n);
+        said.append(buffer, n);
     }
-    const QStringList words
-        = QString::fromLocal8Bit(line.left(line.indexOf('\n'))).split(u' ', Qt::SkipEmptyParts);
-    if (words.size() < 2)
-        return fail(u"its step said '%1'"_s.arg(QString::fromLocal8Bit(line.trimmed())));
-    ::close(out[0]);
-    if (err >= 0)
-        ::close(err);
+    ::close(fromHolder);
+    // "MARKER JOB NODELIST CPUS" (a prefix such as srun's --label is skipped).
+    const qsizetype at = said.indexOf(kMarker) + qsizetype(std::strlen(kMarker));
+    const QStringList words = QString::fromLocal8Bit(said.mid(at, said.indexOf('\n', at) - at))
+                                  .split(u' ', Qt::SkipEmptyParts);
+    static const QRegularExpression jobId(u"^\\d+$"_s);
+    if (words.size() < 2 || !jobId.match(words[0]).hasMatch())
+        return fail(u"its step said '%1'"_s.arg(QString::fromLocal8Bit(said.trimmed())));
     m_jobId = words[0];
     return setNodes(words[1], words.value(2));
+}
+
+QString SlurmAllocation::stderrTail() const
+{
+    return scratchTail(m_stderr);
+}
+
+QString SlurmAllocation::checkArgs(const QStringList &srunArgs)
+{
+    // What would take the link (stdin, stdout) from the agent, or aim at another job.
+    static const QStringList taken { u"-o"_s,
+                                     u"--output"_s,
+                                     u"-e"_s,
+                                     u"--error"_s,
+                                     u"-i"_s,
+                                     u"--input"_s,
+                                     u"--pty"_s,
+                                     u"--jobid"_s,
+                                     u"--multi-prog"_s,
+                                     u"-Z"_s,
+                                     u"--no-allocate"_s,
+                                     u"--test-only"_s };
+    for (const QString &word : srunArgs) {
+        const QString name = word.section(u'=', 0, 0);
+        const bool shortWithValue = word.size() > 2 && word.startsWith(u'-') && word[1] != u'-';
+        for (const QString &t : taken)
+            if (name == t || (shortWithValue && t.size() == 2 && word.startsWith(t)))
+                return u"srun's %1 cannot be used with --slurm: Shoal's agents talk through "
+                       "srun's stdin and stdout, in a job step of the allocation"_s.arg(t);
+    }
+    return {};
 }
 
 Result<void> SlurmAllocation::setNodes(const QString &nodeList, const QString &cpusPerNode)
@@ -156,8 +181,8 @@ Result<void> SlurmAllocation::setNodes(const QString &nodeList, const QString &c
         return Error { u"Slurm job %1 has no nodes"_s.arg(m_jobId) };
     const std::vector<int> cpus = parseCpusPerNode(cpusPerNode, int(names.size()));
     m_nodes.clear();
-    for (qsizetype i = 0; i < names.size(); ++i)
-        m_nodes.push_back({ names[i].trimmed(), cpus.empty() ? 1 : cpus[size_t(i)] });
+    for (qsizetype i = 0; i < names.size(); ++i) // 0: the agent's Hello (its cores) decides
+        m_nodes.push_back({ names[i].trimmed(), cpus.empty() ? 0 : cpus[size_t(i)] });
     return {};
 }
 
@@ -182,10 +207,10 @@ std::vector<int> SlurmAllocation::parseCpusPerNode(const QString &text, int coun
 
 QStringList SlurmAllocation::stepArgv(const Node &node, const QString &agentPath) const
 {
-    return QStringList { u"srun"_s, u"--jobid=%1"_s.arg(m_jobId) } + m_stepArgs
-        + QStringList { u"--nodes=1"_s, u"--ntasks=1"_s,   u"--nodelist=%1"_s.arg(node.name),
-                        u"--overlap"_s, u"--unbuffered"_s, u"--job-name=shoal-agent"_s,
-                        agentPath,      u"agent"_s };
+    return QStringList { u"srun"_s, u"--job-name=shoal-agent"_s } + m_stepArgs
+        + QStringList { u"--jobid=%1"_s.arg(m_jobId),      u"--nodes=1"_s, u"--ntasks=1"_s,
+                        u"--nodelist=%1"_s.arg(node.name), u"--overlap"_s, u"--unbuffered"_s,
+                        u"--job-name=shoal-agent"_s,       agentPath,      u"agent"_s };
 }
 
 } // namespace shoal

@@ -29,7 +29,7 @@ public:
     struct Node
     {
         QString name;
-        int cpus = 0; // the allocation's CPUs there
+        int cpus = 0; // the allocation's CPUs there; 0: not known
     };
 
     SlurmAllocation() = default;
@@ -53,6 +53,13 @@ public:
     void release();
     bool isReleased() const { return m_holderIn < 0; }
 
+    // What srun said on stderr (the holder's), its last lines: ": ...", or empty.
+    QString stderrTail() const;
+
+    // An error for srun arguments that would take the agents' link or aim at another job;
+    // empty when they can be used.
+    static QString checkArgs(const QStringList &srunArgs);
+
     // "2(x3),1" (SLURM_JOB_CPUS_PER_NODE) for `count` nodes; empty when it does not fit.
     static std::vector<int> parseCpusPerNode(const QString &text, int count);
 
@@ -66,6 +73,8 @@ private:
     QStringList m_stepArgs; // the user's srun arguments, for each step (inside an allocation)
     TaskProcess m_holder;
     int m_holderIn = -1; // the holder step's stdin: it ends when this closes
+    int m_stderr = -1; // what the holder's srun says
+    static constexpr const char kMarker[] = "SHOAL-ALLOCATION";
 };
 
 } // namespace shoal

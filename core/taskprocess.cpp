@@ -77,8 +77,12 @@ ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatc
     // the pgid and its token.
     if (!m_alone)
         tree.endTask(m_pid);
+    else if (!hasExited())
+        ::kill(m_pid, SIGKILL);
     siginfo_t info {};
     while (waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+    if (m_alone)
+        awaitGroupEnd(m_pid);
     ChildRegistry::release(m_pid);
     watcher.unwatch(m_pidfd);
     ::close(m_pidfd);
@@ -89,6 +93,21 @@ ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatc
     m_killAtMs = -1;
     return info.si_code == CLD_EXITED ? ExitStatus::exited(info.si_status)
                                       : ExitStatus::signaled(info.si_status);
+}
+
+// What a process signalled alone left in its group (srun's helper, cancelling its job step) gets
+// a moment to finish, and is reaped when it was re-parented to us (we are a subreaper) rather
+// than swept as an orphan before it could.
+void TaskProcess::awaitGroupEnd(pid_t pgid)
+{
+    QElapsedTimer waited;
+    waited.start();
+    while (waited.elapsed() < kGroupEndMs) {
+        while (::waitpid(-pgid, nullptr, WNOHANG) > 0) { }
+        if (::kill(-pgid, 0) != 0 && errno == ESRCH)
+            return;
+        ::poll(nullptr, 0, 10);
+    }
 }
 
 void TaskProcess::endAll(const std::vector<TaskProcess *> &processes, int graceMs,

@@ -63,6 +63,8 @@ private:
     pid_t m_pid = -1;
     int m_pidfd = -1;
     int target() const { return m_alone ? m_pid : -m_pid; } // for kill()
+    static constexpr int kGroupEndMs = 3000;
+    static void awaitGroupEnd(pid_t pgid);
     bool m_alone = false;
     bool m_frozen = false; // SIGSTOP sent
     int m_lastSignal = 0;

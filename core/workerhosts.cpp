@@ -2,6 +2,7 @@
 
 #include "commandtemplate.h"
 #include "jsonfields.h"
+#include "slurmallocation.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -86,11 +87,22 @@ QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
         auto words = splitShellWords(args);
         if (!words)
             return u"\"hosts.slurm\": %1"_s.arg(words.error());
+        if (const QString error = SlurmAllocation::checkArgs(*words); !error.isEmpty())
+            return u"\"hosts.slurm\": %1"_s.arg(error);
+        const QJsonValue workers = o.value(u"workers"_s);
+        if (!workers.isUndefined()
+            && (!workers.isDouble() || workers.toDouble() != double(workers.toInt())
+                || workers.toInt() < 1 || workers.toInt() > HostSpec::kMaxWorkers))
+            return u"\"hosts.workers\" must be a number of workers per node, 1 to %1"_s.arg(
+                HostSpec::kMaxWorkers);
         spec->hosts.clear();
         spec->slurm = true;
         spec->srunArgs = *words;
+        spec->slurmWorkers = workers.toInt(0);
     } else if (QString error = parseSshHosts(o, spec); !error.isEmpty()) {
         return error;
+    } else if (o.contains(u"workers"_s)) {
+        return u"\"hosts.workers\" goes with \"slurm\"; for \"ssh\" say N/HOST"_s;
     }
     QString command;
     if (QString error = stringField(o, u"sshCommand"_s, u"hosts.sshCommand"_s, &command);
@@ -116,6 +128,8 @@ QJsonObject hostsJson(const HostsSpec &spec)
         for (const QString &word : spec.srunArgs)
             quoted << shellQuote(word);
         o[u"slurm"_s] = quoted.join(u' ');
+        if (spec.slurmWorkers > 0)
+            o[u"workers"_s] = spec.slurmWorkers;
     } else {
         QJsonArray logins;
         for (const HostSpec &h : spec.hosts)

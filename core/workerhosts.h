@@ -46,8 +46,8 @@ struct HostsSpec
 };
 
 // A batch file's "hosts": {"ssh": ["2/hostA", ":"] (or "2/hostA,:"), "sshCommand": "ssh -p 22",
-// "agentPath": "...", "workdir": "..."}, or {"slurm": "SRUN ARGS", ...} in place of "ssh" and
-// "sshCommand". An error names the key; empty when all is well.
+// "agentPath": "...", "workdir": "..."}, or {"slurm": "SRUN ARGS", "workers": N per node, ...}
+// in place of "ssh" and "sshCommand". An error names the key; empty when all is well.
 QString parseHostsJson(const QJsonValue &value, HostsSpec *spec);
 QJsonObject hostsJson(const HostsSpec &spec); // what parseHostsJson() reads back
 

@@ -142,6 +142,8 @@ private Q_SLOTS:
             << u"--slurm and -S/--sshlogin cannot be combined"_s;
         QTest::newRow("slurm with --ssh") << QStringList { u"--slurm"_s, u""_s, u"--ssh"_s, ssh }
                                           << u"--ssh goes with -S/--sshlogin, not --slurm"_s;
+        QTest::newRow("slurm output option") << QStringList { u"--slurm"_s, u"-N2 -o out.txt"_s }
+                                             << u"--slurm: srun's -o cannot be used with --slurm"_s;
         QTest::newRow("slurm quoting")
             << QStringList { u"--slurm"_s, u"-J 'open"_s } << u"--slurm: "_s;
         QTest::newRow("missing login file")
