@@ -101,6 +101,7 @@ private:
     Result<void> readNumbers(BatchSpec &spec, double *graceSeconds);
     Result<void> readRecords(RunConfig &run);
     Result<void> readHosts(BatchSpec &spec);
+    Result<void> readFileTransfers(HostsSpec &hosts);
     Result<int> wholeNumber(const Option &o, int min, int fallback) const;
     Result<double> seconds(const Option &o, double fallback) const;
 
@@ -168,6 +169,19 @@ private:
                            "job step of its own; ARGS go to srun (inside an allocation to each "
                            "step, outside one to the srun that obtains it)."_s,
                            u"ARGS"_s };
+    const Option m_transferFile { { u"transferfile"_s, u"tf"_s },
+                                  u"Send FILE (placeholders allowed, e.g. {}) to the worker host "
+                                  "before each task there (not to ':')."_s,
+                                  u"FILE"_s };
+    const Option m_transfer { u"transfer"_s, u"Short for --transferfile {}."_s };
+    const Option m_return { u"return"_s,
+                            u"Bring FILE (placeholders allowed) back from the worker host after "
+                            "each task there."_s,
+                            u"FILE"_s };
+    const Option m_cleanup { u"cleanup"_s,
+                             u"Remove the files sent and brought back from the worker host after "
+                             "each task there."_s };
+    const Option m_trc { u"trc"_s, u"Short for --transfer --return FILE --cleanup."_s, u"FILE"_s };
     const Option m_agentPath { u"agent-path"_s,
                                u"Shoal on the worker hosts (default: shoal on their PATH)."_s,
                                u"PATH"_s };
@@ -188,8 +202,8 @@ RunParser::RunParser()
           m_bar,         m_noBar,       m_control,  m_events,       m_shell,
           m_batch,       m_drain,       m_quote,    m_willCite,     m_service,
           m_serviceMode, m_initializer, m_maxTasks, m_prefetch,     m_memoryLimit });
-    m_parser.addOptions(
-        { m_null, m_sshlogin, m_sshloginfile, m_ssh, m_slurm, m_agentPath, m_workdir });
+    m_parser.addOptions({ m_null, m_sshlogin, m_sshloginfile, m_ssh, m_slurm, m_agentPath,
+                          m_workdir, m_transferFile, m_transfer, m_return, m_cleanup, m_trc });
     m_parser.addPositionalArgument(u"command"_s,
                                    u"The command template, then ::: ARGS or :::: FILE."_s,
                                    u"COMMAND... [::: ARG... | :::: FILE]"_s);
@@ -397,7 +411,8 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
         hosts.srunArgs = *words;
     }
     if (!hosts.isValid()) {
-        for (const Option *o : { &m_ssh, &m_agentPath, &m_workdir })
+        for (const Option *o : { &m_ssh, &m_agentPath, &m_workdir, &m_transferFile, &m_transfer,
+                                 &m_return, &m_cleanup, &m_trc })
             if (m_parser.isSet(*o))
                 return Error {
                     u"--%1 needs worker hosts (-S HOST, --sshloginfile FILE or --slurm ARGS)"_s.arg(
@@ -414,6 +429,8 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
             return Error { u"--ssh needs a command, such as 'ssh -p 2222'"_s };
         hosts.ssh = *words;
     }
+    if (auto files = readFileTransfers(hosts); !files)
+        return files;
     if (m_parser.isSet(m_agentPath))
         hosts.agentPath = m_parser.value(m_agentPath);
     if (m_parser.isSet(m_workdir))
@@ -425,6 +442,24 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
         for (HostSpec &host : hosts.hosts)
             if (host.workers == 0)
                 host.workers = qMin(spec.jobs, HostSpec::kMaxWorkers);
+    return {};
+}
+
+// GNU parallel's --transferfile/--tf, --transfer, --return, --cleanup and --trc.
+Result<void> RunParser::readFileTransfers(HostsSpec &hosts)
+{
+    hosts.transferFiles = m_parser.values(m_transferFile);
+    hosts.returnFiles = m_parser.values(m_return);
+    if (m_parser.isSet(m_transfer) || m_parser.isSet(m_trc))
+        hosts.transferFiles << u"{}"_s;
+    hosts.returnFiles += m_parser.values(m_trc);
+    hosts.cleanup = m_parser.isSet(m_cleanup) || m_parser.isSet(m_trc);
+    for (const QStringList *list : { &hosts.transferFiles, &hosts.returnFiles })
+        for (const QString &pattern : *list)
+            if (QString error = checkFileTemplate(pattern); !error.isEmpty())
+                return Error { u"--%1 %2"_s.arg(
+                    list == &hosts.returnFiles ? u"return"_s : u"transferfile"_s, error) };
+    hosts.transferFiles.removeDuplicates();
     return {};
 }
 

@@ -4,6 +4,7 @@
 #include "pool.h"
 
 #include <QDir>
+#include <QFile>
 #include <QSocketNotifier>
 #include <QSysInfo>
 #include <QThread>
@@ -91,8 +92,14 @@ Result<void> Agent::handle(agent::Frame &frame)
     if (!m_pool)
         return Error { u"a task before Setup"_s };
     if (auto *run = std::get_if<agent::Run>(&frame)) {
-        m_pending.append(run->argv.join(QChar(0)));
-        m_shoalIds.push_back(run->task);
+        if (admitRun(*run)) {
+            m_pending.append(run->argv.join(QChar(0)));
+            m_shoalIds.push_back(run->task);
+        }
+        return {};
+    }
+    if (const auto *file = std::get_if<agent::File>(&frame)) {
+        receiveFile(*file);
         return {};
     }
     const auto *cancel = std::get_if<agent::Cancel>(&frame);
@@ -183,7 +190,72 @@ void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)
             }
         }
     }
-    send(agent::Finished { task, f.exit, f.durationMs });
+    const ExitStatus exit = m_files.contains(task) ? sendReturns(task, f.exit) : f.exit;
+    send(agent::Finished { task, exit, f.durationMs });
+}
+
+void Agent::receiveFile(const agent::File &file)
+{
+    TaskFiles &files = m_files[file.task];
+    if (!files.error.isEmpty())
+        return; // the rest of what was sent for it is not wanted
+    const QString target = transferTarget(file.path);
+    if (files.received.isEmpty() || files.received.last() != target)
+        files.received << target;
+    if (auto written = m_fileReceiver.write(file); !written) {
+        files.errorCode = errno ? errno : EIO;
+        files.error = written.error();
+    }
+}
+
+bool Agent::admitRun(const agent::Run &run)
+{
+    auto files = m_files.find(run.task);
+    if (files == m_files.end()) {
+        if (run.returns.isEmpty() && !run.cleanup)
+            return true;
+        files = m_files.insert(run.task, {});
+    }
+    files->returns = run.returns;
+    files->cleanup = run.cleanup;
+    if (files->error.isEmpty())
+        return true;
+    m_fileReceiver.abandon();
+    send(agent::Output {
+        run.task, Stream::Stderr,
+        u"shoal agent on %1: --transferfile: %2\n"_s.arg(QSysInfo::machineHostName(), files->error)
+            .toLocal8Bit() });
+    send(agent::Finished { run.task, ExitStatus::failedToStart(files->errorCode), 0 });
+    sendReturns(run.task, ExitStatus::failedToStart(files->errorCode)); // its --cleanup
+    flush();
+    return false;
+}
+
+ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
+{
+    const TaskFiles files = m_files.take(task);
+    const bool ran
+        = exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart;
+    for (const QString &path : ran ? files.returns : QStringList()) {
+        auto sent = sendFile(task, transferTarget(path), [this](agent::File &&part) {
+            send(part);
+            if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
+                flush();
+        });
+        if (sent)
+            continue;
+        const int err = errno ? errno : EIO;
+        send(agent::Output {
+            task, Stream::Stderr,
+            u"shoal agent on %1: --return: %2\n"_s.arg(QSysInfo::machineHostName(), sent.error())
+                .toLocal8Bit() });
+        exit = ExitStatus::outputLost(exit, err); // what the task made is not all there
+    }
+    if (files.cleanup)
+        for (const QStringList *list : { &files.received, &files.returns })
+            for (const QString &path : *list)
+                QFile::remove(transferTarget(path));
+    return exit;
 }
 
 void Agent::flush()

@@ -2,6 +2,7 @@
 
 #include "agentprotocol.h"
 #include "events.h"
+#include "filetransfer.h"
 
 #include <QHash>
 #include <QObject>
@@ -47,6 +48,14 @@ private:
     Result<void> setUp(const agent::Setup &setup);
     void onEvents(const QList<Event> &events);
     void sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f);
+    // --transferfile: a part of a file for a task to come.
+    void receiveFile(const agent::File &file);
+    // The task's Run; false when it is not to run (a file sent for it could not be written),
+    // its end already sent.
+    bool admitRun(const agent::Run &run);
+    // --return, then --cleanup, as the task ends: an exit with the errno of a file that could
+    // not be sent back.
+    ExitStatus sendReturns(TaskId task, ExitStatus exit);
     void send(const agent::Frame &frame) { agent::encode(frame, m_outBuffer); }
     void flush();
     // The link is over (ended, broken, or unusable): end every task, then finish.
@@ -61,6 +70,17 @@ private:
     // one write, not two: a transport's TCP hop (srun's, without TCP_NODELAY) holds a second
     // small write until the first is acknowledged, up to a delayed ACK's 40 ms.
     QTimer m_startedFlush;
+    // What moves files for a task (Shoal's task id): those it was sent, those to send back.
+    struct TaskFiles
+    {
+        QStringList received;
+        QString error; // a file sent for it could not be written
+        int errorCode = 0;
+        QStringList returns;
+        bool cleanup = false;
+    };
+    QHash<TaskId, TaskFiles> m_files;
+    FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
     InputList m_pending; // argvs read, added to the pool once the read is done

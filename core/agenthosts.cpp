@@ -397,6 +397,8 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
 {
     if (auto *output = std::get_if<agent::Output>(&frame))
         receive(host, *output);
+    else if (const auto *file = std::get_if<agent::File>(&frame))
+        receiveReturn(host, *file);
     else if (const auto *finished = std::get_if<agent::Finished>(&frame))
         finish(host, *finished);
     else if (const auto *failure = std::get_if<agent::Failure>(&frame))
@@ -436,6 +438,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
             if (fd >= 0)
                 ::close(fd);
     host.received.clear();
+    host.returned.abandon();
     host.ready = false;
     QString next;
     if (m_opened && !m_finishing && !m_allocationGone && host.reconnects < kMaxReconnects) {

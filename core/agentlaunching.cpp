@@ -33,6 +33,15 @@ Result<void> AgentLaunching::prepare()
 {
     if (m_template.isEmpty())
         return Error { u"no command to run"_s };
+    for (const auto &[patterns, parsed] : { std::pair { &m_spec.transferFiles, &m_transfers },
+                                            std::pair { &m_spec.returnFiles, &m_returns } }) {
+        for (const QString &pattern : *patterns) {
+            auto t = CommandTemplate::parsePath(pattern);
+            if (!t)
+                return Error { u"'%1': %2"_s.arg(pattern, t.error()) };
+            parsed->push_back(std::move(*t));
+        }
+    }
     for (const HostSpec &spec : m_spec.hosts) {
         auto host = std::make_unique<Host>();
         host->index = int(m_hosts.size());
@@ -151,7 +160,66 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     m_host.openBatch().started.push_back({ id, slot.number, t.attempts, 0 });
     m_host.postWorker(slot);
     const qint64 seq = ledger.seqOf(id);
-    send(host, agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number) });
+    QStringList returns;
+    if (!host.spec.isLocal()) { // this machine's agent works in our folder: nothing to move
+        auto files = transfersOf(id, slot.number);
+        if (!files) {
+            const int err = errno ? errno : EIO;
+            AttemptOutput output;
+            output.err = u"shoal: --transferfile: %1\n"_s.arg(files.error()).toLocal8Bit();
+            concludeAttempt(m_host, slot, ExitStatus::failedToStart(err), std::move(output), 0);
+            return;
+        }
+        for (agent::File &file : *files)
+            send(host, file);
+        returns = returnsOf(id, slot.number);
+    }
+    send(host,
+         agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number), returns,
+                      m_spec.cleanup && !host.spec.isLocal() });
+}
+
+Result<std::vector<agent::File>> AgentLaunching::transfersOf(TaskId id, int slot) const
+{
+    std::vector<agent::File> files;
+    const qint64 seq = m_host.ledger().seqOf(id);
+    for (const CommandTemplate &t : m_transfers) {
+        const QString path = t.expand(m_inputs.at(seq - 1), seq, slot).front();
+        auto read = sendFile(id, path, [&](agent::File &&part) { files.push_back(part); });
+        if (!read)
+            return Error { read.error() };
+    }
+    return files;
+}
+
+QStringList AgentLaunching::returnsOf(TaskId id, int slot) const
+{
+    QStringList paths;
+    const qint64 seq = m_host.ledger().seqOf(id);
+    for (const CommandTemplate &t : m_returns)
+        paths << t.expand(m_inputs.at(seq - 1), seq, slot).front();
+    return paths;
+}
+
+void AgentLaunching::receiveReturn(Host &host, const agent::File &file)
+{
+    WorkerSlot *slot = slotRunning(host, file.task);
+    if (!slot)
+        return;
+    const QStringList expected = returnsOf(file.task, slot->number);
+    if (std::none_of(expected.begin(), expected.end(),
+                     [&](const QString &p) { return transferTarget(p) == file.path; })) {
+        lose(host, u"its agent sent back a file Shoal did not ask for ('%1')"_s.arg(file.path));
+        return;
+    }
+    Received &r = host.received[file.task];
+    if (r.output.lost)
+        return;
+    if (auto written = host.returned.write(file); !written) {
+        r.output.lost = errno ? errno : EIO; // the task fails: what it made is not all here
+        m_host.message(
+            u"task %1: --return: %2"_s.arg(m_host.ledger().seqOf(file.task)).arg(written.error()));
+    }
 }
 
 WorkerSlot *AgentLaunching::slotRunning(const Host &host, TaskId id) const

@@ -2,6 +2,7 @@
 
 #include "agentprotocol.h"
 #include "commandtemplate.h"
+#include "filetransfer.h"
 #include "inputlist.h"
 #include "launching.h"
 #include "slurmallocation.h"
@@ -88,6 +89,7 @@ private:
         bool retrying = false; // lost, and to be started again (reconnect)
         int reconnects = 0; // tries since its agent last said Hello
         QHash<TaskId, Received> received;
+        FileReceiver returned; // --return: what its agent sends back
 
         ~Host()
         {
@@ -130,6 +132,11 @@ private:
     void receive(Host &host, agent::Output &output);
     void finish(Host &host, const agent::Finished &finished);
     void start(WorkerSlot &slot, Host &host, TaskId id);
+    // --transferfile's files for the task, as File frames to send before its Run; an Error
+    // names the file that cannot be read.
+    Result<std::vector<agent::File>> transfersOf(TaskId id, int slot) const;
+    QStringList returnsOf(TaskId id, int slot) const; // --return's files for the task
+    void receiveReturn(Host &host, const agent::File &file);
     void watchLink(Host &host);
     void sendSetup(Host &host);
     // The host is gone: its running tasks go back to the queue, its process is ended, and it is
@@ -143,6 +150,7 @@ private:
     const CommandTemplate &m_template;
     const InputList &m_inputs;
     const HostsSpec &m_spec;
+    std::vector<CommandTemplate> m_transfers, m_returns; // --transferfile, --return
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.

@@ -46,7 +46,7 @@ struct Writer
     }
     Type type(const Run &x)
     {
-        s << qint64(x.task) << x.argv;
+        s << qint64(x.task) << x.argv << x.returns << x.cleanup;
         return Type::Run;
     }
     Type type(const Cancel &x)
@@ -78,6 +78,11 @@ struct Writer
     {
         s << qint64(x.task) << x.stopped;
         return Type::Hold;
+    }
+    Type type(const File &x)
+    {
+        s << qint64(x.task) << x.path << x.bytes << x.last << x.mode;
+        return Type::File;
     }
 };
 
@@ -131,6 +136,8 @@ template<> Run readPayload(QDataStream &s)
     qint64 task = -1;
     s >> task;
     x.argv = readStrings(s);
+    x.returns = readStrings(s);
+    s >> x.cleanup;
     x.task = task;
     if (task < 0 || x.argv.isEmpty())
         s.setStatus(QDataStream::ReadCorruptData);
@@ -181,6 +188,17 @@ template<> Hold readPayload(QDataStream &s)
     qint64 task = -1;
     s >> task >> x.stopped;
     x.task = task;
+    return x;
+}
+
+template<> File readPayload(QDataStream &s)
+{
+    File x;
+    qint64 task = -1;
+    s >> task >> x.path >> x.bytes >> x.last >> x.mode;
+    x.task = task;
+    if (task < 0 || x.path.isEmpty())
+        s.setStatus(QDataStream::ReadCorruptData);
     return x;
 }
 
@@ -258,6 +276,8 @@ Result<bool> FrameReader::next(Frame *frame)
         return decodeInto<Failure>(s, frame);
     case Type::Hold:
         return decodeInto<Hold>(s, frame);
+    case Type::File:
+        return decodeInto<File>(s, frame);
     }
     return Error { u"a frame of unknown type %1"_s.arg(int(type)) };
 }

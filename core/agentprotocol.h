@@ -20,7 +20,7 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 2; // 2: Hello gained slurmStep
+inline constexpr quint32 kProtocol = 2; // 2: Hello gained slurmStep, File frames
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 
@@ -33,7 +33,8 @@ enum class Type : quint8 {
     Output,
     Finished,
     Failure,
-    Hold
+    Hold,
+    File
 };
 
 struct Hello // agent -> Shoal, first
@@ -59,6 +60,24 @@ struct Run // Shoal -> agent: run argv (already expanded) as task `task`
 {
     TaskId task = -1;
     QStringList argv;
+    // GNU parallel's --return: files (in the working folder, unless absolute) sent back as File
+    // frames before its Finished. cleanup: the files sent for it (File) and those sent back are
+    // removed there after it ends.
+    QStringList returns;
+    bool cleanup = false;
+};
+
+// A part of a file, in order: Shoal -> agent before a task's Run (--transferfile), agent ->
+// Shoal before its Finished (--return). The first part of a path makes the file anew; `last`
+// closes it with its mode. path: relative to the working folder (a local one: Shoal's), or
+// absolute.
+struct File
+{
+    TaskId task = -1;
+    QString path;
+    QByteArray bytes;
+    bool last = true;
+    quint32 mode = 0644;
 };
 
 struct Cancel // Shoal -> agent: end the task (its Finished follows, cancelled)
@@ -97,7 +116,8 @@ struct Failure // agent -> Shoal: the agent cannot go on (the link ends after it
     QString message;
 };
 
-using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold>;
+using Frame
+    = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold, File>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

@@ -185,10 +185,21 @@ QString shellJoin(const QStringList &words)
     return quoted.join(u' ');
 }
 
-Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool shell)
+Result<CommandTemplate> CommandTemplate::parsePath(const QString &pattern)
+{
+    if (pattern.isEmpty())
+        return Error { u"an empty file name"_s };
+    auto parsed = parse({ pattern }, false, true);
+    if (parsed)
+        parsed->m_appendInput = false;
+    return parsed;
+}
+
+Result<CommandTemplate> CommandTemplate::parse(const QStringList &words, bool shell, bool asIs)
 {
     QStringList source = words;
-    if (!shell && source.size() == 1 && source.front().contains(QRegularExpression(u"\\s"_s))) {
+    if (!shell && !asIs && source.size() == 1
+        && source.front().contains(QRegularExpression(u"\\s"_s))) {
         auto split = splitShellWords(source.front());
         if (!split)
             return Error { split.error() };

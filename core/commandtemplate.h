@@ -36,7 +36,11 @@ public:
     CommandTemplate() = default;
     // A single word with white space in argv mode is split like a shell would split it
     // (`'gzip -9 {}'`), so GNU parallel habits carry over; the inputs are still never split.
-    static Result<CommandTemplate> parse(const QStringList &words, bool shell);
+    // asIs: each word is one argv element even with white space in it.
+    static Result<CommandTemplate> parse(const QStringList &words, bool shell, bool asIs = false);
+    // A file name with placeholders (--transferfile {}, --return {.}.out): one word, never split,
+    // nothing appended; expand() gives it as its only element.
+    static Result<CommandTemplate> parsePath(const QString &pattern);
 
     bool isEmpty() const { return m_words.isEmpty(); }
     bool shell() const { return m_shell; }

@@ -32,23 +32,28 @@ bool exactInteger(const QJsonValue &v, qint64 *out)
     return true;
 }
 
-// Edit distance, for suggesting the key a typo meant.
+// Edit distance, for suggesting the key a typo meant: edits (insert, delete, change, swap two
+// neighbours) from a to b, ignoring case: "workdri" is one swap from "workdir", not two changes
+// (the optimal string alignment distance).
 int editDistance(QStringView a, QStringView b)
 {
-    QList<int> row(b.size() + 1);
+    QList<int> before(b.size() + 1), previous(b.size() + 1), row(b.size() + 1);
     for (qsizetype j = 0; j <= b.size(); ++j)
-        row[j] = int(j);
+        previous[j] = int(j);
     for (qsizetype i = 1; i <= a.size(); ++i) {
-        int diagonal = row[0];
         row[0] = int(i);
         for (qsizetype j = 1; j <= b.size(); ++j) {
-            const int above = row[j];
             const bool same = a[i - 1].toLower() == b[j - 1].toLower();
-            row[j] = std::min({ above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1) });
-            diagonal = above;
+            row[j]
+                = std::min({ previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (same ? 0 : 1) });
+            if (i > 1 && j > 1 && a[i - 1].toLower() == b[j - 2].toLower()
+                && a[i - 2].toLower() == b[j - 1].toLower())
+                row[j] = std::min(row[j], before[j - 2] + 1);
         }
+        std::swap(before, previous);
+        std::swap(previous, row);
     }
-    return row[b.size()];
+    return previous[b.size()];
 }
 
 // An error for the first key of o that is not known (a typo would otherwise do nothing at all),

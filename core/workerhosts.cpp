@@ -69,8 +69,11 @@ QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
     if (!value.isObject())
         return u"\"hosts\" must be an object with \"ssh\" (the hosts to run on) or \"slurm\""_s;
     const QJsonObject o = value.toObject();
-    if (QString error = unknownKey(
-            o, { u"ssh"_s, u"sshCommand"_s, u"slurm"_s, u"agentPath"_s, u"workdir"_s }, u"hosts"_s);
+    if (QString error
+        = unknownKey(o,
+                     { u"ssh"_s, u"sshCommand"_s, u"slurm"_s, u"workers"_s, u"agentPath"_s,
+                       u"workdir"_s, u"transferFiles"_s, u"returnFiles"_s, u"cleanup"_s },
+                     u"hosts"_s);
         !error.isEmpty())
         return error;
     const bool ssh = o.contains(u"ssh"_s), slurm = o.contains(u"slurm"_s);
@@ -114,6 +117,22 @@ QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
             return u"\"hosts.sshCommand\" must be a command, such as \"ssh -p 2222\""_s;
         spec->ssh = *words;
     }
+    for (const auto &[key, list] : { std::pair { u"transferFiles"_s, &spec->transferFiles },
+                                     std::pair { u"returnFiles"_s, &spec->returnFiles } }) {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined())
+            continue;
+        if (QString error = wordsField(v, u"hosts."_s + key, list); !error.isEmpty())
+            return error;
+        for (const QString &pattern : std::as_const(*list))
+            if (QString error = checkFileTemplate(pattern); !error.isEmpty())
+                return u"\"hosts.%1\": %2"_s.arg(key, error);
+    }
+    if (const QJsonValue v = o.value(u"cleanup"_s); !v.isUndefined()) {
+        if (!v.isBool())
+            return u"\"hosts.cleanup\" must be true or false"_s;
+        spec->cleanup = v.toBool();
+    }
     if (QString error = stringField(o, u"agentPath"_s, u"hosts.agentPath"_s, &spec->agentPath);
         !error.isEmpty())
         return error;
@@ -142,6 +161,12 @@ QJsonObject hostsJson(const HostsSpec &spec)
             quoted << shellQuote(word);
         o[u"sshCommand"_s] = quoted.join(u' ');
     }
+    if (!spec.transferFiles.isEmpty())
+        o[u"transferFiles"_s] = QJsonArray::fromStringList(spec.transferFiles);
+    if (!spec.returnFiles.isEmpty())
+        o[u"returnFiles"_s] = QJsonArray::fromStringList(spec.returnFiles);
+    if (spec.cleanup)
+        o[u"cleanup"_s] = true;
     if (!spec.agentPath.isEmpty())
         o[u"agentPath"_s] = spec.agentPath;
     if (!spec.workdir.isEmpty())
@@ -169,6 +194,12 @@ Result<std::vector<HostSpec>> readSshLoginFile(const QString &path)
     if (hosts.empty())
         return Error { u"--sshloginfile '%1' names no host"_s.arg(path) };
     return hosts;
+}
+
+QString checkFileTemplate(const QString &pattern)
+{
+    auto parsed = CommandTemplate::parsePath(pattern);
+    return parsed ? QString() : u"'%1': %2"_s.arg(pattern, parsed.error());
 }
 
 } // namespace shoal

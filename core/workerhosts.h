@@ -40,6 +40,11 @@ struct HostsSpec
     bool slurm = false;
     QStringList srunArgs;
     int slurmWorkers = 0; // per node; 0: the CPUs the allocation has there
+    // GNU parallel's --transferfile, --return (file names with placeholders, relative to the
+    // working folders) and --cleanup, for every host but this machine (':').
+    QStringList transferFiles;
+    QStringList returnFiles;
+    bool cleanup = false;
     QString agentPath; // `shoal` on the far host's PATH when empty
     QString workdir; // where tasks run on each host (empty: the agent's login folder)
     bool isValid() const { return !hosts.empty() || slurm; }
@@ -47,7 +52,9 @@ struct HostsSpec
 
 // A batch file's "hosts": {"ssh": ["2/hostA", ":"] (or "2/hostA,:"), "sshCommand": "ssh -p 22",
 // "agentPath": "...", "workdir": "..."}, or {"slurm": "SRUN ARGS", "workers": N per node, ...}
-// in place of "ssh" and "sshCommand". An error names the key; empty when all is well.
+// in place of "ssh" and "sshCommand"; "transferFiles": [...], "returnFiles": [...] and
+// "cleanup": true as --transferfile, --return and --cleanup. An error names the key; empty when all
+// is well.
 QString parseHostsJson(const QJsonValue &value, HostsSpec *spec);
 QJsonObject hostsJson(const HostsSpec &spec); // what parseHostsJson() reads back
 
@@ -56,5 +63,8 @@ QJsonObject hostsJson(const HostsSpec &spec); // what parseHostsJson() reads bac
 Result<std::vector<HostSpec>> parseSshLogins(const QString &value);
 // --sshloginfile: one --sshlogin value per line; blank lines and '#' comments are skipped.
 Result<std::vector<HostSpec>> readSshLoginFile(const QString &path);
+// An error for a --transferfile or --return file name that is not one (empty, an unknown
+// placeholder); empty when it can be used.
+QString checkFileTemplate(const QString &pattern);
 
 } // namespace shoal

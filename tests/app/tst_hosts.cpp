@@ -146,6 +146,11 @@ private Q_SLOTS:
                                              << u"--slurm: srun's -o cannot be used with --slurm"_s;
         QTest::newRow("slurm quoting")
             << QStringList { u"--slurm"_s, u"-J 'open"_s } << u"--slurm: "_s;
+        QTest::newRow("return without hosts")
+            << QStringList { u"--return"_s, u"{}.out"_s } << u"--return needs worker hosts"_s;
+        QTest::newRow("unknown placeholder in a transfer")
+            << QStringList { u"-S"_s, u"far"_s, u"--transferfile"_s, u"{x}"_s }
+            << u"--transferfile '{x}': unknown placeholder '{x}'"_s;
         QTest::newRow("missing login file")
             << QStringList { u"--sshloginfile"_s, u"/nonexistent/hosts"_s }
             << u"--sshloginfile '/nonexistent/hosts'"_s;
@@ -240,6 +245,82 @@ private Q_SLOTS:
         QVERIFY2(err.contains("given up after 5 tries"), err.constData());
         QVERIFY2(err.contains("no worker host is left"), err.constData());
         QCOMPARE(shoal.exitCode(), 2); // both tasks failed: nothing ran them
+    }
+
+    // GNU parallel's --transferfile, --return and --cleanup: each task's input goes to the host
+    // (its working folder, subfolders and mode kept), what it made comes back here, and with
+    // --cleanup nothing of either is left there.
+    void transfersFilesBothWays_data()
+    {
+        QTest::addColumn<bool>("cleanup");
+        QTest::newRow("--cleanup") << true;
+        QTest::newRow("kept there") << false;
+    }
+
+    void transfersFilesBothWays()
+    {
+        QFETCH(bool, cleanup);
+        const QString local = m_dir.filePath(cleanup ? u"tf-local-c"_s : u"tf-local"_s);
+        const QString remote = m_dir.filePath(cleanup ? u"tf-remote-c"_s : u"tf-remote"_s);
+        QVERIFY(QDir().mkpath(local + u"/in"_s));
+        QVERIFY(QDir().mkpath(remote));
+        QByteArray big(600 * 1024, 'x'); // more than one File frame
+        big.append("end\n");
+        for (const auto &[name, data] : { std::pair { u"in/a.txt"_s, QByteArray("hello\n") },
+                                          std::pair { u"in/b.txt"_s, big } }) {
+            QFile f(local + u'/' + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(data);
+        }
+        QVERIFY(QFile::setPermissions(local + u"/in/a.txt"_s,
+                                      QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        QStringList args { u"run"_s,       u"--no-bar"_s, u"-S"_s,           u"1/far"_s,
+                           u"--ssh"_s,     m_fakeSsh,     u"--agent-path"_s, shoalBinary(),
+                           u"--workdir"_s, remote,        u"--transfer"_s,   u"--return"_s,
+                           u"{.}.out"_s };
+        if (cleanup)
+            args << u"--cleanup"_s;
+        args << u"sh"_s << u"-c"_s
+             << u"{ [ \"$0\" != in/a.txt ] || [ -x \"$0\" ]; } && wc -c < \"$0\" > \"$1\""_s
+             << u"{}"_s << u"{.}.out"_s << u":::"_s << u"in/a.txt"_s << u"in/b.txt"_s;
+        const RunResult r = runShoal(args, {}, 60000, local);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(readFile(local + u"/in/a.out"_s).trimmed(), QByteArray("6"));
+        QCOMPARE(readFile(local + u"/in/b.out"_s).trimmed(), QByteArray::number(big.size()));
+        const QStringList left = QDir(remote + u"/in"_s).entryList(QDir::Files);
+        if (cleanup)
+            QCOMPARE(left, QStringList());
+        else
+            QCOMPARE(left, (QStringList { u"a.out"_s, u"a.txt"_s, u"b.out"_s, u"b.txt"_s }));
+    }
+
+    // A file to send that is not there fails its task, naming it, before anything runs; a file
+    // to bring back that was not made fails the task too: nothing it was to give is lost.
+    void fileTransferErrors()
+    {
+        const QString local = m_dir.filePath(u"tf-errors"_s);
+        const QString remote = m_dir.filePath(u"tf-errors-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        const QString marker = remote + u"/ran"_s;
+        const QStringList host { u"run"_s,       u"--no-bar"_s, u"-S"_s,           u"1/far"_s,
+                                 u"--ssh"_s,     m_fakeSsh,     u"--agent-path"_s, shoalBinary(),
+                                 u"--workdir"_s, remote };
+        const RunResult missing
+            = runShoal(host
+                           + QStringList { u"--transferfile"_s, u"{}"_s, u"touch"_s, marker,
+                                           u":::"_s, u"absent.txt"_s },
+                       {}, 60000, local);
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("--transferfile: cannot read 'absent.txt'"),
+                 missing.err.constData());
+        QVERIFY(!QFile::exists(marker)); // it did not run
+        const RunResult unmade = runShoal(
+            host + QStringList { u"--return"_s, u"{}.out"_s, u"true"_s, u":::"_s, u"x"_s }, {},
+            60000, local);
+        QCOMPARE(unmade.exitCode, 1);
+        QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
+        QVERIFY(!QFile::exists(local + u"/x.out"_s));
     }
 
     // Pausing the batch stops the tasks where they run (state T there), resuming continues them.

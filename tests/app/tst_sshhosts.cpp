@@ -93,6 +93,31 @@ private Q_SLOTS:
         QCOMPARE(rows(there, kHost), rows(here, u":"_s));
     }
 
+    // --trc through a real ssh: the input goes there, the result comes back, nothing is left.
+    void transferReturnCleanupThroughSsh()
+    {
+        const QString local = m_dir.filePath(u"trc-local"_s);
+        const QString remote = m_dir.filePath(u"trc-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        for (const QString &name : { u"one.txt"_s, u"two.txt"_s }) {
+            QFile f(local + u'/' + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(name.toUtf8() + '\n');
+        }
+        const RunResult r = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, kHost, u"--workdir"_s, remote,
+                          u"--trc"_s, u"{.}.up"_s }
+                + m_hostArgs
+                + QStringList { u"sh"_s, u"-c"_s, u"tr a-z A-Z < \"$0\" > \"$1\""_s, u"{}"_s,
+                                u"{.}.up"_s, u":::"_s, u"one.txt"_s, u"two.txt"_s },
+            {}, 60000, local);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(readFile(local + u"/one.up"_s), QByteArray("ONE.TXT\n"));
+        QCOMPARE(readFile(local + u"/two.up"_s), QByteArray("TWO.TXT\n"));
+        QCOMPARE(QDir(remote).entryList(QDir::Files), QStringList());
+    }
+
     // SIGKILL of Shoal: ssh goes with it (the guard), the far sshd closes the session, the agent
     // sees its stdin end and ends its tasks, grandchildren included. Nothing is left there.
     void killedShoalLeavesNothingThere()

@@ -1,6 +1,11 @@
 #include "agentprotocol.h"
+#include "filetransfer.h"
 
 #include <QDataStream>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
 
@@ -47,7 +52,7 @@ private Q_SLOTS:
         const QList<Frame> sent {
             Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40, u"12.3"_s },
             Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s },
-            Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s } },
+            Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s }, { u"a.out"_s }, true },
             Cancel { 41 },
             Started { 41, 123456 },
             Output { 41, Stream::Stderr, QByteArray("\0\xff\n", 3) },
@@ -55,6 +60,7 @@ private Q_SLOTS:
             Finished { 42, ExitStatus::memoryLimit(700, 512), 10 },
             Failure { u"cannot use the working folder"_s },
             Hold { 41, false },
+            File { 41, u"in/ü.txt"_s, QByteArray("\0data", 5), false, 0755 },
         };
         QByteArray bytes;
         for (const Frame &f : sent)
@@ -74,6 +80,13 @@ private Q_SLOTS:
             QCOMPARE(std::get<Setup>(got[1]).workdir, u"/scratch/run"_s);
             QCOMPARE(std::get<Setup>(got[1]).timeoutSeconds, 2.5);
             QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);
+            QCOMPARE(std::get<Run>(got[2]).returns, QStringList { u"a.out"_s });
+            QVERIFY(std::get<Run>(got[2]).cleanup);
+            const File &file = std::get<File>(got.back());
+            QCOMPARE(file.path, u"in/ü.txt"_s);
+            QCOMPARE(file.bytes, QByteArray("\0data", 5));
+            QVERIFY(!file.last);
+            QCOMPARE(file.mode, 0755u);
             QCOMPARE(std::get<Cancel>(got[3]).task, 41);
             QCOMPARE(std::get<Started>(got[4]).pid, 123456);
             QCOMPARE(std::get<Output>(got[5]).bytes, QByteArray("\0\xff\n", 3));
@@ -90,7 +103,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("bytes");
         QByteArray run;
-        encode(Run { 1, { u"true"_s } }, run);
+        encode(Run { 1, { u"true"_s }, {}, false }, run);
         QByteArray trailing = run;
         trailing[0] = char(trailing[0] + 1); // one byte more than the payload
         trailing += 'x';
@@ -106,7 +119,7 @@ private Q_SLOTS:
             1 + 8 + 4, quint8(Type::Run), QByteArray(8, '\0') + QByteArray("\x00\x00\x00\x40", 4));
         QTest::newRow("a Run without argv") << [] {
             QByteArray b;
-            encode(Run { 1, {} }, b);
+            encode(Run { 1, {}, {}, false }, b);
             return b;
         }();
     }
@@ -137,6 +150,47 @@ private Q_SLOTS:
         QCOMPARE(got.size(), 1);
         QCOMPARE(std::get<Hello>(got[0]).protocol, kProtocol + 1);
         QCOMPARE(std::get<Hello>(got[0]).version, u"9.0.0"_s);
+    }
+
+    // --transferfile/--return: a file read in parts is written whole where it belongs (the
+    // part after GNU parallel's "/./" marker), its folder made and its mode kept.
+    void filesTravelInParts()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString from = dir.filePath(u"src/./deep/in.bin"_s);
+        QVERIFY(QDir().mkpath(dir.filePath(u"src/deep"_s)));
+        QByteArray data(kOutputChunkBytes * 2 + 7, '\0');
+        for (qsizetype i = 0; i < data.size(); ++i)
+            data[i] = char(i * 7);
+        {
+            QFile f(from);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(data);
+        }
+        QVERIFY(QFile::setPermissions(from, QFile::ReadOwner | QFile::ExeOwner));
+        std::vector<File> parts;
+        QVERIFY(sendFile(5, from, [&](File &&f) { parts.push_back(f); }));
+        QCOMPARE(parts.size(), size_t(4)); // two whole parts, the rest, an empty last one
+        QVERIFY(parts.back().last);
+        QCOMPARE(transferTarget(from), u"deep/in.bin"_s);
+        const QString previous = QDir::currentPath();
+        QVERIFY(QDir::setCurrent(dir.filePath(u"."_s)));
+        QVERIFY(QDir().mkpath(u"dst"_s) && QDir::setCurrent(u"dst"_s));
+        FileReceiver receiver;
+        for (const File &part : parts)
+            QVERIFY(receiver.write(part));
+        QDir::setCurrent(previous);
+        const QString to = dir.filePath(u"dst/deep/in.bin"_s);
+        QFile written(to);
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        QCOMPARE(written.readAll(), data);
+        QCOMPARE(QFileInfo(to).permissions()
+                     & (QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner),
+                 QFile::ReadOwner | QFile::ExeOwner);
+        const auto missing = sendFile(5, dir.filePath(u"nope"_s), [](File &&) {});
+        QVERIFY(!missing);
+        QVERIFY2(missing.error().contains(u"cannot read"_s), qPrintable(missing.error()));
     }
 };
 

@@ -129,6 +129,10 @@ void TestBatchFile::malformed_data()
         << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"slurm\": \"-N2\", "
                       "\"sshCommand\": \"ssh\"}}")
         << u"\"hosts.sshCommand\" goes with \"ssh\", not \"slurm\""_s;
+    QTest::newRow("bad return file")
+        << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"ssh\": \"a\", "
+                      "\"returnFiles\": [\"{y}.out\"]}}")
+        << u"\"hosts.returnFiles\": '{y}.out': unknown placeholder '{y}'"_s;
     QTest::newRow("slurm unbalanced quote")
         << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": {\"slurm\": \"-J 'x\"}}")
         << u"\"hosts.slurm\""_s;
@@ -399,6 +403,9 @@ void TestBatchFile::hostsRoundTrip()
     spec.hosts.ssh = { u"ssh"_s, u"-p"_s, u"2222"_s, u"-o"_s, u"Ciphers=aes128-ctr two"_s };
     spec.hosts.agentPath = u"/opt/shoal/bin/shoal"_s;
     spec.hosts.workdir = u"/scratch"_s;
+    spec.hosts.transferFiles = { u"{}"_s };
+    spec.hosts.returnFiles = { u"{.}.out"_s, u"log/{#}.txt"_s };
+    spec.hosts.cleanup = true;
     const QByteArray json = toBatchJson(spec);
     const auto loaded = parseBatchJson(json, u"h.shoal.json"_s);
     QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error()));
@@ -406,6 +413,9 @@ void TestBatchFile::hostsRoundTrip()
     QCOMPARE(loaded->hosts.ssh, spec.hosts.ssh);
     QCOMPARE(loaded->hosts.agentPath, spec.hosts.agentPath);
     QCOMPARE(loaded->hosts.workdir, spec.hosts.workdir);
+    QCOMPARE(loaded->hosts.transferFiles, spec.hosts.transferFiles);
+    QCOMPARE(loaded->hosts.returnFiles, spec.hosts.returnFiles);
+    QVERIFY(loaded->hosts.cleanup);
     // The default ssh is not written; a string of hosts reads as -S does.
     const auto plain = parseBatchJson(
         "{\"command\": \"gzip\", \"inputs\": [1], \"hosts\": {\"ssh\": \"3/b,:\"}}", u"p.json"_s);
@@ -419,11 +429,13 @@ void TestBatchFile::hostsRoundTrip()
     slurm.hosts = HostsSpec();
     slurm.hosts.slurm = true;
     slurm.hosts.srunArgs = { u"-N2"_s, u"--comment=two words"_s };
+    slurm.hosts.slurmWorkers = 6;
     const auto slurmLoaded = parseBatchJson(toBatchJson(slurm), u"s.json"_s);
     QVERIFY2(slurmLoaded.ok(), slurmLoaded.ok() ? "" : qPrintable(slurmLoaded.error()));
     QVERIFY(slurmLoaded->hosts.slurm);
     QVERIFY(slurmLoaded->hosts.hosts.empty());
     QCOMPARE(slurmLoaded->hosts.srunArgs, slurm.hosts.srunArgs);
+    QCOMPARE(slurmLoaded->hosts.slurmWorkers, 6);
 }
 
 // The demo batch and the valid examples of the fuzz corpus keep loading under the strict checks.
