@@ -25,7 +25,9 @@ Result<void> sendFile(TaskId task, const QString &path,
 {
     const QByteArray native = QFile::encodeName(path);
     const int fd = ::open(native.constData(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         const int err = fd < 0 ? errno : (S_ISREG(st.st_mode) ? errno : EISDIR);
         if (fd >= 0)

@@ -2,6 +2,7 @@
 
 #include "commandpreview.h"
 #include "formwidgets.h"
+#include "hostsfield.h"
 #include "overviewbar.h"
 #include "prompts.h"
 
@@ -167,6 +168,8 @@ void NewBatchDialog::createPoolFields()
     m_timeout->setSpecialValueText(tr("none"));
     m_drain = new QComboBox(this);
     OverviewBar::addDrainPolicies(m_drain);
+    m_hosts = new HostsField(this);
+    m_hostsError = makeErrorLabel(this);
 }
 
 void NewBatchDialog::createPreviewAndButtons()
@@ -207,6 +210,11 @@ void NewBatchDialog::layOut()
     poolLayout->addRow(tr("Timeout:"), m_timeout);
     poolLayout->addRow(tr("On shrink:"), m_drain);
 
+    auto *whereBox = new QGroupBox(tr("Where"), this);
+    auto *whereLayout = new QVBoxLayout(whereBox);
+    whereLayout->addWidget(m_hosts);
+    whereLayout->addWidget(m_hostsError);
+
     auto *previewBox = new QGroupBox(tr("Preview"), this);
     auto *previewLayout = new QVBoxLayout(previewBox);
     previewLayout->addWidget(m_preview);
@@ -220,11 +228,12 @@ void NewBatchDialog::layOut()
     layout->addLayout(top);
     layout->addWidget(commandBox);
     layout->addLayout(middle, 1);
+    layout->addWidget(whereBox);
     layout->addWidget(previewBox);
     m_actionError = makeErrorLabel(this);
     layout->addWidget(m_actionError);
     layout->addWidget(m_buttons);
-    resize(760, 620);
+    resize(760, 680);
 }
 
 void NewBatchDialog::connectValidation()
@@ -252,6 +261,7 @@ void NewBatchDialog::connectValidation()
     for (QSpinBox *spin : { m_from, m_to, m_step, m_workers })
         connect(spin, &QSpinBox::valueChanged, this, &NewBatchDialog::scheduleValidation);
     connect(m_shell, &QCheckBox::toggled, this, &NewBatchDialog::scheduleValidation);
+    connect(m_hosts, &HostsField::changed, this, &NewBatchDialog::scheduleValidation);
     connect(m_workerKind, &QComboBox::currentIndexChanged, this, [this] {
         m_shell->setVisible(!isService());
         m_placeholders->setVisible(!isService()); // a service program gets its inputs on stdin
@@ -401,6 +411,7 @@ void NewBatchDialog::setSpec(const BatchSpec &spec)
     m_retries->setValue(spec.attempts);
     m_timeout->setValue(spec.timeoutSeconds);
     m_drain->setCurrentIndex(m_drain->findData(int(spec.drain)));
+    m_hosts->setHosts(spec.hosts);
     validate();
 }
 
@@ -449,6 +460,7 @@ BatchSpec NewBatchDialog::spec() const
     spec.attempts = m_retries->value();
     spec.timeoutSeconds = m_timeout->value();
     spec.drain = DrainPolicy(m_drain->currentData().toInt());
+    spec.hosts = m_hosts->hosts();
     return spec;
 }
 
@@ -525,7 +537,11 @@ void NewBatchDialog::validate()
         m_preview->showCommands(*command, *inputs, count, m_workers->value());
     else
         m_preview->showServiceInputs(s.service.mode, *inputs, count, m_workers->value());
-    m_valid = command && inputs && count > 0 && commandError.isEmpty();
+    QString hostsError = m_hosts->error();
+    if (hostsError.isEmpty() && s.hosts.isValid() && isService())
+        hostsError = tr("Service workers run on this machine only for now.");
+    showError(m_hostsError, hostsError);
+    m_valid = command && inputs && count > 0 && commandError.isEmpty() && hostsError.isEmpty();
     m_startButton->setEnabled(m_valid && !m_starting);
     m_saveButton->setEnabled(command.ok());
 }

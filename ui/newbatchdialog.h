@@ -19,6 +19,7 @@ class QStackedWidget;
 namespace shoal {
 
 class CommandEdit;
+class HostsField;
 class CommandPreview;
 
 // Composes a batch: a command template, where its inputs come from, and the pool's policy,
@@ -73,6 +74,8 @@ public:
     QLabel *inputError() const { return m_inputError; }
     QLabel *actionError() const { return m_actionError; }
     CommandPreview *preview() const { return m_preview; }
+    HostsField *hostsField() const { return m_hosts; }
+    QLabel *hostsError() const { return m_hostsError; }
     QLabel *inputCount() const { return m_inputCount; }
     QPushButton *startButton() const { return m_startButton; }
     QPushButton *saveButton() const { return m_saveButton; }
@@ -126,6 +129,8 @@ private:
     QDoubleSpinBox *m_timeout;
     QComboBox *m_drain;
     CommandPreview *m_preview;
+    HostsField *m_hosts = nullptr;
+    QLabel *m_hostsError = nullptr;
     QLabel *m_actionError = nullptr; // Save's and Start's errors that belong to no field
     QDialogButtonBox *m_buttons;
     QPushButton *m_startButton;

@@ -1,6 +1,7 @@
 #include "batchfile.h"
 #include "commandpreview.h"
 #include "formwidgets.h"
+#include "hostsfield.h"
 #include "newbatchdialog.h"
 #include "testsupport.h"
 
@@ -13,6 +14,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
@@ -381,6 +383,117 @@ private Q_SLOTS:
         // Editing clears it.
         dialog.commandEdit()->setText(u"gzip -9 {}"_s);
         QVERIFY(dialog.actionError()->isHidden());
+    }
+
+    // Where: this machine, ssh hosts typed as for -S, or a Slurm line; what cannot be used is
+    // said under the field and keeps Start off.
+    void choosesWhereTheTasksRun()
+    {
+        NewBatchDialog dialog;
+        dialog.show();
+        dialog.commandEdit()->setText(u"gzip {}"_s);
+        chooseInputs(dialog, InputSpec::Kind::Range);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(!dialog.spec().hosts.isValid()); // this machine by default
+        HostsField *hosts = dialog.hostsField();
+        QVERIFY(hosts->hostsEdit()->isHidden());
+        // The keyboard: focus the choice, one step down (SSH hosts), type the hosts.
+        hosts->whereCombo()->setFocus();
+        QTest::keyClick(hosts->whereCombo(), Qt::Key_Down);
+        QVERIFY(hosts->hostsEdit()->isVisible());
+        QTest::keyClicks(hosts->hostsEdit(), u"2/hostA,0/hostB"_s);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QVERIFY2(dialog.hostsError()->isVisible()
+                     && dialog.hostsError()->text().contains(u"'0' is not a number of workers"_s),
+                 qPrintable(dialog.hostsError()->text()));
+        hosts->hostsEdit()->setText(u"2/hostA,1/:"_s);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(dialog.hostsError()->isHidden());
+        const HostsSpec ssh = dialog.spec().hosts;
+        QCOMPARE(ssh.hosts.size(), size_t(2));
+        QCOMPARE(ssh.hosts[0].login, u"hostA"_s);
+        QCOMPARE(ssh.hosts[0].workers, 2);
+        QVERIFY(ssh.hosts[1].isLocal());
+        // A Slurm line: srun options that would take the agents' link are refused.
+        QTest::keyClick(hosts->whereCombo(), Qt::Key_Down);
+        QCOMPARE(hosts->hostsEdit()->text(), QString()); // each choice keeps its own text
+        QTest::keyClicks(hosts->hostsEdit(), u"-N2 -o out.txt"_s);
+        QTRY_VERIFY(!dialog.isValidationPending());
+        QVERIFY(!dialog.startButton()->isEnabled());
+        QVERIFY2(dialog.hostsError()->text().contains(u"-o cannot be used with --slurm"_s),
+                 qPrintable(dialog.hostsError()->text()));
+        hosts->hostsEdit()->setText(u"-N2 -p short"_s);
+        QTRY_VERIFY(dialog.startButton()->isEnabled());
+        QVERIFY(dialog.spec().hosts.slurm);
+        QCOMPARE(dialog.spec().hosts.srunArgs, (QStringList { u"-N2"_s, u"-p"_s, u"short"_s }));
+        // Back to SSH hosts: its text is still there.
+        QTest::keyClick(hosts->whereCombo(), Qt::Key_Up);
+        QCOMPARE(hosts->hostsEdit()->text(), u"2/hostA,1/:"_s);
+    }
+
+    // A batch file's hosts survive the dialog whole, with what it does not show (the ssh
+    // command, the agent's path, the working folder, the files to move).
+    void keepsTheHostsOfABatchFile()
+    {
+        BatchSpec spec;
+        spec.command = { u"gzip"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.hosts.hosts = { { u"hostA"_s, 3 }, { u":"_s, 0 } };
+        spec.hosts.ssh = { u"ssh"_s, u"-p"_s, u"2222"_s };
+        spec.hosts.agentPath = u"/opt/shoal"_s;
+        spec.hosts.workdir = u"/scratch"_s;
+        spec.hosts.transferFiles = { u"{}"_s };
+        spec.hosts.returnFiles = { u"{}.gz"_s };
+        spec.hosts.cleanup = true;
+        NewBatchDialog dialog;
+        dialog.setSpec(spec);
+        dialog.show();
+        QCOMPARE(dialog.hostsField()->hostsEdit()->text(), u"3/hostA,:"_s);
+        const HostsSpec back = dialog.spec().hosts;
+        QVERIFY(back.hosts == spec.hosts.hosts);
+        QCOMPARE(back.ssh, spec.hosts.ssh);
+        QCOMPARE(back.agentPath, spec.hosts.agentPath);
+        QCOMPARE(back.workdir, spec.hosts.workdir);
+        QCOMPARE(back.transferFiles, spec.hosts.transferFiles);
+        QCOMPARE(back.returnFiles, spec.hosts.returnFiles);
+        QVERIFY(back.cleanup);
+    }
+
+    // Check reaches each host up front (here: nothing listens on port 1) and says why not,
+    // without the window waiting for it.
+    void checksTheHostsUpFront()
+    {
+        BatchSpec spec;
+        spec.command = { u"gzip"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.to = 100;
+        spec.hosts.hosts = { { u"127.0.0.1"_s, 2 }, { u":"_s, 1 } };
+        spec.hosts.ssh = { u"ssh"_s, u"-p"_s, u"1"_s, u"-o"_s, u"BatchMode=yes"_s };
+        NewBatchDialog dialog;
+        dialog.setSpec(spec);
+        dialog.show();
+        HostsField *hosts = dialog.hostsField();
+        QSignalSpy checked(hosts, &HostsField::checked);
+        QTest::mouseClick(hosts->checkButton(), Qt::LeftButton);
+        QVERIFY(hosts->isChecking());
+        QVERIFY(checked.wait(20000));
+        QVERIFY2(hosts->checkResult()->text().startsWith(u"127.0.0.1: not reached: "_s),
+                 qPrintable(hosts->checkResult()->text()));
+        QVERIFY2(hosts->checkResult()->text().contains(u"refused"_s),
+                 qPrintable(hosts->checkResult()->text()));
+        const QString dir
+            = qEnvironmentVariable("SHOAL_BUILD_DIR", QDir::currentPath()) + u"/screenshots"_s;
+        QDir().mkpath(dir);
+        QVERIFY(dialog.grab().save(dir + u"/newbatch-hosts.png"_s));
+        // A Slurm line: srun is looked for.
+        hosts->whereCombo()->setCurrentIndex(
+            hosts->whereCombo()->findData(int(HostsField::Where::Slurm)));
+        QTest::mouseClick(hosts->checkButton(), Qt::LeftButton);
+        QVERIFY(checked.wait(20000));
+        QVERIFY2(hosts->checkResult()->text().startsWith(u"srun is here"_s)
+                     || hosts->checkResult()->text().startsWith(u"srun is not here"_s),
+                 qPrintable(hosts->checkResult()->text()));
     }
 
     void composesAServiceBatch()
