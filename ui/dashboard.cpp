@@ -47,6 +47,22 @@ Dashboard::Dashboard(WorkerModel *workers, TaskModel *tasks, QWidget *parent)
     m_retiredLabel->setTextFormat(Qt::PlainText);
     m_retiredLabel->hide();
     workersLayout->addWidget(m_retiredLabel);
+    m_hostsLabel = new QLabel(workersPane);
+    m_hostsLabel->setTextFormat(Qt::PlainText);
+    m_hostsLabel->setWordWrap(true);
+    m_hostsLabel->hide();
+    workersLayout->addWidget(m_hostsLabel);
+    m_hostsTimer.setSingleShot(true);
+    m_hostsTimer.setInterval(500);
+    connect(&m_hostsTimer, &QTimer::timeout, this, &Dashboard::showHostTotals);
+    const auto countHosts = [this] {
+        if (!m_hostsTimer.isActive())
+            m_hostsTimer.start();
+    };
+    connect(m_workerModel, &QAbstractItemModel::dataChanged, this, countHosts);
+    connect(m_workerModel, &QAbstractItemModel::rowsInserted, this, countHosts);
+    connect(m_workerModel, &QAbstractItemModel::rowsRemoved, this, countHosts);
+    connect(m_workerModel, &QAbstractItemModel::modelReset, this, &Dashboard::showHostTotals);
     connect(m_workerModel, &WorkerModel::retiredChanged, this, &Dashboard::showRetired);
     connect(m_workerModel, &QAbstractItemModel::modelReset, this, &Dashboard::showRetired);
     m_topSplitter->addWidget(workersPane);
@@ -88,6 +104,21 @@ void Dashboard::showRetired()
             .arg(r.workers)
             .arg(countOf(r.tasksDone, tr("task"), tr("tasks")),
                  countOf(r.failures, tr("failed attempt"), tr("failed attempts"))));
+}
+
+void Dashboard::showHostTotals()
+{
+    m_hostsTimer.stop();
+    QStringList parts;
+    for (const WorkerModel::HostTotals &t : m_workerModel->hostTotals())
+        parts << tr("%1: %2, %3 busy, %4 done, %5")
+                     .arg(t.host == u":"_s ? tr("this machine") : t.host,
+                          countOf(t.workers, tr("worker"), tr("workers")))
+                     .arg(t.busy)
+                     .arg(t.tasksDone)
+                     .arg(countOf(t.failures, tr("failed attempt"), tr("failed attempts")));
+    m_hostsLabel->setVisible(!parts.isEmpty());
+    m_hostsLabel->setText(parts.join(u"\n"_s));
 }
 
 void Dashboard::createWorkerView()

@@ -3,6 +3,7 @@
 #include "task.h"
 
 #include <QPointer>
+#include <QTimer>
 #include <QWidget>
 
 class QLabel;
@@ -42,6 +43,7 @@ public:
     OverviewBar *overview() const { return m_overview; }
     QTableView *workerView() const { return m_workerView; }
     QLabel *retiredLabel() const { return m_retiredLabel; }
+    QLabel *hostsLabel() const { return m_hostsLabel; }
     QWidget *workersPane() const { return m_workersPane; }
     void setPanelVisible(QWidget *panel, bool visible);
     ChartPanel *charts() const { return m_charts; }
@@ -70,6 +72,9 @@ private:
     OverviewBar *m_overview = nullptr;
     QTableView *m_workerView = nullptr;
     QLabel *m_retiredLabel = nullptr;
+    QLabel *m_hostsLabel = nullptr; // each worker host's totals
+    QTimer m_hostsTimer; // they are counted at most twice a second
+    void showHostTotals();
     QWidget *m_workersPane = nullptr;
     ChartPanel *m_charts = nullptr;
     TaskPanel *m_taskPanel = nullptr;

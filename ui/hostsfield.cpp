@@ -177,18 +177,21 @@ void HostsField::checkHost(const QString &login)
         else if (code == 0)
             said = tr("%1: reached, but it runs %2 (this is %3)").arg(login, out, ours);
         else if (code == 127)
-            said = tr("%1: reached, but Shoal is not there (%2)").arg(login, err.section(u'\n', -1));
+            said
+                = tr("%1: reached, but Shoal is not there (%2)").arg(login, err.section(u'\n', -1));
         else
-            said = tr("%1: not reached: %2").arg(login, err.isEmpty() ? tr("ssh failed") : err.section(u'\n', -1));
+            said = tr("%1: not reached: %2")
+                       .arg(login, err.isEmpty() ? tr("ssh failed") : err.section(u'\n', -1));
         m_lines[line] = said;
         report(process);
     });
-    connect(process, &QProcess::errorOccurred, this, [this, process, line, argv](QProcess::ProcessError e) {
-        if (e != QProcess::FailedToStart)
-            return;
-        m_lines[line] = tr("cannot run '%1': %2").arg(argv.front(), process->errorString());
-        report(process);
-    });
+    connect(process, &QProcess::errorOccurred, this,
+            [this, process, line, argv](QProcess::ProcessError e) {
+                if (e != QProcess::FailedToStart)
+                    return;
+                m_lines[line] = tr("cannot run '%1': %2").arg(argv.front(), process->errorString());
+                report(process);
+            });
     m_checks.push_back(process);
     process->start(argv.front(), argv.mid(1));
     process->closeWriteChannel();

@@ -1,5 +1,7 @@
 #include "workermodel.h"
 
+#include <QHash>
+
 #include "humanformat.h"
 #include "rowranges.h"
 #include "statecolors.h"
@@ -293,6 +295,27 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
         break;
     }
     return {};
+}
+
+std::vector<WorkerModel::HostTotals> WorkerModel::hostTotals() const
+{
+    std::vector<HostTotals> totals;
+    QHash<QString, size_t> index;
+    for (const WorkerInfo &w : m_rows) {
+        if (w.host.isEmpty())
+            continue;
+        auto at = index.constFind(w.host);
+        if (at == index.constEnd()) {
+            at = index.insert(w.host, totals.size());
+            totals.push_back(HostTotals { w.host });
+        }
+        HostTotals *it = &totals[*at];
+        ++it->workers;
+        it->busy += w.task >= 0 ? 1 : 0;
+        it->tasksDone += w.tasksDone;
+        it->failures += w.failures;
+    }
+    return totals;
 }
 
 } // namespace shoal

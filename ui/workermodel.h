@@ -52,6 +52,16 @@ public:
     }
 
     const WorkerInfo &worker(int row) const { return m_rows.at(size_t(row)); }
+    // Each worker host's totals, in the order its workers first appear (empty without hosts).
+    struct HostTotals
+    {
+        QString host;
+        int workers = 0;
+        int busy = 0; // running a task (paused ones included)
+        qint64 tasksDone = 0;
+        qint64 failures = 0;
+    };
+    std::vector<HostTotals> hostTotals() const;
     // The workers that left the pool (a shrink, a recycled service worker) and what they did.
     struct Retired
     {

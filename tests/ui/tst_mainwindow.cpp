@@ -932,6 +932,15 @@ private Q_SLOTS:
                     return false;
             return true;
         }());
+        // Each host's totals under the table: all five workers busy, nothing done yet.
+        QLabel *totals = w.dashboard()->hostsLabel();
+        QTRY_VERIFY(totals->isVisible()
+                    && totals->text().contains(u"node-b.cluster: 2 workers, 2 busy, 0 done"_s));
+        QVERIFY2(totals->text().contains(u"node-a.cluster: 2 workers, 2 busy, 0 done, "
+                                         "0 failed attempts"_s),
+                 qPrintable(totals->text()));
+        QVERIFY2(totals->text().contains(u"this machine: 1 worker, 1 busy"_s),
+                 qPrintable(totals->text()));
         QCoreApplication::sendPostedEvents();
         QVERIFY(!w.workerView()->horizontalScrollBar()->isVisible());
         const QString shot = screenshotDir() + u"/hosts.png"_s;
@@ -939,6 +948,7 @@ private Q_SLOTS:
         qInfo("screenshot: %s", qPrintable(shot));
         QFile(release).open(QIODevice::WriteOnly);
         QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().succeeded, 20, 20000);
+        QTRY_VERIFY(totals->text().contains(u"node-a.cluster: 2 workers, 0 busy"_s));
     }
 
 private:
