@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include "bytes.h"
 #include "fileio.h"
 #include "pool.h"
 
@@ -128,6 +129,11 @@ Result<void> Agent::setUp(const agent::Setup &setup)
     if (!setup.workdir.isEmpty() && !QDir::setCurrent(setup.workdir))
         return Error { u"cannot use the working folder '%1' on %2"_s.arg(
             setup.workdir, QSysInfo::machineHostName()) };
+    if (!setup.probe.isEmpty() && !setup.probe.contains(u'/')) {
+        QFile probe(setup.probe);
+        m_sharedFolder = probe.open(QIODevice::ReadOnly)
+            && probe.read(setup.probe.size() * 4 + 1) == setup.probe.toUtf8();
+    }
     PoolOptions options;
     options.workers = setup.workers;
     options.timeoutSeconds = setup.timeoutSeconds;
@@ -196,13 +202,15 @@ void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)
 
 void Agent::receiveFile(const agent::File &file)
 {
+    if (m_sharedFolder) // the file is here already: Shoal's folder is this one
+        return;
     TaskFiles &files = m_files[file.task];
     if (!files.error.isEmpty())
         return; // the rest of what was sent for it is not wanted
     const QString target = transferTarget(file.path);
     if (files.received.isEmpty() || files.received.last() != target)
         files.received << target;
-    if (auto written = m_fileReceiver.write(file); !written) {
+    if (auto written = m_fileReceiver.write(file, target); !written) {
         files.errorCode = errno ? errno : EIO;
         files.error = written.error();
     }
@@ -210,6 +218,8 @@ void Agent::receiveFile(const agent::File &file)
 
 bool Agent::admitRun(const agent::Run &run)
 {
+    if (m_sharedFolder) // what it makes is where Shoal reads it; nothing to move or remove
+        return true;
     auto files = m_files.find(run.task);
     if (files == m_files.end()) {
         if (run.returns.isEmpty() && !run.cleanup)
@@ -249,12 +259,15 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
             task, Stream::Stderr,
             u"shoal agent on %1: --return: %2\n"_s.arg(QSysInfo::machineHostName(), sent.error())
                 .toLocal8Bit() });
-        exit = ExitStatus::outputLost(exit, err); // what the task made is not all there
+        if (exit.succeeded()) // what the task made is not all there; a failure stays itself
+            exit = ExitStatus::outputLost(exit, err);
     }
-    if (files.cleanup)
-        for (const QStringList *list : { &files.received, &files.returns })
-            for (const QString &path : *list)
-                QFile::remove(transferTarget(path));
+    if (files.cleanup) {
+        for (const QString &path : files.received)
+            ::unlink(encodeBytes(path).constData());
+        for (const QString &path : files.returns)
+            ::unlink(encodeBytes(transferTarget(path)).constData());
+    }
     return exit;
 }
 

@@ -80,6 +80,7 @@ private:
         bool cleanup = false;
     };
     QHash<TaskId, TaskFiles> m_files;
+    bool m_sharedFolder = false; // its working folder is Shoal's (Setup's probe is here)
     FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id

@@ -152,6 +152,7 @@ Result<void> AgentLaunching::open()
 {
     std::vector<Host *> waiting;
     Result<void> opened;
+    makeProbe();
     if (m_spec.slurm)
         opened = obtainSlurmHosts();
     for (auto &host : m_hosts) {
@@ -198,6 +199,7 @@ void AgentLaunching::sendSetup(Host &host)
     setup.memoryLimitBytes = m_host.options().memoryLimitBytes;
     setup.termGraceMs = m_host.options().termGraceMs;
     setup.workdir = m_spec.workdir;
+    setup.probe = m_probe;
     send(host, setup);
     host.ready = true;
     host.reconnects = 0;

@@ -5,6 +5,8 @@
 #include "pool.h"
 #include "taskledger.h"
 
+#include <QFile>
+#include <QRandomGenerator>
 #include <QTimer>
 
 #include <cerrno>
@@ -27,7 +29,28 @@ AgentLaunching::AgentLaunching(LaunchHost &host, const CommandTemplate &command,
 {
 }
 
-AgentLaunching::~AgentLaunching() = default;
+AgentLaunching::~AgentLaunching()
+{
+    if (!m_probe.isEmpty())
+        QFile::remove(m_probe);
+}
+
+// With files to move, a file in our folder tells each agent whether its folder is this one (a
+// shared or the same disk: Slurm's nodes, -S localhost): there it must not write over, send
+// back or remove what is already in place. A hidden name; left behind only if Shoal is killed.
+void AgentLaunching::makeProbe()
+{
+    if (m_spec.transferFiles.isEmpty() && m_spec.returnFiles.isEmpty() && !m_spec.cleanup)
+        return;
+    const QString name = u".shoal-probe-%1-%2"_s.arg(::getpid())
+                             .arg(QRandomGenerator::global()->generate64(), 0, 36);
+    QFile probe(name);
+    if (probe.open(QIODevice::WriteOnly | QIODevice::NewOnly)
+        && probe.write(name.toUtf8()) == name.size() && probe.flush())
+        m_probe = name;
+    else
+        probe.remove(); // a folder we cannot write: every host is told to write its own copies
+}
 
 Result<void> AgentLaunching::prepare()
 {
@@ -215,7 +238,7 @@ void AgentLaunching::receiveReturn(Host &host, const agent::File &file)
     Received &r = host.received[file.task];
     if (r.output.lost)
         return;
-    if (auto written = host.returned.write(file); !written) {
+    if (auto written = host.returned.write(file, file.path); !written) {
         r.output.lost = errno ? errno : EIO; // the task fails: what it made is not all here
         m_host.message(
             u"task %1: --return: %2"_s.arg(m_host.ledger().seqOf(file.task)).arg(written.error()));
@@ -290,6 +313,11 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
         if (r.fds[i] >= 0)
             (i == 0 ? output.outFile : output.errFile)
                 = std::make_shared<SpilledOutput>(r.fds[i], r.sizes[i]);
+    }
+    if (host.returned.isWriting(finished.task)) { // a file it sent back was cut short
+        host.returned.abandon();
+        if (!output.lost)
+            output.lost = EIO;
     }
     WorkerSlot *slot = slotRunning(host, finished.task);
     if (!slot)

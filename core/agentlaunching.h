@@ -151,6 +151,8 @@ private:
     const InputList &m_inputs;
     const HostsSpec &m_spec;
     std::vector<CommandTemplate> m_transfers, m_returns; // --transferfile, --return
+    QString m_probe; // Setup's probe (agentprotocol.h), in our folder while files travel
+    void makeProbe();
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.

@@ -41,7 +41,7 @@ struct Writer
     Type type(const Setup &x)
     {
         s << qint32(x.workers) << x.timeoutSeconds << x.memoryLimitBytes << qint32(x.termGraceMs)
-          << x.workdir;
+          << x.workdir << x.probe;
         return Type::Setup;
     }
     Type type(const Run &x)
@@ -101,7 +101,7 @@ template<> Setup readPayload(QDataStream &s)
 {
     Setup x;
     qint32 workers = 0, grace = 0;
-    s >> workers >> x.timeoutSeconds >> x.memoryLimitBytes >> grace >> x.workdir;
+    s >> workers >> x.timeoutSeconds >> x.memoryLimitBytes >> grace >> x.workdir >> x.probe;
     x.workers = workers;
     x.termGraceMs = grace;
     if (workers < 1 || grace < 0 || x.timeoutSeconds < 0 || x.memoryLimitBytes < 0)
@@ -197,7 +197,9 @@ template<> File readPayload(QDataStream &s)
     qint64 task = -1;
     s >> task >> x.path >> x.bytes >> x.last >> x.mode;
     x.task = task;
-    if (task < 0 || x.path.isEmpty())
+    // A name to write (no NUL, something after a "/./"), and permission bits only.
+    if (task < 0 || x.path.isEmpty() || x.path.contains(QChar(0)) || x.path.endsWith(u"/."_s)
+        || x.path.endsWith(u'/') || (x.mode & ~07777u) != 0)
         s.setStatus(QDataStream::ReadCorruptData);
     return x;
 }

@@ -20,7 +20,7 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 2; // 2: Hello gained slurmStep, File frames
+inline constexpr quint32 kProtocol = 3; // 2: Hello.slurmStep; 3: File frames, Setup.probe
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 
@@ -54,6 +54,10 @@ struct Setup // Shoal -> agent, once
     qint64 memoryLimitBytes = 0;
     int termGraceMs = 2000;
     QString workdir; // empty: the agent's own
+    // Files travel (--transferfile, --return, --cleanup): the name of a file Shoal made in its
+    // own working folder, holding that name. An agent that finds it in its working folder
+    // shares Shoal's: it writes, sends back and removes nothing (the files are there already).
+    QString probe;
 };
 
 struct Run // Shoal -> agent: run argv (already expanded) as task `task`

@@ -22,8 +22,9 @@ QString transferTarget(const QString &path);
 Result<void> sendFile(TaskId task, const QString &path,
                       const std::function<void(agent::File &&)> &deliver);
 
-// Writes the File frames that arrive, in order: the first part of a path makes the file anew
-// (and its folder), the last closes it with its mode. Not thread-safe.
+// Writes the File frames that arrive, in order: the first part of a file makes it anew (and
+// its folder) under a hidden name beside it, the last gives it its mode (setuid and the like
+// dropped) and renames it over `target`. Not thread-safe.
 class FileReceiver
 {
 public:
@@ -32,15 +33,18 @@ public:
     FileReceiver(const FileReceiver &) = delete;
     FileReceiver &operator=(const FileReceiver &) = delete;
 
-    // Writes at transferTarget(file.path). An Error names the file and why (errno is kept).
-    Result<void> write(const agent::File &file);
-    // The file being written is closed as it is (its sender went, or failed).
+    // An Error names the file and why (errno is kept).
+    Result<void> write(const agent::File &file, const QString &target);
+    // Whether a file of the task is half written (its last part has not come).
+    bool isWriting(TaskId task) const;
+    // The file being written is dropped (its sender went, or failed).
     void abandon();
 
 private:
     int m_fd = -1;
     TaskId m_task = -1;
-    QString m_path;
+    QString m_target;
+    QByteArray m_temporary;
 };
 
 } // namespace shoal

@@ -294,6 +294,28 @@ private Q_SLOTS:
             QCOMPARE(left, (QStringList { u"a.out"_s, u"a.txt"_s, u"b.out"_s, u"b.txt"_s }));
     }
 
+    // A host whose working folder is ours (a shared disk, Slurm's nodes, -S localhost): the
+    // files are in place already, so --trc neither rewrites nor removes them, nor the results.
+    void sharedFolderIsLeftAlone()
+    {
+        const QString dir = m_dir.filePath(u"tf-shared"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QFile input(dir + u"/in.txt"_s);
+        QVERIFY(input.open(QIODevice::WriteOnly));
+        input.write("kept\n");
+        input.close();
+        const RunResult r = runShoal(
+            { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
+              u"--agent-path"_s, shoalBinary(), u"--workdir"_s, dir, u"--trc"_s, u"{}.out"_s,
+              u"sh"_s, u"-c"_s, u"cat \"$0\" > \"$0.out\""_s, u"{}"_s, u":::"_s, u"in.txt"_s },
+            {}, 60000, dir);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(readFile(dir + u"/in.txt"_s), QByteArray("kept\n"));
+        QCOMPARE(readFile(dir + u"/in.txt.out"_s), QByteArray("kept\n"));
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden),
+                 (QStringList { u"in.txt"_s, u"in.txt.out"_s })); // no probe, no temporaries
+    }
+
     // A file to send that is not there fails its task, naming it, before anything runs; a file
     // to bring back that was not made fails the task too: nothing it was to give is lost.
     void fileTransferErrors()

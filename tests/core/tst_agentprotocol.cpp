@@ -9,6 +9,8 @@
 #include <QTest>
 #include <QtEndian>
 
+#include <sys/stat.h>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
 using namespace shoal::agent;
@@ -51,7 +53,7 @@ private Q_SLOTS:
     {
         const QList<Frame> sent {
             Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40, u"12.3"_s },
-            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s },
+            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s, u".shoal-probe-1"_s },
             Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s }, { u"a.out"_s }, true },
             Cancel { 41 },
             Started { 41, 123456 },
@@ -179,7 +181,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(u"dst"_s) && QDir::setCurrent(u"dst"_s));
         FileReceiver receiver;
         for (const File &part : parts)
-            QVERIFY(receiver.write(part));
+            QVERIFY(receiver.write(part, transferTarget(part.path)));
         QDir::setCurrent(previous);
         const QString to = dir.filePath(u"dst/deep/in.bin"_s);
         QFile written(to);
