@@ -208,11 +208,15 @@ void Agent::receiveFile(const agent::File &file)
     if (!files.error.isEmpty())
         return; // the rest of what was sent for it is not wanted
     const QString target = transferTarget(file.path);
-    if (files.received.isEmpty() || files.received.last() != target)
+    if (files.received.isEmpty() || files.received.last() != target) {
         files.received << target;
+        files.receivedIds.push_back({});
+    }
     if (auto written = m_fileReceiver.write(file, target); !written) {
         files.errorCode = errno ? errno : EIO;
         files.error = written.error();
+    } else if (file.last) {
+        files.receivedIds.back() = m_fileReceiver.lastFinished();
     }
 }
 
@@ -246,27 +250,36 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
     const TaskFiles files = m_files.take(task);
     const bool ran
         = exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart;
+    std::vector<std::pair<QString, FileId>> sent;
     for (const QString &path : ran ? files.returns : QStringList()) {
-        auto sent = sendFile(task, transferTarget(path), [this](agent::File &&part) {
-            send(part);
-            if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
-                flush();
-        });
-        if (sent)
+        FileId id;
+        auto read = sendFile(
+            task, transferTarget(path),
+            [this](agent::File &&part) {
+                send(part);
+                if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
+                    flush();
+            },
+            &id);
+        if (read) {
+            sent.emplace_back(transferTarget(path), id);
             continue;
+        }
         const int err = errno ? errno : EIO;
         send(agent::Output {
             task, Stream::Stderr,
-            u"shoal agent on %1: --return: %2\n"_s.arg(QSysInfo::machineHostName(), sent.error())
+            u"shoal agent on %1: --return: %2\n"_s.arg(QSysInfo::machineHostName(), read.error())
                 .toLocal8Bit() });
         if (exit.succeeded()) // what the task made is not all there; a failure stays itself
             exit = ExitStatus::outputLost(exit, err);
     }
+    // Only what was moved, and only while it is still there: a later attempt of the task (a
+    // link lost and found again) may have put its own files under the same names.
     if (files.cleanup) {
-        for (const QString &path : files.received)
-            ::unlink(encodeBytes(path).constData());
-        for (const QString &path : files.returns)
-            ::unlink(encodeBytes(transferTarget(path)).constData());
+        for (size_t i = 0; i < files.receivedIds.size(); ++i)
+            removeIfSame(files.received[qsizetype(i)], files.receivedIds[i]);
+        for (const auto &[path, id] : sent)
+            removeIfSame(path, id);
     }
     return exit;
 }

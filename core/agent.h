@@ -74,6 +74,7 @@ private:
     struct TaskFiles
     {
         QStringList received;
+        std::vector<FileId> receivedIds; // each received file once whole (else invalid)
         QString error; // a file sent for it could not be written
         int errorCode = 0;
         QStringList returns;

@@ -27,7 +27,21 @@ bool makeFolderOf(const QByteArray &path)
     return true;
 }
 
+FileId idOf(const struct stat &st)
+{
+    return { quint64(st.st_dev), quint64(st.st_ino),
+             qint64(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec };
+}
+
 } // namespace
+
+void removeIfSame(const QString &path, const FileId &id)
+{
+    const QByteArray native = encodeBytes(path);
+    struct stat st = {};
+    if (id.isValid() && ::lstat(native.constData(), &st) == 0 && idOf(st) == id)
+        ::unlink(native.constData());
+}
 
 QString transferTarget(const QString &path)
 {
@@ -36,16 +50,14 @@ QString transferTarget(const QString &path)
 }
 
 Result<void> sendFile(TaskId task, const QString &path,
-                      const std::function<void(agent::File &&)> &deliver)
+                      const std::function<void(agent::File &&)> &deliver, FileId *id)
 {
     // O_NONBLOCK: a FIFO with no writer must not block the event loop; only files are sent.
     const int fd
         = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return Error { u"cannot read '%1': %2"_s.arg(path, errnoText()) };
-    struct stat st
-    {
-    };
+    struct stat st = {};
     const bool statted = ::fstat(fd, &st) == 0;
     const int err
         = statted ? (S_ISREG(st.st_mode) ? 0 : (S_ISDIR(st.st_mode) ? EISDIR : EINVAL)) : errno;
@@ -56,6 +68,8 @@ Result<void> sendFile(TaskId task, const QString &path,
             path, err == EINVAL ? u"not a regular file"_s : errnoText(err)) };
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (id)
+        *id = idOf(st);
     const quint32 mode = st.st_mode & 07777;
     QByteArray part(agent::kOutputChunkBytes, Qt::Uninitialized);
     for (;;) {
@@ -107,15 +121,19 @@ Result<void> FileReceiver::write(const agent::File &file, const QString &target)
     }
     if (!file.last)
         return {};
+    struct stat st = {};
+    const QByteArray native = encodeBytes(target);
     const bool whole = ::fchmod(m_fd, mode_t(file.mode & 0777)) == 0 && ::fsync(m_fd) == 0
         && ::close(std::exchange(m_fd, -1)) == 0
-        && ::rename(m_temporary.constData(), encodeBytes(target).constData()) == 0;
+        && ::rename(m_temporary.constData(), native.constData()) == 0
+        && ::lstat(native.constData(), &st) == 0; // as it stands now, renamed
     if (!whole) {
         const int err = errno;
         abandon();
         errno = err;
         return Error { u"cannot finish '%1': %2"_s.arg(target, errnoText(err)) };
     }
+    m_finished = idOf(st);
     m_task = -1;
     m_target.clear();
     m_temporary.clear();

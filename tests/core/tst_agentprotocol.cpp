@@ -1,5 +1,6 @@
 #include "agentprotocol.h"
 #include "filetransfer.h"
+#include "testsupport.h"
 
 #include <QDataStream>
 #include <QDir>
@@ -193,6 +194,34 @@ private Q_SLOTS:
         const auto missing = sendFile(5, dir.filePath(u"nope"_s), [](File &&) {});
         QVERIFY(!missing);
         QVERIFY2(missing.error().contains(u"cannot read"_s), qPrintable(missing.error()));
+    }
+
+    // --cleanup removes a name only while it is the file that was moved, not one that a later
+    // attempt put there since.
+    void cleanupRemovesOnlyTheFileItMoved()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(u"out.txt"_s);
+        const auto make = [&](const QByteArray &data) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(data);
+        };
+        make("first");
+        FileId moved;
+        QVERIFY(sendFile(
+            1, path, [](File &&) {}, &moved));
+        QVERIFY(moved.isValid());
+        QVERIFY(QFile::remove(path));
+        make("a later attempt's"); // the same name, another file
+        removeIfSame(path, moved);
+        QCOMPARE(shoal::test::readFile(path), QByteArray("a later attempt's"));
+        FileId now;
+        QVERIFY(sendFile(
+            1, path, [](File &&) {}, &now));
+        removeIfSame(path, now);
+        QVERIFY(!QFile::exists(path));
     }
 };
 
