@@ -112,6 +112,7 @@ Result<void> AgentLaunching::obtainSlurmHosts()
             : qMin(node.cpus, HostSpec::kMaxWorkers); // 0: its agent's cores
         m_hosts.push_back(std::move(host));
     }
+    m_heldAllocation = m_allocation.isHeld();
     if (m_allocation.isHeld()) // its end, seen from now on, ends the batch's hosts
         m_host.watcher().watch(m_allocation.holder().pidfd(),
                                { holderTag(), 0, ProcessWatcher::Kind::Exited });

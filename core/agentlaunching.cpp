@@ -142,8 +142,13 @@ std::vector<TaskId> AgentLaunching::tasksOn(const WorkerSlot &slot) const
 void AgentLaunching::dispatch()
 {
     TaskLedger &ledger = m_host.ledger();
+    if (m_finishing && ledger.hasQueued())
+        reopenHosts(); // a retry after the batch's end
     if (m_opened && ledger.hasQueued() && !anyHostLeft()) {
-        m_host.failUnserved(u"no worker host is left"_s); // tasks added since the last went
+        m_host.failUnserved(m_allocationGone
+                                ? u"the Slurm allocation obtained for this batch has ended: "
+                                  "start the batch again"_s
+                                : u"no worker host is left"_s); // tasks added since the last went
         return;
     }
     std::vector<Host *> fed;
@@ -375,6 +380,25 @@ void AgentLaunching::requeueRunning(WorkerSlot &slot)
     slot.endReason = EndReason::Requeue;
     send(*host, agent::Cancel { slot.task });
     flush(*host);
+}
+
+// The batch had ended, and its agents with it: each host is started again (a fresh link, its
+// Hello, its Setup) for what was queued since. An allocation obtained for the batch was given
+// back at its end, so Slurm hosts of one cannot come back.
+void AgentLaunching::reopenHosts()
+{
+    m_finishing = false;
+    if (m_heldAllocation) {
+        m_allocationGone = true;
+        return;
+    }
+    for (auto &host : m_hosts) {
+        if (!host->lost || host->retrying)
+            continue; // still going (it exits, is lost, and comes back), or coming back already
+        host->reconnects = 0;
+        host->retrying = true;
+        reconnect(host->index, host->generation);
+    }
 }
 
 bool AgentLaunching::finishWorkers()

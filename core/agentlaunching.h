@@ -159,6 +159,8 @@ private:
     std::unique_ptr<Launcher> m_srunLauncher;
     SlurmAllocation m_allocation;
     bool m_allocationGone = false; // the allocation obtained here ended before the batch
+    bool m_heldAllocation = false; // --slurm outside an allocation: one was obtained here
+    void reopenHosts();
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };

@@ -4,11 +4,14 @@
 // same through a real sshd on 127.0.0.1.
 
 #include "agentprotocol.h"
+#include "commandtemplate.h"
+#include "pool.h"
 #include "testsupport.h"
 
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -343,6 +346,29 @@ private Q_SLOTS:
         QCOMPARE(unmade.exitCode, 1);
         QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
         QVERIFY(!QFile::exists(local + u"/x.out"_s));
+    }
+
+    // Retry after the batch's end (the window's Retry failed): its agents had gone with it, so
+    // each host is started again, and the task runs there.
+    void retryAfterTheEndStartsTheHostsAgain()
+    {
+        const QString mark = m_dir.filePath(u"retry-mark"_s);
+        PoolOptions options;
+        options.hosts.hosts = { { u"far"_s, 1 } };
+        options.hosts.ssh = { m_fakeSsh };
+        options.hosts.agentPath = shoalBinary();
+        auto command = CommandTemplate::parse(
+            { u"sh"_s, u"-c"_s, u"test -e \"$0\" || { touch \"$0\"; exit 3; }"_s, mark }, false);
+        QVERIFY(command.ok());
+        Pool pool(*command, QStringList { u"1"_s }, options);
+        QSignalSpy done(&pool, &Pool::finished);
+        QVERIFY(pool.start().ok());
+        QVERIFY(done.wait(20000));
+        QCOMPARE(pool.stats().failed, 1);
+        pool.retryFailed();
+        QVERIFY(done.wait(20000));
+        QCOMPARE(pool.stats().failed, 0);
+        QCOMPARE(pool.stats().succeeded, 1);
     }
 
     // Pausing the batch stops the tasks where they run (state T there), resuming continues them.
