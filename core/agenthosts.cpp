@@ -9,6 +9,7 @@
 #include "processguard.h"
 #include "processtree.h"
 #include "selfpath.h"
+#include "signalwatcher.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -30,6 +31,7 @@ constexpr int kFirstReconnectMs = 500;
 constexpr int kMaxReconnects = 5; // 0.5 + 1 + 2 + 4 + 8 s: a batch waits at most so long
 constexpr int kAllocationWaitMs = 120000; // --slurm outside an allocation: Slurm's queue
 constexpr int kHolderGraceMs = 2000;
+constexpr int kWaitSliceMs = 100; // blocking waits look at Ctrl-C this often
 
 void setNonBlocking(int fd)
 {
@@ -212,16 +214,22 @@ Result<void> AgentLaunching::awaitHello(std::vector<Host *> &waiting)
 {
     QElapsedTimer clock;
     clock.start();
+    const int signalsSeen = SignalWatcher::count();
     while (!waiting.empty()) {
         std::vector<pollfd> fds;
         for (Host *host : waiting)
             fds.push_back({ host->fromAgent, POLLIN, 0 });
         const int left = int(kHelloTimeoutMs - clock.elapsed());
-        if (left <= 0 || ::poll(fds.data(), fds.size(), left) == 0)
+        if (SignalWatcher::count() != signalsSeen)
+            return Error { u"interrupted while waiting for host %1"_s.arg(
+                waiting.front()->name()) };
+        if (left <= 0)
             return Error { u"host %1: no answer from its agent in %2 s%3"_s
                                .arg(waiting.front()->name())
                                .arg(kHelloTimeoutMs / 1000)
                                .arg(stderrTail(*waiting.front())) };
+        if (::poll(fds.data(), fds.size(), qMin(left, kWaitSliceMs)) <= 0)
+            continue; // a slice gone (or a signal): look at the clock and the signals
         for (size_t i = 0; i < fds.size(); ++i) {
             if (!fds[i].revents)
                 continue;

@@ -2,6 +2,7 @@
 
 #include <QSocketNotifier>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -13,16 +14,24 @@ namespace {
 
 int g_pipe[2] = { -1, -1 };
 struct sigaction g_previous[NSIG];
+std::atomic<int> g_count { 0 }; // lock-free: safe in a handler
+static_assert(std::atomic<int>::is_always_lock_free);
 
 void onSignal(int sig)
 {
     const int saved = errno;
+    g_count.fetch_add(1, std::memory_order_relaxed);
     const char byte = char(sig);
     [[maybe_unused]] const auto n = ::write(g_pipe[1], &byte, 1);
     errno = saved;
 }
 
 } // namespace
+
+int SignalWatcher::count()
+{
+    return g_count.load(std::memory_order_relaxed);
+}
 
 SignalWatcher::SignalWatcher(std::initializer_list<int> watched, QObject *parent)
     : QObject(parent)

@@ -19,6 +19,9 @@ public:
     explicit SignalWatcher(std::initializer_list<int> watched, QObject *parent = nullptr);
     ~SignalWatcher() override;
     bool isValid() const { return m_notifier != nullptr; }
+    // How many watched signals have come so far: a wait that cannot return to the event loop
+    // (a worker host's first answer, a Slurm allocation) ends when this changes.
+    static int count();
 
 Q_SIGNALS:
     void received(int signal);

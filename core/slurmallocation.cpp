@@ -2,6 +2,7 @@
 
 #include "fileio.h"
 #include "launcher.h"
+#include "signalwatcher.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -99,16 +100,19 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
     QByteArray said;
     QElapsedTimer clock;
     clock.start();
+    const int signalsSeen = SignalWatcher::count();
     for (;;) {
         const qsizetype at = said.indexOf(kMarker);
         if (at >= 0 && said.indexOf('\n', at) > at)
             break;
         pollfd fd { fromHolder, POLLIN, 0 };
         const int left = int(waitMs - clock.elapsed());
+        if (SignalWatcher::count() != signalsSeen) // Ctrl-C: the request is withdrawn (TERM)
+            return fail(u"interrupted while waiting"_s);
         if (left <= 0)
             return fail(u"none granted in %1 s"_s.arg(waitMs / 1000));
-        if (::poll(&fd, 1, left) <= 0)
-            continue; // a signal (EINTR), or the time is up
+        if (::poll(&fd, 1, qMin(left, 100)) <= 0)
+            continue; // a slice gone (or a signal): look at the clock and the signals
         char buffer[512];
         const ssize_t n = ::read(fromHolder, buffer, sizeof buffer);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))

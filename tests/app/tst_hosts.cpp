@@ -9,6 +9,7 @@
 #include "testsupport.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
@@ -346,6 +347,30 @@ private Q_SLOTS:
         QCOMPARE(unmade.exitCode, 1);
         QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
         QVERIFY(!QFile::exists(local + u"/x.out"_s));
+    }
+
+    // Ctrl-C while a host has not answered yet (a slow login, a hung ssh): Shoal stops
+    // waiting at once, says so, and leaves nothing running.
+    void interruptWhileWaitingForAHost()
+    {
+        const QString dir = m_dir.filePath(u"interrupt"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"-S"_s, u"far"_s, u"--ssh"_s,
+                      u"sh -c 'touch %1/waiting; exec sleep 60'"_s.arg(dir), u"true"_s, u":::"_s,
+                      u"1"_s });
+        QVERIFY(waitForFiles(dir, u"waiting"_s, 1));
+        QElapsedTimer clock;
+        clock.start();
+        ::kill(pid_t(shoal.processId()), SIGINT);
+        QVERIFY(shoal.waitForFinished(10000));
+        QVERIFY(clock.elapsed() < 10000); // not the 30 s a host gets to answer
+        QVERIFY(shoal.exitCode() != 0);
+        const QByteArray err = shoal.readAllStandardError();
+        QVERIFY2(err.contains("interrupted while waiting for host far"), err.constData());
+        const QStringList left = waitForNoChildren(5000);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(u", "_s)));
     }
 
     // Retry after the batch's end (the window's Retry failed): its agents had gone with it, so
