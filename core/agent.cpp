@@ -155,6 +155,17 @@ Result<void> Agent::setUp(const agent::Setup &setup)
 
 void Agent::onEvents(const QList<Event> &events)
 {
+    // What each running task uses, with the pool's stats tick (about once a second).
+    const bool tick = std::any_of(events.begin(), events.end(),
+                                  [](const Event &e) { return e.type == Event::Type::Stats; });
+    if (tick) {
+        for (const Event &e : events) {
+            const WorkerInfo &w = e.worker;
+            if (e.type == Event::Type::WorkerChanged && w.task >= 0
+                && size_t(w.task) < m_shoalIds.size())
+                send(agent::Usage { m_shoalIds[size_t(w.task)], w.cpuPercent, w.rssBytes });
+        }
+    }
     bool ended = false;
     for (const Event &e : events) {
         if (e.type != Event::Type::TaskBatch || !e.batch)

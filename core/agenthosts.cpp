@@ -410,7 +410,13 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
         receive(host, *output);
     else if (const auto *file = std::get_if<agent::File>(&frame))
         receiveReturn(host, *file);
-    else if (const auto *finished = std::get_if<agent::Finished>(&frame))
+    else if (const auto *usage = std::get_if<agent::Usage>(&frame)) {
+        if (WorkerSlot *slot = slotRunning(host, usage->task)) {
+            slot->cpuPercent = usage->cpuPercent;
+            slot->rssBytes = usage->rssBytes;
+            m_host.postWorker(*slot);
+        }
+    } else if (const auto *finished = std::get_if<agent::Finished>(&frame))
         finish(host, *finished);
     else if (const auto *failure = std::get_if<agent::Failure>(&frame))
         lose(host, u"its agent failed: %1"_s.arg(failure->message));

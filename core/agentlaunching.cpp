@@ -185,6 +185,8 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     slot.process.setFrozen(false);
     slot.endReason = EndReason::None;
     slot.remotePid = 0;
+    slot.cpuPercent = 0; // until its agent says (Usage)
+    slot.rssBytes = 0;
     m_host.openBatch().started.push_back({ id, slot.number, t.attempts, 0 });
     m_host.postWorker(slot);
     const qint64 seq = ledger.seqOf(id);

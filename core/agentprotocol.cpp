@@ -79,6 +79,11 @@ struct Writer
         s << qint64(x.task) << x.stopped;
         return Type::Hold;
     }
+    Type type(const Usage &x)
+    {
+        s << qint64(x.task) << x.cpuPercent << x.rssBytes;
+        return Type::Usage;
+    }
     Type type(const File &x)
     {
         s << qint64(x.task) << x.path << x.bytes << x.last << x.mode;
@@ -204,6 +209,17 @@ template<> File readPayload(QDataStream &s)
     return x;
 }
 
+template<> Usage readPayload(QDataStream &s)
+{
+    Usage x;
+    qint64 task = -1;
+    s >> task >> x.cpuPercent >> x.rssBytes;
+    x.task = task;
+    if (task < 0 || !(x.cpuPercent >= 0) || x.rssBytes < 0)
+        s.setStatus(QDataStream::ReadCorruptData);
+    return x;
+}
+
 template<> Failure readPayload(QDataStream &s)
 {
     Failure x;
@@ -280,6 +296,8 @@ Result<bool> FrameReader::next(Frame *frame)
         return decodeInto<Hold>(s, frame);
     case Type::File:
         return decodeInto<File>(s, frame);
+    case Type::Usage:
+        return decodeInto<Usage>(s, frame);
     }
     return Error { u"a frame of unknown type %1"_s.arg(int(type)) };
 }

@@ -20,7 +20,7 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 3; // 2: Hello.slurmStep; 3: File frames, Setup.probe
+inline constexpr quint32 kProtocol = 3; // 2: Hello.slurmStep; 3: File, Usage, Setup.probe
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 
@@ -34,7 +34,8 @@ enum class Type : quint8 {
     Finished,
     Failure,
     Hold,
-    File
+    File,
+    Usage
 };
 
 struct Hello // agent -> Shoal, first
@@ -120,8 +121,16 @@ struct Failure // agent -> Shoal: the agent cannot go on (the link ends after it
     QString message;
 };
 
-using Frame
-    = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold, File>;
+// agent -> Shoal, about once a second for each running task: what its processes use there.
+struct Usage
+{
+    TaskId task = -1;
+    double cpuPercent = 0; // of one core
+    qint64 rssBytes = 0;
+};
+
+using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold,
+                           File, Usage>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

@@ -57,7 +57,7 @@ WorkerInfo Pool::workerInfo(const WorkerSlot &slot) const
         // One process per task: its running time; several in flight: since the oldest started.
         w.taskElapsedMs = slot.task >= 0 ? activeMs(slot) : now() - w.taskStartedMs;
     }
-    const bool live = slot.process.isLive();
+    const bool live = slot.process.isLive() || (current >= 0 && m_launching->runsElsewhere(slot));
     if (slot.crashed)
         w.state = WorkerState::Crashed;
     else if (slot.paused || slot.parked || (hasProcess(slot) && m_paused))

@@ -151,8 +151,8 @@ void Dashboard::createWorkerView()
             column, qMax(fm.horizontalAdvance(QString::fromUtf16(sample)), header) + 12);
     }
     m_workerView->viewport()->installEventFilter(this);
-    // The Host column only for a batch on worker hosts (-S), as wide as their names; CPU and
-    // RSS are sampled on this machine only, so such a batch has none to show.
+    // The Host column only for a batch on worker hosts (-S), as wide as their names (their
+    // agents report each task's CPU and RSS).
     m_workerView->setColumnHidden(WorkerModel::HostColumn, true);
     const auto showHosts = [this] {
         bool any = false;
@@ -161,10 +161,18 @@ void Dashboard::createWorkerView()
         if (any == !m_workerView->isColumnHidden(WorkerModel::HostColumn))
             return;
         m_workerView->setColumnHidden(WorkerModel::HostColumn, !any);
-        m_workerView->setColumnHidden(WorkerModel::CpuColumn, any);
-        m_workerView->setColumnHidden(WorkerModel::RssColumn, any);
-        if (any)
+        if (any) {
             m_workerView->resizeColumnToContents(WorkerModel::HostColumn);
+            // The table takes from the charts what its new column needs, so that nothing
+            // scrolls sideways.
+            const int wider = m_workerView->columnWidth(WorkerModel::HostColumn);
+            QList<int> sizes = m_topSplitter->sizes();
+            if (sizes.size() == 2 && sizes[1] > wider) {
+                sizes[0] += wider;
+                sizes[1] -= wider;
+                m_topSplitter->setSizes(sizes);
+            }
+        }
         fitTaskColumn();
     };
     connect(m_workerModel, &QAbstractItemModel::modelReset, this, showHosts);

@@ -11,6 +11,9 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -347,6 +350,32 @@ private Q_SLOTS:
         QCOMPARE(unmade.exitCode, 1);
         QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
         QVERIFY(!QFile::exists(local + u"/x.out"_s));
+    }
+
+    // Each running task's CPU and memory, measured where it runs, reach the workers table
+    // (here through `shoal ctl status`, which the window shares).
+    void usageComesFromTheHost()
+    {
+        const QString dir = m_dir.filePath(u"usage"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"--control"_s, socket, u"-S"_s, u"1/far"_s,
+                      u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), worker(), u"--rss"_s,
+                      u"64"_s, u"--pidfile"_s, dir + u"/task.{}"_s, u"--wait-file"_s,
+                      dir + u"/release"_s, u":::"_s, u"1"_s });
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 1));
+        const auto rss = [&] {
+            const RunResult status = runShoal({ u"ctl"_s, socket, u"status"_s });
+            const QJsonArray workers
+                = QJsonDocument::fromJson(status.out).object().value(u"workers"_s).toArray();
+            return workers.isEmpty() ? 0.0 : workers[0].toObject().value(u"rssBytes"_s).toDouble();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(rss() >= 64.0 * 1024 * 1024, 10000);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
     }
 
     // Ctrl-C while a host has not answered yet (a slow login, a hung ssh): Shoal stops

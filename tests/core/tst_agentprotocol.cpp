@@ -63,6 +63,7 @@ private Q_SLOTS:
             Finished { 42, ExitStatus::memoryLimit(700, 512), 10 },
             Failure { u"cannot use the working folder"_s },
             Hold { 41, false },
+            Usage { 41, 87.5, qint64(300) << 20 },
             File { 41, u"in/ü.txt"_s, QByteArray("\0data", 5), false, 0755 },
         };
         QByteArray bytes;
@@ -85,6 +86,9 @@ private Q_SLOTS:
             QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);
             QCOMPARE(std::get<Run>(got[2]).returns, QStringList { u"a.out"_s });
             QVERIFY(std::get<Run>(got[2]).cleanup);
+            const Usage &usage = std::get<Usage>(got[got.size() - 2]);
+            QCOMPARE(usage.cpuPercent, 87.5);
+            QCOMPARE(usage.rssBytes, qint64(300) << 20);
             const File &file = std::get<File>(got.back());
             QCOMPARE(file.path, u"in/ü.txt"_s);
             QCOMPARE(file.bytes, QByteArray("\0data", 5));
