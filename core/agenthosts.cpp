@@ -349,10 +349,16 @@ void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::
         read(host); // what it said before it went
         if (host.lost)
             break;
-        if (m_finishing && !isBusy(host)) { // its work is done: an orderly end
+        if ((m_finishing || host.reopening) && !isBusy(host)) { // an orderly end
             closeLink(host);
             host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
             host.lost = true;
+            host.ready = false;
+            if (std::exchange(host.reopening, false)) { // a retry came while it was going
+                host.reconnects = 0;
+                host.retrying = true;
+                reconnect(host.index, host.generation);
+            }
             m_host.checkFinished();
         } else {
             lose(host, u"its agent exited%1"_s.arg(stderrTail(host)));
@@ -483,6 +489,7 @@ void AgentLaunching::reconnect(int index, quint32 generation)
     if (host.generation != generation || !host.retrying)
         return;
     host.retrying = false;
+    host.ready = false; // its new agent's Hello first
     if (m_finishing || m_host.isStopping()) // nothing more to run there
         return;
     // A fresh link: events of the old one are told apart by the generation.

@@ -395,8 +395,15 @@ void AgentLaunching::reopenHosts()
         return;
     }
     for (auto &host : m_hosts) {
-        if (!host->lost || host->retrying)
-            continue; // still going (it exits, is lost, and comes back), or coming back already
+        if (host->retrying)
+            continue; // coming back already
+        if (!host->lost) { // told the batch ended and going: started again once it has gone
+            if (host->toAgent < 0) {
+                host->ready = false;
+                host->reopening = true;
+            }
+            continue;
+        }
         host->reconnects = 0;
         host->retrying = true;
         reconnect(host->index, host->generation);

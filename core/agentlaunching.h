@@ -87,6 +87,7 @@ private:
         bool ready = false; // the agent said Hello and got its Setup
         bool lost = false;
         bool retrying = false; // lost, and to be started again (reconnect)
+        bool reopening = false; // told the batch ended, still going, wanted again (a retry)
         int reconnects = 0; // tries since its agent last said Hello
         QHash<TaskId, Received> received;
         FileReceiver returned; // --return: what its agent sends back

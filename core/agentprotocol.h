@@ -20,7 +20,7 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 3; // 2: Hello.slurmStep; 3: File, Usage, Setup.probe
+inline constexpr quint32 kProtocol = 4; // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 

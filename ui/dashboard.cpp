@@ -163,13 +163,17 @@ void Dashboard::createWorkerView()
         m_workerView->setColumnHidden(WorkerModel::HostColumn, !any);
         if (any) {
             m_workerView->resizeColumnToContents(WorkerModel::HostColumn);
-            // The table takes from the charts what its new column needs, so that nothing
-            // scrolls sideways.
-            const int wider = m_workerView->columnWidth(WorkerModel::HostColumn);
+            // The table takes from the charts what it lacks with its new column (only that,
+            // so that batches on hosts one after the other do not widen it each time).
+            int needed = m_workerView->fontMetrics().horizontalAdvance(u"input-01 · #999"_s);
+            for (int column = 0; column < WorkerModel::ColumnCount; ++column)
+                if (column != WorkerModel::TaskColumn && !m_workerView->isColumnHidden(column))
+                    needed += m_workerView->columnWidth(column);
+            const int lacking = needed - m_workerView->viewport()->width();
             QList<int> sizes = m_topSplitter->sizes();
-            if (sizes.size() == 2 && sizes[1] > wider) {
-                sizes[0] += wider;
-                sizes[1] -= wider;
+            if (lacking > 0 && sizes.size() == 2 && sizes[1] > lacking) {
+                sizes[0] += lacking;
+                sizes[1] -= lacking;
                 m_topSplitter->setSizes(sizes);
             }
         }

@@ -9,6 +9,10 @@
 #include <QLineEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QTimer>
+
+#include <csignal>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -96,6 +100,7 @@ HostsSpec HostsField::hosts() const
             spec.hosts = *logins;
         break;
     case Where::Slurm:
+        spec.ssh = HostsSpec().ssh; // a batch file's ssh command goes with its ssh hosts
         spec.slurm = true;
         if (auto words = splitShellWords(m_slurmText))
             spec.srunArgs = *words;
@@ -106,6 +111,7 @@ HostsSpec HostsField::hosts() const
 
 void HostsField::setHosts(const HostsSpec &hosts)
 {
+    stopChecks();
     m_kept = hosts;
     QStringList logins;
     for (const HostSpec &h : hosts.hosts)
@@ -161,11 +167,12 @@ void HostsField::checkHost(const QString &login)
 {
     const HostsSpec spec = hosts();
     QStringList argv = spec.ssh;
-    argv << u"-o"_s << u"ConnectTimeout=%1"_s.arg(kCheckTimeoutSeconds) << login
+    // No prompt, whatever a batch file's ssh command says: the window has no terminal for it.
+    argv << u"-o"_s << u"BatchMode=yes"_s << u"-o"_s
+         << u"ConnectTimeout=%1"_s.arg(kCheckTimeoutSeconds) << login
          << u"exec %1 --version"_s.arg(
                 shellQuote(spec.agentPath.isEmpty() ? u"shoal"_s : spec.agentPath));
-    auto *process = new QProcess(this);
-    m_lines << login + u": …"_s;
+    auto *process = startCheck(login);
     const qsizetype line = m_lines.size() - 1;
     connect(process, &QProcess::finished, this, [this, process, login, line](int code) {
         const QString out = QString::fromLocal8Bit(process->readAllStandardOutput()).trimmed();
@@ -179,6 +186,11 @@ void HostsField::checkHost(const QString &login)
         else if (code == 127)
             said
                 = tr("%1: reached, but Shoal is not there (%2)").arg(login, err.section(u'\n', -1));
+        else if (code != 255) // ssh's own failures are 255; others are the far command's
+            said = tr("%1: reached, but `shoal --version` there exited %2: %3")
+                       .arg(login)
+                       .arg(code)
+                       .arg(err.section(u'\n', -1));
         else
             said = tr("%1: not reached: %2")
                        .arg(login, err.isEmpty() ? tr("ssh failed") : err.section(u'\n', -1));
@@ -192,15 +204,32 @@ void HostsField::checkHost(const QString &login)
                 m_lines[line] = tr("cannot run '%1': %2").arg(argv.front(), process->errorString());
                 report(process);
             });
-    m_checks.push_back(process);
     process->start(argv.front(), argv.mid(1));
     process->closeWriteChannel();
 }
 
+// A check's process: in a session of its own (no terminal for ssh to prompt on), given up
+// after a while (a handshake that stalls, a far command that hangs).
+QProcess *HostsField::startCheck(const QString &label)
+{
+    m_lines << label + u": …"_s;
+    const qsizetype line = m_lines.size() - 1;
+    auto *process = new QProcess(this);
+    process->setChildProcessModifier([] { ::setsid(); });
+    const int giveUpMs = (kCheckTimeoutSeconds + 5) * 1000;
+    QTimer::singleShot(giveUpMs, this, [this, process, line, label, giveUpMs] {
+        if (std::find(m_checks.begin(), m_checks.end(), process) == m_checks.end())
+            return; // answered, or let go
+        m_lines[line] = tr("%1: no answer in %2 s").arg(label).arg(giveUpMs / 1000);
+        report(process);
+    });
+    m_checks.push_back(process);
+    return process;
+}
+
 void HostsField::checkSrun()
 {
-    auto *process = new QProcess(this);
-    m_lines << u"srun: …"_s;
+    auto *process = startCheck(u"srun"_s);
     connect(process, &QProcess::finished, this, [this, process](int code) {
         const QString out = QString::fromLocal8Bit(process->readAllStandardOutput()).trimmed();
         const QString err = QString::fromLocal8Bit(process->readAllStandardError()).trimmed();
@@ -216,14 +245,13 @@ void HostsField::checkSrun()
                          .arg(process->errorString());
         report(process);
     });
-    m_checks.push_back(process);
     process->start(u"srun"_s, { u"--version"_s });
 }
 
 void HostsField::report(QProcess *process)
 {
     std::erase(m_checks, process);
-    process->deleteLater();
+    let(process);
     m_result->setText(m_lines.join(u'\n'));
     if (m_checks.empty())
         Q_EMIT checked();
@@ -231,12 +259,23 @@ void HostsField::report(QProcess *process)
 
 void HostsField::stopChecks()
 {
-    for (QProcess *p : std::exchange(m_checks, {})) {
-        p->disconnect(this);
-        p->kill();
-        p->waitForFinished(1000);
-        p->deleteLater();
+    for (QProcess *p : std::exchange(m_checks, {}))
+        let(p);
+}
+
+// A check is let go without waiting for it: its session is killed, and the process object
+// goes once it has exited (it belongs to nobody meanwhile, so no destructor waits on it).
+void HostsField::let(QProcess *process)
+{
+    process->disconnect(this);
+    if (process->state() == QProcess::NotRunning) {
+        process->deleteLater();
+        return;
     }
+    process->setParent(nullptr);
+    QObject::connect(process, &QProcess::finished, process, &QObject::deleteLater);
+    if (const qint64 pid = process->processId(); pid > 0)
+        ::kill(-pid_t(pid), SIGKILL); // ssh and whatever it started (a ProxyCommand)
 }
 
 } // namespace shoal

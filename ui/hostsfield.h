@@ -51,6 +51,8 @@ private:
     void checkHost(const QString &login);
     void checkSrun();
     void report(QProcess *process); // one check answered
+    QProcess *startCheck(const QString &label); // its line in the result, "label: …" for now
+    void let(QProcess *process);
     void stopChecks();
 
     QComboBox *m_where = nullptr;

@@ -548,6 +548,8 @@ void NewBatchDialog::validate()
 
 Result<void> NewBatchDialog::saveTo(const QString &path)
 {
+    if (const QString error = m_hosts->error(); !error.isEmpty())
+        return Error { error }; // a file that would run elsewhere than asked
     BatchSpec s = spec();
     if (s.name.isEmpty()) {
         QString base = QFileInfo(path).fileName();

@@ -458,6 +458,22 @@ private Q_SLOTS:
         QCOMPARE(back.transferFiles, spec.hosts.transferFiles);
         QCOMPARE(back.returnFiles, spec.hosts.returnFiles);
         QVERIFY(back.cleanup);
+        // Switched to a Slurm line, it saves a file that loads (no ssh command with it); a
+        // Where that cannot be used is not saved as something else.
+        QTemporaryDir dir;
+        HostsField *hosts = dialog.hostsField();
+        hosts->whereCombo()->setCurrentIndex(
+            hosts->whereCombo()->findData(int(HostsField::Where::Slurm)));
+        hosts->hostsEdit()->setText(u"-N2"_s);
+        const QString path = dir.filePath(u"slurm.shoal.json"_s);
+        QVERIFY(dialog.saveTo(path).ok());
+        const auto loaded = loadBatchFile(path);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : qPrintable(loaded.error()));
+        QVERIFY(loaded->hosts.slurm);
+        hosts->hostsEdit()->setText(u"-N2 --pty"_s);
+        const auto refused = dialog.saveTo(dir.filePath(u"bad.shoal.json"_s));
+        QVERIFY(!refused.ok());
+        QVERIFY(!QFile::exists(dir.filePath(u"bad.shoal.json"_s)));
     }
 
     // Check reaches each host up front (here: nothing listens on port 1) and says why not,
