@@ -219,15 +219,13 @@ void Agent::receiveFile(const agent::File &file)
     if (!files.error.isEmpty())
         return; // the rest of what was sent for it is not wanted
     const QString target = transferTarget(file.path);
-    if (files.received.isEmpty() || files.received.last() != target) {
-        files.received << target;
-        files.receivedIds.push_back({});
-    }
+    if (files.received.empty() || files.received.back().first != target)
+        files.received.emplace_back(target, FileId());
     if (auto written = m_fileReceiver.write(file, target); !written) {
         files.errorCode = errno ? errno : EIO;
         files.error = written.error();
     } else if (file.last) {
-        files.receivedIds.back() = m_fileReceiver.lastFinished();
+        files.received.back().second = m_fileReceiver.lastFinished();
     }
 }
 
@@ -263,9 +261,10 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
         = exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart;
     std::vector<std::pair<QString, FileId>> sent;
     for (const QString &path : ran ? files.returns : QStringList()) {
+        const QString here = transferTarget(path);
         FileId id;
         auto read = sendFile(
-            task, transferTarget(path),
+            task, here,
             [this](agent::File &&part) {
                 send(part);
                 if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
@@ -273,7 +272,7 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
             },
             &id);
         if (read) {
-            sent.emplace_back(transferTarget(path), id);
+            sent.emplace_back(here, id);
             continue;
         }
         const int err = errno ? errno : EIO;
@@ -286,12 +285,10 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
     }
     // Only what was moved, and only while it is still there: a later attempt of the task (a
     // link lost and found again) may have put its own files under the same names.
-    if (files.cleanup) {
-        for (size_t i = 0; i < files.receivedIds.size(); ++i)
-            removeIfSame(files.received[qsizetype(i)], files.receivedIds[i]);
-        for (const auto &[path, id] : sent)
-            removeIfSame(path, id);
-    }
+    if (files.cleanup)
+        for (const auto &moved : { std::cref(files.received), std::cref(sent) })
+            for (const auto &[path, id] : moved.get())
+                removeIfSame(path, id);
     return exit;
 }
 

@@ -73,8 +73,8 @@ private:
     // What moves files for a task (Shoal's task id): those it was sent, those to send back.
     struct TaskFiles
     {
-        QStringList received;
-        std::vector<FileId> receivedIds; // each received file once whole (else invalid)
+        // Each file received, with what it is once whole (invalid until then).
+        std::vector<std::pair<QString, FileId>> received;
         QString error; // a file sent for it could not be written
         int errorCode = 0;
         QStringList returns;

@@ -31,7 +31,6 @@ constexpr int kFirstReconnectMs = 500;
 constexpr int kMaxReconnects = 5; // 0.5 + 1 + 2 + 4 + 8 s: a batch waits at most so long
 constexpr int kAllocationWaitMs = 120000; // --slurm outside an allocation: Slurm's queue
 constexpr int kHolderGraceMs = 2000;
-constexpr int kWaitSliceMs = 100; // blocking waits look at Ctrl-C this often
 
 void setNonBlocking(int fd)
 {
@@ -143,12 +142,24 @@ void AgentLaunching::abandonOpen()
 {
     for (auto &host : m_hosts) {
         closeLink(*host);
-        if (host->process.isLive()) {
-            host->process.kill();
-            host->process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
-        }
+        endTransport(*host);
     }
     endAllocation();
+}
+
+void AgentLaunching::endTransport(Host &host)
+{
+    if (host.process.isLive()) {
+        host.process.kill(); // ssh: the far side sees the link end, and its agent cleans up
+        host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
+    }
+}
+
+void AgentLaunching::startAgain(Host &host)
+{
+    host.reconnects = 0;
+    host.retrying = true;
+    reconnect(host.index, host.generation);
 }
 
 Result<void> AgentLaunching::open()
@@ -214,22 +225,24 @@ Result<void> AgentLaunching::awaitHello(std::vector<Host *> &waiting)
 {
     QElapsedTimer clock;
     clock.start();
+    const QDeadlineTimer answerBy(kHelloTimeoutMs);
     const int signalsSeen = SignalWatcher::count();
     while (!waiting.empty()) {
         std::vector<pollfd> fds;
         for (Host *host : waiting)
             fds.push_back({ host->fromAgent, POLLIN, 0 });
-        const int left = int(kHelloTimeoutMs - clock.elapsed());
-        if (SignalWatcher::count() != signalsSeen)
+        switch (SignalWatcher::waitReadable(fds.data(), fds.size(), answerBy, signalsSeen)) {
+        case SignalWatcher::WaitEnd::Interrupted:
             return Error { u"interrupted while waiting for host %1"_s.arg(
                 waiting.front()->name()) };
-        if (left <= 0)
+        case SignalWatcher::WaitEnd::TimedOut:
             return Error { u"host %1: no answer from its agent in %2 s%3"_s
                                .arg(waiting.front()->name())
                                .arg(kHelloTimeoutMs / 1000)
                                .arg(stderrTail(*waiting.front())) };
-        if (::poll(fds.data(), fds.size(), qMin(left, kWaitSliceMs)) <= 0)
-            continue; // a slice gone (or a signal): look at the clock and the signals
+        case SignalWatcher::WaitEnd::Ready:
+            break;
+        }
         for (size_t i = 0; i < fds.size(); ++i) {
             if (!fds[i].revents)
                 continue;
@@ -354,11 +367,8 @@ void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::
             host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
             host.lost = true;
             host.ready = false;
-            if (std::exchange(host.reopening, false)) { // a retry came while it was going
-                host.reconnects = 0;
-                host.retrying = true;
-                reconnect(host.index, host.generation);
-            }
+            if (std::exchange(host.reopening, false)) // a retry came while it was going
+                startAgain(host);
             m_host.checkFinished();
         } else {
             lose(host, u"its agent exited%1"_s.arg(stderrTail(host)));
@@ -440,10 +450,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     if (std::exchange(host.lost, true))
         return;
     closeLink(host);
-    if (host.process.isLive()) {
-        host.process.kill(); // ssh: the far side sees the link end, and its agent cleans up
-        host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
-    }
+    endTransport(host);
     int requeued = 0;
     for (auto &s : m_host.workerSlots()) {
         if (!s || s->task < 0 || hostOfSlot(*s) != &host)

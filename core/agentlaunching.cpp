@@ -202,7 +202,7 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
         }
         for (agent::File &file : *files)
             send(host, file);
-        returns = returnsOf(id, slot.number);
+        returns = pathsOf(m_returns, id, slot.number);
     }
     send(host,
          agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number), returns,
@@ -212,9 +212,7 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
 Result<std::vector<agent::File>> AgentLaunching::transfersOf(TaskId id, int slot) const
 {
     std::vector<agent::File> files;
-    const qint64 seq = m_host.ledger().seqOf(id);
-    for (const CommandTemplate &t : m_transfers) {
-        const QString path = t.expand(m_inputs.at(seq - 1), seq, slot).front();
+    for (const QString &path : pathsOf(m_transfers, id, slot)) {
         auto read = sendFile(id, path, [&](agent::File &&part) { files.push_back(part); });
         if (!read)
             return Error { read.error() };
@@ -222,11 +220,12 @@ Result<std::vector<agent::File>> AgentLaunching::transfersOf(TaskId id, int slot
     return files;
 }
 
-QStringList AgentLaunching::returnsOf(TaskId id, int slot) const
+QStringList AgentLaunching::pathsOf(const std::vector<CommandTemplate> &patterns, TaskId id,
+                                    int slot) const
 {
     QStringList paths;
     const qint64 seq = m_host.ledger().seqOf(id);
-    for (const CommandTemplate &t : m_returns)
+    for (const CommandTemplate &t : patterns)
         paths << t.expand(m_inputs.at(seq - 1), seq, slot).front();
     return paths;
 }
@@ -236,7 +235,7 @@ void AgentLaunching::receiveReturn(Host &host, const agent::File &file)
     WorkerSlot *slot = slotRunning(host, file.task);
     if (!slot)
         return;
-    const QStringList expected = returnsOf(file.task, slot->number);
+    const QStringList expected = pathsOf(m_returns, file.task, slot->number);
     if (std::none_of(expected.begin(), expected.end(),
                      [&](const QString &p) { return transferTarget(p) == file.path; })) {
         lose(host, u"its agent sent back a file Shoal did not ask for ('%1')"_s.arg(file.path));
@@ -404,9 +403,7 @@ void AgentLaunching::reopenHosts()
             }
             continue;
         }
-        host->reconnects = 0;
-        host->retrying = true;
-        reconnect(host->index, host->generation);
+        startAgain(*host);
     }
 }
 

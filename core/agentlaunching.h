@@ -123,6 +123,10 @@ private:
     int holderTag() const { return -(int(m_hosts.size()) + 1); }
     void holderExited();
     void abandonOpen(); // open() failed: every transport started is ended, the allocation too
+    void endTransport(Host &host); // KILLed (ssh: the far agent sees its link end) and reaped
+    void startAgain(Host &host); // a fresh link now, its tries counted from zero
+    void reopenHosts(); // a retry after the batch's end: every host is started again
+    void makeProbe();
     Result<void> startTransport(Host &host);
     Result<void> awaitHello(std::vector<Host *> &waiting);
     Result<void> readHello(Host &host, const agent::Frame &frame);
@@ -136,7 +140,8 @@ private:
     // --transferfile's files for the task, as File frames to send before its Run; an Error
     // names the file that cannot be read.
     Result<std::vector<agent::File>> transfersOf(TaskId id, int slot) const;
-    QStringList returnsOf(TaskId id, int slot) const; // --return's files for the task
+    // The file names the patterns (--transferfile's, --return's) give for the task.
+    QStringList pathsOf(const std::vector<CommandTemplate> &patterns, TaskId id, int slot) const;
     void receiveReturn(Host &host, const agent::File &file);
     void watchLink(Host &host);
     void sendSetup(Host &host);
@@ -153,7 +158,6 @@ private:
     const HostsSpec &m_spec;
     std::vector<CommandTemplate> m_transfers, m_returns; // --transferfile, --return
     QString m_probe; // Setup's probe (agentprotocol.h), in our folder while files travel
-    void makeProbe();
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.
@@ -161,7 +165,6 @@ private:
     SlurmAllocation m_allocation;
     bool m_allocationGone = false; // the allocation obtained here ended before the batch
     bool m_heldAllocation = false; // --slurm outside an allocation: one was obtained here
-    void reopenHosts();
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
 };

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace shoal {
@@ -31,6 +32,20 @@ void onSignal(int sig)
 int SignalWatcher::count()
 {
     return g_count.load(std::memory_order_relaxed);
+}
+
+SignalWatcher::WaitEnd SignalWatcher::waitReadable(pollfd *fds, size_t n,
+                                                   const QDeadlineTimer &deadline, int seen)
+{
+    constexpr qint64 kSliceMs = 100;
+    for (;;) {
+        if (count() != seen)
+            return WaitEnd::Interrupted;
+        if (deadline.hasExpired())
+            return WaitEnd::TimedOut;
+        if (::poll(fds, nfds_t(n), int(qMin(deadline.remainingTime(), kSliceMs))) > 0)
+            return WaitEnd::Ready; // else a slice gone, or a signal: look at both again
+    }
 }
 
 SignalWatcher::SignalWatcher(std::initializer_list<int> watched, QObject *parent)

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <QDeadlineTimer>
 #include <QObject>
 
 #include <initializer_list>
 #include <vector>
 
 class QSocketNotifier;
+struct pollfd;
 
 namespace shoal {
 
@@ -22,6 +24,12 @@ public:
     // How many watched signals have come so far: a wait that cannot return to the event loop
     // (a worker host's first answer, a Slurm allocation) ends when this changes.
     static int count();
+
+    // Such a wait: until one of fds is readable (Ready), the deadline passes (TimedOut) or a
+    // watched signal comes after `seen` (a count()): Interrupted. It polls in slices, so that
+    // Ctrl-C is seen within 100 ms.
+    enum class WaitEnd : quint8 { Ready, TimedOut, Interrupted };
+    static WaitEnd waitReadable(pollfd *fds, size_t n, const QDeadlineTimer &deadline, int seen);
 
 Q_SIGNALS:
     void received(int signal);

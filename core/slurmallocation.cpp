@@ -4,7 +4,6 @@
 #include "launcher.h"
 #include "signalwatcher.h"
 
-#include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
 
@@ -98,21 +97,18 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
     }
     m_holder.adopt(p.pid, p.pidfd, true);
     QByteArray said;
-    QElapsedTimer clock;
-    clock.start();
+    const QDeadlineTimer grantedBy(waitMs);
     const int signalsSeen = SignalWatcher::count();
     for (;;) {
         const qsizetype at = said.indexOf(kMarker);
         if (at >= 0 && said.indexOf('\n', at) > at)
             break;
         pollfd fd { fromHolder, POLLIN, 0 };
-        const int left = int(waitMs - clock.elapsed());
-        if (SignalWatcher::count() != signalsSeen) // Ctrl-C: the request is withdrawn (TERM)
+        const auto end = SignalWatcher::waitReadable(&fd, 1, grantedBy, signalsSeen);
+        if (end == SignalWatcher::WaitEnd::Interrupted) // the request is withdrawn (TERM)
             return fail(u"interrupted while waiting"_s);
-        if (left <= 0)
+        if (end == SignalWatcher::WaitEnd::TimedOut)
             return fail(u"none granted in %1 s"_s.arg(waitMs / 1000));
-        if (::poll(&fd, 1, qMin(left, 100)) <= 0)
-            continue; // a slice gone (or a signal): look at the clock and the signals
         char buffer[512];
         const ssize_t n = ::read(fromHolder, buffer, sizeof buffer);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
