@@ -68,22 +68,15 @@ Result<void> AgentLaunching::startTransport(Host &host)
     if (path.isEmpty())
         return Error { u"host %1: cannot run '%2': command not found"_s.arg(host.name(),
                                                                             argv.front()) };
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0)
-        return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(), errnoText()) };
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-        const int err = errno;
-        ::close(in[0]);
-        ::close(in[1]);
-        return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(), errnoText(err)) };
-    }
     host.stderrFile = openScratchFile();
-    const Launcher::Process p = launcher.start(path, argv, in[0], out[1],
-                                               host.stderrFile >= 0 ? host.stderrFile : 2, guardFd);
-    ::close(in[0]);
-    ::close(out[1]);
-    host.toAgent = in[1];
-    host.fromAgent = out[0];
+    const Launcher::Piped piped
+        = launcher.startPiped(path, argv, host.stderrFile >= 0 ? host.stderrFile : 2, guardFd);
+    if (piped.pipeError)
+        return Error { u"host %1: cannot make a pipe: %2"_s.arg(host.name(),
+                                                                errnoText(piped.pipeError)) };
+    const Launcher::Process &p = piped.process;
+    host.toAgent = piped.toChild;
+    host.fromAgent = piped.fromChild;
     if (p.error) {
         TaskProcess::abandon(p.pid, p.pidfd, m_host.guard());
         return Error { u"host %1: cannot run '%2': %3"_s.arg(host.name(), argv.front(),

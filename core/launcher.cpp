@@ -254,6 +254,29 @@ QByteArray Launcher::resolve(const QString &program)
     return found;
 }
 
+Launcher::Piped Launcher::startPiped(const QByteArray &path, const QStringList &argv, int stderrFd,
+                                     int guardFd, int cgroupFd)
+{
+    Piped piped;
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) {
+        piped.pipeError = errno;
+        return piped;
+    }
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        piped.pipeError = errno;
+        ::close(in[0]);
+        ::close(in[1]);
+        return piped;
+    }
+    piped.process = start(path, argv, in[0], out[1], stderrFd, guardFd, cgroupFd);
+    ::close(in[0]);
+    ::close(out[1]);
+    piped.toChild = in[1];
+    piped.fromChild = out[0];
+    return piped;
+}
+
 Launcher::Process Launcher::start(const QByteArray &path, const QStringList &argv, int stdinFd,
                                   int stdoutFd, int stderrFd, int guardFd, int cgroupFd)
 {

@@ -43,6 +43,19 @@ public:
     Process start(const QByteArray &path, const QStringList &argv, int stdinFd, int stdoutFd,
                   int stderrFd, int guardFd, int cgroupFd = -1);
 
+    // start() with the child's stdin and stdout on new pipes, whose other ends (close-on-exec)
+    // are ours: toChild, fromChild. pipeError: the errno of pipes that could not be made, and
+    // then nothing was started.
+    struct Piped
+    {
+        Process process;
+        int toChild = -1;
+        int fromChild = -1;
+        int pipeError = 0;
+    };
+    Piped startPiped(const QByteArray &path, const QStringList &argv, int stderrFd, int guardFd,
+                     int cgroupFd = -1);
+
     // Every process started from now on carries `prefix` followed by its own pid in its
     // environment (SHOAL_TASK=<run id>.<pid>, see ProcessTree), before the tokens it inherited
     // (those of the Shoal runs this one runs inside).

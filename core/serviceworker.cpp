@@ -35,14 +35,6 @@ ServiceProcess::~ServiceProcess()
 Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, int stderrFd,
                                    int guardFd, int cgroupFd)
 {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
-        return Error { u"cannot create a pipe: %1"_s.arg(errnoText(errno)) };
-    if (pipe2(out, O_CLOEXEC) != 0) {
-        ::close(in[0]);
-        ::close(in[1]);
-        return Error { u"cannot create a pipe: %1"_s.arg(errnoText(errno)) };
-    }
     QStringList argv = m_spec.program;
     QByteArray program = path;
     if (!m_spec.initializer.isEmpty()) {
@@ -52,11 +44,12 @@ Result<void> ServiceProcess::start(Launcher &launcher, const QByteArray &path, i
         argv[4] = decodeBytes(path); // the launcher encodes it back to these bytes
         program = "/bin/sh";
     }
-    m_process = launcher.start(program, argv, in[0], out[1], stderrFd, guardFd, cgroupFd);
-    ::close(in[0]);
-    ::close(out[1]);
-    m_stdin = in[1];
-    m_stdout = out[0];
+    const Launcher::Piped piped = launcher.startPiped(program, argv, stderrFd, guardFd, cgroupFd);
+    if (piped.pipeError)
+        return Error { u"cannot create a pipe: %1"_s.arg(errnoText(piped.pipeError)) };
+    m_process = piped.process;
+    m_stdin = piped.toChild;
+    m_stdout = piped.fromChild;
     fcntl(m_stdin, F_SETFL, O_NONBLOCK);
     fcntl(m_stdout, F_SETFL, O_NONBLOCK);
     fcntl(m_stdin, F_SETPIPE_SZ, 1 << 20);

@@ -68,22 +68,14 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
                         u"[ \"$SLURM_PROCID\" = 0 ] || exit 0; echo \"%1 $SLURM_JOB_ID "
                         "$SLURM_JOB_NODELIST $SLURM_JOB_CPUS_PER_NODE\"; exec cat >/dev/null"_s.arg(
                             QLatin1StringView(kMarker)) };
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0)
-        return Error { u"--slurm: cannot make a pipe: %1"_s.arg(errnoText()) };
-    if (::pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0) {
-        const int err = errno;
-        ::close(in[0]);
-        ::close(in[1]);
-        return Error { u"--slurm: cannot make a pipe: %1"_s.arg(errnoText(err)) };
-    }
     m_stderr = openScratchFile();
-    const Launcher::Process p
-        = launcher.start(srun, argv, in[0], out[1], m_stderr >= 0 ? m_stderr : 2, -1);
-    ::close(in[0]);
-    ::close(out[1]);
-    m_holderIn = in[1];
-    const int fromHolder = out[0];
+    const Launcher::Piped piped = launcher.startPiped(srun, argv, m_stderr >= 0 ? m_stderr : 2, -1);
+    if (piped.pipeError)
+        return Error { u"--slurm: cannot make a pipe: %1"_s.arg(errnoText(piped.pipeError)) };
+    const Launcher::Process &p = piped.process;
+    m_holderIn = piped.toChild;
+    const int fromHolder = piped.fromChild;
+    ::fcntl(fromHolder, F_SETFL, ::fcntl(fromHolder, F_GETFL) | O_NONBLOCK);
     auto fail = [&](const QString &why) -> Result<void> {
         release(); // the owner ends and reaps the holder
         ::close(fromHolder);
