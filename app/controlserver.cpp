@@ -3,6 +3,8 @@
 #include "eventjson.h"
 #include "fileio.h"
 #include "pool.h"
+#include "runningbatches.h"
+#include "watchserver.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -46,10 +48,11 @@ bool peerIsOwner(qintptr fd)
 
 } // namespace
 
-ControlServer::ControlServer(Pool &pool, QObject *parent)
+ControlServer::ControlServer(Pool &pool, watch::Hello hello, QObject *parent)
     : QObject(parent)
     , m_pool(pool)
     , m_server(new QLocalServer(this))
+    , m_watch(new WatchServer(pool, std::move(hello), this))
 {
     connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
 }
@@ -163,19 +166,8 @@ bool ControlServer::clearStaleSocket(const QByteArray &target, QString *error)
                   .arg(m_path);
         return false;
     }
-    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (probe < 0) {
-        *error = u"cannot check the control socket '%1': %2"_s.arg(m_path, errnoText(errno));
-        return false;
-    }
-    sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, target.constData(), size_t(target.size()));
-    const int rc = ::connect(probe, reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
-    const int err = errno;
-    ::close(probe);
-    // EAGAIN: a listener whose backlog is full is alive all the same.
-    if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+    const int err = probeSocket(target);
+    if (err == 0) {
         *error = u"another shoal run is listening on the control socket '%1'"_s.arg(m_path);
         return false;
     }
@@ -232,13 +224,32 @@ void ControlServer::onReadyRead(QLocalSocket *socket)
             socket->disconnectFromServer();
             return;
         }
-        socket->write(handle(line.trimmed()));
+        const QByteArray request = line.trimmed();
+        if (request == "watch" || request.startsWith("watch ")) {
+            watch(socket, request);
+            return;
+        }
+        socket->write(handle(request));
     }
     if (socket->bytesAvailable() > kMaxRequestBytes) {
         socket->write(
             reply(false, {}, u"request too long (at most %1 bytes)"_s.arg(kMaxRequestBytes)));
         socket->disconnectFromServer();
     }
+}
+
+// "watch": a snapshot first; "watch SEQ PID": after event SEQ of the run PID, when it is this
+// run (else, again, a snapshot).
+void ControlServer::watch(QLocalSocket *socket, const QByteArray &request)
+{
+    const QList<QByteArray> words = request.split(' ');
+    std::optional<quint64> after;
+    bool seqOk = false, pidOk = false;
+    const quint64 seq = words.value(1).toULongLong(&seqOk);
+    const qint64 pid = words.value(2).toLongLong(&pidOk);
+    if (words.size() == 3 && seqOk && pidOk && pid == qint64(::getpid()))
+        after = seq;
+    m_watch->adopt(socket, after);
 }
 
 QByteArray ControlServer::handle(const QByteArray &request)
@@ -272,54 +283,20 @@ QByteArray ControlServer::handle(const QByteArray &request)
     } else {
         return reply(false, {},
                      u"unknown request '%1' (pause, resume, resize N [finish|requeue|pause], "
-                     "cancel, status)"_s.arg(QString::fromUtf8(request.left(200))));
+                     "cancel, status, watch)"_s.arg(QString::fromUtf8(request.left(200))));
     }
     const PoolSnapshot snap = m_pool.snapshot();
     QJsonArray workers;
     for (const WorkerInfo &w : snap.workers)
         workers.append(toJson(w));
-    return reply(true, { { u"stats"_s, toJson(snap.stats) }, { u"workers"_s, workers } });
-}
-
-int runCtl(const QStringList &args)
-{
-    if (args.size() < 2) {
-        std::fprintf(
-            stderr,
-            "usage: shoal ctl SOCKET pause|resume|resize N [finish|requeue|pause]|cancel|status\n");
-        return 255;
-    }
-    QLocalSocket socket;
-    socket.connectToServer(absoluteControlPath(args[0]));
-    if (!socket.waitForConnected(5000)) {
-        std::fprintf(stderr, "shoal ctl: cannot connect to '%s': %s\n", qPrintable(args[0]),
-                     qPrintable(socket.errorString()));
-        return 255;
-    }
-    socket.write(args.mid(1).join(u' ').toUtf8() + '\n');
-    socket.flush();
-    while (!socket.canReadLine()) {
-        if (!socket.waitForReadyRead(10000)) {
-            std::fprintf(stderr, "shoal ctl: no answer from '%s'\n", qPrintable(args[0]));
-            return 255;
-        }
-    }
-    const QJsonObject answer = QJsonDocument::fromJson(socket.readLine()).object();
-    if (!answer.value(u"ok"_s).toBool()) {
-        std::fprintf(stderr, "shoal ctl: %s\n", qPrintable(answer.value(u"error"_s).toString()));
-        return 255;
-    }
-    if (args[1] == u"status"_s) {
-        std::fputs(QJsonDocument(answer).toJson(QJsonDocument::Indented).constData(), stdout);
-    } else {
-        const QJsonObject s = answer.value(u"stats"_s).toObject();
-        std::printf("ok: %s, %d workers, %lld queued, %lld running, %lld done\n",
-                    s.value(u"paused"_s).toBool() ? "paused" : "running",
-                    s.value(u"workers"_s).toInt(), qint64(s.value(u"queued"_s).toDouble()),
-                    qint64(s.value(u"running"_s).toDouble()),
-                    qint64(s.value(u"succeeded"_s).toDouble() + s.value(u"failed"_s).toDouble()));
-    }
-    return 0;
+    const watch::Hello &hello = m_watch->hello();
+    const QJsonObject batch { { u"name"_s, hello.name },
+                              { u"pid"_s, hello.pid },
+                              { u"host"_s, hello.host },
+                              { u"socket"_s, m_path } };
+    return reply(
+        true,
+        { { u"stats"_s, toJson(snap.stats) }, { u"workers"_s, workers }, { u"batch"_s, batch } });
 }
 
 } // namespace shoal

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "watchprotocol.h"
+
 #include <QObject>
 #include <QString>
 
@@ -11,15 +13,19 @@ class QLocalSocket;
 namespace shoal {
 
 class Pool;
+class WatchServer;
 
 // `shoal run --control SOCKET`: a Unix socket (mode 0600, peer uid checked) through which
-// `shoal ctl` steers the running pool. One request line in, one JSON line out. Only a stale
-// socket (nobody answers) at SOCKET is replaced; anything else there is an error.
+// `shoal ctl` steers the running pool. One request line in, one JSON line out; or the line
+// "watch [SEQ PID]", after which the connection speaks the watch protocol (WatchServer,
+// `shoal attach`). Only a stale socket (nobody answers) at SOCKET is replaced; anything else
+// there is an error.
 class ControlServer : public QObject
 {
     Q_OBJECT
 public:
-    ControlServer(Pool &pool, QObject *parent = nullptr);
+    // hello: what watchers (`shoal attach`) are told the batch is.
+    ControlServer(Pool &pool, watch::Hello hello, QObject *parent = nullptr);
     ~ControlServer() override;
     bool listen(const QString &path, QString *error);
 
@@ -32,9 +38,11 @@ private:
     void onNewConnection();
     void onReadyRead(QLocalSocket *socket);
     QByteArray handle(const QByteArray &request);
+    void watch(QLocalSocket *socket, const QByteArray &request);
 
     Pool &m_pool;
     QLocalServer *m_server;
+    WatchServer *m_watch;
     QString m_path; // absolute
     dev_t m_socketDev = 0;
     ino_t m_socketIno = 0; // of the socket this run created; 0 before listen() succeeds
@@ -43,8 +51,5 @@ private:
 // The absolute path a `--control` or `shoal ctl` SOCKET argument names: relative to the current
 // directory (never /tmp, as a bare QLocalServer name would be).
 QString absoluteControlPath(const QString &path);
-
-// `shoal ctl SOCKET COMMAND...`
-int runCtl(const QStringList &args);
 
 } // namespace shoal

@@ -1,6 +1,6 @@
 #include "agentcommand.h"
 #include "bytes.h"
-#include "controlserver.h"
+#include "ctlcommand.h"
 #include "runcommand.h"
 #include "selfpath.h"
 
@@ -26,7 +26,10 @@ void printUsage()
         "  shoal open FILE.shoal.json         open the window and start that batch\n"
         "  shoal --demo                       open the window with the bundled demo batch running\n"
         "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
-        "  shoal ctl SOCKET pause|resume|resize N|cancel|status\n"
+        "  shoal ctl SOCKET pause|resume|resize N|cancel|status|watch\n"
+        "  shoal ps                           list this user's running batches\n"
+        "  shoal attach SOCKET|ssh://HOST/SOCKET [--ssh CMD] [--shoal-path PATH]\n"
+        "                                     open the window on a running batch\n"
         "  shoal --version\n",
         stdout);
 }
@@ -71,7 +74,7 @@ int main(int argc, char *argv[])
 {
     const char *command = argc > 1 ? argv[1] : "";
     if (!std::strcmp(command, "run") || !std::strcmp(command, "ctl")
-        || !std::strcmp(command, "agent")) {
+        || !std::strcmp(command, "agent") || !std::strcmp(command, "ps")) {
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(u"shoal"_s);
         QCoreApplication::setApplicationVersion(QStringLiteral(SHOAL_VERSION));
@@ -84,6 +87,8 @@ int main(int argc, char *argv[])
             args << shoal::decodeBytes(argv[i]);
         if (!std::strcmp(command, "ctl"))
             return shoal::runCtl(args.mid(1));
+        if (!std::strcmp(command, "ps"))
+            return shoal::runPs(args.mid(1));
         if (!std::strcmp(command, "agent"))
             return shoal::runAgent(args.mid(1));
         args[0] = u"shoal run"_s;
@@ -98,7 +103,8 @@ int main(int argc, char *argv[])
         std::puts("shoal " SHOAL_VERSION);
         return 0;
     }
-    if (*command && std::strcmp(command, "open") && command[0] != '-') {
+    if (*command && std::strcmp(command, "open") && std::strcmp(command, "attach")
+        && command[0] != '-') {
         std::fprintf(stderr, "shoal: unknown command '%s'\n", command);
         printUsage();
         return 255;

@@ -5,10 +5,12 @@
 #include "inputreader.h"
 #include "pool.h"
 #include "reporter.h"
+#include "runningbatches.h"
 #include "runoptions.h"
 #include "signalwatcher.h"
 
 #include <QCoreApplication>
+#include <QSysInfo>
 
 #include <csignal>
 #include <cstdio>
@@ -20,20 +22,27 @@ namespace shoal {
 
 namespace {
 
+// What watchers (`shoal attach`) are told this batch is.
+watch::Hello helloFor(const BatchSpec &spec)
+{
+    watch::Hello h;
+    h.version = QStringLiteral(SHOAL_VERSION);
+    h.pid = ::getpid();
+    h.host = QSysInfo::machineHostName();
+    h.name = spec.name.isEmpty() ? spec.command.join(u' ') : spec.name;
+    if (h.name.isEmpty())
+        h.name = spec.service.program.join(u' ');
+    h.command = spec.command;
+    h.service = spec.service.isValid();
+    h.attempts = spec.attempts;
+    h.drain = spec.drain;
+    return h;
+}
+
 void fail(const QString &message)
 {
     writeAll(2, u"shoal: %1\n"_s.arg(message).toLocal8Bit());
 }
-
-struct FdCloser
-{
-    const int &fd;
-    ~FdCloser()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
 
 // Inputs that stream in (a pipe, a file, a range) join the pool as they are read, with a
 // bounded look-ahead: reading pauses while enough tasks wait, as GNU parallel starts the first
@@ -107,12 +116,26 @@ int runHeadless(const QStringList &args)
     Reporter reporter(pool, run.report);
     std::unique_ptr<ControlServer> server;
     if (!run.controlPath.isEmpty()) {
-        server = std::make_unique<ControlServer>(pool);
+        server = std::make_unique<ControlServer>(pool, helloFor(run.spec));
         QString error;
         if (!server->listen(run.controlPath, &error)) {
             fail(error);
             return 255;
         }
+    } else if (run.defaultControl) {
+        // Not asked for: a run that cannot have one goes on without (and says so).
+        auto path = defaultControlPath();
+        QString error;
+        if (path) {
+            server = std::make_unique<ControlServer>(pool, helloFor(run.spec));
+            if (!server->listen(*path, &error))
+                server.reset();
+        } else {
+            error = path.error();
+        }
+        if (!server)
+            fail(u"warning: no control socket (shoal ps and shoal attach will not find this "
+                 "run): %1"_s.arg(error));
     }
 
     bool interrupted = false;

@@ -129,8 +129,11 @@ private:
     const Option m_bar { u"bar"_s,
                          u"Progress bar on stderr (default when stderr is a terminal)."_s };
     const Option m_noBar { u"no-bar"_s, u"No progress bar."_s };
-    const Option m_control { u"control"_s, u"Listen for `shoal ctl` on this Unix socket."_s,
+    const Option m_control { u"control"_s,
+                             u"Listen for `shoal ctl` and `shoal attach` on this Unix socket "
+                             "(default: $XDG_RUNTIME_DIR/shoal/PID.sock, listed by `shoal ps`)."_s,
                              u"SOCKET"_s };
+    const Option m_noControl { u"no-control"_s, u"No control socket."_s };
     const Option m_events { u"events"_s, u"Write every engine event to FILE as JSON lines."_s,
                             u"FILE"_s };
     const Option m_shell { u"shell"_s, u"Run each command with /bin/sh -c, inputs quoted."_s };
@@ -202,8 +205,9 @@ RunParser::RunParser()
           m_bar,         m_noBar,       m_control,  m_events,       m_shell,
           m_batch,       m_drain,       m_quote,    m_willCite,     m_service,
           m_serviceMode, m_initializer, m_maxTasks, m_prefetch,     m_memoryLimit });
-    m_parser.addOptions({ m_null, m_sshlogin, m_sshloginfile, m_ssh, m_slurm, m_agentPath,
-                          m_workdir, m_transferFile, m_transfer, m_return, m_cleanup, m_trc });
+    m_parser.addOptions({ m_noControl, m_null, m_sshlogin, m_sshloginfile, m_ssh, m_slurm,
+                          m_agentPath, m_workdir, m_transferFile, m_transfer, m_return, m_cleanup,
+                          m_trc });
     m_parser.addPositionalArgument(u"command"_s,
                                    u"The command template, then ::: ARGS or :::: FILE."_s,
                                    u"COMMAND... [::: ARG... | :::: FILE]"_s);
@@ -242,9 +246,14 @@ Result<RunConfig> RunParser::parse(const QStringList &args)
     run.report.keepOrder = spec.keepOrder;
     if (auto records = readRecords(run); !records)
         return Error { records.error() };
+    run.spec = spec;
+    run.spec.inputs = {};
     run.controlPath = m_parser.value(m_control);
     if (m_parser.isSet(m_control) && run.controlPath.isEmpty())
         return Error { u"--control needs the path of a socket"_s };
+    if (m_parser.isSet(m_control) && m_parser.isSet(m_noControl))
+        return Error { u"--control and --no-control contradict each other"_s };
+    run.defaultControl = !m_parser.isSet(m_control) && !m_parser.isSet(m_noControl);
     return run;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "batchfile.h"
 #include "commandtemplate.h"
 #include "inputlist.h"
 #include "pool.h"
@@ -29,6 +30,8 @@ struct RunConfig
     PoolOptions pool;
     Reporter::Options report;
     QString controlPath; // --control, or empty
+    bool defaultControl = false; // no --control, no --no-control: one in controlFolder()
+    BatchSpec spec; // the batch as asked, without its inputs: what an attached window shows
 };
 
 Result<RunConfig> parseRunOptions(const QStringList &args);

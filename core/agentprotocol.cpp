@@ -2,33 +2,12 @@
 
 #include <QDataStream>
 #include <QIODevice>
-#include <QtEndian>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal::agent {
 
 namespace {
-
-constexpr QDataStream::Version kStreamVersion = QDataStream::Qt_6_4;
-
-QDataStream &operator<<(QDataStream &s, const ExitStatus &e)
-{
-    return s << quint8(e.kind) << e.signal << qint32(e.code) << qint32(e.error);
-}
-
-QDataStream &operator>>(QDataStream &s, ExitStatus &e)
-{
-    quint8 kind = 0;
-    qint32 code = 0, error = 0;
-    s >> kind >> e.signal >> code >> error;
-    if (kind > quint8(ExitStatus::Kind::OutputLost))
-        s.setStatus(QDataStream::ReadCorruptData);
-    e.kind = ExitStatus::Kind(kind);
-    e.code = code;
-    e.error = error;
-    return s;
-}
 
 struct Writer
 {
@@ -112,27 +91,6 @@ template<> Setup readPayload(QDataStream &s)
     if (workers < 1 || grace < 0 || x.timeoutSeconds < 0 || x.memoryLimitBytes < 0)
         s.setStatus(QDataStream::ReadCorruptData);
     return x;
-}
-
-// A QStringList, its count checked against the bytes left first: QDataStream reserves what the
-// count says, and a frame of a few bytes must not ask for gigabytes.
-QStringList readStrings(QDataStream &s)
-{
-    quint32 count = 0;
-    s >> count;
-    const qint64 left = s.device()->bytesAvailable();
-    if (s.status() != QDataStream::Ok || count > left / 4) { // each string takes 4 bytes at least
-        s.setStatus(QDataStream::ReadCorruptData);
-        return {};
-    }
-    QStringList list;
-    list.reserve(count);
-    for (quint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
-        QString word;
-        s >> word;
-        list << word;
-    }
-    return list;
 }
 
 template<> Run readPayload(QDataStream &s)
@@ -245,36 +203,21 @@ template<typename T> Result<bool> decodeInto(QDataStream &s, Frame *frame)
 
 void encode(const Frame &frame, QByteArray &out)
 {
-    const qsizetype start = out.size();
-    out.append(5, '\0'); // the length and the type, filled in below
-    {
-        QDataStream s(&out, QIODevice::Append);
-        s.setVersion(kStreamVersion);
+    appendFrame(out, [&frame](QDataStream &s) {
         Writer w { s };
-        const Type type = std::visit([&w](const auto &x) { return w.type(x); }, frame);
-        out[start + 4] = char(type);
-    }
-    qToLittleEndian(quint32(out.size() - start - 4), out.data() + start);
+        return std::visit([&w](const auto &x) { return w.type(x); }, frame);
+    });
 }
 
 Result<bool> FrameReader::next(Frame *frame)
 {
-    if (buffered() < 4)
-        return false;
-    const quint32 length = qFromLittleEndian<quint32>(m_buffer.constData() + m_offset);
-    if (length < 1 || length > kMaxFrameBytes)
-        return Error { u"a frame of %1 bytes"_s.arg(length) };
-    if (buffered() < 4 + qsizetype(length))
-        return false;
-    const QByteArray payload = m_buffer.sliced(m_offset + 5, length - 1);
-    const auto type = Type(quint8(m_buffer.at(m_offset + 4)));
-    m_offset += 4 + length;
-    if (m_offset > 1 << 20 && m_offset * 2 > m_buffer.size()) { // drop what was read
-        m_buffer.remove(0, m_offset);
-        m_offset = 0;
-    }
+    quint8 typeByte = 0;
+    QByteArray payload;
+    if (auto got = m_frames.next(&typeByte, &payload); !got || !*got)
+        return got;
+    const auto type = Type(typeByte);
     QDataStream s(payload);
-    s.setVersion(kStreamVersion);
+    s.setVersion(kFrameStreamVersion);
     switch (type) {
     case Type::Hello:
         return decodeInto<Hello>(s, frame);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "framing.h"
 #include "result.h"
 #include "task.h"
 
@@ -139,15 +140,14 @@ void encode(const Frame &frame, QByteArray &out);
 class FrameReader
 {
 public:
-    void append(QByteArrayView bytes) { m_buffer.append(bytes); }
+    void append(QByteArrayView bytes) { m_frames.append(bytes); }
     // The next whole frame, if one is buffered; an Error for a malformed one (the link is then
     // unusable: the caller ends it).
     Result<bool> next(Frame *frame);
-    qsizetype buffered() const { return m_buffer.size() - m_offset; }
+    qsizetype buffered() const { return m_frames.buffered(); }
 
 private:
-    QByteArray m_buffer;
-    qsizetype m_offset = 0;
+    FrameSplitter m_frames { kMaxFrameBytes };
 };
 
 } // namespace shoal::agent

@@ -172,8 +172,21 @@ struct PoolSnapshot
     InputList inputs;
 };
 
+// What a front end shows of one task when it is selected: everything the engine holds about it
+// that the events do not carry.
+struct TaskDetails
+{
+    TaskId task = -1;
+    QString command; // as a shell would read it
+    QByteArray stdoutData;
+    QByteArray stderrData;
+    // Service batches: what the worker that ran the task has written to its stderr so far.
+    QByteArray workerStderr;
+};
+
 } // namespace shoal
 
+Q_DECLARE_METATYPE(shoal::TaskDetails)
 Q_DECLARE_METATYPE(shoal::Event)
 Q_DECLARE_METATYPE(QList<shoal::Event>)
 Q_DECLARE_METATYPE(shoal::PoolSnapshot)

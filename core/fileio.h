@@ -6,11 +6,24 @@
 #include <QString>
 
 #include <cerrno>
+#include <unistd.h>
 
 namespace shoal {
 
 // strerror(err) as a QString, for messages that name a file and why it failed.
 QString errnoText(int err = errno);
+
+// Closes the descriptor that fd holds when it goes out of scope (fd may change meanwhile; -1:
+// nothing to close).
+struct FdCloser
+{
+    const int &fd;
+    ~FdCloser()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
 
 // Writes all of data (retrying short writes and EINTR); false with errno set on an error.
 bool writeAll(int fd, QByteArrayView data);

@@ -117,6 +117,9 @@ public:
     // Seq ({#}) of a task: resumed runs keep the numbers of the full input list.
     qint64 seqOf(TaskId id) const;
     QString commandOf(TaskId id) const; // as a shell would read it
+    QStringList commandsOf(const QList<TaskId> &ids) const; // empty for an unknown id
+    // A task's command and outputs; workerSlot > 0 also reads that service worker's stderr.
+    TaskDetails taskDetails(TaskId id, int workerSlot = 0) const;
     const CommandTemplate &commandTemplate() const { return m_template; }
     // Non-zero once --halt stopped the batch: GNU's exit status for it.
     int haltExitStatus() const { return m_haltExitStatus; }

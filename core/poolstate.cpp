@@ -179,4 +179,27 @@ QByteArray Pool::taskCgroupsPath() const
     return m_tree ? m_tree->cgroupPath() : QByteArray();
 }
 
+QStringList Pool::commandsOf(const QList<TaskId> &ids) const
+{
+    QStringList commands;
+    commands.reserve(ids.size());
+    for (TaskId id : ids)
+        commands << (id >= 0 && id < taskCount() ? commandOf(id) : QString());
+    return commands;
+}
+
+TaskDetails Pool::taskDetails(TaskId id, int workerSlot) const
+{
+    TaskDetails d;
+    d.task = id;
+    if (id < 0 || id >= taskCount())
+        return d;
+    d.command = commandOf(id);
+    d.stdoutData = taskOutput(id, Stream::Stdout);
+    d.stderrData = taskOutput(id, Stream::Stderr);
+    if (workerSlot > 0)
+        d.workerStderr = liveOutput(workerSlot, Stream::Stderr);
+    return d;
+}
+
 } // namespace shoal

@@ -8,18 +8,6 @@
 
 namespace shoal {
 
-// What the window shows of one task when it is selected: everything the engine holds about it
-// that the events do not carry.
-struct TaskDetails
-{
-    TaskId task = -1;
-    QString command; // as a shell would read it
-    QByteArray stdoutData;
-    QByteArray stderrData;
-    // Service batches: what the worker that ran the task has written to its stderr so far.
-    QByteArray workerStderr;
-};
-
 // The window's one way to an engine, wherever that engine runs: a thread of this process
 // today (LocalEngine), a control socket when attaching (a later step). Nothing here waits:
 // commands are posted, and each read returns a request number that its answer carries, so
@@ -56,11 +44,21 @@ public:
     virtual quint64 requestCommands(const QList<TaskId> &ids) = 0;
     virtual quint64 requestSnapshot() = 0;
 
+    // An engine in another process (attached): whether its link is up, and asking for it again
+    // after linkLost (reconnected, with resynced or the missed events, follows; or linkLost).
+    virtual bool isRemote() const { return false; }
+    virtual void reconnect() { }
+
 Q_SIGNALS:
     void opened(const shoal::PoolSnapshot &snapshot);
     void failed(const QString &error);
     void eventsReady(const QList<shoal::Event> &events);
     void closed();
+    // An attached engine's link ended (its run may go on); what was shown stays.
+    void linkLost(const QString &reason);
+    // The state to render again from scratch (a watcher that fell behind, or reconnected late):
+    // events with a larger seq follow.
+    void resynced(const shoal::PoolSnapshot &snapshot);
 
     void taskDetailsReady(quint64 request, const shoal::TaskDetails &details);
     void commandsReady(quint64 request, const QStringList &commands);
@@ -74,5 +72,3 @@ private:
 };
 
 } // namespace shoal
-
-Q_DECLARE_METATYPE(shoal::TaskDetails)

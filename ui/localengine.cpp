@@ -161,37 +161,18 @@ void LocalEngine::retryFailed()
 
 quint64 LocalEngine::requestTaskDetails(TaskId id, int workerSlot)
 {
-    return ask(
-        [id, workerSlot](const Pool &pool) {
-            TaskDetails d;
-            d.task = id;
-            if (id < 0 || id >= pool.taskCount())
-                return d;
-            d.command = pool.commandOf(id);
-            d.stdoutData = pool.taskOutput(id, Stream::Stdout);
-            d.stderrData = pool.taskOutput(id, Stream::Stderr);
-            if (workerSlot > 0)
-                d.workerStderr = pool.liveOutput(workerSlot, Stream::Stderr);
-            return d;
-        },
-        [](LocalEngine *self, quint64 request, const TaskDetails &d) {
-            Q_EMIT self->taskDetailsReady(request, d);
-        });
+    return ask([id, workerSlot](const Pool &pool) { return pool.taskDetails(id, workerSlot); },
+               [](LocalEngine *self, quint64 request, const TaskDetails &d) {
+                   Q_EMIT self->taskDetailsReady(request, d);
+               });
 }
 
 quint64 LocalEngine::requestCommands(const QList<TaskId> &ids)
 {
-    return ask(
-        [ids](const Pool &pool) {
-            QStringList commands;
-            commands.reserve(ids.size());
-            for (TaskId id : ids)
-                commands << (id >= 0 && id < pool.taskCount() ? pool.commandOf(id) : QString());
-            return commands;
-        },
-        [](LocalEngine *self, quint64 request, const QStringList &commands) {
-            Q_EMIT self->commandsReady(request, commands);
-        });
+    return ask([ids](const Pool &pool) { return pool.commandsOf(ids); },
+               [](LocalEngine *self, quint64 request, const QStringList &commands) {
+                   Q_EMIT self->commandsReady(request, commands);
+               });
 }
 
 quint64 LocalEngine::requestSnapshot()
