@@ -1,5 +1,6 @@
 #include "batchsession.h"
 
+#include "attachedengine.h"
 #include "batchrunner.h"
 #include "localengine.h"
 
@@ -19,6 +20,14 @@ BatchSession::BatchSession(BatchSpec spec, QString filePath, QObject *parent)
         if (frame.hasStats)
             m_stats = frame.stats;
     });
+}
+
+BatchSession::BatchSession(std::unique_ptr<AttachedEngine> engine, QObject *parent)
+    : BatchSession(BatchSpec {}, QString(), parent)
+{
+    m_attached = engine.get();
+    m_engine = std::move(engine);
+    wire();
 }
 
 BatchSession::~BatchSession()
@@ -60,8 +69,16 @@ Result<void> BatchSession::prepare()
     if (!prepared)
         return Error { prepared.error() };
     m_engine = std::make_unique<LocalEngine>(std::move(*prepared));
+    wire();
+    return {};
+}
+
+void BatchSession::wire()
+{
     connect(m_engine.get(), &EngineClient::eventsReady, &m_feed, &EngineFeed::addEvents);
     connect(m_engine.get(), &EngineClient::opened, this, [this](const PoolSnapshot &snapshot) {
+        if (m_attached)
+            m_spec = m_attached->spec();
         m_started = true;
         m_stats = snapshot.stats;
         m_wallStartMs = snapshot.wallStartMs;
@@ -72,7 +89,12 @@ Result<void> BatchSession::prepare()
         Q_EMIT failed(m_filePath.isEmpty() ? error : u"%1: %2"_s.arg(m_filePath, error));
     });
     connect(m_engine.get(), &EngineClient::closed, this, &BatchSession::closed);
-    return {};
+    connect(m_engine.get(), &EngineClient::linkLost, this, &BatchSession::linkLost);
+    connect(m_engine.get(), &EngineClient::resynced, this, [this](const PoolSnapshot &snapshot) {
+        m_stats = snapshot.stats;
+        m_feed.restart(snapshot.seq);
+        Q_EMIT resynced(snapshot);
+    });
 }
 
 void BatchSession::close()

@@ -11,6 +11,8 @@
 
 namespace shoal {
 
+class AttachedEngine;
+
 // One batch the window runs: its spec, the engine client that runs it and the feed that turns
 // the engine's events into frames. Nothing here waits on the engine: commands and reads go
 // through engine(), and what the session knows of the pool (stats, running or not) is what the
@@ -20,6 +22,9 @@ class BatchSession : public QObject
     Q_OBJECT
 public:
     BatchSession(BatchSpec spec, QString filePath, QObject *parent = nullptr);
+    // A batch that runs elsewhere, watched through its control socket: open() attaches,
+    // close() detaches (the batch runs on), and its spec is what its engine says.
+    explicit BatchSession(std::unique_ptr<AttachedEngine> engine, QObject *parent = nullptr);
     ~BatchSession() override; // waits for the engine only if close() was never called
 
     // Prepares the spec and the engine that will run it (an error: nothing starts).
@@ -43,16 +48,22 @@ public:
     // As of the latest frame.
     PoolStats stats() const { return m_stats; }
     bool isRunning() const; // started, not closed, and some task is not terminal
+    AttachedEngine *attachedEngine() const { return m_attached; } // null for a batch run here
 
 Q_SIGNALS:
     void started(const shoal::PoolSnapshot &snapshot);
     void failed(const QString &error);
     void closed();
+    void linkLost(const QString &reason); // attached: the link ended; what was shown stays
+    void resynced(const shoal::PoolSnapshot &snapshot); // render this instead of what was shown
 
 private:
+    void wire();
+
     BatchSpec m_spec;
     QString m_filePath;
     std::unique_ptr<EngineClient> m_engine;
+    AttachedEngine *m_attached = nullptr; // m_engine, when attached
     EngineFeed m_feed;
     PoolStats m_stats;
     qint64 m_wallStartMs = 0;

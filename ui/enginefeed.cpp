@@ -46,6 +46,14 @@ void EngineFeed::addEvents(const QList<Event> &events)
         m_timer.start();
 }
 
+void EngineFeed::restart(quint64 seq)
+{
+    m_timer.stop();
+    m_frame = {};
+    m_frameTasks = 0;
+    m_appliedSeq = seq;
+}
+
 void EngineFeed::flush()
 {
     m_timer.stop();

@@ -72,6 +72,9 @@ public:
 
     // Events up to this seq are already in the snapshot the window rendered.
     void setSnapshotSeq(quint64 seq) { m_appliedSeq = seq; }
+    // A snapshot at seq replaces what the window showed: the pending frame is dropped.
+    void restart(quint64 seq);
+    quint64 appliedSeq() const { return m_appliedSeq; }
     void setInterval(int ms) { m_timer.setInterval(ms); }
     int interval() const { return m_timer.interval(); }
     bool hasPending() const { return !m_frame.isEmpty(); }

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "attachedengine.h"
 #include "batchsession.h"
 #include "chartpanel.h"
 #include "humanformat.h"
@@ -169,12 +170,12 @@ void MainWindow::dropStartingDialog()
 
 // A start that failed: in the New Batch dialog that asked for it (which stays open with what
 // was typed), else in an error box.
-void MainWindow::reportStartError(const QString &error)
+void MainWindow::reportStartError(const QString &error, const QString &title)
 {
     if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
         dialog->showStartError(error);
     else
-        m_prompts->showError(tr("Cannot Start the Batch"), error);
+        m_prompts->showError(title.isEmpty() ? tr("Cannot Start the Batch") : title, error);
     updateActions();
     updateTitle();
 }
@@ -191,30 +192,8 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
         reportStartError(prepared.error()); // the running batch, if any, runs on
         return false;
     }
-    closeSession();
-    m_session = std::move(session);
+    adoptSession(std::move(session));
     BatchSession *s = m_session.get();
-    // The engine starts in its own thread; until it answers the dashboard says so.
-    connect(s, &BatchSession::started, this, &MainWindow::onSessionStarted);
-    connect(s, &BatchSession::failed, this, [this](const QString &error) {
-        closeSession(); // it goes once its engine has ended, after this signal returns
-        reportStartError(error);
-    });
-    connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
-    m_files->setSession(s);
-    m_workerModel->reset({});
-    m_taskModel->clear();
-    taskPanel()->clearDetails();
-    taskPanel()->resetFilter();
-    // A range 1, 2, 3...: each input is its task's number, shown once (in #) rather than twice.
-    const InputSpec &in = spec.inputs;
-    taskPanel()->view()->setColumnHidden(
-        TaskModel::InputColumn, in.kind == InputSpec::Kind::Range && in.from == 1 && in.step == 1);
-    chartPanel()->clear();
-    m_lastStats = {};
-    overview()->setStarting();
-    m_dashboard->setEngine(s->engine(), spec.service.isValid());
-    m_stack->setCurrentWidget(m_dashboard);
     if (m_closingSessions == 0) {
         s->open();
         statusBar()->showMessage(tr("Starting “%1”…").arg(s->displayName()));
@@ -229,10 +208,62 @@ bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
     return true;
 }
 
+// The window shows session from now on (the one it showed before closes).
+void MainWindow::adoptSession(std::unique_ptr<BatchSession> session)
+{
+    closeSession();
+    m_session = std::move(session);
+    BatchSession *s = m_session.get();
+    // The engine starts in its own thread; until it answers the dashboard says so.
+    connect(s, &BatchSession::started, this, &MainWindow::onSessionStarted);
+    connect(s, &BatchSession::failed, this,
+            [this, attached = s->attachedEngine() != nullptr](const QString &error) {
+                closeSession(); // it goes once its engine has ended, after this signal returns
+                reportStartError(error, attached ? tr("Cannot Attach") : QString());
+            });
+    connect(s->feed(), &EngineFeed::frameReady, this, &MainWindow::applyFrame);
+    m_files->setSession(s);
+    connect(s, &BatchSession::resynced, this, &MainWindow::renderSnapshot);
+    connect(s, &BatchSession::linkLost, this, &MainWindow::onLinkLost);
+    m_workerModel->reset({});
+    m_taskModel->clear();
+    taskPanel()->clearDetails();
+    taskPanel()->resetFilter();
+    // A range 1, 2, 3...: each input is its task's number, shown once (in #) rather than twice.
+    const InputSpec &in = s->spec().inputs;
+    taskPanel()->view()->setColumnHidden(
+        TaskModel::InputColumn, in.kind == InputSpec::Kind::Range && in.from == 1 && in.step == 1);
+    chartPanel()->clear();
+    m_lastStats = {};
+    overview()->setStarting();
+    m_dashboard->setEngine(s->engine(), s->spec().service.isValid());
+    m_stack->setCurrentWidget(m_dashboard);
+}
+
 void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
 {
     if (NewBatchDialog *dialog = std::exchange(m_startingDialog, nullptr))
         dialog->accept();
+    BatchSession *s = m_session.get();
+    if (s->attachedEngine()) // what the batch is, its engine has said only now
+        m_dashboard->setEngine(s->engine(), s->spec().service.isValid());
+    renderSnapshot(snapshot);
+    statusBar()->showMessage(
+        s->attachedEngine()
+            ? tr("Attached to “%1” (%2)")
+                  .arg(s->displayName(), s->attachedEngine()->target().display())
+            : tr("Started “%1”: %2")
+                  .arg(s->displayName(), countOf(snapshot.taskCount, tr("task"), tr("tasks"))));
+    updateActions();
+    updateTitle();
+    Q_EMIT batchStarted();
+    if (snapshot.stats.allEnded() || snapshot.stats.total == 0)
+        onBatchFinished(snapshot.stats);
+}
+
+// Shows the batch as of snapshot, replacing whatever was shown.
+void MainWindow::renderSnapshot(const PoolSnapshot &snapshot)
+{
     BatchSession *s = m_session.get();
     const BatchSpec &spec = s->spec();
     // The models may outlive the session (a view repaints while it closes): the task model
@@ -260,14 +291,9 @@ void MainWindow::onSessionStarted(const PoolSnapshot &snapshot)
     overview()->setDrainPolicy(spec.drain);
     m_lastStats = snapshot.stats;
     overview()->setStats(snapshot.stats);
-    statusBar()->showMessage(
-        tr("Started “%1”: %2")
-            .arg(s->displayName(), countOf(snapshot.taskCount, tr("task"), tr("tasks"))));
+    taskPanel()->setStateCounts(snapshot.stats);
     updateActions();
     updateTitle();
-    Q_EMIT batchStarted();
-    if (snapshot.stats.total == 0)
-        onBatchFinished(snapshot.stats);
 }
 
 void MainWindow::closeSession()
@@ -410,7 +436,13 @@ void MainWindow::updateActions()
     m_pauseAction->setEnabled(has && !finished);
     m_pauseAction->setText(m_lastStats.paused ? tr("&Resume") : tr("&Pause"));
     m_cancelAction->setEnabled(has && !finished);
-    m_retryAction->setEnabled(has && m_lastStats.failed > 0);
+    const AttachedEngine *attached = has ? m_session->attachedEngine() : nullptr;
+    const bool linked = !attached || attached->isLinked();
+    m_pauseAction->setEnabled(m_pauseAction->isEnabled() && linked);
+    m_cancelAction->setEnabled(m_cancelAction->isEnabled() && linked);
+    m_retryAction->setEnabled(has && linked && m_lastStats.failed > 0);
+    m_reconnectAction->setEnabled(attached && !linked);
+    m_reconnectAction->setVisible(attached);
     if (!has)
         m_stack->setCurrentWidget(m_welcome);
 }
@@ -427,7 +459,10 @@ void MainWindow::updateTitle()
         = s.total && done < s.total ? u"%1% · "_s.arg(done * 100 / s.total) : QString();
     if (s.paused && done < s.total)
         progress = tr("Paused · %1").arg(progress);
-    setWindowTitle(u"%1%2 — Shoal"_s.arg(progress, m_session->displayName()));
+    QString where;
+    if (const AttachedEngine *attached = m_session->attachedEngine())
+        where = attached->isLinked() ? tr(" (attached)") : tr(" (link lost)");
+    setWindowTitle(u"%1%2%3 — Shoal"_s.arg(progress, m_session->displayName(), where));
 }
 
 QMessageBox *MainWindow::currentPrompt() const
@@ -496,7 +531,8 @@ void MainWindow::writeSettings()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (!m_closeConfirmed && m_session && m_session->isRunning()) {
+    // An attached batch runs on when the window closes: nothing to ask.
+    if (!m_closeConfirmed && m_session && m_session->isRunning() && !m_session->attachedEngine()) {
         event->ignore();
         const PoolStats s = m_session->stats();
         m_prompts->ask(

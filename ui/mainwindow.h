@@ -43,6 +43,12 @@ public:
 
     // Loads and starts a batch file; a malformed one shows an error and returns false.
     bool openBatchFile(const QString &path);
+    // Shows a batch that runs elsewhere (a control socket's path, or ssh://HOST/PATH), in place
+    // of the one shown; batchStarted follows, or an error box. Closing it detaches.
+    void attachTo(const QString &target, const QStringList &sshCommand = {},
+                  const QString &remoteShoal = {});
+    // File > Attach: the running batches of this user, to pick one.
+    void attachWithDialog();
     // Starts the bundled demo batch.
     bool openDemo();
     // Starts a batch (after asking, if one is running, whether to cancel it).
@@ -85,14 +91,18 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
-    void reportStartError(const QString &error);
+    void reportStartError(const QString &error, const QString &title = {});
     void dropStartingDialog();
     void announceRetry();
     void createActions();
     void createMenus();
     void createViewMenu();
     void createHelpMenu();
+    void adoptSession(std::unique_ptr<BatchSession> session);
     void onSessionStarted(const shoal::PoolSnapshot &snapshot);
+    void renderSnapshot(const shoal::PoolSnapshot &snapshot);
+    void onLinkLost(const QString &reason);
+    void reconnect();
     void applyFrame(const shoal::Frame &frame);
     void onBatchFinished(const PoolStats &stats);
     void closeSession();
@@ -127,6 +137,8 @@ private:
 
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;
+    QAction *m_attachAction = nullptr;
+    QAction *m_reconnectAction = nullptr;
     QAction *m_saveAction = nullptr;
     QAction *m_demoAction = nullptr;
     QAction *m_exportCsvAction = nullptr;

@@ -59,9 +59,15 @@ void MainWindow::createActions()
             m_session->engine()->retryFailed();
         announceRetry();
     });
+    m_attachAction = new QAction(tr("&Attach to a Running Batch…"), this);
+    m_attachAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    connect(m_attachAction, &QAction::triggered, this, &MainWindow::attachWithDialog);
+    m_reconnectAction = new QAction(tr("Re&connect"), this);
+    m_reconnectAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    connect(m_reconnectAction, &QAction::triggered, this, &MainWindow::reconnect);
     // Window-wide shortcuts work whichever child has focus.
-    addActions(
-        { m_newAction, m_openAction, m_saveAction, m_quitAction, m_pauseAction, m_retryAction });
+    addActions({ m_newAction, m_openAction, m_attachAction, m_reconnectAction, m_saveAction,
+                 m_quitAction, m_pauseAction, m_retryAction });
 }
 
 void MainWindow::createMenus()
@@ -70,6 +76,8 @@ void MainWindow::createMenus()
     file->addAction(m_newAction);
     file->addAction(m_openAction);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addAction(m_attachAction);
+    file->addAction(m_reconnectAction);
     file->addAction(m_saveAction);
     file->addSeparator();
     file->addAction(m_exportCsvAction);

@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QProcess>
 
 #include <csignal>
 #include <cstdio>
@@ -41,18 +42,27 @@ int runWindow(int argc, char **argv)
     const QCommandLineOption demo(u"demo"_s,
                                   u"Open the window with the bundled demo batch running."_s);
     parser.addOption(demo);
+    const QCommandLineOption ssh(u"ssh"_s, u"attach ssh://...: the ssh command (default ssh)."_s,
+                                 u"CMD"_s);
+    const QCommandLineOption shoalPath(
+        u"shoal-path"_s, u"attach ssh://...: shoal on the batch's host (default shoal)."_s,
+        u"PATH"_s);
+    parser.addOptions({ ssh, shoalPath });
     parser.addPositionalArgument(u"open"_s, u"open FILE.shoal.json: open and start that batch."_s,
-                                 u"[open FILE]"_s);
+                                 u"[open FILE | attach SOCKET | attach ssh://HOST/SOCKET]"_s);
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
-    QString batchFile;
+    QString batchFile, attachTarget;
     if (!positional.isEmpty()) {
-        if (positional.front() != u"open"_s || positional.size() != 2) {
-            std::fprintf(stderr, "shoal: usage: shoal [--demo] | shoal open FILE.shoal.json\n");
+        const QString verb = positional.front();
+        if ((verb != u"open"_s && verb != u"attach"_s) || positional.size() != 2) {
+            std::fprintf(stderr,
+                         "shoal: usage: shoal [--demo] | shoal open FILE.shoal.json | "
+                         "shoal attach SOCKET|ssh://HOST/SOCKET\n");
             return 255;
         }
-        batchFile = positional.at(1);
+        (verb == u"open"_s ? batchFile : attachTarget) = positional.at(1);
     }
 
     MainWindow window;
@@ -70,6 +80,9 @@ int runWindow(int argc, char **argv)
         window.openDemo();
     else if (!batchFile.isEmpty())
         window.openBatchFile(batchFile);
+    else if (!attachTarget.isEmpty())
+        window.attachTo(attachTarget, QProcess::splitCommand(parser.value(ssh)),
+                        parser.value(shoalPath));
     return QApplication::exec();
 }
 
