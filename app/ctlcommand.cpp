@@ -114,9 +114,9 @@ int watchStatus(const QString &path)
 int runCtl(const QStringList &args)
 {
     if (args.size() < 2) {
-        std::fprintf(
-            stderr,
-            "usage: shoal ctl SOCKET pause|resume|resize N [finish|requeue|pause]|cancel|status|watch|relay\n");
+        std::fprintf(stderr,
+                     "usage: shoal ctl SOCKET pause|resume|resize N "
+                     "[finish|requeue|pause]|cancel|status|watch|relay\n");
         return 255;
     }
     if (args.size() == 2 && args[1] == u"relay"_s)
@@ -155,7 +155,6 @@ int runCtl(const QStringList &args)
     }
     return 0;
 }
-
 
 int runPs(const QStringList &args)
 {

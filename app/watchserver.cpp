@@ -57,8 +57,7 @@ WatchServer::~WatchServer()
     for (const auto &w : m_watchers) {
         disconnect(w->socket, nullptr, this, nullptr);
         while (w->socket->bytesToWrite() > 0 && clock.elapsed() < 1000
-               && w->socket->waitForBytesWritten(int(1000 - clock.elapsed()))) {
-        }
+               && w->socket->waitForBytesWritten(int(1000 - clock.elapsed()))) { }
         w->socket->disconnectFromServer();
     }
 }
@@ -142,7 +141,8 @@ void WatchServer::onEvents(const QList<Event> &events)
 
 void WatchServer::send(Watcher &w, const QByteArray &frame)
 {
-    if (w.socket->bytesToWrite() + frame.size() > kMaxBacklogBytes && frame.size() < kMaxBacklogBytes) {
+    if (w.socket->bytesToWrite() + frame.size() > kMaxBacklogBytes
+        && frame.size() < kMaxBacklogBytes) {
         w.behind = true; // what it has not read yet goes first; then a snapshot
         return;
     }
@@ -172,7 +172,9 @@ void WatchServer::onReadyRead(Watcher &w)
         auto got = w.reader.next(&frame);
         if (got && !*got)
             return;
-        if (!got || !(std::holds_alternative<Command>(frame) || std::holds_alternative<Request>(frame))) {
+        if (!got
+            || !(std::holds_alternative<Command>(frame)
+                 || std::holds_alternative<Request>(frame))) {
             w.socket->disconnectFromServer(); // malformed, or a frame only an engine sends
             return;
         }

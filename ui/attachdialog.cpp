@@ -69,27 +69,30 @@ void AttachDialog::refresh()
     QPointer<AttachDialog> self(this);
     QThread *thread = QThread::create([self, generation] {
         std::vector<RunningBatch> found = listRunningBatches(1000);
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, found = std::move(found)] {
-            if (!self || generation != self->m_generation)
-                return; // closed, or refreshed again meanwhile
-            self->m_list->clear();
-            for (const RunningBatch &b : found) {
-                const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
-                auto *item = new QTreeWidgetItem(self->m_list,
-                                                 { b.name, b.paused ? tr("%1 (paused)").arg(done) : done,
-                                                   QString::number(b.workers), QString::number(b.pid),
-                                                   b.socket });
-                item->setData(0, Qt::UserRole, b.socket);
-                item->setToolTip(0, b.name);
-            }
-            self->m_note->setText(found.empty() ? tr("No batch is running as you here. Start one "
-                                                     "with `shoal run`, or type the address of "
-                                                     "one on another host.")
-                                                : QString());
-            if (!found.empty() && !self->m_list->currentItem())
-                self->m_list->setCurrentItem(self->m_list->topLevelItem(0));
-            Q_EMIT self->listed();
-        });
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(), [self, generation, found = std::move(found)] {
+                if (!self || generation != self->m_generation)
+                    return; // closed, or refreshed again meanwhile
+                self->m_list->clear();
+                for (const RunningBatch &b : found) {
+                    const QString done
+                        = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
+                    auto *item = new QTreeWidgetItem(
+                        self->m_list,
+                        { b.name, b.paused ? tr("%1 (paused)").arg(done) : done,
+                          QString::number(b.workers), QString::number(b.pid), b.socket });
+                    item->setData(0, Qt::UserRole, b.socket);
+                    item->setToolTip(0, b.name);
+                }
+                self->m_note->setText(found.empty()
+                                          ? tr("No batch is running as you here. Start one "
+                                               "with `shoal run`, or type the address of "
+                                               "one on another host.")
+                                          : QString());
+                if (!found.empty() && !self->m_list->currentItem())
+                    self->m_list->setCurrentItem(self->m_list->topLevelItem(0));
+                Q_EMIT self->listed();
+            });
     });
     connect(thread, &QThread::finished, thread, &QObject::deleteLater);
     thread->start();

@@ -38,8 +38,7 @@ QString AttachTarget::display() const
 {
     if (sshHost.isEmpty())
         return socketPath;
-    return u"ssh://%1%2%3"_s.arg(sshHost, sshPort ? u":%1"_s.arg(sshPort) : QString(),
-                                   socketPath);
+    return u"ssh://%1%2%3"_s.arg(sshHost, sshPort ? u":%1"_s.arg(sshPort) : QString(), socketPath);
 }
 
 QStringList AttachTarget::transportArgv() const
@@ -117,8 +116,8 @@ void AttachedEngine::connectLink()
         connect(m_socket, &QLocalSocket::disconnected, this,
                 [this] { onLinkEnded(tr("the batch's control socket closed")); });
         connect(m_socket, &QLocalSocket::errorOccurred, this, [this] {
-            onLinkEnded(tr("cannot reach '%1': %2")
-                            .arg(m_target.socketPath, m_socket->errorString()));
+            onLinkEnded(
+                tr("cannot reach '%1': %2").arg(m_target.socketPath, m_socket->errorString()));
         });
         m_socket->connectToServer(m_target.socketPath);
         return;
@@ -136,8 +135,9 @@ void AttachedEngine::connectLink()
     connect(m_ssh, &QProcess::finished, this, [this](int code) {
         m_sshErrors += m_ssh->readAllStandardError();
         const QString said = QString::fromUtf8(m_sshErrors).trimmed().section(u'\n', -1);
-        onLinkEnded(said.isEmpty() ? tr("%1 exited (status %2)").arg(m_target.sshCommand.front()).arg(code)
-                                   : said);
+        onLinkEnded(said.isEmpty()
+                        ? tr("%1 exited (status %2)").arg(m_target.sshCommand.front()).arg(code)
+                        : said);
     });
     connect(m_ssh, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
         if (error == QProcess::FailedToStart)
@@ -271,19 +271,46 @@ quint64 AttachedEngine::request(Request::Kind kind, QList<qint64> ids, int worke
     return id;
 }
 
-void AttachedEngine::pause() { command(Command::Verb::Pause); }
-void AttachedEngine::resume() { command(Command::Verb::Resume); }
+void AttachedEngine::pause()
+{
+    command(Command::Verb::Pause);
+}
+void AttachedEngine::resume()
+{
+    command(Command::Verb::Resume);
+}
 void AttachedEngine::resize(int workers, DrainPolicy policy)
 {
     command(Command::Verb::Resize, workers, policy);
 }
-void AttachedEngine::pauseWorker(int slot) { command(Command::Verb::PauseWorker, slot); }
-void AttachedEngine::resumeWorker(int slot) { command(Command::Verb::ResumeWorker, slot); }
-void AttachedEngine::cancelWorkerTask(int slot) { command(Command::Verb::CancelWorkerTask, slot); }
-void AttachedEngine::cancelTask(TaskId id) { command(Command::Verb::CancelTask, id); }
-void AttachedEngine::retryTask(TaskId id) { command(Command::Verb::RetryTask, id); }
-void AttachedEngine::cancelAll() { command(Command::Verb::CancelAll); }
-void AttachedEngine::retryFailed() { command(Command::Verb::RetryFailed); }
+void AttachedEngine::pauseWorker(int slot)
+{
+    command(Command::Verb::PauseWorker, slot);
+}
+void AttachedEngine::resumeWorker(int slot)
+{
+    command(Command::Verb::ResumeWorker, slot);
+}
+void AttachedEngine::cancelWorkerTask(int slot)
+{
+    command(Command::Verb::CancelWorkerTask, slot);
+}
+void AttachedEngine::cancelTask(TaskId id)
+{
+    command(Command::Verb::CancelTask, id);
+}
+void AttachedEngine::retryTask(TaskId id)
+{
+    command(Command::Verb::RetryTask, id);
+}
+void AttachedEngine::cancelAll()
+{
+    command(Command::Verb::CancelAll);
+}
+void AttachedEngine::retryFailed()
+{
+    command(Command::Verb::RetryFailed);
+}
 
 quint64 AttachedEngine::requestTaskDetails(TaskId id, int workerSlot)
 {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backgroundrun.h"
 #include "batchfile.h"
 #include "engineclient.h"
 #include "enginefeed.h"
@@ -8,6 +9,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 namespace shoal {
 
@@ -49,6 +51,9 @@ public:
     PoolStats stats() const { return m_stats; }
     bool isRunning() const; // started, not closed, and some task is not terminal
     AttachedEngine *attachedEngine() const { return m_attached; } // null for a batch run here
+    // Attached to a batch this window started in the background (its files, its pid).
+    const std::optional<BackgroundRun> &backgroundRun() const { return m_background; }
+    void setBackgroundRun(BackgroundRun run) { m_background = std::move(run); }
 
 Q_SIGNALS:
     void started(const shoal::PoolSnapshot &snapshot);
@@ -64,6 +69,7 @@ private:
     QString m_filePath;
     std::unique_ptr<EngineClient> m_engine;
     AttachedEngine *m_attached = nullptr; // m_engine, when attached
+    std::optional<BackgroundRun> m_background;
     EngineFeed m_feed;
     PoolStats m_stats;
     qint64 m_wallStartMs = 0;

@@ -18,6 +18,7 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDragEnterEvent>
@@ -386,6 +387,7 @@ void MainWindow::newBatch()
 {
     auto *dialog = new NewBatchDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->backgroundCheck()->setChecked(backgroundChoice());
     if (m_session) {
         dialog->setSpec(m_session->spec());
         if (!m_session->filePath().isEmpty())
@@ -397,10 +399,15 @@ void MainWindow::newBatch()
         const bool relative = !spec.inputs.path.isEmpty() && QDir::isRelativePath(spec.inputs.path);
         const QString base = relative && m_session ? m_session->filePath() : QString();
         m_startingDialog = dialog;
-        startBatchConfirmed(spec, base, [this, dialog] {
+        auto declined = [this, dialog] {
             if (std::exchange(m_startingDialog, nullptr))
                 dialog->setStarting(false); // kept the running batch: the dialog stays
-        });
+        };
+        rememberBackgroundChoice(dialog->backgroundCheck()->isChecked());
+        if (dialog->backgroundCheck()->isChecked())
+            startInBackground(spec, base, declined);
+        else
+            startBatchConfirmed(spec, base, declined);
     });
     dialog->open();
 }
@@ -531,15 +538,22 @@ void MainWindow::writeSettings()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    // An attached batch runs on when the window closes: nothing to ask.
-    if (!m_closeConfirmed && m_session && m_session->isRunning() && !m_session->attachedEngine()) {
+    if (!m_closeConfirmed && m_session && m_session->isRunning() && m_session->attachedEngine()) {
+        // An attached batch runs on when the window closes; one started here, the user may
+        // have forgotten was in the background.
+        if (m_session->backgroundRun()) {
+            event->ignore();
+            askToKeepRunning();
+            return;
+        }
+    } else if (!m_closeConfirmed && m_session && m_session->isRunning()) {
         event->ignore();
         const PoolStats s = m_session->stats();
         m_prompts->ask(
             tr("Cancel the Running Batch?"),
             tr("The batch “%1” is still running (%2 tasks left). Closing Shoal cancels it: running "
-               "tasks are "
-               "ended.")
+               "tasks are ended. (A batch started with “Keep running when Shoal closes” runs "
+               "on.)")
                 .arg(m_session->displayName())
                 .arg(s.queued + s.running),
             tr("Cancel Batch and Quit"), [this] {

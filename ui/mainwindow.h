@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backgroundrun.h"
 #include "batchfile.h"
 #include "dashboard.h"
 #include "engineclient.h"
@@ -11,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QAction;
 class QMenu;
@@ -19,6 +21,7 @@ class QTableView;
 
 namespace shoal {
 
+struct AttachTarget;
 class BatchSession;
 class NewBatchDialog;
 class ChartPanel;
@@ -103,6 +106,14 @@ private:
     void renderSnapshot(const shoal::PoolSnapshot &snapshot);
     void onLinkLost(const QString &reason);
     void reconnect();
+    // Starts spec as a background run (BackgroundRun) and attaches to it once it listens.
+    void startInBackground(const BatchSpec &spec, const QString &filePath,
+                           std::function<void()> onDeclined);
+    void attachSession(const AttachTarget &target,
+                       const std::optional<BackgroundRun> &background = {});
+    void askToKeepRunning();
+    static bool backgroundChoice();
+    static void rememberBackgroundChoice(bool background);
     void applyFrame(const shoal::Frame &frame);
     void onBatchFinished(const PoolStats &stats);
     void closeSession();

@@ -1,13 +1,24 @@
 // The window on a batch that runs elsewhere: attaching, losing the link, reconnecting.
 #include "attachdialog.h"
 #include "attachedengine.h"
+#include "batchrunner.h"
 #include "batchsession.h"
 #include "mainwindow.h"
 #include "overviewbar.h"
 #include "prompts.h"
 
 #include <QAction>
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTimer>
+
+using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
 
@@ -25,13 +36,7 @@ void MainWindow::attachTo(const QString &text, const QStringList &sshCommand,
         target->sshCommand = sshCommand;
     if (!remoteShoal.isEmpty())
         target->remoteShoal = remoteShoal;
-    auto attach = [this, t = *target] {
-        adoptSession(std::make_unique<BatchSession>(std::make_unique<AttachedEngine>(t)));
-        m_session->open();
-        statusBar()->showMessage(tr("Attaching to %1…").arg(t.display()));
-        updateActions();
-        updateTitle();
-    };
+    auto attach = [this, t = *target] { attachSession(t); };
     if (m_session && m_session->isRunning() && !m_session->attachedEngine()) {
         m_prompts->ask(tr("Replace the Running Batch?"),
                        tr("The batch “%1” is still running here. Cancel it and attach to %2?")
@@ -40,6 +45,116 @@ void MainWindow::attachTo(const QString &text, const QStringList &sshCommand,
         return;
     }
     attach();
+}
+
+void MainWindow::attachSession(const AttachTarget &target,
+                               const std::optional<BackgroundRun> &background)
+{
+    auto session = std::make_unique<BatchSession>(std::make_unique<AttachedEngine>(target));
+    if (background)
+        session->setBackgroundRun(*background);
+    adoptSession(std::move(session));
+    m_session->open();
+    statusBar()->showMessage(tr("Attaching to %1…").arg(target.display()));
+    updateActions();
+    updateTitle();
+}
+
+bool MainWindow::backgroundChoice()
+{
+    return QSettings().value(u"newBatch/background"_s, false).toBool();
+}
+
+void MainWindow::rememberBackgroundChoice(bool background)
+{
+    QSettings().setValue(u"newBatch/background"_s, background);
+}
+
+// The `shoal` executable a background run starts: this process's, or $SHOAL_PROGRAM when this
+// process is not shoal (the window's tests).
+static QString shoalProgram()
+{
+    const QString own = QCoreApplication::applicationFilePath();
+    if (QFileInfo(own).fileName() == u"shoal"_s)
+        return own;
+    return qEnvironmentVariable("SHOAL_PROGRAM", u"shoal"_s);
+}
+
+void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePath,
+                                   std::function<void()> onDeclined)
+{
+    auto start = [this, spec, filePath] {
+        // Checked here first: a batch that cannot start says so in the dialog, as in-process.
+        if (auto prepared = prepareBatch(spec, filePath); !prepared) {
+            reportStartError(prepared.error());
+            return;
+        }
+        const QString base
+            = filePath.isEmpty() ? QDir::currentPath() : QFileInfo(filePath).absolutePath();
+        const QString runs
+            = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
+        auto run = startBackgroundRun(spec, base, shoalProgram(), runs);
+        if (!run) {
+            reportStartError(run.error());
+            return;
+        }
+        statusBar()->showMessage(
+            tr("Starting “%1” in the background…").arg(BatchSession(spec, filePath).displayName()));
+        // Attached once it listens; a run that ends first says why (its stderr).
+        auto *poll = new QTimer(this);
+        auto waited = std::make_shared<QElapsedTimer>();
+        waited->start();
+        connect(poll, &QTimer::timeout, this, [this, poll, waited, r = *run] {
+            if (QFile::exists(r.socket)) {
+                poll->deleteLater();
+                AttachTarget target;
+                target.socketPath = r.socket;
+                attachSession(target, r);
+            } else if (!r.isAlive() || waited->elapsed() > 20000) {
+                poll->deleteLater();
+                QFile errors(r.errors());
+                const QString said = errors.open(QIODevice::ReadOnly)
+                    ? QString::fromUtf8(errors.readAll().right(2000)).trimmed()
+                    : QString();
+                reportStartError(said.isEmpty()
+                                     ? tr("the background run (pid %1) did not start listening on "
+                                          "'%2'")
+                                           .arg(r.pid)
+                                           .arg(r.socket)
+                                     : said);
+            }
+        });
+        poll->start(50);
+    };
+    if (m_session && m_session->isRunning() && !m_session->attachedEngine()) {
+        m_prompts->ask(
+            tr("Replace the Running Batch?"),
+            tr("The batch “%1” is still running here. Cancel it and start “%2” in the "
+               "background?")
+                .arg(m_session->displayName(), BatchSession(spec, filePath).displayName()),
+            tr("Cancel It and Start"), start, std::move(onDeclined));
+        return;
+    }
+    start();
+}
+
+void MainWindow::askToKeepRunning()
+{
+    const BackgroundRun &run = *m_session->backgroundRun();
+    m_prompts->ask(
+        tr("Keep the Batch Running?"),
+        tr("“%1” runs in the background and goes on when Shoal closes (%2 tasks left). "
+           "Its joblog and outputs are in %3; File > Attach, or `shoal attach %4`, "
+           "shows it again. To stop it instead, use Batch > Cancel Batch.")
+            .arg(m_session->displayName())
+            .arg(m_lastStats.queued + m_lastStats.running)
+            .arg(run.folder, run.socket),
+        tr("Close, Keep It Running"),
+        [this] {
+            m_closeConfirmed = true;
+            close();
+        },
+        {}, tr("Don't Close"));
 }
 
 void MainWindow::attachWithDialog()

@@ -181,6 +181,9 @@ void NewBatchDialog::createPreviewAndButtons()
     m_startButton->setDefault(true);
     m_saveButton = m_buttons->addButton(tr("Save As…"), QDialogButtonBox::ActionRole);
     m_buttons->addButton(QDialogButtonBox::Cancel);
+    m_background = new QCheckBox(tr("&Keep running when Shoal closes (runs as a process of its "
+                                    "own; File > Attach finds it)"),
+                                 this);
 }
 
 // The command, the inputs beside the pool, the preview.
@@ -232,6 +235,7 @@ void NewBatchDialog::layOut()
     layout->addWidget(previewBox);
     m_actionError = makeErrorLabel(this);
     layout->addWidget(m_actionError);
+    layout->addWidget(m_background);
     layout->addWidget(m_buttons);
     resize(760, 680);
 }

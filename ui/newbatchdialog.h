@@ -79,6 +79,8 @@ public:
     QLabel *inputCount() const { return m_inputCount; }
     QPushButton *startButton() const { return m_startButton; }
     QPushButton *saveButton() const { return m_saveButton; }
+    // "Keep running when Shoal closes": the batch runs as a process of its own, attached to.
+    QCheckBox *backgroundCheck() const { return m_background; }
 
 Q_SIGNALS:
     void startRequested();
@@ -135,6 +137,7 @@ private:
     QDialogButtonBox *m_buttons;
     QPushButton *m_startButton;
     QPushButton *m_saveButton;
+    QCheckBox *m_background;
     QTimer m_validateTimer;
     QString m_baseDir;
     bool m_valid = false;

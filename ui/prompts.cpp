@@ -45,7 +45,7 @@ void Prompts::showError(const QString &title, const QString &text)
 }
 
 void Prompts::ask(const QString &title, const QString &text, const QString &yesText,
-                  std::function<void()> onYes, std::function<void()> onNo)
+                  std::function<void()> onYes, std::function<void()> onNo, const QString &safeText)
 {
     if (m_prompt)
         m_prompt->close();
@@ -53,7 +53,8 @@ void Prompts::ask(const QString &title, const QString &text, const QString &yesT
     box->setAttribute(Qt::WA_DeleteOnClose);
     // The safe answer has the focus and is what Return, Enter, Space and Escape choose; the
     // destructive one takes a deliberate click or Tab (and never becomes the default by focus).
-    QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
+    QPushButton *keep = box->addButton(safeText.isEmpty() ? tr("Keep Running") : safeText,
+                                       QMessageBox::RejectRole);
     QPushButton *yes = box->addButton(yesText, QMessageBox::DestructiveRole);
     yes->setAutoDefault(false);
     box->setDefaultButton(keep);

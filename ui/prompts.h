@@ -26,7 +26,8 @@ public:
     // A question whose safe answer ("Keep Running") is the default; onYes runs on yesText,
     // onNo on any other answer.
     void ask(const QString &title, const QString &text, const QString &yesText,
-             std::function<void()> onYes, std::function<void()> onNo = {});
+             std::function<void()> onYes, std::function<void()> onNo = {},
+             const QString &safeText = {});
     // A desktop notification, where the desktop has a tray.
     void notify(const QString &title, const QString &text);
     void hideTray();

@@ -13,8 +13,8 @@
 #include <QTest>
 
 #include <csignal>
-#include <fcntl.h>
 #include <cstring>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -135,12 +135,21 @@ void TestWatch::cleanup()
 void TestWatch::startRun()
 {
     m_run = std::make_unique<QProcess>();
-    QStringList args { u"run"_s,       u"--no-bar"_s, u"-j2"_s,
-                       u"--control"_s, m_socket,      u"--joblog"_s,
-                       m_dir->filePath(u"log"_s),    worker(),
-                       u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
-                       u"--wait-file"_s, m_go,        u"--print"_s,
-                       u"{}"_s,        u":::"_s };
+    QStringList args { u"run"_s,
+                       u"--no-bar"_s,
+                       u"-j2"_s,
+                       u"--control"_s,
+                       m_socket,
+                       u"--joblog"_s,
+                       m_dir->filePath(u"log"_s),
+                       worker(),
+                       u"--pidfile"_s,
+                       m_dir->filePath(u"pid.{}"_s),
+                       u"--wait-file"_s,
+                       m_go,
+                       u"--print"_s,
+                       u"{}"_s,
+                       u":::"_s };
     args << numbers(kTasks);
     m_run->start(shoalBinary(), args);
     QVERIFY(m_run->waitForStarted());
@@ -356,10 +365,10 @@ void TestWatch::psListsRunsAndClearsStaleSockets()
     env.insert(u"XDG_RUNTIME_DIR"_s, runtime.path());
     QProcess run;
     run.setProcessEnvironment(env);
-    run.start(shoalBinary(), QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, worker(),
-                                           u"--wait-file"_s, m_go, u"--tag"_s, u"{}"_s,
-                                           u":::"_s }
-                                 + numbers(3));
+    run.start(shoalBinary(),
+              QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, worker(), u"--wait-file"_s, m_go,
+                            u"--tag"_s, u"{}"_s, u":::"_s }
+                  + numbers(3));
     QVERIFY(run.waitForStarted());
     const QString sock = runtime.filePath(u"shoal/%1.sock"_s.arg(run.processId()));
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(sock), 10000);
@@ -392,9 +401,10 @@ void TestWatch::psListsRunsAndClearsStaleSockets()
     QVERIFY2(run.exitCode() == 0, run.readAllStandardError().constData());
     QVERIFY(!QFile::exists(sock)); // removed with its run
     const QString go2 = m_dir->filePath(u"go2"_s);
-    run.start(shoalBinary(), { u"run"_s, u"--no-bar"_s, u"--no-control"_s, worker(),
-                               u"--pidfile"_s, m_dir->filePath(u"quiet.pid"_s), u"--wait-file"_s,
-                               go2, u"--tag"_s, u"{}"_s, u":::"_s, u"1"_s });
+    run.start(shoalBinary(),
+              { u"run"_s, u"--no-bar"_s, u"--no-control"_s, worker(), u"--pidfile"_s,
+                m_dir->filePath(u"quiet.pid"_s), u"--wait-file"_s, go2, u"--tag"_s, u"{}"_s,
+                u":::"_s, u"1"_s });
     QVERIFY(run.waitForStarted());
     QVERIFY(readPidFile(m_dir->filePath(u"quiet.pid"_s)) > 0);
     ps.start(shoalBinary(), { u"ps"_s });
@@ -458,9 +468,18 @@ qint64 peakRssOfServiceRun(const QString &socket, int tasks, bool watched)
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_addclose(&actions, in[1]);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    const QList<QByteArray> args { QFile::encodeName(shoalBinary()), "run", "--no-bar", "-j2",
-                                   "--control", QFile::encodeName(socket), "--service",
-                                   SHOAL_DOUBLE_WORKER, "--service-mode", "json", "::::", "-" };
+    const QList<QByteArray> args { QFile::encodeName(shoalBinary()),
+                                   "run",
+                                   "--no-bar",
+                                   "-j2",
+                                   "--control",
+                                   QFile::encodeName(socket),
+                                   "--service",
+                                   SHOAL_DOUBLE_WORKER,
+                                   "--service-mode",
+                                   "json",
+                                   "::::",
+                                   "-" };
     std::vector<char *> argv;
     for (const QByteArray &a : args)
         argv.push_back(const_cast<char *>(a.constData()));

@@ -6,14 +6,17 @@
 #include "attachedengine.h"
 #include "batchsession.h"
 #include "mainwindow.h"
+#include "newbatchdialog.h"
 #include "overviewbar.h"
 #include "taskmodel.h"
 #include "testsupport.h"
 #include "watchprotocol.h"
 #include "workermodel.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QDir>
 #include <QFile>
 #include <QLineEdit>
@@ -72,6 +75,7 @@ private Q_SLOTS:
         QCoreApplication::setApplicationName(u"tst_attach"_s);
         QSettings().clear();
         QApplication::setStyle(QStyleFactory::create(u"Fusion"_s));
+        qputenv("SHOAL_PROGRAM", QFile::encodeName(shoalBinary())); // what background runs start
     }
 
     void init()
@@ -98,6 +102,7 @@ private Q_SLOTS:
     void attachDialogListsRunningBatches();
     void attachErrorsAreClear();
     void anotherProtocolNamesBothVersions();
+    void backgroundBatchOutlivesTheWindow();
     void attachThroughSsh();
 
 private:
@@ -131,11 +136,16 @@ void TestAttach::startRun(const QStringList &control)
     m_run = std::make_unique<QProcess>();
     QStringList args { u"run"_s, u"--no-bar"_s, u"-j2"_s };
     args << control;
-    args << QStringList { u"--joblog"_s,    m_dir->filePath(u"log"_s),
-                          worker(),         u"--pidfile"_s,
-                          m_dir->filePath(u"pid.{}"_s), u"--wait-file"_s,
-                          m_go,             u"--print"_s,
-                          u"{}"_s,          u":::"_s }
+    args << QStringList { u"--joblog"_s,
+                          m_dir->filePath(u"log"_s),
+                          worker(),
+                          u"--pidfile"_s,
+                          m_dir->filePath(u"pid.{}"_s),
+                          u"--wait-file"_s,
+                          m_go,
+                          u"--print"_s,
+                          u"{}"_s,
+                          u":::"_s }
          << numbers(kTasks);
     m_run->start(shoalBinary(), args);
     QVERIFY(m_run->waitForStarted());
@@ -267,12 +277,14 @@ void TestAttach::attachDialogListsRunningBatches()
     attach->trigger();
     auto *dialog = w.findChild<AttachDialog *>();
     QVERIFY(dialog);
-    QTRY_VERIFY_WITH_TIMEOUT(!dialog->list()->findItems(QString::number(m_run->processId()),
-                                                        Qt::MatchExactly, 3)
-                                  .isEmpty(),
-                             10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !dialog->list()
+             ->findItems(QString::number(m_run->processId()), Qt::MatchExactly, 3)
+             .isEmpty(),
+        10000);
     QTreeWidgetItem *item
-        = dialog->list()->findItems(QString::number(m_run->processId()), Qt::MatchExactly, 3)
+        = dialog->list()
+              ->findItems(QString::number(m_run->processId()), Qt::MatchExactly, 3)
               .front();
     dialog->list()->setCurrentItem(item);
     QCOMPARE(dialog->addressEdit()->text(), socket);
@@ -331,6 +343,65 @@ void TestAttach::anotherProtocolNamesBothVersions()
     const QString text = w.currentPrompt()->informativeText();
     QVERIFY2(text.contains(u"runs Shoal 9.8.7"_s) && text.contains(u"this is Shoal "_s),
              qPrintable(text));
+}
+
+// New Batch > "Keep running when Shoal closes": the batch runs as its own process; closing the
+// window asks, then leaves it running; another window attaches to it again; its joblog and
+// outputs are complete.
+void TestAttach::backgroundBatchOutlivesTheWindow()
+{
+    MainWindow &w = newWindow();
+    BatchSpec spec;
+    spec.name = u"background sweep"_s;
+    spec.command = QStringList { worker(),         u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
+                                 u"--wait-file"_s, m_go,           u"--print"_s,
+                                 u"{}"_s };
+    spec.inputs.args = numbers(kTasks);
+    spec.jobs = 2;
+    actionNamed(w, u"&New Batch…"_s)->trigger();
+    auto *dialog = w.findChild<NewBatchDialog *>();
+    QVERIFY(dialog);
+    dialog->setSpec(spec);
+    dialog->backgroundCheck()->setChecked(true);
+    QTRY_VERIFY(dialog->startButton()->isEnabled());
+    QVERIFY(dialog->grab().save(screenshotDir() + u"/newbatch-background.png"_s));
+    dialog->startButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(w.session() && w.session()->hasStarted(), 20000);
+    QVERIFY(w.session()->backgroundRun());
+    const BackgroundRun run = *w.session()->backgroundRun();
+    QCOMPARE(w.session()->displayName(), u"background sweep"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
+
+    // Closing asks; "Don't Close" keeps the window, the other answer closes it and only it.
+    w.close();
+    QTRY_VERIFY(w.currentPrompt());
+    QVERIFY(w.currentPrompt()->text().contains(run.folder));
+    QAbstractButton *keepWindow = nullptr, *closeWindow = nullptr;
+    for (QAbstractButton *b : w.currentPrompt()->buttons())
+        (w.currentPrompt()->buttonRole(b) == QMessageBox::RejectRole ? keepWindow : closeWindow)
+            = b;
+    QVERIFY(keepWindow && closeWindow);
+    QCOMPARE(keepWindow->text(), u"Don't Close"_s);
+    QTest::mouseClick(closeWindow, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 10000);
+    QVERIFY(run.isAlive());
+
+    // Attached again while it runs, from another window; then it finishes.
+    MainWindow &again = newWindow();
+    again.attachTo(run.socket);
+    QTRY_VERIFY_WITH_TIMEOUT(again.session() && again.session()->hasStarted(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(again.session()->stats().running, 2, 10000);
+    QFile go(m_go);
+    QVERIFY(go.open(QIODevice::WriteOnly));
+    go.close();
+    QTRY_COMPARE_WITH_TIMEOUT(again.session()->stats().succeeded, qint64(kTasks), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(!run.isAlive(), 20000);
+    QCOMPARE(joblogSummary(run.joblog()).size(), kTasks);
+    QList<QByteArray> lines = readFile(run.output()).split('\n');
+    lines.removeAll(QByteArray());
+    std::sort(lines.begin(), lines.end());
+    QCOMPARE(lines, (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
+    QVERIFY(!QFile::exists(run.socket));
 }
 
 // ssh://HOST/SOCKET through the tests' sshd: `shoal ctl SOCKET relay` on the far side.

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "batchfile.h"
+#include "result.h"
+
+#include <QString>
+
+namespace shoal {
+
+// A batch started from the window to outlive it: `shoal run --batch` in a session of its own
+// (setsid, not the window's child), with a control socket the window attaches to, and its
+// joblog, outputs and errors in a folder of its own.
+struct BackgroundRun
+{
+    QString folder; // batch.shoal.json, joblog, output.txt (stdout), errors.txt (stderr)
+    QString socket; // in controlFolder(): `shoal ps` and File > Attach list it
+    qint64 pid = 0;
+
+    QString joblog() const { return folder + QStringLiteral("/joblog"); }
+    QString output() const { return folder + QStringLiteral("/output.txt"); }
+    QString errors() const { return folder + QStringLiteral("/errors.txt"); }
+    // Whether the run still exists (not exited, not a zombie).
+    bool isAlive() const;
+};
+
+// Starts spec as a background run: shoal is the `shoal` executable, runsFolder where each run
+// gets its folder, baseDir what relative paths (the command's and the inputs') are relative to.
+Result<BackgroundRun> startBackgroundRun(const BatchSpec &spec, const QString &baseDir,
+                                         const QString &shoal, const QString &runsFolder);
+
+} // namespace shoal
