@@ -59,6 +59,7 @@ ControlServer::ControlServer(Pool &pool, watch::Hello hello, QObject *parent)
 
 ControlServer::~ControlServer()
 {
+    delete m_watch; // first: its watchers are sent the batch's last events
     m_server->close();
     // Remove the socket only if it is still the one this run made: never whatever took its place.
     struct stat st = {};

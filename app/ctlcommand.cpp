@@ -11,6 +11,7 @@
 #include <QLocalSocket>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <poll.h>
@@ -43,6 +44,7 @@ int relay(const QString &path)
                      std::strerror(errno));
         return 255;
     }
+    ::signal(SIGPIPE, SIG_IGN); // a reader gone is a write error, ended below, not a kill
     pollfd fds[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
     char buffer[64 * 1024];
     while (true) {

@@ -56,8 +56,8 @@ WatchServer::~WatchServer()
     clock.start();
     for (const auto &w : m_watchers) {
         disconnect(w->socket, nullptr, this, nullptr);
-        while (w->socket->bytesToWrite() > 0 && clock.elapsed() < 1000
-               && w->socket->waitForBytesWritten(int(1000 - clock.elapsed()))) { }
+        while (w->socket->bytesToWrite() > 0 && clock.elapsed() < 2000
+               && w->socket->waitForBytesWritten(int(2000 - clock.elapsed()))) { }
         w->socket->disconnectFromServer();
     }
 }
@@ -80,6 +80,7 @@ void WatchServer::drop(QLocalSocket *socket)
 void WatchServer::adopt(QLocalSocket *socket, std::optional<quint64> afterSeq)
 {
     disconnect(socket, nullptr, nullptr, nullptr); // the control server's line handling
+    socket->setParent(this); // flushed by this object's destructor, not cut by the server's
     auto owned = std::make_unique<Watcher>();
     Watcher &w = *owned;
     w.socket = socket;
@@ -141,7 +142,10 @@ void WatchServer::onEvents(const QList<Event> &events)
 
 void WatchServer::send(Watcher &w, const QByteArray &frame)
 {
-    if (w.socket->bytesToWrite() + frame.size() > kMaxBacklogBytes
+    if (w.behind)
+        return; // nothing after a gap: the snapshot comes first
+    // A snapshot still being written does not count: it may be larger than the bound itself.
+    if (w.socket->bytesToWrite() - w.allowance + frame.size() > kMaxBacklogBytes
         && frame.size() < kMaxBacklogBytes) {
         w.behind = true; // what it has not read yet goes first; then a snapshot
         return;
@@ -151,6 +155,7 @@ void WatchServer::send(Watcher &w, const QByteArray &frame)
 
 void WatchServer::onBytesWritten(Watcher &w)
 {
+    w.allowance = std::min(w.allowance, w.socket->bytesToWrite());
     if (w.behind && w.socket->bytesToWrite() == 0) {
         w.behind = false;
         sendSnapshot(w, 0);
@@ -162,6 +167,7 @@ void WatchServer::sendSnapshot(Watcher &w, quint64 request)
     QByteArray frame;
     encode(Snapshot { request, m_pool.snapshot(true) }, frame);
     w.socket->write(frame); // a snapshot always goes: it replaces whatever was skipped
+    w.allowance = w.socket->bytesToWrite();
 }
 
 void WatchServer::onReadyRead(Watcher &w)
@@ -175,7 +181,7 @@ void WatchServer::onReadyRead(Watcher &w)
         if (!got
             || !(std::holds_alternative<Command>(frame)
                  || std::holds_alternative<Request>(frame))) {
-            w.socket->disconnectFromServer(); // malformed, or a frame only an engine sends
+            w.socket->abort(); // malformed, or a frame only an engine sends (drops w)
             return;
         }
         handle(w, frame);
@@ -189,6 +195,10 @@ void WatchServer::handle(Watcher &w, const Frame &frame)
         return;
     }
     const auto &r = std::get<Request>(frame);
+    if (w.socket->bytesToWrite() - w.allowance > kMaxBacklogBytes) {
+        w.socket->abort(); // it asks and never reads its answers: not one more byte (drops w)
+        return;
+    }
     QByteArray out;
     switch (r.kind) {
     case Request::Kind::Details:

@@ -28,7 +28,7 @@ public:
 
     // hello: what the batch is (name, command...), sent first to every watcher.
     WatchServer(Pool &pool, watch::Hello hello, QObject *parent = nullptr);
-    ~WatchServer() override; // sends what is pending, for up to a second
+    ~WatchServer() override; // sends what is pending, for up to 2 s
 
     // Takes over a connection that asked for watch mode (after SEQ, to resume).
     void adopt(QLocalSocket *socket, std::optional<quint64> afterSeq);
@@ -39,8 +39,9 @@ private:
     struct Watcher
     {
         QLocalSocket *socket = nullptr;
-        watch::FrameReader reader;
+        watch::FrameReader reader { watch::kMaxWatcherFrameBytes };
         bool behind = false; // sent nothing since its backlog overflowed; a snapshot is due
+        qint64 allowance = 0; // unsent bytes of the latest snapshot (not held against it)
     };
     struct Recent
     {

@@ -6,9 +6,11 @@
 // times drift, so it also reports CPU time (this process and its reaped children, i.e. the
 // tasks), and splits each stall into the GUI thread's own work and time it was not scheduled.
 //
-// Then two more phases: stopping a batch whose tasks ignore SIGTERM (their grace period must
-// not stall the GUI thread), and the window's memory with 1,000,000 tiny service tasks (the
-// C++ double worker on 2 workers): its peak resident bytes per task, against `shoal run`'s.
+// Then the same batch as a `shoal run --control` that the window attaches to (its wall time
+// against the headless one, and the window's stalls). Then two more phases: stopping a batch whose
+// tasks ignore SIGTERM (their grace period must not stall the GUI thread), and the window's memory
+// with 1,000,000 tiny service tasks (the C++ double worker on 2 workers): its peak resident bytes
+// per task, against `shoal run`'s.
 //
 //   gui_bench [--tasks N] [--jobs J] [--memory-tasks M] [--shoal PATH]
 // GUI_BENCH_TRACE=1 prints the resident size and the tasks table's rows every 50 ms of the
@@ -349,6 +351,53 @@ qint64 runHeadless(const QString &shoal, int jobs, const QString &inputsFile, do
     return ms;
 }
 
+// The same batch as `shoal run --control SOCK`, with the window attached to it from its start:
+// the run's wall time, and the window's stalls while it follows it through the socket.
+qint64 attachedPhase(shoal::MainWindow &window, const QString &shoal, int jobs,
+                     const QString &inputsFile, const QString &socket, StallMeter &stalls)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    p.setStandardOutputFile(QProcess::nullDevice());
+    const double selfBefore = cpuSeconds(RUSAGE_SELF), childrenBefore = cpuSeconds(RUSAGE_CHILDREN);
+    QElapsedTimer t;
+    t.start();
+    p.start(shoal,
+            { u"run"_s, u"-j"_s, QString::number(jobs), u"--no-bar"_s, u"--control"_s, socket,
+              u"true"_s, u"::::"_s, inputsFile });
+    while (!QFile::exists(socket) && p.state() != QProcess::NotRunning)
+        p.waitForFinished(1); // a millisecond at a time, without spinning
+    stalls.start();
+    bool finished = false;
+    const auto connection = QObject::connect(&window, &shoal::MainWindow::batchFinished,
+                                             [&finished] { finished = true; });
+    window.attachTo(socket);
+    // Waits in an event loop (processEvents() would spin, and take a core from the run).
+    QEventLoop loop;
+    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
+    if (p.state() != QProcess::NotRunning)
+        loop.exec();
+    const qint64 ms = t.elapsed();
+    if (!finished) { // the last frame may still be on its way
+        QTimer::singleShot(5000, &loop, &QEventLoop::quit);
+        QObject::connect(&window, &shoal::MainWindow::batchFinished, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    stalls.stop();
+    QObject::disconnect(connection);
+    std::printf(
+        "  attached: the window used %.2f s of CPU (its GUI thread %.2f s), the run and its "
+        "tasks %.2f s\n",
+        cpuSeconds(RUSAGE_SELF) - selfBefore, double(stalls.guiCpuMs()) / 1000.0,
+        cpuSeconds(RUSAGE_CHILDREN) - childrenBefore);
+    if (p.exitCode() != 0 || !finished) {
+        std::fprintf(stderr, "gui_bench: the attached run failed (exit %d, window %s)\n",
+                     p.exitCode(), finished ? "saw the end" : "did not see the end");
+        return -1;
+    }
+    return ms;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -426,10 +475,21 @@ int main(int argc, char **argv)
                 double(windowMs) / 1000.0, windowCpu, double(stalls.guiCpuMs()) / 1000.0,
                 static_cast<long long>(final.succeeded), static_cast<long long>(startMs));
 
+    window.show();
+    StallMeter attachedStalls;
+    const qint64 attachedMs = attachedPhase(window, shoal, jobs, inputsFile,
+                                            dir.filePath(u"ctl.sock"_s), attachedStalls);
+    const qint64 attachedSucceeded = window.session() ? window.session()->stats().succeeded : 0;
+    window.hide();
+    std::printf("  attached window:      %7.2f s  (the run's wall time; %lld succeeded as the "
+                "window saw it)\n",
+                double(attachedMs) / 1000.0, static_cast<long long>(attachedSucceeded));
+
     const qint64 after = runHeadless(shoal, jobs, inputsFile, &cpuAfter);
     std::printf("  shoal run (after):    %7.2f s  (CPU %.2f s)\n", double(after) / 1000.0,
                 cpuAfter);
-    if (before < 0 || after < 0 || final.succeeded != tasks)
+    if (before < 0 || after < 0 || final.succeeded != tasks || attachedMs < 0
+        || attachedSucceeded != tasks)
         return 1;
 
     const double headless = double(before + after) / 2.0;
@@ -452,6 +512,12 @@ int main(int argc, char **argv)
         "longest GUI-thread work between two ticks: %lld ms\n",
         static_cast<long long>(stalls.worstBusyMs()),
         static_cast<long long>(stalls.longestBusyMs()));
+    const double attachedRatio = double(attachedMs) / headless;
+    std::printf("  attached / headless:  %7.3f  (cost %+.1f%%, target < +10%%); GUI stall: worst "
+                "%lld ms, p99 %lld ms (target: none over 100 ms)\n",
+                attachedRatio, (attachedRatio - 1.0) * 100.0,
+                static_cast<long long>(attachedStalls.worst()),
+                static_cast<long long>(attachedStalls.percentile(0.99)));
     window.show();
     stopPhase(window, 8);
     memoryPhase(window, shoal, parser.value(memoryOption).toInt());

@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 
 #include <csignal>
 #include <fcntl.h>
@@ -58,16 +59,28 @@ Result<qint64> spawnDetached(Exec &e)
         ::setsid(); // its own session: the window's terminal and session end without it
         const pid_t run = ::fork();
         if (run == 0) {
+            // Signals as a fresh program has them: none blocked, none ignored.
             sigset_t none;
             sigemptyset(&none);
             ::sigprocmask(SIG_SETMASK, &none, nullptr);
+            for (int sig = 1; sig < NSIG; ++sig)
+                ::signal(sig, SIG_DFL);
             const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-            const int out = ::open(e.output.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            const int err = ::open(e.errors.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0
-                || ::dup2(err, 2) < 0 || ::chdir(e.workdir.constData()) != 0)
+            const int out
+                = ::open(e.output.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            const int err
+                = ::open(e.errors.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            // dup2 onto itself keeps O_CLOEXEC (the window had that std stream closed): clear it.
+            auto place = [](int fd, int target) {
+                return fd == target ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(fd, target) == target;
+            };
+            if (in < 0 || out < 0 || err < 0 || !place(in, 0) || !place(out, 1) || !place(err, 2)
+                || ::chdir(e.workdir.constData()) != 0)
                 ::_exit(127);
+            ::close_range(3, ~0U, 0); // nothing of the window's descriptors
             ::execve(e.argv[0], e.argv.data(), environ);
+            static const char message[] = "shoal: cannot start the background run (exec failed)\n";
+            (void)!::write(2, message, sizeof message - 1);
             ::_exit(127);
         }
         const qint64 pid = run;
@@ -76,13 +89,45 @@ Result<qint64> spawnDetached(Exec &e)
     }
     ::close(report[1]);
     qint64 pid = -1;
-    const ssize_t n = ::read(report[0], &pid, sizeof pid);
+    ssize_t n = -1;
+    while ((n = ::read(report[0], &pid, sizeof pid)) < 0 && errno == EINTR) { }
     ::close(report[0]);
     int status = 0;
     while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
     if (n != sizeof pid || pid <= 0)
         return Error { u"cannot start the background run (fork failed)"_s };
     return pid;
+}
+
+// Writes the batch file and starts the run in run.folder.
+Result<BackgroundRun> startIn(BackgroundRun run, const BatchSpec &spec, const QString &baseDir,
+                              const QString &program)
+{
+    // Relative input paths stay what they were: relative to where the batch came from.
+    BatchSpec saved = spec;
+    saved.inputs.path = resolveInputPath(saved.inputs.path, baseDir);
+    const QString batchFile = run.folder + u"/batch.shoal.json"_s;
+    if (auto written = saveBatchFile(batchFile, saved); !written)
+        return Error { written.error() };
+
+    Exec e;
+    e.args = { QFile::encodeName(program),
+               "run",
+               "--no-bar",
+               "--batch",
+               QFile::encodeName(batchFile),
+               "--control",
+               QFile::encodeName(run.socket),
+               "--joblog",
+               QFile::encodeName(run.joblog()) };
+    e.workdir = QFile::encodeName(baseDir.isEmpty() ? QDir::currentPath() : baseDir);
+    e.output = QFile::encodeName(run.output());
+    e.errors = QFile::encodeName(run.errors());
+    auto pid = spawnDetached(e);
+    if (!pid)
+        return Error { pid.error() };
+    run.pid = *pid;
+    return run;
 }
 
 } // namespace
@@ -93,33 +138,25 @@ Result<BackgroundRun> startBackgroundRun(const BatchSpec &spec, const QString &b
     auto sockets = controlFolder();
     if (!sockets)
         return Error { sockets.error() };
-    const QString stamp = u"%1-%2"_s.arg(QDateTime::currentDateTime().toString(u"yyyyMMdd-HHmmss"_s))
-                              .arg(QRandomGenerator::global()->bounded(1u << 24), 6, 16, QChar(u'0'));
+    // execve() does not search PATH.
+    const QString program = shoal.contains(u'/') ? shoal : QStandardPaths::findExecutable(shoal);
+    if (program.isEmpty())
+        return Error { u"cannot find '%1' to run the batch in the background"_s.arg(shoal) };
+    const QString stamp
+        = u"%1-%2"_s.arg(QDateTime::currentDateTime().toString(u"yyyyMMdd-HHmmss"_s))
+              .arg(QRandomGenerator::global()->bounded(1u << 24), 6, 16, QChar(u'0'));
     BackgroundRun run;
     run.folder = runsFolder + u'/' + stamp;
     run.socket = u"%1/bg-%2.sock"_s.arg(*sockets, stamp);
-    if (!QDir().mkpath(run.folder))
+    // Its outputs are the user's alone.
+    if (!QDir().mkpath(run.folder)
+        || !QFile::setPermissions(run.folder,
+                                  QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner))
         return Error { u"cannot create the folder '%1' for the background run"_s.arg(run.folder) };
-    // Relative input paths stay what they were: relative to where the batch came from.
-    BatchSpec saved = spec;
-    saved.inputs.path = resolveInputPath(saved.inputs.path, baseDir);
-    const QString batchFile = run.folder + u"/batch.shoal.json"_s;
-    if (auto written = saveBatchFile(batchFile, saved); !written)
-        return Error { written.error() };
-
-    Exec e;
-    e.args = { QFile::encodeName(shoal), "run",   "--no-bar",
-               "--batch",                 QFile::encodeName(batchFile),
-               "--control",               QFile::encodeName(run.socket),
-               "--joblog",                QFile::encodeName(run.joblog()) };
-    e.workdir = QFile::encodeName(baseDir.isEmpty() ? QDir::currentPath() : baseDir);
-    e.output = QFile::encodeName(run.output());
-    e.errors = QFile::encodeName(run.errors());
-    auto pid = spawnDetached(e);
-    if (!pid)
-        return Error { pid.error() };
-    run.pid = *pid;
-    return run;
+    auto started = startIn(run, spec, baseDir, program);
+    if (!started)
+        QDir(run.folder).removeRecursively(); // nothing ran: nothing to keep
+    return started;
 }
 
 } // namespace shoal

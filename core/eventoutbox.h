@@ -24,7 +24,14 @@ public:
     // The open TaskBatch event, or a new one at the end. `large`: reserve for thousands.
     TaskBatch &openBatch(qint64 timeMs, bool large = false);
     TaskBatch *currentBatch() const { return m_openBatch; }
-    void closeBatch() { m_openBatch = nullptr; } // later entries go in a new batch event
+    void closeBatch() const { m_openBatch = nullptr; } // later entries go in a new batch event
+    // The seq of the latest event, closing the open batch: what a snapshot taken now includes,
+    // a later start or end must not join an event at or below it.
+    quint64 snapshotSeq() const
+    {
+        closeBatch();
+        return m_seq;
+    }
     quint64 lastSeq() const { return m_seq; }
     // Hands out what is waiting now (also what the queued flush does).
     void flush();
@@ -34,7 +41,7 @@ Q_SIGNALS:
 
 private:
     QList<Event> m_pending;
-    TaskBatch *m_openBatch = nullptr;
+    mutable TaskBatch *m_openBatch = nullptr; // closing it changes no event (snapshotSeq)
     quint64 m_seq = 0;
     bool m_flushQueued = false;
 };

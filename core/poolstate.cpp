@@ -127,7 +127,7 @@ PoolStats Pool::stats() const
 PoolSnapshot Pool::snapshot(bool compact) const
 {
     PoolSnapshot snap;
-    snap.seq = m_outbox.lastSeq();
+    snap.seq = m_outbox.snapshotSeq();
     snap.wallStartMs = m_wallStartMs;
     snap.inputs = m_inputs;
     snap.stats = stats();

@@ -1,5 +1,8 @@
 #include "watchprotocol.h"
 
+#include <algorithm>
+#include <limits>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal::watch {
@@ -136,14 +139,46 @@ bool read(QDataStream &s, TaskBatch &b)
     return s.status() == QDataStream::Ok;
 }
 
+// An event carries only what its type uses (as EngineFeed and the reporter read it): a worker
+// change its worker, the pool's events their stats, a message its text, a batch its tasks.
+enum EventParts : quint8 { kWorker = 1, kStats = 2, kText = 4, kBatch = 8 };
+
+quint8 partsOf(const Event &e)
+{
+    quint8 parts = 0;
+    switch (e.type) {
+    case Event::Type::WorkerChanged:
+        parts |= kWorker;
+        break;
+    case Event::Type::PoolPaused:
+    case Event::Type::PoolResumed:
+    case Event::Type::PoolResized:
+    case Event::Type::Stats:
+    case Event::Type::BatchFinished:
+        parts |= kStats;
+        break;
+    default:
+        break;
+    }
+    if (!e.text.isEmpty())
+        parts |= kText;
+    if (e.batch)
+        parts |= kBatch;
+    return parts;
+}
+
 void write(QDataStream &s, const Event &e)
 {
-    s << e.seq << quint8(e.type) << e.timeMs << qint64(e.task) << qint64(e.lastTask)
+    const quint8 parts = partsOf(e);
+    s << e.seq << quint8(e.type) << parts << e.timeMs << qint64(e.task) << qint64(e.lastTask)
       << qint32(e.slot);
-    write(s, e.worker);
-    write(s, e.stats);
-    s << e.text << bool(e.batch);
-    if (e.batch)
+    if (parts & kWorker)
+        write(s, e.worker);
+    if (parts & kStats)
+        write(s, e.stats);
+    if (parts & kText)
+        s << e.text;
+    if (parts & kBatch)
         write(s, *e.batch);
 }
 
@@ -151,23 +186,29 @@ bool read(QDataStream &s, Event &e)
 {
     qint64 task = -1, last = -1;
     qint32 slot = 0;
-    bool hasBatch = false;
+    quint8 parts = 0;
     s >> e.seq;
     readEnum(s, &e.type, Event::Type::TaskBatch);
-    s >> e.timeMs >> task >> last >> slot;
-    read(s, e.worker);
-    read(s, e.stats);
-    s >> e.text >> hasBatch;
+    s >> parts >> e.timeMs >> task >> last >> slot;
+    if (parts & kWorker)
+        read(s, e.worker);
+    if (parts & kStats)
+        read(s, e.stats);
+    if (parts & kText)
+        s >> e.text;
     e.task = task;
     e.lastTask = last;
     e.slot = slot;
-    if (hasBatch) {
+    if (parts & kBatch) {
         auto batch = std::make_shared<TaskBatch>();
         if (!read(s, *batch))
             return false;
         e.batch = std::move(batch);
     }
     if (e.type == Event::Type::TaskBatch && !e.batch)
+        return false;
+    if (e.type == Event::Type::TasksAdded
+        && (e.task < 0 || e.task > e.lastTask || e.lastTask >= std::numeric_limits<int>::max()))
         return false;
     return s.status() == QDataStream::Ok;
 }
@@ -223,10 +264,20 @@ bool read(QDataStream &s, PoolSnapshot &p)
     for (qint64 &seq : p.seqs)
         s >> seq;
     read(s, p.inputs);
-    if (p.taskCount < 0 || qint64(p.tasks.size()) > p.taskCount)
+    // What the window sizes its tables by must be backed by what came: as many tasks as inputs,
+    // seqs or records were sent (no frame of a few bytes asks for a billion rows), one seq per
+    // task, and the records in id order.
+    const qint64 sent
+        = std::max({ qint64(p.inputs.size()), qint64(p.seqs.size()), qint64(p.tasks.size()) });
+    if (p.taskCount < 0 || p.taskCount > std::numeric_limits<int>::max() || p.taskCount > sent
+        || qint64(p.tasks.size()) > p.taskCount
+        || (!p.seqs.empty() && qint64(p.seqs.size()) != p.taskCount)
+        || (!p.compact && qint64(p.tasks.size()) != p.taskCount))
         return false;
-    for (const TaskInfo &t : p.tasks) {
-        if (t.id < 0 || t.id >= p.taskCount)
+    for (size_t i = 0; i < p.tasks.size(); ++i) {
+        const TaskId id = p.tasks[i].id;
+        if (p.compact ? (id < 0 || id >= p.taskCount || (i > 0 && id <= p.tasks[i - 1].id))
+                      : id != TaskId(i))
             return false;
     }
     return s.status() == QDataStream::Ok;
@@ -301,11 +352,12 @@ bool readPayload(QDataStream &s, Snapshot &x)
 
 bool readPayload(QDataStream &s, Events &x)
 {
-    const quint32 count = readCount(s, 100);
-    x.events.resize(count);
-    for (Event &e : x.events) {
+    const quint32 count = readCount(s, 38); // an event takes 38 bytes at least
+    for (quint32 i = 0; i < count; ++i) { // appended as read: the count alone reserves nothing
+        Event e;
         if (!read(s, e))
             return false;
+        x.events.append(std::move(e));
     }
     return true;
 }

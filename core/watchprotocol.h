@@ -21,7 +21,8 @@ namespace shoal::watch {
 // A change that an older peer cannot read bumps kProtocol; both sides refuse another protocol,
 // naming both Shoal versions.
 inline constexpr quint32 kProtocol = 1;
-inline constexpr quint32 kMaxFrameBytes = 1u << 30;
+inline constexpr quint32 kMaxFrameBytes = 1u << 30; // a snapshot of millions of tasks
+inline constexpr quint32 kMaxWatcherFrameBytes = 64u << 20; // what a watcher may send
 
 enum class Type : quint8 { Hello = 1, Snapshot, Events, Command, Request, Details, Commands };
 
@@ -99,6 +100,10 @@ void encode(const Frame &frame, QByteArray &out);
 class FrameReader
 {
 public:
+    explicit FrameReader(quint32 maxBytes = kMaxFrameBytes)
+        : m_frames(maxBytes)
+    {
+    }
     void append(QByteArrayView bytes) { m_frames.append(bytes); }
     // The next whole frame, if one is buffered; an Error for a malformed one (the link is then
     // unusable: the caller ends it).
@@ -106,7 +111,7 @@ public:
     qsizetype buffered() const { return m_frames.buffered(); }
 
 private:
-    FrameSplitter m_frames { kMaxFrameBytes };
+    FrameSplitter m_frames;
 };
 
 } // namespace shoal::watch

@@ -7,6 +7,8 @@
 #include <QProcess>
 #include <QUrl>
 
+#include <utility>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
@@ -28,6 +30,8 @@ Result<AttachTarget> AttachTarget::parse(const QString &text)
     if (url.path().size() < 2 || !url.path().startsWith(u'/'))
         return Error { u"'%1' names no socket: the path after the host is the socket's, e.g. "
                        "ssh://server/run/user/1000/shoal/1234.sock"_s.arg(text) };
+    if (url.userName().startsWith(u'-') || url.host().startsWith(u'-'))
+        return Error { u"'%1': a user or host name cannot start with '-'"_s.arg(text) };
     t.sshHost = url.userName().isEmpty() ? url.host() : url.userName() + u'@' + url.host();
     t.sshPort = url.port(0);
     t.socketPath = url.path();
@@ -55,6 +59,14 @@ AttachedEngine::AttachedEngine(AttachTarget target, QObject *parent)
     : EngineClient(parent)
     , m_target(std::move(target))
 {
+    // A link that never says hello (a hung ssh, a stopped engine) ends, and says why.
+    m_helloTimer.setSingleShot(true);
+    m_helloTimer.setInterval(kHelloTimeoutMs);
+    connect(&m_helloTimer, &QTimer::timeout, this, [this] {
+        onLinkEnded(tr("no answer from %1 within %2 s")
+                        .arg(m_target.display())
+                        .arg(kHelloTimeoutMs / 1000));
+    });
 }
 
 AttachedEngine::~AttachedEngine()
@@ -83,8 +95,8 @@ void AttachedEngine::open()
 
 void AttachedEngine::reconnect()
 {
-    if (m_closed || !m_opened || (m_device && !m_lost))
-        return;
+    if (m_closed || !m_opened || (m_device && m_helloSeen))
+        return; // linked: nothing to do (a link still waiting for its Hello is dropped)
     dropLink();
     connectLink();
 }
@@ -102,7 +114,8 @@ void AttachedEngine::connectLink()
 {
     m_lost = false;
     m_helloSeen = false;
-    m_reader = {};
+    m_helloTimer.start();
+    m_reader = watch::FrameReader();
     // Going on after the last event applied, when it is the same run; else a snapshot.
     const QByteArray watchLine = m_opened
         ? "watch " + QByteArray::number(m_lastSeq) + ' ' + QByteArray::number(m_hello.pid) + '\n'
@@ -169,6 +182,7 @@ void AttachedEngine::dropLink()
     m_ssh = nullptr;
     m_device = nullptr;
     m_helloSeen = false;
+    m_helloTimer.stop();
 }
 
 void AttachedEngine::onLinkEnded(const QString &reason)
@@ -180,10 +194,15 @@ void AttachedEngine::onLinkEnded(const QString &reason)
     if (!m_device)
         return; // onReadable ended it already
     dropLink();
+    fail(reason);
+}
+
+// The link ended (dropLink done): before opened, the attach failed; after, the link is lost.
+void AttachedEngine::fail(const QString &reason)
+{
     if (!m_opened) {
         Q_EMIT failed(reason);
-    } else if (!m_lost) {
-        m_lost = true;
+    } else if (!std::exchange(m_lost, true)) {
         Q_EMIT linkLost(reason);
     }
 }
@@ -199,10 +218,8 @@ void AttachedEngine::onReadable()
     while (m_device) {
         auto got = m_reader.next(&frame);
         if (!got) {
-            const QString reason = tr("the batch's engine sent %1").arg(got.error());
             dropLink();
-            m_opened ? Q_EMIT linkLost(reason) : Q_EMIT failed(reason);
-            m_lost = true;
+            fail(tr("the batch's engine sent %1").arg(got.error()));
             return;
         }
         if (!*got)
@@ -222,12 +239,17 @@ void AttachedEngine::onFrame(Frame &frame)
                       .arg(QStringLiteral(SHOAL_VERSION))
                       .arg(kProtocol);
             dropLink();
-            m_opened ? Q_EMIT linkLost(reason) : Q_EMIT failed(reason);
-            m_lost = true;
+            fail(reason);
             return;
         }
         m_hello = std::move(*h);
         m_helloSeen = true;
+        m_helloTimer.stop();
+        if (m_opened)
+            Q_EMIT relinked(); // the missed events, or a snapshot, follow
+    } else if (!m_helloSeen) {
+        dropLink();
+        fail(tr("the batch's engine did not start with its Hello"));
     } else if (auto *s = std::get_if<Snapshot>(&frame)) {
         if (s->request != 0) {
             Q_EMIT snapshotReady(s->request, s->snapshot);

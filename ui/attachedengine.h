@@ -6,6 +6,7 @@
 #include "watchprotocol.h"
 
 #include <QPointer>
+#include <QTimer>
 
 class QIODevice;
 class QLocalSocket;
@@ -67,8 +68,14 @@ public:
     quint64 requestCommands(const QList<TaskId> &ids) override;
     quint64 requestSnapshot() override;
 
+    static constexpr int kHelloTimeoutMs = 20000;
+
+Q_SIGNALS:
+    void relinked(); // a Hello after Reconnect: the link is up again
+
 private:
     void connectLink();
+    void fail(const QString &reason);
     void onReadable();
     void onFrame(watch::Frame &frame);
     void onLinkEnded(const QString &reason);
@@ -84,6 +91,7 @@ private:
     QProcess *m_ssh = nullptr;
     QByteArray m_sshErrors; // the last of ssh's stderr, for the reason the link ended
     watch::FrameReader m_reader;
+    QTimer m_helloTimer;
     watch::Hello m_hello;
     bool m_helloSeen = false; // on this link
     bool m_opened = false; // opened has been emitted

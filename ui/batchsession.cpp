@@ -91,6 +91,8 @@ void BatchSession::wire()
     connect(m_engine.get(), &EngineClient::closed, this, &BatchSession::closed);
     connect(m_engine.get(), &EngineClient::linkLost, this, &BatchSession::linkLost);
     connect(m_engine.get(), &EngineClient::resynced, this, [this](const PoolSnapshot &snapshot) {
+        if (m_attached)
+            m_spec = m_attached->spec(); // reconnected to what may be another run at that path
         m_stats = snapshot.stats;
         m_feed.restart(snapshot.seq);
         Q_EMIT resynced(snapshot);

@@ -226,6 +226,8 @@ void MainWindow::adoptSession(std::unique_ptr<BatchSession> session)
     m_files->setSession(s);
     connect(s, &BatchSession::resynced, this, &MainWindow::renderSnapshot);
     connect(s, &BatchSession::linkLost, this, &MainWindow::onLinkLost);
+    if (AttachedEngine *attached = s->attachedEngine())
+        connect(attached, &AttachedEngine::relinked, this, &MainWindow::onRelinked);
     m_workerModel->reset({});
     m_taskModel->clear();
     taskPanel()->clearDetails();

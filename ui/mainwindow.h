@@ -106,6 +106,7 @@ private:
     void renderSnapshot(const shoal::PoolSnapshot &snapshot);
     void onLinkLost(const QString &reason);
     void reconnect();
+    void onRelinked();
     // Starts spec as a background run (BackgroundRun) and attaches to it once it listens.
     void startInBackground(const BatchSpec &spec, const QString &filePath,
                            std::function<void()> onDeclined);

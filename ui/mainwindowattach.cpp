@@ -180,6 +180,14 @@ void MainWindow::onLinkLost(const QString &reason)
     updateTitle();
 }
 
+void MainWindow::onRelinked()
+{
+    statusBar()->showMessage(
+        tr("Reconnected to “%1”.").arg(m_session ? m_session->displayName() : QString()));
+    updateActions();
+    updateTitle();
+}
+
 void MainWindow::reconnect()
 {
     if (!m_session || !m_session->attachedEngine())
