@@ -100,6 +100,7 @@ private Q_SLOTS:
     void psListsRunsAndClearsStaleSockets();
     void ctlWatchAndRelay();
     void slowWatcherHoldsNothingBack();
+    void aSnapshotOverTheBacklogBoundIsFollowedByEvents();
 
 private:
     void startRun();
@@ -539,6 +540,52 @@ void TestWatch::slowWatcherHoldsNothingBack()
     qInfo("peak RSS: %lld KiB alone, %lld KiB with a watcher that never reads", alone, watched);
     QVERIFY2(watched - alone < 64 * 1024,
              qPrintable(u"a watcher that never reads cost the run %1 KiB"_s.arg(watched - alone)));
+}
+
+// A batch whose snapshot alone is larger than the backlog bound (16 MiB of inputs): the watcher
+// gets it, then events, not one snapshot after another.
+void TestWatch::aSnapshotOverTheBacklogBoundIsFollowedByEvents()
+{
+    // Inputs a batch file lists are all in the snapshot (a file's would stream in).
+    QByteArray lines;
+    for (int i = 0; i < 700000; ++i)
+        lines += "input-with-a-long-name-" + QByteArray::number(i) + "\\n";
+    const QString batch = m_dir->filePath(u"big.shoal.json"_s);
+    {
+        QFile f(batch);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"command\": [\"" + QFile::encodeName(worker()) + "\", \"--wait-file\", \""
+                + QFile::encodeName(m_go)
+                + "\", \"--tag\", \"{}\"], \"jobs\": 1, "
+                  "\"inputs\": {\"lines\": \""
+                + lines + "\"}}");
+    }
+    m_run = std::make_unique<QProcess>();
+    m_run->start(shoalBinary(),
+                 { u"run"_s, u"--no-bar"_s, u"--control"_s, m_socket, u"--batch"_s, batch });
+    QVERIFY(m_run->waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_socket), 10000);
+    // The pause goes with the watch line: its events come while the snapshot is still unsent.
+    QByteArray request = "watch\n";
+    watch::encode(watch::Command { watch::Command::Verb::Pause }, request);
+    Watcher w;
+    QVERIFY(w.open(m_socket, request));
+    QVERIFY(w.nextOf<watch::Hello>());
+    auto snap = w.nextOf<watch::Snapshot>(30000);
+    QVERIFY(snap);
+    QCOMPARE(snap->snapshot.inputs.size(), 700000); // over 20 MB
+    bool paused = false;
+    while (!paused) {
+        auto frame = w.next(30000);
+        QVERIFY2(frame, "nothing came after the snapshot");
+        QVERIFY2(!std::holds_alternative<watch::Snapshot>(*frame), "a snapshot again");
+        if (auto *events = std::get_if<watch::Events>(&*frame)) {
+            for (const Event &e : std::as_const(events->events))
+                paused = paused || e.type == Event::Type::PoolPaused;
+        }
+    }
+    w.send(watch::Command { watch::Command::Verb::CancelAll });
+    QVERIFY(m_run->waitForFinished(30000));
 }
 
 QTEST_GUILESS_MAIN(TestWatch)

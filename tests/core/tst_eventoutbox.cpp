@@ -62,6 +62,25 @@ private slots:
         QVERIFY(!outbox.currentBatch()); // a flush closes it
     }
 
+    // A snapshot taken while a batch is open covers that batch's event: whatever starts or
+    // ends after it goes into a new event with a larger seq (a window applying events after
+    // the snapshot's seq would skip it otherwise).
+    void aSnapshotClosesTheOpenBatch()
+    {
+        EventOutbox outbox;
+        QSignalSpy delivered(&outbox, &EventOutbox::eventsReady);
+        outbox.openBatch(0).started.push_back({ 0, 1, 1 });
+        const quint64 seen = outbox.snapshotSeq();
+        outbox.openBatch(0).finished.push_back(
+            { 0, 1, 1, TaskState::Succeeded, -1, ExitStatus::exited(0), 5, 0, 0 });
+        QVERIFY(delivered.wait());
+        const auto events = delivered.at(0).at(0).value<QList<Event>>();
+        QCOMPARE(events.size(), 2);
+        QCOMPARE(events[0].seq, seen);
+        QVERIFY(events[1].seq > seen);
+        QCOMPARE(events[1].batch->finished.size(), size_t(1));
+    }
+
     void flushWithNothingSaysNothing()
     {
         EventOutbox outbox;
