@@ -29,7 +29,7 @@ AttachDialog::AttachDialog(QWidget *parent)
     setWindowModality(Qt::WindowModal);
     m_list->setRootIsDecorated(false);
     m_list->setHeaderLabels({ tr("Batch"), tr("Done"), tr("Workers"), tr("PID"), tr("Socket") });
-    m_list->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_list->header()->resizeSection(0, 300);
     m_list->setAccessibleName(tr("Running batches"));
     m_address->setPlaceholderText(tr("a control socket, or ssh://HOST/PATH/TO/SOCKET"));
     m_address->setClearButtonEnabled(true);
@@ -62,40 +62,47 @@ AttachDialog::AttachDialog(QWidget *parent)
     refresh();
 }
 
+void listRunningBatchesLater(QObject *context,
+                             std::function<void(const std::vector<RunningBatch> &)> done)
+{
+    QPointer<QObject> guard(context);
+    QThread *thread = QThread::create([guard, done = std::move(done)] {
+        std::vector<RunningBatch> found = listRunningBatches(1000);
+        QMetaObject::invokeMethod(QCoreApplication::instance(),
+                                  [guard, done, found = std::move(found)] {
+                                      if (guard)
+                                          done(found);
+                                  });
+    });
+    QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
 void AttachDialog::refresh()
 {
     const quint64 generation = ++m_generation;
     m_note->setText(tr("Looking for running batches…"));
-    QPointer<AttachDialog> self(this);
-    QThread *thread = QThread::create([self, generation] {
-        std::vector<RunningBatch> found = listRunningBatches(1000);
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(), [self, generation, found = std::move(found)] {
-                if (!self || generation != self->m_generation)
-                    return; // closed, or refreshed again meanwhile
-                self->m_list->clear();
-                for (const RunningBatch &b : found) {
-                    const QString done
-                        = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
-                    auto *item = new QTreeWidgetItem(
-                        self->m_list,
-                        { b.name, b.paused ? tr("%1 (paused)").arg(done) : done,
-                          QString::number(b.workers), QString::number(b.pid), b.socket });
-                    item->setData(0, Qt::UserRole, b.socket);
-                    item->setToolTip(0, b.name);
-                }
-                self->m_note->setText(found.empty()
-                                          ? tr("No batch is running as you here. Start one "
-                                               "with `shoal run`, or type the address of "
-                                               "one on another host.")
-                                          : QString());
-                if (!found.empty() && !self->m_list->currentItem())
-                    self->m_list->setCurrentItem(self->m_list->topLevelItem(0));
-                Q_EMIT self->listed();
-            });
+    listRunningBatchesLater(this, [this, generation](const std::vector<RunningBatch> &found) {
+        if (generation != m_generation)
+            return; // refreshed again meanwhile
+        m_list->clear();
+        for (const RunningBatch &b : found) {
+            const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
+            auto *item = new QTreeWidgetItem(
+                m_list,
+                { b.name, b.paused ? tr("%1 (paused)").arg(done) : done, QString::number(b.workers),
+                  QString::number(b.pid), b.socket });
+            item->setData(0, Qt::UserRole, b.socket);
+            item->setToolTip(0, b.name);
+        }
+        m_note->setText(found.empty() ? tr("No batch is running as you here. Start one with "
+                                           "`shoal run`, or type the address of one on another "
+                                           "host.")
+                                      : QString());
+        if (!found.empty() && !m_list->currentItem())
+            m_list->setCurrentItem(m_list->topLevelItem(0));
+        Q_EMIT listed();
     });
-    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
-    thread->start();
 }
 
 void AttachDialog::accept()

@@ -2,12 +2,22 @@
 
 #include <QDialog>
 
+#include <functional>
+#include <vector>
+
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
 class QTreeWidget;
 
 namespace shoal {
+
+struct RunningBatch;
+
+// Lists this user's running batches in a thread of its own, then calls done in context's thread
+// (not at all if context is gone by then).
+void listRunningBatchesLater(QObject *context,
+                             std::function<void(const std::vector<RunningBatch> &)> done);
 
 // File > Attach: this user's running batches (found in a thread of their own: the window never
 // waits on a socket), or an address typed in (a socket's path, or ssh://HOST/PATH).

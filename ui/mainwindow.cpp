@@ -85,6 +85,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::openWithDialog);
     connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
     connect(m_welcome, &WelcomePage::recentFileActivated, this, &MainWindow::openBatchFile);
+    connect(m_welcome, &WelcomePage::attachRequested, this,
+            [this](const QString &socket) { attachTo(socket); });
     m_dashboard = new Dashboard(m_workerModel, m_taskModel, this);
     connect(m_dashboard->taskPanel(), &TaskPanel::exportCsvRequested, m_files,
             &SessionFiles::exportCsv);

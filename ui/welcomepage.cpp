@@ -1,10 +1,14 @@
 #include "welcomepage.h"
 
+#include "attachdialog.h"
+#include "runningbatches.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QTimer>
 #include <QVBoxLayout>
 
 using namespace Qt::Literals::StringLiterals;
@@ -43,6 +47,18 @@ WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     m_recentList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_recentList->setUniformItemSizes(true);
     m_recentLabel = new QLabel(this);
+    m_runningLabel = new QLabel(tr("Running batches (Return attaches):"), this);
+    m_runningList = new QListWidget(this);
+    m_runningList->setMinimumWidth(420);
+    m_runningList->setMaximumWidth(560);
+    m_runningList->setTextElideMode(Qt::ElideMiddle);
+    m_runningList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_runningList->setAccessibleName(tr("Running batches"));
+    m_runningLabel->hide();
+    m_runningList->hide();
+    m_runningTimer = new QTimer(this);
+    m_runningTimer->setInterval(5000);
+    connect(m_runningTimer, &QTimer::timeout, this, &WelcomePage::refreshRunning);
 
     auto *column = new QVBoxLayout;
     column->setSpacing(10);
@@ -56,6 +72,9 @@ WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     column->addSpacing(16);
     column->addWidget(m_recentLabel, 0, Qt::AlignHCenter);
     column->addWidget(m_recentList, 0, Qt::AlignHCenter);
+    column->addSpacing(8);
+    column->addWidget(m_runningLabel, 0, Qt::AlignHCenter);
+    column->addWidget(m_runningList, 0, Qt::AlignHCenter);
     auto *layout = new QVBoxLayout(this);
     layout->addStretch(1);
     layout->addLayout(column);
@@ -67,7 +86,49 @@ WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     connect(m_recentList, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
         Q_EMIT recentFileActivated(item->data(Qt::UserRole).toString());
     });
+    connect(m_runningList, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
+        Q_EMIT attachRequested(item->data(Qt::UserRole).toString());
+    });
     setRecentFiles({});
+}
+
+void WelcomePage::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refreshRunning();
+    m_runningTimer->start();
+}
+
+void WelcomePage::hideEvent(QHideEvent *event)
+{
+    m_runningTimer->stop();
+    QWidget::hideEvent(event);
+}
+
+void WelcomePage::refreshRunning()
+{
+    listRunningBatchesLater(this, [this](const std::vector<RunningBatch> &found) {
+        const QString current = m_runningList->currentItem()
+            ? m_runningList->currentItem()->data(Qt::UserRole).toString()
+            : QString();
+        m_runningList->clear();
+        for (const RunningBatch &b : found) {
+            const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
+            auto *item = new QListWidgetItem(u"%1  (%2, pid %3)"_s.arg(b.name, done).arg(b.pid),
+                                             m_runningList);
+            item->setData(Qt::UserRole, b.socket);
+            item->setToolTip(b.socket);
+            if (b.socket == current)
+                m_runningList->setCurrentItem(item);
+        }
+        if (!found.empty()) // as tall as its rows, up to four
+            m_runningList->setFixedHeight(int(qMin<size_t>(found.size(), 4))
+                                              * m_runningList->sizeHintForRow(0)
+                                          + 2 * m_runningList->frameWidth());
+        m_runningLabel->setVisible(!found.empty());
+        m_runningList->setVisible(!found.empty());
+        Q_EMIT runningListed();
+    });
 }
 
 void WelcomePage::setRecentFiles(const QStringList &paths)

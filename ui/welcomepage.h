@@ -6,6 +6,7 @@
 
 class QLabel;
 class QListWidget;
+class QTimer;
 
 namespace shoal {
 
@@ -18,6 +19,8 @@ public:
     explicit WelcomePage(const QIcon &icon, QWidget *parent = nullptr);
 
     void setRecentFiles(const QStringList &paths);
+    // The batches running as this user (File > Attach's list), refreshed while the page shows.
+    QListWidget *runningList() const { return m_runningList; }
     QListWidget *recentList() const { return m_recentList; }
 
 Q_SIGNALS:
@@ -25,10 +28,20 @@ Q_SIGNALS:
     void openRequested();
     void demoRequested();
     void recentFileActivated(const QString &path);
+    void attachRequested(const QString &socket);
+    void runningListed(); // the running list shows what the last look found
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
 
 private:
     QListWidget *m_recentList = nullptr;
     QLabel *m_recentLabel = nullptr;
+    QListWidget *m_runningList = nullptr;
+    QLabel *m_runningLabel = nullptr;
+    QTimer *m_runningTimer = nullptr;
+    void refreshRunning();
 };
 
 // "name  (folder)", as the recent files show a path.

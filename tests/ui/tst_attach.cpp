@@ -11,6 +11,7 @@
 #include "taskmodel.h"
 #include "testsupport.h"
 #include "watchprotocol.h"
+#include "welcomepage.h"
 #include "workermodel.h"
 
 #include <QAbstractButton>
@@ -20,6 +21,7 @@
 #include <QDir>
 #include <QFile>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QMessageBox>
@@ -101,6 +103,7 @@ private Q_SLOTS:
     void twoWindowsAndALostLink();
     void attachDialogListsRunningBatches();
     void attachErrorsAreClear();
+    void welcomePageListsRunningBatches();
     void anotherProtocolNamesBothVersions();
     void backgroundBatchOutlivesTheWindow();
     void attachThroughSsh();
@@ -290,6 +293,34 @@ void TestAttach::attachDialogListsRunningBatches()
     QCOMPARE(dialog->addressEdit()->text(), socket);
     QVERIFY(dialog->grab().save(screenshotDir() + u"/attach-dialog.png"_s));
     QTest::keyClick(dialog->addressEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(w.session() && w.session()->hasStarted(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
+    finishRun();
+}
+
+void TestAttach::welcomePageListsRunningBatches()
+{
+    startRun({});
+    const QString socket = u"%1/shoal/%2.sock"_s.arg(qEnvironmentVariable("XDG_RUNTIME_DIR"))
+                               .arg(m_run->processId());
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(socket), 10000);
+    MainWindow &w = newWindow();
+    auto *welcome = w.findChild<WelcomePage *>();
+    QVERIFY(welcome && welcome->isVisible());
+    QListWidget *running = welcome->runningList();
+    const auto itemOfRun = [&]() -> QListWidgetItem * {
+        for (int i = 0; i < running->count(); ++i) {
+            if (running->item(i)->data(Qt::UserRole).toString() == socket)
+                return running->item(i);
+        }
+        return nullptr;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(itemOfRun(), 15000);
+    QVERIFY(running->isVisible());
+    QVERIFY(w.grab().save(screenshotDir() + u"/welcome-running.png"_s));
+    running->setCurrentItem(itemOfRun());
+    running->setFocus();
+    QTest::keyClick(running, Qt::Key_Return);
     QTRY_VERIFY_WITH_TIMEOUT(w.session() && w.session()->hasStarted(), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
     finishRun();
