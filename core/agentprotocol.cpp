@@ -188,25 +188,19 @@ template<> Failure readPayload(QDataStream &s)
 template<typename T> Result<bool> decodeInto(QDataStream &s, Frame *frame)
 {
     T value = readPayload<T>(s);
-    bool whole = s.status() == QDataStream::Ok && s.atEnd();
     // A Hello of another protocol may differ after its protocol and version: those two are
     // enough to say what is wrong.
+    bool other = false;
     if constexpr (std::is_same_v<T, Hello>)
-        whole = whole || (value.protocol != kProtocol && !value.version.isEmpty());
-    if (!whole)
-        return Error { u"a malformed frame"_s };
-    *frame = std::move(value);
-    return true;
+        other = value.protocol != kProtocol && !value.version.isEmpty();
+    return acceptFrame(s, std::move(value), frame, other);
 }
 
 } // namespace
 
 void encode(const Frame &frame, QByteArray &out)
 {
-    appendFrame(out, [&frame](QDataStream &s) {
-        Writer w { s };
-        return std::visit([&w](const auto &x) { return w.type(x); }, frame);
-    });
+    appendVariantFrame<Writer>(out, frame);
 }
 
 Result<bool> FrameReader::next(Frame *frame)

@@ -118,14 +118,11 @@ QJsonObject toJson(const Event &e)
             o[u"progress"_s] = progress;
         break;
     }
-    case Event::Type::PoolPaused:
-    case Event::Type::PoolResumed:
-    case Event::Type::PoolResized:
-    case Event::Type::Stats:
-    case Event::Type::BatchFinished:
-        o[u"stats"_s] = toJson(e.stats);
+    default:
         break;
     }
+    if (carriesStats(e.type))
+        o[u"stats"_s] = toJson(e.stats);
     return o;
 }
 

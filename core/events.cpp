@@ -39,4 +39,18 @@ QString nameOf(Event::Type type)
     return {};
 }
 
+bool carriesStats(Event::Type type)
+{
+    switch (type) {
+    case Event::Type::PoolPaused:
+    case Event::Type::PoolResumed:
+    case Event::Type::PoolResized:
+    case Event::Type::Stats:
+    case Event::Type::BatchFinished:
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace shoal

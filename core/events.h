@@ -151,6 +151,8 @@ struct Event
 };
 
 QString nameOf(Event::Type type);
+// Whether events of this type carry the pool's stats (the pool's own events and Stats).
+bool carriesStats(Event::Type type);
 
 // The pool's state at one sequence number: render it, then apply events with a larger seq.
 struct PoolSnapshot

@@ -10,6 +10,9 @@
 #include <QStringList>
 #include <QtEndian>
 
+#include <utility>
+#include <variant>
+
 namespace shoal {
 
 // The framing both of Shoal's links speak (the agent's, and the control socket's watch mode):
@@ -28,6 +31,28 @@ template<typename Write> void appendFrame(QByteArray &out, Write write)
         out[start + 4] = char(write(s));
     }
     qToLittleEndian(quint32(out.size() - start - 4), out.data() + start);
+}
+
+// Appends a frame holding one alternative of a std::variant of frame types: Writer{s}.type(x)
+// writes x's payload and returns its type.
+template<typename Writer, typename Variant>
+void appendVariantFrame(QByteArray &out, const Variant &frame)
+{
+    appendFrame(out, [&frame](QDataStream &s) {
+        Writer w { s };
+        return std::visit([&w](const auto &x) { return w.type(x); }, frame);
+    });
+}
+
+// Stores value in *frame when its payload was read whole (no more, no less, nothing corrupt), or
+// when it is a greeting of another protocol (the caller names both versions).
+template<typename Frame, typename T>
+Result<bool> acceptFrame(const QDataStream &s, T &&value, Frame *frame, bool otherProtocol = false)
+{
+    if (!otherProtocol && !(s.status() == QDataStream::Ok && s.atEnd()))
+        return Error { QStringLiteral("a malformed frame") };
+    *frame = std::forward<T>(value);
+    return true;
 }
 
 // Splits a byte stream into frames of at most maxBytes.

@@ -146,20 +146,10 @@ enum EventParts : quint8 { kWorker = 1, kStats = 2, kText = 4, kBatch = 8 };
 quint8 partsOf(const Event &e)
 {
     quint8 parts = 0;
-    switch (e.type) {
-    case Event::Type::WorkerChanged:
+    if (e.type == Event::Type::WorkerChanged)
         parts |= kWorker;
-        break;
-    case Event::Type::PoolPaused:
-    case Event::Type::PoolResumed:
-    case Event::Type::PoolResized:
-    case Event::Type::Stats:
-    case Event::Type::BatchFinished:
+    if (carriesStats(e.type))
         parts |= kStats;
-        break;
-    default:
-        break;
-    }
     if (!e.text.isEmpty())
         parts |= kText;
     if (e.batch)
@@ -406,24 +396,19 @@ bool readPayload(QDataStream &s, Commands &x)
 template<typename T> Result<bool> decodeInto(QDataStream &s, Frame *frame)
 {
     T value;
-    const bool ok = readPayload(s, value);
-    bool whole = ok && s.status() == QDataStream::Ok && s.atEnd();
-    if constexpr (std::is_same_v<T, Hello>)
-        whole = whole || (ok && value.protocol != kProtocol);
-    if (!whole)
+    if (!readPayload(s, value))
         return Error { u"a malformed frame"_s };
-    *frame = std::move(value);
-    return true;
+    bool other = false;
+    if constexpr (std::is_same_v<T, Hello>)
+        other = value.protocol != kProtocol; // enough to say what is wrong
+    return acceptFrame(s, std::move(value), frame, other);
 }
 
 } // namespace
 
 void encode(const Frame &frame, QByteArray &out)
 {
-    appendFrame(out, [&frame](QDataStream &s) {
-        Writer w { s };
-        return std::visit([&w](const auto &x) { return w.type(x); }, frame);
-    });
+    appendVariantFrame<Writer>(out, frame);
 }
 
 Result<bool> FrameReader::next(Frame *frame)

@@ -98,6 +98,29 @@ QStringList numbers(int count)
     return out;
 }
 
+QStringList gatedBatch(const QString &dir, const QString &go, int count)
+{
+    return QStringList { QStringLiteral("--joblog"),
+                         dir + QStringLiteral("/log"),
+                         worker(),
+                         QStringLiteral("--pidfile"),
+                         dir + QStringLiteral("/pid.{}"),
+                         QStringLiteral("--wait-file"),
+                         go,
+                         QStringLiteral("--print"),
+                         QStringLiteral("{}"),
+                         QStringLiteral(":::") }
+    + numbers(count);
+}
+
+QList<QByteArray> sortedLines(const QByteArray &out)
+{
+    QList<QByteArray> lines = out.split('\n');
+    lines.removeAll(QByteArray());
+    std::sort(lines.begin(), lines.end());
+    return lines;
+}
+
 qint64 readPidFile(const QString &path, int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);

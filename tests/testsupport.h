@@ -28,6 +28,11 @@ bool processExists(qint64 pid);
 // The one-letter state of a process in /proc ('T' stopped, 'S' sleeping...), '?' if gone.
 char processState(qint64 pid);
 QStringList numbers(int count); // "1" .. "count"
+// A gated batch's command and inputs: the fixture worker writes its pid to DIR/pid.INPUT, waits
+// until the go file exists, then prints its input; a joblog in DIR/log; inputs 1..count.
+QStringList gatedBatch(const QString &dir, const QString &go, int count);
+// Lines of out, sorted, without empty ones (what tasks printed in any order).
+QList<QByteArray> sortedLines(const QByteArray &out);
 qint64 readPidFile(const QString &path, int timeoutMs = 5000);
 
 // Records every event a pool publishes, in order.

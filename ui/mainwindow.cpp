@@ -437,45 +437,6 @@ bool MainWindow::exportCsvTo(const QString &path)
 
 // ---- window state -------------------------------------------------------------------------
 
-void MainWindow::updateActions()
-{
-    const bool has = m_session != nullptr;
-    const bool finished = !has || m_lastStats.ended() == m_lastStats.total;
-    m_saveAction->setEnabled(has);
-    m_exportCsvAction->setEnabled(has);
-    m_exportJoblogAction->setEnabled(has);
-    m_pauseAction->setEnabled(has && !finished);
-    m_pauseAction->setText(m_lastStats.paused ? tr("&Resume") : tr("&Pause"));
-    m_cancelAction->setEnabled(has && !finished);
-    const AttachedEngine *attached = has ? m_session->attachedEngine() : nullptr;
-    const bool linked = !attached || attached->isLinked();
-    m_pauseAction->setEnabled(m_pauseAction->isEnabled() && linked);
-    m_cancelAction->setEnabled(m_cancelAction->isEnabled() && linked);
-    m_retryAction->setEnabled(has && linked && m_lastStats.failed > 0);
-    m_reconnectAction->setEnabled(attached && !linked);
-    m_reconnectAction->setVisible(attached);
-    if (!has)
-        m_stack->setCurrentWidget(m_welcome);
-}
-
-void MainWindow::updateTitle()
-{
-    if (!m_session) {
-        setWindowTitle(tr("Shoal"));
-        return;
-    }
-    const PoolStats &s = m_lastStats;
-    const qint64 done = s.ended();
-    QString progress
-        = s.total && done < s.total ? u"%1% · "_s.arg(done * 100 / s.total) : QString();
-    if (s.paused && done < s.total)
-        progress = tr("Paused · %1").arg(progress);
-    QString where;
-    if (const AttachedEngine *attached = m_session->attachedEngine())
-        where = attached->isLinked() ? tr(" (attached)") : tr(" (link lost)");
-    setWindowTitle(u"%1%2%3 — Shoal"_s.arg(progress, m_session->displayName(), where));
-}
-
 QMessageBox *MainWindow::currentPrompt() const
 {
     return m_prompts->current();

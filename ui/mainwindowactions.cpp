@@ -1,5 +1,6 @@
-// The main window's actions (with their shortcuts) and its menus.
+// The main window's actions (with their shortcuts), its menus, and what they and the title say.
 
+#include "attachedengine.h"
 #include "batchsession.h"
 #include "chartpanel.h"
 #include "dashboard.h"
@@ -7,6 +8,7 @@
 #include "sessionfiles.h"
 #include "taskpanel.h"
 #include "theme.h"
+#include "welcomepage.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -16,6 +18,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QSignalBlocker>
+#include <QStackedWidget>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -188,6 +191,45 @@ void MainWindow::createHelpMenu()
             tr("<b>Shoal %1</b><p>Runs, watches and steers pools of worker processes.</p>")
                 .arg(QApplication::applicationVersion()));
     });
+}
+
+void MainWindow::updateActions()
+{
+    const bool has = m_session != nullptr;
+    const bool finished = !has || m_lastStats.ended() == m_lastStats.total;
+    m_saveAction->setEnabled(has);
+    m_exportCsvAction->setEnabled(has);
+    m_exportJoblogAction->setEnabled(has);
+    m_pauseAction->setEnabled(has && !finished);
+    m_pauseAction->setText(m_lastStats.paused ? tr("&Resume") : tr("&Pause"));
+    m_cancelAction->setEnabled(has && !finished);
+    const AttachedEngine *attached = has ? m_session->attachedEngine() : nullptr;
+    const bool linked = !attached || attached->isLinked();
+    m_pauseAction->setEnabled(m_pauseAction->isEnabled() && linked);
+    m_cancelAction->setEnabled(m_cancelAction->isEnabled() && linked);
+    m_retryAction->setEnabled(has && linked && m_lastStats.failed > 0);
+    m_reconnectAction->setEnabled(attached && !linked);
+    m_reconnectAction->setVisible(attached);
+    if (!has)
+        m_stack->setCurrentWidget(m_welcome);
+}
+
+void MainWindow::updateTitle()
+{
+    if (!m_session) {
+        setWindowTitle(tr("Shoal"));
+        return;
+    }
+    const PoolStats &s = m_lastStats;
+    const qint64 done = s.ended();
+    QString progress
+        = s.total && done < s.total ? u"%1% · "_s.arg(done * 100 / s.total) : QString();
+    if (s.paused && done < s.total)
+        progress = tr("Paused · %1").arg(progress);
+    QString where;
+    if (const AttachedEngine *attached = m_session->attachedEngine())
+        where = attached->isLinked() ? tr(" (attached)") : tr(" (link lost)");
+    setWindowTitle(u"%1%2%3 — Shoal"_s.arg(progress, m_session->displayName(), where));
 }
 
 } // namespace shoal

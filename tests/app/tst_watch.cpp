@@ -136,22 +136,9 @@ void TestWatch::cleanup()
 void TestWatch::startRun()
 {
     m_run = std::make_unique<QProcess>();
-    QStringList args { u"run"_s,
-                       u"--no-bar"_s,
-                       u"-j2"_s,
-                       u"--control"_s,
-                       m_socket,
-                       u"--joblog"_s,
-                       m_dir->filePath(u"log"_s),
-                       worker(),
-                       u"--pidfile"_s,
-                       m_dir->filePath(u"pid.{}"_s),
-                       u"--wait-file"_s,
-                       m_go,
-                       u"--print"_s,
-                       u"{}"_s,
-                       u":::"_s };
-    args << numbers(kTasks);
+    const QStringList args
+        = QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--control"_s, m_socket }
+        + gatedBatch(m_dir->path(), m_go, kTasks);
     m_run->start(shoalBinary(), args);
     QVERIFY(m_run->waitForStarted());
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_socket), 10000);

@@ -137,19 +137,8 @@ private:
 void TestAttach::startRun(const QStringList &control)
 {
     m_run = std::make_unique<QProcess>();
-    QStringList args { u"run"_s, u"--no-bar"_s, u"-j2"_s };
-    args << control;
-    args << QStringList { u"--joblog"_s,
-                          m_dir->filePath(u"log"_s),
-                          worker(),
-                          u"--pidfile"_s,
-                          m_dir->filePath(u"pid.{}"_s),
-                          u"--wait-file"_s,
-                          m_go,
-                          u"--print"_s,
-                          u"{}"_s,
-                          u":::"_s }
-         << numbers(kTasks);
+    const QStringList args = QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s } + control
+        + gatedBatch(m_dir->path(), m_go, kTasks);
     m_run->start(shoalBinary(), args);
     QVERIFY(m_run->waitForStarted());
 }
@@ -161,10 +150,8 @@ void TestAttach::finishRun()
     go.close();
     QVERIFY(m_run->waitForFinished(30000));
     QVERIFY2(m_run->exitCode() == 0, m_run->readAllStandardError().constData());
-    QList<QByteArray> lines = m_run->readAllStandardOutput().split('\n');
-    lines.removeAll(QByteArray());
-    std::sort(lines.begin(), lines.end());
-    QCOMPARE(lines, (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
+    QCOMPARE(sortedLines(m_run->readAllStandardOutput()),
+             (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
     QCOMPARE(joblogSummary(m_dir->filePath(u"log"_s)).size(), kTasks);
 }
 
@@ -428,10 +415,8 @@ void TestAttach::backgroundBatchOutlivesTheWindow()
     QTRY_COMPARE_WITH_TIMEOUT(again.session()->stats().succeeded, qint64(kTasks), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(!run.isAlive(), 20000);
     QCOMPARE(joblogSummary(run.joblog()).size(), kTasks);
-    QList<QByteArray> lines = readFile(run.output()).split('\n');
-    lines.removeAll(QByteArray());
-    std::sort(lines.begin(), lines.end());
-    QCOMPARE(lines, (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
+    QCOMPARE(sortedLines(readFile(run.output())),
+             (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
     QVERIFY(!QFile::exists(run.socket));
 }
 
