@@ -197,7 +197,8 @@ void MainWindow::updateActions()
 {
     const bool has = m_session != nullptr;
     const bool finished = !has || m_lastStats.ended() == m_lastStats.total;
-    m_saveAction->setEnabled(has);
+    // An attached batch's spec is what its engine said (no inputs): nothing to save.
+    m_saveAction->setEnabled(has && !m_session->attachedEngine());
     m_exportCsvAction->setEnabled(has);
     m_exportJoblogAction->setEnabled(has);
     m_pauseAction->setEnabled(has && !finished);

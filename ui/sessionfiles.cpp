@@ -1,5 +1,7 @@
 #include "sessionfiles.h"
 
+#include "attachedengine.h"
+
 #include "batchsession.h"
 #include "humanformat.h"
 #include "joblogexport.h"
@@ -12,6 +14,8 @@
 #include <QMainWindow>
 #include <QSaveFile>
 #include <QStatusBar>
+
+#include <utility>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -31,9 +35,21 @@ void SessionFiles::setSession(BatchSession *session)
         disconnect(m_session->engine(), nullptr, this, nullptr);
     m_session = session;
     m_joblogExport = {};
-    if (session && session->engine())
+    if (session && session->engine()) {
         connect(session->engine(), &EngineClient::commandsReady, this,
                 &SessionFiles::writeExportedJoblog);
+        // An attached batch's link may end before the commands come: the export says so.
+        connect(session->engine(), &EngineClient::linkLost, this, [this](const QString &reason) {
+            if (m_joblogExport.request == 0)
+                return;
+            const QString path = std::exchange(m_joblogExport, {}).path;
+            const QString why = tr("The link to the batch ended before its commands came (%1). "
+                                   "Reconnect (File > Reconnect) and export again.")
+                                    .arg(reason);
+            m_prompts->showError(tr("Cannot Export the Joblog"), why);
+            Q_EMIT joblogExported(path, why);
+        });
+    }
 }
 
 void SessionFiles::saveBatchAs()
@@ -119,6 +135,10 @@ void SessionFiles::exportJoblogTo(const QString &path)
         return refuse(tr("The batch has not started yet."));
     if (m_joblogExport.request != 0)
         return refuse(tr("The joblog is still being exported to %1.").arg(m_joblogExport.path));
+    if (m_session->attachedEngine() && !m_session->attachedEngine()->isLinked())
+        return refuse(tr("The link to the batch is gone (its run ended, or the link dropped: "
+                         "File > Reconnect). Its commands come from the run: export while "
+                         "attached, or use the run's own --joblog."));
     // The rows are the table's now; their commands come from the engine.
     m_joblogExport.path = path;
     m_joblogExport.order = joblogOrder(*m_tasks);

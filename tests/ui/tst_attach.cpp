@@ -234,6 +234,13 @@ void TestAttach::twoWindowsAndALostLink()
     QCOMPARE(b.workerModel()->rowCount(), 2);
     QAction *reconnect = actionNamed(b, u"Re&connect"_s);
     QVERIFY(reconnect && reconnect->isEnabled());
+    // Its joblog's commands come from the batch: without a link, the export says why.
+    QSignalSpy refused(&b, &MainWindow::joblogExported);
+    b.exportJoblogTo(m_dir->filePath(u"lost.tsv"_s));
+    QCOMPARE(refused.size(), 1);
+    QVERIFY(refused.at(0).at(1).toString().contains(u"Reconnect"_s));
+    QVERIFY(b.currentPrompt());
+    b.currentPrompt()->accept();
 
     // Meanwhile A grows the pool; B, reconnected, is sent only what it missed.
     a.session()->engine()->resize(3, DrainPolicy::Finish);
@@ -243,6 +250,15 @@ void TestAttach::twoWindowsAndALostLink()
     QTRY_VERIFY(b.windowTitle().contains(u"(attached)"_s));
     QVERIFY(!reconnect->isEnabled());
     QCOMPARE(resynced.size(), 0); // resumed from its seq, not a fresh snapshot
+
+    // A joblog exported from an attached window (its commands asked of the run): the rows of
+    // what has ended so far, none yet.
+    const QString exported = m_dir->filePath(u"exported.tsv"_s);
+    QSignalSpy written(&a, &MainWindow::joblogExported);
+    a.exportJoblogTo(exported);
+    QTRY_COMPARE_WITH_TIMEOUT(written.size(), 1, 10000);
+    QCOMPARE(written.at(0).at(1).toString(), QString());
+    QVERIFY(readFile(exported).startsWith("Seq\tHost"));
 
     finishRun();
     // Both show the end, exactly: six tasks, six succeeded.
