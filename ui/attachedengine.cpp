@@ -7,6 +7,7 @@
 #include <QProcess>
 #include <QUrl>
 
+#include <algorithm>
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
@@ -263,7 +264,13 @@ void AttachedEngine::onFrame(Frame &frame)
     } else if (auto *e = std::get_if<Events>(&frame)) {
         if (!m_opened || e->events.isEmpty())
             return;
-        m_lastSeq = e->events.back().seq;
+        if (e->events.front().seq > m_lastSeq + 1) {
+            // A gap (the engine never sends one): ask again from the last event applied.
+            dropLink();
+            connectLink();
+            return;
+        }
+        m_lastSeq = std::max(m_lastSeq, e->events.back().seq);
         Q_EMIT eventsReady(e->events);
     } else if (auto *d = std::get_if<Details>(&frame)) {
         Q_EMIT taskDetailsReady(d->request, d->details);
