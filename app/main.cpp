@@ -28,8 +28,9 @@ void printUsage()
         "  shoal run [options] COMMAND ::: ARG...   run headless (shoal run --help)\n"
         "  shoal ctl SOCKET pause|resume|resize N|cancel|status|watch\n"
         "  shoal ps                           list this user's running batches\n"
-        "  shoal attach SOCKET|ssh://HOST/SOCKET [--ssh CMD] [--shoal-path PATH]\n"
-        "                                     open the window on a running batch\n"
+        "  shoal attach [SOCKET|ssh://HOST/SOCKET] [--ssh CMD] [--shoal-path PATH]\n"
+        "                                     open the window on a running batch (none given:\n"
+        "                                     choose among this user's)\n"
         "  shoal --version\n",
         stdout);
 }

@@ -54,15 +54,19 @@ int runWindow(int argc, char **argv)
 
     const QStringList positional = parser.positionalArguments();
     QString batchFile, attachTarget;
+    bool chooseAttach = false; // `shoal attach` alone: File > Attach's list
     if (!positional.isEmpty()) {
         const QString verb = positional.front();
-        if ((verb != u"open"_s && verb != u"attach"_s) || positional.size() != 2) {
+        chooseAttach = verb == u"attach"_s && positional.size() == 1;
+        if ((verb != u"open"_s && verb != u"attach"_s)
+            || (positional.size() != 2 && !chooseAttach)) {
             std::fprintf(stderr,
                          "shoal: usage: shoal [--demo] | shoal open FILE.shoal.json | "
-                         "shoal attach SOCKET|ssh://HOST/SOCKET\n");
+                         "shoal attach [SOCKET|ssh://HOST/SOCKET]\n");
             return 255;
         }
-        (verb == u"open"_s ? batchFile : attachTarget) = positional.at(1);
+        if (!chooseAttach)
+            (verb == u"open"_s ? batchFile : attachTarget) = positional.at(1);
     }
 
     MainWindow window;
@@ -72,7 +76,7 @@ int runWindow(int argc, char **argv)
     // (the process guard still ends the groups).
     SignalWatcher termination({ SIGINT, SIGTERM, SIGHUP });
     QObject::connect(&termination, &SignalWatcher::received, &app, [](int sig) {
-        std::fprintf(stderr, "shoal: %s: ending the batch and closing the window\n",
+        std::fprintf(stderr, "shoal: %s: closing the window (a batch it runs itself ends)\n",
                      strsignal(sig));
         QCoreApplication::exit(0); // not quit(): that asks the window, which would ask the user
     });
@@ -83,6 +87,8 @@ int runWindow(int argc, char **argv)
     else if (!attachTarget.isEmpty())
         window.attachTo(attachTarget, QProcess::splitCommand(parser.value(ssh)),
                         parser.value(shoalPath));
+    else if (chooseAttach)
+        window.attachWithDialog();
     return QApplication::exec();
 }
 

@@ -400,6 +400,10 @@ void TestWatch::psListsRunsAndClearsStaleSockets()
     QCOMPARE(ps.exitCode(), 0);
     QVERIFY(ps.readAllStandardOutput().isEmpty());
     QVERIFY(ps.readAllStandardError().contains("no running batches"));
+    ps.start(shoalBinary(), { u"ps"_s, u"--all"_s }); // takes nothing
+    QVERIFY(ps.waitForFinished(20000));
+    QCOMPARE(ps.exitCode(), 255);
+    QVERIFY(ps.readAllStandardError().contains("usage: shoal ps"));
     QFile(go2).open(QIODevice::WriteOnly);
     QVERIFY(run.waitForFinished(30000));
     QCOMPARE(run.exitCode(), 0);
