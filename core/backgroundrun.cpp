@@ -101,8 +101,10 @@ Result<qint64> spawnDetached(Exec &e)
 
 // Writes the batch file and starts the run in run.folder.
 Result<BackgroundRun> startIn(BackgroundRun run, const BatchSpec &spec, const QString &baseDir,
-                              const QString &program)
+                              const QString &program, const QString &resumeFrom)
 {
+    if (!resumeFrom.isEmpty() && !QFile::copy(resumeFrom, run.joblog()))
+        return Error { u"cannot copy the joblog '%1' for the background run"_s.arg(resumeFrom) };
     // Relative input paths stay what they were: relative to where the batch came from.
     BatchSpec saved = spec;
     saved.inputs.path = resolveInputPath(saved.inputs.path, baseDir);
@@ -120,6 +122,8 @@ Result<BackgroundRun> startIn(BackgroundRun run, const BatchSpec &spec, const QS
                QFile::encodeName(run.socket),
                "--joblog",
                QFile::encodeName(run.joblog()) };
+    if (!resumeFrom.isEmpty())
+        e.args << "--resume";
     e.workdir = QFile::encodeName(baseDir.isEmpty() ? QDir::currentPath() : baseDir);
     e.output = QFile::encodeName(run.output());
     e.errors = QFile::encodeName(run.errors());
@@ -133,7 +137,8 @@ Result<BackgroundRun> startIn(BackgroundRun run, const BatchSpec &spec, const QS
 } // namespace
 
 Result<BackgroundRun> startBackgroundRun(const BatchSpec &spec, const QString &baseDir,
-                                         const QString &shoal, const QString &runsFolder)
+                                         const QString &shoal, const QString &runsFolder,
+                                         const QString &resumeFrom)
 {
     auto sockets = controlFolder();
     if (!sockets)
@@ -153,7 +158,7 @@ Result<BackgroundRun> startBackgroundRun(const BatchSpec &spec, const QString &b
         || !QFile::setPermissions(run.folder,
                                   QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner))
         return Error { u"cannot create the folder '%1' for the background run"_s.arg(run.folder) };
-    auto started = startIn(run, spec, baseDir, program);
+    auto started = startIn(run, spec, baseDir, program, resumeFrom);
     if (!started)
         QDir(run.folder).removeRecursively(); // nothing ran: nothing to keep
     return started;

@@ -25,7 +25,10 @@ struct BackgroundRun
 
 // Starts spec as a background run: shoal is the `shoal` executable, runsFolder where each run
 // gets its folder, baseDir what relative paths (the command's and the inputs') are relative to.
+// resumeFrom: a joblog of the tasks already done (a batch the window hands over), which the run
+// continues with --resume: those tasks are not run again.
 Result<BackgroundRun> startBackgroundRun(const BatchSpec &spec, const QString &baseDir,
-                                         const QString &shoal, const QString &runsFolder);
+                                         const QString &shoal, const QString &runsFolder,
+                                         const QString &resumeFrom = {});
 
 } // namespace shoal

@@ -350,6 +350,8 @@ void MainWindow::applyFrame(const Frame &frame)
     m_dashboard->followFrame(frame);
     if (frame.batchFinished)
         onBatchFinished(frame.stats);
+    if (m_handOff != HandOff::None && frame.hasStats)
+        continueHandOff(frame.stats);
     Q_EMIT frameApplied();
 }
 
@@ -515,16 +517,22 @@ void MainWindow::closeEvent(QCloseEvent *event)
         event->ignore();
         const PoolStats s = m_session->stats();
         m_prompts->ask(
-            tr("Cancel the Running Batch?"),
-            tr("The batch “%1” is still running (%2 tasks left). Closing Shoal cancels it: running "
-               "tasks are ended. (A batch started with “Keep running when Shoal closes” runs "
-               "on.)")
+            tr("Close While the Batch Runs?"),
+            tr("The batch “%1” is still running (%2 tasks left). Closing Shoal cancels "
+               "it: running tasks are ended. Or it can go on in the background: once "
+               "its %3 running tasks have ended here, the rest runs as a process of "
+               "its own.")
                 .arg(m_session->displayName())
-                .arg(s.queued + s.running),
-            tr("Cancel Batch and Quit"), [this] {
+                .arg(s.queued + s.running)
+                .arg(s.running),
+            tr("Cancel Batch and Quit"),
+            [this] {
                 m_closeConfirmed = true;
                 close();
-            });
+            },
+            {}, tr("Don't Close"));
+        m_prompts->offerAlternative(tr("Keep Running in the Background"),
+                                    [this] { handOffToBackground(); });
         return;
     }
     writeSettings();

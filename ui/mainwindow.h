@@ -113,6 +113,12 @@ private:
     void attachSession(const AttachTarget &target,
                        const std::optional<BackgroundRun> &background = {});
     void askToKeepRunning();
+    // Closing with a batch running here, kept running: no new task starts here; once the running
+    // ones have ended, their joblog rows go to a background run that resumes the rest.
+    void handOffToBackground();
+    void continueHandOff(const PoolStats &stats);
+    void startHandedOffRun(const QString &joblog);
+    void abandonHandOff(const QString &error);
     static bool backgroundChoice();
     static void rememberBackgroundChoice(bool background);
     void applyFrame(const shoal::Frame &frame);
@@ -131,6 +137,8 @@ private:
     std::unique_ptr<BatchSession> m_session;
     PoolStats m_lastStats;
     bool m_closeConfirmed = false;
+    enum class HandOff : quint8 { None, Draining, Exporting } m_handOff = HandOff::None;
+    QString m_handOffJoblog; // the rows of what ran here, for the background run
     bool m_quitWhenClosed = false;
     int m_closingSessions = 0; // sessions whose engines are still ending
 

@@ -6,17 +6,22 @@
 #include "mainwindow.h"
 #include "overviewbar.h"
 #include "prompts.h"
+#include "sessionfiles.h"
 
 #include <QAction>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QMenuBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
+
+#include <cstdio>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -80,6 +85,12 @@ static QString shoalProgram()
     return qEnvironmentVariable("SHOAL_PROGRAM", u"shoal"_s);
 }
 
+// Where background runs keep their files.
+static QString runsFolder()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
+}
+
 void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePath,
                                    std::function<void()> onDeclined)
 {
@@ -91,9 +102,7 @@ void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePat
         }
         const QString base
             = filePath.isEmpty() ? QDir::currentPath() : QFileInfo(filePath).absolutePath();
-        const QString runs
-            = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
-        auto run = startBackgroundRun(spec, base, shoalProgram(), runs);
+        auto run = startBackgroundRun(spec, base, shoalProgram(), runsFolder());
         if (!run) {
             reportStartError(run.error());
             return;
@@ -136,6 +145,84 @@ void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePat
         return;
     }
     start();
+}
+
+void MainWindow::handOffToBackground()
+{
+    if (!m_session || m_session->attachedEngine() || m_handOff != HandOff::None)
+        return;
+    m_handOff = HandOff::Draining;
+    // Nothing new starts here; what runs goes on (a paused batch too: it was asked to run on).
+    m_session->engine()->resize(0, DrainPolicy::Finish);
+    m_session->engine()->resume();
+    centralWidget()->setEnabled(false);
+    menuBar()->setEnabled(false);
+    statusBar()->showMessage(tr("“%1” goes on in the background once its %2 running tasks have "
+                                "ended here…")
+                                 .arg(m_session->displayName())
+                                 .arg(m_lastStats.running));
+    continueHandOff(m_lastStats);
+}
+
+void MainWindow::continueHandOff(const PoolStats &stats)
+{
+    if (m_handOff != HandOff::Draining || stats.running > 0 || !m_session)
+        return;
+    if (stats.allEnded()) { // nothing left to hand over
+        m_handOff = HandOff::None;
+        m_closeConfirmed = true;
+        close();
+        return;
+    }
+    // The rows of what ran here, then a run that resumes after them: nothing runs twice.
+    m_handOff = HandOff::Exporting;
+    m_handOffJoblog = u"%1/shoal-handoff-%2-%3.tsv"_s.arg(QDir::tempPath())
+                          .arg(QCoreApplication::applicationPid())
+                          .arg(QDateTime::currentMSecsSinceEpoch());
+    connect(
+        this, &MainWindow::joblogExported, this,
+        [this](const QString &path, const QString &error) {
+            if (path != m_handOffJoblog)
+                return;
+            if (error.isEmpty())
+                startHandedOffRun(path);
+            else
+                abandonHandOff(error);
+        },
+        Qt::SingleShotConnection);
+    m_files->exportJoblogTo(m_handOffJoblog);
+}
+
+void MainWindow::startHandedOffRun(const QString &joblog)
+{
+    const QString file = m_session->filePath();
+    const QString base = file.isEmpty() ? QDir::currentPath() : QFileInfo(file).absolutePath();
+    auto run = startBackgroundRun(m_session->spec(), base, shoalProgram(), runsFolder(), joblog);
+    QFile::remove(joblog);
+    if (!run) {
+        abandonHandOff(run.error());
+        return;
+    }
+    std::fprintf(stderr,
+                 "shoal: “%s” goes on in the background (pid %lld): shoal attach %s; its joblog "
+                 "and outputs are in %s\n",
+                 qPrintable(m_session->displayName()), static_cast<long long>(run->pid),
+                 qPrintable(run->socket), qPrintable(run->folder));
+    m_handOff = HandOff::None;
+    m_closeConfirmed = true;
+    close();
+}
+
+// The batch stays here, as it was (its workers back), and says why.
+void MainWindow::abandonHandOff(const QString &error)
+{
+    m_handOff = HandOff::None;
+    QFile::remove(m_handOffJoblog);
+    centralWidget()->setEnabled(true);
+    menuBar()->setEnabled(true);
+    if (m_session)
+        m_session->engine()->resize(qMax(1, m_session->spec().jobs), DrainPolicy::Finish);
+    m_prompts->showError(tr("Cannot Move the Batch to the Background"), error);
 }
 
 void MainWindow::askToKeepRunning()

@@ -60,15 +60,27 @@ void Prompts::ask(const QString &title, const QString &text, const QString &yesT
     box->setDefaultButton(keep);
     box->setEscapeButton(keep);
     connect(box, &QMessageBox::finished, this,
-            [box, yes, onYes = std::move(onYes), onNo = std::move(onNo)] {
+            [this, box, yes, onYes = std::move(onYes), onNo = std::move(onNo)] {
                 if (box->clickedButton() == yes)
                     onYes();
+                else if (m_alternative.first && box->clickedButton() == m_alternative.first)
+                    m_alternative.second();
                 else if (onNo)
                     onNo();
             });
     m_prompt = box;
+    m_alternative = {};
     box->open();
     keep->setFocus(Qt::ActiveWindowFocusReason);
+}
+
+void Prompts::offerAlternative(const QString &text, std::function<void()> onChosen)
+{
+    if (!m_prompt)
+        return;
+    QPushButton *button = m_prompt->addButton(text, QMessageBox::AcceptRole);
+    button->setAutoDefault(false);
+    m_alternative = { button, std::move(onChosen) };
 }
 
 void Prompts::notify(const QString &title, const QString &text)

@@ -5,8 +5,10 @@
 #include <QPointer>
 
 #include <functional>
+#include <utility>
 
 class QMainWindow;
+class QAbstractButton;
 class QSystemTrayIcon;
 
 namespace shoal {
@@ -28,6 +30,8 @@ public:
     void ask(const QString &title, const QString &text, const QString &yesText,
              std::function<void()> onYes, std::function<void()> onNo = {},
              const QString &safeText = {});
+    // A third answer for the question ask() just opened.
+    void offerAlternative(const QString &text, std::function<void()> onChosen);
     // A desktop notification, where the desktop has a tray.
     void notify(const QString &title, const QString &text);
     void hideTray();
@@ -36,6 +40,7 @@ public:
 private:
     QMainWindow *m_window;
     QPointer<QMessageBox> m_prompt;
+    std::pair<QPointer<QAbstractButton>, std::function<void()>> m_alternative;
     QSystemTrayIcon *m_tray = nullptr;
 };
 

@@ -106,6 +106,7 @@ private Q_SLOTS:
     void welcomePageListsRunningBatches();
     void anotherProtocolNamesBothVersions();
     void backgroundBatchOutlivesTheWindow();
+    void batchRunningHereMovesToTheBackground();
     void attachThroughSsh();
 
 private:
@@ -434,6 +435,61 @@ void TestAttach::backgroundBatchOutlivesTheWindow()
     QCOMPARE(sortedLines(readFile(run.output())),
              (QList<QByteArray> { "1", "2", "3", "4", "5", "6" }));
     QVERIFY(!QFile::exists(run.socket));
+}
+
+// Closing the window while its own (in-process) batch runs: "Keep Running in the Background"
+// lets the running tasks end here, then a background run resumes after their joblog rows:
+// every task runs exactly once.
+void TestAttach::batchRunningHereMovesToTheBackground()
+{
+    const QString runs
+        = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
+    const QStringList before = QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    MainWindow &w = newWindow();
+    BatchSpec spec;
+    spec.name = u"moved"_s;
+    spec.command = QStringList { worker(),         u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
+                                 u"--wait-file"_s, m_go,           u"--print"_s,
+                                 u"{}"_s };
+    spec.inputs.args = numbers(kTasks);
+    spec.jobs = 2;
+    QVERIFY(w.startBatch(spec));
+    QTRY_VERIFY_WITH_TIMEOUT(w.session()->hasStarted(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
+    QVERIFY(!w.session()->attachedEngine());
+
+    w.close();
+    QTRY_VERIFY(w.currentPrompt());
+    QAbstractButton *move = nullptr;
+    for (QAbstractButton *b : w.currentPrompt()->buttons()) {
+        if (b->text() == u"Keep Running in the Background"_s)
+            move = b;
+    }
+    QVERIFY(move);
+    QVERIFY(w.currentPrompt()->grab().save(screenshotDir() + u"/close-keep-running.png"_s));
+    QTest::mouseClick(move, Qt::LeftButton);
+    // Nothing new starts here; the two running tasks end here once they may.
+    QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().workers, 0, 10000);
+    QVERIFY(w.isVisible());
+    QFile go(m_go);
+    QVERIFY(go.open(QIODevice::WriteOnly));
+    go.close();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000);
+
+    QStringList added = QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &old : before)
+        added.removeAll(old);
+    QCOMPARE(added.size(), 1);
+    const QString folder = runs + u'/' + added.front();
+    // Every task once: the joblog has each Seq once, and the background run printed only what
+    // had not run here.
+    QTRY_COMPARE_WITH_TIMEOUT(joblogSummary(folder + u"/joblog"_s).size(), kTasks, 20000);
+    QStringList seqs;
+    for (const QString &row : joblogSummary(folder + u"/joblog"_s))
+        seqs << row.section(u' ', 0, 0);
+    QCOMPARE(seqs, numbers(kTasks));
+    QTRY_COMPARE_WITH_TIMEOUT(sortedLines(readFile(folder + u"/output.txt"_s)),
+                              (QList<QByteArray> { "3", "4", "5", "6" }), 20000);
 }
 
 // ssh://HOST/SOCKET through the tests' sshd: `shoal ctl SOCKET relay` on the far side.

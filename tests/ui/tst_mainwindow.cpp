@@ -652,7 +652,7 @@ private Q_SLOTS:
         QVERIFY(!w.close()); // asked, not closed
         QTRY_VERIFY(w.currentPrompt() && w.currentPrompt()->isVisible());
         QVERIFY(w.isVisible());
-        // "Keep Running": the batch goes on.
+        // "Don't Close": the batch goes on.
         QPushButton *keep = nullptr;
         for (QAbstractButton *b : w.currentPrompt()->buttons()) {
             if (w.currentPrompt()->buttonRole(b) == QMessageBox::RejectRole)
