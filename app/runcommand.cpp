@@ -138,6 +138,13 @@ int runHeadless(const QStringList &args)
                  "run): %1"_s.arg(error));
     }
 
+    // A window that started this run in the background waits for this word: it listens now.
+    if (const int ready = qEnvironmentVariableIntValue("SHOAL_READY_FD"); ready > 2) {
+        qunsetenv("SHOAL_READY_FD");
+        writeAll(ready, server ? QByteArrayView("ready\n") : QByteArrayView("no socket\n"));
+        ::close(ready);
+    }
+
     bool interrupted = false;
     QObject::connect(&termination, &SignalWatcher::received, [&] {
         if (interrupted) {

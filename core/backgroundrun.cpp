@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 extern char **environ;
 
@@ -37,8 +38,15 @@ struct Exec
 {
     QList<QByteArray> args;
     std::vector<char *> argv;
+    QList<QByteArray> environment;
+    std::vector<char *> envp;
     QByteArray workdir, output, errors;
+    int readyFd = -1; // the read end of the run's "listening" pipe, for the caller
 };
+
+// The run says "ready" on fd 3 once it listens on its socket (`shoal run` reads
+// SHOAL_READY_FD): quick as it may end after, the caller then knows it started.
+constexpr int kReadyFd = 3;
 
 // fork, setsid, fork again (the run is nobody's child here), exec; the run's pid.
 Result<qint64> spawnDetached(Exec &e)
@@ -46,13 +54,26 @@ Result<qint64> spawnDetached(Exec &e)
     for (QByteArray &a : e.args)
         e.argv.push_back(a.data());
     e.argv.push_back(nullptr);
-    int report[2];
+    for (char **var = environ; *var; ++var) {
+        if (!QByteArray(*var).startsWith("SHOAL_READY_FD="))
+            e.environment << QByteArray(*var);
+    }
+    e.environment << "SHOAL_READY_FD=" + QByteArray::number(kReadyFd);
+    for (QByteArray &v : e.environment)
+        e.envp.push_back(v.data());
+    e.envp.push_back(nullptr);
+    int report[2], ready[2];
     if (::pipe2(report, O_CLOEXEC) != 0)
         return Error { u"cannot start the background run: %1"_s.arg(errnoText(errno)) };
-    const pid_t middle = ::fork();
-    if (middle < 0) {
+    if (::pipe2(ready, O_CLOEXEC) != 0) {
         ::close(report[0]);
         ::close(report[1]);
+        return Error { u"cannot start the background run: %1"_s.arg(errnoText(errno)) };
+    }
+    const pid_t middle = ::fork();
+    if (middle < 0) {
+        for (int fd : { report[0], report[1], ready[0], ready[1] })
+            ::close(fd);
         return Error { u"cannot start the background run: %1"_s.arg(errnoText(errno)) };
     }
     if (middle == 0) {
@@ -75,10 +96,10 @@ Result<qint64> spawnDetached(Exec &e)
                 return fd == target ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(fd, target) == target;
             };
             if (in < 0 || out < 0 || err < 0 || !place(in, 0) || !place(out, 1) || !place(err, 2)
-                || ::chdir(e.workdir.constData()) != 0)
+                || !place(ready[1], kReadyFd) || ::chdir(e.workdir.constData()) != 0)
                 ::_exit(127);
-            ::close_range(3, ~0U, 0); // nothing of the window's descriptors
-            ::execve(e.argv[0], e.argv.data(), environ);
+            ::close_range(kReadyFd + 1, ~0U, 0); // nothing of the window's descriptors
+            ::execve(e.argv[0], e.argv.data(), e.envp.data());
             static const char message[] = "shoal: cannot start the background run (exec failed)\n";
             (void)!::write(2, message, sizeof message - 1);
             ::_exit(127);
@@ -88,14 +109,18 @@ Result<qint64> spawnDetached(Exec &e)
         ::_exit(run > 0 ? 0 : 1);
     }
     ::close(report[1]);
+    ::close(ready[1]);
+    e.readyFd = ready[0];
     qint64 pid = -1;
     ssize_t n = -1;
     while ((n = ::read(report[0], &pid, sizeof pid)) < 0 && errno == EINTR) { }
     ::close(report[0]);
     int status = 0;
     while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
-    if (n != sizeof pid || pid <= 0)
+    if (n != sizeof pid || pid <= 0) {
+        ::close(std::exchange(e.readyFd, -1));
         return Error { u"cannot start the background run (fork failed)"_s };
+    }
     return pid;
 }
 
@@ -131,6 +156,7 @@ Result<BackgroundRun> startIn(BackgroundRun run, const BatchSpec &spec, const QS
     if (!pid)
         return Error { pid.error() };
     run.pid = *pid;
+    run.readyFd = e.readyFd;
     return run;
 }
 

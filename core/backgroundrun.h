@@ -15,6 +15,9 @@ struct BackgroundRun
     QString folder; // batch.shoal.json, joblog, output.txt (stdout), errors.txt (stderr)
     QString socket; // in controlFolder(): `shoal ps` and File > Attach list it
     qint64 pid = 0;
+    // Readable once the run listens ("ready"), or at its end (EOF) if it never did; the caller
+    // closes it.
+    int readyFd = -1;
 
     QString joblog() const { return folder + QStringLiteral("/joblog"); }
     QString output() const { return folder + QStringLiteral("/output.txt"); }

@@ -115,6 +115,7 @@ void AttachedEngine::connectLink()
 {
     m_lost = false;
     m_helloSeen = false;
+    m_resyncing = false;
     m_helloTimer.start();
     m_reader = watch::FrameReader();
     // Going on after the last event applied, when it is the same run; else a snapshot.
@@ -191,8 +192,9 @@ void AttachedEngine::onLinkEnded(const QString &reason)
     if (m_closed || !m_device)
         return;
     // What arrived before the end still counts (the batch's last events).
+    QIODevice *ended = m_device;
     onReadable();
-    if (!m_device)
+    if (m_device != ended)
         return; // onReadable ended it already
     dropLink();
     fail(reason);
@@ -257,6 +259,7 @@ void AttachedEngine::onFrame(Frame &frame)
             return;
         }
         m_lastSeq = s->snapshot.seq;
+        m_resyncing = false;
         if (!std::exchange(m_opened, true))
             Q_EMIT opened(s->snapshot);
         else
@@ -264,10 +267,13 @@ void AttachedEngine::onFrame(Frame &frame)
     } else if (auto *e = std::get_if<Events>(&frame)) {
         if (!m_opened || e->events.isEmpty())
             return;
+        if (m_resyncing)
+            return; // a snapshot replaces what these would have changed
         if (e->events.front().seq > m_lastSeq + 1) {
-            // A gap (the engine never sends one): ask again from the last event applied.
-            dropLink();
-            connectLink();
+            // A gap (the engine never sends one): a fresh snapshot, on the same link (pending
+            // requests still get their answers).
+            m_resyncing = true;
+            send(Request { 0, Request::Kind::Snapshot, {}, 0 });
             return;
         }
         m_lastSeq = std::max(m_lastSeq, e->events.back().seq);

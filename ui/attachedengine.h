@@ -97,6 +97,7 @@ private:
     bool m_opened = false; // opened has been emitted
     bool m_closed = false;
     bool m_lost = false; // linkLost emitted for the current link
+    bool m_resyncing = false; // a snapshot was asked for after a gap: events wait for it
     quint64 m_lastSeq = 0; // of the last event applied (or the snapshot's)
 };
 

@@ -185,7 +185,7 @@ void MainWindow::reportStartError(const QString &error, const QString &title)
 
 bool MainWindow::startBatch(const BatchSpec &spec, const QString &filePath)
 {
-    if (m_quitWhenClosed) {
+    if (m_quitWhenClosed || m_handOff != HandOff::None) {
         dropStartingDialog();
         return false; // the window is closing: nothing new starts
     }

@@ -119,6 +119,7 @@ private:
     void continueHandOff(const PoolStats &stats);
     void startHandedOffRun(const QString &joblog);
     void abandonHandOff(const QString &error);
+    void handedOff(const BackgroundRun &run);
     static bool backgroundChoice();
     static void rememberBackgroundChoice(bool background);
     void applyFrame(const shoal::Frame &frame);
@@ -137,7 +138,8 @@ private:
     std::unique_ptr<BatchSession> m_session;
     PoolStats m_lastStats;
     bool m_closeConfirmed = false;
-    enum class HandOff : quint8 { None, Draining, Exporting } m_handOff = HandOff::None;
+    enum class HandOff : quint8 { None, Draining, Exporting, Starting } m_handOff = HandOff::None;
+    PoolStats m_handOffFrom; // the batch as the hand-off found it
     QString m_handOffJoblog; // the rows of what ran here, for the background run
     bool m_quitWhenClosed = false;
     int m_closingSessions = 0; // sessions whose engines are still ending

@@ -211,6 +211,12 @@ void MainWindow::updateActions()
     m_retryAction->setEnabled(has && linked && m_lastStats.failed > 0);
     m_reconnectAction->setEnabled(attached && !linked);
     m_reconnectAction->setVisible(attached);
+    if (m_handOff != HandOff::None) { // moving to the background: hands off the batch
+        for (QAction *a : { m_pauseAction, m_cancelAction, m_retryAction, m_newAction, m_openAction,
+                            m_attachAction, m_demoAction, m_exportCsvAction, m_exportJoblogAction,
+                            m_saveAction })
+            a->setEnabled(false);
+    }
     if (!has)
         m_stack->setCurrentWidget(m_welcome);
 }

@@ -7,6 +7,8 @@
 #include "overviewbar.h"
 #include "prompts.h"
 #include "sessionfiles.h"
+#include "taskmodel.h"
+#include "workermodel.h"
 
 #include <QAction>
 #include <QCoreApplication>
@@ -17,11 +19,15 @@
 #include <QFileInfo>
 #include <QMenuBar>
 #include <QSettings>
+#include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTemporaryFile>
 #include <QTimer>
 
+#include <cerrno>
 #include <cstdio>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -30,7 +36,7 @@ namespace shoal {
 void MainWindow::attachTo(const QString &text, const QStringList &sshCommand,
                           const QString &remoteShoal)
 {
-    if (m_quitWhenClosed)
+    if (m_quitWhenClosed || m_handOff != HandOff::None)
         return;
     auto target = AttachTarget::parse(text);
     if (!target) {
@@ -91,9 +97,51 @@ static QString runsFolder()
     return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
 }
 
+// Calls onListening once run listens on its socket (it says so on its ready pipe, however soon
+// it ends after), or onFailed with why (its stderr) if it ends first or takes over 20 s.
+static void whenListening(QObject *context, const BackgroundRun &run,
+                          std::function<void()> onListening,
+                          std::function<void(const QString &)> onFailed)
+{
+    auto *notifier = new QSocketNotifier(run.readyFd, QSocketNotifier::Read, context);
+    auto *timeout = new QTimer(notifier);
+    timeout->setSingleShot(true);
+    auto finish = [notifier, timeout, run, onListening, onFailed](bool ready) {
+        if (!notifier->isEnabled())
+            return; // decided already
+        timeout->stop();
+        notifier->setEnabled(false);
+        notifier->deleteLater();
+        ::close(run.readyFd);
+        if (ready) {
+            onListening();
+            return;
+        }
+        QFile errors(run.errors());
+        const QString said = errors.open(QIODevice::ReadOnly)
+            ? QString::fromUtf8(errors.readAll().right(2000)).trimmed()
+            : QString();
+        onFailed(said.isEmpty()
+                     ? QObject::tr("the background run (pid %1) did not start listening on '%2'")
+                           .arg(run.pid)
+                           .arg(run.socket)
+                     : said);
+    };
+    QObject::connect(notifier, &QSocketNotifier::activated, context, [run, finish] {
+        char word[16] = {};
+        ssize_t n = -1;
+        while ((n = ::read(run.readyFd, word, sizeof word - 1)) < 0 && errno == EINTR) { }
+        finish(n > 0 && QByteArrayView(word).startsWith("ready"));
+    });
+    QObject::connect(timeout, &QTimer::timeout, context, [finish] { finish(false); });
+    timeout->start(20000);
+}
+
 void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePath,
                                    std::function<void()> onDeclined)
 {
+    if (m_handOff != HandOff::None)
+        return; // the window is handing its batch over and closing
     auto start = [this, spec, filePath] {
         // Checked here first: a batch that cannot start says so in the dialog, as in-process.
         if (auto prepared = prepareBatch(spec, filePath); !prepared) {
@@ -110,30 +158,14 @@ void MainWindow::startInBackground(const BatchSpec &spec, const QString &filePat
         statusBar()->showMessage(
             tr("Starting “%1” in the background…").arg(BatchSession(spec, filePath).displayName()));
         // Attached once it listens; a run that ends first says why (its stderr).
-        auto *poll = new QTimer(this);
-        auto waited = std::make_shared<QElapsedTimer>();
-        waited->start();
-        connect(poll, &QTimer::timeout, this, [this, poll, waited, r = *run] {
-            if (QFile::exists(r.socket)) {
-                poll->deleteLater();
+        whenListening(
+            this, *run,
+            [this, r = *run] {
                 AttachTarget target;
                 target.socketPath = r.socket;
                 attachSession(target, r);
-            } else if (!r.isAlive() || waited->elapsed() > 20000) {
-                poll->deleteLater();
-                QFile errors(r.errors());
-                const QString said = errors.open(QIODevice::ReadOnly)
-                    ? QString::fromUtf8(errors.readAll().right(2000)).trimmed()
-                    : QString();
-                reportStartError(said.isEmpty()
-                                     ? tr("the background run (pid %1) did not start listening on "
-                                          "'%2'")
-                                           .arg(r.pid)
-                                           .arg(r.socket)
-                                     : said);
-            }
-        });
-        poll->start(50);
+            },
+            [this](const QString &error) { reportStartError(error); });
     };
     if (m_session && m_session->isRunning() && !m_session->attachedEngine()) {
         m_prompts->ask(
@@ -152,9 +184,17 @@ void MainWindow::handOffToBackground()
     if (!m_session || m_session->attachedEngine() || m_handOff != HandOff::None)
         return;
     m_handOff = HandOff::Draining;
-    // Nothing new starts here; what runs goes on (a paused batch too: it was asked to run on).
-    m_session->engine()->resize(0, DrainPolicy::Finish);
-    m_session->engine()->resume();
+    // Nothing new starts here; what runs goes on, whatever froze it: parked workers are taken
+    // back (a grow unparks them first) before all drain, then the pool and each paused worker
+    // resume. Commands reach the engine in this order.
+    EngineClient *engine = m_session->engine();
+    m_handOffFrom = m_lastStats; // what abandoning it restores
+    engine->resize(m_lastStats.workers + m_lastStats.parkedWorkers, DrainPolicy::Finish);
+    engine->resize(0, DrainPolicy::Finish);
+    engine->resume();
+    for (int row = 0; row < m_workerModel->rowCount(); ++row) // a no-op for one not paused
+        engine->resumeWorker(m_workerModel->worker(row).slot);
+    updateActions(); // and none of the batch's actions meanwhile (Space would pause it)
     centralWidget()->setEnabled(false);
     menuBar()->setEnabled(false);
     statusBar()->showMessage(tr("“%1” goes on in the background once its %2 running tasks have "
@@ -166,7 +206,9 @@ void MainWindow::handOffToBackground()
 
 void MainWindow::continueHandOff(const PoolStats &stats)
 {
-    if (m_handOff != HandOff::Draining || stats.running > 0 || !m_session)
+    // Only a frame sent after the resize to 0 shows no workers: an earlier one's "0 running"
+    // may predate tasks that start before it.
+    if (m_handOff != HandOff::Draining || stats.running > 0 || stats.workers > 0 || !m_session)
         return;
     if (stats.allEnded()) { // nothing left to hand over
         m_handOff = HandOff::None;
@@ -176,9 +218,13 @@ void MainWindow::continueHandOff(const PoolStats &stats)
     }
     // The rows of what ran here, then a run that resumes after them: nothing runs twice.
     m_handOff = HandOff::Exporting;
-    m_handOffJoblog = u"%1/shoal-handoff-%2-%3.tsv"_s.arg(QDir::tempPath())
-                          .arg(QCoreApplication::applicationPid())
-                          .arg(QDateTime::currentMSecsSinceEpoch());
+    QTemporaryFile joblog(QDir::tempPath() + u"/shoal-handoff-XXXXXX.tsv"_s); // 0600
+    joblog.setAutoRemove(false);
+    if (!joblog.open()) {
+        abandonHandOff(tr("cannot create a temporary file: %1").arg(joblog.errorString()));
+        return;
+    }
+    m_handOffJoblog = joblog.fileName();
     connect(
         this, &MainWindow::joblogExported, this,
         [this](const QString &path, const QString &error) {
@@ -193,21 +239,68 @@ void MainWindow::continueHandOff(const PoolStats &stats)
     m_files->exportJoblogTo(m_handOffJoblog);
 }
 
+// The batch's inputs as the window has them, one per line, in a file of the runs folder: a
+// folder listed again, a file changed or stdin would not give the same Seq numbers, which
+// --resume matches.
+static Result<QString> writeInputs(const InputList &inputs)
+{
+    QDir().mkpath(runsFolder());
+    QTemporaryFile file(runsFolder() + u"/handed-off-XXXXXX.inputs"_s); // 0600
+    file.setAutoRemove(false);
+    if (!file.open())
+        return Error { QObject::tr("cannot write the batch's inputs: %1").arg(file.errorString()) };
+    for (qsizetype i = 0; i < inputs.size(); ++i) {
+        if (inputs.utf8(i).contains('\n')) {
+            file.remove();
+            return Error { QObject::tr("input %1 holds a line break: a background run reads its "
+                                       "inputs line by line")
+                               .arg(i + 1) };
+        }
+        file.write(inputs.utf8(i).toByteArray() + '\n');
+    }
+    if (!file.flush()) {
+        file.remove();
+        return Error { QObject::tr("cannot write the batch's inputs: %1").arg(file.errorString()) };
+    }
+    return file.fileName();
+}
+
 void MainWindow::startHandedOffRun(const QString &joblog)
 {
     const QString file = m_session->filePath();
     const QString base = file.isEmpty() ? QDir::currentPath() : QFileInfo(file).absolutePath();
-    auto run = startBackgroundRun(m_session->spec(), base, shoalProgram(), runsFolder(), joblog);
+    auto inputs = writeInputs(m_taskModel->inputs());
+    if (!inputs) {
+        abandonHandOff(inputs.error());
+        return;
+    }
+    BatchSpec spec = m_session->spec();
+    spec.inputs = {};
+    spec.inputs.kind = InputSpec::Kind::File;
+    spec.inputs.path = *inputs;
+    auto run = startBackgroundRun(spec, base, shoalProgram(), runsFolder(), joblog);
     QFile::remove(joblog);
     if (!run) {
+        QFile::remove(*inputs);
         abandonHandOff(run.error());
         return;
     }
+    // Closed only once the run listens: one that fails says why, and the batch stays here.
+    m_handOff = HandOff::Starting;
+    whenListening(
+        this, *run, [this, r = *run] { handedOff(r); },
+        [this](const QString &error) { abandonHandOff(error); });
+}
+
+void MainWindow::handedOff(const BackgroundRun &run)
+{
+    if (!m_session)
+        return;
     std::fprintf(stderr,
                  "shoal: “%s” goes on in the background (pid %lld): shoal attach %s; its joblog "
                  "and outputs are in %s\n",
-                 qPrintable(m_session->displayName()), static_cast<long long>(run->pid),
-                 qPrintable(run->socket), qPrintable(run->folder));
+                 qPrintable(m_session->displayName()), static_cast<long long>(run.pid),
+                 qPrintable(run.socket), qPrintable(run.folder));
     m_handOff = HandOff::None;
     m_closeConfirmed = true;
     close();
@@ -217,11 +310,15 @@ void MainWindow::startHandedOffRun(const QString &joblog)
 void MainWindow::abandonHandOff(const QString &error)
 {
     m_handOff = HandOff::None;
+    updateActions();
     QFile::remove(m_handOffJoblog);
     centralWidget()->setEnabled(true);
     menuBar()->setEnabled(true);
-    if (m_session)
-        m_session->engine()->resize(qMax(1, m_session->spec().jobs), DrainPolicy::Finish);
+    if (m_session) { // as it was: its workers, paused or not
+        m_session->engine()->resize(qMax(1, m_handOffFrom.workers), DrainPolicy::Finish);
+        if (m_handOffFrom.paused)
+            m_session->engine()->pause();
+    }
     m_prompts->showError(tr("Cannot Move the Batch to the Background"), error);
 }
 

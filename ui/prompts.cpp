@@ -5,6 +5,8 @@
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 
+#include <utility>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
@@ -64,7 +66,7 @@ void Prompts::ask(const QString &title, const QString &text, const QString &yesT
                 if (box->clickedButton() == yes)
                     onYes();
                 else if (m_alternative.first && box->clickedButton() == m_alternative.first)
-                    m_alternative.second();
+                    std::exchange(m_alternative, {}).second(); // it may ask something else
                 else if (onNo)
                     onNo();
             });

@@ -89,6 +89,7 @@ public:
     // {#} of a task: row + 1, except in resumed runs.
     qint64 seqOf(int row) const { return m_seqs.empty() ? row + 1 : m_seqs.at(size_t(row)); }
     QString inputOf(int row) const { return m_inputs.value(qsizetype(seqOf(row) - 1)); }
+    const InputList &inputs() const { return m_inputs; } // by Seq - 1
     // Its bytes, as read (no decoding): what sorting and filtering by input compare.
     QByteArrayView inputBytesOf(int row) const
     {

@@ -457,6 +457,12 @@ void TestAttach::batchRunningHereMovesToTheBackground()
     QTRY_VERIFY_WITH_TIMEOUT(w.session()->hasStarted(), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
     QVERIFY(!w.session()->attachedEngine());
+    // One worker paused, its task frozen: the hand-off must not wait on it forever.
+    const qint64 frozen = pidOfTask(1);
+    QTRY_COMPARE(w.workerModel()->rowCount(), 2);
+    w.session()->engine()->pauseWorker(w.workerModel()->worker(0).slot);
+    QTRY_VERIFY_WITH_TIMEOUT(processState(frozen) == 'T' || processState(pidOfTask(2)) == 'T',
+                             10000);
 
     w.close();
     QTRY_VERIFY(w.currentPrompt());
@@ -471,10 +477,22 @@ void TestAttach::batchRunningHereMovesToTheBackground()
     // Nothing new starts here; the two running tasks end here once they may.
     QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().workers, 0, 10000);
     QVERIFY(w.isVisible());
+    for (QAction *a : w.actions()) { // Space (pause) would freeze what must end here
+        if (a->shortcut() == QKeySequence(Qt::Key_Space))
+            QVERIFY(!a->isEnabled());
+    }
     QFile go(m_go);
     QVERIFY(go.open(QIODevice::WriteOnly));
     go.close();
-    QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        !w.isVisible(),
+        qPrintable(u"%1; running %2, paused tasks %3, workers %4"_s
+                       .arg(w.currentPrompt() ? w.currentPrompt()->informativeText()
+                                              : w.statusBar()->currentMessage())
+                       .arg(w.session() ? w.session()->stats().running : -1)
+                       .arg(w.session() ? w.session()->stats().pausedTasks : -1)
+                       .arg(w.session() ? w.session()->stats().workers : -1)),
+        20000);
 
     QStringList added = QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     for (const QString &old : before)
