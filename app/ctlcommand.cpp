@@ -72,13 +72,13 @@ int relay(const QString &path)
 
 QString statusLine(const RunningBatch &b)
 {
-    const int percent = b.total > 0 ? int(b.ended * 100 / b.total) : 0;
-    QString line = u"%1%  %2/%3 done  %4 running  %5 failed  %6 workers"_s.arg(percent)
-                       .arg(b.ended)
-                       .arg(b.total)
-                       .arg(b.running)
-                       .arg(b.failed)
-                       .arg(b.workers);
+    QString line
+        = u"%1  %2/%3 done  %4 running  %5 failed  %6 workers"_s.arg(b.percentDone(u"0%"_s))
+              .arg(b.ended)
+              .arg(b.total)
+              .arg(b.running)
+              .arg(b.failed)
+              .arg(b.workers);
     if (b.throughput > 0)
         line += u"  %1/s"_s.arg(b.throughput, 0, 'f', 1);
     if (b.etaSeconds >= 0 && b.ended < b.total)
@@ -178,7 +178,7 @@ int runPs(const QStringList &args)
     std::printf("%-8s %-16s %-9s %-7s %-40s %s\n", "PID", "HOST", "DONE", "WORKERS", "NAME",
                 "SOCKET");
     for (const RunningBatch &b : batches) {
-        const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"-"_s;
+        const QString done = b.percentDone(u"-"_s);
         std::printf("%-8lld %-16s %-9s %-7d %-40s %s\n", b.pid, qPrintable(b.host),
                     qPrintable(done + (b.paused ? u" P"_s : QString())), b.workers,
                     qPrintable(b.name.left(40)), qPrintable(b.socket));

@@ -34,6 +34,12 @@ struct RunningBatch
     bool paused = false;
     double throughput = 0; // tasks a second
     double etaSeconds = -1;
+
+    // "45%" of its tasks ended, or `unknown` while it has none.
+    QString percentDone(const QString &unknown) const
+    {
+        return total > 0 ? QString::number(ended * 100 / total) + u'%' : unknown;
+    }
 };
 
 // One request line to a control socket and its answer line (empty when none came in time).

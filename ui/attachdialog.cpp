@@ -87,7 +87,7 @@ void AttachDialog::refresh()
             return; // refreshed again meanwhile
         m_list->clear();
         for (const RunningBatch &b : found) {
-            const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
+            const QString done = b.percentDone(u"–"_s);
             auto *item = new QTreeWidgetItem(
                 m_list,
                 { b.name, b.paused ? tr("%1 (paused)").arg(done) : done, QString::number(b.workers),

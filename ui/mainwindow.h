@@ -138,7 +138,8 @@ private:
     std::unique_ptr<BatchSession> m_session;
     PoolStats m_lastStats;
     bool m_closeConfirmed = false;
-    enum class HandOff : quint8 { None, Draining, Exporting, Starting } m_handOff = HandOff::None;
+    // Draining: the running tasks end here; Leaving: their joblog goes to a background run.
+    enum class HandOff : quint8 { None, Draining, Leaving } m_handOff = HandOff::None;
     PoolStats m_handOffFrom; // the batch as the hand-off found it
     QString m_handOffJoblog; // the rows of what ran here, for the background run
     bool m_quitWhenClosed = false;

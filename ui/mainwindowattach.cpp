@@ -4,17 +4,13 @@
 #include "batchrunner.h"
 #include "batchsession.h"
 #include "mainwindow.h"
-#include "overviewbar.h"
 #include "prompts.h"
 #include "sessionfiles.h"
 #include "taskmodel.h"
 #include "workermodel.h"
 
-#include <QAction>
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QMenuBar>
@@ -217,7 +213,7 @@ void MainWindow::continueHandOff(const PoolStats &stats)
         return;
     }
     // The rows of what ran here, then a run that resumes after them: nothing runs twice.
-    m_handOff = HandOff::Exporting;
+    m_handOff = HandOff::Leaving;
     QTemporaryFile joblog(QDir::tempPath() + u"/shoal-handoff-XXXXXX.tsv"_s); // 0600
     joblog.setAutoRemove(false);
     if (!joblog.open()) {
@@ -286,7 +282,6 @@ void MainWindow::startHandedOffRun(const QString &joblog)
         return;
     }
     // Closed only once the run listens: one that fails says why, and the batch stays here.
-    m_handOff = HandOff::Starting;
     whenListening(
         this, *run, [this, r = *run] { handedOff(r); },
         [this](const QString &error) { abandonHandOff(error); });

@@ -21,6 +21,18 @@ QString recentFileLabel(const QString &path)
                              QDir::toNativeSeparators(QFileInfo(path).path()));
 }
 
+// A list of paths: a long one is cut in its middle (the tooltip has it whole), never scrolled
+// sideways.
+static QListWidget *makePathList(QWidget *parent)
+{
+    auto *list = new QListWidget(parent);
+    list->setMinimumWidth(420);
+    list->setMaximumWidth(560);
+    list->setTextElideMode(Qt::ElideMiddle);
+    list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    return list;
+}
+
 WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     : QWidget(parent)
 {
@@ -38,21 +50,12 @@ WelcomePage::WelcomePage(const QIcon &icon, QWidget *parent)
     auto *demoButton = new QPushButton(tr("Run the Demo"), this);
     for (QPushButton *b : { newButton, openButton, demoButton })
         b->setMinimumWidth(220);
-    m_recentList = new QListWidget(this);
-    // A long path is cut in its middle (the tooltip has it whole), never scrolled sideways.
-    m_recentList->setMinimumWidth(420);
-    m_recentList->setMaximumWidth(560);
+    m_recentList = makePathList(this);
     m_recentList->setMaximumHeight(180);
-    m_recentList->setTextElideMode(Qt::ElideMiddle);
-    m_recentList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_recentList->setUniformItemSizes(true);
     m_recentLabel = new QLabel(this);
     m_runningLabel = new QLabel(tr("Running batches (Return attaches):"), this);
-    m_runningList = new QListWidget(this);
-    m_runningList->setMinimumWidth(420);
-    m_runningList->setMaximumWidth(560);
-    m_runningList->setTextElideMode(Qt::ElideMiddle);
-    m_runningList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_runningList = makePathList(this);
     m_runningList->setAccessibleName(tr("Running batches"));
     m_runningLabel->hide();
     m_runningList->hide();
@@ -113,7 +116,7 @@ void WelcomePage::refreshRunning()
             : QString();
         m_runningList->clear();
         for (const RunningBatch &b : found) {
-            const QString done = b.total > 0 ? u"%1%"_s.arg(b.ended * 100 / b.total) : u"–"_s;
+            const QString done = b.percentDone(u"–"_s);
             auto *item = new QListWidgetItem(u"%1  (%2, pid %3)"_s.arg(b.name, done).arg(b.pid),
                                              m_runningList);
             item->setData(Qt::UserRole, b.socket);

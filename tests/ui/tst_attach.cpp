@@ -122,6 +122,18 @@ private:
     }
     void startRun(const QStringList &control);
     void finishRun();
+    // The gated batch (startRun's) as the window would start it, on 2 workers.
+    BatchSpec gatedSpec(const QString &name) const
+    {
+        BatchSpec spec;
+        spec.name = name;
+        spec.command = QStringList { worker(),         u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
+                                     u"--wait-file"_s, m_go,           u"--print"_s,
+                                     u"{}"_s };
+        spec.inputs.args = numbers(kTasks);
+        spec.jobs = 2;
+        return spec;
+    }
     qint64 pidOfTask(int input) const
     {
         return readPidFile(m_dir->filePath(u"pid.%1"_s.arg(input)));
@@ -386,13 +398,7 @@ void TestAttach::anotherProtocolNamesBothVersions()
 void TestAttach::backgroundBatchOutlivesTheWindow()
 {
     MainWindow &w = newWindow();
-    BatchSpec spec;
-    spec.name = u"background sweep"_s;
-    spec.command = QStringList { worker(),         u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
-                                 u"--wait-file"_s, m_go,           u"--print"_s,
-                                 u"{}"_s };
-    spec.inputs.args = numbers(kTasks);
-    spec.jobs = 2;
+    const BatchSpec spec = gatedSpec(u"background sweep"_s);
     actionNamed(w, u"&New Batch…"_s)->trigger();
     auto *dialog = w.findChild<NewBatchDialog *>();
     QVERIFY(dialog);
@@ -446,13 +452,7 @@ void TestAttach::batchRunningHereMovesToTheBackground()
         = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + u"/runs"_s;
     const QStringList before = QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     MainWindow &w = newWindow();
-    BatchSpec spec;
-    spec.name = u"moved"_s;
-    spec.command = QStringList { worker(),         u"--pidfile"_s, m_dir->filePath(u"pid.{}"_s),
-                                 u"--wait-file"_s, m_go,           u"--print"_s,
-                                 u"{}"_s };
-    spec.inputs.args = numbers(kTasks);
-    spec.jobs = 2;
+    const BatchSpec spec = gatedSpec(u"moved"_s);
     QVERIFY(w.startBatch(spec));
     QTRY_VERIFY_WITH_TIMEOUT(w.session()->hasStarted(), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().running, 2, 10000);
