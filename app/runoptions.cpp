@@ -429,9 +429,6 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
                 };
         return {};
     }
-    if (spec.service.isValid())
-        return Error { u"-S/--sshlogin and --slurm run commands on worker hosts; --service "
-                       "workers run on this machine only for now"_s };
     if (m_parser.isSet(m_ssh)) {
         auto words = splitShellWords(m_parser.value(m_ssh));
         if (!words || words->isEmpty())
@@ -440,6 +437,9 @@ Result<void> RunParser::readHosts(BatchSpec &spec)
     }
     if (auto files = readFileTransfers(hosts); !files)
         return files;
+    if (spec.service.isValid() && !(hosts.transferFiles.isEmpty() && hosts.returnFiles.isEmpty()))
+        return Error { u"--transferfile and --return move the files of command tasks; --service "
+                       "workers are given their tasks on stdin"_s };
     if (m_parser.isSet(m_agentPath))
         hosts.agentPath = m_parser.value(m_agentPath);
     if (m_parser.isSet(m_workdir))

@@ -17,6 +17,10 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
 
+namespace {
+constexpr size_t kResultsPerFrame = 8192;
+} // namespace
+
 Agent::Agent(int inFd, int outFd, QObject *parent)
     : QObject(parent)
     , m_inFd(inFd)
@@ -93,10 +97,25 @@ Result<void> Agent::handle(agent::Frame &frame)
     if (!m_pool)
         return Error { u"a task before Setup"_s };
     if (auto *run = std::get_if<agent::Run>(&frame)) {
-        if (admitRun(*run)) {
-            m_pending.append(run->argv.join(QChar(0)));
-            m_shoalIds.push_back(run->task);
-        }
+        if (m_service)
+            return Error { u"a command for an agent that runs service workers"_s };
+        if (admitRun(*run))
+            admit(run->task, QByteArrayView(encodeBytes(run->argv.join(QChar(0)))));
+        return {};
+    }
+    if (auto *tasks = std::get_if<agent::Tasks>(&frame)) {
+        if (!m_service)
+            return Error { u"service tasks for an agent that runs commands"_s };
+        for (size_t i = 0; i < tasks->ids.size(); ++i)
+            admit(tasks->ids[i], tasks->inputs.utf8(qsizetype(i)));
+        return {};
+    }
+    if (const auto *workers = std::get_if<agent::Workers>(&frame)) {
+        m_pool->resizeWith(workers->count, DrainPolicy::Finish);
+        return {};
+    }
+    if (const auto *hold = std::get_if<agent::HoldWorker>(&frame)) {
+        hold->stopped ? m_pool->pauseWorker(hold->worker) : m_pool->resumeWorker(hold->worker);
         return {};
     }
     if (const auto *file = std::get_if<agent::File>(&frame)) {
@@ -111,10 +130,9 @@ Result<void> Agent::handle(agent::Frame &frame)
             m_pending = InputList();
         }
         const TaskId shoalId = cancel ? cancel->task : hold->task;
-        const auto at = std::find(m_shoalIds.rbegin(), m_shoalIds.rend(), shoalId);
-        if (at == m_shoalIds.rend())
-            return {};
-        const TaskId id = TaskId(m_shoalIds.rend() - at - 1);
+        const TaskId id = size_t(shoalId) < m_agentIds.size() ? m_agentIds[size_t(shoalId)] : -1;
+        if (id < 0)
+            return {}; // it has ended
         if (cancel)
             m_pool->cancelTask(id);
         else
@@ -141,7 +159,9 @@ Result<void> Agent::setUp(const agent::Setup &setup)
     options.memoryLimitBytes = setup.memoryLimitBytes;
     options.keepOutputBytes = 0; // Shoal keeps them
     options.inputsOpen = true;
-    options.inputsAreArgv = true;
+    options.service = setup.service;
+    m_service = setup.service.isValid();
+    options.inputsAreArgv = !m_service;
     options.ownsAllChildren = true;
     m_pool = std::make_unique<Pool>(CommandTemplate(), InputList(), options);
     connect(m_pool.get(), &Pool::eventsReady, this, &Agent::onEvents);
@@ -168,13 +188,23 @@ void Agent::onEvents(const QList<Event> &events)
     }
     bool ended = false;
     for (const Event &e : events) {
+        if (e.type == Event::Type::Message) {
+            if (e.text != std::exchange(m_lastNote, e.text)) // once, not for every task sent
+                send(agent::Note { e.text });
+            continue;
+        }
         if (e.type != Event::Type::TaskBatch || !e.batch)
             continue;
+        if (m_service) {
+            ended = sendResults(*e.batch) || ended;
+            continue;
+        }
         for (const TaskBatch::Started &s : e.batch->started)
             if (size_t(s.task) < m_shoalIds.size())
                 send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
         for (const TaskBatch::Finished &f : e.batch->finished) {
             if (size_t(f.task) < m_shoalIds.size()) {
+                forget(f.task);
                 sendFinished(*e.batch, f);
                 ended = true;
             }
@@ -186,6 +216,43 @@ void Agent::onEvents(const QList<Event> &events)
     } else if (!m_outBuffer.isEmpty() && !m_startedFlush.isActive()) {
         m_startedFlush.start();
     }
+}
+
+void Agent::admit(TaskId shoalId, QByteArrayView input)
+{
+    if (size_t(shoalId) >= m_agentIds.size()) // Shoal's ids are its ledger's: dense
+        m_agentIds.resize(qMax(size_t(shoalId) + 1, m_agentIds.size() * 2), -1);
+    m_agentIds[size_t(shoalId)] = TaskId(m_shoalIds.size());
+    m_shoalIds.push_back(shoalId);
+    m_pending.append(input);
+}
+
+void Agent::forget(TaskId id)
+{
+    TaskId &live = m_agentIds[size_t(m_shoalIds[size_t(id)])];
+    if (live == id) // not a later attempt's
+        live = -1;
+}
+
+bool Agent::sendResults(const TaskBatch &batch)
+{
+    agent::Results results;
+    for (const TaskBatch::Finished &f : batch.finished) {
+        if (size_t(f.task) >= m_shoalIds.size())
+            continue;
+        forget(f.task);
+        if (f.state == TaskState::Cancelled)
+            continue; // Shoal cancelled it, or this agent is ending: Shoal knows
+        results.entries.push_back({ m_shoalIds[size_t(f.task)], f.exit, f.durationMs });
+        results.texts.append(QByteArrayView(batch.outputs).sliced(f.offset, f.length));
+        if (results.entries.size() >= kResultsPerFrame) {
+            send(results);
+            results = {};
+        }
+    }
+    if (!results.entries.empty())
+        send(results);
+    return !batch.finished.empty();
 }
 
 void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)

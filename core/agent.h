@@ -48,6 +48,11 @@ private:
     Result<void> setUp(const agent::Setup &setup);
     void onEvents(const QList<Event> &events);
     void sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f);
+    // Service workers: the batch's ended tasks as Results; true when any ended.
+    bool sendResults(const TaskBatch &batch);
+    // A task Shoal sent (Run, Tasks), added to the pool with the next read's.
+    void admit(TaskId shoalId, QByteArrayView input);
+    void forget(TaskId id); // the pool's task id ended: Cancel and Hold no longer find it
     // --transferfile: a part of a file for a task to come.
     void receiveFile(const agent::File &file);
     // The task's Run; false when it is not to run (a file sent for it could not be written),
@@ -85,6 +90,9 @@ private:
     FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
+    std::vector<TaskId> m_agentIds; // by Shoal's id: the pool's while its task is live, else -1
+    bool m_service = false; // Setup asked for service workers
+    QString m_lastNote;
     InputList m_pending; // argvs read, added to the pool once the read is done
     bool m_ending = false;
     int m_exitCode = 0;

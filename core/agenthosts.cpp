@@ -9,6 +9,7 @@
 #include "processguard.h"
 #include "processtree.h"
 #include "selfpath.h"
+#include "servicelaunching.h"
 #include "signalwatcher.h"
 
 #include <QElapsedTimer>
@@ -207,6 +208,8 @@ void AgentLaunching::sendSetup(Host &host)
     setup.termGraceMs = m_host.options().termGraceMs;
     setup.workdir = m_spec.workdir;
     setup.probe = m_probe;
+    setup.service = m_service;
+    host.agentWorkers = setup.workers;
     send(host, setup);
     host.ready = true;
     host.reconnects = 0;
@@ -425,7 +428,11 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
             slot->rssBytes = usage->rssBytes;
             m_host.postWorker(*slot);
         }
-    } else if (const auto *finished = std::get_if<agent::Finished>(&frame))
+    } else if (auto *results = std::get_if<agent::Results>(&frame))
+        receiveResults(host, *results);
+    else if (const auto *note = std::get_if<agent::Note>(&frame))
+        m_host.message(u"host %1: %2"_s.arg(host.name(), note->text));
+    else if (const auto *finished = std::get_if<agent::Finished>(&frame))
         finish(host, *finished);
     else if (const auto *failure = std::get_if<agent::Failure>(&frame))
         lose(host, u"its agent failed: %1"_s.arg(failure->message));
@@ -446,8 +453,13 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     endTransport(host);
     int requeued = 0;
     for (auto &s : m_host.workerSlots()) {
-        if (!s || s->task < 0 || hostOfSlot(*s) != &host)
+        if (!s || !isBusy(*s) || hostOfSlot(*s) != &host)
             continue;
+        if (m_isService) {
+            requeued += int(s->service->inflight.size());
+            loseService(*s);
+            continue;
+        }
         s->process.setFrozen(true);
         if (s->endReason == EndReason::Cancel || m_host.isStopping()) {
             concludeAttempt(m_host, *s, ExitStatus::cancelled(0), {}, m_host.activeMs(*s));

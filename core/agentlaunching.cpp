@@ -3,6 +3,7 @@
 #include "fileio.h"
 #include "launcher.h"
 #include "pool.h"
+#include "servicelaunching.h"
 #include "taskledger.h"
 
 #include <QFile>
@@ -21,11 +22,14 @@ constexpr int kReleaseWaitMs = 10000; // for the holder to end once the batch le
 } // namespace
 
 AgentLaunching::AgentLaunching(LaunchHost &host, const CommandTemplate &command,
-                               const InputList &inputs, const HostsSpec &hosts)
+                               const InputList &inputs, const HostsSpec &hosts,
+                               const ServiceSpec &service)
     : m_host(host)
     , m_template(command)
     , m_inputs(inputs)
     , m_spec(hosts)
+    , m_service(service)
+    , m_isService(service.isValid())
 {
 }
 
@@ -54,7 +58,10 @@ void AgentLaunching::makeProbe()
 
 Result<void> AgentLaunching::prepare()
 {
-    if (m_template.isEmpty())
+    if (m_isService && (!m_spec.transferFiles.isEmpty() || !m_spec.returnFiles.isEmpty()))
+        return Error { u"--transferfile and --return move the files of command tasks; service "
+                       "workers are given their tasks on stdin"_s };
+    if (m_template.isEmpty() && !m_isService)
         return Error { u"no command to run"_s };
     for (const auto &[patterns, parsed] : { std::pair { &m_spec.transferFiles, &m_transfers },
                                             std::pair { &m_spec.returnFiles, &m_returns } }) {
@@ -104,6 +111,8 @@ void AgentLaunching::slotAdded(WorkerSlot &slot)
     if (size_t(slot.number) >= m_hostOfSlot.size())
         m_hostOfSlot.resize(size_t(slot.number) + 1, -1);
     m_hostOfSlot[size_t(slot.number)] = best;
+    if (m_isService && !slot.service)
+        slot.service = std::make_unique<ServiceSlot>();
 }
 
 AgentLaunching::Host *AgentLaunching::hostOfSlot(const WorkerSlot &slot) const
@@ -130,13 +139,45 @@ QString AgentLaunching::placeOf(int number) const
 QString AgentLaunching::commandOf(TaskId id) const
 {
     const qint64 seq = m_host.ledger().seqOf(id);
+    if (m_isService)
+        return shellJoin(m_service.program) + u" <<< "_s + shellQuote(m_inputs.at(seq - 1));
     return m_template.display(
         m_template.expand(m_inputs.at(seq - 1), seq, qMax(1, m_host.ledger()[id].slot)));
 }
 
+bool AgentLaunching::isBusy(const WorkerSlot &slot) const
+{
+    return m_isService ? !slot.service->inflight.empty() : slot.task >= 0;
+}
+
 std::vector<TaskId> AgentLaunching::tasksOn(const WorkerSlot &slot) const
 {
+    if (m_isService) { // answered entries wait behind the front (receiveResults)
+        std::vector<TaskId> tasks;
+        for (const TaskId id : slot.service->inflight)
+            if (isInFlightOn(id, slot))
+                tasks.push_back(id);
+        return tasks;
+    }
     return slot.task >= 0 ? std::vector<TaskId> { slot.task } : std::vector<TaskId> {};
+}
+
+TaskId AgentLaunching::oldestTask(const WorkerSlot &slot) const
+{
+    if (m_isService)
+        return slot.service->inflight.empty() ? -1 : slot.service->inflight.front();
+    return slot.task;
+}
+
+TaskId AgentLaunching::newestTask(const WorkerSlot &slot) const
+{
+    if (m_isService) {
+        const std::deque<TaskId> &inflight = slot.service->inflight;
+        const auto live = std::find_if(inflight.rbegin(), inflight.rend(),
+                                       [&](TaskId id) { return isInFlightOn(id, slot); });
+        return live == inflight.rend() ? -1 : *live;
+    }
+    return slot.task;
 }
 
 void AgentLaunching::dispatch()
@@ -149,6 +190,11 @@ void AgentLaunching::dispatch()
                                 ? u"the Slurm allocation obtained for this batch has ended: "
                                   "start the batch again"_s
                                 : u"no worker host is left"_s); // tasks added since the last went
+        return;
+    }
+    syncWorkers();
+    if (m_isService) {
+        dispatchService();
         return;
     }
     std::vector<Host *> fed;
@@ -262,7 +308,7 @@ WorkerSlot *AgentLaunching::slotRunning(const Host &host, TaskId id) const
 bool AgentLaunching::isBusy(const Host &host) const
 {
     return std::any_of(m_host.workerSlots().begin(), m_host.workerSlots().end(),
-                       [&](const auto &s) { return s && s->task >= 0 && hostOfSlot(*s) == &host; });
+                       [&](const auto &s) { return s && isBusy(*s) && hostOfSlot(*s) == &host; });
 }
 
 bool AgentLaunching::anyHostLeft() const
@@ -350,20 +396,28 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
 bool AgentLaunching::runsElsewhere(const WorkerSlot &slot) const
 {
     const Host *host = hostOfSlot(slot);
-    return slot.task >= 0 && host && !host->lost;
+    // A service worker is there whether or not it has tasks: a pause stops it.
+    return (m_isService || slot.task >= 0) && host && host->ready && !host->lost;
 }
 
 void AgentLaunching::holdTask(WorkerSlot &slot, bool stopped)
 {
     Host *host = hostOfSlot(slot);
-    if (slot.task < 0 || !host || host->lost)
+    if ((!m_isService && slot.task < 0) || !host || host->lost)
         return;
-    send(*host, agent::Hold { slot.task, stopped });
+    if (m_isService)
+        send(*host, agent::HoldWorker { workerIndex(slot), stopped });
+    else
+        send(*host, agent::Hold { slot.task, stopped });
     flush(*host);
 }
 
 void AgentLaunching::cancelRunning(TaskId id)
 {
+    if (m_isService) {
+        cancelService(id);
+        return;
+    }
     WorkerSlot *slot = m_host.slotAt(m_host.ledger()[id].slot);
     Host *host = slot ? hostOfSlot(*slot) : nullptr;
     if (!slot || slot->task != id || !host || host->lost)
@@ -375,6 +429,10 @@ void AgentLaunching::cancelRunning(TaskId id)
 
 void AgentLaunching::requeueRunning(WorkerSlot &slot)
 {
+    if (m_isService) {
+        requeueService(slot);
+        return;
+    }
     Host *host = hostOfSlot(slot);
     if (slot.task < 0 || !host || host->lost)
         return;

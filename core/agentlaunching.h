@@ -24,6 +24,11 @@ namespace shoal {
 // sends back their outputs and ends over the link (agentprotocol.h). The ledger, the records and
 // the steering stay here; a slot belongs to one host.
 //
+// Service workers (Setup.service) run there too: each host's agent runs that many service
+// programs and is sent their tasks in Tasks frames, enough in flight to cover the link's round
+// trip; it answers in Results frames. A slot's tasks in flight are those sent for it; the agent
+// hands them to whichever of its workers is free first.
+//
 // A host that is lost (its agent or transport exits, the link breaks or talks nonsense) has its
 // running tasks requeued for the other hosts (not charged as attempts: not their fault); when no
 // host is left the waiting tasks fail with the reason.
@@ -31,7 +36,7 @@ class AgentLaunching final : public Launching
 {
 public:
     AgentLaunching(LaunchHost &host, const CommandTemplate &command, const InputList &inputs,
-                   const HostsSpec &hosts);
+                   const HostsSpec &hosts, const ServiceSpec &service);
     ~AgentLaunching() override;
 
     Result<void> prepare() override;
@@ -43,10 +48,10 @@ public:
     QString hostOf(int slot) const override;
     QString placeOf(int slot) const override;
     void dispatch() override;
-    bool isBusy(const WorkerSlot &slot) const override { return slot.task >= 0; }
+    bool isBusy(const WorkerSlot &slot) const override;
     std::vector<TaskId> tasksOn(const WorkerSlot &slot) const override;
-    TaskId oldestTask(const WorkerSlot &slot) const override { return slot.task; }
-    TaskId newestTask(const WorkerSlot &slot) const override { return slot.task; }
+    TaskId oldestTask(const WorkerSlot &slot) const override;
+    TaskId newestTask(const WorkerSlot &slot) const override;
     bool isExiting(const WorkerSlot &) const override { return false; }
     bool runsElsewhere(const WorkerSlot &slot) const override;
     void holdTask(WorkerSlot &slot, bool stopped) override;
@@ -89,6 +94,10 @@ private:
         bool retrying = false; // lost, and to be started again (reconnect)
         bool reopening = false; // told the batch ended, still going, wanted again (a retry)
         int reconnects = 0; // tries since its agent last said Hello
+        int agentWorkers = 0; // what its agent was told to run (Setup, Workers)
+        // Service tasks in flight per slot: doubled each time a slot ran dry with tasks queued
+        // (the link's round trip was longer than its tasks), so that long tasks are not hoarded.
+        int window = 2;
         QHash<TaskId, Received> received;
         FileReceiver returned; // --return: what its agent sends back
 
@@ -137,6 +146,16 @@ private:
     void receive(Host &host, agent::Output &output);
     void finish(Host &host, const agent::Finished &finished);
     void start(WorkerSlot &slot, Host &host, TaskId id);
+    // Service workers (agentservice.cpp).
+    void dispatchService();
+    void receiveResults(Host &host, agent::Results &results);
+    bool isInFlightOn(TaskId id, const WorkerSlot &slot) const;
+    void cancelService(TaskId id);
+    void requeueService(WorkerSlot &slot);
+    void loseService(WorkerSlot &slot); // its host is lost
+    void syncWorkers(); // each agent runs as many workers as its host has slots
+    void settleLater(const WorkerSlot &slot); // once the pool's current loop over slots is done
+    int workerIndex(const WorkerSlot &slot) const; // among its host's slots, from 1
     // --transferfile's files for the task, as File frames to send before its Run; an Error
     // names the file that cannot be read.
     Result<std::vector<agent::File>> transfersOf(TaskId id, int slot) const;
@@ -156,6 +175,8 @@ private:
     const CommandTemplate &m_template;
     const InputList &m_inputs;
     const HostsSpec &m_spec;
+    const ServiceSpec &m_service;
+    const bool m_isService;
     std::vector<CommandTemplate> m_transfers, m_returns; // --transferfile, --return
     QString m_probe; // Setup's probe (agentprotocol.h), in our folder while files travel
     std::vector<std::unique_ptr<Host>> m_hosts;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "framing.h"
+#include "inputlist.h"
 #include "result.h"
+#include "serviceworker.h"
 #include "task.h"
 
 #include <QByteArray>
@@ -21,9 +23,12 @@ namespace shoal::agent {
 //
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
-inline constexpr quint32 kProtocol = 4; // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage
+// 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
+// Results, Note, Workers, HoldWorker)
+inline constexpr quint32 kProtocol = 5;
 inline constexpr quint32 kMaxFrameBytes = 64u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
+inline constexpr TaskId kMaxTaskId = (TaskId(1) << 31) - 1; // an agent indexes by Shoal's ids
 
 enum class Type : quint8 {
     Hello = 1,
@@ -36,7 +41,12 @@ enum class Type : quint8 {
     Failure,
     Hold,
     File,
-    Usage
+    Usage,
+    Tasks,
+    Results,
+    Note,
+    Workers,
+    HoldWorker
 };
 
 struct Hello // agent -> Shoal, first
@@ -60,6 +70,9 @@ struct Setup // Shoal -> agent, once
     // own working folder, holding that name. An agent that finds it in its working folder
     // shares Shoal's: it writes, sends back and removes nothing (the files are there already).
     QString probe;
+    // Service workers (multiprocessing.Pool style) when its program is set: the agent runs them
+    // and is sent Tasks, not Run.
+    ServiceSpec service;
 };
 
 struct Run // Shoal -> agent: run argv (already expanded) as task `task`
@@ -130,8 +143,52 @@ struct Usage
     qint64 rssBytes = 0;
 };
 
+// Shoal -> agent: service tasks (Setup.service), in order, each with its input line. A task sent
+// again (after a Cancel) is a new attempt.
+struct Tasks
+{
+    std::vector<TaskId> ids;
+    InputList inputs; // one per id, in one buffer
+};
+
+// agent -> Shoal: service tasks that ended (not those Shoal cancelled), each with its answer (or
+// the error that ended it): texts.utf8(i) belongs to entries[i].
+//
+// Tasks and Results travel packed (little-endian numbers, then the texts in one piece), not
+// entry by entry through QDataStream: a service link carries about a million of them a second.
+struct Results
+{
+    struct Entry
+    {
+        TaskId task = -1;
+        ExitStatus exit; // exited(0): answered; exited(1): the worker's error; else the crash
+        qint64 durationMs = 0;
+    };
+    std::vector<Entry> entries;
+    InputList texts; // one per entry, in one buffer
+};
+
+// agent -> Shoal: what its pool says for people (a service worker replaced, one that is silent).
+struct Note
+{
+    QString text;
+};
+
+// Shoal -> agent: run this many service workers (the host's share of the pool after a resize).
+struct Workers
+{
+    int count = 1;
+};
+
+// Shoal -> agent: pause (stopped) or resume its service worker `worker` (from 1).
+struct HoldWorker
+{
+    int worker = 1;
+    bool stopped = true;
+};
+
 using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold,
-                           File, Usage>;
+                           File, Usage, Tasks, Results, Note, Workers, HoldWorker>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

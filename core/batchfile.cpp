@@ -378,8 +378,10 @@ QString parseBatchObject(const QJsonObject &o, BatchSpec *spec)
     SHOAL_CHECK(parseInputs(o.value(u"inputs"_s), &spec->inputs));
     if (o.contains(u"hosts"_s)) {
         SHOAL_CHECK(parseHostsJson(o.value(u"hosts"_s), &spec->hosts));
-        if (spec->service.isValid())
-            return u"\"hosts\" run commands; service workers run on this machine only for now"_s;
+        if (spec->service.isValid()
+            && !(spec->hosts.transferFiles.isEmpty() && spec->hosts.returnFiles.isEmpty()))
+            return u"\"hosts\": \"transferFiles\" and \"returnFiles\" move the files of command "
+                   "tasks; service workers are given their tasks on stdin"_s;
     }
     return parseRunOptions(o, spec);
 }

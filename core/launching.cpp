@@ -2,6 +2,7 @@
 
 #include "keptoutputs.h"
 #include "pool.h"
+#include "servicelaunching.h"
 #include "taskledger.h"
 
 namespace shoal {
@@ -52,6 +53,45 @@ void concludeAttempt(LaunchHost &host, WorkerSlot &slot, ExitStatus exit, Attemp
     host.slotSettled(slot);
     if (state == TaskState::Failed || state == TaskState::TimedOut)
         host.checkHalt(id);
+}
+
+void concludeAnswer(LaunchHost &host, TaskId id, TaskState state, Stream stream,
+                    QByteArrayView text, qint64 received)
+{
+    const qint64 keep = host.options().keepOutputBytes;
+    if (keep > 0)
+        host.keptOutputs().keep(id, stream, text.last(qMin<qsizetype>(text.size(), keep)));
+    const bool out = stream == Stream::Stdout;
+    host.recordTerminal(id, received, { out ? text : QByteArrayView() },
+                        { out ? QByteArrayView() : text });
+    if (state == TaskState::Failed || state == TaskState::TimedOut)
+        host.checkHalt(id);
+}
+
+void cancelInFlight(LaunchHost &host, TaskId id)
+{
+    TaskLedger &ledger = host.ledger();
+    TaskLedger::Record &t = ledger[id];
+    if (!TaskLedger::isRunning(t.state))
+        return;
+    t.setDuration(host.now() - t.startedMs);
+    ledger.settle(id, ExitStatus::cancelled(0), false);
+    host.openBatch().finished.push_back(
+        { id, t.slot, t.attempts, t.state, -1, t.exit, t.durationMs, 0, 0 });
+}
+
+void requeueInFlight(LaunchHost &host, WorkerSlot &slot)
+{
+    std::deque<TaskId> &inflight = slot.service->inflight;
+    for (auto it = inflight.rbegin(); it != inflight.rend(); ++it) {
+        if (!TaskLedger::isRunning(host.ledger()[*it].state))
+            continue;
+        host.ledger().requeue(*it);
+        Event &e = host.post(Event::Type::TaskRequeued);
+        e.task = *it;
+        e.slot = slot.number;
+    }
+    inflight.clear();
 }
 
 } // namespace shoal

@@ -85,6 +85,17 @@ struct AttemptOutput
 void concludeAttempt(LaunchHost &host, WorkerSlot &slot, ExitStatus exit, AttemptOutput output,
                      qint64 durationMs);
 
+// A service task that ended with its answer, or with Shoal's words for why (text): its kept
+// output, its records, then the halt rule. received: what its stdout got.
+void concludeAnswer(LaunchHost &host, TaskId id, TaskState state, Stream stream,
+                    QByteArrayView text, qint64 received);
+// A task inside a long-lived worker cannot be stopped alone: it ends now as cancelled, and
+// whatever the worker answers for it later is dropped (it is no longer running).
+void cancelInFlight(LaunchHost &host, TaskId id);
+// The slot's service tasks in flight go back to the front of the queue, in their order, no
+// attempt charged.
+void requeueInFlight(LaunchHost &host, WorkerSlot &slot);
+
 // How the tasks of a pool run on its worker slots. Two ways today: one process per task
 // (CommandLaunching, GNU parallel style) and long-lived programs fed tasks on stdin
 // (ServiceLaunching, multiprocessing.Pool style). A third (workers on another host) implements

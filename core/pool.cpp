@@ -57,10 +57,11 @@ Pool::Pool(CommandTemplate command, InputList inputs, PoolOptions options, QObje
     m_options.workers = qMax(0, m_options.workers);
     m_options.attempts = qMax(1, m_options.attempts);
     LaunchHost &host = *this;
-    if (isService())
+    if (m_options.hosts.isValid()) // commands or service workers, on worker hosts
+        m_launching = std::make_unique<AgentLaunching>(host, m_template, m_inputs, m_options.hosts,
+                                                       m_options.service);
+    else if (isService())
         m_launching = std::make_unique<ServiceLaunching>(host, m_options.service, m_inputs);
-    else if (m_options.hosts.isValid())
-        m_launching = std::make_unique<AgentLaunching>(host, m_template, m_inputs, m_options.hosts);
     else
         m_launching = std::make_unique<CommandLaunching>(host, m_template, m_inputs);
     m_deadlineTimer.setSingleShot(true);

@@ -236,8 +236,8 @@ void ServiceLaunching::finishTask(WorkerSlot &slot, TaskId id, bool ok, const Ta
         { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (!isTerminal(state))
         return;
-    conclude(id, state, ok ? Stream::Stdout : Stream::Stderr,
-             QByteArrayView(batch.outputs).sliced(offset, length), length);
+    concludeAnswer(m_host, id, state, ok ? Stream::Stdout : Stream::Stderr,
+                   QByteArrayView(batch.outputs).sliced(offset, length), length);
 }
 
 void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit,
@@ -257,41 +257,15 @@ void ServiceLaunching::failTask(WorkerSlot &slot, TaskId id, const ExitStatus &e
         { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, length });
     if (state != TaskState::Failed && state != TaskState::TimedOut)
         return;
-    conclude(id, state, Stream::Stderr, QByteArrayView(batch.outputs).sliced(offset, length), 0);
+    concludeAnswer(m_host, id, state, Stream::Stderr,
+                   QByteArrayView(batch.outputs).sliced(offset, length), 0);
 }
 
 // A terminal task's text (its result, or why it failed) is kept for front ends and recorded; a
 // failure goes to the halt rule.
-void ServiceLaunching::conclude(TaskId id, TaskState state, Stream stream, QByteArrayView text,
-                                qint64 received)
-{
-    const qint64 keep = m_host.options().keepOutputBytes;
-    if (keep > 0)
-        m_host.keptOutputs().keep(id, stream, text.last(qMin<qsizetype>(text.size(), keep)));
-    const bool out = stream == Stream::Stdout;
-    m_host.recordTerminal(id, received, { out ? text : QByteArrayView() },
-                          { out ? QByteArrayView() : text });
-    if (state == TaskState::Failed || state == TaskState::TimedOut)
-        m_host.checkHalt(id);
-}
-
-void ServiceLaunching::cancelInFlight(TaskId id)
-{
-    // A task inside a long-lived worker cannot be stopped alone: it ends now as cancelled and
-    // whatever the worker answers for it later is dropped.
-    TaskLedger &ledger = m_host.ledger();
-    TaskLedger::Record &t = ledger[id];
-    if (!TaskLedger::isRunning(t.state))
-        return;
-    t.setDuration(m_host.now() - t.startedMs);
-    ledger.settle(id, ExitStatus::cancelled(0), false);
-    m_host.openBatch().finished.push_back(
-        { id, t.slot, t.attempts, t.state, -1, t.exit, t.durationMs, 0, 0 });
-}
-
 void ServiceLaunching::cancelRunning(TaskId id)
 {
-    cancelInFlight(id);
+    cancelInFlight(m_host, id);
     m_host.checkFinished();
 }
 
@@ -445,23 +419,9 @@ void ServiceLaunching::onOutputClosed(WorkerSlot &slot)
     m_host.armDeadlines();
 }
 
-void ServiceLaunching::requeueInFlight(WorkerSlot &slot)
-{
-    std::deque<TaskId> &inflight = slot.service->inflight;
-    for (auto it = inflight.rbegin(); it != inflight.rend(); ++it) {
-        if (!TaskLedger::isRunning(m_host.ledger()[*it].state))
-            continue;
-        m_host.ledger().requeue(*it);
-        Event &e = m_host.post(Event::Type::TaskRequeued);
-        e.task = *it;
-        e.slot = slot.number;
-    }
-    inflight.clear();
-}
-
 void ServiceLaunching::requeueRunning(WorkerSlot &slot)
 {
-    requeueInFlight(slot);
+    requeueInFlight(m_host, slot);
     m_host.terminate(slot, EndReason::Requeue);
 }
 
@@ -471,7 +431,7 @@ void ServiceLaunching::onTimeout(WorkerSlot &slot)
     // hangs on; the others go back to the queue; the process is replaced.
     const TaskId blamed = slot.service->inflight.front();
     slot.service->inflight.pop_front();
-    requeueInFlight(slot);
+    requeueInFlight(m_host, slot);
     if (TaskLedger::isRunning(m_host.ledger()[blamed].state)) {
         ++slot.failures;
         const int grace = m_host.options().termGraceMs;
@@ -507,7 +467,7 @@ void ServiceLaunching::onExited(WorkerSlot &slot)
     st.process.reset();
 
     if (slot.endReason == EndReason::Requeue) {
-        requeueInFlight(slot);
+        requeueInFlight(m_host, slot);
     } else if (!st.inflight.empty()) {
         charge(slot, exit, pid);
     } else if (slot.endReason == EndReason::None && !exit.succeeded()
@@ -539,10 +499,10 @@ void ServiceLaunching::charge(WorkerSlot &slot, const ExitStatus &exit, qint64 p
         st.inflight.pop_front();
     }
     if (!m_host.isStopping()) {
-        requeueInFlight(slot);
+        requeueInFlight(m_host, slot);
     } else {
         for (TaskId id : st.inflight)
-            cancelInFlight(id);
+            cancelInFlight(m_host, id);
         st.inflight.clear();
     }
     if (blamed >= 0) {

@@ -75,12 +75,8 @@ private:
     // into).
     void finishTask(WorkerSlot &slot, TaskId id, bool ok, const TaskBatch &source, qsizetype offset,
                     qsizetype length, qint64 nowMs);
-    // A task that ended with Shoal's words for why: its text in the batch, its records.
-    void conclude(TaskId id, TaskState state, Stream stream, QByteArrayView text, qint64 received);
-    void cancelInFlight(TaskId id);
     void failTask(WorkerSlot &slot, TaskId id, const ExitStatus &exit, const QString &reason,
                   TaskLedger::RetryAt retryAt = TaskLedger::RetryAt::Front);
-    void requeueInFlight(WorkerSlot &slot);
     void onOutputClosed(WorkerSlot &slot);
     void closeStdout(WorkerSlot &slot);
     QString exitReason(const WorkerSlot &slot, qint64 pid, const ExitStatus &exit) const;

@@ -542,8 +542,10 @@ void NewBatchDialog::validate()
     else
         m_preview->showServiceInputs(s.service.mode, *inputs, count, m_workers->value());
     QString hostsError = m_hosts->error();
-    if (hostsError.isEmpty() && s.hosts.isValid() && isService())
-        hostsError = tr("Service workers run on this machine only for now.");
+    if (hostsError.isEmpty() && isService()
+        && !(s.hosts.transferFiles.isEmpty() && s.hosts.returnFiles.isEmpty()))
+        hostsError = tr("Files to send and return belong to command tasks: service workers are "
+                        "given their tasks on stdin.");
     showError(m_hostsError, hostsError);
     m_valid = command && inputs && count > 0 && commandError.isEmpty() && hostsError.isEmpty();
     m_startButton->setEnabled(m_valid && !m_starting);

@@ -52,9 +52,15 @@ private Q_SLOTS:
     // Every frame comes back as it went, however the bytes are cut on the way.
     void framesSurviveAnySplit()
     {
+        ServiceSpec service;
+        service.program = QStringList { u"python3"_s, u"-u"_s, u"w.py"_s };
+        service.mode = ServiceSpec::Mode::Json;
+        service.initializer = u"cd /x"_s;
+        service.maxTasksPerWorker = 100;
+        service.prefetch = 16;
         const QList<Frame> sent {
             Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40, u"12.3"_s },
-            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s, u".shoal-probe-1"_s },
+            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s, u".shoal-probe-1"_s, {} },
             Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s }, { u"a.out"_s }, true },
             Cancel { 41 },
             Started { 41, 123456 },
@@ -65,6 +71,13 @@ private Q_SLOTS:
             Hold { 41, false },
             Usage { 41, 87.5, qint64(300) << 20 },
             File { 41, u"in/ü.txt"_s, QByteArray("\0data", 5), false, 0755 },
+            Setup { 2, 0, 0, 2000, {}, {}, service },
+            Tasks { { 7, 9 }, QStringList { u"x"_s, u"\nü"_s } },
+            Results { { { 7, ExitStatus::exited(0), 3 }, { 9, ExitStatus::signaled(9), 4 } },
+                      QStringList { u"14"_s, u"worker 1 (pid 5) was killed"_s } },
+            Note { u"worker 2 is silent"_s },
+            Workers { 5 },
+            HoldWorker { 3, false },
         };
         QByteArray bytes;
         for (const Frame &f : sent)
@@ -86,10 +99,31 @@ private Q_SLOTS:
             QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);
             QCOMPARE(std::get<Run>(got[2]).returns, QStringList { u"a.out"_s });
             QVERIFY(std::get<Run>(got[2]).cleanup);
-            const Usage &usage = std::get<Usage>(got[got.size() - 2]);
+            const Setup &serviceSetup = std::get<Setup>(got[12]);
+            QCOMPARE(serviceSetup.service.program, service.program);
+            QCOMPARE(serviceSetup.service.mode, ServiceSpec::Mode::Json);
+            QCOMPARE(serviceSetup.service.initializer, u"cd /x"_s);
+            QCOMPARE(serviceSetup.service.maxTasksPerWorker, 100);
+            QCOMPARE(serviceSetup.service.prefetch, 16);
+            QVERIFY(!std::get<Setup>(got[1]).service.isValid());
+            const Tasks &tasks = std::get<Tasks>(got[13]);
+            QCOMPARE(tasks.ids, (std::vector<TaskId> { 7, 9 }));
+            QCOMPARE(tasks.inputs.at(1), u"\nü"_s);
+            const Results &results = std::get<Results>(got[14]);
+            QCOMPARE(results.entries.size(), size_t(2));
+            QCOMPARE(results.entries[1].task, 9);
+            QCOMPARE(results.entries[1].exit, ExitStatus::signaled(9));
+            QCOMPARE(results.entries[1].durationMs, 4);
+            QCOMPARE(results.texts.toStringList(),
+                     (QStringList { u"14"_s, u"worker 1 (pid 5) was killed"_s }));
+            QCOMPARE(std::get<Note>(got[15]).text, u"worker 2 is silent"_s);
+            QCOMPARE(std::get<Workers>(got[16]).count, 5);
+            QCOMPARE(std::get<HoldWorker>(got[17]).worker, 3);
+            QVERIFY(!std::get<HoldWorker>(got[17]).stopped);
+            const Usage &usage = std::get<Usage>(got[10]);
             QCOMPARE(usage.cpuPercent, 87.5);
             QCOMPARE(usage.rssBytes, qint64(300) << 20);
-            const File &file = std::get<File>(got.back());
+            const File &file = std::get<File>(got[11]);
             QCOMPARE(file.path, u"in/ü.txt"_s);
             QCOMPARE(file.bytes, QByteArray("\0data", 5));
             QVERIFY(!file.last);
@@ -124,6 +158,24 @@ private Q_SLOTS:
                         QByteArray(8, '\0') + char(7) + QByteArray(4, '\0'));
         QTest::newRow("a Run claiming a billion words") << rawFrame(
             1 + 8 + 4, quint8(Type::Run), QByteArray(8, '\0') + QByteArray("\x00\x00\x00\x40", 4));
+        QTest::newRow("Tasks claiming a billion") << rawFrame(
+            1 + 8, quint8(Type::Tasks), QByteArray("\x00\x00\x00\x04\x00\x00\x00\x40", 8));
+        QTest::newRow("Results claiming more than sent") << [] {
+            QByteArray b;
+            encode(Results { { { 1, ExitStatus::exited(0), 0 } }, QStringList { u"a"_s } }, b);
+            b[9] = 2; // count 2 (little-endian, after the packed bytes' length), one entry
+            return b;
+        }();
+        QTest::newRow("a negative task id") << [] {
+            QByteArray b;
+            encode(Tasks { { -4 }, QStringList { u"a"_s } }, b);
+            return b;
+        }();
+        QTest::newRow("zero workers") << [] {
+            QByteArray b;
+            encode(Workers { 0 }, b);
+            return b;
+        }();
         QTest::newRow("a Run without argv") << [] {
             QByteArray b;
             encode(Run { 1, {}, {}, false }, b);

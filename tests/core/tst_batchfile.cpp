@@ -142,9 +142,10 @@ void TestBatchFile::malformed_data()
     QTest::newRow("hosts typo") << QByteArray("{\"command\": \"echo\", \"inputs\": [1], \"hosts\": "
                                               "{\"ssh\": \"a\", \"workdri\": \"/x\"}}")
                                 << u"did you mean \"workdir\""_s;
-    QTest::newRow("hosts with a service") << QByteArray(
-        "{\"service\": {\"program\": \"w\"}, \"inputs\": [1], \"hosts\": {\"ssh\": \"a\"}}")
-                                          << u"service workers run on this machine only"_s;
+    QTest::newRow("hosts with a service moving files")
+        << QByteArray("{\"service\": {\"program\": \"w\"}, \"inputs\": [1], \"hosts\": "
+                      "{\"ssh\": \"a\", \"returnFiles\": [\"{}.out\"]}}")
+        << u"service workers are given their tasks on stdin"_s;
     QTest::newRow("bad drain") << QByteArray(
         "{\"command\": \"echo\", \"inputs\": [1], \"drain\": \"x\"}")
                                << u"\"drain\""_s;

@@ -1,0 +1,212 @@
+// AgentLaunching with service workers: each host's agent runs the service programs, and the tasks
+// travel in batches (Tasks, Results) so that a link's round trip is paid per batch, not per task.
+
+#include "agentlaunching.h"
+
+#include "servicelaunching.h"
+#include "taskledger.h"
+
+#include <QMetaObject>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace shoal {
+
+namespace {
+constexpr size_t kTasksPerFrame = 8192;
+constexpr qsizetype kTaskBytesPerFrame = 1 << 20;
+constexpr int kMaxWindow = 8192;
+} // namespace
+
+void AgentLaunching::dispatchService()
+{
+    TaskLedger &ledger = m_host.ledger();
+    std::vector<agent::Tasks> pending(m_hosts.size());
+    std::vector<qsizetype> pendingBytes(m_hosts.size(), 0);
+    std::vector<Host *> fed;
+    const qint64 t = m_host.now();
+    TaskBatch *batch = nullptr;
+    for (auto &s : m_host.workerSlots()) {
+        if (!ledger.hasQueued())
+            break;
+        if (!s || s->paused || s->parked || s->draining)
+            continue;
+        Host *host = hostOfSlot(*s);
+        if (!host || !host->ready || host->lost)
+            continue;
+        std::deque<TaskId> &inflight = s->service->inflight;
+        const bool wasIdle = inflight.empty();
+        agent::Tasks &tasks = pending[size_t(host->index)];
+        qsizetype &bytes = pendingBytes[size_t(host->index)];
+        for (qint64 room = host->window - qint64(inflight.size()); room > 0; --room) {
+            const TaskId id = ledger.takeNext();
+            if (id < 0)
+                break;
+            ledger.begin(id, s->number, t);
+            inflight.push_back(id);
+            const QByteArrayView input = m_inputs.utf8(ledger.seqOf(id) - 1);
+            tasks.ids.push_back(id);
+            tasks.inputs.append(input);
+            bytes += input.size();
+            if (!batch)
+                batch = &m_host.openBatch();
+            batch->started.push_back({ id, s->number, ledger[id].attempts, 0 });
+            if (tasks.ids.size() >= kTasksPerFrame || bytes >= kTaskBytesPerFrame) {
+                send(*host, tasks);
+                tasks = {};
+                bytes = 0;
+            }
+            if (std::find(fed.begin(), fed.end(), host) == fed.end())
+                fed.push_back(host);
+        }
+        if (wasIdle && !inflight.empty())
+            m_host.postWorker(*s);
+    }
+    // One write per host for all its new tasks (see dispatch()).
+    for (Host *host : fed) {
+        if (!pending[size_t(host->index)].ids.empty())
+            send(*host, pending[size_t(host->index)]);
+        flush(*host);
+    }
+}
+
+void AgentLaunching::receiveResults(Host &host, agent::Results &results)
+{
+    TaskLedger &ledger = m_host.ledger();
+    bool ranDry = false;
+    for (size_t i = 0; i < results.entries.size(); ++i) {
+        const agent::Results::Entry &e = results.entries[i];
+        if (!ledger.contains(e.task)) {
+            lose(host, u"its agent answered for a task Shoal never sent (%1)"_s.arg(e.task));
+            return;
+        }
+        TaskLedger::Record &t = ledger[e.task];
+        WorkerSlot *slot = m_host.slotAt(t.slot);
+        // Cancelled or requeued here since (its answer was on its way), or sent elsewhere.
+        if (!TaskLedger::isRunning(t.state) || !slot || hostOfSlot(*slot) != &host)
+            continue;
+        const bool ok = e.exit.succeeded();
+        ++slot->tasksDone;
+        if (!ok)
+            ++slot->failures;
+        t.setDuration(e.durationMs);
+        const TaskState state = ledger.settle(e.task, e.exit, !m_host.isStopping());
+        TaskBatch &batch = m_host.openBatch();
+        const QByteArrayView text = results.texts.utf8(qsizetype(i));
+        const qsizetype offset = batch.outputs.size();
+        batch.outputs += text;
+        batch.finished.push_back({ e.task, slot->number, t.attempts, state, -1, t.exit,
+                                   t.durationMs, offset, text.size() });
+        if (isTerminal(state))
+            concludeAnswer(m_host, e.task, state, ok ? Stream::Stdout : Stream::Stderr,
+                           QByteArrayView(batch.outputs).sliced(offset, text.size()),
+                           ok ? text.size() : 0);
+        // Its entry in the slot's flight goes once it is at the front: answers come back in
+        // about the order sent, so nothing is searched or moved.
+        std::deque<TaskId> &inflight = slot->service->inflight;
+        while (!inflight.empty() && !isInFlightOn(inflight.front(), *slot))
+            inflight.pop_front();
+        if (inflight.empty()) {
+            // Dry while it could have had more: the window is shorter than the round trip.
+            ranDry = ranDry
+                || (ledger.hasQueued() && !slot->paused && !slot->parked && !slot->draining
+                    && !slot->process.isFrozen());
+            settleLater(*slot);
+        }
+    }
+    if (ranDry)
+        host.window = qMin(host.window * 2, kMaxWindow);
+}
+
+bool AgentLaunching::isInFlightOn(TaskId id, const WorkerSlot &slot) const
+{
+    const TaskLedger::Record &t = m_host.ledger()[id];
+    return t.slot == slot.number && TaskLedger::isRunning(t.state);
+}
+
+void AgentLaunching::settleLater(const WorkerSlot &slot)
+{
+    // Not now: the pool may be looping over its slots (cancel all, a resize), and a draining
+    // slot that settles leaves the pool.
+    QMetaObject::invokeMethod(
+        m_host.context(),
+        [this, number = slot.number, generation = slot.generation] {
+            WorkerSlot *s = m_host.slotAt(number);
+            if (s && s->generation == generation && !isBusy(*s))
+                m_host.slotSettled(*s);
+        },
+        Qt::QueuedConnection);
+}
+
+void AgentLaunching::cancelService(TaskId id)
+{
+    WorkerSlot *slot = m_host.slotAt(m_host.ledger()[id].slot);
+    Host *host = slot ? hostOfSlot(*slot) : nullptr;
+    if (!slot || !host)
+        return;
+    std::deque<TaskId> &inflight = slot->service->inflight;
+    const auto at = std::find(inflight.begin(), inflight.end(), id);
+    if (at == inflight.end())
+        return;
+    inflight.erase(at);
+    cancelInFlight(m_host, id); // its answer, if one comes, is dropped
+    if (!host->lost) {
+        send(*host, agent::Cancel { id });
+        flush(*host);
+    }
+    if (inflight.empty())
+        settleLater(*slot);
+    m_host.checkFinished();
+}
+
+void AgentLaunching::requeueService(WorkerSlot &slot)
+{
+    Host *host = hostOfSlot(slot);
+    if (host && !host->lost) {
+        for (const TaskId id : slot.service->inflight)
+            send(*host, agent::Cancel { id });
+        flush(*host);
+    }
+    requeueInFlight(m_host, slot);
+    settleLater(slot);
+}
+
+void AgentLaunching::loseService(WorkerSlot &slot)
+{
+    if (!m_host.isStopping()) {
+        requeueInFlight(m_host, slot); // they run again elsewhere
+    } else {
+        for (const TaskId id : slot.service->inflight)
+            cancelInFlight(m_host, id);
+        slot.service->inflight.clear();
+    }
+    settleLater(slot);
+}
+
+int AgentLaunching::workerIndex(const WorkerSlot &slot) const
+{
+    const Host *host = hostOfSlot(slot);
+    int index = 0;
+    for (const auto &s : m_host.workerSlots())
+        if (s && hostOfSlot(*s) == host && s->number <= slot.number)
+            ++index;
+    return index;
+}
+
+void AgentLaunching::syncWorkers()
+{
+    std::vector<int> counts(m_hosts.size(), 0);
+    for (const auto &s : m_host.workerSlots())
+        if (const Host *host = s ? hostOfSlot(*s) : nullptr)
+            ++counts[size_t(host->index)];
+    for (auto &host : m_hosts) {
+        const int wanted = counts[size_t(host->index)];
+        if (!host->ready || host->lost || wanted < 1 || wanted == host->agentWorkers)
+            continue;
+        host->agentWorkers = wanted;
+        send(*host, agent::Workers { wanted });
+        flush(*host);
+    }
+}
+
+} // namespace shoal
