@@ -57,8 +57,8 @@ private Q_SLOTS:
         QStringList inputs = numbers(300);
         inputs.insert(150, u"crash"_s);
         const auto run = [&](const QStringList &hosts, const QString &joblog) {
-            return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--retries"_s,
-                                          u"2"_s, u"--joblog"_s, joblog, u"--service"_s,
+            return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-j2"_s, u"--retries"_s, u"2"_s,
+                                          u"--joblog"_s, joblog, u"--service"_s,
                                           u"sh %1 %2"_s.arg(m_worker, dir) }
                             + hosts + QStringList { u":::"_s } + inputs);
         };
@@ -94,9 +94,11 @@ private Q_SLOTS:
         const QString dir = m_dir.filePath(u"lost"_s);
         QVERIFY(QDir().mkpath(dir));
         QProcess shoal;
-        QStringList args { u"run"_s,         u"--no-bar"_s,    u"-S"_s,    u"1/hostA,1/:"_s,
-                           u"--ssh"_s,       m_fakeSsh,        u"--agent-path"_s,
-                           shoalBinary(),    u"--service"_s,   u"sh %1 %2"_s.arg(m_worker, dir),
+        QStringList args { u"run"_s,          u"--no-bar"_s,
+                           u"-S"_s,           u"1/hostA,1/:"_s,
+                           u"--ssh"_s,        m_fakeSsh,
+                           u"--agent-path"_s, shoalBinary(),
+                           u"--service"_s,    u"sh %1 %2"_s.arg(m_worker, dir),
                            u":::"_s };
         for (int i = 1; i <= 40; ++i)
             args << u"wait %1"_s.arg(i);
@@ -110,8 +112,8 @@ private Q_SLOTS:
         QVERIFY(agentOfA > 0);
         QCOMPARE(::kill(pid_t(agentOfA), SIGKILL), 0);
         QByteArray err;
-        QTRY_VERIFY_WITH_TIMEOUT((err += shoal.readAllStandardError()).contains("host hostA is back"),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (err += shoal.readAllStandardError()).contains("host hostA is back"), 10000);
         QVERIFY2(err.contains("host hostA is lost: its agent exited"), err.constData());
         QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
         QVERIFY(shoal.waitForFinished(20000));

@@ -78,6 +78,25 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(noJobsLeft(), 15000);
     }
 
+    // Service workers in a job step: the same answers as here.
+    void serviceWorkersThroughSlurm()
+    {
+        const QStringList service { u"--service"_s, QStringLiteral(SHOAL_DOUBLE_WORKER),
+                                    u"--service-mode"_s, u"json"_s, u"-j2"_s };
+        QByteArray inputs;
+        for (int i = 1; i <= 5000; ++i)
+            inputs += QByteArray::number(i) + '\n';
+        const RunResult local = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + service, inputs);
+        const RunResult slurm
+            = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-N1 -c2"_s }
+                           + m_hostArgs + service,
+                       inputs);
+        QVERIFY2(slurm.exitCode == 0, slurm.err.constData());
+        QCOMPARE(sortedLines(slurm.out).size(), 5000);
+        QCOMPARE(sortedLines(slurm.out), sortedLines(local.out));
+        QTRY_VERIFY_WITH_TIMEOUT(noJobsLeft(), 15000);
+    }
+
     // Inside an allocation (salloc runs Shoal): the agents are steps of that job, the window's
     // and `shoal ctl status`'s host names the step, and the allocation is left to its owner.
     void insideAnAllocation()

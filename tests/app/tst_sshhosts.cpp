@@ -93,6 +93,43 @@ private Q_SLOTS:
         QCOMPARE(rows(there, kHost), rows(here, u":"_s));
     }
 
+    // Service workers through ssh: the same answers as here. SIGKILL of Shoal mid-batch then
+    // leaves no worker (nor agent) on the far side.
+    void serviceWorkersThroughSsh()
+    {
+        const QStringList service { u"--service"_s, QStringLiteral(SHOAL_DOUBLE_WORKER),
+                                    u"--service-mode"_s, u"json"_s, u"-j2"_s };
+        QByteArray inputs;
+        for (int i = 1; i <= 20000; ++i)
+            inputs += QByteArray::number(i) + '\n';
+        const RunResult local = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + service, inputs);
+        const RunResult remote = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, kHost } + m_hostArgs + service, inputs);
+        QCOMPARE(local.exitCode, 0);
+        QVERIFY2(remote.exitCode == 0, remote.err.constData());
+        QCOMPARE(sortedLines(remote.out).size(), 20000);
+        QCOMPARE(sortedLines(remote.out), sortedLines(local.out));
+
+        const QString dir = m_dir.filePath(u"service-killed"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QFile worker(m_dir.filePath(u"sleepy-service.sh"_s));
+        QVERIFY(worker.open(QIODevice::WriteOnly));
+        worker.write("echo $PPID > \"$1/agent.$$\"; echo $$ > \"$1/worker.$$\"\n"
+                     "while read -r x; do sleep 30; done\n");
+        worker.close();
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/"_s + kHost } + m_hostArgs
+                        + QStringList { u"--service"_s, u"sh %1 %2"_s.arg(worker.fileName(), dir),
+                                        u":::"_s, u"1"_s, u"2"_s, u"3"_s });
+        QVERIFY(waitForFiles(dir, u"worker.*"_s, 2));
+        const QList<qint64> there = pidsIn(dir, u"agent.*"_s) + pidsIn(dir, u"worker.*"_s);
+        QCOMPARE(there.size(), 4);
+        ::kill(pid_t(shoal.processId()), SIGKILL);
+        QVERIFY(shoal.waitForFinished());
+        QCOMPARE(survivors(there), QList<qint64>());
+    }
+
     // --trc through a real ssh: the input goes there, the result comes back, nothing is left.
     void transferReturnCleanupThroughSsh()
     {
