@@ -8,13 +8,15 @@
 #   parallel -S 2/HOST true                 (GNU parallel through the same ssh; fewer tasks: it
 #                                            makes one ssh login per task)
 # Rounds interleave the rows; the table reports the median tasks/s per row and the ratios.
-#   bench/hosts_bench.sh BUILD_DIR [N=5000] [ROUNDS=3] [N_GNU=100]
+# Then the same for service workers (the double worker, JSON lines), NS tasks, without GNU parallel.
+#   bench/hosts_bench.sh BUILD_DIR [N=5000] [ROUNDS=3] [N_GNU=100] [NS=200000]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 n=${2:-5000}
 rounds=${3:-3}
 ngnu=${4:-100}
+ns=${5:-200000}
 shoal=$build/bin/shoal
 [ -x "$shoal" ] || { echo "build first: $shoal" >&2; exit 1; }
 command -v parallel >/dev/null || { echo "GNU parallel is missing (./dev.sh bench installs it)" >&2; exit 1; }
@@ -80,3 +82,36 @@ printf 'shoal through ssh / local:           %.2f   (target >= 0.8)\n' "$(ratio 
 printf "shoal through this machine's agent / local: %.2f\n" "$(ratio agent local)"
 printf 'shoal through ssh / GNU parallel -S:  %.0fx  (target >= 10x)\n' "$(ratio ssh gnu)"
 [ -e "$slurm/skip" ] || printf 'shoal through a Slurm step / local:   %.2f   (target >= 0.8)\n' "$(ratio slurm local)"
+
+# Service workers: the same rows, NS tasks for the double worker (JSON lines) on 2 workers.
+svc=(--service "$build/bin/shoal-double-worker" --service-mode json)
+seq "$ns" > "$work/inputs-svc"
+for r in $(seq "$rounds"); do
+    rates[slocal,$r]=$(rate "$ns" "$shoal" run -j2 --no-bar --no-control "${svc[@]}" :::: "$work/inputs-svc")
+    rates[sagent,$r]=$(rate "$ns" "$shoal" run -S 2/: --no-bar --no-control "${svc[@]}" :::: "$work/inputs-svc")
+    rates[sssh,$r]=$(rate "$ns" "$shoal" run -S "2/$host" --ssh "$ssh" --agent-path "$shoal" \
+        --no-bar --no-control "${svc[@]}" :::: "$work/inputs-svc")
+    if [ ! -e "$slurm/skip" ]; then
+        rates[sslurm,$r]=$(rate "$ns" "$shoal" run --slurm "-N1 -c2" --agent-path "$shoal" \
+            --no-bar --no-control "${svc[@]}" :::: "$work/inputs-svc")
+    fi
+    echo "round $r: service local ${rates[slocal,$r]%.*}/s, agent ${rates[sagent,$r]%.*}/s, ssh ${rates[sssh,$r]%.*}/s, slurm ${rates[sslurm,$r]:-skipped}/s" >&2
+done
+echo
+echo "Service tasks through worker hosts: $ns tasks of the double worker on 2 workers, $rounds rounds (median):"
+srows=(slocal sagent sssh)
+[ -e "$slurm/skip" ] || srows=(slocal sagent sssh sslurm)
+for row in "${srows[@]}"; do
+    m=$(for r in $(seq "$rounds"); do echo "${rates[$row,$r]}"; done | median)
+    case $row in
+    slocal) label="shoal run -j2 --service (no agent)" ;;
+    sagent) label="shoal run -S 2/: --service" ;;
+    sssh) label="shoal run -S 2/$host --service (ssh)" ;;
+    sslurm) label="shoal run --slurm '-N1 -c2' --service" ;;
+    esac
+    printf '%-44s %12.0f\n' "$label" "$m"
+done
+echo
+printf 'service through ssh / local:          %.2f   (target >= 0.5)\n' "$(ratio sssh slocal)"
+printf "service through this machine's agent / local: %.2f\n" "$(ratio sagent slocal)"
+[ -e "$slurm/skip" ] || printf 'service through a Slurm step / local: %.2f   (target >= 0.5)\n' "$(ratio sslurm slocal)"

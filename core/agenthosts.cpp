@@ -211,8 +211,7 @@ void AgentLaunching::sendSetup(Host &host)
     setup.service = m_service;
     host.agentWorkers = setup.workers;
     send(host, setup);
-    host.ready = true;
-    host.reconnects = 0;
+    host.ready = true; // its tries count from zero once it has ended a task (delivered())
     flush(host);
 }
 
@@ -434,9 +433,10 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
         m_host.message(u"host %1: %2"_s.arg(host.name(), note->text));
     else if (const auto *finished = std::get_if<agent::Finished>(&frame))
         finish(host, *finished);
-    else if (const auto *failure = std::get_if<agent::Failure>(&frame))
+    else if (const auto *failure = std::get_if<agent::Failure>(&frame)) {
+        host.refused = true; // it would say the same again (a program it cannot run, say)
         lose(host, u"its agent failed: %1"_s.arg(failure->message));
-    else if (const auto *started = std::get_if<agent::Started>(&frame)) {
+    } else if (const auto *started = std::get_if<agent::Started>(&frame)) {
         if (WorkerSlot *slot = slotRunning(host, started->task)) {
             slot->remotePid = started->pid;
             m_host.postWorker(*slot);
@@ -476,7 +476,9 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     host.returned.abandon();
     host.ready = false;
     QString next;
-    if (m_opened && !m_finishing && !m_allocationGone && host.reconnects < kMaxReconnects) {
+    if (host.refused) {
+        next = u"; not tried again: its agent cannot run this batch"_s;
+    } else if (m_opened && !m_finishing && !m_allocationGone && host.reconnects < kMaxReconnects) {
         const int delayMs = kFirstReconnectMs << host.reconnects++;
         host.retrying = true;
         QTimer::singleShot(delayMs, m_host.context(),

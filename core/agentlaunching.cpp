@@ -374,6 +374,7 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
     WorkerSlot *slot = slotRunning(host, finished.task);
     if (!slot)
         return;
+    delivered(host);
     slot->process.setFrozen(true);
     ExitStatus exit = finished.exit;
     const bool cancelled = exit.kind == ExitStatus::Kind::Cancelled;
@@ -452,8 +453,8 @@ void AgentLaunching::reopenHosts()
         return;
     }
     for (auto &host : m_hosts) {
-        if (host->retrying)
-            continue; // coming back already
+        if (host->retrying || host->refused)
+            continue; // coming back already, or never
         if (!host->lost) { // told the batch ended and going: started again once it has gone
             if (host->toAgent < 0) {
                 host->ready = false;

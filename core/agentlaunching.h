@@ -95,6 +95,7 @@ private:
         bool reopening = false; // told the batch ended, still going, wanted again (a retry)
         int reconnects = 0; // tries since its agent last said Hello
         int agentWorkers = 0; // what its agent was told to run (Setup, Workers)
+        bool refused = false; // its agent failed (Failure): it is not started again
         // Service tasks in flight per slot: doubled each time a slot ran dry with tasks queued
         // (the link's round trip was longer than its tasks), so that long tasks are not hoarded.
         int window = 2;
@@ -168,6 +169,9 @@ private:
     // tried again after a pause that doubles each time (0.5 s to 8 s, five tries).
     void lose(Host &host, const QString &reason);
     void reconnect(int index, quint32 generation);
+    // A task ended there: the host works, so its next loss starts its tries from zero (a host
+    // that comes back only to be lost again is given up after the usual tries).
+    static void delivered(Host &host) { host.reconnects = 0; }
     void closeLink(Host &host);
     QString stderrTail(const Host &host) const;
 

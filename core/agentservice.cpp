@@ -74,6 +74,7 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
 {
     TaskLedger &ledger = m_host.ledger();
     bool ranDry = false;
+    delivered(host);
     for (size_t i = 0; i < results.entries.size(); ++i) {
         const agent::Results::Entry &e = results.entries[i];
         if (!ledger.contains(e.task)) {

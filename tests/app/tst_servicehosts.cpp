@@ -123,6 +123,23 @@ private Q_SLOTS:
         QCOMPARE(QSet<QByteArray>(out.begin(), out.end()).size(), 40); // each exactly once
     }
 
+    // A service program the far host cannot run: its agent says so, the host is not started
+    // again and again, and the batch ends with the reason instead of waiting.
+    void programMissingThereEndsTheBatch()
+    {
+        const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"far"_s, u"--ssh"_s,
+                                       m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--service"_s,
+                                       u"no-such-program-here"_s, u":::"_s, u"1"_s, u"2"_s },
+                                     {}, 30000);
+        QVERIFY2(r.exitCode != 0, r.err.constData());
+        QVERIFY2(r.err.contains("host far is lost: its agent failed: cannot run the service "
+                                "program 'no-such-program-here'"),
+                 r.err.constData());
+        QVERIFY2(r.err.contains("not tried again"), r.err.constData());
+        QCOMPARE(r.err.count("is lost"), 1);
+        QVERIFY(r.out.isEmpty());
+    }
+
 private:
     QString writeScript(const QString &name, const QByteArray &text)
     {
