@@ -279,12 +279,26 @@ QByteArray ControlServer::handle(const QByteArray &request)
         } else {
             m_pool.resize(n);
         }
+    } else if (command == u"resize-host"_s && (words.size() == 3 || words.size() == 4)) {
+        bool ok = false;
+        const int n = words[2].toInt(&ok);
+        DrainPolicy policy = m_pool.defaultDrain();
+        if (!ok || n < 0)
+            return reply(
+                false, {},
+                u"resize-host needs a worker count of 0 or more, not '%1'"_s.arg(words[2]));
+        if (words.size() == 4 && !parseDrainPolicy(words[3], &policy))
+            return reply(false, {},
+                         u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[3]));
+        if (auto resized = m_pool.resizeHost(words[1], n, policy); !resized)
+            return reply(false, {}, resized.error());
     } else if (command == u"status"_s && words.size() == 1) {
         // fall through to the status reply
     } else {
         return reply(false, {},
                      u"unknown request '%1' (pause, resume, resize N [finish|requeue|pause], "
-                     "cancel, status, watch)"_s.arg(QString::fromUtf8(request.left(200))));
+                     "resize-host HOST N [finish|requeue|pause], cancel, status, watch)"_s.arg(
+                         QString::fromUtf8(request.left(200))));
     }
     const PoolSnapshot snap = m_pool.snapshot();
     QJsonArray workers;

@@ -117,8 +117,8 @@ int runCtl(const QStringList &args)
 {
     if (args.size() < 2) {
         std::fprintf(stderr,
-                     "usage: shoal ctl SOCKET pause|resume|resize N "
-                     "[finish|requeue|pause]|cancel|status|watch|relay\n");
+                     "usage: shoal ctl SOCKET pause|resume|resize N [finish|requeue|pause]|"
+                     "resize-host HOST N [finish|requeue|pause]|cancel|status|watch|relay\n");
         return 255;
     }
     if (args.size() == 2 && args[1] == u"relay"_s)

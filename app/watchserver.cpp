@@ -38,6 +38,10 @@ void applyCommand(Pool &pool, const Command &c)
         return pool.cancelAll();
     case Command::Verb::RetryFailed:
         return pool.retryFailed();
+    case Command::Verb::ResizeHost:
+        if (value >= 0)
+            (void)pool.resizeHost(c.host, value, c.policy); // an error is the pool's message too
+        return;
     }
 }
 

@@ -202,7 +202,7 @@ void AgentLaunching::watchLink(Host &host)
 void AgentLaunching::sendSetup(Host &host)
 {
     agent::Setup setup;
-    setup.workers = host.workers;
+    setup.workers = qMax(1, host.workers); // resized to none: its slots are going
     setup.timeoutSeconds = m_host.options().timeoutSeconds;
     setup.memoryLimitBytes = m_host.options().memoryLimitBytes;
     setup.termGraceMs = m_host.options().termGraceMs;

@@ -100,7 +100,7 @@ void AgentLaunching::slotAdded(WorkerSlot &slot)
             ++assigned[size_t(m_hostOfSlot[size_t(s->number)])];
     int best = -1;
     for (const auto &host : m_hosts) {
-        if (host->lost)
+        if (host->lost || host->workers <= 0) // a host resized to none takes no more
             continue;
         const auto i = size_t(host->index);
         if (best < 0
@@ -115,6 +115,26 @@ void AgentLaunching::slotAdded(WorkerSlot &slot)
         slot.service = std::make_unique<ServiceSlot>();
 }
 
+int AgentLaunching::hostIndex(const QString &name) const
+{
+    for (const auto &host : m_hosts)
+        if (host->spec.login == name || (!name.isEmpty() && host->hello.host == name)
+            || host->name() == name) // as the window shows it
+            return host->index;
+    return -1;
+}
+
+int AgentLaunching::hostIndexOf(const WorkerSlot &slot) const
+{
+    const Host *host = hostOfSlot(slot);
+    return host ? host->index : -1;
+}
+
+void AgentLaunching::setHostWorkers(int host, int workers)
+{
+    m_hosts[size_t(host)]->workers = workers;
+}
+
 AgentLaunching::Host *AgentLaunching::hostOfSlot(const WorkerSlot &slot) const
 {
     if (size_t(slot.number) >= m_hostOfSlot.size() || m_hostOfSlot[size_t(slot.number)] < 0)
@@ -124,9 +144,10 @@ AgentLaunching::Host *AgentLaunching::hostOfSlot(const WorkerSlot &slot) const
 
 QString AgentLaunching::hostOf(int number) const
 {
-    const WorkerSlot *slot = m_host.slotAt(number);
-    const Host *host = slot ? hostOfSlot(*slot) : nullptr;
-    return host ? host->spec.login : QString();
+    // By number, not by slot: a joblog row may be written after its slot left (a drain).
+    if (number < 0 || size_t(number) >= m_hostOfSlot.size() || m_hostOfSlot[size_t(number)] < 0)
+        return {};
+    return m_hosts[size_t(m_hostOfSlot[size_t(number)])]->spec.login;
 }
 
 QString AgentLaunching::placeOf(int number) const

@@ -43,6 +43,9 @@ public:
     Result<void> open() override;
     int workerCount() const override;
     void slotAdded(WorkerSlot &slot) override;
+    int hostIndex(const QString &name) const override;
+    int hostIndexOf(const WorkerSlot &slot) const override;
+    void setHostWorkers(int host, int workers) override;
     int descriptorsPerSlot() const override { return 2; } // its scratch files, unused
     QString commandOf(TaskId id) const override;
     QString hostOf(int slot) const override;

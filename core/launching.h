@@ -118,6 +118,12 @@ public:
     virtual QString placeOf(int slot) const { return hostOf(slot); }
     // A new slot joined the pool.
     virtual void slotAdded(WorkerSlot &) { }
+    // Worker hosts by name (the joblog's Host column, or the name the host gives itself): its
+    // index, or -1 (also for a pool without hosts).
+    virtual int hostIndex(const QString &) const { return -1; }
+    virtual int hostIndexOf(const WorkerSlot &) const { return -1; }
+    // The host's share of the pool's slots from now on (new slots go where there is most room).
+    virtual void setHostWorkers(int /*host*/, int /*workers*/) { }
     // Descriptors one slot holds (its budget under ulimit -n), beyond a cgroup's.
     virtual int descriptorsPerSlot() const = 0;
     // The command line of a task, as a shell would read it (joblog, halt messages).

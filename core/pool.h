@@ -161,6 +161,11 @@ public Q_SLOTS:
     void resumeWorker(int slot);
     void resize(int workers);
     void resizeWith(int workers, shoal::DrainPolicy policy);
+    // One worker host's workers (-S, --slurm): `host` as the joblog's Host column names it. The
+    // pool's size changes by as many; the other hosts keep theirs. An Error names a host that is
+    // not one of this batch's.
+    shoal::Result<void> resizeHost(const QString &host, int workers, shoal::DrainPolicy policy);
+    shoal::DrainPolicy defaultDrain() const { return m_options.drain; } // --drain
     void cancelTask(shoal::TaskId id);
     void cancelWorkerTask(int slot);
     void cancelAll();
@@ -224,6 +229,10 @@ private:
     int activeSlotCount() const;
     void growTo(int workers);
     void shrinkTo(int workers, DrainPolicy policy);
+    // The same for the slots of one worker host (host: its index), or of all (-1).
+    int takeBack(int wanted, int host);
+    void shrinkBy(int surplus, DrainPolicy policy, int host);
+    bool isOnHost(const WorkerSlot &slot, int host) const;
     void addTasksFrom(qint64 firstSeq);
     void reportResumed();
     QByteArray joblogRow(TaskId id, qint64 received) const;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+using namespace Qt::Literals::StringLiterals;
+
 namespace shoal {
 
 bool Pool::hasProcess(const WorkerSlot &slot) const
@@ -130,33 +132,75 @@ void Pool::resizeWith(int workers, DrainPolicy policy)
     dispatch();
 }
 
+Result<void> Pool::resizeHost(const QString &host, int workers, DrainPolicy policy)
+{
+    const int index = m_launching->hostIndex(host);
+    if (index < 0) {
+        const QString why = m_options.hosts.isValid()
+            ? u"resize: no worker host '%1' in this batch"_s.arg(host)
+            : u"resize: this batch runs on this machine only: it has no worker hosts"_s;
+        message(why); // for whoever watches, as well as the caller
+        return Error { why };
+    }
+    if (!m_started)
+        return {};
+    workers = qBound(0, workers, HostSpec::kMaxWorkers);
+    const int active = int(std::count_if(m_slots.begin(), m_slots.end(), [&](const auto &s) {
+        return s && !s->parked && !s->draining && isOnHost(*s, index);
+    }));
+    m_launching->setHostWorkers(index, workers);
+    m_targetSize = qBound(0, m_targetSize + workers - active, 100000);
+    if (workers > active)
+        takeBack(workers - active, index); // new slots go to the host with most room for its share
+    else if (workers < active)
+        shrinkBy(active - workers, policy, index);
+    postStats(Event::Type::PoolResized);
+    dispatch();
+    return {};
+}
+
+bool Pool::isOnHost(const WorkerSlot &slot, int host) const
+{
+    return host < 0 || m_launching->hostIndexOf(slot) == host;
+}
+
 // Parked and draining workers are taken back before new ones start; more slots are made by
 // dispatch(), for the queued tasks only.
 void Pool::growTo(int workers)
 {
-    int active = activeSlotCount();
+    takeBack(workers - activeSlotCount(), -1);
+}
+
+int Pool::takeBack(int wanted, int host)
+{
+    int taken = 0;
     for (auto &s : m_slots) {
-        if (active == workers)
+        if (taken == wanted)
             break;
-        if (s && !m_launching->isExiting(*s)
+        if (s && isOnHost(*s, host) && !m_launching->isExiting(*s)
             && (s->parked || (s->draining && s->endReason != EndReason::Requeue))) {
             s->parked = false;
             s->draining = false;
             thaw(*s);
             postWorker(*s);
-            ++active;
+            ++taken;
         }
     }
+    return taken;
+}
+
+void Pool::shrinkTo(int workers, DrainPolicy policy)
+{
+    shrinkBy(activeSlotCount() - workers, policy, -1);
 }
 
 // Idle workers go first (the newest first); then busy ones, by the policy: let their tasks
 // finish, requeue the youngest tasks, or park the workers with their tasks frozen.
-void Pool::shrinkTo(int workers, DrainPolicy policy)
+void Pool::shrinkBy(int surplus, DrainPolicy policy, int host)
 {
-    int surplus = activeSlotCount() - workers;
     for (auto it = m_slots.rbegin(); it != m_slots.rend() && surplus > 0; ++it) {
         WorkerSlot *s = it->get();
-        if (s && !s->parked && !s->draining && !m_launching->isBusy(*s)) {
+        if (s && isOnHost(*s, host) && !s->parked && !s->draining && !m_launching->isBusy(*s)) {
             --surplus;
             if (m_launching->retireIdle(*s)) {
                 removeSlot(s->number);
@@ -168,7 +212,7 @@ void Pool::shrinkTo(int workers, DrainPolicy policy)
     }
     std::vector<WorkerSlot *> busy;
     for (auto &s : m_slots) {
-        if (s && !s->parked && !s->draining && m_launching->isBusy(*s))
+        if (s && isOnHost(*s, host) && !s->parked && !s->draining && m_launching->isBusy(*s))
             busy.push_back(s.get());
     }
     auto youngest

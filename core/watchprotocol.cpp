@@ -297,7 +297,7 @@ struct Writer
     }
     Type type(const Command &x)
     {
-        s << quint8(x.verb) << x.value << quint8(x.policy);
+        s << quint8(x.verb) << x.value << quint8(x.policy) << x.host;
         return Type::Command;
     }
     Type type(const Request &x)
@@ -354,9 +354,10 @@ bool readPayload(QDataStream &s, Events &x)
 
 bool readPayload(QDataStream &s, Command &x)
 {
-    readEnum(s, &x.verb, Command::Verb::RetryFailed);
+    readEnum(s, &x.verb, Command::Verb::ResizeHost);
     s >> x.value;
     readEnum(s, &x.policy, DrainPolicy::Pause);
+    s >> x.host;
     return true;
 }
 

@@ -20,7 +20,7 @@ namespace shoal::watch {
 //
 // A change that an older peer cannot read bumps kProtocol; both sides refuse another protocol,
 // naming both Shoal versions.
-inline constexpr quint32 kProtocol = 1;
+inline constexpr quint32 kProtocol = 2; // 2: Command.host (ResizeHost)
 inline constexpr quint32 kMaxFrameBytes = 1u << 30; // a snapshot of millions of tasks
 inline constexpr quint32 kMaxWatcherFrameBytes = 64u << 20; // what a watcher may send
 
@@ -64,10 +64,12 @@ struct Command // watcher -> engine
         RetryTask,
         CancelAll,
         RetryFailed,
+        ResizeHost, // host, value workers, policy
     };
     Verb verb = Verb::Pause;
     qint64 value = 0;
     DrainPolicy policy = DrainPolicy::Finish;
+    QString host;
 };
 
 struct Request // watcher -> engine

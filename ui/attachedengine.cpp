@@ -296,7 +296,7 @@ void AttachedEngine::send(const Frame &frame)
 
 void AttachedEngine::command(Command::Verb verb, qint64 value, DrainPolicy policy)
 {
-    send(Command { verb, value, policy });
+    send(Command { verb, value, policy, {} });
 }
 
 quint64 AttachedEngine::request(Request::Kind kind, QList<qint64> ids, int workerSlot)
@@ -317,6 +317,10 @@ void AttachedEngine::resume()
 void AttachedEngine::resize(int workers, DrainPolicy policy)
 {
     command(Command::Verb::Resize, workers, policy);
+}
+void AttachedEngine::resizeHost(const QString &host, int workers, DrainPolicy policy)
+{
+    send(Command { Command::Verb::ResizeHost, workers, policy, host });
 }
 void AttachedEngine::pauseWorker(int slot)
 {

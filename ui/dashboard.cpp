@@ -11,6 +11,7 @@
 
 #include <QEvent>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenu>
 #include <QScrollBar>
@@ -273,7 +274,29 @@ void Dashboard::showWorkerMenu(const QPoint &pos)
         if (m_engine)
             m_engine->cancelWorkerTask(slot);
     });
+    if (!w.host.isEmpty()) {
+        menu.addSeparator();
+        QAction *resize = menu.addAction(tr("Workers on %1…").arg(w.host));
+        connect(resize, &QAction::triggered, this, [this, host = w.host] { resizeHost(host); });
+    }
     menu.exec(m_workerView->viewport()->mapToGlobal(pos));
+}
+
+// One host's workers, the others left as they are; a host's busy workers beyond the new count
+// finish their tasks first.
+void Dashboard::resizeHost(const QString &host)
+{
+    int current = 0;
+    for (const WorkerModel::HostTotals &t : m_workerModel->hostTotals())
+        if (t.host == host)
+            current = t.workers;
+    bool ok = false;
+    const int workers = QInputDialog::getInt(
+        this, tr("Workers on %1").arg(host),
+        tr("Workers on %1 (now %2); the other hosts keep theirs:").arg(host).arg(current), current,
+        0, 100000, 1, &ok);
+    if (ok && m_engine && workers != current)
+        m_engine->resizeHost(host, workers, DrainPolicy::Finish);
 }
 
 void Dashboard::showWorkerTask(TaskId task)

@@ -64,6 +64,7 @@ private:
     void fitTaskColumn();
     void showWorkerMenu(const QPoint &pos);
     void showWorkerTask(TaskId task);
+    void resizeHost(const QString &host);
     void showTaskDetails(quint64 request, const TaskDetails &details);
 
     WorkerModel *m_workerModel;

@@ -31,6 +31,8 @@ public:
     virtual void pause() = 0;
     virtual void resume() = 0;
     virtual void resize(int workers, DrainPolicy policy) = 0;
+    // One worker host's workers (its name as the workers table shows it).
+    virtual void resizeHost(const QString &host, int workers, DrainPolicy policy) = 0;
     virtual void pauseWorker(int slot) = 0;
     virtual void resumeWorker(int slot) = 0;
     virtual void cancelWorkerTask(int slot) = 0;

@@ -124,6 +124,12 @@ void LocalEngine::resize(int workers, DrainPolicy policy)
     post([workers, policy](Pool &pool) { pool.resizeWith(workers, policy); });
 }
 
+void LocalEngine::resizeHost(const QString &host, int workers, DrainPolicy policy)
+{
+    // An unknown host comes back as the pool's message.
+    post([host, workers, policy](Pool &pool) { (void)pool.resizeHost(host, workers, policy); });
+}
+
 void LocalEngine::pauseWorker(int slot)
 {
     post([slot](Pool &pool) { pool.pauseWorker(slot); });

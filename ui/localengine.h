@@ -30,6 +30,7 @@ public:
     void pause() override;
     void resume() override;
     void resize(int workers, DrainPolicy policy) override;
+    void resizeHost(const QString &host, int workers, DrainPolicy policy) override;
     void pauseWorker(int slot) override;
     void resumeWorker(int slot) override;
     void cancelWorkerTask(int slot) override;

@@ -451,6 +451,72 @@ private Q_SLOTS:
         QCOMPARE(shoal.exitCode(), 0);
     }
 
+    // One host resized alone (shoal ctl SOCK resize-host HOST N): hostA gets two workers more
+    // and runs the next two tasks, this machine keeps its one; an unknown host is an error
+    // naming it, and changes nothing.
+    void resizeOneHost()
+    {
+        const QString dir = m_dir.filePath(u"resize-host"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        const QString joblog = dir + u"/joblog"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s,
+                      u"--no-bar"_s,
+                      u"--control"_s,
+                      socket,
+                      u"-S"_s,
+                      u"1/hostA,1/:"_s,
+                      u"--ssh"_s,
+                      m_fakeSsh,
+                      u"--agent-path"_s,
+                      shoalBinary(),
+                      u"--joblog"_s,
+                      joblog,
+                      worker(),
+                      u"--pidfile"_s,
+                      dir + u"/task.{}"_s,
+                      u"--wait-file"_s,
+                      dir + u"/release"_s,
+                      u":::"_s,
+                      u"1"_s,
+                      u"2"_s,
+                      u"3"_s,
+                      u"4"_s,
+                      u"5"_s });
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 2));
+        const RunResult unknown
+            = runShoal({ u"ctl"_s, socket, u"resize-host"_s, u"hostZ"_s, u"4"_s });
+        QVERIFY(unknown.exitCode != 0);
+        QVERIFY2(unknown.err.contains("no worker host 'hostZ' in this batch"),
+                 unknown.err.constData());
+        const RunResult resized
+            = runShoal({ u"ctl"_s, socket, u"resize-host"_s, u"hostA"_s, u"3"_s });
+        QVERIFY2(resized.exitCode == 0, resized.err.constData());
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 4));
+        // Three workers on hostA, one here (and so no fifth task running).
+        const RunResult status = runShoal({ u"ctl"_s, socket, u"status"_s });
+        QStringList hosts;
+        for (const QJsonValue &w :
+             QJsonDocument::fromJson(status.out).object().value(u"workers"_s).toArray())
+            hosts << w.toObject().value(u"host"_s).toString();
+        hosts.sort();
+        QCOMPARE(hosts, (QStringList { u":"_s, u"hostA"_s, u"hostA"_s, u"hostA"_s }));
+        // hostA down to none: its workers finish their tasks and leave; the last task runs here.
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resize-host"_s, u"hostA"_s, u"0"_s }).exitCode, 0);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+        const QStringList rows = joblogSummary(joblog);
+        QCOMPARE(rows.size(), 5);
+        QVERIFY2(rows[0].startsWith(u"1 hostA "_s), qPrintable(rows[0]));
+        QVERIFY2(rows[1].startsWith(u"2 : "_s), qPrintable(rows[1]));
+        QVERIFY2(rows[2].startsWith(u"3 hostA "_s), qPrintable(rows[2]));
+        QVERIFY2(rows[3].startsWith(u"4 hostA "_s), qPrintable(rows[3]));
+        QVERIFY2(rows[4].startsWith(u"5 : "_s), qPrintable(rows[4]));
+    }
+
     // SIGKILL of Shoal: the agents see their link end and end every task they started,
     // grandchildren included; nothing is left on any host.
     void killedShoalLeavesNothingOnTheHosts()

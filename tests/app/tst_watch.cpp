@@ -217,10 +217,10 @@ void TestWatch::commandsAndRequests()
     const qint64 second = pidOfTask(m_dir->path(), 2);
     QVERIFY(first > 0 && second > 0);
 
-    w.send(watch::Command { watch::Command::Verb::Pause });
+    w.send(watch::Command { watch::Command::Verb::Pause, 0, DrainPolicy::Finish, {} });
     QTRY_COMPARE_WITH_TIMEOUT(processState(first), 'T', 10000);
     QTRY_COMPARE_WITH_TIMEOUT(processState(second), 'T', 10000);
-    w.send(watch::Command { watch::Command::Verb::Resume });
+    w.send(watch::Command { watch::Command::Verb::Resume, 0, DrainPolicy::Finish, {} });
     QTRY_VERIFY_WITH_TIMEOUT(processState(first) != 'T', 10000);
 
     // Answers carry their request's number, between the events.
@@ -249,7 +249,7 @@ void TestWatch::commandsAndRequests()
     }
 
     // Resize through the watcher: a third task starts.
-    w.send(watch::Command { watch::Command::Verb::Resize, 3, DrainPolicy::Finish });
+    w.send(watch::Command { watch::Command::Verb::Resize, 3, DrainPolicy::Finish, {} });
     QVERIFY(pidOfTask(m_dir->path(), 3) > 0);
 
     // A frame only an engine sends ends the watcher's connection, not the run.
@@ -269,7 +269,7 @@ void TestWatch::resumesAfterItsSequenceNumber()
         auto snap = w.nextOf<watch::Snapshot>();
         QVERIFY(snap);
         last = snap->snapshot.seq;
-        w.send(watch::Command { watch::Command::Verb::Pause });
+        w.send(watch::Command { watch::Command::Verb::Pause, 0, DrainPolicy::Finish, {} });
         // Read until the pause is reported.
         bool paused = false;
         while (!paused) {
@@ -287,8 +287,8 @@ void TestWatch::resumesAfterItsSequenceNumber()
         QVERIFY(steer.open(m_socket));
         QVERIFY(steer.nextOf<watch::Hello>());
         QVERIFY(steer.nextOf<watch::Snapshot>());
-        steer.send(watch::Command { watch::Command::Verb::Resume });
-        steer.send(watch::Command { watch::Command::Verb::Resize, 1, DrainPolicy::Requeue });
+        steer.send(watch::Command { watch::Command::Verb::Resume, 0, DrainPolicy::Finish, {} });
+        steer.send(watch::Command { watch::Command::Verb::Resize, 1, DrainPolicy::Requeue, {} });
         bool resized = false;
         while (!resized) {
             auto events = steer.nextOf<watch::Events>();
@@ -558,7 +558,8 @@ void TestWatch::aSnapshotOverTheBacklogBoundIsFollowedByEvents()
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_socket), 10000);
     // The pause goes with the watch line: its events come while the snapshot is still unsent.
     QByteArray request = "watch\n";
-    watch::encode(watch::Command { watch::Command::Verb::Pause }, request);
+    watch::encode(watch::Command { watch::Command::Verb::Pause, 0, DrainPolicy::Finish, {} },
+                  request);
     Watcher w;
     QVERIFY(w.open(m_socket, request));
     QVERIFY(w.nextOf<watch::Hello>());
@@ -575,7 +576,7 @@ void TestWatch::aSnapshotOverTheBacklogBoundIsFollowedByEvents()
                 paused = paused || e.type == Event::Type::PoolPaused;
         }
     }
-    w.send(watch::Command { watch::Command::Verb::CancelAll });
+    w.send(watch::Command { watch::Command::Verb::CancelAll, 0, DrainPolicy::Finish, {} });
     QVERIFY(m_run->waitForFinished(30000));
 }
 
