@@ -183,7 +183,7 @@ void Agent::onEvents(const QList<Event> &events)
             const WorkerInfo &w = e.worker;
             if (e.type == Event::Type::WorkerChanged && w.task >= 0
                 && size_t(w.task) < m_shoalIds.size())
-                send(agent::Usage { m_shoalIds[size_t(w.task)], w.cpuPercent, w.rssBytes });
+                send(agent::Usage { m_shoalIds[size_t(w.task)], w.cpuPercent, w.rssBytes, w.pid });
         }
     }
     bool ended = false;

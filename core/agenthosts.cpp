@@ -422,9 +422,11 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
     else if (const auto *file = std::get_if<agent::File>(&frame))
         receiveReturn(host, *file);
     else if (const auto *usage = std::get_if<agent::Usage>(&frame)) {
-        if (WorkerSlot *slot = slotRunning(host, usage->task)) {
+        if (WorkerSlot *slot = slotWithTask(host, usage->task)) {
             slot->cpuPercent = usage->cpuPercent;
             slot->rssBytes = usage->rssBytes;
+            if (usage->pid > 0)
+                slot->remotePid = usage->pid;
             m_host.postWorker(*slot);
         }
     } else if (auto *results = std::get_if<agent::Results>(&frame))

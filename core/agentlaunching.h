@@ -126,6 +126,8 @@ private:
     Host *hostOfSlot(const WorkerSlot &slot) const;
     // The slot running task id on host, or null.
     WorkerSlot *slotRunning(const Host &host, TaskId id) const;
+    // The same for a service task in flight there, or a command task running there.
+    WorkerSlot *slotWithTask(const Host &host, TaskId id) const;
     bool isBusy(const Host &host) const;
     bool anyHostLeft() const;
     void requeue(WorkerSlot &slot);

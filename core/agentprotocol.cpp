@@ -156,7 +156,7 @@ struct Writer
     }
     Type type(const Usage &x)
     {
-        s << qint64(x.task) << x.cpuPercent << x.rssBytes;
+        s << qint64(x.task) << x.cpuPercent << x.rssBytes << x.pid;
         return Type::Usage;
     }
     Type type(const Tasks &x)
@@ -390,7 +390,7 @@ template<> Usage readPayload(QDataStream &s)
 {
     Usage x;
     qint64 task = -1;
-    s >> task >> x.cpuPercent >> x.rssBytes;
+    s >> task >> x.cpuPercent >> x.rssBytes >> x.pid;
     x.task = task;
     if (task < 0 || !(x.cpuPercent >= 0) || x.rssBytes < 0)
         s.setStatus(QDataStream::ReadCorruptData);

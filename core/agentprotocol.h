@@ -141,6 +141,7 @@ struct Usage
     TaskId task = -1;
     double cpuPercent = 0; // of one core
     qint64 rssBytes = 0;
+    qint64 pid = 0; // the process there: the task's, or the service worker running it
 };
 
 // Shoal -> agent: service tasks (Setup.service), in order, each with its input line. A task sent

@@ -119,6 +119,16 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
         host.window = qMin(host.window * 2, kMaxWindow);
 }
 
+WorkerSlot *AgentLaunching::slotWithTask(const Host &host, TaskId id) const
+{
+    if (!m_isService)
+        return slotRunning(host, id);
+    if (!m_host.ledger().contains(id))
+        return nullptr;
+    WorkerSlot *slot = m_host.slotAt(m_host.ledger()[id].slot);
+    return slot && hostOfSlot(*slot) == &host && isInFlightOn(id, *slot) ? slot : nullptr;
+}
+
 bool AgentLaunching::isInFlightOn(TaskId id, const WorkerSlot &slot) const
 {
     const TaskLedger::Record &t = m_host.ledger()[id];

@@ -69,7 +69,7 @@ private Q_SLOTS:
             Finished { 42, ExitStatus::memoryLimit(700, 512), 10 },
             Failure { u"cannot use the working folder"_s },
             Hold { 41, false },
-            Usage { 41, 87.5, qint64(300) << 20 },
+            Usage { 41, 87.5, qint64(300) << 20, 4242 },
             File { 41, u"in/ü.txt"_s, QByteArray("\0data", 5), false, 0755 },
             Setup { 2, 0, 0, 2000, {}, {}, service },
             Tasks { { 7, 9 }, QStringList { u"x"_s, u"\nü"_s } },
@@ -123,6 +123,7 @@ private Q_SLOTS:
             const Usage &usage = std::get<Usage>(got[10]);
             QCOMPARE(usage.cpuPercent, 87.5);
             QCOMPARE(usage.rssBytes, qint64(300) << 20);
+            QCOMPARE(usage.pid, 4242);
             const File &file = std::get<File>(got[11]);
             QCOMPARE(file.path, u"in/ü.txt"_s);
             QCOMPARE(file.bytes, QByteArray("\0data", 5));

@@ -951,6 +951,57 @@ private Q_SLOTS:
         QTRY_VERIFY(totals->text().contains(u"node-a.cluster: 2 workers, 0 busy"_s));
     }
 
+    // Service workers on worker hosts, one host resized alone from the window's engine: its
+    // workers grow, the other host keeps its one, and every task is answered.
+    void serviceWorkersOnHostsResizedAlone()
+    {
+        const QString fakeSsh = m_dir.filePath(u"fakessh-service"_s);
+        QFile script(fakeSsh);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
+        script.close();
+        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        MainWindow &w = window();
+        w.resize(1400, 900);
+        const QString release = m_dir.filePath(u"release-service-hosts"_s);
+        BatchSpec spec;
+        spec.name = u"service sweep on two hosts"_s;
+        spec.service.program
+            = { u"sh"_s, u"-c"_s,
+                u"while read x; do while [ ! -e %1 ]; do sleep 0.05; done; echo r $x; done"_s.arg(
+                    release) };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 30;
+        spec.hosts.hosts = { { u"node-a.cluster"_s, 2 }, { u":"_s, 1 } };
+        spec.hosts.ssh = { fakeSsh };
+        spec.hosts.agentPath = test::shoalBinary();
+        QVERIFY(w.startBatch(spec));
+        QTRY_COMPARE(w.workerModel()->rowCount(), 3);
+        w.session()->engine()->resizeHost(u"node-a.cluster"_s, 4, DrainPolicy::Finish);
+        QTRY_COMPARE(w.workerModel()->rowCount(), 5);
+        QLabel *totals = w.dashboard()->hostsLabel();
+        QTRY_VERIFY2(totals->text().contains(u"node-a.cluster: 4 workers, 4 busy"_s),
+                     qPrintable(totals->text()));
+        QVERIFY2(totals->text().contains(u"this machine: 1 worker, 1 busy"_s),
+                 qPrintable(totals->text()));
+        // Each worker's service program there, as its agent measures it.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&w] {
+                for (int row = 0; row < 5; ++row)
+                    if (w.workerModel()->worker(row).pid <= 0)
+                        return false;
+                return true;
+            }(),
+            10000);
+        QCoreApplication::sendPostedEvents();
+        const QString shot = screenshotDir() + u"/service-hosts.png"_s;
+        QVERIFY(w.grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+        QFile(release).open(QIODevice::WriteOnly);
+        QTRY_COMPARE_WITH_TIMEOUT(w.session()->stats().succeeded, 30, 20000);
+    }
+
 private:
     MainWindow &window()
     {
