@@ -66,17 +66,26 @@ ratio() { for r in $(seq "$rounds"); do echo "${rates[$1,$r]} / ${rates[$2,$r]}"
 echo
 echo "Command tasks through worker hosts: $n x $truebin with 2 workers ($ngnu for GNU parallel), $rounds rounds (median):"
 printf '%-44s %12s\n' "row" "tasks/s"
-for row in "${rows[@]}"; do
-    m=$(for r in $(seq "$rounds"); do echo "${rates[$row,$r]}"; done | median)
-    case $row in
-    local) label="shoal run -j2 (this machine, no agent)" ;;
-    agent) label="shoal run -S 2/: (this machine's agent)" ;;
-    ssh) label="shoal run -S 2/$host (ssh, 127.0.0.1)" ;;
-    slurm) label="shoal run --slurm '-N1 -c2' (a job step)" ;;
-    gnu) label="parallel -S 2/$host (ssh, 127.0.0.1)" ;;
+label() {
+    case $1 in
+    local) echo "shoal run -j2 (this machine, no agent)" ;;
+    agent) echo "shoal run -S 2/: (this machine's agent)" ;;
+    ssh) echo "shoal run -S 2/$host (ssh, 127.0.0.1)" ;;
+    slurm) echo "shoal run --slurm '-N1 -c2' (a job step)" ;;
+    gnu) echo "parallel -S 2/$host (ssh, 127.0.0.1)" ;;
+    slocal) echo "shoal run -j2 --service (no agent)" ;;
+    sagent) echo "shoal run -S 2/: --service" ;;
+    sssh) echo "shoal run -S 2/$host --service (ssh)" ;;
+    sslurm) echo "shoal run --slurm '-N1 -c2' --service" ;;
     esac
-    printf '%-44s %12.0f\n' "$label" "$m"
-done
+}
+table() { # rows...
+    for row in "$@"; do
+        printf '%-44s %12.0f\n' "$(label "$row")" \
+            "$(for r in $(seq "$rounds"); do echo "${rates[$row,$r]}"; done | median)"
+    done
+}
+table "${rows[@]}"
 echo
 printf 'shoal through ssh / local:           %.2f   (target >= 0.8)\n' "$(ratio ssh local)"
 printf "shoal through this machine's agent / local: %.2f\n" "$(ratio agent local)"
@@ -101,16 +110,7 @@ echo
 echo "Service tasks through worker hosts: $ns tasks of the double worker on 2 workers, $rounds rounds (median):"
 srows=(slocal sagent sssh)
 [ -e "$slurm/skip" ] || srows=(slocal sagent sssh sslurm)
-for row in "${srows[@]}"; do
-    m=$(for r in $(seq "$rounds"); do echo "${rates[$row,$r]}"; done | median)
-    case $row in
-    slocal) label="shoal run -j2 --service (no agent)" ;;
-    sagent) label="shoal run -S 2/: --service" ;;
-    sssh) label="shoal run -S 2/$host --service (ssh)" ;;
-    sslurm) label="shoal run --slurm '-N1 -c2' --service" ;;
-    esac
-    printf '%-44s %12.0f\n' "$label" "$m"
-done
+table "${srows[@]}"
 echo
 printf 'service through ssh / local:          %.2f   (target >= 0.5)\n' "$(ratio sssh slocal)"
 printf "service through this machine's agent / local: %.2f\n" "$(ratio sagent slocal)"

@@ -19,6 +19,7 @@ namespace shoal {
 
 namespace {
 constexpr size_t kResultsPerFrame = 8192;
+constexpr qsizetype kResultBytesPerFrame = 8 << 20; // and one answer alone, however long
 } // namespace
 
 Agent::Agent(int inFd, int outFd, QObject *parent)
@@ -115,7 +116,10 @@ Result<void> Agent::handle(agent::Frame &frame)
         return {};
     }
     if (const auto *hold = std::get_if<agent::HoldWorker>(&frame)) {
-        hold->stopped ? m_pool->pauseWorker(hold->worker) : m_pool->resumeWorker(hold->worker);
+        if (hold->worker == 0) // all of them: the pool Shoal serves is paused
+            hold->stopped ? m_pool->pause() : m_pool->resume();
+        else
+            hold->stopped ? m_pool->pauseWorker(hold->worker) : m_pool->resumeWorker(hold->worker);
         return {};
     }
     if (const auto *file = std::get_if<agent::File>(&frame)) {
@@ -129,8 +133,7 @@ Result<void> Agent::handle(agent::Frame &frame)
             m_pool->addInputs(m_pending);
             m_pending = InputList();
         }
-        const TaskId shoalId = cancel ? cancel->task : hold->task;
-        const TaskId id = size_t(shoalId) < m_agentIds.size() ? m_agentIds[size_t(shoalId)] : -1;
+        const TaskId id = m_agentIds.value(cancel ? cancel->task : hold->task, -1);
         if (id < 0)
             return {}; // it has ended
         if (cancel)
@@ -175,6 +178,17 @@ Result<void> Agent::setUp(const agent::Setup &setup)
 
 void Agent::onEvents(const QList<Event> &events)
 {
+    // Its service workers cannot run (they keep exiting): a host that takes tasks only to fail
+    // them would starve the batch of its healthy hosts. Shoal is told, and requeues them.
+    if (m_service && !m_ending && !m_pool->unservedReason().isEmpty()) {
+        const QString why
+            = u"on %1: %2"_s.arg(QSysInfo::machineHostName(), m_pool->unservedReason());
+        send(agent::Failure { why });
+        flush();
+        m_exitCode = 255;
+        end(why);
+        return;
+    }
     // What each running task uses, with the pool's stats tick (about once a second).
     const bool tick = std::any_of(events.begin(), events.end(),
                                   [](const Event &e) { return e.type == Event::Type::Stats; });
@@ -220,23 +234,23 @@ void Agent::onEvents(const QList<Event> &events)
 
 void Agent::admit(TaskId shoalId, QByteArrayView input)
 {
-    if (size_t(shoalId) >= m_agentIds.size()) // Shoal's ids are its ledger's: dense
-        m_agentIds.resize(qMax(size_t(shoalId) + 1, m_agentIds.size() * 2), -1);
-    m_agentIds[size_t(shoalId)] = TaskId(m_shoalIds.size());
+    // Only live tasks: an agent's memory follows what it runs, not how far Shoal's ids go.
+    m_agentIds.insert(shoalId, TaskId(m_shoalIds.size()));
     m_shoalIds.push_back(shoalId);
     m_pending.append(input);
 }
 
 void Agent::forget(TaskId id)
 {
-    TaskId &live = m_agentIds[size_t(m_shoalIds[size_t(id)])];
-    if (live == id) // not a later attempt's
-        live = -1;
+    const auto live = m_agentIds.find(m_shoalIds[size_t(id)]);
+    if (live != m_agentIds.end() && *live == id) // not a later attempt's
+        m_agentIds.erase(live);
 }
 
 bool Agent::sendResults(const TaskBatch &batch)
 {
     agent::Results results;
+    qsizetype bytes = 0;
     for (const TaskBatch::Finished &f : batch.finished) {
         if (size_t(f.task) >= m_shoalIds.size())
             continue;
@@ -245,7 +259,9 @@ bool Agent::sendResults(const TaskBatch &batch)
             continue; // Shoal cancelled it, or this agent is ending: Shoal knows
         results.entries.push_back({ m_shoalIds[size_t(f.task)], f.exit, f.durationMs });
         results.texts.append(QByteArrayView(batch.outputs).sliced(f.offset, f.length));
-        if (results.entries.size() >= kResultsPerFrame) {
+        bytes += f.length;
+        if (results.entries.size() >= kResultsPerFrame || bytes >= kResultBytesPerFrame) {
+            bytes = 0;
             send(results);
             results = {};
         }

@@ -90,7 +90,7 @@ private:
     FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
-    std::vector<TaskId> m_agentIds; // by Shoal's id: the pool's while its task is live, else -1
+    QHash<TaskId, TaskId> m_agentIds; // Shoal's id -> the pool's, while its task is live
     bool m_service = false; // Setup asked for service workers
     QString m_lastNote;
     InputList m_pending; // argvs read, added to the pool once the read is done

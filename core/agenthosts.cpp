@@ -211,6 +211,8 @@ void AgentLaunching::sendSetup(Host &host)
     setup.service = m_service;
     host.agentWorkers = setup.workers;
     send(host, setup);
+    if (m_isService && m_paused) // a host back while the pool is paused
+        send(host, agent::HoldWorker { 0, true });
     host.ready = true; // its tries count from zero once it has ended a task (delivered())
     flush(host);
 }
@@ -458,7 +460,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
         if (!s || !isBusy(*s) || hostOfSlot(*s) != &host)
             continue;
         if (m_isService) {
-            requeued += int(s->service->inflight.size());
+            requeued += int(tasksOn(*s).size()); // not its answered entries
             loseService(*s);
             continue;
         }

@@ -425,13 +425,25 @@ bool AgentLaunching::runsElsewhere(const WorkerSlot &slot) const
 void AgentLaunching::holdTask(WorkerSlot &slot, bool stopped)
 {
     Host *host = hostOfSlot(slot);
-    if ((!m_isService && slot.task < 0) || !host || host->lost)
+    // A host's service workers take its tasks in any order: one worker paused here is not fed
+    // (its tasks sent already are answered); the whole pool paused stops them there.
+    if (m_isService || slot.task < 0 || !host || host->lost)
         return;
-    if (m_isService)
-        send(*host, agent::HoldWorker { workerIndex(slot), stopped });
-    else
-        send(*host, agent::Hold { slot.task, stopped });
+    send(*host, agent::Hold { slot.task, stopped });
     flush(*host);
+}
+
+void AgentLaunching::poolPaused(bool paused)
+{
+    m_paused = paused;
+    if (!m_isService)
+        return; // each running task is held (holdTask)
+    for (auto &host : m_hosts) {
+        if (!host->ready || host->lost)
+            continue;
+        send(*host, agent::HoldWorker { 0, paused });
+        flush(*host);
+    }
 }
 
 void AgentLaunching::cancelRunning(TaskId id)

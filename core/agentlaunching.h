@@ -58,6 +58,7 @@ public:
     bool isExiting(const WorkerSlot &) const override { return false; }
     bool runsElsewhere(const WorkerSlot &slot) const override;
     void holdTask(WorkerSlot &slot, bool stopped) override;
+    void poolPaused(bool paused) override;
     void onReady(WorkerSlot &, ProcessWatcher::Kind) override { }
     void onHostReady(int host, quint32 generation, ProcessWatcher::Kind kind) override;
     void onTimeout(WorkerSlot &) override { } // the agent times its tasks
@@ -156,12 +157,14 @@ private:
     void dispatchService();
     void receiveResults(Host &host, agent::Results &results);
     bool isInFlightOn(TaskId id, const WorkerSlot &slot) const;
+    // Drops the answered entries at the front of the slot's flight (the front is then a task
+    // in flight, or there is none); true, and the slot settled later, when none is left.
+    bool dropAnswered(WorkerSlot &slot);
     void cancelService(TaskId id);
     void requeueService(WorkerSlot &slot);
     void loseService(WorkerSlot &slot); // its host is lost
     void syncWorkers(); // each agent runs as many workers as its host has slots
     void settleLater(const WorkerSlot &slot); // once the pool's current loop over slots is done
-    int workerIndex(const WorkerSlot &slot) const; // among its host's slots, from 1
     // --transferfile's files for the task, as File frames to send before its Run; an Error
     // names the file that cannot be read.
     Result<std::vector<agent::File>> transfersOf(TaskId id, int slot) const;
@@ -197,6 +200,7 @@ private:
     bool m_heldAllocation = false; // --slurm outside an allocation: one was obtained here
     bool m_opened = false; // every host said Hello and got its Setup
     bool m_finishing = false;
+    bool m_paused = false; // the whole pool (service workers: each agent pauses all of its own)
 };
 
 } // namespace shoal

@@ -357,7 +357,7 @@ template<> Workers readPayload(QDataStream &s)
 {
     qint32 count = 0;
     s >> count;
-    if (count < 1 || count > 100000)
+    if (count < 0 || count > 100000) // 0: a host resized to none, its programs ended
         s.setStatus(QDataStream::ReadCorruptData);
     return { count };
 }
@@ -368,7 +368,7 @@ template<> HoldWorker readPayload(QDataStream &s)
     qint32 worker = 0;
     s >> worker >> x.stopped;
     x.worker = worker;
-    if (worker < 1)
+    if (worker < 0)
         s.setStatus(QDataStream::ReadCorruptData);
     return x;
 }

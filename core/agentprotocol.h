@@ -26,7 +26,8 @@ namespace shoal::agent {
 // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
 // Results, Note, Workers, HoldWorker)
 inline constexpr quint32 kProtocol = 5;
-inline constexpr quint32 kMaxFrameBytes = 64u << 20;
+// A service answer may be a 64 MiB line (ServiceProcess), and travels in one frame.
+inline constexpr quint32 kMaxFrameBytes = 72u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
 inline constexpr TaskId kMaxTaskId = (TaskId(1) << 31) - 1; // an agent indexes by Shoal's ids
 
@@ -181,7 +182,8 @@ struct Workers
     int count = 1;
 };
 
-// Shoal -> agent: pause (stopped) or resume its service worker `worker` (from 1).
+// Shoal -> agent: pause (stopped) or resume its service worker `worker` (from 1), or all of them
+// (0: the pool Shoal serves is paused).
 struct HoldWorker
 {
     int worker = 1;

@@ -74,7 +74,6 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
 {
     TaskLedger &ledger = m_host.ledger();
     bool ranDry = false;
-    delivered(host);
     for (size_t i = 0; i < results.entries.size(); ++i) {
         const agent::Results::Entry &e = results.entries[i];
         if (!ledger.contains(e.task)) {
@@ -86,6 +85,7 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
         // Cancelled or requeued here since (its answer was on its way), or sent elsewhere.
         if (!TaskLedger::isRunning(t.state) || !slot || hostOfSlot(*slot) != &host)
             continue;
+        delivered(host);
         const bool ok = e.exit.succeeded();
         ++slot->tasksDone;
         if (!ok)
@@ -104,15 +104,11 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
                            ok ? text.size() : 0);
         // Its entry in the slot's flight goes once it is at the front: answers come back in
         // about the order sent, so nothing is searched or moved.
-        std::deque<TaskId> &inflight = slot->service->inflight;
-        while (!inflight.empty() && !isInFlightOn(inflight.front(), *slot))
-            inflight.pop_front();
-        if (inflight.empty()) {
+        if (dropAnswered(*slot)) {
             // Dry while it could have had more: the window is shorter than the round trip.
             ranDry = ranDry
                 || (ledger.hasQueued() && !slot->paused && !slot->parked && !slot->draining
                     && !slot->process.isFrozen());
-            settleLater(*slot);
         }
     }
     if (ranDry)
@@ -133,6 +129,17 @@ bool AgentLaunching::isInFlightOn(TaskId id, const WorkerSlot &slot) const
 {
     const TaskLedger::Record &t = m_host.ledger()[id];
     return t.slot == slot.number && TaskLedger::isRunning(t.state);
+}
+
+bool AgentLaunching::dropAnswered(WorkerSlot &slot)
+{
+    std::deque<TaskId> &inflight = slot.service->inflight;
+    while (!inflight.empty() && !isInFlightOn(inflight.front(), slot))
+        inflight.pop_front();
+    if (!inflight.empty())
+        return false;
+    settleLater(slot);
+    return true;
 }
 
 void AgentLaunching::settleLater(const WorkerSlot &slot)
@@ -165,8 +172,7 @@ void AgentLaunching::cancelService(TaskId id)
         send(*host, agent::Cancel { id });
         flush(*host);
     }
-    if (inflight.empty())
-        settleLater(*slot);
+    dropAnswered(*slot);
     m_host.checkFinished();
 }
 
@@ -175,7 +181,8 @@ void AgentLaunching::requeueService(WorkerSlot &slot)
     Host *host = hostOfSlot(slot);
     if (host && !host->lost) {
         for (const TaskId id : slot.service->inflight)
-            send(*host, agent::Cancel { id });
+            if (isInFlightOn(id, slot)) // not a stale entry's task, running elsewhere now
+                send(*host, agent::Cancel { id });
         flush(*host);
     }
     requeueInFlight(m_host, slot);
@@ -188,20 +195,11 @@ void AgentLaunching::loseService(WorkerSlot &slot)
         requeueInFlight(m_host, slot); // they run again elsewhere
     } else {
         for (const TaskId id : slot.service->inflight)
-            cancelInFlight(m_host, id);
+            if (isInFlightOn(id, slot))
+                cancelInFlight(m_host, id);
         slot.service->inflight.clear();
     }
     settleLater(slot);
-}
-
-int AgentLaunching::workerIndex(const WorkerSlot &slot) const
-{
-    const Host *host = hostOfSlot(slot);
-    int index = 0;
-    for (const auto &s : m_host.workerSlots())
-        if (s && hostOfSlot(*s) == host && s->number <= slot.number)
-            ++index;
-    return index;
 }
 
 void AgentLaunching::syncWorkers()
@@ -212,7 +210,7 @@ void AgentLaunching::syncWorkers()
             ++counts[size_t(host->index)];
     for (auto &host : m_hosts) {
         const int wanted = counts[size_t(host->index)];
-        if (!host->ready || host->lost || wanted < 1 || wanted == host->agentWorkers)
+        if (!host->ready || host->lost || wanted == host->agentWorkers)
             continue;
         host->agentWorkers = wanted;
         send(*host, agent::Workers { wanted });

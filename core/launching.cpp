@@ -84,7 +84,9 @@ void requeueInFlight(LaunchHost &host, WorkerSlot &slot)
 {
     std::deque<TaskId> &inflight = slot.service->inflight;
     for (auto it = inflight.rbegin(); it != inflight.rend(); ++it) {
-        if (!TaskLedger::isRunning(host.ledger()[*it].state))
+        // An entry may be stale: answered, or retried since and running on another slot.
+        const TaskLedger::Record &t = host.ledger()[*it];
+        if (!TaskLedger::isRunning(t.state) || t.slot != slot.number)
             continue;
         host.ledger().requeue(*it);
         Event &e = host.post(Event::Type::TaskRequeued);

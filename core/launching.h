@@ -143,6 +143,8 @@ public:
     // Whether the slot's task runs on another host: a pause stops it there (holdTask), not here.
     virtual bool runsElsewhere(const WorkerSlot &) const { return false; }
     virtual void holdTask(WorkerSlot &, bool /*stopped*/) { }
+    // The whole pool was paused or resumed (before its slots are).
+    virtual void poolPaused(bool) { }
 
     // A watched descriptor of the slot is ready.
     virtual void onReady(WorkerSlot &slot, ProcessWatcher::Kind kind) = 0;

@@ -466,6 +466,7 @@ void Pool::stopDispatching(bool endRunning)
 
 void Pool::failUnserved(const QString &reason)
 {
+    m_unservedReason = reason;
     message(reason + u": failing the tasks that are left"_s);
     TaskBatch &batch = openBatch();
     const qsizetype offset = batch.outputs.size();

@@ -166,6 +166,8 @@ public Q_SLOTS:
     // not one of this batch's.
     shoal::Result<void> resizeHost(const QString &host, int workers, shoal::DrainPolicy policy);
     shoal::DrainPolicy defaultDrain() const { return m_options.drain; } // --drain
+    // Why no worker can run the waiting tasks (they failed with it), or empty.
+    const QString &unservedReason() const { return m_unservedReason; }
     void cancelTask(shoal::TaskId id);
     void cancelWorkerTask(int slot);
     void cancelAll();
@@ -272,6 +274,7 @@ private:
     qint64 m_wallStartMs = 0; // epoch ms at m_clock's start
 
     bool m_started = false;
+    QString m_unservedReason;
     bool m_inputsOpen = false;
     QHash<qint64, bool> m_logged; // --resume: Seqs in the joblog -> whether one succeeded
     bool m_paused = false;

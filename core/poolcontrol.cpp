@@ -67,6 +67,7 @@ void Pool::setPoolPaused(bool paused)
     if (!m_started || m_paused == paused)
         return;
     m_paused = paused;
+    m_launching->poolPaused(paused);
     for (auto &s : m_slots) {
         if (s && hasProcess(*s)) {
             paused ? freeze(*s) : thaw(*s);
@@ -215,8 +216,10 @@ void Pool::shrinkBy(int surplus, DrainPolicy policy, int host)
         if (s && isOnHost(*s, host) && !s->parked && !s->draining && m_launching->isBusy(*s))
             busy.push_back(s.get());
     }
-    auto youngest
-        = [&](const WorkerSlot *s) { return m_ledger[m_launching->newestTask(*s)].startedMs; };
+    auto youngest = [&](const WorkerSlot *s) {
+        const TaskId newest = m_launching->newestTask(*s);
+        return newest < 0 ? qint64(0) : m_ledger[newest].startedMs;
+    };
     if (policy == DrainPolicy::Requeue) {
         std::stable_sort(busy.begin(), busy.end(),
                          [&](WorkerSlot *a, WorkerSlot *b) { return youngest(a) > youngest(b); });

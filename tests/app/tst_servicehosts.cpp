@@ -29,9 +29,10 @@ private Q_SLOTS:
                                 "#!/bin/sh\nexport SHOAL_TEST_HOST=$1; shift\nexec sh -c \"$*\"\n");
         // A line-mode service worker: "r INPUT" for each line. "crash" ends it (exit 3); "wait"
         // answers once DIR/release exists. It leaves DIR/worker.PID holding its parent's pid (the
-        // agent that started it).
+        // agent that started it). On the host named "broken" it exits at once.
         m_worker = writeScript(u"worker.sh"_s,
-                               "#!/bin/sh\necho $PPID > \"$1/worker.$$\"\n"
+                               "#!/bin/sh\n[ \"$SHOAL_TEST_HOST\" = broken ] && exit 3\n"
+                               "echo $PPID > \"$1/worker.$$\"\n"
                                "while read -r x; do\n"
                                "  case $x in\n"
                                "    crash) exit 3 ;;\n"
@@ -138,6 +139,84 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("not tried again"), r.err.constData());
         QCOMPARE(r.err.count("is lost"), 1);
         QVERIFY(r.out.isEmpty());
+    }
+
+    // A host whose service workers all keep exiting (a module missing there, say): it is given
+    // up, its tasks run on the healthy host, and none fails for it.
+    void hostWhoseWorkersKeepExitingIsGivenUp()
+    {
+        // The healthy host's worker holds its task until the broken host is given up; the tasks
+        // the crashes were charged to are retried (--retries), here.
+        const QString dir = m_dir.filePath(u"broken"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QProcess shoal;
+        QStringList args { u"run"_s,      u"--no-bar"_s,  u"--retries"_s,
+                           u"10"_s,       u"-S"_s,        u"2/broken,1/:"_s,
+                           u"--ssh"_s,    m_fakeSsh,      u"--agent-path"_s,
+                           shoalBinary(), u"--service"_s, u"sh %1 %2"_s.arg(m_worker, dir),
+                           u":::"_s };
+        for (int i = 1; i <= 20; ++i)
+            args << u"wait %1"_s.arg(i);
+        shoal.start(shoalBinary(), args);
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += shoal.readAllStandardError()).contains("is lost"), 20000);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        err += shoal.readAllStandardError();
+        QVERIFY2(shoal.exitCode() == 0, err.constData());
+        QCOMPARE(sortedLines(shoal.readAllStandardOutput()).size(), 20);
+        QVERIFY2(err.contains("host broken is lost: its agent failed: on "), err.constData());
+        QVERIFY2(err.contains("every worker's service program kept exiting"), err.constData());
+        QVERIFY2(err.contains("not tried again"), err.constData());
+    }
+
+    // Long answers (16 KB each, 96 MB in all): they travel in frames of their own size, and
+    // the host is never taken for one that talks nonsense.
+    void longAnswersTravelWhole()
+    {
+        const QString worker = writeScript(u"long-answers.sh"_s,
+                                           "#!/bin/sh\npad=$(printf '%16000s' '' | tr ' ' a)\n"
+                                           "while read -r x; do echo \"$x $pad\"; done\n");
+        const RunResult r = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/:"_s,
+                                                   u"--service"_s, u"sh "_s + worker, u":::"_s }
+                                     + numbers(6000));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(!r.err.contains("is lost"), r.err.constData());
+        const QList<QByteArray> lines = sortedLines(r.out);
+        QCOMPARE(lines.size(), 6000);
+        QCOMPARE(lines.front().size(), qsizetype(1 + 1 + 16000));
+    }
+
+    // Pausing the batch stops the service programs on their host (state T), resuming
+    // continues them, and every task is answered.
+    void pauseStopsServiceWorkersThere()
+    {
+        const QString dir = m_dir.filePath(u"pause"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        QProcess shoal;
+        QStringList args { u"run"_s,      u"--no-bar"_s,  u"--control"_s,
+                           socket,        u"-S"_s,        u"2/far"_s,
+                           u"--ssh"_s,    m_fakeSsh,      u"--agent-path"_s,
+                           shoalBinary(), u"--service"_s, u"sh %1 %2"_s.arg(m_worker, dir),
+                           u":::"_s };
+        for (int i = 1; i <= 10; ++i)
+            args << u"wait %1"_s.arg(i);
+        shoal.start(shoalBinary(), args);
+        QVERIFY(waitForFiles(dir, u"worker.*"_s, 2));
+        QList<qint64> workers;
+        for (const QString &name : QDir(dir).entryList({ u"worker.*"_s }, QDir::Files))
+            workers << name.section(u'.', 1).toLongLong();
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"pause"_s }).exitCode, 0);
+        for (const qint64 pid : workers)
+            QTRY_COMPARE_WITH_TIMEOUT(processState(pid), 'T', 10000);
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resume"_s }).exitCode, 0);
+        for (const qint64 pid : workers)
+            QTRY_VERIFY_WITH_TIMEOUT(processState(pid) != 'T', 10000);
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+        QCOMPARE(sortedLines(shoal.readAllStandardOutput()).size(), 10);
     }
 
 private:

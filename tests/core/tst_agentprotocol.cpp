@@ -172,9 +172,23 @@ private Q_SLOTS:
             encode(Tasks { { -4 }, QStringList { u"a"_s } }, b);
             return b;
         }();
-        QTest::newRow("zero workers") << [] {
+        QTest::newRow("negative workers") << [] {
             QByteArray b;
-            encode(Workers { 0 }, b);
+            encode(Workers { -1 }, b);
+            return b;
+        }();
+        QTest::newRow("a task id beyond the bound") << [] {
+            QByteArray b;
+            encode(Tasks { { kMaxTaskId + 1 }, QStringList { u"a"_s } }, b);
+            return b;
+        }();
+        QTest::newRow("bytes after the packed tasks") << [] {
+            QByteArray b;
+            encode(Tasks { { 1 }, QStringList { u"a"_s } }, b);
+            // One more byte inside the packed bytes: their length and the frame's grow by one.
+            b[8] = char(b[8] + 1);
+            b[0] = char(b[0] + 1);
+            b.append('x');
             return b;
         }();
         QTest::newRow("a Run without argv") << [] {

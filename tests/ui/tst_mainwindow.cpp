@@ -894,12 +894,8 @@ private Q_SLOTS:
     // the workers table shows each worker's host.
     void screenshotOfABatchOnWorkerHosts()
     {
-        const QString fakeSsh = m_dir.filePath(u"fakessh"_s);
-        QFile script(fakeSsh);
-        QVERIFY(script.open(QIODevice::WriteOnly));
-        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
-        script.close();
-        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        const QString fakeSsh = writeFakeSsh();
+        QVERIFY(!fakeSsh.isEmpty());
         MainWindow &w = window();
         w.resize(1400, 900);
         const QString release = m_dir.filePath(u"release-hosts"_s);
@@ -955,12 +951,8 @@ private Q_SLOTS:
     // workers grow, the other host keeps its one, and every task is answered.
     void serviceWorkersOnHostsResizedAlone()
     {
-        const QString fakeSsh = m_dir.filePath(u"fakessh-service"_s);
-        QFile script(fakeSsh);
-        QVERIFY(script.open(QIODevice::WriteOnly));
-        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
-        script.close();
-        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        const QString fakeSsh = writeFakeSsh();
+        QVERIFY(!fakeSsh.isEmpty());
         MainWindow &w = window();
         w.resize(1400, 900);
         const QString release = m_dir.filePath(u"release-service-hosts"_s);
@@ -1003,6 +995,21 @@ private Q_SLOTS:
     }
 
 private:
+    // A stand-in for ssh that runs the command here (fakessh HOST COMMAND).
+    QString writeFakeSsh()
+    {
+        const QString path = m_dir.filePath(u"fakessh"_s);
+        QFile script(path);
+        if (!script.exists()
+            && (!script.open(QIODevice::WriteOnly)
+                || !script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n")))
+            return {};
+        script.close();
+        return script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)
+            ? path
+            : QString();
+    }
+
     MainWindow &window()
     {
         m_window = std::make_unique<MainWindow>();
