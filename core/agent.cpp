@@ -133,9 +133,17 @@ Result<void> Agent::handle(agent::Frame &frame)
             m_pool->addInputs(m_pending);
             m_pending = InputList();
         }
-        const TaskId id = m_agentIds.value(cancel ? cancel->task : hold->task, -1);
-        if (id < 0)
-            return {}; // it has ended
+        const TaskId shoalId = cancel ? cancel->task : hold->task;
+        const TaskId id = m_agentIds.value(shoalId, -1);
+        if (id < 0) { // it has ended: a service task's Cancel is acknowledged all the same
+            if (cancel && m_service) {
+                agent::Results ack;
+                ack.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
+                ack.texts.append(QByteArrayView());
+                send(ack);
+            }
+            return {};
+        }
         if (cancel)
             m_pool->cancelTask(id);
         else
@@ -255,9 +263,10 @@ bool Agent::sendResults(const TaskBatch &batch)
         if (size_t(f.task) >= m_shoalIds.size())
             continue;
         forget(f.task);
-        if (f.state == TaskState::Cancelled)
-            continue; // Shoal cancelled it, or this agent is ending: Shoal knows
-        results.entries.push_back({ m_shoalIds[size_t(f.task)], f.exit, f.durationMs });
+        // A cancelled task's entry acknowledges Shoal's Cancel (or says this agent is ending).
+        const ExitStatus exit
+            = f.state == TaskState::Cancelled ? ExitStatus::cancelled(f.exit.signal) : f.exit;
+        results.entries.push_back({ m_shoalIds[size_t(f.task)], exit, f.durationMs });
         results.texts.append(QByteArrayView(batch.outputs).sliced(f.offset, f.length));
         bytes += f.length;
         if (results.entries.size() >= kResultsPerFrame || bytes >= kResultBytesPerFrame) {

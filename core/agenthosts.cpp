@@ -477,6 +477,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
             if (fd >= 0)
                 ::close(fd);
     host.received.clear();
+    host.cancelling.clear(); // a new link, a new agent: nothing of the old one comes
     host.returned.abandon();
     host.ready = false;
     QString next;

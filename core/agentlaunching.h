@@ -103,6 +103,7 @@ private:
         // Service tasks in flight per slot: doubled each time a slot ran dry with tasks queued
         // (the link's round trip was longer than its tasks), so that long tasks are not hoarded.
         int window = 2;
+        QHash<TaskId, int> cancelling; // service tasks sent a Cancel, not yet acknowledged
         QHash<TaskId, Received> received;
         FileReceiver returned; // --return: what its agent sends back
 
@@ -160,6 +161,8 @@ private:
     // Drops the answered entries at the front of the slot's flight (the front is then a task
     // in flight, or there is none); true, and the slot settled later, when none is left.
     bool dropAnswered(WorkerSlot &slot);
+    // Sends a service task's Cancel, and drops what comes for it until its agent acknowledges.
+    void cancelThere(Host &host, TaskId id);
     void cancelService(TaskId id);
     void requeueService(WorkerSlot &slot);
     void loseService(WorkerSlot &slot); // its host is lost

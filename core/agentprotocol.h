@@ -153,8 +153,10 @@ struct Tasks
     InputList inputs; // one per id, in one buffer
 };
 
-// agent -> Shoal: service tasks that ended (not those Shoal cancelled), each with its answer (or
-// the error that ended it): texts.utf8(i) belongs to entries[i].
+// agent -> Shoal: service tasks that ended, each with its answer (or the error that ended it):
+// texts.utf8(i) belongs to entries[i]. Each Cancel Shoal sends is acknowledged by an entry with
+// a Cancelled exit (the task's, or one for a task that had ended): what Shoal receives for the
+// task before that is the cancelled attempt's.
 //
 // Tasks and Results travel packed (little-endian numbers, then the texts in one piece), not
 // entry by entry through QDataStream: a service link carries about a million of them a second.

@@ -80,6 +80,15 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
             lose(host, u"its agent answered for a task Shoal never sent (%1)"_s.arg(e.task));
             return;
         }
+        // Until its agent acknowledges a Cancel, what comes for the task is the cancelled
+        // attempt's (its answer may have been on its way): a later attempt's comes after.
+        if (const auto pending = host.cancelling.find(e.task); pending != host.cancelling.end()) {
+            if (e.exit.kind == ExitStatus::Kind::Cancelled && --*pending == 0)
+                host.cancelling.erase(pending);
+            continue;
+        }
+        if (e.exit.kind == ExitStatus::Kind::Cancelled)
+            continue; // its agent is ending: the host's loss requeues the task
         TaskLedger::Record &t = ledger[e.task];
         WorkerSlot *slot = m_host.slotAt(t.slot);
         // Cancelled or requeued here since (its answer was on its way), or sent elsewhere.
@@ -131,6 +140,12 @@ bool AgentLaunching::isInFlightOn(TaskId id, const WorkerSlot &slot) const
     return t.slot == slot.number && TaskLedger::isRunning(t.state);
 }
 
+void AgentLaunching::cancelThere(Host &host, TaskId id)
+{
+    send(host, agent::Cancel { id });
+    ++host.cancelling[id];
+}
+
 bool AgentLaunching::dropAnswered(WorkerSlot &slot)
 {
     std::deque<TaskId> &inflight = slot.service->inflight;
@@ -169,7 +184,7 @@ void AgentLaunching::cancelService(TaskId id)
     inflight.erase(at);
     cancelInFlight(m_host, id); // its answer, if one comes, is dropped
     if (!host->lost) {
-        send(*host, agent::Cancel { id });
+        cancelThere(*host, id);
         flush(*host);
     }
     dropAnswered(*slot);
@@ -182,7 +197,7 @@ void AgentLaunching::requeueService(WorkerSlot &slot)
     if (host && !host->lost) {
         for (const TaskId id : slot.service->inflight)
             if (isInFlightOn(id, slot)) // not a stale entry's task, running elsewhere now
-                send(*host, agent::Cancel { id });
+                cancelThere(*host, id);
         flush(*host);
     }
     requeueInFlight(m_host, slot);

@@ -170,6 +170,42 @@ private Q_SLOTS:
         QVERIFY2(err.contains("not tried again"), err.constData());
     }
 
+    // Steering service tasks on a host: a drain that requeues (their Cancel acknowledged, then
+    // each runs again once), then cancel all: the batch ends at once, nothing left running.
+    void drainAndCancelThere()
+    {
+        const QString dir = m_dir.filePath(u"steer"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        const QString joblog = dir + u"/joblog"_s;
+        QStringList args { u"run"_s,          u"--no-bar"_s,
+                           u"--control"_s,    socket,
+                           u"--joblog"_s,     joblog,
+                           u"-S"_s,           u"3/far"_s,
+                           u"--ssh"_s,        m_fakeSsh,
+                           u"--agent-path"_s, shoalBinary(),
+                           u"--service"_s,    u"sh %1 %2"_s.arg(m_worker, dir),
+                           u":::"_s };
+        for (int i = 1; i <= 12; ++i)
+            args << (i <= 6 ? u"%1"_s.arg(i) : u"wait %1"_s.arg(i));
+        QProcess shoal;
+        shoal.start(shoalBinary(), args);
+        QVERIFY(waitForFiles(dir, u"worker.*"_s, 3));
+        // The six quick tasks answered, six waiting ones held on the host's three workers.
+        QTRY_VERIFY_WITH_TIMEOUT(QByteArray(readFile(joblog)).count('\n') >= 7, 10000);
+        const RunResult drained
+            = runShoal({ u"ctl"_s, socket, u"resize-host"_s, u"far"_s, u"1"_s, u"requeue"_s });
+        QVERIFY2(drained.exitCode == 0, drained.err.constData());
+        const RunResult cancelled = runShoal({ u"ctl"_s, socket, u"cancel"_s });
+        QVERIFY2(cancelled.exitCode == 0, cancelled.err.constData());
+        QVERIFY(shoal.waitForFinished(20000));
+        QVERIFY(shoal.exitCode() != 0); // tasks were cancelled
+        const QList<QByteArray> out = sortedLines(shoal.readAllStandardOutput());
+        QCOMPARE(out.size(), 6); // the quick ones, each once
+        QCOMPARE(QSet<QByteArray>(out.begin(), out.end()).size(), 6);
+        QCOMPARE(joblogSummary(joblog).size(), 6); // cancelled tasks are not recorded as run
+    }
+
     // Long answers (16 KB each, 96 MB in all): they travel in frames of their own size, and
     // the host is never taken for one that talks nonsense.
     void longAnswersTravelWhole()
