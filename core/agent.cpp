@@ -20,6 +20,7 @@ namespace shoal {
 namespace {
 constexpr size_t kResultsPerFrame = 8192;
 constexpr qsizetype kResultBytesPerFrame = 8 << 20; // and one answer alone, however long
+constexpr int kOrderlyEndMs = 5000;
 } // namespace
 
 Agent::Agent(int inFd, int outFd, QObject *parent)
@@ -409,6 +410,15 @@ void Agent::end(const QString &why)
         return;
     }
     m_pool->endInputs();
+    const PoolStats stats = m_pool->stats();
+    if (m_service && why.isEmpty() && stats.running == 0 && stats.queued == 0
+        && stats.busyWorkers == 0) {
+        // The batch's orderly end (no worker still on a task, even a cancelled one): service
+        // programs get EOF on stdin and finish as they would here; one that does not exit is
+        // ended, so nothing stays on the host.
+        QTimer::singleShot(kOrderlyEndMs, this, [this] { m_pool->cancelAll(); });
+        return;
+    }
     m_pool->cancelAll(); // TERM, grace, KILL for each group; finished follows
 }
 

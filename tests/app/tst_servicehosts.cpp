@@ -206,6 +206,25 @@ private Q_SLOTS:
         QCOMPARE(joblogSummary(joblog).size(), 6); // cancelled tasks are not recorded as run
     }
 
+    // At the batch's end the programs there get EOF on stdin and finish as they would here
+    // (write what they keep, say), rather than being ended.
+    void programsThereFinishOnEndOfInput()
+    {
+        const QString dir = m_dir.filePath(u"eof"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString worker = writeScript(
+            u"eof-worker.sh"_s,
+            "#!/bin/sh\nwhile read -r x; do echo \"r $x\"; done\necho done > \"$1/eof.$$\"\n");
+        const RunResult r
+            = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/far"_s, u"--ssh"_s,
+                                     m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--service"_s,
+                                     u"sh %1 %2"_s.arg(worker, dir), u":::"_s }
+                       + numbers(20));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(sortedLines(r.out).size(), 20);
+        QCOMPARE(QDir(dir).entryList({ u"eof.*"_s }, QDir::Files).size(), 2);
+    }
+
     // Long answers (16 KB each, 96 MB in all): they travel in frames of their own size, and
     // the host is never taken for one that talks nonsense.
     void longAnswersTravelWhole()
