@@ -134,17 +134,13 @@ Result<void> Agent::handle(agent::Frame &frame)
             m_pool->addInputs(m_pending);
             m_pending = InputList();
         }
-        const TaskId shoalId = cancel ? cancel->task : hold->task;
-        const TaskId id = m_agentIds.value(shoalId, -1);
-        if (id < 0) { // it has ended: a service task's Cancel is acknowledged all the same
-            if (cancel && m_service) {
-                agent::Results ack;
-                ack.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
-                ack.texts.append(QByteArrayView());
-                send(ack);
-            }
+        if (cancel && m_service) {
+            this->cancel(cancel->task);
             return {};
         }
+        const TaskId id = liveTask(cancel ? cancel->task : hold->task);
+        if (id < 0)
+            return {}; // it has ended
         if (cancel)
             m_pool->cancelTask(id);
         else
@@ -227,8 +223,8 @@ void Agent::onEvents(const QList<Event> &events)
                 send(agent::Started { m_shoalIds[size_t(s.task)], s.pid });
         for (const TaskBatch::Finished &f : e.batch->finished) {
             if (size_t(f.task) < m_shoalIds.size()) {
-                forget(f.task);
                 sendFinished(*e.batch, f);
+                forget(f.task);
                 ended = true;
             }
         }
@@ -243,17 +239,42 @@ void Agent::onEvents(const QList<Event> &events)
 
 void Agent::admit(TaskId shoalId, QByteArrayView input)
 {
-    // Only live tasks: an agent's memory follows what it runs, not how far Shoal's ids go.
-    m_agentIds.insert(shoalId, TaskId(m_shoalIds.size()));
     m_shoalIds.push_back(shoalId);
+    m_ended.push_back(false);
     m_pending.append(input);
 }
 
 void Agent::forget(TaskId id)
 {
-    const auto live = m_agentIds.find(m_shoalIds[size_t(id)]);
-    if (live != m_agentIds.end() && *live == id) // not a later attempt's
-        m_agentIds.erase(live);
+    m_ended[size_t(id)] = true;
+    while (size_t(m_oldestLive) < m_ended.size() && m_ended[size_t(m_oldestLive)])
+        ++m_oldestLive;
+}
+
+TaskId Agent::liveTask(TaskId shoalId) const
+{
+    for (TaskId id = TaskId(m_shoalIds.size()) - 1; id >= m_oldestLive; --id)
+        if (m_shoalIds[size_t(id)] == shoalId && !m_ended[size_t(id)])
+            return id;
+    return -1;
+}
+
+// Every Cancel of a service task is acknowledged by a Cancelled entry after whatever was sent
+// for it: Shoal takes what comes before for the cancelled attempt's.
+void Agent::cancel(TaskId shoalId)
+{
+    const TaskId id = liveTask(shoalId);
+    if (id >= 0) {
+        m_pool->cancelTask(id); // its Cancelled entry is the acknowledgement
+        if (m_pool->taskState(id) == TaskState::Cancelled)
+            return;
+        m_ackAfterEnd.insert(id); // it ended as it was cancelled: its end is on its way
+        return;
+    }
+    agent::Results ack; // its end was sent
+    ack.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
+    ack.texts.append(QByteArrayView());
+    send(ack);
 }
 
 bool Agent::sendResults(const TaskBatch &batch)
@@ -267,8 +288,13 @@ bool Agent::sendResults(const TaskBatch &batch)
         // A cancelled task's entry acknowledges Shoal's Cancel (or says this agent is ending).
         const ExitStatus exit
             = f.state == TaskState::Cancelled ? ExitStatus::cancelled(f.exit.signal) : f.exit;
-        results.entries.push_back({ m_shoalIds[size_t(f.task)], exit, f.durationMs });
+        const TaskId shoalId = m_shoalIds[size_t(f.task)];
+        results.entries.push_back({ shoalId, exit, f.durationMs });
         results.texts.append(QByteArrayView(batch.outputs).sliced(f.offset, f.length));
+        if (!m_ackAfterEnd.isEmpty() && m_ackAfterEnd.remove(f.task)) {
+            results.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
+            results.texts.append(QByteArrayView());
+        }
         bytes += f.length;
         if (results.entries.size() >= kResultsPerFrame || bytes >= kResultBytesPerFrame) {
             bytes = 0;

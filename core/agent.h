@@ -6,6 +6,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -53,6 +54,10 @@ private:
     // A task Shoal sent (Run, Tasks), added to the pool with the next read's.
     void admit(TaskId shoalId, QByteArrayView input);
     void forget(TaskId id); // the pool's task id ended: Cancel and Hold no longer find it
+    // The pool's id of Shoal's task while it is live (the latest attempt's), or -1. Live tasks
+    // are the newest, so the search is short; only Cancel and Hold search.
+    TaskId liveTask(TaskId shoalId) const;
+    void cancel(TaskId shoalId);
     // --transferfile: a part of a file for a task to come.
     void receiveFile(const agent::File &file);
     // The task's Run; false when it is not to run (a file sent for it could not be written),
@@ -90,7 +95,9 @@ private:
     FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
-    QHash<TaskId, TaskId> m_agentIds; // Shoal's id -> the pool's, while its task is live
+    std::vector<bool> m_ended; // by the pool's task id: its end was sent
+    TaskId m_oldestLive = 0; // the pool's tasks before it have all ended
+    QSet<TaskId> m_ackAfterEnd; // the pool's ids cancelled as they ended: acknowledged after
     bool m_service = false; // Setup asked for service workers
     QString m_lastNote;
     InputList m_pending; // argvs read, added to the pool once the read is done

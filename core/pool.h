@@ -168,6 +168,7 @@ public Q_SLOTS:
     shoal::DrainPolicy defaultDrain() const { return m_options.drain; } // --drain
     // Why no worker can run the waiting tasks (they failed with it), or empty.
     const QString &unservedReason() const { return m_unservedReason; }
+    shoal::TaskState taskState(shoal::TaskId id) const { return m_ledger[id].state; }
     void cancelTask(shoal::TaskId id);
     void cancelWorkerTask(int slot);
     void cancelAll();
