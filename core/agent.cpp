@@ -87,6 +87,7 @@ void Agent::onReadable()
         m_pool->addInputs(m_pending);
         m_pending = InputList();
     }
+    m_liveCache.reset(); // tasks end between reads
 }
 
 Result<void> Agent::handle(agent::Frame &frame)
@@ -173,7 +174,10 @@ Result<void> Agent::setUp(const agent::Setup &setup)
     options.ownsAllChildren = true;
     m_pool = std::make_unique<Pool>(CommandTemplate(), InputList(), options);
     connect(m_pool.get(), &Pool::eventsReady, this, &Agent::onEvents);
-    connect(m_pool.get(), &Pool::finished, this, [this] { Q_EMIT finished(m_exitCode); });
+    connect(m_pool.get(), &Pool::finished, this, [this] {
+        flush(); // what is still to say (acknowledgements, notes) before the agent exits
+        Q_EMIT finished(m_exitCode);
+    });
     if (auto started = m_pool->start(); !started) {
         m_pool.reset(); // nothing started: nothing to end
         return Error { started.error() };
@@ -239,6 +243,8 @@ void Agent::onEvents(const QList<Event> &events)
 
 void Agent::admit(TaskId shoalId, QByteArrayView input)
 {
+    if (m_liveCache)
+        m_liveCache->insert(shoalId, TaskId(m_shoalIds.size()));
     m_shoalIds.push_back(shoalId);
     m_ended.push_back(false);
     m_pending.append(input);
@@ -251,8 +257,17 @@ void Agent::forget(TaskId id)
         ++m_oldestLive;
 }
 
-TaskId Agent::liveTask(TaskId shoalId) const
+TaskId Agent::liveTask(TaskId shoalId)
 {
+    if (TaskId(m_shoalIds.size()) - m_oldestLive > 4096) {
+        if (!m_liveCache) {
+            m_liveCache.emplace();
+            for (TaskId id = m_oldestLive; id < TaskId(m_shoalIds.size()); ++id)
+                if (!m_ended[size_t(id)])
+                    m_liveCache->insert(m_shoalIds[size_t(id)], id);
+        }
+        return m_liveCache->value(shoalId, -1);
+    }
     for (TaskId id = TaskId(m_shoalIds.size()) - 1; id >= m_oldestLive; --id)
         if (m_shoalIds[size_t(id)] == shoalId && !m_ended[size_t(id)])
             return id;
@@ -265,16 +280,23 @@ void Agent::cancel(TaskId shoalId)
 {
     const TaskId id = liveTask(shoalId);
     if (id >= 0) {
-        m_pool->cancelTask(id); // its Cancelled entry is the acknowledgement
-        if (m_pool->taskState(id) == TaskState::Cancelled)
-            return;
-        m_ackAfterEnd.insert(id); // it ended as it was cancelled: its end is on its way
+        const TaskState before = m_pool->taskState(id);
+        if (TaskLedger::isWaiting(before) || TaskLedger::isRunning(before)) {
+            m_pool->cancelTask(id); // its Cancelled entry is the acknowledgement
+            if (m_pool->taskState(id) == TaskState::Cancelled)
+                return;
+        }
+        // It ended, or was cancelled, as this Cancel came: its end is on its way; one more
+        // acknowledgement follows it.
+        ++m_ackAfterEnd[id];
         return;
     }
     agent::Results ack; // its end was sent
     ack.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
     ack.texts.append(QByteArrayView());
     send(ack);
+    if (!m_startedFlush.isActive())
+        m_startedFlush.start();
 }
 
 bool Agent::sendResults(const TaskBatch &batch)
@@ -285,13 +307,19 @@ bool Agent::sendResults(const TaskBatch &batch)
         if (size_t(f.task) >= m_shoalIds.size())
             continue;
         forget(f.task);
+        if (bytes + f.length > kResultBytesPerFrame && !results.entries.empty()) {
+            send(results); // a long answer starts a frame of its own
+            results = {};
+            bytes = 0;
+        }
         // A cancelled task's entry acknowledges Shoal's Cancel (or says this agent is ending).
         const ExitStatus exit
             = f.state == TaskState::Cancelled ? ExitStatus::cancelled(f.exit.signal) : f.exit;
         const TaskId shoalId = m_shoalIds[size_t(f.task)];
         results.entries.push_back({ shoalId, exit, f.durationMs });
         results.texts.append(QByteArrayView(batch.outputs).sliced(f.offset, f.length));
-        if (!m_ackAfterEnd.isEmpty() && m_ackAfterEnd.remove(f.task)) {
+        for (int owed = m_ackAfterEnd.isEmpty() ? 0 : m_ackAfterEnd.take(f.task); owed > 0;
+             --owed) {
             results.entries.push_back({ shoalId, ExitStatus::cancelled(0), 0 });
             results.texts.append(QByteArrayView());
         }
@@ -424,8 +452,11 @@ void Agent::flush()
 
 void Agent::end(const QString &why)
 {
-    if (std::exchange(m_ending, true))
+    if (std::exchange(m_ending, true)) {
+        if (!why.isEmpty() && m_pool) // a signal during an orderly end: no more waiting
+            m_pool->cancelAll();
         return;
+    }
     if (!why.isEmpty())
         qWarning("shoal agent: %s: ending every task", qPrintable(why));
     if (m_readable)

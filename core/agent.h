@@ -7,7 +7,9 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
+
 #include <QTimer>
+#include <optional>
 
 #include <memory>
 #include <vector>
@@ -56,7 +58,7 @@ private:
     void forget(TaskId id); // the pool's task id ended: Cancel and Hold no longer find it
     // The pool's id of Shoal's task while it is live (the latest attempt's), or -1. Live tasks
     // are the newest, so the search is short; only Cancel and Hold search.
-    TaskId liveTask(TaskId shoalId) const;
+    TaskId liveTask(TaskId shoalId);
     void cancel(TaskId shoalId);
     // --transferfile: a part of a file for a task to come.
     void receiveFile(const agent::File &file);
@@ -97,7 +99,10 @@ private:
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id
     std::vector<bool> m_ended; // by the pool's task id: its end was sent
     TaskId m_oldestLive = 0; // the pool's tasks before it have all ended
-    QSet<TaskId> m_ackAfterEnd; // the pool's ids cancelled as they ended: acknowledged after
+    QHash<TaskId, int> m_ackAfterEnd; // the pool's ids cancelled as they ended: acks owed after
+    // Shoal's id -> the pool's for the live tasks, built for the Cancels of one read when the
+    // live range is long (a task that runs long holds m_oldestLive back).
+    std::optional<QHash<TaskId, TaskId>> m_liveCache;
     bool m_service = false; // Setup asked for service workers
     QString m_lastNote;
     InputList m_pending; // argvs read, added to the pool once the read is done

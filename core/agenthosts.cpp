@@ -364,6 +364,7 @@ void AgentLaunching::onHostReady(int index, quint32 generation, ProcessWatcher::
             host.process.reap(m_host.tree(), m_host.guard(), m_host.watcher());
             host.lost = true;
             host.ready = false;
+            host.cancelling.clear(); // its agent is gone: nothing more comes of it
             if (std::exchange(host.reopening, false)) // a retry came while it was going
                 startAgain(host);
             m_host.checkFinished();
@@ -407,6 +408,7 @@ void AgentLaunching::read(Host &host)
                     return;
                 }
                 sendSetup(host);
+                thawSlotsOf(host);
                 m_host.message(u"host %1 is back"_s.arg(host.name()));
                 continue;
             }
@@ -515,6 +517,7 @@ void AgentLaunching::reconnect(int index, quint32 generation)
     host.generation = ProcessWatcher::nextGeneration();
     host.reader = agent::FrameReader();
     host.outBuffer.clear();
+    host.cancelling.clear();
     host.writeWatched = false;
     host.lost = false;
     if (host.stderrFile >= 0)

@@ -91,6 +91,13 @@ int AgentLaunching::workerCount() const
 
 void AgentLaunching::slotAdded(WorkerSlot &slot)
 {
+    assignHost(slot);
+    if (m_isService && !slot.service)
+        slot.service = std::make_unique<ServiceSlot>();
+}
+
+void AgentLaunching::assignHost(WorkerSlot &slot)
+{
     // The host with the most room for its share: -S 2/a,1/b gives a two slots and b one, and a
     // pool grown beyond that spreads the rest in the same proportion.
     std::vector<int> assigned(m_hosts.size(), 0);
@@ -108,11 +115,12 @@ void AgentLaunching::slotAdded(WorkerSlot &slot)
                 < qint64(assigned[size_t(best)]) * host->workers)
             best = host->index;
     }
+    for (const auto &host : m_hosts) // every host resized to none: the pool's size still counts
+        if (best < 0 && (!host->lost || host->retrying) && !host->refused)
+            best = host->index;
     if (size_t(slot.number) >= m_hostOfSlot.size())
         m_hostOfSlot.resize(size_t(slot.number) + 1, -1);
     m_hostOfSlot[size_t(slot.number)] = best;
-    if (m_isService && !slot.service)
-        slot.service = std::make_unique<ServiceSlot>();
 }
 
 int AgentLaunching::hostIndex(const QString &name) const
@@ -213,6 +221,10 @@ void AgentLaunching::dispatch()
                                 : u"no worker host is left"_s); // tasks added since the last went
         return;
     }
+    // A slot made while no host could take it (all lost, or resized to none) gets one now.
+    for (auto &s : m_host.workerSlots())
+        if (s && !hostOfSlot(*s) && !isBusy(*s))
+            assignHost(*s);
     syncWorkers();
     if (m_isService) {
         dispatchService();

@@ -43,6 +43,7 @@ public:
     Result<void> open() override;
     int workerCount() const override;
     void slotAdded(WorkerSlot &slot) override;
+    void assignHost(WorkerSlot &slot); // the host with the most room for its share, or -1
     int hostIndex(const QString &name) const override;
     int hostIndexOf(const WorkerSlot &slot) const override;
     void setHostWorkers(int host, int workers) override;
@@ -163,6 +164,9 @@ private:
     bool dropAnswered(WorkerSlot &slot);
     // Sends a service task's Cancel, and drops what comes for it until its agent acknowledges.
     void cancelThere(Host &host, TaskId id);
+    // A host back while the pool is not paused: its service slots frozen by a pause that it
+    // missed (lost meanwhile) run again.
+    void thawSlotsOf(const Host &host);
     void cancelService(TaskId id);
     void requeueService(WorkerSlot &slot);
     void loseService(WorkerSlot &slot); // its host is lost

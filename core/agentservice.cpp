@@ -43,6 +43,8 @@ void AgentLaunching::dispatchService()
             if (id < 0)
                 break;
             ledger.begin(id, s->number, t);
+            if (ledger[id].attempts > 1) // a retry: a stale entry of its earlier attempt goes
+                std::erase(inflight, id);
             inflight.push_back(id);
             const QByteArrayView input = m_inputs.utf8(ledger.seqOf(id) - 1);
             tasks.ids.push_back(id);
@@ -140,6 +142,18 @@ bool AgentLaunching::isInFlightOn(TaskId id, const WorkerSlot &slot) const
     return t.slot == slot.number && TaskLedger::isRunning(t.state);
 }
 
+void AgentLaunching::thawSlotsOf(const Host &host)
+{
+    if (!m_isService || m_paused)
+        return;
+    for (auto &s : m_host.workerSlots()) {
+        if (!s || hostOfSlot(*s) != &host || s->paused || s->parked || !s->process.isFrozen())
+            continue;
+        s->segmentStartMs = m_host.now();
+        s->process.setFrozen(false);
+    }
+}
+
 void AgentLaunching::cancelThere(Host &host, TaskId id)
 {
     send(host, agent::Cancel { id });
@@ -225,7 +239,8 @@ void AgentLaunching::syncWorkers()
             ++counts[size_t(host->index)];
     for (auto &host : m_hosts) {
         const int wanted = counts[size_t(host->index)];
-        if (!host->ready || host->lost || wanted == host->agentWorkers)
+        // Not to 0: a retired program that ignores EOF would hold the agent's slot count.
+        if (!host->ready || host->lost || wanted < 1 || wanted == host->agentWorkers)
             continue;
         host->agentWorkers = wanted;
         send(*host, agent::Workers { wanted });

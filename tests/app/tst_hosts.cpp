@@ -517,6 +517,28 @@ private Q_SLOTS:
         QVERIFY2(rows[4].startsWith(u"5 : "_s), qPrintable(rows[4]));
     }
 
+    // The only host resized to none, then the pool resized: its new workers still go to that
+    // host (no worker is left without one, waiting for ever).
+    void poolResizedAfterItsOnlyHostWasResizedToNone()
+    {
+        const QString dir = m_dir.filePath(u"resize-none"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString socket = dir + u"/control"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"--control"_s, socket, u"-S"_s, u"1/hostA"_s,
+                      u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), worker(),
+                      u"--pidfile"_s, dir + u"/task.{}"_s, u"--wait-file"_s, dir + u"/release"_s,
+                      u":::"_s, u"1"_s, u"2"_s, u"3"_s });
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 1));
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resize-host"_s, u"hostA"_s, u"0"_s }).exitCode, 0);
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resize"_s, u"3"_s }).exitCode, 0);
+        QVERIFY(waitForFiles(dir, u"task.*"_s, 3));
+        QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QCOMPARE(shoal.exitCode(), 0);
+    }
+
     // SIGKILL of Shoal: the agents see their link end and end every task they started,
     // grandchildren included; nothing is left on any host.
     void killedShoalLeavesNothingOnTheHosts()
