@@ -102,7 +102,11 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
         if (!ok)
             ++slot->failures;
         t.setDuration(e.durationMs);
-        const TaskState state = ledger.settle(e.task, e.exit, !m_host.isStopping());
+        // A failure is retried at the back, as a crash is here: an input that crashes its worker
+        // fed again at once to the same host would crash it again and again, until its agent
+        // gave its programs up (an error answer, retried at the front here, is not told apart).
+        const TaskState state
+            = ledger.settle(e.task, e.exit, !m_host.isStopping(), TaskLedger::RetryAt::Back);
         TaskBatch &batch = m_host.openBatch();
         const QByteArrayView text = results.texts.utf8(qsizetype(i));
         const qsizetype offset = batch.outputs.size();

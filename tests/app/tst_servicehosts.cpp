@@ -206,6 +206,23 @@ private Q_SLOTS:
         QCOMPARE(joblogSummary(joblog).size(), 6); // cancelled tasks are not recorded as run
     }
 
+    // An input that crashes its worker, retried (--retries 3): the input fails alone, after its
+    // attempts; the host's worker, answering the others between its crashes, is not given up.
+    void crashingInputIsRetriedLast()
+    {
+        const QString dir = m_dir.filePath(u"poison"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const RunResult r = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"--retries"_s, u"3"_s, u"-S"_s, u"1/far"_s,
+                          u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--service"_s,
+                          u"sh %1 %2"_s.arg(m_worker, dir), u":::"_s, u"crash"_s }
+            + numbers(30));
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(sortedLines(r.out).size(), 30);
+        QVERIFY2(r.err.contains("task 1 failed"), r.err.constData());
+        QVERIFY2(!r.err.contains("is lost"), r.err.constData());
+    }
+
     // At the batch's end the programs there get EOF on stdin and finish as they would here
     // (write what they keep, say), rather than being ended.
     void programsThereFinishOnEndOfInput()
