@@ -98,6 +98,20 @@ QStringList numbers(int count)
     return out;
 }
 
+QByteArray numberLines(int count)
+{
+    QByteArray lines;
+    for (int i = 1; i <= count; ++i)
+        lines += QByteArray::number(i) + '\n';
+    return lines;
+}
+
+QStringList doubleWorkerService()
+{
+    return { u"--service"_s, QStringLiteral(SHOAL_DOUBLE_WORKER), u"--service-mode"_s, u"json"_s,
+             u"-j2"_s };
+}
+
 QStringList gatedBatch(const QString &dir, const QString &go, int count)
 {
     return QStringList { QStringLiteral("--joblog"),

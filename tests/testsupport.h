@@ -28,6 +28,9 @@ bool processExists(qint64 pid);
 // The one-letter state of a process in /proc ('T' stopped, 'S' sleeping...), '?' if gone.
 char processState(qint64 pid);
 QStringList numbers(int count); // "1" .. "count"
+QByteArray numberLines(int count); // "1\n" .. "count\n", for stdin
+// `shoal run` options for the example double worker (JSON lines) on two workers.
+QStringList doubleWorkerService();
 // A gated batch's command and inputs: the fixture worker writes its pid to DIR/pid.INPUT, waits
 // until the go file exists, then prints its input; a joblog in DIR/log; inputs 1..count.
 QStringList gatedBatch(const QString &dir, const QString &go, int count);

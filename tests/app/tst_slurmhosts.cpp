@@ -81,11 +81,8 @@ private Q_SLOTS:
     // Service workers in a job step: the same answers as here.
     void serviceWorkersThroughSlurm()
     {
-        const QStringList service { u"--service"_s, QStringLiteral(SHOAL_DOUBLE_WORKER),
-                                    u"--service-mode"_s, u"json"_s, u"-j2"_s };
-        QByteArray inputs;
-        for (int i = 1; i <= 5000; ++i)
-            inputs += QByteArray::number(i) + '\n';
+        const QStringList service = doubleWorkerService();
+        const QByteArray inputs = numberLines(5000);
         const RunResult local = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + service, inputs);
         const RunResult slurm
             = runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u"-N1 -c2"_s }

@@ -97,11 +97,8 @@ private Q_SLOTS:
     // leaves no worker (nor agent) on the far side.
     void serviceWorkersThroughSsh()
     {
-        const QStringList service { u"--service"_s, QStringLiteral(SHOAL_DOUBLE_WORKER),
-                                    u"--service-mode"_s, u"json"_s, u"-j2"_s };
-        QByteArray inputs;
-        for (int i = 1; i <= 20000; ++i)
-            inputs += QByteArray::number(i) + '\n';
+        const QStringList service = doubleWorkerService();
+        const QByteArray inputs = numberLines(20000);
         const RunResult local = runShoal(QStringList { u"run"_s, u"--no-bar"_s } + service, inputs);
         const RunResult remote = runShoal(
             QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, kHost } + m_hostArgs + service, inputs);
