@@ -39,6 +39,19 @@ QByteArray reply(bool ok, const QJsonObject &extra = {}, const QString &error = 
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
+// "N [finish|requeue|pause]" after resize or resize-host: an Error names the word at fault.
+Result<std::pair<int, DrainPolicy>> parseResize(const QString &command, const QStringList &words,
+                                                DrainPolicy policy)
+{
+    bool ok = false;
+    const int n = words[0].toInt(&ok);
+    if (!ok || n < 0)
+        return Error { u"%1 needs a worker count of 0 or more, not '%2'"_s.arg(command, words[0]) };
+    if (words.size() == 2 && !parseDrainPolicy(words[1], &policy))
+        return Error { u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[1]) };
+    return std::pair { n, policy };
+}
+
 bool peerIsOwner(qintptr fd)
 {
     ucred cred {};
@@ -264,33 +277,15 @@ QByteArray ControlServer::handle(const QByteArray &request)
     } else if (command == u"cancel"_s && words.size() == 1) {
         m_pool.cancelAll();
     } else if (command == u"resize"_s && (words.size() == 2 || words.size() == 3)) {
-        bool ok = false;
-        const int n = words[1].toInt(&ok);
-        if (!ok || n < 0)
-            return reply(false, {},
-                         u"resize needs a worker count of 0 or more, not '%1'"_s.arg(words[1]));
-        DrainPolicy policy = DrainPolicy::Finish;
-        if (words.size() == 3) {
-            if (!parseDrainPolicy(words[2], &policy))
-                return reply(
-                    false, {},
-                    u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[2]));
-            m_pool.resizeWith(n, policy);
-        } else {
-            m_pool.resize(n);
-        }
+        auto size = parseResize(command, words.mid(1), m_pool.defaultDrain());
+        if (!size)
+            return reply(false, {}, size.error());
+        m_pool.resizeWith(size->first, size->second);
     } else if (command == u"resize-host"_s && (words.size() == 3 || words.size() == 4)) {
-        bool ok = false;
-        const int n = words[2].toInt(&ok);
-        DrainPolicy policy = m_pool.defaultDrain();
-        if (!ok || n < 0)
-            return reply(
-                false, {},
-                u"resize-host needs a worker count of 0 or more, not '%1'"_s.arg(words[2]));
-        if (words.size() == 4 && !parseDrainPolicy(words[3], &policy))
-            return reply(false, {},
-                         u"unknown drain policy '%1' (finish, requeue or pause)"_s.arg(words[3]));
-        if (auto resized = m_pool.resizeHost(words[1], n, policy); !resized)
+        auto size = parseResize(command, words.mid(2), m_pool.defaultDrain());
+        if (!size)
+            return reply(false, {}, size.error());
+        if (auto resized = m_pool.resizeHost(words[1], size->first, size->second); !resized)
             return reply(false, {}, resized.error());
     } else if (command == u"status"_s && words.size() == 1) {
         // fall through to the status reply

@@ -324,7 +324,7 @@ bool Agent::sendResults(const TaskBatch &batch)
             results.texts.append(QByteArrayView());
         }
         bytes += f.length;
-        if (results.entries.size() >= kResultsPerFrame || bytes >= kResultBytesPerFrame) {
+        if (results.entries.size() >= kResultsPerFrame) {
             bytes = 0;
             send(results);
             results = {};

@@ -6,12 +6,10 @@
 
 #include <QHash>
 #include <QObject>
-#include <QSet>
-
 #include <QTimer>
-#include <optional>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QSocketNotifier;

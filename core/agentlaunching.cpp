@@ -221,10 +221,6 @@ void AgentLaunching::dispatch()
                                 : u"no worker host is left"_s); // tasks added since the last went
         return;
     }
-    // A slot made while no host could take it (all lost, or resized to none) gets one now.
-    for (auto &s : m_host.workerSlots())
-        if (s && !hostOfSlot(*s) && !isBusy(*s))
-            assignHost(*s);
     syncWorkers();
     if (m_isService) {
         dispatchService();

@@ -170,7 +170,9 @@ private:
     void cancelService(TaskId id);
     void requeueService(WorkerSlot &slot);
     void loseService(WorkerSlot &slot); // its host is lost
-    void syncWorkers(); // each agent runs as many workers as its host has slots
+    // Each slot has a host where one can take it, and each agent runs as many workers as its
+    // host has slots.
+    void syncWorkers();
     void settleLater(const WorkerSlot &slot); // once the pool's current loop over slots is done
     // --transferfile's files for the task, as File frames to send before its Run; an Error
     // names the file that cannot be read.

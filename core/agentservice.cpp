@@ -38,11 +38,13 @@ void AgentLaunching::dispatchService()
         const bool wasIdle = inflight.empty();
         agent::Tasks &tasks = pending[size_t(host->index)];
         qsizetype &bytes = pendingBytes[size_t(host->index)];
+        bool took = false;
         for (qint64 room = host->window - qint64(inflight.size()); room > 0; --room) {
             const TaskId id = ledger.takeNext();
             if (id < 0)
                 break;
             ledger.begin(id, s->number, t);
+            took = true;
             if (ledger[id].attempts > 1) // a retry: a stale entry of its earlier attempt goes
                 std::erase(inflight, id);
             inflight.push_back(id);
@@ -58,11 +60,11 @@ void AgentLaunching::dispatchService()
                 tasks = {};
                 bytes = 0;
             }
-            if (std::find(fed.begin(), fed.end(), host) == fed.end())
-                fed.push_back(host);
         }
         if (wasIdle && !inflight.empty())
             m_host.postWorker(*s);
+        if (took && std::find(fed.begin(), fed.end(), host) == fed.end())
+            fed.push_back(host);
     }
     // One write per host for all its new tasks (see dispatch()).
     for (Host *host : fed) {
@@ -238,9 +240,15 @@ void AgentLaunching::loseService(WorkerSlot &slot)
 void AgentLaunching::syncWorkers()
 {
     std::vector<int> counts(m_hosts.size(), 0);
-    for (const auto &s : m_host.workerSlots())
-        if (const Host *host = s ? hostOfSlot(*s) : nullptr)
+    for (auto &s : m_host.workerSlots()) {
+        if (!s)
+            continue;
+        // A slot made while no host could take it (all lost, or resized to none) gets one now.
+        if (!hostOfSlot(*s) && !isBusy(*s))
+            assignHost(*s);
+        if (const Host *host = hostOfSlot(*s))
             ++counts[size_t(host->index)];
+    }
     for (auto &host : m_hosts) {
         const int wanted = counts[size_t(host->index)];
         // Not to 0: a retired program that ignores EOF would hold the agent's slot count.

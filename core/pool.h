@@ -229,11 +229,11 @@ private:
     void removeSlot(int slotNumber);
     void growSlots();
     void reportSlotLimit(int error);
-    int activeSlotCount() const;
+    int activeSlotCount(int host = -1) const; // of one worker host (its index), or of all
     void growTo(int workers);
     void shrinkTo(int workers, DrainPolicy policy);
     // The same for the slots of one worker host (host: its index), or of all (-1).
-    int takeBack(int wanted, int host);
+    void takeBack(int wanted, int host);
     void shrinkBy(int surplus, DrainPolicy policy, int host);
     bool isOnHost(const WorkerSlot &slot, int host) const;
     void addTasksFrom(qint64 firstSeq);

@@ -146,9 +146,7 @@ Result<void> Pool::resizeHost(const QString &host, int workers, DrainPolicy poli
     if (!m_started)
         return {};
     workers = qBound(0, workers, HostSpec::kMaxWorkers);
-    const int active = int(std::count_if(m_slots.begin(), m_slots.end(), [&](const auto &s) {
-        return s && !s->parked && !s->draining && isOnHost(*s, index);
-    }));
+    const int active = activeSlotCount(index);
     m_launching->setHostWorkers(index, workers);
     m_targetSize = qBound(0, m_targetSize + workers - active, 100000);
     if (workers > active)
@@ -172,7 +170,7 @@ void Pool::growTo(int workers)
     takeBack(workers - activeSlotCount(), -1);
 }
 
-int Pool::takeBack(int wanted, int host)
+void Pool::takeBack(int wanted, int host)
 {
     int taken = 0;
     for (auto &s : m_slots) {
@@ -187,7 +185,6 @@ int Pool::takeBack(int wanted, int host)
             ++taken;
         }
     }
-    return taken;
 }
 
 void Pool::shrinkTo(int workers, DrainPolicy policy)

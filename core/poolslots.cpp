@@ -149,10 +149,11 @@ void Pool::reportSlotLimit(int error)
     }
 }
 
-int Pool::activeSlotCount() const
+int Pool::activeSlotCount(int host) const
 {
-    return int(std::count_if(m_slots.begin(), m_slots.end(),
-                             [](const auto &s) { return s && !s->parked && !s->draining; }));
+    return int(std::count_if(m_slots.begin(), m_slots.end(), [&](const auto &s) {
+        return s && !s->parked && !s->draining && isOnHost(*s, host);
+    }));
 }
 
 } // namespace shoal
