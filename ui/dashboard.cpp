@@ -283,7 +283,7 @@ void Dashboard::showWorkerMenu(const QPoint &pos)
 }
 
 // One host's workers, the others left as they are; a host's busy workers beyond the new count
-// finish their tasks first.
+// go as the window's "on shrink" policy says, as for the pool's size.
 void Dashboard::resizeHost(const QString &host)
 {
     int current = 0;
@@ -296,7 +296,7 @@ void Dashboard::resizeHost(const QString &host)
         tr("Workers on %1 (now %2); the other hosts keep theirs:").arg(host).arg(current), current,
         0, 100000, 1, &ok);
     if (ok && m_engine && workers != current)
-        m_engine->resizeHost(host, workers, DrainPolicy::Finish);
+        m_engine->resizeHost(host, workers, m_overview->drainPolicy());
 }
 
 void Dashboard::showWorkerTask(TaskId task)
