@@ -11,10 +11,9 @@ namespace shoal {
 
 namespace {
 
-QByteArray takeFile(int fd)
+// size: the file's offset, which is how much the child wrote (it shared the file description).
+QByteArray takeFile(int fd, off_t size)
 {
-    // The child shared this file description, so its offset is how much it wrote.
-    const off_t size = ::lseek(fd, 0, SEEK_CUR);
     if (size <= 0)
         return {};
     QByteArray data(qsizetype(size), Qt::Uninitialized);
@@ -70,7 +69,7 @@ int OutputCapture::take(QByteArray *out, QByteArray *err, std::shared_ptr<Spille
                 continue;
             }
         }
-        *data[i] = takeFile(m_fds[i]);
+        *data[i] = takeFile(m_fds[i], size);
     }
     return lost;
 }
@@ -80,7 +79,8 @@ bool OutputCapture::isScratchFull() const
     struct statfs fs;
     if (m_fds[0] < 0 || ::fstatfs(m_fds[0], &fs) != 0)
         return false;
-    const auto freeBlocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+    static const bool isRoot = ::geteuid() == 0; // root may use the reserved blocks
+    const auto freeBlocks = isRoot ? fs.f_bfree : fs.f_bavail;
     return freeBlocks < 2;
 }
 

@@ -166,10 +166,11 @@ void ProcessTree::launched(pid_t leader, bool childRan)
 
 // Kills everything in the cell at once and takes what was there for reaping (processes of
 // ours once their parents die with them).
-void ProcessTree::endCell(int cell)
+bool ProcessTree::endCell(int cell)
 {
     std::vector<pid_t> members;
-    if (!m_cgroups->members(cell, members) || !members.empty()) {
+    const bool empty = m_cgroups->members(cell, members) && members.empty();
+    if (!empty) {
         // Opened before the kill, and kept only for pids still in the cell after opening: a
         // pid that was reused in between is not in our cell, so a pidfd kept is one of ours.
         std::vector<std::pair<pid_t, int>> opened;
@@ -193,21 +194,31 @@ void ProcessTree::endCell(int cell)
         }
     }
     m_cgroups->release(cell);
+    return empty;
 }
 
-void ProcessTree::endTask(pid_t leader)
+void ProcessTree::endTask(pid_t leader, bool leaderExited)
 {
     if (leader <= 0)
         return;
     m_pendingMark = m_pending.size();
+    bool cellWasEmpty = false;
     if (m_cgroups) {
         const auto cell = m_cellOf.constFind(leader);
         if (cell != m_cellOf.cend()) {
-            endCell(cell.value());
+            cellWasEmpty = endCell(cell.value());
             m_cellOf.erase(cell);
         }
     }
     const std::vector<Known> escapees = m_escapees.take(leader);
+    // Everything a task starts is born in its cell and stays there whatever it does with
+    // sessions and groups (only a write to another cgroup's cgroup.procs moves it out). A cell
+    // found empty after its leader exited is a task that left nothing: the tree walk below,
+    // which costs a look at every child of ours, is for tasks that did leave something. (A
+    // process that moved itself to another cgroup and was re-parented to us is still ended by
+    // the batch's end, sweepOrphans().)
+    if (cellWasEmpty && leaderExited && escapees.empty())
+        return;
     endProcesses(leader, [&](std::vector<Known> &roots) {
         forEachChildOf(0, [&](pid_t child) {
             if (ChildRegistry::isClaimed(child))
@@ -218,11 +229,13 @@ void ProcessTree::endTask(pid_t leader)
             if (st.pgrp == leader || ownerOfChild(child) == leader)
                 roots.push_back({ child, st.startTime });
         });
-        forEachChildOf(leader, [&](pid_t child) { // still alive when a pool is destroyed
-            procfs::Stat st;
-            if (procfs::readStat(child, st) && st.ppid == leader)
-                roots.push_back({ child, st.startTime });
-        });
+        if (!leaderExited) { // still alive when a pool is destroyed, or over its memory
+            forEachChildOf(leader, [&](pid_t child) {
+                procfs::Stat st;
+                if (procfs::readStat(child, st) && st.ppid == leader)
+                    roots.push_back({ child, st.startTime });
+            });
+        }
         roots.insert(roots.end(), escapees.begin(), escapees.end());
     });
     if (m_guard) {

@@ -58,8 +58,9 @@ public:
 
     // Ends (SIGKILL) the group `leader` leads and everything its task left outside it, and
     // reaps what was re-parented to us. Call while the leader is alive or an unreaped zombie
-    // (its pid then still reserves the group id).
-    void endTask(pid_t leader);
+    // (its pid then still reserves the group id). A leader that has exited has no children
+    // (they were re-parented to us as it exited), so theirs are looked for only while it lives.
+    void endTask(pid_t leader, bool leaderExited = false);
 
     // Which task (leader pid) a child of this process belongs to; 0 when it carries no token
     // of this run.
@@ -98,7 +99,8 @@ private:
     template<typename Roots> void endProcesses(pid_t group, const Roots &roots);
     void reapPending();
     void addPending(pid_t pid, int pidfd);
-    void endCell(int cell);
+    // Whether the cell was seen empty (then nothing was killed).
+    bool endCell(int cell);
     void onReapable();
 
     ProcessGuard *m_guard = nullptr;

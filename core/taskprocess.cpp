@@ -22,6 +22,7 @@ void TaskProcess::adopt(pid_t pid, int pidfd, bool alone)
     m_pid = pid;
     m_pidfd = pidfd;
     m_frozen = false;
+    m_exited = false;
     m_lastSignal = 0;
     m_killAtMs = -1;
 }
@@ -36,9 +37,12 @@ void TaskProcess::abandon(pid_t pid, int pidfd, ProcessGuard &guard)
 
 bool TaskProcess::hasExited() const
 {
+    if (m_exited || m_pidfd < 0)
+        return m_exited;
     siginfo_t info {};
-    return m_pidfd >= 0 && waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+    m_exited = waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED | WNOHANG | WNOWAIT) == 0
         && info.si_pid != 0;
+    return m_exited;
 }
 
 bool TaskProcess::terminate(int graceMs, qint64 nowMs)
@@ -75,9 +79,10 @@ ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatc
 {
     // End whatever the task left, in its group or not, while the zombie leader still reserves
     // the pgid and its token.
+    const bool exited = hasExited();
     if (!m_alone)
-        tree.endTask(m_pid);
-    else if (!hasExited())
+        tree.endTask(m_pid, exited);
+    else if (!exited)
         ::kill(m_pid, SIGKILL);
     siginfo_t info {};
     while (waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
@@ -90,6 +95,7 @@ ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatc
     m_pidfd = -1;
     m_pid = -1;
     m_frozen = false;
+    m_exited = false;
     m_killAtMs = -1;
     return info.si_code == CLD_EXITED ? ExitStatus::exited(info.si_status)
                                       : ExitStatus::signaled(info.si_status);

@@ -67,6 +67,7 @@ private:
     static void awaitGroupEnd(pid_t pgid);
     bool m_alone = false;
     bool m_frozen = false; // SIGSTOP sent
+    mutable bool m_exited = false; // seen by hasExited(): a zombie stays one until reaped
     int m_lastSignal = 0;
     qint64 m_killAtMs = -1;
 };
