@@ -291,6 +291,28 @@ QByteArray readFile(const QString &path)
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
+QHash<qint64, int> joblogRows(const QString &path)
+{
+    QHash<qint64, int> rows;
+    const QList<QByteArray> lines = readFile(path).split('\n');
+    for (const QByteArray &line : lines.mid(1)) {
+        const QList<QByteArray> cols = line.split('\t');
+        if (cols.size() >= 9)
+            ++rows[cols[0].toLongLong()];
+    }
+    return rows;
+}
+
+QHash<QByteArray, int> lineCounts(const QByteArray &text)
+{
+    QHash<QByteArray, int> counts;
+    for (const QByteArray &line : text.split('\n')) {
+        if (!line.isEmpty())
+            ++counts[line];
+    }
+    return counts;
+}
+
 QStringList joblogSummary(const QString &path)
 {
     QList<QPair<qint64, QString>> rows;

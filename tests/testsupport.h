@@ -3,6 +3,7 @@
 #include "events.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -106,6 +107,10 @@ QStringList progressThenWaitWorker(const QString &releaseFile,
 QByteArray readFile(const QString &path); // empty when it cannot be read
 // The joblog's rows as "Seq Host Exitval Command", sorted by Seq.
 QStringList joblogSummary(const QString &path);
+// Seq -> how many rows the joblog has for it.
+QHash<qint64, int> joblogRows(const QString &path);
+// Lines of text -> how often each occurs.
+QHash<QByteArray, int> lineCounts(const QByteArray &text);
 // Whether dir holds at least count files matching pattern within timeoutMs.
 bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000);
 // The process ids written into dir's files matching pattern.

@@ -20,30 +20,6 @@ using namespace shoal::test;
 
 namespace {
 
-// Seq -> rows in a joblog.
-QHash<qint64, int> joblogRows(const QString &path)
-{
-    QHash<qint64, int> rows;
-    const QList<QByteArray> lines = readFile(path).split('\n');
-    for (const QByteArray &line : lines.mid(1)) {
-        const QList<QByteArray> cols = line.split('\t');
-        if (cols.size() >= 9)
-            ++rows[cols[0].toLongLong()];
-    }
-    return rows;
-}
-
-// Lines of text -> how often each occurs.
-QHash<QByteArray, int> lineCounts(const QByteArray &text)
-{
-    QHash<QByteArray, int> counts;
-    for (const QByteArray &line : text.split('\n')) {
-        if (!line.isEmpty())
-            ++counts[line];
-    }
-    return counts;
-}
-
 bool waitFor(const std::function<bool()> &pred, int timeoutMs = 30000)
 {
     QElapsedTimer t;

@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -240,6 +241,76 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(sortedLines(r.out).size(), 20);
         QCOMPARE(QDir(dir).entryList({ u"eof.*"_s }, QDir::Files).size(), 2);
+    }
+
+    // SIGKILL of Shoal in the middle of a service batch on two hosts, then --resume: nothing
+    // is left running on either host; every input is answered, twice only where the killed
+    // run printed the answer and was killed before its joblog row; one row per task.
+    void killedMidBatchThenResumed()
+    {
+        const QString dir = m_dir.filePath(u"resumed"_s);
+        QVERIFY(QDir().mkpath(dir));
+        // Paced (a few milliseconds a task), so that the kill finds answers on their way.
+        const QString worker = writeScript(
+            u"paced-worker.sh"_s,
+            "#!/bin/sh\nwhile read -r x; do\n"
+            "  [ \"$x\" = last ] && while [ ! -e \"$1/release\" ]; do sleep 0.01; done\n"
+            "  sleep 0.002; echo \"r $x\"\n"
+            "done\n");
+        constexpr int kTasks = 1000;
+        QStringList inputs = numbers(kTasks);
+        inputs.last() = u"last"_s; // the batch cannot end before the kill
+        QRandomGenerator random(QRandomGenerator::global()->generate());
+        for (int round = 0; round < 2; ++round) {
+            const QString log = dir + u"/joblog%1"_s.arg(round);
+            const QString out = dir + u"/out%1"_s.arg(round);
+            QFile::remove(dir + u"/release"_s);
+            const QStringList args = QStringList {
+                u"run"_s,          u"--no-bar"_s,    u"--joblog"_s,  log,
+                u"-S"_s,           u"1/hostA,1/:"_s, u"--ssh"_s,     m_fakeSsh,
+                u"--agent-path"_s, shoalBinary(),    u"--service"_s, u"sh %1 %2"_s.arg(worker, dir),
+                u":::"_s
+            } + inputs;
+            QProcess first;
+            first.setStandardOutputFile(out);
+            first.start(shoalBinary(), args);
+            QVERIFY(first.waitForStarted());
+            const int killAfterRows = 1 + int(random.bounded(kTasks - 2));
+            QTRY_VERIFY_WITH_TIMEOUT(joblogRows(log).size() >= killAfterRows, 30000);
+            ::kill(pid_t(first.processId()), SIGKILL);
+            QVERIFY(first.waitForFinished());
+            const QStringList left = waitForNoChildren(10000); // agents and programs: all gone
+            QVERIFY2(left.isEmpty(), qPrintable(u"left running: "_s + left.join(u", "_s)));
+            const QHash<qint64, int> logged = joblogRows(log);
+            QVERIFY(logged.size() < kTasks);
+            qInfo("round %d: killed after %d rows (asked %d)", round, int(logged.size()),
+                  killAfterRows);
+            const QHash<QByteArray, int> printedBefore = lineCounts(readFile(out));
+            for (auto it = logged.cbegin(); it != logged.cend(); ++it)
+                QCOMPARE(printedBefore.value("r " + inputs[it.key() - 1].toLatin1()), 1);
+
+            QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
+            QProcess second;
+            second.setStandardOutputFile(out, QIODevice::Append);
+            second.start(shoalBinary(), QStringList { u"run"_s, u"--resume"_s } + args.mid(1));
+            QVERIFY(second.waitForFinished(60000));
+            QCOMPARE(second.exitCode(), 0);
+            const QHash<QByteArray, int> printed = lineCounts(readFile(out));
+            for (int seq = 1; seq <= kTasks; ++seq) {
+                const QByteArray line = "r " + inputs[seq - 1].toLatin1();
+                const int times = printed.value(line);
+                const bool printedWithoutRow
+                    = printedBefore.value(line) == 1 && !logged.contains(seq);
+                QVERIFY2(times == 1 || (times == 2 && printedWithoutRow),
+                         qPrintable(u"round %1: '%2' printed %3 times"_s.arg(round)
+                                        .arg(QString::fromLatin1(line))
+                                        .arg(times)));
+            }
+            const QHash<qint64, int> rows = joblogRows(log);
+            QCOMPARE(rows.size(), kTasks);
+            for (auto it = rows.cbegin(); it != rows.cend(); ++it)
+                QCOMPARE(it.value(), 1);
+        }
     }
 
     // Long answers (16 KB each, 96 MB in all): they travel in frames of their own size, and
