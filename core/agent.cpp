@@ -362,6 +362,12 @@ void Agent::receiveFile(const agent::File &file)
 {
     if (m_sharedFolder) // the file is here already: Shoal's folder is this one
         return;
+    if (!file.last && file.bytes.isEmpty()) { // given up on: no Run comes for this attempt
+        if (m_fileReceiver.isWriting(file.task))
+            m_fileReceiver.abandon();
+        m_files.remove(file.task); // a later attempt starts afresh (the files whole stay)
+        return;
+    }
     TaskFiles &files = m_files[file.task];
     if (!files.error.isEmpty())
         return; // the rest of what was sent for it is not wanted

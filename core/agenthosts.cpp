@@ -310,22 +310,42 @@ void AgentLaunching::flush(Host &host)
 {
     if (host.lost || host.toAgent < 0)
         return;
-    while (!host.outBuffer.isEmpty()) {
-        const ssize_t n
-            = ::write(host.toAgent, host.outBuffer.constData(), size_t(host.outBuffer.size()));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (n < 0) {
-            const QString why = u"cannot write to its agent: %1"_s.arg(errnoText());
-            read(host); // the ends it sent before it went count
-            lose(host, why);
-            return;
+    // Files on their way are read as the link takes them, a few buffers per call at most, so
+    // that a large file to a fast link does not hold up the event loop.
+    bool blocked = false;
+    for (int round = 0; round < 8 && !blocked; ++round) {
+        sendFileParts(host);
+        while (host.unsent() > 0) {
+            const ssize_t n = ::write(host.toAgent, host.outBuffer.constData() + host.outSent,
+                                      size_t(host.unsent()));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN) {
+                blocked = true;
+                break;
+            }
+            if (n < 0) {
+                const QString why = u"cannot write to its agent: %1"_s.arg(errnoText());
+                read(host); // the ends it sent before it went count
+                lose(host, why);
+                return;
+            }
+            host.outSent += n;
         }
-        host.outBuffer.remove(0, n);
+        // What was written goes once it is most of the buffer: a pipe takes 64 KiB a write,
+        // and moving the rest down after each would copy megabytes for every one of them.
+        if (host.outSent == host.outBuffer.size()) {
+            host.outBuffer.resize(0); // keeps its room
+            host.outSent = 0;
+        } else if (host.outSent > host.outBuffer.size() / 2) {
+            host.outBuffer.remove(0, host.outSent);
+            host.outSent = 0;
+        }
+        if (host.sending.empty())
+            break;
     }
-    const bool pending = !host.outBuffer.isEmpty();
+    // Watched while something waits to go, files to read included.
+    const bool pending = host.unsent() > 0 || !host.sending.empty();
     if (pending != host.writeWatched) {
         host.writeWatched = pending;
         if (pending)
@@ -481,6 +501,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
     host.received.clear();
     host.cancelling.clear(); // a new link, a new agent: nothing of the old one comes
     host.returned.abandon();
+    host.sending.clear(); // their tasks were requeued or ended above
     host.ready = false;
     QString next;
     if (host.refused) {
@@ -517,6 +538,7 @@ void AgentLaunching::reconnect(int index, quint32 generation)
     host.generation = ProcessWatcher::nextGeneration();
     host.reader = agent::FrameReader();
     host.outBuffer.clear();
+    host.outSent = 0;
     host.cancelling.clear();
     host.writeWatched = false;
     host.lost = false;

@@ -264,66 +264,7 @@ void AgentLaunching::start(WorkerSlot &slot, Host &host, TaskId id)
     slot.rssBytes = 0;
     m_host.openBatch().started.push_back({ id, slot.number, t.attempts, 0 });
     m_host.postWorker(slot);
-    const qint64 seq = ledger.seqOf(id);
-    QStringList returns;
-    if (!host.spec.isLocal()) { // this machine's agent works in our folder: nothing to move
-        auto files = transfersOf(id, slot.number);
-        if (!files) {
-            const int err = errno ? errno : EIO;
-            AttemptOutput output;
-            output.err = u"shoal: --transferfile: %1\n"_s.arg(files.error()).toLocal8Bit();
-            concludeAttempt(m_host, slot, ExitStatus::failedToStart(err), std::move(output), 0);
-            return;
-        }
-        for (agent::File &file : *files)
-            send(host, file);
-        returns = pathsOf(m_returns, id, slot.number);
-    }
-    send(host,
-         agent::Run { id, m_template.expand(m_inputs.at(seq - 1), seq, slot.number), returns,
-                      m_spec.cleanup && !host.spec.isLocal() });
-}
-
-Result<std::vector<agent::File>> AgentLaunching::transfersOf(TaskId id, int slot) const
-{
-    std::vector<agent::File> files;
-    for (const QString &path : pathsOf(m_transfers, id, slot)) {
-        auto read = sendFile(id, path, [&](agent::File &&part) { files.push_back(part); });
-        if (!read)
-            return Error { read.error() };
-    }
-    return files;
-}
-
-QStringList AgentLaunching::pathsOf(const std::vector<CommandTemplate> &patterns, TaskId id,
-                                    int slot) const
-{
-    QStringList paths;
-    const qint64 seq = m_host.ledger().seqOf(id);
-    for (const CommandTemplate &t : patterns)
-        paths << t.expand(m_inputs.at(seq - 1), seq, slot).front();
-    return paths;
-}
-
-void AgentLaunching::receiveReturn(Host &host, const agent::File &file)
-{
-    WorkerSlot *slot = slotRunning(host, file.task);
-    if (!slot)
-        return;
-    const QStringList expected = pathsOf(m_returns, file.task, slot->number);
-    if (std::none_of(expected.begin(), expected.end(),
-                     [&](const QString &p) { return transferTarget(p) == file.path; })) {
-        lose(host, u"its agent sent back a file Shoal did not ask for ('%1')"_s.arg(file.path));
-        return;
-    }
-    Received &r = host.received[file.task];
-    if (r.output.lost)
-        return;
-    if (auto written = host.returned.write(file, file.path); !written) {
-        r.output.lost = errno ? errno : EIO; // the task fails: what it made is not all here
-        m_host.message(
-            u"task %1: --return: %2"_s.arg(m_host.ledger().seqOf(file.task)).arg(written.error()));
-    }
+    sendRun(slot, host, id);
 }
 
 WorkerSlot *AgentLaunching::slotRunning(const Host &host, TaskId id) const
@@ -435,7 +376,8 @@ void AgentLaunching::holdTask(WorkerSlot &slot, bool stopped)
     Host *host = hostOfSlot(slot);
     // A host's service workers take its tasks in any order: one worker paused here is not fed
     // (its tasks sent already are answered); the whole pool paused stops them there.
-    if (m_isService || slot.task < 0 || !host || host->lost)
+    if (m_isService || slot.task < 0 || !host || host->lost
+        || holdUnsent(*host, slot.task, stopped))
         return;
     send(*host, agent::Hold { slot.task, stopped });
     flush(*host);
@@ -465,7 +407,8 @@ void AgentLaunching::cancelRunning(TaskId id)
     if (!slot || slot->task != id || !host || host->lost)
         return;
     slot->endReason = EndReason::Cancel;
-    send(*host, agent::Cancel { id });
+    if (!dropUnsent(*host, id))
+        send(*host, agent::Cancel { id });
     flush(*host);
 }
 
@@ -479,7 +422,8 @@ void AgentLaunching::requeueRunning(WorkerSlot &slot)
     if (slot.task < 0 || !host || host->lost)
         return;
     slot.endReason = EndReason::Requeue;
-    send(*host, agent::Cancel { slot.task });
+    if (!dropUnsent(*host, slot.task))
+        send(*host, agent::Cancel { slot.task });
     flush(*host);
 }
 
@@ -515,7 +459,7 @@ bool AgentLaunching::finishWorkers()
     for (auto &host : m_hosts) {
         if (host->lost)
             continue;
-        if (host->toAgent >= 0 && host->outBuffer.isEmpty()) {
+        if (host->toAgent >= 0 && host->unsent() == 0) {
             if (host->writeWatched)
                 m_host.watcher().unwatch(host->toAgent);
             ::close(host->toAgent);

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -79,6 +80,15 @@ private:
         qint64 sizes[2] = { 0, 0 };
     };
 
+    // A task whose --transferfile files go out a part at a time as the link takes them, its
+    // Run after them.
+    struct Sending
+    {
+        OutgoingFiles files;
+        agent::Run run;
+        bool held = false; // paused before its Run went: held as soon as it has
+    };
+
     // One worker host: its transport, its link and what its agent said.
     struct Host
     {
@@ -91,6 +101,8 @@ private:
         int stderrFile = -1; // what the transport and the agent say on stderr
         agent::FrameReader reader;
         QByteArray outBuffer;
+        qsizetype outSent = 0; // of outBuffer, written already (dropped from it now and then)
+        qsizetype unsent() const { return outBuffer.size() - outSent; }
         bool writeWatched = false;
         agent::Hello hello;
         int workers = 0;
@@ -107,6 +119,7 @@ private:
         QHash<TaskId, int> cancelling; // service tasks sent a Cancel, not yet acknowledged
         QHash<TaskId, Received> received;
         FileReceiver returned; // --return: what its agent sends back
+        std::deque<Sending> sending; // --transferfile: the front's files are on their way
 
         ~Host()
         {
@@ -174,11 +187,22 @@ private:
     // host has slots.
     void syncWorkers();
     void settleLater(const WorkerSlot &slot); // once the pool's current loop over slots is done
-    // --transferfile's files for the task, as File frames to send before its Run; an Error
-    // names the file that cannot be read.
-    Result<std::vector<agent::File>> transfersOf(TaskId id, int slot) const;
-    // The file names the patterns (--transferfile's, --return's) give for the task.
+    // Files through the link (agentfiles.cpp). The file names the patterns (--transferfile's,
+    // --return's) give for the task.
     QStringList pathsOf(const std::vector<CommandTemplate> &patterns, TaskId id, int slot) const;
+    // Sends the task's Run to its host, after its --transferfile files; the attempt fails to
+    // start when one of them cannot be opened.
+    void sendRun(WorkerSlot &slot, Host &host, TaskId id);
+    // Adds the parts of the files on their way to the host's buffer while it holds less than
+    // kSendAheadBytes, and each Run once its files have gone.
+    void sendFileParts(Host &host);
+    // A task whose Run has not gone yet is dropped there (what came of a file is dropped at the
+    // far end) and ends as its agent would have ended it: false when its Run went already.
+    bool dropUnsent(Host &host, TaskId id);
+    bool holdUnsent(Host &host, TaskId id, bool stopped);
+    // A Finished for the task, from here (its Run never went), handled once the pool's current
+    // loop is done; dropped if the attempt ended meanwhile.
+    void finishLater(Host &host, TaskId id, ExitStatus exit, QByteArray err = {});
     void receiveReturn(Host &host, const agent::File &file);
     void watchLink(Host &host);
     void sendSetup(Host &host);

@@ -24,8 +24,9 @@ namespace shoal::agent {
 // A protocol change that an older peer cannot read bumps kProtocol; both sides refuse a peer with
 // another protocol, naming both Shoal versions.
 // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
-// Results, Note, Workers, HoldWorker)
-inline constexpr quint32 kProtocol = 5;
+// Results, Note, Workers, HoldWorker); 6: a File part of no bytes that is not the last drops
+// the file being received (its sender gave up on it)
+inline constexpr quint32 kProtocol = 6;
 // A service answer may be a 64 MiB line (ServiceProcess), and travels in one frame.
 inline constexpr quint32 kMaxFrameBytes = 72u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
@@ -89,8 +90,9 @@ struct Run // Shoal -> agent: run argv (already expanded) as task `task`
 
 // A part of a file, in order: Shoal -> agent before a task's Run (--transferfile), agent ->
 // Shoal before its Finished (--return). The first part of a path makes the file anew; `last`
-// closes it with its mode. path: relative to the working folder (a local one: Shoal's), or
-// absolute.
+// closes it with its mode. A part of no bytes that is not the last drops what came of the file
+// (Shoal could not read the rest, or the task was cancelled while it was sent). path: relative
+// to the working folder (a local one: Shoal's), or absolute.
 struct File
 {
     TaskId task = -1;

@@ -52,44 +52,100 @@ QString transferTarget(const QString &path)
 Result<void> sendFile(TaskId task, const QString &path,
                       const std::function<void(agent::File &&)> &deliver, FileId *id)
 {
-    // O_NONBLOCK: a FIFO with no writer must not block the event loop; only files are sent.
-    const int fd
-        = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return Error { u"cannot read '%1': %2"_s.arg(path, errnoText()) };
-    struct stat st = {};
-    const bool statted = ::fstat(fd, &st) == 0;
-    const int err
-        = statted ? (S_ISREG(st.st_mode) ? 0 : (S_ISDIR(st.st_mode) ? EISDIR : EINVAL)) : errno;
-    if (err != 0) {
-        ::close(fd);
-        errno = err;
-        return Error { u"cannot read '%1': %2"_s.arg(
-            path, err == EINVAL ? u"not a regular file"_s : errnoText(err)) };
-    }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    OutgoingFiles files;
+    if (auto opened = files.open(task, { path }); !opened)
+        return opened;
     if (id)
-        *id = idOf(st);
-    const quint32 mode = st.st_mode & 07777;
-    QByteArray part(agent::kOutputChunkBytes, Qt::Uninitialized);
+        *id = files.fileId(0);
+    agent::File part;
     for (;;) {
-        const ssize_t n = ::read(fd, part.data(), size_t(part.size()));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            const int readErr = errno;
-            ::close(fd);
-            errno = readErr;
-            return Error { u"cannot read '%1': %2"_s.arg(path, errnoText(readErr)) };
-        }
-        if (n == 0) { // the end: a last part of nothing carries the mode
-            deliver(agent::File { task, path, {}, true, mode });
-            break;
-        }
-        deliver(agent::File { task, path, QByteArray(part.constData(), n), false, mode });
+        auto more = files.next(part);
+        if (!more)
+            return Error { more.error() };
+        if (!*more)
+            return {};
+        deliver(std::move(part));
     }
-    ::close(fd);
+}
+
+OutgoingFiles &OutgoingFiles::operator=(OutgoingFiles &&other) noexcept
+{
+    if (this != &other) {
+        close();
+        m_task = other.m_task;
+        m_files = std::exchange(other.m_files, {});
+        m_next = std::exchange(other.m_next, 0);
+        m_midFile = std::exchange(other.m_midFile, false);
+    }
+    return *this;
+}
+
+void OutgoingFiles::close()
+{
+    for (Entry &e : m_files) {
+        if (e.fd >= 0)
+            ::close(std::exchange(e.fd, -1));
+    }
+}
+
+Result<void> OutgoingFiles::open(TaskId task, const QStringList &paths)
+{
+    close();
+    m_task = task;
+    m_files.clear();
+    m_next = 0;
+    m_midFile = false;
+    for (const QString &path : paths) {
+        // O_NONBLOCK: a FIFO with no writer must not block the event loop; only files are sent.
+        const int fd
+            = ::open(encodeBytes(path).constData(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        struct stat st = {};
+        const int err = fd < 0 || ::fstat(fd, &st) != 0
+            ? errno
+            : (S_ISREG(st.st_mode) ? 0 : (S_ISDIR(st.st_mode) ? EISDIR : EINVAL));
+        if (fd >= 0)
+            m_files.push_back({ path, fd, quint32(st.st_mode & 07777), idOf(st) });
+        if (err != 0) {
+            close();
+            m_files.clear();
+            const QString why = err == EINVAL ? u"not a regular file"_s : errnoText(err);
+            errno = err;
+            return Error { u"cannot read '%1': %2"_s.arg(path, why) };
+        }
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    }
     return {};
+}
+
+Result<bool> OutgoingFiles::next(agent::File &part)
+{
+    if (m_next >= m_files.size())
+        return false;
+    Entry &e = m_files[m_next];
+    QByteArray bytes(agent::kOutputChunkBytes, Qt::Uninitialized);
+    ssize_t n;
+    while ((n = ::read(e.fd, bytes.data(), size_t(bytes.size()))) < 0 && errno == EINTR) { }
+    if (n < 0) {
+        const int err = errno;
+        const QString why = u"cannot read '%1': %2"_s.arg(e.path, errnoText(err));
+        errno = err;
+        return Error { why };
+    }
+    bytes.truncate(n);
+    const bool last = n == 0; // the end: a last part of nothing carries the mode
+    part = agent::File { m_task, e.path, std::move(bytes), last, e.mode };
+    m_midFile = !last;
+    if (last) {
+        ::close(std::exchange(e.fd, -1));
+        ++m_next;
+    }
+    return true;
+}
+
+agent::File OutgoingFiles::abandonPart() const
+{
+    const QString path = m_next < m_files.size() ? m_files[m_next].path : QString();
+    return agent::File { m_task, path, {}, false, 0 };
 }
 
 // Into a hidden file beside the target, renamed over it once whole: a file cut short (a lost

@@ -6,6 +6,8 @@
 #include <QString>
 
 #include <functional>
+#include <utility>
+#include <vector>
 
 namespace shoal {
 
@@ -33,6 +35,46 @@ QString transferTarget(const QString &path);
 // kOutputChunkBytes. An Error names the file and why.
 Result<void> sendFile(TaskId task, const QString &path,
                       const std::function<void(agent::File &&)> &deliver, FileId *id = nullptr);
+
+// The files of one task (--transferfile), read a part at a time as the link takes them, so that
+// a large file never sits whole in memory. All are opened at once: a file that cannot be read
+// fails the task before anything of it is sent.
+class OutgoingFiles
+{
+public:
+    OutgoingFiles() = default;
+    OutgoingFiles(OutgoingFiles &&other) noexcept { *this = std::move(other); }
+    OutgoingFiles &operator=(OutgoingFiles &&other) noexcept;
+    ~OutgoingFiles() { close(); }
+
+    // Opens the regular files at paths for task (errno is kept). An Error names the file and
+    // why; nothing is open then.
+    Result<void> open(TaskId task, const QStringList &paths);
+    // The next part to send, in order, into part: false once every file has gone whole. An
+    // Error names the file and why (errno is kept): send abandonPart() if isMidFile().
+    Result<bool> next(agent::File &part);
+    // Whether parts of a file have gone and its last has not.
+    bool isMidFile() const { return m_midFile; }
+    // A part of no bytes that is not the last: the receiver drops what it has of the file.
+    agent::File abandonPart() const;
+    // The file at index i (in the order of open()) as it was opened.
+    FileId fileId(size_t i) const { return m_files[i].id; }
+
+private:
+    struct Entry
+    {
+        QString path;
+        int fd = -1;
+        quint32 mode = 0;
+        FileId id;
+    };
+    void close();
+
+    TaskId m_task = -1;
+    std::vector<Entry> m_files;
+    size_t m_next = 0;
+    bool m_midFile = false;
+};
 
 // Writes the File frames that arrive, in order: the first part of a file makes it anew (and
 // its folder) under a hidden name beside it, the last gives it its mode (setuid and the like

@@ -313,6 +313,17 @@ QHash<QByteArray, int> lineCounts(const QByteArray &text)
     return counts;
 }
 
+QString writeScript(const QString &path, const QByteArray &text)
+{
+    QFile script(path);
+    if (!script.open(QIODevice::WriteOnly) || script.write(text) != text.size())
+        return {};
+    script.close();
+    if (!script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner))
+        return {};
+    return path;
+}
+
 QStringList joblogSummary(const QString &path)
 {
     QList<QPair<qint64, QString>> rows;

@@ -107,6 +107,8 @@ QStringList progressThenWaitWorker(const QString &releaseFile,
 QByteArray readFile(const QString &path); // empty when it cannot be read
 // The joblog's rows as "Seq Host Exitval Command", sorted by Seq.
 QStringList joblogSummary(const QString &path);
+// Writes an executable script at path; empty when it cannot.
+QString writeScript(const QString &path, const QByteArray &text);
 // Seq -> how many rows the joblog has for it.
 QHash<qint64, int> joblogRows(const QString &path);
 // Lines of text -> how often each occurs.

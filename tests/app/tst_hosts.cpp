@@ -34,13 +34,10 @@ private Q_SLOTS:
     {
         becomeSubreaper();
         QVERIFY(m_dir.isValid());
-        m_fakeSsh = m_dir.filePath(u"fakessh"_s);
-        QFile script(m_fakeSsh);
-        QVERIFY(script.open(QIODevice::WriteOnly));
         // As ssh: the host, then the command for the far side's shell.
-        script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
-        script.close();
-        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        m_fakeSsh = writeScript(m_dir.filePath(u"fakessh"_s),
+                                "#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
+        QVERIFY(!m_fakeSsh.isEmpty());
     }
 
     void cleanup()
@@ -230,14 +227,13 @@ private Q_SLOTS:
         const QString dir = m_dir.filePath(u"gone"_s);
         QVERIFY(QDir().mkpath(dir));
         const QString once = dir + u"/sshonce"_s;
-        QFile script(once);
-        QVERIFY(script.open(QIODevice::WriteOnly));
-        script.write(
-            u"#!/bin/sh\n[ -e %1/used ] && exit 255\ntouch %1/used\nshift\nexec sh -c \"$*\"\n"_s
-                .arg(dir)
-                .toUtf8());
-        script.close();
-        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        QVERIFY(
+            !writeScript(
+                 once,
+                 u"#!/bin/sh\n[ -e %1/used ] && exit 255\ntouch %1/used\nshift\nexec sh -c \"$*\"\n"_s
+                     .arg(dir)
+                     .toUtf8())
+                 .isEmpty());
         QProcess shoal;
         shoal.start(shoalBinary(),
                     { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, once,
@@ -350,6 +346,86 @@ private Q_SLOTS:
         QCOMPARE(unmade.exitCode, 1);
         QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
         QVERIFY(!QFile::exists(local + u"/x.out"_s));
+    }
+
+    // Files to send go a part at a time as the link takes them: two tasks sending 100 MB each
+    // at once get them whole, and Shoal never holds them in memory (it held both, twice).
+    void largeFilesGoAPartAtATime()
+    {
+        const QString local = m_dir.filePath(u"tf-large"_s);
+        const QString remote = m_dir.filePath(u"tf-large-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        constexpr qint64 kSize = 100 << 20;
+        QFile big(local + u"/big.bin"_s);
+        QVERIFY(big.open(QIODevice::WriteOnly));
+        QVERIFY(big.resize(kSize)); // zeros, sparse here: only the link carries them all
+        big.close();
+        const MeasuredRun run = runShoalMeasured(
+            { u"run"_s, u"--no-bar"_s, u"-S"_s, u"2/far"_s, u"--ssh"_s, m_fakeSsh,
+              u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote, u"--transferfile"_s,
+              local + u"/./big.bin"_s, u"sh"_s, u"-c"_s,
+              u"test $(wc -c < big.bin) = %1 && touch done.$0"_s.arg(kSize), u"{}"_s, u":::"_s,
+              u"1"_s, u"2"_s });
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(QFile::exists(remote + u"/done.1"_s) && QFile::exists(remote + u"/done.2"_s));
+        QVERIFY2(run.maxRssKiB < 100 * 1024, qPrintable(u"peak %1 KiB"_s.arg(run.maxRssKiB)));
+    }
+
+    // A task drained back to the queue while its file is on its way: the far side drops what
+    // came of the file (no hidden part is left), the task's command has not run, and its next
+    // attempt sends the file whole from its start.
+    void drainedWhileItsFileIsOnItsWay()
+    {
+        const QString local = m_dir.filePath(u"tf-drain"_s);
+        const QString remote = m_dir.filePath(u"tf-drain-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        QByteArray data;
+        for (int i = 0; data.size() < 24 << 20; ++i)
+            data += QByteArray::number(i) + '\n';
+        QFile file(local + u"/data.txt"_s);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(data);
+        file.close();
+        // A link of 64 KiB every 20 ms until `fast` exists.
+        const QString fast = local + u"/fast"_s;
+        const QString slowSsh
+            = writeScript(local + u"/slowssh"_s,
+                          "#!/bin/sh\nshift\nwhile :; do\n"
+                          "  n=$(dd bs=65536 count=1 2>&1 >&3 | sed -n 's/ records in//p')\n"
+                          "  [ \"$n\" = 0+0 ] && break\n"
+                          "  [ -e "
+                              + fast.toLocal8Bit()
+                              + " ] || sleep 0.02\n"
+                                "done 3>&1 | exec sh -c \"$*\"\n");
+        const QString socket = local + u"/control"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"--control"_s, socket, u"-S"_s, u"1/far"_s,
+                      u"--ssh"_s, slowSsh, u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote,
+                      u"--transferfile"_s, local + u"/./data.txt"_s, u"sh"_s, u"-c"_s,
+                      u"cksum < data.txt >> ran"_s, u":::"_s, u"1"_s });
+        QVERIFY(shoal.waitForStarted());
+        const auto parts
+            = [&] { return QDir(remote).entryList({ u".shoal-*"_s }, QDir::Files | QDir::Hidden); };
+        QTRY_VERIFY_WITH_TIMEOUT(!parts().isEmpty(), 20000); // on its way
+        const RunResult drained = runShoal({ u"ctl"_s, socket, u"resize"_s, u"0"_s, u"requeue"_s });
+        QVERIFY2(drained.exitCode == 0, drained.err.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(parts().isEmpty(), 20000); // dropped there
+        QVERIFY(!QFile::exists(remote + u"/data.txt"_s));
+        QVERIFY(!QFile::exists(remote + u"/ran"_s));
+        QFile(fast).open(QIODevice::WriteOnly);
+        QCOMPARE(runShoal({ u"ctl"_s, socket, u"resize"_s, u"1"_s }).exitCode, 0);
+        QVERIFY(shoal.waitForFinished(60000));
+        QVERIFY2(shoal.exitCode() == 0, shoal.readAllStandardError().constData());
+        QCOMPARE(readFile(remote + u"/data.txt"_s), data);
+        QProcess cksum;
+        cksum.setStandardInputFile(local + u"/data.txt"_s);
+        cksum.start(u"cksum"_s, QStringList());
+        QVERIFY(cksum.waitForFinished());
+        QCOMPARE(readFile(remote + u"/ran"_s), cksum.readAllStandardOutput()); // once, whole
+        QCOMPARE(parts(), QStringList());
     }
 
     // Each running task's CPU and memory, measured where it runs, reach the workers table

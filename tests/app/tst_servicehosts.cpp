@@ -365,13 +365,7 @@ private Q_SLOTS:
 private:
     QString writeScript(const QString &name, const QByteArray &text)
     {
-        const QString path = m_dir.filePath(name);
-        QFile script(path);
-        if (!script.open(QIODevice::WriteOnly) || script.write(text) != text.size())
-            return {};
-        script.close();
-        script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        return path;
+        return shoal::test::writeScript(m_dir.filePath(name), text);
     }
 
     QTemporaryDir m_dir;

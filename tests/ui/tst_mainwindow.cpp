@@ -998,16 +998,8 @@ private:
     // A stand-in for ssh that runs the command here (fakessh HOST COMMAND).
     QString writeFakeSsh()
     {
-        const QString path = m_dir.filePath(u"fakessh"_s);
-        QFile script(path);
-        if (!script.exists()
-            && (!script.open(QIODevice::WriteOnly)
-                || !script.write("#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n")))
-            return {};
-        script.close();
-        return script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)
-            ? path
-            : QString();
+        return shoal::test::writeScript(m_dir.filePath(u"fakessh"_s),
+                                        "#!/bin/sh\nhost=$1; shift\nexec sh -c \"$*\"\n");
     }
 
     MainWindow &window()
