@@ -219,6 +219,7 @@ void Agent::onEvents(const QList<Event> &events)
         if (e.type != Event::Type::TaskBatch || !e.batch)
             continue;
         if (m_service) {
+            sendProgress(*e.batch); // before their answers, which may be in the same batch
             ended = sendResults(*e.batch) || ended;
             continue;
         }
@@ -297,6 +298,22 @@ void Agent::cancel(TaskId shoalId)
     send(ack);
     if (!m_startedFlush.isActive())
         m_startedFlush.start();
+}
+
+void Agent::sendProgress(const TaskBatch &batch)
+{
+    agent::Progress progress;
+    for (const TaskBatch::Progress &p : batch.progress) {
+        if (size_t(p.task) >= m_shoalIds.size())
+            continue;
+        progress.entries.push_back({ m_shoalIds[size_t(p.task)], p.value });
+        if (progress.entries.size() == agent::Progress::kMaxEntries) {
+            send(progress);
+            progress.entries.clear();
+        }
+    }
+    if (!progress.entries.empty())
+        send(progress);
 }
 
 bool Agent::sendResults(const TaskBatch &batch)

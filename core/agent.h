@@ -51,6 +51,7 @@ private:
     void sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f);
     // Service workers: the batch's ended tasks as Results; true when any ended.
     bool sendResults(const TaskBatch &batch);
+    void sendProgress(const TaskBatch &batch); // JSON mode's progress of tasks in flight
     // A task Shoal sent (Run, Tasks), added to the pool with the next read's.
     void admit(TaskId shoalId, QByteArrayView input);
     void forget(TaskId id); // the pool's task id ended: Cancel and Hold no longer find it

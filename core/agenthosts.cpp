@@ -455,6 +455,8 @@ void AgentLaunching::handle(Host &host, agent::Frame &frame)
         }
     } else if (auto *results = std::get_if<agent::Results>(&frame))
         receiveResults(host, *results);
+    else if (const auto *progress = std::get_if<agent::Progress>(&frame))
+        receiveProgress(host, *progress);
     else if (const auto *note = std::get_if<agent::Note>(&frame))
         m_host.message(u"host %1: %2"_s.arg(host.name(), note->text));
     else if (const auto *finished = std::get_if<agent::Finished>(&frame))

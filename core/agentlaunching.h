@@ -171,6 +171,7 @@ private:
     // Service workers (agentservice.cpp).
     void dispatchService();
     void receiveResults(Host &host, agent::Results &results);
+    void receiveProgress(Host &host, const agent::Progress &progress);
     bool isInFlightOn(TaskId id, const WorkerSlot &slot) const;
     // Drops the answered entries at the front of the slot's flight (the front is then a task
     // in flight, or there is none); true, and the slot settled later, when none is left.

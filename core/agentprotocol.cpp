@@ -192,6 +192,13 @@ struct Writer
         s << x.text;
         return Type::Note;
     }
+    Type type(const Progress &x)
+    {
+        s << quint32(x.entries.size());
+        for (const Progress::Entry &e : x.entries)
+            s << qint64(e.task) << e.value;
+        return Type::Progress;
+    }
     Type type(const Workers &x)
     {
         s << qint32(x.count);
@@ -353,6 +360,27 @@ template<> Note readPayload(QDataStream &s)
     return x;
 }
 
+template<> Progress readPayload(QDataStream &s)
+{
+    Progress x;
+    quint32 count = 0;
+    s >> count;
+    if (count > Progress::kMaxEntries) {
+        s.setStatus(QDataStream::ReadCorruptData);
+        return x;
+    }
+    for (quint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        Progress::Entry e;
+        qint64 task = -1;
+        s >> task >> e.value;
+        e.task = TaskId(task);
+        if (task < 0 || task > kMaxTaskId || !(e.value >= 0 && e.value <= 1))
+            s.setStatus(QDataStream::ReadCorruptData);
+        x.entries.push_back(e);
+    }
+    return x;
+}
+
 template<> Workers readPayload(QDataStream &s)
 {
     qint32 count = 0;
@@ -462,6 +490,8 @@ Result<bool> FrameReader::next(Frame *frame)
         return decodeInto<Note>(s, frame);
     case Type::Workers:
         return decodeInto<Workers>(s, frame);
+    case Type::Progress:
+        return decodeInto<Progress>(s, frame);
     case Type::HoldWorker:
         return decodeInto<HoldWorker>(s, frame);
     }

@@ -25,7 +25,7 @@ namespace shoal::agent {
 // another protocol, naming both Shoal versions.
 // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
 // Results, Note, Workers, HoldWorker); 6: a File part of no bytes that is not the last drops
-// the file being received (its sender gave up on it)
+// the file being received (its sender gave up on it), Progress
 inline constexpr quint32 kProtocol = 6;
 // A service answer may be a 64 MiB line (ServiceProcess), and travels in one frame.
 inline constexpr quint32 kMaxFrameBytes = 72u << 20;
@@ -48,7 +48,8 @@ enum class Type : quint8 {
     Results,
     Note,
     Workers,
-    HoldWorker
+    HoldWorker,
+    Progress
 };
 
 struct Hello // agent -> Shoal, first
@@ -174,6 +175,19 @@ struct Results
     InputList texts; // one per entry, in one buffer
 };
 
+// agent -> Shoal: how far service tasks in flight are, as their workers said (JSON mode's
+// {"progress": P}), from 0 to 1.
+struct Progress
+{
+    struct Entry
+    {
+        TaskId task = -1;
+        double value = 0;
+    };
+    std::vector<Entry> entries;
+    static constexpr size_t kMaxEntries = 65536; // per frame
+};
+
 // agent -> Shoal: what its pool says for people (a service worker replaced, one that is silent).
 struct Note
 {
@@ -195,7 +209,7 @@ struct HoldWorker
 };
 
 using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold,
-                           File, Usage, Tasks, Results, Note, Workers, HoldWorker>;
+                           File, Usage, Tasks, Results, Note, Workers, HoldWorker, Progress>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

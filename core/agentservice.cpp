@@ -74,6 +74,20 @@ void AgentLaunching::dispatchService()
     }
 }
 
+void AgentLaunching::receiveProgress(Host &host, const agent::Progress &progress)
+{
+    const TaskLedger &ledger = m_host.ledger();
+    for (const agent::Progress::Entry &e : progress.entries) {
+        // As for an answer: not a cancelled attempt's, nor one of a task sent elsewhere since.
+        if (!ledger.contains(e.task) || host.cancelling.contains(e.task))
+            continue;
+        const TaskLedger::Record &t = ledger[e.task];
+        const WorkerSlot *slot = m_host.slotAt(t.slot);
+        if (TaskLedger::isRunning(t.state) && slot && hostOfSlot(*slot) == &host)
+            m_host.openBatch().progress.push_back({ e.task, e.value });
+    }
+}
+
 void AgentLaunching::receiveResults(Host &host, agent::Results &results)
 {
     TaskLedger &ledger = m_host.ledger();

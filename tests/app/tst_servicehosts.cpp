@@ -243,6 +243,34 @@ private Q_SLOTS:
         QCOMPARE(QDir(dir).entryList({ u"eof.*"_s }, QDir::Files).size(), 2);
     }
 
+    // JSON-mode service workers on a host say how far their tasks are: that reaches Shoal's
+    // events (and so the window) as it does from workers here.
+    void progressComesFromTheHost()
+    {
+        const QString dir = m_dir.filePath(u"progress"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString worker
+            = writeScript(u"progress-worker.sh"_s,
+                          "#!/bin/sh\nwhile read -r l; do id=${l#*:}; id=${id%%,*}\n"
+                          "  echo \"{\\\"id\\\":$id,\\\"progress\\\":0.4}\"\n"
+                          "  while [ ! -e \"$1\" ]; do sleep 0.02; done\n"
+                          "  echo \"{\\\"id\\\":$id,\\\"ok\\\":true,\\\"result\\\":$id}\"\n"
+                          "done\n");
+        const QString events = dir + u"/events.jsonl"_s;
+        const QString release = dir + u"/release"_s;
+        QProcess shoal;
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"--events"_s, events, u"-S"_s, u"1/far"_s,
+                      u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--service"_s,
+                      u"sh %1 %2"_s.arg(worker, release), u"--service-mode"_s, u"json"_s, u":::"_s,
+                      u"a"_s });
+        QTRY_VERIFY_WITH_TIMEOUT(readFile(events).contains("\"progress\":0.4"), 20000);
+        QFile(release).open(QIODevice::WriteOnly);
+        QVERIFY(shoal.waitForFinished(20000));
+        QVERIFY2(shoal.exitCode() == 0, shoal.readAllStandardError().constData());
+        QCOMPARE(shoal.readAllStandardOutput(), QByteArray("0\n"));
+    }
+
     // SIGKILL of Shoal in the middle of a service batch on two hosts, then --resume: nothing
     // is left running on either host; every input is answered, twice only where the killed
     // run printed the answer and was killed before its joblog row; one row per task.

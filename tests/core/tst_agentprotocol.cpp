@@ -8,7 +8,9 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <QtEndian>
+#include <cmath>
 
 #include <sys/stat.h>
 
@@ -78,6 +80,7 @@ private Q_SLOTS:
             Note { u"worker 2 is silent"_s },
             Workers { 5 },
             HoldWorker { 3, false },
+            Progress { { { 7, 0.25 }, { 9, 1.0 } } },
         };
         QByteArray bytes;
         for (const Frame &f : sent)
@@ -120,6 +123,11 @@ private Q_SLOTS:
             QCOMPARE(std::get<Workers>(got[16]).count, 5);
             QCOMPARE(std::get<HoldWorker>(got[17]).worker, 3);
             QVERIFY(!std::get<HoldWorker>(got[17]).stopped);
+            const Progress &progress = std::get<Progress>(got[18]);
+            QCOMPARE(progress.entries.size(), size_t(2));
+            QCOMPARE(progress.entries[0].task, 7);
+            QCOMPARE(progress.entries[0].value, 0.25);
+            QCOMPARE(progress.entries[1].value, 1.0);
             const Usage &usage = std::get<Usage>(got[10]);
             QCOMPARE(usage.cpuPercent, 87.5);
             QCOMPARE(usage.rssBytes, qint64(300) << 20);
@@ -189,6 +197,28 @@ private Q_SLOTS:
             b[8] = char(b[8] + 1);
             b[0] = char(b[0] + 1);
             b.append('x');
+            return b;
+        }();
+        QTest::newRow("progress past 1") << [] {
+            QByteArray b;
+            encode(Progress { { { 1, 1.5 } } }, b);
+            return b;
+        }();
+        QTest::newRow("progress that is not a number") << [] {
+            QByteArray b;
+            encode(Progress { { { 1, std::nan("") } } }, b);
+            return b;
+        }();
+        QTest::newRow("progress claiming more than sent") << [] {
+            QByteArray b;
+            encode(Progress { { { 1, 0.5 } } }, b);
+            b[8] = 2; // the count (big-endian QDataStream, after the length and type): 2
+            return b;
+        }();
+        QTest::newRow("progress for too many tasks") << [] {
+            QByteArray b;
+            encode(Progress {}, b);
+            b[5] = 1; // the count: 2^24, with no entries
             return b;
         }();
         QTest::newRow("a Run without argv") << [] {
