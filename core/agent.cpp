@@ -161,6 +161,7 @@ Result<void> Agent::setUp(const agent::Setup &setup)
         m_sharedFolder = probe.open(QIODevice::ReadOnly)
             && probe.read(setup.probe.size() * 4 + 1) == setup.probe.toUtf8();
     }
+    m_cleanup = setup.cleanup;
     PoolOptions options;
     options.workers = setup.workers;
     options.timeoutSeconds = setup.timeoutSeconds;
@@ -382,7 +383,10 @@ void Agent::receiveFile(const agent::File &file)
     if (!file.last && file.bytes.isEmpty()) { // given up on: no Run comes for this attempt
         if (m_fileReceiver.isWriting(file.task))
             m_fileReceiver.abandon();
-        m_files.remove(file.task); // a later attempt starts afresh (the files whole stay)
+        const TaskFiles given = m_files.take(file.task); // a later attempt starts afresh
+        if (m_cleanup)
+            for (const auto &[path, id] : given.received)
+                removeIfSame(path, id);
         return;
     }
     TaskFiles &files = m_files[file.task];

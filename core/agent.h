@@ -93,6 +93,7 @@ private:
     };
     QHash<TaskId, TaskFiles> m_files;
     bool m_sharedFolder = false; // its working folder is Shoal's (Setup's probe is here)
+    bool m_cleanup = false; // --cleanup (Setup)
     FileReceiver m_fileReceiver;
     std::unique_ptr<Pool> m_pool;
     std::vector<TaskId> m_shoalIds; // by the agent pool's task id

@@ -62,7 +62,7 @@ void AgentLaunching::sendFileParts(Host &host)
         auto more = s.files.next(part);
         if (!more) { // read failed: the task fails to start, as when a file cannot be opened
             const int err = errno ? errno : EIO;
-            if (s.files.isMidFile())
+            if (s.files.hasStarted())
                 send(host, s.files.abandonPart());
             const TaskId id = s.run.task;
             host.sending.pop_front();
@@ -87,7 +87,7 @@ bool AgentLaunching::dropUnsent(Host &host, TaskId id)
                                  [id](const Sending &s) { return s.run.task == id; });
     if (it == host.sending.end())
         return false;
-    if (it->files.isMidFile()) // only the front is ever on its way
+    if (it->files.hasStarted()) // only the front is ever on its way
         send(host, it->files.abandonPart());
     host.sending.erase(it);
     finishLater(host, id, ExitStatus::cancelled(0));
@@ -117,6 +117,7 @@ void AgentLaunching::finishLater(Host &host, TaskId id, ExitStatus exit, QByteAr
             if (!err.isEmpty())
                 h.received[id].output.err += err;
             finish(h, agent::Finished { id, exit, 0 });
+            m_host.continueWork();
         },
         Qt::QueuedConnection);
 }

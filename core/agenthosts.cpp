@@ -209,6 +209,7 @@ void AgentLaunching::sendSetup(Host &host)
     setup.workdir = m_spec.workdir;
     setup.probe = m_probe;
     setup.service = m_service;
+    setup.cleanup = m_spec.cleanup && !host.spec.isLocal();
     host.agentWorkers = setup.workers;
     send(host, setup);
     if (m_isService && m_paused) // a host back while the pool is paused

@@ -48,7 +48,8 @@ public:
     int hostIndex(const QString &name) const override;
     int hostIndexOf(const WorkerSlot &slot) const override;
     void setHostWorkers(int host, int workers) override;
-    int descriptorsPerSlot() const override { return 2; } // its scratch files, unused
+    // Its scratch files (unused), and the files to send held open until its Run goes.
+    int descriptorsPerSlot() const override { return 2 + int(m_transfers.size()); }
     QString commandOf(TaskId id) const override;
     QString hostOf(int slot) const override;
     QString placeOf(int slot) const override;

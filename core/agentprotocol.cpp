@@ -116,7 +116,7 @@ struct Writer
         s << qint32(x.workers) << x.timeoutSeconds << x.memoryLimitBytes << qint32(x.termGraceMs)
           << x.workdir << x.probe << x.service.program << quint8(x.service.mode)
           << x.service.initializer << qint32(x.service.maxTasksPerWorker)
-          << qint32(x.service.prefetch) << qint32(x.service.silenceWarningMs);
+          << qint32(x.service.prefetch) << qint32(x.service.silenceWarningMs) << x.cleanup;
         return Type::Setup;
     }
     Type type(const Run &x)
@@ -234,7 +234,7 @@ template<> Setup readPayload(QDataStream &s)
     quint8 mode = 0;
     s >> workers >> x.timeoutSeconds >> x.memoryLimitBytes >> grace >> x.workdir >> x.probe;
     x.service.program = readStrings(s);
-    s >> mode >> x.service.initializer >> maxTasks >> prefetch >> silence;
+    s >> mode >> x.service.initializer >> maxTasks >> prefetch >> silence >> x.cleanup;
     x.workers = workers;
     x.termGraceMs = grace;
     x.service.mode = ServiceSpec::Mode(mode);

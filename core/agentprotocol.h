@@ -76,6 +76,9 @@ struct Setup // Shoal -> agent, once
     // Service workers (multiprocessing.Pool style) when its program is set: the agent runs them
     // and is sent Tasks, not Run.
     ServiceSpec service;
+    // --cleanup: the files sent for a task whose Run never comes (File's "given up") are
+    // removed too, as those of a task that ran are.
+    bool cleanup = false;
 };
 
 struct Run // Shoal -> agent: run argv (already expanded) as task `task`

@@ -51,11 +51,13 @@ public:
     // why; nothing is open then.
     Result<void> open(TaskId task, const QStringList &paths);
     // The next part to send, in order, into part: false once every file has gone whole. An
-    // Error names the file and why (errno is kept): send abandonPart() if isMidFile().
+    // Error names the file and why (errno is kept): send abandonPart() if hasStarted().
     Result<bool> next(agent::File &part);
-    // Whether parts of a file have gone and its last has not.
-    bool isMidFile() const { return m_midFile; }
-    // A part of no bytes that is not the last: the receiver drops what it has of the file.
+    // Whether any part has gone.
+    bool hasStarted() const { return m_next > 0 || m_midFile; }
+    // A part of no bytes that is not the last: the receiver drops what it has of the file
+    // being sent, and forgets the task's files (removing those that came whole with
+    // --cleanup).
     agent::File abandonPart() const;
     // The file at index i (in the order of open()) as it was opened.
     FileId fileId(size_t i) const { return m_files[i].id; }

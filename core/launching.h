@@ -63,6 +63,9 @@ public:
     virtual void terminate(WorkerSlot &slot, EndReason reason) = 0;
     virtual void armDeadlines() = 0;
     virtual void checkFinished() = 0;
+    // After an end handled outside the process watcher's events (a queued call): what follows
+    // those, a dispatch and the check whether the batch is over.
+    virtual void continueWork() = 0;
     // Nothing can run the waiting tasks (no worker can start): they fail with the reason.
     virtual void failUnserved(const QString &reason) = 0;
 

@@ -207,6 +207,11 @@ private:
     void terminate(WorkerSlot &slot, EndReason reason) override;
     void armDeadlines() override;
     void checkFinished() override;
+    void continueWork() override
+    {
+        dispatch();
+        checkFinished();
+    }
     void failUnserved(const QString &reason) override;
 
     bool isService() const { return m_options.service.isValid(); }

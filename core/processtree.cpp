@@ -197,10 +197,10 @@ bool ProcessTree::endCell(int cell)
     return empty;
 }
 
-void ProcessTree::endTask(pid_t leader, bool leaderExited)
+bool ProcessTree::endTask(pid_t leader, bool leaderExited)
 {
     if (leader <= 0)
-        return;
+        return false;
     m_pendingMark = m_pending.size();
     bool cellWasEmpty = false;
     if (m_cgroups) {
@@ -218,7 +218,7 @@ void ProcessTree::endTask(pid_t leader, bool leaderExited)
     // process that moved itself to another cgroup and was re-parented to us is still ended by
     // the batch's end, sweepOrphans().)
     if (cellWasEmpty && leaderExited && escapees.empty())
-        return;
+        return true;
     endProcesses(leader, [&](std::vector<Known> &roots) {
         forEachChildOf(0, [&](pid_t child) {
             if (ChildRegistry::isClaimed(child))
@@ -241,6 +241,21 @@ void ProcessTree::endTask(pid_t leader, bool leaderExited)
     if (m_guard) {
         for (const Known &k : escapees)
             m_guard->forgetProcess(k.pid);
+    }
+    return false;
+}
+
+void ProcessTree::reapGroupZombies(pid_t group)
+{
+    // No member runs, so the group's number stays taken while one of its zombies is unreaped:
+    // a child found in it is one of them, or (once they are all reaped) a task leader that took
+    // the number since, which its owner reaps.
+    for (;;) {
+        siginfo_t info {};
+        if (waitid(P_PGID, id_t(group), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0
+            || ChildRegistry::isClaimed(info.si_pid))
+            return;
+        while (waitid(P_PID, id_t(info.si_pid), &info, WEXITED | WNOHANG) < 0 && errno == EINTR) { }
     }
 }
 

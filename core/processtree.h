@@ -60,7 +60,12 @@ public:
     // reaps what was re-parented to us. Call while the leader is alive or an unreaped zombie
     // (its pid then still reserves the group id). A leader that has exited has no children
     // (they were re-parented to us as it exited), so theirs are looked for only while it lives.
-    void endTask(pid_t leader, bool leaderExited = false);
+    // True when the task was found to have left nothing running (its cell empty): then only
+    // zombies of its group may be left, for reapGroupZombies() once the leader is reaped.
+    bool endTask(pid_t leader, bool leaderExited = false);
+    // Reaps the exited children of ours still in the group (a task's background processes,
+    // re-parented to us): the leader is reaped already, and nothing of the group runs.
+    static void reapGroupZombies(pid_t group);
 
     // Which task (leader pid) a child of this process belongs to; 0 when it carries no token
     // of this run.

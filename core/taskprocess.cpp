@@ -80,12 +80,13 @@ ExitStatus TaskProcess::reap(ProcessTree &tree, ProcessGuard &guard, ProcessWatc
     // End whatever the task left, in its group or not, while the zombie leader still reserves
     // the pgid and its token.
     const bool exited = hasExited();
-    if (!m_alone)
-        tree.endTask(m_pid, exited);
-    else if (!exited)
+    const bool leftNothing = !m_alone && tree.endTask(m_pid, exited);
+    if (m_alone && !exited)
         ::kill(m_pid, SIGKILL);
     siginfo_t info {};
     while (waitid(P_PIDFD, id_t(m_pidfd), &info, WEXITED) < 0 && errno == EINTR) { }
+    if (leftNothing)
+        ProcessTree::reapGroupZombies(m_pid); // what ran in the background and exited
     if (m_alone)
         awaitGroupEnd(m_pid);
     ChildRegistry::release(m_pid);

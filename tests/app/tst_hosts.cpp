@@ -346,6 +346,17 @@ private Q_SLOTS:
         QCOMPARE(unmade.exitCode, 1);
         QVERIFY2(unmade.err.contains("--return: cannot read 'x.out'"), unmade.err.constData());
         QVERIFY(!QFile::exists(local + u"/x.out"_s));
+        // A file that opens but cannot be read (here Shoal's own memory from address 0): found
+        // while it is being sent, it fails its task too, and the batch ends.
+        const RunResult unreadable
+            = runShoal(host
+                           + QStringList { u"--transferfile"_s, u"/proc/self/./mem"_s, u"touch"_s,
+                                           marker, u":::"_s, u"x"_s },
+                       {}, 60000, local);
+        QCOMPARE(unreadable.exitCode, 1);
+        QVERIFY2(unreadable.err.contains("--transferfile: cannot read '/proc/self/./mem'"),
+                 unreadable.err.constData());
+        QVERIFY(!QFile::exists(marker));
     }
 
     // Files to send go a part at a time as the link takes them: two tasks sending 100 MB each
@@ -373,8 +384,8 @@ private Q_SLOTS:
     }
 
     // A task drained back to the queue while its file is on its way: the far side drops what
-    // came of the file (no hidden part is left), the task's command has not run, and its next
-    // attempt sends the file whole from its start.
+    // came of the file (no hidden part is left) and, with --cleanup, the file sent whole before
+    // it; the task's command has not run, and its next attempt sends the files whole.
     void drainedWhileItsFileIsOnItsWay()
     {
         const QString local = m_dir.filePath(u"tf-drain"_s);
@@ -388,6 +399,10 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(data);
         file.close();
+        QFile small(local + u"/small.txt"_s);
+        QVERIFY(small.open(QIODevice::WriteOnly));
+        small.write("small\n");
+        small.close();
         // A link of 64 KiB every 20 ms until `fast` exists.
         const QString fast = local + u"/fast"_s;
         const QString slowSsh
@@ -402,10 +417,28 @@ private Q_SLOTS:
         const QString socket = local + u"/control"_s;
         QProcess shoal;
         shoal.start(shoalBinary(),
-                    { u"run"_s, u"--no-bar"_s, u"--control"_s, socket, u"-S"_s, u"1/far"_s,
-                      u"--ssh"_s, slowSsh, u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote,
-                      u"--transferfile"_s, local + u"/./data.txt"_s, u"sh"_s, u"-c"_s,
-                      u"cksum < data.txt >> ran"_s, u":::"_s, u"1"_s });
+                    { u"run"_s,
+                      u"--no-bar"_s,
+                      u"--control"_s,
+                      socket,
+                      u"-S"_s,
+                      u"1/far"_s,
+                      u"--ssh"_s,
+                      slowSsh,
+                      u"--agent-path"_s,
+                      shoalBinary(),
+                      u"--workdir"_s,
+                      remote,
+                      u"--cleanup"_s,
+                      u"--transferfile"_s,
+                      local + u"/./small.txt"_s,
+                      u"--transferfile"_s,
+                      local + u"/./data.txt"_s,
+                      u"sh"_s,
+                      u"-c"_s,
+                      u"cat small.txt >> ran; cksum < data.txt >> ran"_s,
+                      u":::"_s,
+                      u"1"_s });
         QVERIFY(shoal.waitForStarted());
         const auto parts
             = [&] { return QDir(remote).entryList({ u".shoal-*"_s }, QDir::Files | QDir::Hidden); };
@@ -413,19 +446,18 @@ private Q_SLOTS:
         const RunResult drained = runShoal({ u"ctl"_s, socket, u"resize"_s, u"0"_s, u"requeue"_s });
         QVERIFY2(drained.exitCode == 0, drained.err.constData());
         QTRY_VERIFY_WITH_TIMEOUT(parts().isEmpty(), 20000); // dropped there
-        QVERIFY(!QFile::exists(remote + u"/data.txt"_s));
-        QVERIFY(!QFile::exists(remote + u"/ran"_s));
+        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
         QFile(fast).open(QIODevice::WriteOnly);
         QCOMPARE(runShoal({ u"ctl"_s, socket, u"resize"_s, u"1"_s }).exitCode, 0);
         QVERIFY(shoal.waitForFinished(60000));
         QVERIFY2(shoal.exitCode() == 0, shoal.readAllStandardError().constData());
-        QCOMPARE(readFile(remote + u"/data.txt"_s), data);
         QProcess cksum;
         cksum.setStandardInputFile(local + u"/data.txt"_s);
         cksum.start(u"cksum"_s, QStringList());
         QVERIFY(cksum.waitForFinished());
-        QCOMPARE(readFile(remote + u"/ran"_s), cksum.readAllStandardOutput()); // once, whole
-        QCOMPARE(parts(), QStringList());
+        // Once, with both files whole; then removed there (--cleanup).
+        QCOMPARE(readFile(remote + u"/ran"_s), "small\n" + cksum.readAllStandardOutput());
+        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList { u"ran"_s });
     }
 
     // Each running task's CPU and memory, measured where it runs, reach the workers table

@@ -62,7 +62,7 @@ private Q_SLOTS:
         service.prefetch = 16;
         const QList<Frame> sent {
             Hello { kProtocol, u"0.1.0"_s, u"node-7"_s, 64, qint64(1) << 40, u"12.3"_s },
-            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s, u".shoal-probe-1"_s, {} },
+            Setup { 8, 2.5, 512 << 20, 1500, u"/scratch/run"_s, u".shoal-probe-1"_s, {}, true },
             Run { 41, { u"sh"_s, u"-c"_s, u"echo 'ü' \"$1\""_s, u""_s }, { u"a.out"_s }, true },
             Cancel { 41 },
             Started { 41, 123456 },
@@ -73,7 +73,7 @@ private Q_SLOTS:
             Hold { 41, false },
             Usage { 41, 87.5, qint64(300) << 20, 4242 },
             File { 41, u"in/ü.txt"_s, QByteArray("\0data", 5), false, 0755 },
-            Setup { 2, 0, 0, 2000, {}, {}, service },
+            Setup { 2, 0, 0, 2000, {}, {}, service, false },
             Tasks { { 7, 9 }, QStringList { u"x"_s, u"\nü"_s } },
             Results { { { 7, ExitStatus::exited(0), 3 }, { 9, ExitStatus::signaled(9), 4 } },
                       QStringList { u"14"_s, u"worker 1 (pid 5) was killed"_s } },
@@ -99,6 +99,8 @@ private Q_SLOTS:
             QCOMPARE(std::get<Hello>(got[0]).slurmStep, u"12.3"_s);
             QCOMPARE(std::get<Setup>(got[1]).workdir, u"/scratch/run"_s);
             QCOMPARE(std::get<Setup>(got[1]).timeoutSeconds, 2.5);
+            QVERIFY(std::get<Setup>(got[1]).cleanup);
+            QVERIFY(!std::get<Setup>(got[12]).cleanup);
             QCOMPARE(std::get<Run>(got[2]).argv, std::get<Run>(sent[2]).argv);
             QCOMPARE(std::get<Run>(got[2]).returns, QStringList { u"a.out"_s });
             QVERIFY(std::get<Run>(got[2]).cleanup);

@@ -94,6 +94,8 @@ private Q_SLOTS:
     void haltNow();
     void destructorEndsRunningTasks();
     void escapeesEndWithTheirTask_data();
+    void exitedBackgroundProcessesAreReapedWithTheirTask_data();
+    void exitedBackgroundProcessesAreReapedWithTheirTask();
     void escapeesEndWithTheirTask();
     void escapeeWithAnEmptyEnvironmentEndsByTheBatchEnd();
     void serviceWorkerEscapeesEndWithIt();
@@ -736,6 +738,49 @@ void TestPool::escapeesEndWithTheirTask()
     if (cgroups)
         QVERIFY2(!QFileInfo::exists(QString::fromLocal8Bit(cgroupFolder)),
                  cgroupFolder.constData());
+}
+
+void TestPool::exitedBackgroundProcessesAreReapedWithTheirTask_data()
+{
+    QTest::addColumn<bool>("cgroups");
+    QTest::newRow("traced") << false;
+    QTest::newRow("task cgroups") << true; // its cell is empty at its end: a zombie is in none
+}
+
+// A task that started a background process, which exited (a zombie re-parented to us), is
+// reaped with its task, not only at the batch's end: a long batch of such tasks would fill the
+// process table.
+void TestPool::exitedBackgroundProcessesAreReapedWithTheirTask()
+{
+    QFETCH(bool, cgroups);
+    const QString pidFile = m_dir.filePath(u"background"_s);
+    const QString release = m_dir.filePath(u"release-background"_s);
+    QFile::remove(pidFile);
+    QFile::remove(release);
+    // Task 1 ends once its background process is a zombie; task 2 waits, so that the batch
+    // (whose end sweeps every orphan) goes on.
+    const QString script
+        = u"if [ \"$0\" = 1 ]; then (sh -c 'echo $$ > \"$0\"' \"$1\" &);"
+          " while [ ! -s \"$1\" ] || [ \"$(cut -d' ' -f3 /proc/$(cat \"$1\")/stat)\" != Z ];"
+          " do sleep 0.01; done;"
+          " else while [ ! -e \"$2\" ]; do sleep 0.01; done; fi"_s;
+    PoolOptions o;
+    o.workers = 2;
+    o.taskCgroups = cgroups;
+    auto pool
+        = makePool({ u"sh"_s, u"-c"_s, script, u"{}"_s, pidFile, release }, { u"1"_s, u"2"_s }, o);
+    EventRecorder rec(*pool);
+    QSignalSpy done(pool.get(), &Pool::finished);
+    QVERIFY(pool->start().ok());
+    if (cgroups && pool->taskCgroupsPath().isEmpty())
+        QSKIP("no cgroup v2 can be made here (see the pool's log for why)");
+    QVERIFY(rec.waitFor([&] { return lastEndOf(rec, 0) == TaskState::Succeeded; }));
+    const qint64 background = readPidFile(pidFile);
+    QVERIFY(background > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(processState(background), '?', 5000);
+    QVERIFY(!done.count());
+    touch(release);
+    QVERIFY(done.wait(10000));
 }
 
 // A daemon that also clears its environment carries no task token: it still cannot outlive the
