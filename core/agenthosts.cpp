@@ -95,7 +95,8 @@ Result<void> AgentLaunching::obtainSlurmHosts()
     // srun on TERM cancels a pending request, and ends a step (or an allocation) it holds;
     // on KILL a pending request would stay queued, and be granted to no one.
     m_srunLauncher->setDeathSignal(SIGTERM);
-    if (auto obtained = m_allocation.obtain(m_spec.srunArgs, *m_srunLauncher, kAllocationWaitMs);
+    if (auto obtained = m_allocation.obtain(m_spec.srunArgs, *m_srunLauncher, kAllocationWaitMs,
+                                            [this] { return m_host.isAbandoned(); });
         !obtained)
         return obtained;
     for (const SlurmAllocation::Node &node : m_allocation.nodes()) {
@@ -229,7 +230,8 @@ Result<void> AgentLaunching::awaitHello(std::vector<Host *> &waiting)
         std::vector<pollfd> fds;
         for (Host *host : waiting)
             fds.push_back({ host->fromAgent, POLLIN, 0 });
-        switch (SignalWatcher::waitReadable(fds.data(), fds.size(), answerBy, signalsSeen)) {
+        switch (SignalWatcher::waitReadable(fds.data(), fds.size(), answerBy, signalsSeen,
+                                            [this] { return m_host.isAbandoned(); })) {
         case SignalWatcher::WaitEnd::Interrupted:
             return Error { u"interrupted while waiting for host %1"_s.arg(
                 waiting.front()->name()) };

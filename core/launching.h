@@ -41,6 +41,9 @@ public:
     virtual qint64 now() const = 0; // the pool clock, ms
     virtual qint64 nowNs() const = 0;
     virtual bool isStopping() const = 0; // no dispatch and no retry
+    // Its owner gave up on it from another thread (a window closed while it started): a wait
+    // that cannot return to the event loop ends.
+    virtual bool isAbandoned() const = 0;
 
     virtual Event &post(Event::Type type) = 0;
     virtual TaskBatch &openBatch() = 0;

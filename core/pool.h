@@ -22,6 +22,7 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -100,6 +101,12 @@ public:
     // Checks the program, reads the joblog for --resume, opens outputs, then starts dispatching.
     // An error (missing program, unreadable joblog) leaves nothing running.
     Result<void> start();
+    // Set from any thread, `flag` ends the waits start() cannot return from to an event loop
+    // (worker hosts' first answers, a Slurm allocation) when its owner gives up on the pool.
+    void setAbandonFlag(std::shared_ptr<const std::atomic<bool>> flag)
+    {
+        m_abandoned = std::move(flag);
+    }
     // With PoolOptions::inputsOpen: more inputs (Seq numbers continue), then their end.
     void addInputs(const InputList &more);
     void endInputs();
@@ -127,6 +134,7 @@ public:
     // Nothing more is dispatched: a halt, cancelAll() or stopForError(). Inputs still to come
     // are not wanted.
     bool isStopping() const override { return m_stopping; }
+    bool isAbandoned() const override { return m_abandoned && m_abandoned->load(); }
     // The cgroup folder this pool's tasks run in (a cell each), empty where there is none.
     QByteArray taskCgroupsPath() const;
     // Output the running task on a slot has written so far.
@@ -286,6 +294,7 @@ private:
     bool m_paused = false;
     bool m_halted = false;
     bool m_stopping = false; // cancelAll/halt: no more dispatch
+    std::shared_ptr<const std::atomic<bool>> m_abandoned; // setAbandonFlag()
     bool m_finished = false;
     int m_haltExitStatus = 0;
     ThroughputMeter m_throughput;

@@ -35,11 +35,12 @@ int SignalWatcher::count()
 }
 
 SignalWatcher::WaitEnd SignalWatcher::waitReadable(pollfd *fds, size_t n,
-                                                   const QDeadlineTimer &deadline, int seen)
+                                                   const QDeadlineTimer &deadline, int seen,
+                                                   const std::function<bool()> &givenUp)
 {
     constexpr qint64 kSliceMs = 100;
     for (;;) {
-        if (count() != seen)
+        if (count() != seen || (givenUp && givenUp()))
             return WaitEnd::Interrupted;
         if (deadline.hasExpired())
             return WaitEnd::TimedOut;

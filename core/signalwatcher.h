@@ -3,6 +3,7 @@
 #include <QDeadlineTimer>
 #include <QObject>
 
+#include <functional>
 #include <initializer_list>
 #include <vector>
 
@@ -25,11 +26,12 @@ public:
     // (a worker host's first answer, a Slurm allocation) ends when this changes.
     static int count();
 
-    // Such a wait: until one of fds is readable (Ready), the deadline passes (TimedOut) or a
-    // watched signal comes after `seen` (a count()): Interrupted. It polls in slices, so that
-    // Ctrl-C is seen within 100 ms.
+    // Such a wait: until one of fds is readable (Ready), the deadline passes (TimedOut), or a
+    // watched signal comes after `seen` (a count()) or givenUp() holds: Interrupted. It polls
+    // in slices, so that Ctrl-C (or a window closed meanwhile) is seen within 100 ms.
     enum class WaitEnd : quint8 { Ready, TimedOut, Interrupted };
-    static WaitEnd waitReadable(pollfd *fds, size_t n, const QDeadlineTimer &deadline, int seen);
+    static WaitEnd waitReadable(pollfd *fds, size_t n, const QDeadlineTimer &deadline, int seen,
+                                const std::function<bool()> &givenUp = {});
 
 Q_SIGNALS:
     void received(int signal);

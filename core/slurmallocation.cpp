@@ -30,13 +30,14 @@ void SlurmAllocation::release()
         ::close(std::exchange(m_holderIn, -1));
 }
 
-Result<void> SlurmAllocation::obtain(const QStringList &srunArgs, Launcher &launcher, int waitMs)
+Result<void> SlurmAllocation::obtain(const QStringList &srunArgs, Launcher &launcher, int waitMs,
+                                     const std::function<bool()> &givenUp)
 {
     if (!qEnvironmentVariableIsEmpty("SLURM_JOB_ID")) {
         m_stepArgs = srunArgs;
         return fromEnvironment();
     }
-    return startHolder(srunArgs, launcher, waitMs);
+    return startHolder(srunArgs, launcher, waitMs, givenUp);
 }
 
 Result<void> SlurmAllocation::fromEnvironment()
@@ -53,7 +54,7 @@ Result<void> SlurmAllocation::fromEnvironment()
 // from Shoal until it ends; the other tasks' stdin is /dev/null (--input=0), they end at once,
 // and --wait=0 keeps srun from ending task 0 some time after them (a site's WaitTime).
 Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher &launcher,
-                                          int waitMs)
+                                          int waitMs, const std::function<bool()> &givenUp)
 {
     const QByteArray srun = launcher.resolve(u"srun"_s);
     if (srun.isEmpty())
@@ -96,7 +97,7 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
         if (at >= 0 && said.indexOf('\n', at) > at)
             break;
         pollfd fd { fromHolder, POLLIN, 0 };
-        const auto end = SignalWatcher::waitReadable(&fd, 1, grantedBy, signalsSeen);
+        const auto end = SignalWatcher::waitReadable(&fd, 1, grantedBy, signalsSeen, givenUp);
         if (end == SignalWatcher::WaitEnd::Interrupted) // the request is withdrawn (TERM)
             return fail(u"interrupted while waiting"_s);
         if (end == SignalWatcher::WaitEnd::TimedOut)

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <vector>
 
 namespace shoal {
@@ -39,7 +40,9 @@ public:
 
     // The environment's allocation, or a new one obtained with srunArgs (waits up to
     // waitMs for Slurm to grant it). An Error says what Slurm said.
-    Result<void> obtain(const QStringList &srunArgs, Launcher &launcher, int waitMs);
+    // givenUp: as SignalWatcher::waitReadable()'s.
+    Result<void> obtain(const QStringList &srunArgs, Launcher &launcher, int waitMs,
+                        const std::function<bool()> &givenUp = {});
 
     bool isHeld() const { return m_holder.isLive(); } // obtained here, not the environment's
     const QString &jobId() const { return m_jobId; }
@@ -65,7 +68,8 @@ public:
 
 private:
     Result<void> fromEnvironment();
-    Result<void> startHolder(const QStringList &srunArgs, Launcher &launcher, int waitMs);
+    Result<void> startHolder(const QStringList &srunArgs, Launcher &launcher, int waitMs,
+                             const std::function<bool()> &givenUp);
     Result<void> setNodes(const QString &nodeList, const QString &cpusPerNode);
 
     QString m_jobId;

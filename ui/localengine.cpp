@@ -59,6 +59,7 @@ void LocalEngine::close()
     if (m_closing)
         return;
     m_closing = true;
+    m_abandoned->store(true); // a start still waiting on hosts gives up
     m_pool = nullptr; // nothing more is posted to it
     if (!m_opened || m_ended) { // nothing runs (any more): say so from the event loop
         QMetaObject::invokeMethod(this, &EngineClient::closed, Qt::QueuedConnection);
@@ -77,6 +78,7 @@ void LocalEngine::runEngine()
     PreparedBatch batch = std::move(*m_batch);
     Pool pool(std::move(batch.command), std::move(batch.inputs), std::move(batch.options));
     connect(&pool, &Pool::eventsReady, this, &EngineClient::eventsReady); // queued to us
+    pool.setAbandonFlag(m_abandoned);
     auto result = pool.start();
     if (!result) {
         QMetaObject::invokeMethod(this, [this, error = result.error()] { Q_EMIT failed(error); });

@@ -3,6 +3,7 @@
 #include "batchrunner.h"
 #include "engineclient.h"
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -57,6 +58,8 @@ private:
     bool m_opened = false;
     bool m_closing = false;
     bool m_ended = false; // the engine thread has finished
+    // Set by close(): ends the pool's start if it waits on worker hosts or Slurm meanwhile.
+    std::shared_ptr<std::atomic<bool>> m_abandoned = std::make_shared<std::atomic<bool>>(false);
 };
 
 } // namespace shoal

@@ -949,6 +949,36 @@ private Q_SLOTS:
 
     // Service workers on worker hosts, one host resized alone from the window's engine: its
     // workers grow, the other host keeps its one, and every task is answered.
+    // Closing a batch while its worker host has not answered (an ssh login that hangs): the
+    // engine gives up that wait at once, not after the 30 s a login is allowed, and the
+    // transport is ended.
+    void closingWhileAHostIsSilent()
+    {
+        const QString pidFile = m_dir.filePath(u"silent-ssh.pid"_s);
+        const QString silentSsh = shoal::test::writeScript(
+            m_dir.filePath(u"silentssh"_s),
+            u"#!/bin/sh\necho $$ > %1\nexec sleep 1000\n"_s.arg(pidFile).toLocal8Bit());
+        QVERIFY(!silentSsh.isEmpty());
+        MainWindow &w = window();
+        BatchSpec spec;
+        spec.name = u"on a silent host"_s;
+        spec.command = { u"true"_s };
+        spec.inputs.kind = InputSpec::Kind::Range;
+        spec.inputs.from = 1;
+        spec.inputs.to = 3;
+        spec.hosts.hosts = { { u"silent.cluster"_s, 1 } };
+        spec.hosts.ssh = { silentSsh };
+        spec.hosts.agentPath = test::shoalBinary();
+        QVERIFY(w.startBatch(spec));
+        const qint64 ssh = test::readPidFile(pidFile, 20000); // the engine waits for its Hello
+        QVERIFY(ssh > 0);
+        EngineClient *engine = w.session()->engine();
+        QSignalSpy closed(engine, &EngineClient::closed);
+        engine->close();
+        QVERIFY(closed.wait(20000));
+        QTRY_VERIFY(!test::processExists(ssh));
+    }
+
     void serviceWorkersOnHostsResizedAlone()
     {
         const QString fakeSsh = writeFakeSsh();
