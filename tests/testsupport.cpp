@@ -324,6 +324,30 @@ QString writeScript(const QString &path, const QByteArray &text)
     return path;
 }
 
+QString resumedRunProblem(const QByteArray &output, const QHash<QByteArray, int> &printedBefore,
+                          const QHash<qint64, int> &logged,
+                          const std::function<QList<QByteArray>(int)> &linesOf, int tasks,
+                          const QString &joblog)
+{
+    const QHash<QByteArray, int> printed = lineCounts(output);
+    for (int seq = 1; seq <= tasks; ++seq) {
+        for (const QByteArray &line : linesOf(seq)) {
+            const int times = printed.value(line);
+            const bool printedWithoutRow = printedBefore.value(line) == 1 && !logged.contains(seq);
+            if (times != 1 && !(times == 2 && printedWithoutRow))
+                return u"'%1' printed %2 times"_s.arg(QString::fromLatin1(line)).arg(times);
+        }
+    }
+    const QHash<qint64, int> rows = joblogRows(joblog);
+    if (rows.size() != tasks)
+        return u"%1 joblog rows for %2 tasks"_s.arg(rows.size()).arg(tasks);
+    for (auto it = rows.cbegin(); it != rows.cend(); ++it) {
+        if (it.value() != 1)
+            return u"task %1 has %2 joblog rows"_s.arg(it.key()).arg(it.value());
+    }
+    return {};
+}
+
 QStringList joblogSummary(const QString &path)
 {
     QList<QPair<qint64, QString>> rows;

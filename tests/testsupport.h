@@ -113,6 +113,14 @@ QString writeScript(const QString &path, const QByteArray &text);
 QHash<qint64, int> joblogRows(const QString &path);
 // Lines of text -> how often each occurs.
 QHash<QByteArray, int> lineCounts(const QByteArray &text);
+// After a run was killed and then resumed (--resume) with the same output file and joblog:
+// what is wrong, or empty. Every line task seq prints (linesOf(seq), seq from 1 to tasks) is in
+// `output` once, or twice only where the killed run had printed it (printedBefore) and was
+// killed before the task's joblog row (logged: its joblog then); the joblog has one row each.
+QString resumedRunProblem(const QByteArray &output, const QHash<QByteArray, int> &printedBefore,
+                          const QHash<qint64, int> &logged,
+                          const std::function<QList<QByteArray>(int)> &linesOf, int tasks,
+                          const QString &joblog);
 // Whether dir holds at least count files matching pattern within timeoutMs.
 bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000);
 // The process ids written into dir's files matching pattern.

@@ -323,21 +323,11 @@ private Q_SLOTS:
             second.start(shoalBinary(), QStringList { u"run"_s, u"--resume"_s } + args.mid(1));
             QVERIFY(second.waitForFinished(60000));
             QCOMPARE(second.exitCode(), 0);
-            const QHash<QByteArray, int> printed = lineCounts(readFile(out));
-            for (int seq = 1; seq <= kTasks; ++seq) {
-                const QByteArray line = "r " + inputs[seq - 1].toLatin1();
-                const int times = printed.value(line);
-                const bool printedWithoutRow
-                    = printedBefore.value(line) == 1 && !logged.contains(seq);
-                QVERIFY2(times == 1 || (times == 2 && printedWithoutRow),
-                         qPrintable(u"round %1: '%2' printed %3 times"_s.arg(round)
-                                        .arg(QString::fromLatin1(line))
-                                        .arg(times)));
-            }
-            const QHash<qint64, int> rows = joblogRows(log);
-            QCOMPARE(rows.size(), kTasks);
-            for (auto it = rows.cbegin(); it != rows.cend(); ++it)
-                QCOMPARE(it.value(), 1);
+            const QString problem = resumedRunProblem(
+                readFile(out), printedBefore, logged,
+                [&](int seq) { return QList<QByteArray> { "r " + inputs[seq - 1].toLatin1() }; },
+                kTasks, log);
+            QVERIFY2(problem.isEmpty(), qPrintable(u"round %1: %2"_s.arg(round).arg(problem)));
         }
     }
 
