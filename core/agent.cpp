@@ -305,7 +305,8 @@ void Agent::sendProgress(const TaskBatch &batch)
 {
     agent::Progress progress;
     for (const TaskBatch::Progress &p : batch.progress) {
-        if (size_t(p.task) >= m_shoalIds.size())
+        // Not a task whose end went already: a cancelled one's worker may still be at it.
+        if (size_t(p.task) >= m_shoalIds.size() || m_ended[size_t(p.task)])
             continue;
         progress.entries.push_back({ m_shoalIds[size_t(p.task)], p.value });
         if (progress.entries.size() == agent::Progress::kMaxEntries) {

@@ -144,7 +144,9 @@ Result<bool> OutgoingFiles::next(agent::File &part)
 
 agent::File OutgoingFiles::abandonPart() const
 {
-    const QString path = m_next < m_files.size() ? m_files[m_next].path : QString();
+    // A path, as every File has: the file on its way, or the last one once all went whole.
+    const QString path
+        = m_files.empty() ? QString() : m_files[qMin(m_next, m_files.size() - 1)].path;
     return agent::File { m_task, path, {}, false, 0 };
 }
 

@@ -248,14 +248,21 @@ bool ProcessTree::endTask(pid_t leader, bool leaderExited)
 void ProcessTree::reapGroupZombies(pid_t group)
 {
     // No member runs, so the group's number stays taken while one of its zombies is unreaped:
-    // a child found in it is one of them, or (once they are all reaped) a task leader that took
-    // the number since, which its owner reaps.
-    for (;;) {
-        siginfo_t info {};
-        if (waitid(P_PGID, id_t(group), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0
-            || ChildRegistry::isClaimed(info.si_pid))
-            return;
-        while (waitid(P_PID, id_t(info.si_pid), &info, WEXITED | WNOHANG) < 0 && errno == EINTR) { }
+    // a child found in it is one of them, or (once they are all reaped) a child that took the
+    // number since: a task leader (claimed, its owner reaps it) or one being launched, which
+    // the launch lock keeps out of the way.
+    const auto peek = [group](siginfo_t &info) {
+        info = {};
+        return waitid(P_PGID, id_t(group), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+            && info.si_pid != 0;
+    };
+    siginfo_t info;
+    if (!peek(info))
+        return; // the usual case: nothing was left
+    std::unique_lock lock(ChildRegistry::launchLock());
+    while (peek(info) && !ChildRegistry::isClaimed(info.si_pid)) {
+        const pid_t zombie = info.si_pid;
+        while (waitid(P_PID, id_t(zombie), &info, WEXITED | WNOHANG) < 0 && errno == EINTR) { }
     }
 }
 

@@ -260,6 +260,43 @@ private Q_SLOTS:
 
     // --transferfile/--return: a file read in parts is written whole where it belongs (the
     // part after GNU parallel's "/./" marker), its folder made and its mode kept.
+    // A task's files given up on (its task cancelled before its Run went) at any point, the
+    // last file whole included: the part that says so is a frame the agent reads, naming a file.
+    void givingUpFilesIsAFrameAtAnyPoint()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QStringList paths;
+        for (const QString &name : { u"a.txt"_s, u"b.txt"_s }) {
+            QFile f(dir.filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("data\n");
+            paths << f.fileName();
+        }
+        OutgoingFiles files;
+        QVERIFY(files.open(3, paths));
+        QVERIFY(!files.hasStarted());
+        File part;
+        for (;;) {
+            auto more = files.next(part);
+            QVERIFY(more);
+            if (!*more)
+                break;
+            QVERIFY(files.hasStarted());
+            QByteArray bytes;
+            encode(files.abandonPart(), bytes);
+            FrameReader reader;
+            reader.append(bytes);
+            QString error;
+            const QList<Frame> got = readAll(reader, &error);
+            QVERIFY2(error.isEmpty(), qPrintable(error));
+            QCOMPARE(got.size(), 1);
+            const File &given = std::get<File>(got[0]);
+            QCOMPARE(given.task, 3);
+            QVERIFY(!given.last && given.bytes.isEmpty() && !given.path.isEmpty());
+        }
+    }
+
     void filesTravelInParts()
     {
         QTemporaryDir dir;
