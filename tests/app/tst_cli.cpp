@@ -18,14 +18,6 @@ using namespace shoal::test;
 
 namespace {
 
-// Under a sanitizer, shadow memory and ASan's quarantine of freed blocks (up to 256 MB) make
-// the peak RSS say nothing about Shoal's own memory.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kRssIsMeaningful = false;
-#else
-constexpr bool kRssIsMeaningful = true;
-#endif
-
 void writeFile(const QString &path, const QByteArray &data)
 {
     QFile f(path);

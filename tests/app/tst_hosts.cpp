@@ -380,7 +380,8 @@ private Q_SLOTS:
               u"1"_s, u"2"_s });
         QCOMPARE(run.exitCode, 0);
         QVERIFY(QFile::exists(remote + u"/done.1"_s) && QFile::exists(remote + u"/done.2"_s));
-        QVERIFY2(run.maxRssKiB < 100 * 1024, qPrintable(u"peak %1 KiB"_s.arg(run.maxRssKiB)));
+        QVERIFY2(!kRssIsMeaningful || run.maxRssKiB < 100 * 1024,
+                 qPrintable(u"peak %1 KiB"_s.arg(run.maxRssKiB)));
     }
 
     // A task drained back to the queue while its file is on its way: the far side drops what
