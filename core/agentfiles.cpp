@@ -81,10 +81,15 @@ void AgentLaunching::sendFileParts(Host &host)
     }
 }
 
+std::deque<AgentLaunching::Sending>::iterator AgentLaunching::unsentOf(Host &host, TaskId id)
+{
+    return std::find_if(host.sending.begin(), host.sending.end(),
+                        [id](const Sending &s) { return s.run.task == id; });
+}
+
 bool AgentLaunching::dropUnsent(Host &host, TaskId id)
 {
-    const auto it = std::find_if(host.sending.begin(), host.sending.end(),
-                                 [id](const Sending &s) { return s.run.task == id; });
+    const auto it = unsentOf(host, id);
     if (it == host.sending.end())
         return false;
     if (it->files.hasStarted()) // only the front is ever on its way
@@ -96,8 +101,7 @@ bool AgentLaunching::dropUnsent(Host &host, TaskId id)
 
 bool AgentLaunching::holdUnsent(Host &host, TaskId id, bool stopped)
 {
-    const auto it = std::find_if(host.sending.begin(), host.sending.end(),
-                                 [id](const Sending &s) { return s.run.task == id; });
+    const auto it = unsentOf(host, id);
     if (it == host.sending.end())
         return false;
     it->held = stopped;

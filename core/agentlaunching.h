@@ -201,6 +201,7 @@ private:
     // A task whose Run has not gone yet is dropped there (what came of a file is dropped at the
     // far end) and ends as its agent would have ended it: false when its Run went already.
     bool dropUnsent(Host &host, TaskId id);
+    std::deque<Sending>::iterator unsentOf(Host &host, TaskId id); // or sending.end()
     bool holdUnsent(Host &host, TaskId id, bool stopped);
     // A Finished for the task, from here (its Run never went), handled once the pool's current
     // loop is done; dropped if the attempt ended meanwhile.

@@ -76,14 +76,9 @@ void AgentLaunching::dispatchService()
 
 void AgentLaunching::receiveProgress(Host &host, const agent::Progress &progress)
 {
-    const TaskLedger &ledger = m_host.ledger();
     for (const agent::Progress::Entry &e : progress.entries) {
         // As for an answer: not a cancelled attempt's, nor one of a task sent elsewhere since.
-        if (!ledger.contains(e.task) || host.cancelling.contains(e.task))
-            continue;
-        const TaskLedger::Record &t = ledger[e.task];
-        const WorkerSlot *slot = m_host.slotAt(t.slot);
-        if (TaskLedger::isRunning(t.state) && slot && hostOfSlot(*slot) == &host)
+        if (!host.cancelling.contains(e.task) && slotWithTask(host, e.task))
             m_host.openBatch().progress.push_back({ e.task, e.value });
     }
 }
@@ -107,11 +102,10 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
         }
         if (e.exit.kind == ExitStatus::Kind::Cancelled)
             continue; // its agent is ending: the host's loss requeues the task
-        TaskLedger::Record &t = ledger[e.task];
-        WorkerSlot *slot = m_host.slotAt(t.slot);
-        // Cancelled or requeued here since (its answer was on its way), or sent elsewhere.
-        if (!TaskLedger::isRunning(t.state) || !slot || hostOfSlot(*slot) != &host)
+        WorkerSlot *slot = slotWithTask(host, e.task);
+        if (!slot) // cancelled or requeued here since (its answer was on its way), or elsewhere
             continue;
+        TaskLedger::Record &t = ledger[e.task];
         delivered(host);
         const bool ok = e.exit.succeeded();
         ++slot->tasksDone;
