@@ -35,19 +35,19 @@ Result<void> SlurmAllocation::obtain(const QStringList &srunArgs, Launcher &laun
 {
     if (!qEnvironmentVariableIsEmpty("SLURM_JOB_ID")) {
         m_stepArgs = srunArgs;
-        return fromEnvironment();
+        return fromEnvironment(givenUp);
     }
     return startHolder(srunArgs, launcher, waitMs, givenUp);
 }
 
-Result<void> SlurmAllocation::fromEnvironment()
+Result<void> SlurmAllocation::fromEnvironment(const std::function<bool()> &givenUp)
 {
     m_jobId = qEnvironmentVariable("SLURM_JOB_ID");
     const QString nodes
         = qEnvironmentVariable("SLURM_JOB_NODELIST", qEnvironmentVariable("SLURM_NODELIST"));
     if (nodes.isEmpty())
         return Error { u"Slurm job %1: SLURM_JOB_NODELIST is not set"_s.arg(m_jobId) };
-    return setNodes(nodes, qEnvironmentVariable("SLURM_JOB_CPUS_PER_NODE"));
+    return setNodes(nodes, qEnvironmentVariable("SLURM_JOB_CPUS_PER_NODE"), givenUp);
 }
 
 // srun ARGS runs a one-line step: task 0 says where the allocation is, then reads the pipe
@@ -119,7 +119,7 @@ Result<void> SlurmAllocation::startHolder(const QStringList &srunArgs, Launcher 
     if (words.size() < 2 || !jobId.match(words[0]).hasMatch())
         return fail(u"its step said '%1'"_s.arg(QString::fromLocal8Bit(said.trimmed())));
     m_jobId = words[0];
-    return setNodes(words[1], words.value(2));
+    return setNodes(words[1], words.value(2), givenUp);
 }
 
 QString SlurmAllocation::stderrTail() const
@@ -153,22 +153,46 @@ QString SlurmAllocation::checkArgs(const QStringList &srunArgs)
     return {};
 }
 
-Result<void> SlurmAllocation::setNodes(const QString &nodeList, const QString &cpusPerNode)
+// Waits as SignalWatcher::waitReadable() does: a controller that does not answer is given up
+// on with the batch (Ctrl-C, a closed window), not waited out.
+Result<QStringList> SlurmAllocation::expandNodeList(const QString &nodeList,
+                                                    const std::function<bool()> &givenUp)
+{
+    constexpr int kWaitMs = 30000;
+    const int signalsSeen = SignalWatcher::count();
+    const QDeadlineTimer deadline(kWaitMs);
+    QProcess scontrol;
+    scontrol.start(u"scontrol"_s, { u"show"_s, u"hostnames"_s, nodeList });
+    if (!scontrol.waitForStarted())
+        return Error { scontrol.errorString() };
+    while (!scontrol.waitForFinished(100) && scontrol.state() != QProcess::NotRunning) {
+        const bool interrupted = SignalWatcher::count() != signalsSeen || (givenUp && givenUp());
+        if (interrupted || deadline.hasExpired()) {
+            scontrol.kill();
+            scontrol.waitForFinished();
+            return Error { interrupted ? u"interrupted while waiting"_s
+                                       : u"no answer in %1 s"_s.arg(kWaitMs / 1000) };
+        }
+    }
+    if (scontrol.exitStatus() != QProcess::NormalExit || scontrol.exitCode() != 0)
+        return Error { QString::fromLocal8Bit(scontrol.readAllStandardError()).trimmed()
+                       + scontrol.errorString() };
+    return QString::fromLocal8Bit(scontrol.readAllStandardOutput())
+        .split(u'\n', Qt::SkipEmptyParts);
+}
+
+Result<void> SlurmAllocation::setNodes(const QString &nodeList, const QString &cpusPerNode,
+                                       const std::function<bool()> &givenUp)
 {
     QStringList names;
     if (!nodeList.contains(u'[')) {
         names = nodeList.split(u',', Qt::SkipEmptyParts);
     } else { // node[1-3,5]: Slurm's own expansion
-        QProcess scontrol;
-        scontrol.start(u"scontrol"_s, { u"show"_s, u"hostnames"_s, nodeList });
-        if (!scontrol.waitForFinished(30000) || scontrol.exitCode() != 0)
+        auto expanded = expandNodeList(nodeList, givenUp);
+        if (!expanded)
             return Error { u"Slurm job %1: cannot list its nodes '%2' (scontrol show hostnames): "
-                           "%3"_s.arg(
-                               m_jobId, nodeList,
-                               QString::fromLocal8Bit(scontrol.readAllStandardError()).trimmed()
-                                   + scontrol.errorString()) };
-        names = QString::fromLocal8Bit(scontrol.readAllStandardOutput())
-                    .split(u'\n', Qt::SkipEmptyParts);
+                           "%3"_s.arg(m_jobId, nodeList, expanded.error()) };
+        names = *expanded;
     }
     if (names.isEmpty())
         return Error { u"Slurm job %1 has no nodes"_s.arg(m_jobId) };

@@ -67,10 +67,14 @@ public:
     static std::vector<int> parseCpusPerNode(const QString &text, int count);
 
 private:
-    Result<void> fromEnvironment();
+    Result<void> fromEnvironment(const std::function<bool()> &givenUp);
     Result<void> startHolder(const QStringList &srunArgs, Launcher &launcher, int waitMs,
                              const std::function<bool()> &givenUp);
-    Result<void> setNodes(const QString &nodeList, const QString &cpusPerNode);
+    Result<void> setNodes(const QString &nodeList, const QString &cpusPerNode,
+                          const std::function<bool()> &givenUp);
+    // node[1-3,5] as Slurm expands it (scontrol show hostnames).
+    static Result<QStringList> expandNodeList(const QString &nodeList,
+                                              const std::function<bool()> &givenUp);
 
     QString m_jobId;
     std::vector<Node> m_nodes;

@@ -453,6 +453,40 @@ private Q_SLOTS:
         QCOMPARE(there(), QStringList { u"ran"_s });
     }
 
+    // Inside an allocation whose nodes only Slurm can list (node[1-2]), a controller that does
+    // not answer is not waited out: Ctrl-C ends the wait, and scontrol with it.
+    void interruptedWhileSlurmListsTheNodes()
+    {
+        const QString dir = m_dir.filePath(u"silent-slurm"_s);
+        QVERIFY(QDir().mkpath(dir));
+        const QString pidFile = dir + u"/scontrol.pid"_s;
+        QVERIFY(
+            !writeScript(dir + u"/scontrol"_s,
+                         u"#!/bin/sh\necho $$ > %1\nexec sleep 1000\n"_s.arg(pidFile).toLocal8Bit())
+                 .isEmpty());
+        QProcess shoal;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"PATH"_s, dir + u':' + env.value(u"PATH"_s));
+        env.insert(u"SLURM_JOB_ID"_s, u"77"_s);
+        env.insert(u"SLURM_JOB_NODELIST"_s, u"node[1-2]"_s);
+        shoal.setProcessEnvironment(env);
+        shoal.start(shoalBinary(),
+                    { u"run"_s, u"--no-bar"_s, u"--slurm"_s, u""_s, u"--agent-path"_s,
+                      shoalBinary(), u"true"_s, u":::"_s, u"1"_s });
+        const qint64 scontrol = readPidFile(pidFile, 20000);
+        QVERIFY(scontrol > 0);
+        QElapsedTimer waited;
+        waited.start();
+        ::kill(pid_t(shoal.processId()), SIGINT);
+        QVERIFY(shoal.waitForFinished(20000));
+        QVERIFY(waited.elapsed() < 20000); // the controller's own limit is 30 s
+        const QByteArray err = shoal.readAllStandardError();
+        QVERIFY2(shoal.exitCode() != 0 && err.contains("Slurm job 77: cannot list its nodes")
+                     && err.contains("interrupted"),
+                 err.constData());
+        QVERIFY(!processExists(scontrol));
+    }
+
     // Shoal killed while a file is on its way: the link ends, and the agent drops the part it has
     // (a hidden file beside the target) before it exits. Nothing stands there, half or whole.
     void killedWhileItsFileIsOnItsWay()
