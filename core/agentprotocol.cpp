@@ -33,7 +33,30 @@ public:
         std::memcpy(m_at, bytes.data(), size_t(bytes.size()));
         m_at += bytes.size();
     }
-    const QByteArray &bytes() const { return m_bytes; }
+    // LEB128: 7 bits a byte, low first; at most kMaxVarintBytes.
+    void putVarint(quint64 value)
+    {
+        while (value >= 0x80) {
+            *m_at++ = char(value | 0x80);
+            value >>= 7;
+        }
+        *m_at++ = char(value);
+    }
+    void putSigned(qint64 value) { putVarint(zigzag(value)); } // small either side of 0: short
+    void putText(QByteArrayView bytes)
+    {
+        putVarint(quint64(bytes.size()));
+        std::memcpy(m_at, bytes.data(), size_t(bytes.size()));
+        m_at += bytes.size();
+    }
+    // What was put (the buffer was sized for the most it could take).
+    QByteArray bytes()
+    {
+        m_bytes.truncate(m_at - m_bytes.constData());
+        return m_bytes;
+    }
+    static quint64 zigzag(qint64 v) { return (quint64(v) << 1) ^ quint64(v >> 63); }
+    static constexpr qsizetype kMaxVarintBytes = 10;
 
 private:
     QByteArray m_bytes;
@@ -48,6 +71,13 @@ qsizetype textBytes(const InputList &texts)
         bytes += 4 + texts.utf8(i).size();
     return bytes;
 }
+
+// Results: the byte after each task holds its exit's kind and which numbers follow.
+constexpr quint8 kResultKind = 0x0f;
+constexpr quint8 kResultSignal = 0x10;
+constexpr quint8 kResultCode = 0x20;
+constexpr quint8 kResultError = 0x40;
+constexpr quint8 kResultDuration = 0x80;
 
 // Reads packed numbers and texts, bounds checked: a short or lying payload sets the stream's
 // status (the frame is refused) and yields zeros.
@@ -76,6 +106,36 @@ public:
         const QByteArrayView view(m_at, length);
         m_at += length;
         return view;
+    }
+    quint64 getVarint()
+    {
+        quint64 value = 0;
+        for (int shift = 0; m_at < m_end && shift < 64; shift += 7) {
+            const auto byte = quint8(*m_at++);
+            if (shift == 63 && byte > 1)
+                break; // past 64 bits
+            value |= quint64(byte & 0x7f) << shift;
+            if (!(byte & 0x80))
+                return value;
+        }
+        return fail<quint64>(); // cut short, or too long
+    }
+    qint64 getSigned()
+    {
+        const quint64 v = getVarint();
+        return qint64(v >> 1) ^ -qint64(v & 1);
+    }
+    QByteArrayView text()
+    {
+        const quint64 length = getVarint();
+        return length > quint64(m_end - m_at) ? fail<QByteArrayView>() : bytes(quint32(length));
+    }
+    // The task after `previous` in a list (Tasks, Results): a difference, checked to give an id.
+    TaskId nextTask(TaskId previous)
+    {
+        const qint64 delta = getSigned();
+        const bool valid = delta >= -previous && delta <= kMaxTaskId - previous;
+        return valid ? previous + delta : fail<TaskId>();
     }
     // A count of entries of at least minBytes each, no more than the bytes left hold.
     quint32 count(qsizetype minBytes)
@@ -159,30 +219,45 @@ struct Writer
         s << qint64(x.task) << x.cpuPercent << x.rssBytes << x.pid;
         return Type::Usage;
     }
+    // Each id as the difference from the one before (mostly 1: a byte), each input with its
+    // length: a service task's trip is mostly its own input and answer.
     Type type(const Tasks &x)
     {
-        Packer packed(4 + qsizetype(x.ids.size()) * 8 + textBytes(x.inputs));
+        Packer packed(4 + qsizetype(x.ids.size()) * 2 * Packer::kMaxVarintBytes
+                      + textBytes(x.inputs));
         packed.put(quint32(x.ids.size()));
+        TaskId previous = 0;
         for (size_t i = 0; i < x.ids.size(); ++i) {
-            packed.put(qint64(x.ids[i]));
-            packed.put(x.inputs.utf8(qsizetype(i)));
+            packed.putSigned(x.ids[i] - std::exchange(previous, x.ids[i]));
+            packed.putText(x.inputs.utf8(qsizetype(i)));
         }
         s << packed.bytes();
         return Type::Tasks;
     }
+    // Each entry: its task as in Tasks; a byte with the exit's kind and which of its numbers
+    // follow (most are 0: an answer); those numbers; the text with its length.
     Type type(const Results &x)
     {
-        Packer packed(4 + qsizetype(x.entries.size()) * 26 + textBytes(x.texts));
+        Packer packed(4 + qsizetype(x.entries.size()) * (2 + 4 * Packer::kMaxVarintBytes)
+                      + textBytes(x.texts));
         packed.put(quint32(x.entries.size()));
+        TaskId previous = 0;
         for (size_t i = 0; i < x.entries.size(); ++i) {
             const Results::Entry &e = x.entries[i];
-            packed.put(qint64(e.task));
-            packed.put(quint8(e.exit.kind));
-            packed.put(quint8(e.exit.signal));
-            packed.put(qint32(e.exit.code));
-            packed.put(qint32(e.exit.error));
-            packed.put(qint64(e.durationMs));
-            packed.put(x.texts.utf8(qsizetype(i)));
+            packed.putSigned(e.task - std::exchange(previous, e.task));
+            const quint8 kind = quint8(e.exit.kind);
+            packed.put(quint8(kind | (e.exit.signal ? kResultSignal : 0)
+                              | (e.exit.code ? kResultCode : 0) | (e.exit.error ? kResultError : 0)
+                              | (e.durationMs ? kResultDuration : 0)));
+            if (e.exit.signal)
+                packed.put(quint8(e.exit.signal));
+            if (e.exit.code)
+                packed.putSigned(e.exit.code);
+            if (e.exit.error)
+                packed.putSigned(e.exit.error);
+            if (e.durationMs)
+                packed.putSigned(e.durationMs);
+            packed.putText(x.texts.utf8(qsizetype(i)));
         }
         s << packed.bytes();
         return Type::Results;
@@ -314,14 +389,13 @@ template<> Tasks readPayload(QDataStream &s)
     QByteArray packed;
     s >> packed;
     Unpacker in(s, packed);
-    const quint32 count = in.count(12); // an id and a length each, at least
+    const quint32 count = in.count(2); // an id and a length each, at least
     x.ids.reserve(count);
+    TaskId id = 0;
     for (quint32 i = 0; i < count && in.ok(); ++i) {
-        const auto id = in.get<qint64>();
-        const QByteArrayView input = in.bytes(in.get<quint32>());
-        in.check(id >= 0 && id <= kMaxTaskId);
+        id = in.nextTask(id);
         x.ids.push_back(id);
-        x.inputs.append(input);
+        x.inputs.append(in.text());
     }
     in.check(in.atEnd());
     return x;
@@ -333,21 +407,25 @@ template<> Results readPayload(QDataStream &s)
     QByteArray packed;
     s >> packed;
     Unpacker in(s, packed);
-    const quint32 count = in.count(30); // id, exit, duration and a length, at least
+    const quint32 count = in.count(3); // an id, the exit's byte and a length, at least
     x.entries.reserve(count);
+    TaskId id = 0;
     for (quint32 i = 0; i < count && in.ok(); ++i) {
         Results::Entry e;
-        e.task = in.get<qint64>();
-        const auto kind = in.get<quint8>();
+        e.task = id = in.nextTask(id);
+        const auto flags = in.get<quint8>();
+        const quint8 kind = flags & kResultKind;
         e.exit.kind = ExitStatus::Kind(kind);
-        e.exit.signal = in.get<quint8>();
-        e.exit.code = in.get<qint32>();
-        e.exit.error = in.get<qint32>();
-        e.durationMs = in.get<qint64>();
-        const QByteArrayView text = in.bytes(in.get<quint32>());
-        in.check(e.task >= 0 && e.durationMs >= 0 && kind <= quint8(ExitStatus::Kind::OutputLost));
+        e.exit.signal = flags & kResultSignal ? in.get<quint8>() : 0;
+        const qint64 code = flags & kResultCode ? in.getSigned() : 0;
+        const qint64 error = flags & kResultError ? in.getSigned() : 0;
+        e.durationMs = flags & kResultDuration ? in.getSigned() : 0;
+        in.check(kind <= quint8(ExitStatus::Kind::OutputLost) && e.durationMs >= 0
+                 && code == qint32(code) && error == qint32(error));
+        e.exit.code = qint32(code);
+        e.exit.error = qint32(error);
         x.entries.push_back(e);
-        x.texts.append(text);
+        x.texts.append(in.text());
     }
     in.check(in.atEnd());
     return x;

@@ -25,8 +25,9 @@ namespace shoal::agent {
 // another protocol, naming both Shoal versions.
 // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
 // Results, Note, Workers, HoldWorker); 6: a File part of no bytes that is not the last drops
-// the file being received (its sender gave up on it), Progress
-inline constexpr quint32 kProtocol = 6;
+// the file being received (its sender gave up on it), Progress; 7: Tasks and Results packed
+// tighter (ids as differences, numbers of 0 left out, lengths as variable-length integers)
+inline constexpr quint32 kProtocol = 7;
 // A service answer may be a 64 MiB line (ServiceProcess), and travels in one frame.
 inline constexpr quint32 kMaxFrameBytes = 72u << 20;
 inline constexpr qsizetype kOutputChunkBytes = 256 * 1024;
@@ -164,8 +165,9 @@ struct Tasks
 // a Cancelled exit (the task's, or one for a task that had ended): what Shoal receives for the
 // task before that is the cancelled attempt's.
 //
-// Tasks and Results travel packed (little-endian numbers, then the texts in one piece), not
-// entry by entry through QDataStream: a service link carries about a million of them a second.
+// Tasks and Results travel packed (each entry's numbers and text in a few bytes, all of them in
+// one piece), not entry by entry through QDataStream: a service link carries about a million of
+// them a second, and through ssh every byte is encrypted twice over.
 struct Results
 {
     struct Entry

@@ -44,6 +44,14 @@ QByteArray rawFrame(quint32 length, quint8 type, const QByteArray &payload)
     return bytes + char(type) + payload;
 }
 
+// A Tasks or Results frame with the packed bytes given.
+QByteArray packedFrame(Type type, const QByteArray &packed)
+{
+    QByteArray length(4, '\0');
+    qToBigEndian(quint32(packed.size()), length.data()); // QDataStream's QByteArray
+    return rawFrame(quint32(1 + 4 + packed.size()), quint8(type), length + packed);
+}
+
 } // namespace
 
 class TestAgentProtocol : public QObject
@@ -223,11 +231,85 @@ private Q_SLOTS:
             b[5] = 1; // the count: 2^24, with no entries
             return b;
         }();
+        // Literals with their zero bytes.
+        const auto raw = []<size_t N>(const char(&text)[N]) { return QByteArray(text, N - 1); };
+        const QByteArray one = raw("\x01\x00\x00\x00"); // a count of 1
+        QTest::newRow("an id of more than 64 bits")
+            << packedFrame(Type::Tasks, one + QByteArray(10, '\x80') + raw("\x01\x01") + 'a');
+        QTest::newRow("an id cut short") << packedFrame(Type::Tasks, one + raw("\x80"));
+        QTest::newRow("an input longer than sent")
+            << packedFrame(Type::Tasks, one + raw("\x02\x05") + "ab");
+        QTest::newRow("an id below 0")
+            << packedFrame(Type::Tasks, raw("\x02\x00\x00\x00\x02\x00\x09\x00"));
+        QTest::newRow("an unknown exit") << packedFrame(Type::Results, one + raw("\x02\x0f\x00"));
+        QTest::newRow("an exit code past 32 bits")
+            << packedFrame(Type::Results, one + raw("\x02\x21\x80\x80\x80\x80\x40\x00"));
+        QTest::newRow("a negative duration")
+            << packedFrame(Type::Results, one + raw("\x02\x81\x01\x00"));
         QTest::newRow("a Run without argv") << [] {
             QByteArray b;
             encode(Run { 1, {}, {}, false }, b);
             return b;
         }();
+    }
+
+    // Tasks and Results are packed by hand: every id (up and down, up to the bound), every
+    // kind of exit with its numbers, and texts long and empty come back as they went.
+    void packedFramesKeepEveryField()
+    {
+        QStringList inputs { u""_s, QString(300, u'x'), u"ü"_s, u"7"_s };
+        const Tasks tasks { { 5, 3, kMaxTaskId, 0 }, inputs };
+        const std::vector<Results::Entry> entries {
+            { kMaxTaskId, ExitStatus::failedToStart(ENOENT), 0 },
+            { 0, ExitStatus::exited(-2), qint64(1) << 40 },
+            { 12, ExitStatus::memoryLimit(700, 512), 1 },
+            { 11, ExitStatus::timedOut(9), 0 },
+            { 11, ExitStatus::cancelled(0), 0 },
+            { 400, ExitStatus::outputLost(ExitStatus::signaled(6), ENOSPC), 5 },
+        };
+        inputs << u"answer"_s << u""_s;
+        QByteArray bytes;
+        encode(tasks, bytes);
+        encode(Results { entries, inputs.mid(0, qsizetype(entries.size())) }, bytes);
+        FrameReader reader;
+        reader.append(bytes);
+        QString error;
+        const QList<Frame> got = readAll(reader, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(got.size(), 2);
+        QCOMPARE(std::get<Tasks>(got[0]).ids, tasks.ids);
+        QCOMPARE(std::get<Tasks>(got[0]).inputs.toStringList(), tasks.inputs.toStringList());
+        const Results &results = std::get<Results>(got[1]);
+        QCOMPARE(results.entries.size(), entries.size());
+        for (size_t i = 0; i < entries.size(); ++i) {
+            QCOMPARE(results.entries[i].task, entries[i].task);
+            QCOMPARE(results.entries[i].exit, entries[i].exit);
+            QCOMPARE(results.entries[i].durationMs, entries[i].durationMs);
+            QCOMPARE(results.texts.at(qsizetype(i)), inputs.at(qsizetype(i)));
+        }
+    }
+
+    // The shapes malformedFramesAreErrors() spoils, whole: so each of those is refused for its
+    // own fault.
+    void handPackedFramesAreRead()
+    {
+        const auto raw = []<size_t N>(const char(&text)[N]) { return QByteArray(text, N - 1); };
+        const QByteArray one = raw("\x01\x00\x00\x00");
+        FrameReader reader;
+        reader.append(packedFrame(Type::Tasks, one + raw("\x02\x02") + "ab"));
+        reader.append(packedFrame(Type::Tasks, raw("\x02\x00\x00\x00\x02\x00\x01\x00")));
+        reader.append(packedFrame(Type::Results, one + raw("\x02\xa1\x03\x04\x00")));
+        QString error;
+        const QList<Frame> got = readAll(reader, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(got.size(), 3);
+        QCOMPARE(std::get<Tasks>(got[0]).ids, std::vector<TaskId> { 1 });
+        QCOMPARE(std::get<Tasks>(got[0]).inputs.at(0), u"ab"_s);
+        QCOMPARE(std::get<Tasks>(got[1]).ids, (std::vector<TaskId> { 1, 0 }));
+        const Results::Entry &e = std::get<Results>(got[2]).entries.at(0);
+        QCOMPARE(e.task, 1);
+        QCOMPARE(e.exit, ExitStatus::exited(-2));
+        QCOMPARE(e.durationMs, 2);
     }
 
     void malformedFramesAreErrors()
