@@ -17,6 +17,7 @@
 #include <QTimer>
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -496,8 +497,8 @@ void AgentLaunching::lose(Host &host, const QString &reason)
             concludeAttempt(m_host, *s, ExitStatus::cancelled(0), {}, m_host.activeMs(*s));
             continue;
         }
-        requeue(*s); // it runs again elsewhere
-        ++requeued;
+        if (requeueFromLostHost(*s, SIGKILL)) // it runs again elsewhere
+            ++requeued;
     }
     for (const Received &r : std::as_const(host.received))
         for (int fd : r.fds)
@@ -537,6 +538,7 @@ void AgentLaunching::reconnect(int index, quint32 generation)
         return;
     host.retrying = false;
     host.ready = false; // its new agent's Hello first
+    host.going = false;
     if (m_finishing || m_host.isStopping()) // nothing more to run there
         return;
     // A fresh link: events of the old one are told apart by the generation.

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <cerrno>
+#include <csignal>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -233,7 +234,7 @@ void AgentLaunching::dispatch()
         if (!s || s->task >= 0 || s->paused || s->parked || s->draining)
             continue;
         Host *host = hostOfSlot(*s);
-        if (!host || !host->ready || host->lost)
+        if (!host || !host->ready || host->lost || host->going)
             continue;
         const TaskId id = ledger.takeNext();
         if (id < 0)
@@ -299,6 +300,22 @@ void AgentLaunching::requeue(WorkerSlot &slot)
     m_host.slotSettled(slot);
 }
 
+bool AgentLaunching::requeueFromLostHost(WorkerSlot &slot, int signal)
+{
+    const int losses = ++m_lossesOf[slot.task];
+    if (losses <= kUnchargedLosses) {
+        requeue(slot);
+        return true;
+    }
+    m_host.message(u"task %1 was running each of the %2 times its host was lost: this attempt "
+                   "counts"_s.arg(m_host.ledger().seqOf(slot.task))
+                       .arg(losses));
+    // It ran; what it gave went with the link (ENOLINK), and its agent ended it.
+    concludeAttempt(m_host, slot, ExitStatus::outputLost(ExitStatus::signaled(signal), ENOLINK), {},
+                    m_host.activeMs(slot));
+    return false;
+}
+
 void AgentLaunching::receive(Host &host, agent::Output &output)
 {
     if (!slotRunning(host, output.task)) // not a task of this host's: a confused agent
@@ -344,7 +361,6 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
     WorkerSlot *slot = slotRunning(host, finished.task);
     if (!slot)
         return;
-    delivered(host);
     slot->process.setFrozen(true);
     ExitStatus exit = finished.exit;
     const bool cancelled = exit.kind == ExitStatus::Kind::Cancelled;
@@ -355,9 +371,13 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
     if (slot->endReason == EndReason::Cancel) {
         exit = ExitStatus::cancelled(exit.signal); // whatever it did when told to stop
     } else if (cancelled && !m_host.isStopping()) {
-        requeue(*slot); // its agent is going (its link ended, a signal): not the task's doing
+        // Its agent is going (its link ended, a signal): the host is being lost, and this is
+        // no sign that it works. Nothing more is sent there (it would be requeued again).
+        host.going = true;
+        requeueFromLostHost(*slot, exit.signal ? exit.signal : SIGTERM);
         return;
     }
+    delivered(host);
     if (output.lost && exit.kind != ExitStatus::Kind::Cancelled
         && exit.kind != ExitStatus::Kind::FailedToStart)
         exit = ExitStatus::outputLost(exit, output.lost);

@@ -109,6 +109,7 @@ private:
         int workers = 0;
         bool ready = false; // the agent said Hello and got its Setup
         bool lost = false;
+        bool going = false; // its agent said it is ending its tasks: fed nothing more
         bool retrying = false; // lost, and to be started again (reconnect)
         bool reopening = false; // told the batch ended, still going, wanted again (a retry)
         int reconnects = 0; // tries since its agent last said Hello
@@ -148,6 +149,11 @@ private:
     bool isBusy(const Host &host) const;
     bool anyHostLeft() const;
     void requeue(WorkerSlot &slot);
+    // A command task whose host went while it ran: back to the queue, not charged (not its
+    // fault), but from its third such loss on its attempt counts (the task may be what ends its
+    // agent: the retries bound it, and the batch ends). False when it was not requeued.
+    bool requeueFromLostHost(WorkerSlot &slot, int signal);
+    static constexpr int kUnchargedLosses = 2;
     QStringList transportOf(const Host &host) const;
     Result<void> obtainSlurmHosts();
     void endAllocation(); // the holder srun of an allocation obtained here, ended and reaped
@@ -229,6 +235,7 @@ private:
     QString m_probe; // Setup's probe (agentprotocol.h), in our folder while files travel
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
+    QHash<TaskId, int> m_lossesOf; // command tasks that were running when their host went
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.
     std::unique_ptr<Launcher> m_srunLauncher;
     SlurmAllocation m_allocation;

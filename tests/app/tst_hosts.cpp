@@ -573,6 +573,27 @@ private Q_SLOTS:
         }
     }
 
+    // A task that ends its own agent (kill $PPID) takes its host down each time it runs there:
+    // it is requeued, not charged, twice; from then on each loss is an attempt, so --retries
+    // bounds it and the batch ends (it looped for ever before).
+    void taskThatEndsItsAgentIsNotRequeuedForEver()
+    {
+        const QString log = m_dir.filePath(u"ends-its-agent.log"_s);
+        const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"--retries"_s, u"2"_s,
+                                       u"--joblog"_s, log, u"-S"_s, u"1/far"_s, u"--ssh"_s,
+                                       m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--shell"_s,
+                                       u"echo ran >> %1; kill $PPID; sleep 30"_s.arg(
+                                           m_dir.filePath(u"ends-its-agent.ran"_s)),
+                                       u":::"_s, u"x"_s });
+        QVERIFY2(r.exitCode == 1, r.err.constData());
+        QVERIFY2(r.err.contains("task 1 was running each of the 3 times its host was lost"),
+                 r.err.constData());
+        // Two free losses, then two attempts (--retries 2): four runs, one row.
+        QCOMPARE(readFile(m_dir.filePath(u"ends-its-agent.ran"_s)),
+                 QByteArray("ran\n").repeated(4));
+        QCOMPARE(joblogRows(log), (QHash<qint64, int> { { 1, 1 } }));
+    }
+
     // Each running task's CPU and memory, measured where it runs, reach the workers table
     // (here through `shoal ctl status`, which the window shares).
     void usageComesFromTheHost()
