@@ -357,6 +357,7 @@ bool Agent::sendResults(const TaskBatch &batch)
 void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)
 {
     const TaskId task = m_shoalIds[size_t(f.task)];
+    int lost = 0;
     if (f.captured >= 0) {
         const TaskBatch::Captured &c = batch.captured[size_t(f.captured)];
         for (const Stream stream : { Stream::Stdout, Stream::Stderr }) {
@@ -364,30 +365,34 @@ void Agent::sendFinished(const TaskBatch &batch, const TaskBatch::Finished &f)
             const QByteArray &inline_ = out ? c.out : c.err;
             const SpilledOutput *file = (out ? c.outFile : c.errFile).get();
             const qint64 size = file ? file->size() : inline_.size();
-            for (qint64 at = 0; at < size; at += agent::kOutputChunkBytes) {
+            for (qint64 at = 0; at < size && !lost; at += agent::kOutputChunkBytes) {
                 QByteArray chunk = file ? file->read(at, agent::kOutputChunkBytes)
                                         : inline_.mid(at, agent::kOutputChunkBytes);
+                if (chunk.size() < qMin(size - at, qint64(agent::kOutputChunkBytes)))
+                    lost = errno ? errno : EIO; // its scratch file could not be read back
                 send(agent::Output { task, stream, std::move(chunk) });
                 if (m_outBuffer.size() > 4 * agent::kOutputChunkBytes)
                     flush();
             }
         }
     }
-    const ExitStatus exit = m_files.contains(task) ? sendReturns(task, f.exit) : f.exit;
+    ExitStatus exit = m_files.contains(task) ? sendReturns(task, f.exit) : f.exit;
+    if (lost && exit.kind != ExitStatus::Kind::OutputLost
+        && exit.kind != ExitStatus::Kind::Cancelled && exit.kind != ExitStatus::Kind::FailedToStart)
+        exit = ExitStatus::outputLost(exit, lost);
     send(agent::Finished { task, exit, f.durationMs });
 }
 
 void Agent::receiveFile(const agent::File &file)
 {
-    if (m_sharedFolder) // the file is here already: Shoal's folder is this one
+    if (isShoalsFile(file.path)) // the file is here already: Shoal's folder is this one
         return;
     if (!file.last && file.bytes.isEmpty()) { // given up on: no Run comes for this attempt
         if (m_fileReceiver.isWriting(file.task))
             m_fileReceiver.abandon();
         const TaskFiles given = m_files.take(file.task); // a later attempt starts afresh
         if (m_cleanup)
-            for (const auto &[path, id] : given.received)
-                removeIfSame(path, id);
+            removeMoved(given.received);
         return;
     }
     TaskFiles &files = m_files[file.task];
@@ -396,25 +401,25 @@ void Agent::receiveFile(const agent::File &file)
     const QString target = transferTarget(file.path);
     if (files.received.empty() || files.received.back().first != target)
         files.received.emplace_back(target, FileId());
-    if (auto written = m_fileReceiver.write(file, target); !written) {
+    if (auto written = m_fileReceiver.write(file, target, true); !written) {
         files.errorCode = errno ? errno : EIO;
         files.error = written.error();
-    } else if (file.last) {
+    } else if (file.last && m_fileReceiver.lastFinished().isValid()) {
         files.received.back().second = m_fileReceiver.lastFinished();
-    }
+    } // else the same bytes stood there: not ours (unless another task handed it over)
 }
 
 bool Agent::admitRun(const agent::Run &run)
 {
-    if (m_sharedFolder) // what it makes is where Shoal reads it; nothing to move or remove
-        return true;
+    QStringList returns = run.returns; // not those made where Shoal reads them
+    returns.removeIf([this](const QString &path) { return isShoalsFile(path); });
     auto files = m_files.find(run.task);
     if (files == m_files.end()) {
-        if (run.returns.isEmpty() && !run.cleanup)
+        if (returns.isEmpty() && !run.cleanup)
             return true;
         files = m_files.insert(run.task, {});
     }
-    files->returns = run.returns;
+    files->returns = returns;
     files->cleanup = run.cleanup;
     if (files->error.isEmpty())
         return true;
@@ -458,13 +463,39 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
         if (exit.succeeded()) // what the task made is not all there; a failure stays itself
             exit = ExitStatus::outputLost(exit, err);
     }
-    // Only what was moved, and only while it is still there: a later attempt of the task (a
-    // link lost and found again) may have put its own files under the same names.
-    if (files.cleanup)
-        for (const auto &moved : { std::cref(files.received), std::cref(sent) })
-            for (const auto &[path, id] : moved.get())
-                removeIfSame(path, id);
+    if (files.cleanup) {
+        removeMoved(files.received);
+        removeMoved(sent);
+    }
     return exit;
+}
+
+// Only what was moved, and only while it is still there: a later attempt of the task (a link
+// lost and found again) may have put its own files under the same names. A file another live
+// task was sent too (the same name, the same bytes) is left to that task to remove.
+void Agent::removeMoved(const std::vector<std::pair<QString, FileId>> &moved)
+{
+    for (const auto &[path, id] : moved) {
+        bool handedOver = false;
+        for (TaskFiles &other : m_files)
+            for (auto &[otherPath, otherId] : other.received)
+                if (!handedOver && otherPath == path && !otherId.isValid()) {
+                    otherId = id;
+                    handedOver = true;
+                }
+        if (!handedOver)
+            removeIfSame(path, id);
+    }
+}
+
+// Whether Shoal reads and writes this file where the agent would: in a working folder both
+// see (Setup's probe), under a plain relative name. An absolute name, or one rebased (/./) or
+// leaving the folder (..), may be another file on each host (a node's own /tmp).
+bool Agent::isShoalsFile(const QString &path) const
+{
+    if (!m_sharedFolder || path.startsWith(u'/') || path.contains(u"/./"_s))
+        return false;
+    return !path.split(u'/').contains(u".."_s);
 }
 
 void Agent::flush()
@@ -495,6 +526,16 @@ void Agent::end(const QString &why)
         return;
     }
     m_pool->endInputs();
+    if (m_cleanup) // files sent for tasks whose Run will not come now
+        for (auto it = m_files.begin(); it != m_files.end();) {
+            if (liveTask(it.key()) >= 0) { // its end removes them
+                ++it;
+                continue;
+            }
+            const TaskFiles files = *it;
+            it = m_files.erase(it);
+            removeMoved(files.received);
+        }
     const PoolStats stats = m_pool->stats();
     if (m_service && why.isEmpty() && stats.running == 0 && stats.queued == 0
         && stats.busyWorkers == 0) {

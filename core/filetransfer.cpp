@@ -6,6 +6,7 @@
 #include <QRandomGenerator>
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,29 @@ FileId idOf(const struct stat &st)
 {
     return { quint64(st.st_dev), quint64(st.st_ino),
              qint64(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec };
+}
+
+// Whether the regular file at path has the bytes of the file open at fd (read from its start).
+bool hasSameBytes(const QByteArray &path, int fd)
+{
+    struct stat ours = {}, theirs = {};
+    if (::fstat(fd, &ours) != 0 || ::lstat(path.constData(), &theirs) != 0
+        || !S_ISREG(theirs.st_mode) || theirs.st_size != ours.st_size)
+        return false;
+    const int other = ::open(path.constData(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (other < 0)
+        return false;
+    constexpr qsizetype kChunk = 256 * 1024;
+    QByteArray a(kChunk, Qt::Uninitialized), b(kChunk, Qt::Uninitialized);
+    bool same = true;
+    for (off_t at = 0; same && at < ours.st_size;) {
+        const ssize_t n = ::pread(fd, a.data(), size_t(kChunk), at);
+        same = n > 0 && ::pread(other, b.data(), size_t(n), at) == n
+            && std::memcmp(a.constData(), b.constData(), size_t(n)) == 0;
+        at += n;
+    }
+    ::close(other);
+    return same;
 }
 
 } // namespace
@@ -153,7 +177,8 @@ agent::File OutgoingFiles::abandonPart() const
 // Into a hidden file beside the target, renamed over it once whole: a file cut short (a lost
 // link, a full disk) never stands under its name, a file being read there (a task's input,
 // the other end's copy in a shared folder) is never truncated, and a read-only one is replaced.
-Result<void> FileReceiver::write(const agent::File &file, const QString &target)
+Result<void> FileReceiver::write(const agent::File &file, const QString &target,
+                                 bool leaveIdentical)
 {
     if (m_fd < 0 || m_task != file.task || m_target != target) {
         abandon();
@@ -161,10 +186,11 @@ Result<void> FileReceiver::write(const agent::File &file, const QString &target)
         if (!makeFolderOf(native))
             return Error { u"cannot make the folder of '%1': %2"_s.arg(target, errnoText()) };
         const qsizetype slash = native.lastIndexOf('/');
+        // The name's first bytes, so that the hidden name is still one (NAME_MAX is 255).
         m_temporary = native.left(slash + 1) + ".shoal-"
             + QByteArray::number(QRandomGenerator::global()->generate64(), 36) + '-'
-            + native.mid(slash + 1);
-        m_fd = ::open(m_temporary.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+            + native.mid(slash + 1).left(200);
+        m_fd = ::open(m_temporary.constData(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                       0600);
         if (m_fd < 0)
             return Error { u"cannot write '%1': %2"_s.arg(target, errnoText()) };
@@ -181,6 +207,11 @@ Result<void> FileReceiver::write(const agent::File &file, const QString &target)
         return {};
     struct stat st = {};
     const QByteArray native = encodeBytes(target);
+    if (leaveIdentical && hasSameBytes(native, m_fd)) {
+        abandon(); // what stands there is what came: left alone, and not ours to remove
+        m_finished = FileId();
+        return {};
+    }
     const bool whole = ::fchmod(m_fd, mode_t(file.mode & 0777)) == 0 && ::fsync(m_fd) == 0
         && ::close(std::exchange(m_fd, -1)) == 0
         && ::rename(m_temporary.constData(), native.constData()) == 0

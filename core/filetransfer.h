@@ -89,11 +89,14 @@ public:
     FileReceiver(const FileReceiver &) = delete;
     FileReceiver &operator=(const FileReceiver &) = delete;
 
-    // An Error names the file and why (errno is kept).
-    Result<void> write(const agent::File &file, const QString &target);
+    // An Error names the file and why (errno is kept). With leaveIdentical, a file that stands
+    // under `target` with the same bytes is left as it is, and not taken for ours: it may be the
+    // very file that was sent (a folder both hosts see), or one another task received.
+    Result<void> write(const agent::File &file, const QString &target, bool leaveIdentical = false);
     // Whether a file of the task is half written (its last part has not come).
     bool isWriting(TaskId task) const;
-    // The file the last write() that ended a file made.
+    // The file the last write() that ended a file made; invalid when one with the same bytes
+    // was left in its place (leaveIdentical).
     FileId lastFinished() const { return m_finished; }
     // The file being written is dropped (its sender went, or failed).
     void abandon();

@@ -21,6 +21,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <sys/stat.h>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace shoal;
@@ -320,6 +321,126 @@ private Q_SLOTS:
                  (QStringList { u"in.txt"_s, u"in.txt.out"_s })); // no probe, no temporaries
     }
 
+    // In a working folder both hosts see, only plain relative names are the same file on both:
+    // one rebased by /./ (src/./in.txt goes to in.txt) still goes, and --cleanup removes it.
+    void sharedFolderStillGetsRebasedFiles()
+    {
+        const QString dir = m_dir.filePath(u"tf-shared-rebased"_s);
+        QVERIFY(QDir().mkpath(dir + u"/src"_s));
+        QFile input(dir + u"/src/in.txt"_s);
+        QVERIFY(input.open(QIODevice::WriteOnly));
+        input.write("rebased\n");
+        input.close();
+        const RunResult r
+            = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
+                         u"--agent-path"_s, shoalBinary(), u"--workdir"_s, dir, u"--transferfile"_s,
+                         u"src/./{}"_s, u"--cleanup"_s, u"cat"_s, u"{}"_s, u":::"_s, u"in.txt"_s },
+                       {}, 60000, dir);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("rebased\n"));
+        QCOMPARE(readFile(dir + u"/src/in.txt"_s), QByteArray("rebased\n"));
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList()); // --cleanup
+    }
+
+    // A file sent under a name where the host sees the very same file (an absolute name on a
+    // disk both share, a working folder that is not ours): it is left as it is, and --cleanup
+    // does not remove it. Before, the copy replaced it and the cleanup then removed the only one.
+    void fileBothHostsSeeIsNotRemoved()
+    {
+        const QString dir = m_dir.filePath(u"tf-seen-by-both"_s);
+        const QString remote = m_dir.filePath(u"tf-seen-by-both-remote"_s);
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(QDir().mkpath(remote));
+        const QString original = dir + u"/data.txt"_s;
+        QFile input(original);
+        QVERIFY(input.open(QIODevice::WriteOnly));
+        input.write("the only copy\n");
+        input.close();
+        const auto inodeOf = [&] {
+            struct stat st = {};
+            return ::stat(QFile::encodeName(original).constData(), &st) == 0 ? st.st_ino : 0;
+        };
+        const auto inode = inodeOf();
+        const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s,
+                                       m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--workdir"_s,
+                                       remote, u"--transferfile"_s, u"{}"_s, u"--cleanup"_s,
+                                       u"cat"_s, u"{}"_s, u":::"_s, original });
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("the only copy\n"));
+        QCOMPARE(readFile(original), QByteArray("the only copy\n"));
+        QCOMPARE(inodeOf(), inode); // not replaced by a copy either
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList { u"data.txt"_s });
+    }
+
+    // Two tasks on one host sent the same file (--tf ref.txt --cleanup): the one that got it
+    // last and ends first leaves it to the other, which still reads it; the last one removes
+    // it. Before, the first to end removed it from under the other.
+    void sharedNameOutlivesTheFirstTask()
+    {
+        const QString local = m_dir.filePath(u"tf-same-name"_s);
+        const QString remote = m_dir.filePath(u"tf-same-name-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        QFile ref(local + u"/ref.txt"_s);
+        QVERIFY(ref.open(QIODevice::WriteOnly));
+        ref.write("reference\n");
+        ref.close();
+        const QString log = local + u"/joblog"_s;
+        // Task 1 (its file first) reads it once task 2's row is in the joblog (its agent had
+        // cleaned up by then); task 2 ends at once.
+        const QString script = u"[ \"$0\" = 2 ] && exit 0; while ! grep -q '^2\t' %1; do "
+                               "sleep 0.01; done; cat ref.txt"_s.arg(log);
+        const RunResult r = runShoal({ u"run"_s,
+                                       u"--no-bar"_s,
+                                       u"--joblog"_s,
+                                       log,
+                                       u"-S"_s,
+                                       u"2/far"_s,
+                                       u"--ssh"_s,
+                                       m_fakeSsh,
+                                       u"--agent-path"_s,
+                                       shoalBinary(),
+                                       u"--workdir"_s,
+                                       remote,
+                                       u"--transferfile"_s,
+                                       u"ref.txt"_s,
+                                       u"--cleanup"_s,
+                                       u"sh"_s,
+                                       u"-c"_s,
+                                       script,
+                                       u"{}"_s,
+                                       u":::"_s,
+                                       u"1"_s,
+                                       u"2"_s },
+                                     {}, 60000, local);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("reference\n"));
+        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
+    }
+
+    // A name as long as a file's name may be (255 bytes) still travels: its hidden name while
+    // it arrives is no longer.
+    void longNamesTravel()
+    {
+        const QString local = m_dir.filePath(u"tf-long"_s);
+        const QString remote = m_dir.filePath(u"tf-long-remote"_s);
+        QVERIFY(QDir().mkpath(local));
+        QVERIFY(QDir().mkpath(remote));
+        const QString name = QString(251, u'n') + u".txt"_s;
+        QFile file(local + u'/' + name);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("long\n");
+        file.close();
+        const RunResult r
+            = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
+                         u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote, u"--trc"_s,
+                         u"{}"_s, u"cat"_s, u"{}"_s, u":::"_s, name },
+                       {}, 60000, local);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("long\n"));
+        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
+    }
+
     // A file to send that is not there fails its task, naming it, before anything runs; a file
     // to bring back that was not made fails the task too: nothing it was to give is lost.
     void fileTransferErrors()
@@ -489,7 +610,8 @@ private Q_SLOTS:
     }
 
     // Shoal killed while a file is on its way: the link ends, and the agent drops the part it has
-    // (a hidden file beside the target) before it exits. Nothing stands there, half or whole.
+    // (a hidden file beside the target) before it exits; with --cleanup, the task's file that
+    // had come whole is removed too (its Run never came). Nothing stands there, half or whole.
     void killedWhileItsFileIsOnItsWay()
     {
         const QString local = m_dir.filePath(u"tf-killed"_s);
@@ -500,16 +622,22 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         QVERIFY(file.resize(16 << 20));
         file.close();
+        QFile small(local + u"/small.txt"_s);
+        QVERIFY(small.open(QIODevice::WriteOnly));
+        small.write("small\n");
+        small.close();
         QProcess shoal;
         shoal.start(shoalBinary(),
                     { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s,
                       throttledSsh(local, local + u"/fast"_s), u"--agent-path"_s, shoalBinary(),
-                      u"--workdir"_s, remote, u"--transferfile"_s, local + u"/./data.bin"_s,
+                      u"--workdir"_s, remote, u"--cleanup"_s, u"--transferfile"_s,
+                      local + u"/./small.txt"_s, u"--transferfile"_s, local + u"/./data.bin"_s,
                       u"cksum"_s, u"data.bin"_s, u":::"_s, u"1"_s });
         QVERIFY(shoal.waitForStarted());
         const auto there = [&] { return QDir(remote).entryList(QDir::Files | QDir::Hidden); };
-        QTRY_VERIFY_WITH_TIMEOUT(!there().isEmpty(), 20000); // a part is there
+        QTRY_VERIFY_WITH_TIMEOUT(there().size() == 2, 20000); // small.txt whole, a part of data.bin
         QVERIFY2(there().constFirst().startsWith(u".shoal-"_s), qPrintable(there().join(u' ')));
+        QCOMPARE(there().constLast(), u"small.txt"_s);
         ::kill(pid_t(shoal.processId()), SIGKILL);
         QVERIFY(shoal.waitForFinished());
         QVERIFY(waitForNoChildren().isEmpty()); // the transport and the agent are gone
