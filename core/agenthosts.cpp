@@ -56,7 +56,7 @@ QStringList AgentLaunching::transportOf(const Host &host) const
     }
     const QString agentPath = m_spec.agentPath.isEmpty() ? u"shoal"_s : m_spec.agentPath;
     // ssh runs its last argument with the remote user's shell; exec leaves no shell behind.
-    return m_spec.ssh
+    return m_spec.sshArgv()
         + QStringList { host.spec.login, u"exec %1 agent"_s.arg(shellQuote(agentPath)) };
 }
 

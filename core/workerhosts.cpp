@@ -5,6 +5,7 @@
 #include "slurmallocation.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 
 using namespace Qt::Literals::StringLiterals;
@@ -63,6 +64,14 @@ QString parseSshHosts(const QJsonObject &o, HostsSpec *spec)
 }
 
 } // namespace
+
+QStringList HostsSpec::sshArgv() const
+{
+    const QStringList defaults = HostsSpec().ssh;
+    if (ssh == defaults || ssh.isEmpty() || QFileInfo(ssh.front()).fileName() != u"ssh"_s)
+        return ssh;
+    return ssh + defaults.mid(1);
+}
 
 QString parseHostsJson(const QJsonValue &value, HostsSpec *spec)
 {

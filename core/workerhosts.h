@@ -48,6 +48,10 @@ struct HostsSpec
     QString agentPath; // `shoal` on the far host's PATH when empty
     QString workdir; // where tasks run on each host (empty: the agent's login folder)
     bool isValid() const { return !hosts.empty() || slurm; }
+    // The command that reaches a host: `ssh` itself (--ssh 'ssh -p 2222') still gets the
+    // default options after the user's, which come first and so win (ssh takes the first value
+    // of each): no prompt, a dead network noticed. Another program is run as given.
+    QStringList sshArgv() const;
 };
 
 // A batch file's "hosts": {"ssh": ["2/hostA", ":"] (or "2/hostA,:"), "sshCommand": "ssh -p 22",

@@ -166,7 +166,7 @@ void HostsField::check()
 void HostsField::checkHost(const QString &login)
 {
     const HostsSpec spec = hosts();
-    QStringList argv = spec.ssh;
+    QStringList argv = spec.sshArgv();
     // No prompt, whatever a batch file's ssh command says: the window has no terminal for it.
     argv << u"-o"_s << u"BatchMode=yes"_s << u"-o"_s
          << u"ConnectTimeout=%1"_s.arg(kCheckTimeoutSeconds) << login

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void attemptsMeansRetries();
     void serviceRoundTrip();
     void hostsRoundTrip();
+    void sshKeepsItsDefaults();
     void bundledBatchFilesLoad();
     void byteSizes_data();
     void byteSizes();
@@ -395,6 +396,25 @@ void TestBatchFile::serviceRoundTrip()
 }
 
 // Worker hosts: what -S, --ssh, --agent-path and --workdir say, in a batch file.
+// --ssh 'ssh -p 2222' (or a batch file's sshCommand) still runs ssh without prompts and with
+// its dead-network check: the defaults follow the user's words, which ssh takes first. Another
+// program is run as given, and the batch file keeps what the user wrote.
+void TestBatchFile::sshKeepsItsDefaults()
+{
+    HostsSpec spec;
+    const QStringList defaults = spec.ssh;
+    QCOMPARE(spec.sshArgv(), defaults);
+    spec.ssh = { u"ssh"_s, u"-p"_s, u"2222"_s };
+    QCOMPARE(spec.sshArgv(), spec.ssh + defaults.mid(1));
+    spec.ssh = { u"/usr/bin/ssh"_s, u"-o"_s, u"ServerAliveInterval=60"_s };
+    QCOMPARE(spec.sshArgv().mid(0, 3), spec.ssh); // the user's value comes first: it wins
+    QVERIFY(spec.sshArgv().contains(u"BatchMode=yes"_s));
+    QCOMPARE(hostsJson(spec).value(u"sshCommand"_s).toString(),
+             u"/usr/bin/ssh -o 'ServerAliveInterval=60'"_s);
+    spec.ssh = { u"./fakessh"_s, u"-v"_s };
+    QCOMPARE(spec.sshArgv(), spec.ssh);
+}
+
 void TestBatchFile::hostsRoundTrip()
 {
     BatchSpec spec;
