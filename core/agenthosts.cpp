@@ -489,6 +489,7 @@ void AgentLaunching::lose(Host &host, const QString &reason)
             continue;
         if (m_isService) {
             requeued += int(tasksOn(*s).size()); // not its answered entries
+            host.isolated = host.isolated || !tasksOn(*s).empty();
             loseService(*s);
             continue;
         }

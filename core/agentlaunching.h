@@ -110,6 +110,7 @@ private:
         bool ready = false; // the agent said Hello and got its Setup
         bool lost = false;
         bool going = false; // its agent said it is ending its tasks: fed nothing more
+        bool isolated = false; // lost with service tasks on their way: fed one until it answers
         bool retrying = false; // lost, and to be started again (reconnect)
         bool reopening = false; // told the batch ended, still going, wanted again (a retry)
         int reconnects = 0; // tries since its agent last said Hello
@@ -178,6 +179,10 @@ private:
     // Service workers (agentservice.cpp).
     void dispatchService();
     void receiveResults(Host &host, agent::Results &results);
+    // A service task's attempt ended (its answer, or why not): the retry-or-terminal rule, its
+    // finished entry and, when terminal, its records.
+    void settleService(WorkerSlot &slot, TaskId id, ExitStatus exit, qint64 durationMs,
+                       QByteArrayView text);
     void receiveProgress(Host &host, const agent::Progress &progress);
     bool isInFlightOn(TaskId id, const WorkerSlot &slot) const;
     // Drops the answered entries at the front of the slot's flight (the front is then a task
@@ -235,7 +240,7 @@ private:
     QString m_probe; // Setup's probe (agentprotocol.h), in our folder while files travel
     std::vector<std::unique_ptr<Host>> m_hosts;
     std::vector<int> m_hostOfSlot; // by slot number; -1: none yet
-    QHash<TaskId, int> m_lossesOf; // command tasks that were running when their host went
+    QHash<TaskId, int> m_lossesOf; // tasks that were running (on their way) when their host went
     // --slurm: srun carries no task token (see SlurmAllocation), so it has a launcher of its own.
     std::unique_ptr<Launcher> m_srunLauncher;
     SlurmAllocation m_allocation;

@@ -8,6 +8,9 @@
 
 #include <QMetaObject>
 
+#include <cerrno>
+#include <csignal>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace shoal {
@@ -26,20 +29,32 @@ void AgentLaunching::dispatchService()
     std::vector<Host *> fed;
     const qint64 t = m_host.now();
     TaskBatch *batch = nullptr;
+    // A host lost with tasks on their way is fed one task at a time until it answers one: if a
+    // task takes it down again, it is that one (loseService()), not those sent with it.
+    std::vector<bool> isolatedBusy(m_hosts.size(), false);
+    for (const auto &s : m_host.workerSlots())
+        if (const Host *host = s ? hostOfSlot(*s) : nullptr; host && host->isolated && isBusy(*s))
+            isolatedBusy[size_t(host->index)] = true;
     for (auto &s : m_host.workerSlots()) {
         if (!ledger.hasQueued())
             break;
         if (!s || s->paused || s->parked || s->draining)
             continue;
         Host *host = hostOfSlot(*s);
-        if (!host || !host->ready || host->lost)
+        if (!host || !host->ready || host->lost || host->going
+            || (host->isolated && isolatedBusy[size_t(host->index)]))
             continue;
         std::deque<TaskId> &inflight = s->service->inflight;
         const bool wasIdle = inflight.empty();
         agent::Tasks &tasks = pending[size_t(host->index)];
         qsizetype &bytes = pendingBytes[size_t(host->index)];
         bool took = false;
-        for (qint64 room = host->window - qint64(inflight.size()); room > 0; --room) {
+        qint64 room = host->window - qint64(inflight.size());
+        if (host->isolated) {
+            room = 1;
+            isolatedBusy[size_t(host->index)] = true;
+        }
+        for (; room > 0; --room) {
             const TaskId id = ledger.takeNext();
             if (id < 0)
                 break;
@@ -83,6 +98,32 @@ void AgentLaunching::receiveProgress(Host &host, const agent::Progress &progress
     }
 }
 
+void AgentLaunching::settleService(WorkerSlot &slot, TaskId id, ExitStatus exit, qint64 durationMs,
+                                   QByteArrayView text)
+{
+    TaskLedger &ledger = m_host.ledger();
+    TaskLedger::Record &t = ledger[id];
+    const bool ok = exit.succeeded();
+    ++slot.tasksDone;
+    if (!ok)
+        ++slot.failures;
+    t.setDuration(durationMs);
+    // A failure is retried at the back, as a crash is here: an input that crashes its worker
+    // fed again at once to the same host would crash it again and again, until its agent
+    // gave its programs up (an error answer, retried at the front here, is not told apart).
+    const TaskState state
+        = ledger.settle(id, exit, !m_host.isStopping(), TaskLedger::RetryAt::Back);
+    TaskBatch &batch = m_host.openBatch();
+    const qsizetype offset = batch.outputs.size();
+    batch.outputs += text;
+    batch.finished.push_back(
+        { id, slot.number, t.attempts, state, -1, t.exit, t.durationMs, offset, text.size() });
+    if (isTerminal(state))
+        concludeAnswer(m_host, id, state, ok ? Stream::Stdout : Stream::Stderr,
+                       QByteArrayView(batch.outputs).sliced(offset, text.size()),
+                       ok ? text.size() : 0);
+}
+
 void AgentLaunching::receiveResults(Host &host, agent::Results &results)
 {
     TaskLedger &ledger = m_host.ledger();
@@ -100,33 +141,16 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
                 host.cancelling.erase(pending);
             continue;
         }
-        if (e.exit.kind == ExitStatus::Kind::Cancelled)
-            continue; // its agent is ending: the host's loss requeues the task
+        if (e.exit.kind == ExitStatus::Kind::Cancelled) {
+            host.going = true; // its agent is ending: the host's loss requeues the task
+            continue;
+        }
         WorkerSlot *slot = slotWithTask(host, e.task);
         if (!slot) // cancelled or requeued here since (its answer was on its way), or elsewhere
             continue;
-        TaskLedger::Record &t = ledger[e.task];
         delivered(host);
-        const bool ok = e.exit.succeeded();
-        ++slot->tasksDone;
-        if (!ok)
-            ++slot->failures;
-        t.setDuration(e.durationMs);
-        // A failure is retried at the back, as a crash is here: an input that crashes its worker
-        // fed again at once to the same host would crash it again and again, until its agent
-        // gave its programs up (an error answer, retried at the front here, is not told apart).
-        const TaskState state
-            = ledger.settle(e.task, e.exit, !m_host.isStopping(), TaskLedger::RetryAt::Back);
-        TaskBatch &batch = m_host.openBatch();
-        const QByteArrayView text = results.texts.utf8(qsizetype(i));
-        const qsizetype offset = batch.outputs.size();
-        batch.outputs += text;
-        batch.finished.push_back({ e.task, slot->number, t.attempts, state, -1, t.exit,
-                                   t.durationMs, offset, text.size() });
-        if (isTerminal(state))
-            concludeAnswer(m_host, e.task, state, ok ? Stream::Stdout : Stream::Stderr,
-                           QByteArrayView(batch.outputs).sliced(offset, text.size()),
-                           ok ? text.size() : 0);
+        host.isolated = false; // it answers: whatever took it down is not sent with the others
+        settleService(*slot, e.task, e.exit, e.durationMs, results.texts.utf8(qsizetype(i)));
         // Its entry in the slot's flight goes once it is at the front: answers come back in
         // about the order sent, so nothing is searched or moved.
         if (dropAnswered(*slot)) {
@@ -235,7 +259,22 @@ void AgentLaunching::requeueService(WorkerSlot &slot)
 void AgentLaunching::loseService(WorkerSlot &slot)
 {
     if (!m_host.isStopping()) {
-        requeueInFlight(m_host, slot); // they run again elsewhere
+        // As a command task's (requeueFromLostHost): a task on its way there each time its
+        // host goes may be what ends its agent; from its third such loss on, its attempt counts.
+        // The host is then fed one task at a time (dispatchService()), so that one that takes
+        // it down goes there alone, and the others with it are not charged for it.
+        const TaskLedger &ledger = m_host.ledger();
+        for (const TaskId id : std::deque<TaskId>(slot.service->inflight)) {
+            const int losses = isInFlightOn(id, slot) ? ++m_lossesOf[id] : 0;
+            if (losses > kUnchargedLosses)
+                settleService(
+                    slot, id, ExitStatus::outputLost(ExitStatus::signaled(SIGKILL), ENOLINK),
+                    m_host.now() - ledger[id].startedMs,
+                    u"shoal: its host was lost each of the %1 times this task was on its way "
+                    "there: this attempt counts\n"_s.arg(losses)
+                        .toUtf8());
+        }
+        requeueInFlight(m_host, slot); // they run again elsewhere (not those settled above)
     } else {
         for (const TaskId id : slot.service->inflight)
             if (isInFlightOn(id, slot))

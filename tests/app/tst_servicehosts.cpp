@@ -224,6 +224,30 @@ private Q_SLOTS:
         QVERIFY2(!r.err.contains("is lost"), r.err.constData());
     }
 
+    // An input whose worker ends its own agent (kill $PPID) takes the host down each time it is
+    // sent there: twice free, then each loss is an attempt, so the retries bound it and the
+    // batch ends (it looped for ever before). A host lost with tasks on their way is fed one at
+    // a time until it answers, so the inputs sent with the bad one are answered, not charged.
+    void inputThatEndsItsAgentIsNotRequeuedForEver()
+    {
+        const QString worker = writeScript(u"ends-its-agent.sh"_s,
+                                           "#!/bin/sh\nwhile read -r x; do\n"
+                                           "  [ \"$x\" = bad ] && kill $PPID && sleep 30\n"
+                                           "  echo \"r $x\"\ndone\n");
+        const RunResult r = runShoal(
+            QStringList { u"run"_s, u"--no-bar"_s, u"--retries"_s, u"2"_s, u"-S"_s, u"1/far"_s,
+                          u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--service"_s,
+                          u"sh "_s + worker, u":::"_s, u"bad"_s, u"1"_s, u"2"_s });
+        QVERIFY2(r.exitCode == 1, r.err.constData());
+        QCOMPARE(sortedLines(r.out), (QList<QByteArray> { "r 1", "r 2" }));
+        // Losses 1 and 2 free, 3 and 4 its two attempts: it fails on the fourth, alone.
+        QVERIFY2(r.err.contains("task 1 failed: shoal: its host was lost each of the 4 times this "
+                                "task was on its way"),
+                 r.err.constData());
+        QVERIFY2(!r.err.contains("task 2 failed") && !r.err.contains("task 3 failed"),
+                 r.err.constData());
+    }
+
     // At the batch's end the programs there get EOF on stdin and finish as they would here
     // (write what they keep, say), rather than being ended.
     void programsThereFinishOnEndOfInput()
