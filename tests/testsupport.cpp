@@ -6,7 +6,9 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTest>
 
 #include <algorithm>
@@ -346,6 +348,53 @@ QString resumedRunProblem(const QByteArray &output, const QHash<QByteArray, int>
             return u"task %1 has %2 joblog rows"_s.arg(it.key()).arg(it.value());
     }
     return {};
+}
+
+QString killedThenResumedProblem(const QStringList &args, const QString &log, const QString &out,
+                                 const QString &release, int tasks,
+                                 const std::function<QList<QByteArray>(int)> &linesOf)
+{
+    QFile::remove(release);
+    QProcess first;
+    first.setStandardOutputFile(out);
+    first.start(shoalBinary(), QStringList { u"run"_s } + args);
+    if (!first.waitForStarted())
+        return u"shoal did not start"_s;
+    const int killAfterRows = 1 + int(QRandomGenerator::global()->bounded(tasks - 2));
+    for (QDeadlineTimer deadline(30000); joblogRows(log).size() < killAfterRows;) {
+        if (deadline.hasExpired())
+            return u"no %1 joblog rows within 30 s"_s.arg(killAfterRows);
+        QTest::qWait(10);
+    }
+    ::kill(pid_t(first.processId()), SIGKILL);
+    first.waitForFinished();
+    if (const QStringList left = waitForNoChildren(10000); !left.isEmpty())
+        return u"left running: "_s + left.join(u", "_s);
+    const QHash<qint64, int> logged = joblogRows(log);
+    if (logged.size() >= tasks)
+        return u"the killed run logged every task"_s;
+    qInfo("killed after %d rows (asked %d)", int(logged.size()), killAfterRows);
+    const QHash<QByteArray, int> printedBefore = lineCounts(readFile(out));
+    for (auto it = logged.cbegin(); it != logged.cend(); ++it)
+        for (const QByteArray &line : linesOf(int(it.key())))
+            if (printedBefore.value(line) != 1)
+                return u"logged task %1 printed '%2' %3 times"_s.arg(it.key())
+                    .arg(QString::fromUtf8(line))
+                    .arg(printedBefore.value(line));
+    QFile(release).open(QIODevice::WriteOnly);
+    QProcess second;
+    second.setStandardOutputFile(out, QIODevice::Append);
+    second.start(shoalBinary(), QStringList { u"run"_s, u"--resume"_s } + args);
+    if (!second.waitForFinished(60000) || second.exitCode() != 0)
+        return u"the resumed run: "_s + QString::fromLocal8Bit(second.readAllStandardError());
+    return resumedRunProblem(readFile(out), printedBefore, logged, linesOf, tasks, log);
+}
+
+bool writeTestFile(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    return QDir().mkpath(QFileInfo(path).path()) && file.open(QIODevice::WriteOnly)
+        && file.write(bytes) == bytes.size() && file.flush();
 }
 
 QStringList joblogSummary(const QString &path)

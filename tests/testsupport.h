@@ -128,6 +128,16 @@ QString resumedRunProblem(const QByteArray &output, const QHash<QByteArray, int>
                           const QHash<qint64, int> &logged,
                           const std::function<QList<QByteArray>(int)> &linesOf, int tasks,
                           const QString &joblog);
+// SIGKILL of `shoal run ARGS` (its joblog at log, its stdout to out) once its joblog has a
+// random number of rows short of `tasks`, then `shoal run --resume ARGS` once `release` exists
+// (the batch's last task waits for it, so that the first run cannot end before the kill): what
+// is wrong, or empty. Nothing may be left running after the kill, and each task the killed run
+// logged printed its lines (linesOf) once; then as resumedRunProblem().
+QString killedThenResumedProblem(const QStringList &args, const QString &log, const QString &out,
+                                 const QString &release, int tasks,
+                                 const std::function<QList<QByteArray>(int)> &linesOf);
+// Writes bytes at path (its folder made too); false when it cannot.
+bool writeTestFile(const QString &path, const QByteArray &bytes);
 // Whether dir holds at least count files matching pattern within timeoutMs.
 bool waitForFiles(const QString &dir, const QString &pattern, int count, int timeoutMs = 20000);
 // The process ids written into dir's files matching pattern.

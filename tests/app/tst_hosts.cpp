@@ -305,10 +305,7 @@ private Q_SLOTS:
     {
         const QString dir = m_dir.filePath(u"tf-shared"_s);
         QVERIFY(QDir().mkpath(dir));
-        QFile input(dir + u"/in.txt"_s);
-        QVERIFY(input.open(QIODevice::WriteOnly));
-        input.write("kept\n");
-        input.close();
+        QVERIFY(writeTestFile(dir + u"/in.txt"_s, "kept\n"));
         const RunResult r = runShoal(
             { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
               u"--agent-path"_s, shoalBinary(), u"--workdir"_s, dir, u"--trc"_s, u"{}.out"_s,
@@ -327,10 +324,7 @@ private Q_SLOTS:
     {
         const QString dir = m_dir.filePath(u"tf-shared-rebased"_s);
         QVERIFY(QDir().mkpath(dir + u"/src"_s));
-        QFile input(dir + u"/src/in.txt"_s);
-        QVERIFY(input.open(QIODevice::WriteOnly));
-        input.write("rebased\n");
-        input.close();
+        QVERIFY(writeTestFile(dir + u"/src/in.txt"_s, "rebased\n"));
         const RunResult r
             = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
                          u"--agent-path"_s, shoalBinary(), u"--workdir"_s, dir, u"--transferfile"_s,
@@ -352,10 +346,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         QVERIFY(QDir().mkpath(remote));
         const QString original = dir + u"/data.txt"_s;
-        QFile input(original);
-        QVERIFY(input.open(QIODevice::WriteOnly));
-        input.write("the only copy\n");
-        input.close();
+        QVERIFY(writeTestFile(original, "the only copy\n"));
         const auto inodeOf = [&] {
             struct stat st = {};
             return ::stat(QFile::encodeName(original).constData(), &st) == 0 ? st.st_ino : 0;
@@ -381,10 +372,7 @@ private Q_SLOTS:
         const QString remote = m_dir.filePath(u"tf-same-name-remote"_s);
         QVERIFY(QDir().mkpath(local));
         QVERIFY(QDir().mkpath(remote));
-        QFile ref(local + u"/ref.txt"_s);
-        QVERIFY(ref.open(QIODevice::WriteOnly));
-        ref.write("reference\n");
-        ref.close();
+        QVERIFY(writeTestFile(local + u"/ref.txt"_s, "reference\n"));
         const QString log = local + u"/joblog"_s;
         // Task 1 (its file first) reads it once task 2's row is in the joblog (its agent had
         // cleaned up by then); task 2 ends at once.
@@ -427,10 +415,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(local));
         QVERIFY(QDir().mkpath(remote));
         const QString name = QString(251, u'n') + u".txt"_s;
-        QFile file(local + u'/' + name);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("long\n");
-        file.close();
+        QVERIFY(writeTestFile(local + u'/' + name, "long\n"));
         const RunResult r
             = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
                          u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote, u"--trc"_s,
@@ -522,10 +507,7 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(data);
         file.close();
-        QFile small(local + u"/small.txt"_s);
-        QVERIFY(small.open(QIODevice::WriteOnly));
-        small.write("small\n");
-        small.close();
+        QVERIFY(writeTestFile(local + u"/small.txt"_s, "small\n"));
         const QString fast = local + u"/fast"_s;
         const QString slowSsh = throttledSsh(local, fast);
         const QString socket = local + u"/control"_s;
@@ -622,10 +604,7 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         QVERIFY(file.resize(16 << 20));
         file.close();
-        QFile small(local + u"/small.txt"_s);
-        QVERIFY(small.open(QIODevice::WriteOnly));
-        small.write("small\n");
-        small.close();
+        QVERIFY(writeTestFile(local + u"/small.txt"_s, "small\n"));
         QProcess shoal;
         shoal.start(shoalBinary(),
                     { u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s,
@@ -658,68 +637,17 @@ private Q_SLOTS:
         constexpr int kTasks = 300;
         QStringList inputs = numbers(kTasks);
         inputs.last() = u"last"_s; // the batch cannot end before the kill
-        QRandomGenerator random(QRandomGenerator::global()->generate());
         for (int round = 0; round < 2; ++round) {
             const QString log = dir + u"/joblog%1"_s.arg(round);
-            const QString out = dir + u"/out%1"_s.arg(round);
-            QFile::remove(dir + u"/release"_s);
-            const QStringList args = QStringList { u"run"_s,      u"--no-bar"_s, u"--joblog"_s,
-                                                   log,           u"-S"_s,       u"2/hostA,1/:"_s,
-                                                   u"--ssh"_s,    m_fakeSsh,     u"--agent-path"_s,
-                                                   shoalBinary(), task,          u"{}"_s,
-                                                   dir,           u":::"_s }
-                + inputs;
-            QProcess first;
-            first.setStandardOutputFile(out);
-            first.start(shoalBinary(), args);
-            QVERIFY(first.waitForStarted());
-            const int killAfterRows = 1 + int(random.bounded(kTasks - 2));
-            QTRY_VERIFY_WITH_TIMEOUT(joblogRows(log).size() >= killAfterRows, 30000);
-            ::kill(pid_t(first.processId()), SIGKILL);
-            QVERIFY(first.waitForFinished());
-            const QStringList left = waitForNoChildren(10000); // agents and tasks: all gone
-            QVERIFY2(left.isEmpty(), qPrintable(u"left running: "_s + left.join(u", "_s)));
-            const QHash<qint64, int> logged = joblogRows(log);
-            QVERIFY(logged.size() < kTasks);
-            qInfo("round %d: killed after %d rows (asked %d)", round, int(logged.size()),
-                  killAfterRows);
-            const QHash<QByteArray, int> printedBefore = lineCounts(readFile(out));
-            for (auto it = logged.cbegin(); it != logged.cend(); ++it)
-                QCOMPARE(printedBefore.value("r " + inputs[it.key() - 1].toLatin1()), 1);
-
-            QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
-            QProcess second;
-            second.setStandardOutputFile(out, QIODevice::Append);
-            second.start(shoalBinary(), QStringList { u"run"_s, u"--resume"_s } + args.mid(1));
-            QVERIFY(second.waitForFinished(60000));
-            QVERIFY2(second.exitCode() == 0, second.readAllStandardError().constData());
-            const QString problem = resumedRunProblem(
-                readFile(out), printedBefore, logged,
-                [&](int seq) { return QList<QByteArray> { "r " + inputs[seq - 1].toLatin1() }; },
-                kTasks, log);
+            const QString problem = killedThenResumedProblem(
+                QStringList { u"--no-bar"_s, u"--joblog"_s, log, u"-S"_s, u"2/hostA,1/:"_s,
+                              u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(), task,
+                              u"{}"_s, dir, u":::"_s }
+                    + inputs,
+                log, dir + u"/out%1"_s.arg(round), dir + u"/release"_s, kTasks,
+                [&](int seq) { return QList<QByteArray> { "r " + inputs[seq - 1].toLatin1() }; });
             QVERIFY2(problem.isEmpty(), qPrintable(u"round %1: %2"_s.arg(round).arg(problem)));
         }
-    }
-
-    // A task that ends its own agent (kill $PPID) takes its host down each time it runs there:
-    // it is requeued, not charged, twice; from then on each loss is an attempt, so --retries
-    // bounds it and the batch ends (it looped for ever before).
-    void taskThatEndsItsAgentIsNotRequeuedForEver()
-    {
-        const QString log = m_dir.filePath(u"ends-its-agent.log"_s);
-        const RunResult r = runShoal({ u"run"_s, u"--no-bar"_s, u"--retries"_s, u"2"_s,
-                                       u"--joblog"_s, log, u"-S"_s, u"1/far"_s, u"--ssh"_s,
-                                       m_fakeSsh, u"--agent-path"_s, shoalBinary(), u"--shell"_s,
-                                       u"echo ran >> %1; kill $PPID; sleep 30"_s.arg(
-                                           m_dir.filePath(u"ends-its-agent.ran"_s)),
-                                       u":::"_s, u"x"_s });
-        QVERIFY2(r.exitCode == 1, r.err.constData());
-        QVERIFY2(r.err.contains("task 1 was running each of the 3 times its host was lost"),
-                 r.err.constData());
-        // Two free losses, then two attempts (--retries 2): four runs, one row.
-        QCOMPARE(readFile(m_dir.filePath(u"ends-its-agent.ran"_s)),
-                 QByteArray("ran\n").repeated(4));
-        QCOMPARE(joblogRows(log), (QHash<qint64, int> { { 1, 1 } }));
     }
 
     // Each running task's CPU and memory, measured where it runs, reach the workers table

@@ -312,45 +312,15 @@ private Q_SLOTS:
         constexpr int kTasks = 1000;
         QStringList inputs = numbers(kTasks);
         inputs.last() = u"last"_s; // the batch cannot end before the kill
-        QRandomGenerator random(QRandomGenerator::global()->generate());
         for (int round = 0; round < 2; ++round) {
             const QString log = dir + u"/joblog%1"_s.arg(round);
-            const QString out = dir + u"/out%1"_s.arg(round);
-            QFile::remove(dir + u"/release"_s);
-            const QStringList args = QStringList {
-                u"run"_s,          u"--no-bar"_s,    u"--joblog"_s,  log,
-                u"-S"_s,           u"1/hostA,1/:"_s, u"--ssh"_s,     m_fakeSsh,
-                u"--agent-path"_s, shoalBinary(),    u"--service"_s, u"sh %1 %2"_s.arg(worker, dir),
-                u":::"_s
-            } + inputs;
-            QProcess first;
-            first.setStandardOutputFile(out);
-            first.start(shoalBinary(), args);
-            QVERIFY(first.waitForStarted());
-            const int killAfterRows = 1 + int(random.bounded(kTasks - 2));
-            QTRY_VERIFY_WITH_TIMEOUT(joblogRows(log).size() >= killAfterRows, 30000);
-            ::kill(pid_t(first.processId()), SIGKILL);
-            QVERIFY(first.waitForFinished());
-            const QStringList left = waitForNoChildren(10000); // agents and programs: all gone
-            QVERIFY2(left.isEmpty(), qPrintable(u"left running: "_s + left.join(u", "_s)));
-            const QHash<qint64, int> logged = joblogRows(log);
-            QVERIFY(logged.size() < kTasks);
-            qInfo("round %d: killed after %d rows (asked %d)", round, int(logged.size()),
-                  killAfterRows);
-            const QHash<QByteArray, int> printedBefore = lineCounts(readFile(out));
-            for (auto it = logged.cbegin(); it != logged.cend(); ++it)
-                QCOMPARE(printedBefore.value("r " + inputs[it.key() - 1].toLatin1()), 1);
-
-            QFile(dir + u"/release"_s).open(QIODevice::WriteOnly);
-            QProcess second;
-            second.setStandardOutputFile(out, QIODevice::Append);
-            second.start(shoalBinary(), QStringList { u"run"_s, u"--resume"_s } + args.mid(1));
-            QVERIFY(second.waitForFinished(60000));
-            QCOMPARE(second.exitCode(), 0);
-            const QString problem = resumedRunProblem(
-                readFile(out), printedBefore, logged,
-                [&](int seq) { return QList<QByteArray> { "r " + inputs[seq - 1].toLatin1() }; },
-                kTasks, log);
+            const QString problem = killedThenResumedProblem(
+                QStringList { u"--no-bar"_s, u"--joblog"_s, log, u"-S"_s, u"1/hostA,1/:"_s,
+                              u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(),
+                              u"--service"_s, u"sh %1 %2"_s.arg(worker, dir), u":::"_s }
+                    + inputs,
+                log, dir + u"/out%1"_s.arg(round), dir + u"/release"_s, kTasks,
+                [&](int seq) { return QList<QByteArray> { "r " + inputs[seq - 1].toLatin1() }; });
             QVERIFY2(problem.isEmpty(), qPrintable(u"round %1: %2"_s.arg(round).arg(problem)));
         }
     }
