@@ -526,9 +526,11 @@ void Agent::end(const QString &why)
         return;
     }
     m_pool->endInputs();
+    // Those admitted in the read that ended the link never reach the pool: they do not run.
+    const TaskId known = TaskId(m_shoalIds.size()) - TaskId(m_pending.size());
     if (m_cleanup) // files sent for tasks whose Run will not come now
         for (auto it = m_files.begin(); it != m_files.end();) {
-            if (liveTask(it.key()) >= 0) { // its end removes them
+            if (const TaskId id = liveTask(it.key()); id >= 0 && id < known) { // its end does
                 ++it;
                 continue;
             }

@@ -311,8 +311,11 @@ bool AgentLaunching::requeueFromLostHost(WorkerSlot &slot, int signal)
                    "counts"_s.arg(m_host.ledger().seqOf(slot.task))
                        .arg(losses));
     // It ran; what it gave went with the link (ENOLINK), and its agent ended it.
+    const TaskId id = slot.task;
     concludeAttempt(m_host, slot, ExitStatus::outputLost(ExitStatus::signaled(signal), ENOLINK), {},
                     m_host.activeMs(slot));
+    if (isTerminal(m_host.ledger()[id].state))
+        m_lossesOf.remove(id); // a retry after the batch's end starts afresh
     return false;
 }
 
@@ -378,6 +381,7 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
         return;
     }
     delivered(host);
+    m_lossesOf.remove(finished.task); // it ran to its end: not what takes hosts down
     if (output.lost && exit.kind != ExitStatus::Kind::Cancelled
         && exit.kind != ExitStatus::Kind::FailedToStart)
         exit = ExitStatus::outputLost(exit, output.lost);

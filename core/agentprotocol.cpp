@@ -137,11 +137,12 @@ public:
         const bool valid = delta >= -previous && delta <= kMaxTaskId - previous;
         return valid ? previous + delta : fail<TaskId>();
     }
-    // A count of entries of at least minBytes each, no more than the bytes left hold.
-    quint32 count(qsizetype minBytes)
+    // A count of entries of at least minBytes each, no more than the bytes left hold nor
+    // maxCount (what a peer may make us reserve before reading any).
+    quint32 count(qsizetype minBytes, quint32 maxCount = UINT32_MAX)
     {
         const auto n = get<quint32>();
-        return qsizetype(n) > (m_end - m_at) / minBytes ? fail<quint32>() : n;
+        return qsizetype(n) > (m_end - m_at) / minBytes || n > maxCount ? fail<quint32>() : n;
     }
     bool ok() const { return m_s.status() == QDataStream::Ok; }
     bool atEnd() const { return m_at == m_end; }
@@ -389,7 +390,7 @@ template<> Tasks readPayload(QDataStream &s)
     QByteArray packed;
     s >> packed;
     Unpacker in(s, packed);
-    const quint32 count = in.count(2); // an id and a length each, at least
+    const quint32 count = in.count(2, kMaxPackedEntries); // an id and a length each, at least
     x.ids.reserve(count);
     TaskId id = 0;
     for (quint32 i = 0; i < count && in.ok(); ++i) {
@@ -407,7 +408,7 @@ template<> Results readPayload(QDataStream &s)
     QByteArray packed;
     s >> packed;
     Unpacker in(s, packed);
-    const quint32 count = in.count(3); // an id, the exit's byte and a length, at least
+    const quint32 count = in.count(3, kMaxPackedEntries); // an id, its exit's byte, a length
     x.entries.reserve(count);
     TaskId id = 0;
     for (quint32 i = 0; i < count && in.ok(); ++i) {

@@ -168,6 +168,9 @@ struct Tasks
 // Tasks and Results travel packed (each entry's numbers and text in a few bytes, all of them in
 // one piece), not entry by entry through QDataStream: a service link carries about a million of
 // them a second, and through ssh every byte is encrypted twice over.
+// The most entries a Tasks or Results frame may hold (senders put up to 8192 in one).
+inline constexpr quint32 kMaxPackedEntries = 65536;
+
 struct Results
 {
     struct Entry

@@ -150,6 +150,7 @@ void AgentLaunching::receiveResults(Host &host, agent::Results &results)
             continue;
         delivered(host);
         host.isolated = false; // it answers: whatever took it down is not sent with the others
+        m_lossesOf.remove(e.task); // it ran to its end: not what takes hosts down
         settleService(*slot, e.task, e.exit, e.durationMs, results.texts.utf8(qsizetype(i)));
         // Its entry in the slot's flight goes once it is at the front: answers come back in
         // about the order sent, so nothing is searched or moved.
@@ -266,13 +267,15 @@ void AgentLaunching::loseService(WorkerSlot &slot)
         const TaskLedger &ledger = m_host.ledger();
         for (const TaskId id : std::deque<TaskId>(slot.service->inflight)) {
             const int losses = isInFlightOn(id, slot) ? ++m_lossesOf[id] : 0;
-            if (losses > kUnchargedLosses)
-                settleService(
-                    slot, id, ExitStatus::outputLost(ExitStatus::signaled(SIGKILL), ENOLINK),
-                    m_host.now() - ledger[id].startedMs,
-                    u"shoal: its host was lost each of the %1 times this task was on its way "
-                    "there: this attempt counts\n"_s.arg(losses)
-                        .toUtf8());
+            if (losses <= kUnchargedLosses)
+                continue;
+            settleService(slot, id, ExitStatus::outputLost(ExitStatus::signaled(SIGKILL), ENOLINK),
+                          m_host.now() - ledger[id].startedMs,
+                          u"shoal: its host was lost each of the %1 times this task was on its way "
+                          "there: this attempt counts\n"_s.arg(losses)
+                              .toUtf8());
+            if (isTerminal(ledger[id].state))
+                m_lossesOf.remove(id); // a retry after the batch's end starts afresh
         }
         requeueInFlight(m_host, slot); // they run again elsewhere (not those settled above)
     } else {

@@ -237,6 +237,10 @@ private Q_SLOTS:
         QTest::newRow("an id of more than 64 bits")
             << packedFrame(Type::Tasks, one + QByteArray(10, '\x80') + raw("\x01\x01") + 'a');
         QTest::newRow("an id cut short") << packedFrame(Type::Tasks, one + raw("\x80"));
+        QByteArray tooMany(4, '\0'); // one entry past the most a frame may hold, each well formed
+        qToLittleEndian(kMaxPackedEntries + 1, tooMany.data());
+        QTest::newRow("more entries than a frame may hold")
+            << packedFrame(Type::Tasks, tooMany + raw("\x02\x00").repeated(kMaxPackedEntries + 1));
         QTest::newRow("an input longer than sent")
             << packedFrame(Type::Tasks, one + raw("\x02\x05") + "ab");
         QTest::newRow("an id below 0")
@@ -299,10 +303,14 @@ private Q_SLOTS:
         reader.append(packedFrame(Type::Tasks, one + raw("\x02\x02") + "ab"));
         reader.append(packedFrame(Type::Tasks, raw("\x02\x00\x00\x00\x02\x00\x01\x00")));
         reader.append(packedFrame(Type::Results, one + raw("\x02\xa1\x03\x04\x00")));
+        QByteArray most(4, '\0'); // as many entries as a frame may hold
+        qToLittleEndian(kMaxPackedEntries, most.data());
+        reader.append(packedFrame(Type::Tasks, most + raw("\x02\x00").repeated(kMaxPackedEntries)));
         QString error;
         const QList<Frame> got = readAll(reader, &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
-        QCOMPARE(got.size(), 3);
+        QCOMPARE(got.size(), 4);
+        QCOMPARE(std::get<Tasks>(got[3]).ids.size(), size_t(kMaxPackedEntries));
         QCOMPARE(std::get<Tasks>(got[0]).ids, std::vector<TaskId> { 1 });
         QCOMPARE(std::get<Tasks>(got[0]).inputs.at(0), u"ab"_s);
         QCOMPARE(std::get<Tasks>(got[1]).ids, (std::vector<TaskId> { 1, 0 }));
