@@ -128,6 +128,10 @@ Result<void> Agent::handle(agent::Frame &frame)
         receiveFile(*file);
         return {};
     }
+    if (const auto *collected = std::get_if<agent::Collected>(&frame)) {
+        removeMoved(m_collecting.take(collected->task));
+        return {};
+    }
     const auto *cancel = std::get_if<agent::Cancel>(&frame);
     const auto *hold = std::get_if<agent::Hold>(&frame);
     if (cancel || hold) {
@@ -464,8 +468,9 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
             exit = ExitStatus::outputLost(exit, err);
     }
     if (files.cleanup) {
-        removeMoved(files.received);
-        removeMoved(sent);
+        removeMoved(files.received); // Shoal has them
+        if (!sent.empty()) // once Shoal has written them (Collected): they may be the only copy
+            m_collecting.insert(task, std::move(sent));
     }
     return exit;
 }

@@ -92,6 +92,8 @@ private:
         bool cleanup = false;
     };
     QHash<TaskId, TaskFiles> m_files;
+    // --return files sent back, removed (--cleanup) once Shoal says it has them (Collected).
+    QHash<TaskId, std::vector<std::pair<QString, FileId>>> m_collecting;
     void removeMoved(const std::vector<std::pair<QString, FileId>> &moved);
     bool isShoalsFile(const QString &path) const;
     bool m_sharedFolder = false; // its working folder is Shoal's (Setup's probe is here)

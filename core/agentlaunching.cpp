@@ -361,6 +361,10 @@ void AgentLaunching::finish(Host &host, const agent::Finished &finished)
         if (!output.lost)
             output.lost = EIO;
     }
+    if (m_spec.cleanup && !m_returns.empty() && !output.lost) { // --return's files are here
+        send(host, agent::Collected { finished.task });
+        flush(host);
+    }
     WorkerSlot *slot = slotRunning(host, finished.task);
     if (!slot)
         return;

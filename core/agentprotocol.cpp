@@ -190,6 +190,11 @@ struct Writer
         s << qint64(x.task);
         return Type::Cancel;
     }
+    Type type(const Collected &x)
+    {
+        s << qint64(x.task);
+        return Type::Collected;
+    }
     Type type(const Started &x)
     {
         s << qint64(x.task) << x.pid;
@@ -338,6 +343,13 @@ template<> Run readPayload(QDataStream &s)
 }
 
 template<> Cancel readPayload(QDataStream &s)
+{
+    qint64 task = -1;
+    s >> task;
+    return { task };
+}
+
+template<> Collected readPayload(QDataStream &s)
 {
     qint64 task = -1;
     s >> task;
@@ -571,6 +583,8 @@ Result<bool> FrameReader::next(Frame *frame)
         return decodeInto<Workers>(s, frame);
     case Type::Progress:
         return decodeInto<Progress>(s, frame);
+    case Type::Collected:
+        return decodeInto<Collected>(s, frame);
     case Type::HoldWorker:
         return decodeInto<HoldWorker>(s, frame);
     }

@@ -26,7 +26,8 @@ namespace shoal::agent {
 // 2: Hello.slurmStep; 3: File, Setup.probe; 4: Usage; 5: service workers (Setup.service, Tasks,
 // Results, Note, Workers, HoldWorker); 6: a File part of no bytes that is not the last drops
 // the file being received (its sender gave up on it), Progress; 7: Tasks and Results packed
-// tighter (ids as differences, numbers of 0 left out, lengths as variable-length integers)
+// tighter (ids as differences, numbers of 0 left out, lengths as variable-length integers),
+// Collected
 inline constexpr quint32 kProtocol = 7;
 // A service answer may be a 64 MiB line (ServiceProcess), and travels in one frame.
 inline constexpr quint32 kMaxFrameBytes = 72u << 20;
@@ -50,7 +51,8 @@ enum class Type : quint8 {
     Note,
     Workers,
     HoldWorker,
-    Progress
+    Progress,
+    Collected
 };
 
 struct Hello // agent -> Shoal, first
@@ -108,6 +110,13 @@ struct File
 };
 
 struct Cancel // Shoal -> agent: end the task (its Finished follows, cancelled)
+{
+    TaskId task = -1;
+};
+
+// Shoal -> agent: what the task sent back (--return) is here, written whole: with --cleanup it
+// may go there now. Until then (a link lost, Shoal killed, a write that failed here) it stays.
+struct Collected
 {
     TaskId task = -1;
 };
@@ -216,8 +225,9 @@ struct HoldWorker
     bool stopped = true;
 };
 
-using Frame = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold,
-                           File, Usage, Tasks, Results, Note, Workers, HoldWorker, Progress>;
+using Frame
+    = std::variant<Hello, Setup, Run, Cancel, Started, Output, Finished, Failure, Hold, File, Usage,
+                   Tasks, Results, Note, Workers, HoldWorker, Progress, Collected>;
 
 // Appends one frame to out.
 void encode(const Frame &frame, QByteArray &out);

@@ -426,6 +426,43 @@ private Q_SLOTS:
         QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
     }
 
+    // A file brought back (--return) that cannot be written here (a folder stands under its
+    // name) fails its task, and --cleanup leaves it there: it is removed there only once Shoal
+    // has it (Collected). Before, it was removed as it left, and the task's only result was lost.
+    void returnNotWrittenHereStaysThere()
+    {
+        const QString local = m_dir.filePath(u"tf-return-kept"_s);
+        const QString remote = m_dir.filePath(u"tf-return-kept-remote"_s);
+        QVERIFY(writeTestFile(local + u"/x.out/blocker"_s, "a folder where x.out would go\n"));
+        QVERIFY(QDir().mkpath(remote));
+        const RunResult r = runShoal({ u"run"_s,
+                                       u"--no-bar"_s,
+                                       u"-S"_s,
+                                       u"1/far"_s,
+                                       u"--ssh"_s,
+                                       m_fakeSsh,
+                                       u"--agent-path"_s,
+                                       shoalBinary(),
+                                       u"--workdir"_s,
+                                       remote,
+                                       u"--return"_s,
+                                       u"{}.out"_s,
+                                       u"--cleanup"_s,
+                                       u"sh"_s,
+                                       u"-c"_s,
+                                       u"echo result > \"$0.out\""_s,
+                                       u"{}"_s,
+                                       u":::"_s,
+                                       u"x"_s,
+                                       u"y"_s },
+                                     {}, 60000, local);
+        QCOMPARE(r.exitCode, 1); // x's result could not be written here
+        QVERIFY2(r.err.contains("--return"), r.err.constData());
+        QCOMPARE(readFile(remote + u"/x.out"_s), QByteArray("result\n")); // kept there
+        QCOMPARE(readFile(local + u"/y.out"_s), QByteArray("result\n"));
+        QVERIFY(!QFile::exists(remote + u"/y.out"_s)); // here whole: removed there
+    }
+
     // A file to send that is not there fails its task, naming it, before anything runs; a file
     // to bring back that was not made fails the task too: nothing it was to give is lost.
     void fileTransferErrors()

@@ -89,6 +89,7 @@ private Q_SLOTS:
             Workers { 5 },
             HoldWorker { 3, false },
             Progress { { { 7, 0.25 }, { 9, 1.0 } } },
+            Collected { 41 },
         };
         QByteArray bytes;
         for (const Frame &f : sent)
@@ -133,6 +134,7 @@ private Q_SLOTS:
             QCOMPARE(std::get<Workers>(got[16]).count, 5);
             QCOMPARE(std::get<HoldWorker>(got[17]).worker, 3);
             QVERIFY(!std::get<HoldWorker>(got[17]).stopped);
+            QCOMPARE(std::get<Collected>(got[19]).task, 41);
             const Progress &progress = std::get<Progress>(got[18]);
             QCOMPARE(progress.entries.size(), size_t(2));
             QCOMPARE(progress.entries[0].task, 7);
