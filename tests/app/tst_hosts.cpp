@@ -368,62 +368,36 @@ private Q_SLOTS:
     // it. Before, the first to end removed it from under the other.
     void sharedNameOutlivesTheFirstTask()
     {
-        const QString local = m_dir.filePath(u"tf-same-name"_s);
-        const QString remote = m_dir.filePath(u"tf-same-name-remote"_s);
-        QVERIFY(QDir().mkpath(local));
-        QVERIFY(QDir().mkpath(remote));
-        QVERIFY(writeTestFile(local + u"/ref.txt"_s, "reference\n"));
-        const QString log = local + u"/joblog"_s;
+        const Folders f = makeFolders(u"tf-same-name"_s);
+        QVERIFY(!f.local.isEmpty());
+        QVERIFY(writeTestFile(f.local + u"/ref.txt"_s, "reference\n"));
+        const QString log = f.local + u"/joblog"_s;
         // Task 1 (its file first) reads it once task 2's row is in the joblog (its agent had
         // cleaned up by then); task 2 ends at once.
         const QString script = u"[ \"$0\" = 2 ] && exit 0; while ! grep -q '^2\t' %1; do "
                                "sleep 0.01; done; cat ref.txt"_s.arg(log);
-        const RunResult r = runShoal({ u"run"_s,
-                                       u"--no-bar"_s,
-                                       u"--joblog"_s,
-                                       log,
-                                       u"-S"_s,
-                                       u"2/far"_s,
-                                       u"--ssh"_s,
-                                       m_fakeSsh,
-                                       u"--agent-path"_s,
-                                       shoalBinary(),
-                                       u"--workdir"_s,
-                                       remote,
-                                       u"--transferfile"_s,
-                                       u"ref.txt"_s,
-                                       u"--cleanup"_s,
-                                       u"sh"_s,
-                                       u"-c"_s,
-                                       script,
-                                       u"{}"_s,
-                                       u":::"_s,
-                                       u"1"_s,
-                                       u"2"_s },
-                                     {}, 60000, local);
+        const RunResult r
+            = runThere(f,
+                       { u"--joblog"_s, log, u"--transferfile"_s, u"ref.txt"_s, u"--cleanup"_s,
+                         u"sh"_s, u"-c"_s, script, u"{}"_s, u":::"_s, u"1"_s, u"2"_s },
+                       2);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(r.out, QByteArray("reference\n"));
-        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
+        QCOMPARE(QDir(f.remote).entryList(QDir::Files | QDir::Hidden), QStringList());
     }
 
     // A name as long as a file's name may be (255 bytes) still travels: its hidden name while
     // it arrives is no longer.
     void longNamesTravel()
     {
-        const QString local = m_dir.filePath(u"tf-long"_s);
-        const QString remote = m_dir.filePath(u"tf-long-remote"_s);
-        QVERIFY(QDir().mkpath(local));
-        QVERIFY(QDir().mkpath(remote));
+        const Folders f = makeFolders(u"tf-long"_s);
+        QVERIFY(!f.local.isEmpty());
         const QString name = QString(251, u'n') + u".txt"_s;
-        QVERIFY(writeTestFile(local + u'/' + name, "long\n"));
-        const RunResult r
-            = runShoal({ u"run"_s, u"--no-bar"_s, u"-S"_s, u"1/far"_s, u"--ssh"_s, m_fakeSsh,
-                         u"--agent-path"_s, shoalBinary(), u"--workdir"_s, remote, u"--trc"_s,
-                         u"{}"_s, u"cat"_s, u"{}"_s, u":::"_s, name },
-                       {}, 60000, local);
+        QVERIFY(writeTestFile(f.local + u'/' + name, "long\n"));
+        const RunResult r = runThere(f, { u"--trc"_s, u"{}"_s, u"cat"_s, u"{}"_s, u":::"_s, name });
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(r.out, QByteArray("long\n"));
-        QCOMPARE(QDir(remote).entryList(QDir::Files | QDir::Hidden), QStringList());
+        QCOMPARE(QDir(f.remote).entryList(QDir::Files | QDir::Hidden), QStringList());
     }
 
     // A file brought back (--return) that cannot be written here (a folder stands under its
@@ -431,36 +405,18 @@ private Q_SLOTS:
     // has it (Collected). Before, it was removed as it left, and the task's only result was lost.
     void returnNotWrittenHereStaysThere()
     {
-        const QString local = m_dir.filePath(u"tf-return-kept"_s);
-        const QString remote = m_dir.filePath(u"tf-return-kept-remote"_s);
-        QVERIFY(writeTestFile(local + u"/x.out/blocker"_s, "a folder where x.out would go\n"));
-        QVERIFY(QDir().mkpath(remote));
-        const RunResult r = runShoal({ u"run"_s,
-                                       u"--no-bar"_s,
-                                       u"-S"_s,
-                                       u"1/far"_s,
-                                       u"--ssh"_s,
-                                       m_fakeSsh,
-                                       u"--agent-path"_s,
-                                       shoalBinary(),
-                                       u"--workdir"_s,
-                                       remote,
-                                       u"--return"_s,
-                                       u"{}.out"_s,
-                                       u"--cleanup"_s,
-                                       u"sh"_s,
-                                       u"-c"_s,
-                                       u"echo result > \"$0.out\""_s,
-                                       u"{}"_s,
-                                       u":::"_s,
-                                       u"x"_s,
-                                       u"y"_s },
-                                     {}, 60000, local);
+        const Folders f = makeFolders(u"tf-return-kept"_s);
+        QVERIFY(!f.local.isEmpty());
+        QVERIFY(writeTestFile(f.local + u"/x.out/blocker"_s, "a folder where x.out would go\n"));
+        const RunResult r
+            = runThere(f,
+                       { u"--return"_s, u"{}.out"_s, u"--cleanup"_s, u"sh"_s, u"-c"_s,
+                         u"echo result > \"$0.out\""_s, u"{}"_s, u":::"_s, u"x"_s, u"y"_s });
         QCOMPARE(r.exitCode, 1); // x's result could not be written here
         QVERIFY2(r.err.contains("--return"), r.err.constData());
-        QCOMPARE(readFile(remote + u"/x.out"_s), QByteArray("result\n")); // kept there
-        QCOMPARE(readFile(local + u"/y.out"_s), QByteArray("result\n"));
-        QVERIFY(!QFile::exists(remote + u"/y.out"_s)); // here whole: removed there
+        QCOMPARE(readFile(f.remote + u"/x.out"_s), QByteArray("result\n")); // kept there
+        QCOMPARE(readFile(f.local + u"/y.out"_s), QByteArray("result\n"));
+        QVERIFY(!QFile::exists(f.remote + u"/y.out"_s)); // here whole: removed there
     }
 
     // A file to send that is not there fails its task, naming it, before anything runs; a file
@@ -895,6 +851,26 @@ private Q_SLOTS:
     }
 
 private:
+    // A file test's folders, made: where Shoal runs, and the far host's working folder.
+    struct Folders
+    {
+        QString local, remote;
+    };
+    Folders makeFolders(const QString &name) const
+    {
+        const Folders f { m_dir.filePath(name), m_dir.filePath(name + u"-remote"_s) };
+        return QDir().mkpath(f.local) && QDir().mkpath(f.remote) ? f : Folders();
+    }
+    // shoal run ARGS through `workers`/far (fakessh) working in f.remote, run from f.local.
+    RunResult runThere(const Folders &f, const QStringList &args, int workers = 1) const
+    {
+        return runShoal(QStringList { u"run"_s, u"--no-bar"_s, u"-S"_s, u"%1/far"_s.arg(workers),
+                                      u"--ssh"_s, m_fakeSsh, u"--agent-path"_s, shoalBinary(),
+                                      u"--workdir"_s, f.remote }
+                            + args,
+                        {}, 60000, f.local);
+    }
+
     // As fakessh, through a link of 64 KiB every 20 ms until `fast` exists. The far side is out
     // of Shoal's reach, as under sshd (not its descendant, a session of its own, without the
     // token its guard looks for): only the link's end ends it.
