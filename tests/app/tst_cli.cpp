@@ -849,8 +849,18 @@ void TestCli::killedShoalLeavesNoEscapee()
     }
     ::kill(pid_t(run.processId()), SIGKILL);
     QVERIFY(run.waitForFinished());
-    for (qint64 pid : pids)
-        QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 10000);
+    // What a survivor was, should one be left: its /proc/PID/stat (pid, name, state, parent,
+    // group, session) and its parent's.
+    const auto survivor = [&](int i) {
+        const QByteArray stat = readFile(u"/proc/%1/stat"_s.arg(pids[i])).trimmed();
+        const QByteArray parent = stat.mid(stat.lastIndexOf(')') + 4).split(' ').value(0);
+        return u"escaped by '%1' and still there: %2; its parent: %3"_s.arg(
+            hows[i], QString::fromLatin1(stat.left(120)),
+            QString::fromLatin1(
+                readFile(u"/proc/%1/stat"_s.arg(QString::fromLatin1(parent))).left(120)));
+    };
+    for (int i = 0; i < pids.size(); ++i)
+        QTRY_VERIFY2_WITH_TIMEOUT(!processExists(pids[i]), qPrintable(survivor(i)), 10000);
     if (cgroups) // the guard removed the folders
         QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(cgroupFolder), 10000);
 }
