@@ -481,14 +481,16 @@ ExitStatus Agent::sendReturns(TaskId task, ExitStatus exit)
 void Agent::removeMoved(const std::vector<std::pair<QString, FileId>> &moved)
 {
     for (const auto &[path, id] : moved) {
-        bool handedOver = false;
-        for (TaskFiles &other : m_files)
-            for (auto &[otherPath, otherId] : other.received)
-                if (!handedOver && otherPath == path && !otherId.isValid()) {
-                    otherId = id;
-                    handedOver = true;
-                }
-        if (!handedOver)
+        const auto handOver = [&, &path = path, &id = id] {
+            for (TaskFiles &other : m_files)
+                for (auto &[otherPath, otherId] : other.received)
+                    if (otherPath == path && !otherId.isValid()) {
+                        otherId = id;
+                        return true;
+                    }
+            return false;
+        };
+        if (!handOver())
             removeIfSame(path, id);
     }
 }

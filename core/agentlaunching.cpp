@@ -310,13 +310,22 @@ bool AgentLaunching::requeueFromLostHost(WorkerSlot &slot, int signal)
     m_host.message(u"task %1 was running each of the %2 times its host was lost: this attempt "
                    "counts"_s.arg(m_host.ledger().seqOf(slot.task))
                        .arg(losses));
-    // It ran; what it gave went with the link (ENOLINK), and its agent ended it.
     const TaskId id = slot.task;
-    concludeAttempt(m_host, slot, ExitStatus::outputLost(ExitStatus::signaled(signal), ENOLINK), {},
-                    m_host.activeMs(slot));
+    concludeAttempt(m_host, slot, lostWithItsHost(signal), {}, m_host.activeMs(slot));
+    forgetLossesIfEnded(id);
+    return false;
+}
+
+ExitStatus AgentLaunching::lostWithItsHost(int signal)
+{
+    // It ran; what it gave went with the link (ENOLINK), and its agent ended it.
+    return ExitStatus::outputLost(ExitStatus::signaled(signal), ENOLINK);
+}
+
+void AgentLaunching::forgetLossesIfEnded(TaskId id)
+{
     if (isTerminal(m_host.ledger()[id].state))
         m_lossesOf.remove(id); // a retry after the batch's end starts afresh
-    return false;
 }
 
 void AgentLaunching::receive(Host &host, agent::Output &output)

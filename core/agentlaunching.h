@@ -155,6 +155,9 @@ private:
     // agent: the retries bound it, and the batch ends). False when it was not requeued.
     bool requeueFromLostHost(WorkerSlot &slot, int signal);
     static constexpr int kUnchargedLosses = 2;
+    static ExitStatus lostWithItsHost(int signal); // the exit of an attempt so charged
+    void forgetLossesIfEnded(TaskId id); // after such a charge
+
     QStringList transportOf(const Host &host) const;
     Result<void> obtainSlurmHosts();
     void endAllocation(); // the holder srun of an allocation obtained here, ended and reaped

@@ -27,12 +27,6 @@ public:
         qToLittleEndian(value, m_at);
         m_at += sizeof value;
     }
-    void put(QByteArrayView bytes)
-    {
-        put(quint32(bytes.size()));
-        std::memcpy(m_at, bytes.data(), size_t(bytes.size()));
-        m_at += bytes.size();
-    }
     // LEB128: 7 bits a byte, low first; at most kMaxVarintBytes.
     void putVarint(quint64 value)
     {

@@ -265,17 +265,16 @@ void AgentLaunching::loseService(WorkerSlot &slot)
         // The host is then fed one task at a time (dispatchService()), so that one that takes
         // it down goes there alone, and the others with it are not charged for it.
         const TaskLedger &ledger = m_host.ledger();
+        // A copy: a task settled here may reach the halt rule, which cancels what is in flight.
         for (const TaskId id : std::deque<TaskId>(slot.service->inflight)) {
             const int losses = isInFlightOn(id, slot) ? ++m_lossesOf[id] : 0;
             if (losses <= kUnchargedLosses)
                 continue;
-            settleService(slot, id, ExitStatus::outputLost(ExitStatus::signaled(SIGKILL), ENOLINK),
-                          m_host.now() - ledger[id].startedMs,
+            settleService(slot, id, lostWithItsHost(SIGKILL), m_host.now() - ledger[id].startedMs,
                           u"shoal: its host was lost each of the %1 times this task was on its way "
                           "there: this attempt counts\n"_s.arg(losses)
                               .toUtf8());
-            if (isTerminal(ledger[id].state))
-                m_lossesOf.remove(id); // a retry after the batch's end starts afresh
+            forgetLossesIfEnded(id);
         }
         requeueInFlight(m_host, slot); // they run again elsewhere (not those settled above)
     } else {

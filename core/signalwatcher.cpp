@@ -40,7 +40,7 @@ SignalWatcher::WaitEnd SignalWatcher::waitReadable(pollfd *fds, size_t n,
 {
     constexpr qint64 kSliceMs = 100;
     for (;;) {
-        if (count() != seen || (givenUp && givenUp()))
+        if (isInterrupted(seen, givenUp))
             return WaitEnd::Interrupted;
         if (deadline.hasExpired())
             return WaitEnd::TimedOut;

@@ -32,6 +32,11 @@ public:
     enum class WaitEnd : quint8 { Ready, TimedOut, Interrupted };
     static WaitEnd waitReadable(pollfd *fds, size_t n, const QDeadlineTimer &deadline, int seen,
                                 const std::function<bool()> &givenUp = {});
+    // waitReadable()'s Interrupted: a watched signal since `seen`, or givenUp() holds.
+    static bool isInterrupted(int seen, const std::function<bool()> &givenUp)
+    {
+        return count() != seen || (givenUp && givenUp());
+    }
 
 Q_SIGNALS:
     void received(int signal);

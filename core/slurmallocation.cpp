@@ -166,7 +166,7 @@ Result<QStringList> SlurmAllocation::expandNodeList(const QString &nodeList,
     if (!scontrol.waitForStarted())
         return Error { scontrol.errorString() };
     while (!scontrol.waitForFinished(100) && scontrol.state() != QProcess::NotRunning) {
-        const bool interrupted = SignalWatcher::count() != signalsSeen || (givenUp && givenUp());
+        const bool interrupted = SignalWatcher::isInterrupted(signalsSeen, givenUp);
         if (interrupted || deadline.hasExpired()) {
             scontrol.kill();
             scontrol.waitForFinished();
